@@ -1,0 +1,76 @@
+package dev.once;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The store's truthful answer to a claim. Exactly one of four:
+ * <ul>
+ *   <li>{@link Acquired}: the caller now owns the key and must {@link IdempotencyStore#complete complete} or
+ *       {@link IdempotencyStore#release release} it with the given fencing token;</li>
+ *   <li>{@link Completed}: an earlier execution with the same fingerprint finished; here is its outcome;</li>
+ *   <li>{@link InProgress}: another execution with the same fingerprint holds a live lease;</li>
+ *   <li>{@link Mismatch}: the key is held or completed for a different fingerprint. It takes precedence over
+ *       in progress.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * ClaimResult r = store.claim(request);
+ * if (r instanceof ClaimResult.Acquired acquired) { ... acquired.token() ... }
+ * }</pre>
+ */
+public sealed interface ClaimResult {
+
+  /** The four answers, for a {@code switch}. */
+  enum Status { ACQUIRED, COMPLETED, IN_PROGRESS, MISMATCH }
+
+  Status status();
+
+  /**
+   * The caller owns the key.
+   *
+   * @param token the fencing token: larger than every token handed out earlier for this record
+   */
+  record Acquired(long token) implements ClaimResult {
+    @Override
+    public Status status() {
+      return Status.ACQUIRED;
+    }
+  }
+
+  /** An earlier execution completed with this outcome. */
+  record Completed(Outcome outcome) implements ClaimResult {
+    public Completed {
+      Objects.requireNonNull(outcome, "outcome");
+    }
+
+    @Override
+    public Status status() {
+      return Status.COMPLETED;
+    }
+  }
+
+  /**
+   * Another execution holds a live lease.
+   *
+   * @param retryAfter time left on that lease by the store's clock; at least 1 ms
+   */
+  record InProgress(Duration retryAfter) implements ClaimResult {
+    public InProgress {
+      Objects.requireNonNull(retryAfter, "retryAfter");
+    }
+
+    @Override
+    public Status status() {
+      return Status.IN_PROGRESS;
+    }
+  }
+
+  /** The key belongs to a different fingerprint; nothing changed. */
+  record Mismatch() implements ClaimResult {
+    @Override
+    public Status status() {
+      return Status.MISMATCH;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package dev.once;
+
+import java.util.List;
+
+/**
+ * Decides what a failed execution leaves behind. {@link Decision#RELEASE} deletes the claim so a retry
+ * executes again (right when the failure rolled back every effect); {@link Decision#STORE} keeps the failure
+ * as the key's final outcome, so every retry gets {@link ReplayedFailureException} instead of a second try
+ * (right for business rejections such as "card declined").
+ *
+ * <pre>{@code
+ * FailurePolicy policy = FailurePolicy.storeWhen(CardDeclinedException.class);
+ * }</pre>
+ */
+@FunctionalInterface
+public interface FailurePolicy {
+
+  enum Decision { RELEASE, STORE }
+
+  Decision decide(Throwable failure);
+
+  /** The default: every exception releases the key. */
+  static FailurePolicy releaseAll() {
+    return failure -> Decision.RELEASE;
+  }
+
+  /** Stores failures of the given types (and their subclasses); releases every other. */
+  @SafeVarargs
+  static FailurePolicy storeWhen(Class<? extends Throwable>... finalTypes) {
+    List<Class<? extends Throwable>> types = List.of(finalTypes);
+    return failure -> types.stream().anyMatch(t -> t.isInstance(failure)) ? Decision.STORE : Decision.RELEASE;
+  }
+}

@@ -1,0 +1,103 @@
+package dev.once;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where idempotency records live. This Javadoc is the contract every store passes (the
+ * {@code once-testkit} suites check it against a real server).
+ *
+ * <h2>Records</h2>
+ * A record is found by {@link IdempotencyKey#digest()} and is in one of two states:
+ * <ul>
+ *   <li><b>in progress</b>: fingerprint, fencing token, lease expiry and retention expiry;</li>
+ *   <li><b>completed</b>: fingerprint, {@link Outcome}, retention expiry.</li>
+ * </ul>
+ * A record whose retention has expired is treated as absent. Every time decision (is a lease live, has a
+ * record expired) uses the <b>store's clock</b>, so nodes with skewed clocks agree.
+ *
+ * <h2>Fencing</h2>
+ * Each {@link ClaimResult.Acquired acquisition} gets a token larger than any earlier token of the record.
+ * {@link #complete}, {@link #release} and {@link #renew} succeed only with the current token, so a worker
+ * whose lease was taken over (a zombie) cannot overwrite the newer owner's result; it gets
+ * {@link LeaseLostException}.
+ *
+ * <h2>Failures</h2>
+ * A store that cannot be reached throws {@link StoreUnavailableException}; any other failure throws
+ * {@link StoreException}. A failure is never reported as "absent" or "acquired". Claims racing on one key
+ * are answered truthfully and never throw because of the race.
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface IdempotencyStore {
+
+  /**
+   * Atomically claims the key, with no check-then-act window:
+   * <ul>
+   *   <li>no record (or an expired one): creates an in-progress record, answers {@link ClaimResult.Acquired};</li>
+   *   <li>a record with another fingerprint: {@link ClaimResult.Mismatch}, whatever its state;</li>
+   *   <li>completed with the same fingerprint: {@link ClaimResult.Completed} with the stored outcome;</li>
+   *   <li>in progress with a live lease: {@link ClaimResult.InProgress} with the lease's remaining time;</li>
+   *   <li>in progress with an expired lease and the same fingerprint: takes it over with a new, larger token,
+   *       answers {@link ClaimResult.Acquired}.</li>
+   * </ul>
+   */
+  ClaimResult claim(ClaimRequest request);
+
+  /**
+   * Claims many keys in as few round trips as the store allows (one statement or pipeline per batch).
+   * Answers in request order, each exactly as {@link #claim} would have answered if the requests had been
+   * claimed one after another: a key repeated later in the batch sees the earlier request's claim (so an
+   * identical repeat is {@link ClaimResult.InProgress}, one with another fingerprint a
+   * {@link ClaimResult.Mismatch}).
+   */
+  default List<ClaimResult> claimAll(List<ClaimRequest> requests) {
+    List<ClaimResult> results = new ArrayList<>(requests.size());
+    for (ClaimRequest request : requests) {
+      results.add(claim(request));
+    }
+    return results;
+  }
+
+  /**
+   * Stores the outcome and marks the record completed, kept for {@code retention} from now.
+   *
+   * @throws LeaseLostException if {@code token} is not the record's current token, or the record is gone
+   */
+  void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention);
+
+  /**
+   * Deletes the in-progress record so the key can be claimed afresh (the execution failed in a way that is
+   * safe to retry).
+   *
+   * @throws LeaseLostException if {@code token} is not the record's current token, or the record is gone
+   */
+  void release(IdempotencyKey key, long token);
+
+  /**
+   * Extends a live claim's lease to {@code lease} from now.
+   *
+   * @throws LeaseLostException if {@code token} is not the record's current token, or the record is gone
+   */
+  void renew(IdempotencyKey key, long token, Duration lease);
+
+  /**
+   * Deletes at most {@code limit} records whose retention has expired, never one with a live lease.
+   *
+   * @return how many were deleted; call again while it returns {@code limit}
+   */
+  int purgeExpired(int limit);
+
+  /** A short name for messages and metrics, such as {@code "postgresql"} or {@code "memory"}. */
+  String name();
+
+  /**
+   * A bounded, expiring store in this JVM's memory: for tests and single-instance services.
+   *
+   * @see InMemoryIdempotencyStore#builder()
+   */
+  static InMemoryIdempotencyStore inMemory() {
+    return InMemoryIdempotencyStore.builder().build();
+  }
+}

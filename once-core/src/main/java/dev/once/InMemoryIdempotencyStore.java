@@ -1,0 +1,193 @@
+package dev.once;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A store in this JVM's heap: bounded, expiring, thread-safe. Right for unit tests and a single-instance
+ * service that accepts losing its records on restart; several instances need a shared store.
+ *
+ * <pre>{@code
+ * InMemoryIdempotencyStore store = InMemoryIdempotencyStore.builder()
+ *     .maxRecords(100_000)
+ *     .clock(testClock)
+ *     .build();
+ * }</pre>
+ *
+ * <p>When full, a claim first purges expired records; if the store is still full the claim fails with
+ * {@link StoreUnavailableException} rather than silently evicting a record that still protects a key.
+ */
+public final class InMemoryIdempotencyStore implements IdempotencyStore {
+
+  private record Entry(boolean completed, Fingerprint fingerprint, long token, long leaseUntil, long expiresAt,
+                       Outcome outcome) {
+  }
+
+  private final ConcurrentHashMap<IdempotencyKey, Entry> records = new ConcurrentHashMap<>();
+  private final AtomicLong tokens = new AtomicLong();
+  private final Clock clock;
+  private final int maxRecords;
+  private final String name;
+
+  private InMemoryIdempotencyStore(Builder b) {
+    this.clock = b.clock;
+    this.maxRecords = b.maxRecords;
+    this.name = b.name;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public ClaimResult claim(ClaimRequest request) {
+    if (records.size() >= maxRecords && !records.containsKey(request.key())) {
+      purgeExpired(Integer.MAX_VALUE);
+      if (records.size() >= maxRecords) {
+        throw new StoreUnavailableException("the in-memory store is full (maxRecords=" + maxRecords
+            + ") and none of its records has expired", name, request.key().scope(), null);
+      }
+    }
+    long now = clock.millis();
+    ClaimResult[] answer = new ClaimResult[1];
+    records.compute(request.key(), (key, current) -> {
+      if (current == null || current.expiresAt() <= now) {
+        return acquire(request, now, answer);
+      }
+      if (!current.fingerprint().equals(request.fingerprint())) {
+        answer[0] = new ClaimResult.Mismatch();
+        return current;
+      }
+      if (current.completed()) {
+        answer[0] = new ClaimResult.Completed(current.outcome());
+        return current;
+      }
+      if (current.leaseUntil() > now) {
+        answer[0] = new ClaimResult.InProgress(Duration.ofMillis(current.leaseUntil() - now));
+        return current;
+      }
+      return acquire(request, now, answer);
+    });
+    return answer[0];
+  }
+
+  private Entry acquire(ClaimRequest request, long now, ClaimResult[] answer) {
+    long token = tokens.incrementAndGet();
+    answer[0] = new ClaimResult.Acquired(token);
+    return new Entry(false, request.fingerprint(), token, now + request.lease().toMillis(),
+        now + request.retention().toMillis(), null);
+  }
+
+  @Override
+  public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
+    Objects.requireNonNull(outcome, "outcome");
+    ClaimRequest.requirePositive("retention", retention);
+    update(key, token, "complete", current -> {
+      long now = clock.millis();
+      return new Entry(true, current.fingerprint(), current.token(), now, now + retention.toMillis(), outcome);
+    });
+  }
+
+  @Override
+  public void release(IdempotencyKey key, long token) {
+    update(key, token, "release", current -> null);
+  }
+
+  @Override
+  public void renew(IdempotencyKey key, long token, Duration lease) {
+    ClaimRequest.requirePositive("lease", lease);
+    update(key, token, "renew", current -> {
+      long leaseUntil = clock.millis() + lease.toMillis();
+      return new Entry(false, current.fingerprint(), current.token(), leaseUntil,
+          Math.max(current.expiresAt(), leaseUntil), null);
+    });
+  }
+
+  private void update(IdempotencyKey key, long token, String operation,
+                      java.util.function.UnaryOperator<Entry> change) {
+    boolean[] done = new boolean[1];
+    records.computeIfPresent(key, (k, current) -> {
+      if (current.completed() || current.token() != token) {
+        return current;
+      }
+      done[0] = true;
+      return change.apply(current);
+    });
+    if (!done[0]) {
+      throw new LeaseLostException(key.scope(), name, token, operation);
+    }
+  }
+
+  @Override
+  public int purgeExpired(int limit) {
+    long now = clock.millis();
+    int removed = 0;
+    for (Iterator<Map.Entry<IdempotencyKey, Entry>> it = records.entrySet().iterator(); it.hasNext() && removed < limit; ) {
+      Map.Entry<IdempotencyKey, Entry> e = it.next();
+      // remove(key, value) re-checks atomically, so a record claimed meanwhile survives.
+      if (isPurgeable(e.getValue(), now) && records.remove(e.getKey(), e.getValue())) {
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private static boolean isPurgeable(Entry entry, long now) {
+    return entry.expiresAt() <= now && (entry.completed() || entry.leaseUntil() <= now);
+  }
+
+  /** Records currently held, expired or not. */
+  public int size() {
+    return records.size();
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public String toString() {
+    return "InMemoryIdempotencyStore[" + name + ", " + records.size() + "/" + maxRecords + " records]";
+  }
+
+  /** Builds an {@link InMemoryIdempotencyStore}. */
+  public static final class Builder {
+    private Clock clock = Clock.systemUTC();
+    private int maxRecords = 100_000;
+    private String name = "memory";
+
+    private Builder() {
+    }
+
+    /** The time source for leases and retention. Default {@link Clock#systemUTC()}. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Most records held at once; positive. Default 100,000. */
+    public Builder maxRecords(int maxRecords) {
+      if (maxRecords < 1) {
+        throw new IllegalArgumentException("maxRecords must be positive, but was " + maxRecords);
+      }
+      this.maxRecords = maxRecords;
+      return this;
+    }
+
+    /** The name used in messages and metrics. Default {@code "memory"}. */
+    public Builder name(String name) {
+      this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    public InMemoryIdempotencyStore build() {
+      return new InMemoryIdempotencyStore(this);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package dev.once;
+
+import java.time.Duration;
+
+/** Another execution holds a live lease on the key; retry after {@link #retryAfter()}. */
+public final class InProgressException extends OnceException {
+  private static final long serialVersionUID = 1L;
+
+  private final Duration retryAfter;
+
+  public InProgressException(Scope scope, String storeName, Duration retryAfter) {
+    super("an execution for this key in " + scope + " is still in progress in store '" + storeName
+        + "'; retry after " + retryAfter, scope);
+    this.retryAfter = retryAfter;
+  }
+
+  /** How long until the current lease expires, as measured by the store's clock. */
+  public Duration retryAfter() {
+    return retryAfter;
+  }
+}

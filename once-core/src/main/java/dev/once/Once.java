@@ -1,0 +1,245 @@
+package dev.once;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Runs an action at most once per key: the first call for a key executes it and stores its result; every
+ * later call with the same key and fingerprint gets the stored result back without executing. Immutable and
+ * thread-safe; build one per store and share it.
+ *
+ * <pre>{@code
+ * Once once = Once.builder(store)
+ *     .lease(Duration.ofSeconds(30))
+ *     .retention(Duration.ofHours(24))
+ *     .build();
+ *
+ * IdempotencyKey key = IdempotencyKey.of(Scope.of(customerId, "charge"), requestId);
+ * Execution<String> charge = once.execute(key, Fingerprint.of(body), ResultCodec.utf8(),
+ *     () -> gateway.charge(body));
+ * }</pre>
+ *
+ * <p>Answers: a fresh or replayed {@link Execution}; {@link InProgressException} while another execution
+ * holds the key (after waiting up to {@link Builder#waitWhileInProgress} if set);
+ * {@link FingerprintMismatchException} when the key was used for another request;
+ * {@link ReplayedFailureException} when the first execution's failure was stored by the
+ * {@link FailurePolicy}; {@link LeaseLostException} when the action finished after another worker took the
+ * key over (its result is not stored); {@link StoreException} when the store fails. An exception thrown by
+ * the action is rethrown unchanged after the key is released or the failure stored.
+ */
+public final class Once {
+
+  /** A failure stored by {@link FailurePolicy.Decision#STORE} has this content type. */
+  public static final String FAILURE_CONTENT_TYPE = "application/vnd.once.failure";
+
+  private final IdempotencyStore store;
+  private final Duration lease;
+  private final Duration retention;
+  private final FailurePolicy failurePolicy;
+  private final OnceListener listener;
+  private final Duration waitWhileInProgress;
+
+  private Once(Builder b) {
+    this.store = b.store;
+    this.lease = b.lease;
+    this.retention = b.retention;
+    this.failurePolicy = b.failurePolicy;
+    this.listener = b.listener;
+    this.waitWhileInProgress = b.waitWhileInProgress;
+  }
+
+  public static Builder builder(IdempotencyStore store) {
+    return new Builder(store);
+  }
+
+  /** The same settings over another store, e.g. a JDBC store bound to the caller's transaction. */
+  public Once withStore(IdempotencyStore other) {
+    Builder b = toBuilder();
+    b.store = Objects.requireNonNull(other, "store");
+    return new Once(b);
+  }
+
+  public Builder toBuilder() {
+    return new Builder(store).lease(lease).retention(retention).failurePolicy(failurePolicy).listener(listener)
+        .waitWhileInProgress(waitWhileInProgress);
+  }
+
+  public IdempotencyStore store() {
+    return store;
+  }
+
+  /** An action Once protects. Wrap checked exceptions yourself; what it throws is rethrown unchanged. */
+  @FunctionalInterface
+  public interface Action<T> {
+    T run();
+  }
+
+  /**
+   * Executes {@code action} unless an execution with this key already completed or is in flight.
+   *
+   * @param codec stores the result and decodes it on replay
+   * @return the fresh result, or the stored one with {@link Execution#replayed()} set
+   */
+  public <T> Execution<T> execute(IdempotencyKey key, Fingerprint fingerprint, ResultCodec<T> codec,
+                                  Action<T> action) {
+    Objects.requireNonNull(codec, "codec");
+    Objects.requireNonNull(action, "action");
+    ClaimRequest request = new ClaimRequest(key, fingerprint, lease, retention);
+    long deadline = System.nanoTime() + waitWhileInProgress.toNanos();
+    while (true) {
+      ClaimResult result = claim(request);
+      if (result instanceof ClaimResult.Acquired acquired) {
+        return new Execution<>(runAcquired(key, acquired.token(), codec, action), false);
+      }
+      if (result instanceof ClaimResult.Completed completed) {
+        return new Execution<>(replay(key, completed.outcome(), codec), true);
+      }
+      if (result instanceof ClaimResult.Mismatch) {
+        throw new FingerprintMismatchException(key.scope(), store.name());
+      }
+      Duration retryAfter = ((ClaimResult.InProgress) result).retryAfter();
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new InProgressException(key.scope(), store.name(), retryAfter);
+      }
+      // Poll rather than subscribe: stores share no notification channel, and the wait is opt-in and short.
+      LockSupport.parkNanos(Math.min(left, Math.min(retryAfter.toNanos(), 50_000_000L)));
+    }
+  }
+
+  /** {@link #execute} for callers that need only the value. */
+  public <T> T run(IdempotencyKey key, Fingerprint fingerprint, ResultCodec<T> codec, Action<T> action) {
+    return execute(key, fingerprint, codec, action).value();
+  }
+
+  private ClaimResult claim(ClaimRequest request) {
+    long start = System.nanoTime();
+    try {
+      ClaimResult result = store.claim(request);
+      listener.claimed(request.key().scope(), store.name(), result.status(), Duration.ofNanos(System.nanoTime() - start));
+      return result;
+    } catch (StoreException e) {
+      listener.storeFailed(request.key().scope(), store.name(), e);
+      throw e;
+    }
+  }
+
+  private <T> T runAcquired(IdempotencyKey key, long token, ResultCodec<T> codec, Action<T> action) {
+    long start = System.nanoTime();
+    T value;
+    Outcome outcome;
+    try {
+      value = action.run();
+      outcome = codec.encode(value);
+    } catch (RuntimeException | Error failure) {
+      settleFailure(key, token, failure);
+      throw failure;
+    }
+    try {
+      store.complete(key, token, outcome, retention);
+    } catch (LeaseLostException e) {
+      listener.leaseLost(key.scope(), store.name());
+      throw e;
+    } catch (StoreException e) {
+      listener.storeFailed(key.scope(), store.name(), e);
+      throw e;
+    }
+    listener.completed(key.scope(), store.name(), Duration.ofNanos(System.nanoTime() - start));
+    return value;
+  }
+
+  private void settleFailure(IdempotencyKey key, long token, Throwable failure) {
+    boolean store = failurePolicy.decide(failure) == FailurePolicy.Decision.STORE;
+    try {
+      if (store) {
+        this.store.complete(key, token, failureOutcome(failure), retention);
+      } else {
+        this.store.release(key, token);
+      }
+      listener.failed(key.scope(), this.store.name(), failure, store);
+    } catch (LeaseLostException e) {
+      listener.leaseLost(key.scope(), this.store.name());
+      failure.addSuppressed(e);
+    } catch (RuntimeException e) {
+      // The action's failure is the news; a failed release only leaves a lease that expires by itself.
+      failure.addSuppressed(e);
+    }
+  }
+
+  private static Outcome failureOutcome(Throwable failure) {
+    return Outcome.builder()
+        .contentType(FAILURE_CONTENT_TYPE)
+        .attribute("type", failure.getClass().getName())
+        .attribute("message", failure.getMessage() == null ? "" : failure.getMessage())
+        .build();
+  }
+
+  private static <T> T replay(IdempotencyKey key, Outcome outcome, ResultCodec<T> codec) {
+    if (FAILURE_CONTENT_TYPE.equals(outcome.contentType())) {
+      throw new ReplayedFailureException(key.scope(), outcome.attribute("type"), outcome.attribute("message"));
+    }
+    return codec.decode(outcome);
+  }
+
+  @Override
+  public String toString() {
+    return "Once[store=" + store.name() + ", lease=" + lease + ", retention=" + retention + "]";
+  }
+
+  /** Builds a {@link Once}; every setter rejects a bad value at once. */
+  public static final class Builder {
+    private IdempotencyStore store;
+    private Duration lease = Duration.ofSeconds(60);
+    private Duration retention = Duration.ofHours(24);
+    private FailurePolicy failurePolicy = FailurePolicy.releaseAll();
+    private OnceListener listener = OnceListener.NOOP;
+    private Duration waitWhileInProgress = Duration.ZERO;
+
+    private Builder(IdempotencyStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+    }
+
+    /** How long an execution owns its key before another may take over. Default 60 s. */
+    public Builder lease(Duration lease) {
+      ClaimRequest.requirePositive("lease", lease);
+      this.lease = lease;
+      return this;
+    }
+
+    /** How long a completed result is kept and replayed. Default 24 h. */
+    public Builder retention(Duration retention) {
+      ClaimRequest.requirePositive("retention", retention);
+      this.retention = retention;
+      return this;
+    }
+
+    /** Which failures release the key and which are stored. Default {@link FailurePolicy#releaseAll()}. */
+    public Builder failurePolicy(FailurePolicy failurePolicy) {
+      this.failurePolicy = Objects.requireNonNull(failurePolicy, "failurePolicy");
+      return this;
+    }
+
+    public Builder listener(OnceListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * How long a call waits for an in-flight execution of the same key to finish before answering
+     * {@link InProgressException}. Default zero: answer at once.
+     */
+    public Builder waitWhileInProgress(Duration maxWait) {
+      Objects.requireNonNull(maxWait, "waitWhileInProgress");
+      if (maxWait.isNegative()) {
+        throw new IllegalArgumentException("waitWhileInProgress must not be negative, but was " + maxWait);
+      }
+      this.waitWhileInProgress = maxWait;
+      return this;
+    }
+
+    public Once build() {
+      return new Once(this);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package dev.once;
+
+/**
+ * Base of every exception Once throws. Unchecked, so that it passes through user lambdas.
+ *
+ * <p>Subclasses say exactly what happened: {@link InvalidKeyException}, {@link InProgressException},
+ * {@link FingerprintMismatchException}, {@link LeaseLostException}, {@link StoreException} and its
+ * {@link StoreUnavailableException}, and {@link ReplayedFailureException}. Messages name the scope and
+ * the store but never the raw idempotency key, which may be sensitive.
+ */
+public class OnceException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final Scope scope;
+
+  public OnceException(String message, Scope scope, Throwable cause) {
+    super(message, cause);
+    this.scope = scope;
+  }
+
+  public OnceException(String message, Scope scope) {
+    this(message, scope, null);
+  }
+
+  /** The scope of the key involved, or {@code null} when the failure is not about one key. */
+  public Scope scope() {
+    return scope;
+  }
+}

@@ -1,0 +1,28 @@
+package dev.once;
+
+/**
+ * Replay of a failure that a {@link FailurePolicy} declared final: the first execution threw, the failure
+ * was stored as the key's outcome, and every retry gets it again instead of executing a second time.
+ */
+public final class ReplayedFailureException extends OnceException {
+  private static final long serialVersionUID = 1L;
+
+  private final String originalType;
+  private final String originalMessage;
+
+  public ReplayedFailureException(Scope scope, String originalType, String originalMessage) {
+    super("replayed final failure " + originalType + ": " + originalMessage, scope);
+    this.originalType = originalType;
+    this.originalMessage = originalMessage;
+  }
+
+  /** Class name of the exception the first execution threw. */
+  public String originalType() {
+    return originalType;
+  }
+
+  /** Message of the exception the first execution threw (may be empty). */
+  public String originalMessage() {
+    return originalMessage;
+  }
+}

@@ -1,0 +1,21 @@
+package dev.once;
+
+/**
+ * The store failed to answer truthfully (an unexpected SQL error, a serialization failure that requires the
+ * caller's transaction to be retried, a corrupt record). Never means "key not found".
+ */
+public class StoreException extends OnceException {
+  private static final long serialVersionUID = 1L;
+
+  private final String storeName;
+
+  public StoreException(String message, String storeName, Scope scope, Throwable cause) {
+    super("store '" + storeName + "': " + message, scope, cause);
+    this.storeName = storeName;
+  }
+
+  /** The {@link IdempotencyStore#name() name} of the store that failed. */
+  public String storeName() {
+    return storeName;
+  }
+}
