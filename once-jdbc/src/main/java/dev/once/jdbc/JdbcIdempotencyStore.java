@@ -1,0 +1,374 @@
+package dev.once.jdbc;
+
+import dev.once.ClaimRequest;
+import dev.once.ClaimResult;
+import dev.once.IdempotencyKey;
+import dev.once.IdempotencyStore;
+import dev.once.LeaseLostException;
+import dev.once.Outcome;
+import dev.once.Scope;
+import dev.once.jdbc.internal.ClaimMode;
+import dev.once.jdbc.internal.SqlErrors;
+import dev.once.jdbc.internal.SqlOperations;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+
+/**
+ * An {@link IdempotencyStore} in a PostgreSQL, MariaDB/MySQL or H2 table.
+ *
+ * <pre>{@code
+ * JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)
+ *     .dialect(SqlDialect.POSTGRESQL)      // optional: detected from the connection
+ *     .createSchema(true)                   // optional: or copy db/once/<dialect>/V1__once_records.sql
+ *     .build();
+ *
+ * // Standalone: the store commits each step on its own pooled connection.
+ * Once once = Once.builder(store).build();
+ *
+ * // Transactional: the claim and the result commit or roll back with your business writes.
+ * try (Connection c = dataSource.getConnection()) {
+ *   c.setAutoCommit(false);
+ *   Execution<String> e = once.withStore(store.onConnection(c)).execute(key, fp, codec, () -> debit(c));
+ *   c.commit();
+ * }
+ * }</pre>
+ *
+ * <p>Claims never raise a unique violation (PostgreSQL {@code ON CONFLICT}, MariaDB {@code ON DUPLICATE
+ * KEY}, H2 {@code MERGE}), so a lost race never aborts the caller's transaction. Every time decision uses
+ * the database clock. The table holds the SHA-256 of (scope, key), never the raw key.
+ */
+public final class JdbcIdempotencyStore implements IdempotencyStore {
+
+  private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
+
+  private final DataSource dataSource;
+  private final SqlDialect dialect;
+  private final String table;
+  private final String name;
+  private final ConcurrentClaimPolicy concurrentClaims;
+  private final Supplier<Duration> clockOffset;
+  private final SqlOperations sql;
+
+  private JdbcIdempotencyStore(Builder b, SqlDialect dialect) {
+    this.dataSource = b.dataSource;
+    this.dialect = dialect;
+    this.table = b.table;
+    this.name = b.name != null ? b.name : dialect.name().toLowerCase(java.util.Locale.ROOT);
+    this.concurrentClaims = b.concurrentClaims;
+    this.clockOffset = b.clockOffset;
+    this.sql = SqlOperations.of(dialect, table);
+  }
+
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(dataSource);
+  }
+
+  public SqlDialect dialect() {
+    return dialect;
+  }
+
+  public String table() {
+    return table;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  /**
+   * A view of this store that runs every step on {@code connection}, inside whatever transaction the caller
+   * has open there: the record commits or rolls back with the caller's own writes, and nothing here commits,
+   * rolls back or changes auto-commit. The view is as thread-safe as the connection (that is, not).
+   *
+   * <p>Inside a transaction the uncommitted claim itself keeps other claimers out, so leases matter only
+   * after commit. A claimer that meets a key held by another open transaction follows the
+   * {@link ConcurrentClaimPolicy}.
+   */
+  public IdempotencyStore onConnection(Connection connection) {
+    Objects.requireNonNull(connection, "connection");
+    return new ConnectionBound(connection, concurrentClaims == ConcurrentClaimPolicy.WAIT
+        ? ClaimMode.TRANSACTION_WAIT : ClaimMode.TRANSACTION_FAIL_FAST);
+  }
+
+  /** Creates the table and index if they do not exist, from this dialect's schema resource. */
+  public void createSchema() {
+    String ddl = schemaSql(dialect, table);
+    withConnection(null, "create schema", c -> {
+      try (Statement s = c.createStatement()) {
+        for (String statement : ddl.split(";")) {
+          if (!statement.isBlank()) {
+            s.execute(statement);
+          }
+        }
+      }
+      return null;
+    });
+  }
+
+  /** The schema DDL for {@code dialect}, with the table (and index) renamed to {@code table}. */
+  public static String schemaSql(SqlDialect dialect, String table) {
+    checkTableName(table);
+    try (InputStream in = JdbcIdempotencyStore.class.getClassLoader().getResourceAsStream(dialect.schemaResource())) {
+      if (in == null) {
+        throw new IllegalStateException("schema resource " + dialect.schemaResource() + " is missing from once-jdbc");
+      }
+      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      StringBuilder out = new StringBuilder();
+      for (String line : text.split("\n")) {
+        String code = line.contains("--") ? line.substring(0, line.indexOf("--")) : line;
+        out.append(code).append('\n');
+      }
+      String plain = table.contains(".") ? table.substring(table.indexOf('.') + 1) : table;
+      return out.toString()
+          .replace("once_records_expires_at", plain + "_expires_at")
+          .replaceAll("\\bonce_records\\b", table);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + dialect.schemaResource(), e);
+    }
+  }
+
+  private long offsetMs() {
+    return clockOffset.get().toMillis();
+  }
+
+  @Override
+  public ClaimResult claim(ClaimRequest request) {
+    return claimAll(List.of(request)).get(0);
+  }
+
+  @Override
+  public List<ClaimResult> claimAll(List<ClaimRequest> requests) {
+    if (requests.isEmpty()) {
+      return List.of();
+    }
+    Scope scope = requests.get(0).key().scope();
+    return withConnection(scope, "claim", c -> sql.claim(c, requests, offsetMs(), ClaimMode.STANDALONE));
+  }
+
+  @Override
+  public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
+    byte[] bytes = outcome.toBytes();
+    boolean done = withConnection(key.scope(), "complete",
+        c -> sql.complete(c, key.digest(), token, bytes, retention.toMillis(), offsetMs()));
+    requireCurrent(done, key, token, "complete");
+  }
+
+  @Override
+  public void release(IdempotencyKey key, long token) {
+    requireCurrent(withConnection(key.scope(), "release", c -> sql.release(c, key.digest(), token)), key, token, "release");
+  }
+
+  @Override
+  public void renew(IdempotencyKey key, long token, Duration lease) {
+    boolean done = withConnection(key.scope(), "renew",
+        c -> sql.renew(c, key.digest(), token, lease.toMillis(), offsetMs()));
+    requireCurrent(done, key, token, "renew");
+  }
+
+  @Override
+  public int purgeExpired(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be positive, but was " + limit);
+    }
+    return withConnection(null, "purge", c -> sql.purge(c, limit, offsetMs()));
+  }
+
+  private void requireCurrent(boolean done, IdempotencyKey key, long token, String operation) {
+    if (!done) {
+      throw new LeaseLostException(key.scope(), name, token, operation);
+    }
+  }
+
+  private interface SqlWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  /** Runs work on a pooled connection; commits it if the pool hands out connections in manual-commit mode. */
+  private <T> T withConnection(Scope scope, String action, SqlWork<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      boolean manual = !c.getAutoCommit();
+      try {
+        T result = work.run(c);
+        if (manual) {
+          c.commit();
+        }
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        if (manual) {
+          rollbackQuietly(c, e);
+        }
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw SqlErrors.translate(e, name, scope, action);
+    }
+  }
+
+  private static void rollbackQuietly(Connection c, Exception failure) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  private static void checkTableName(String table) {
+    if (table == null || !TABLE_NAME.matcher(table).matches()) {
+      throw new IllegalArgumentException("table must be a plain SQL identifier, optionally schema-qualified, but was '"
+          + table + "'");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcIdempotencyStore[" + name + ", " + dialect + ", table " + table + "]";
+  }
+
+  /** The store bound to one caller-owned connection. */
+  private final class ConnectionBound implements IdempotencyStore {
+    private final Connection connection;
+    private final ClaimMode mode;
+
+    ConnectionBound(Connection connection, ClaimMode mode) {
+      this.connection = connection;
+      this.mode = mode;
+    }
+
+    private <T> T run(Scope scope, String action, SqlWork<T> work) {
+      try {
+        return work.run(connection);
+      } catch (SQLException e) {
+        throw SqlErrors.translate(e, name, scope, action);
+      }
+    }
+
+    @Override
+    public ClaimResult claim(ClaimRequest request) {
+      return claimAll(List.of(request)).get(0);
+    }
+
+    @Override
+    public List<ClaimResult> claimAll(List<ClaimRequest> requests) {
+      if (requests.isEmpty()) {
+        return List.of();
+      }
+      return run(requests.get(0).key().scope(), "claim", c -> sql.claim(c, requests, offsetMs(), mode));
+    }
+
+    @Override
+    public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
+      byte[] bytes = outcome.toBytes();
+      requireCurrent(run(key.scope(), "complete",
+          c -> sql.complete(c, key.digest(), token, bytes, retention.toMillis(), offsetMs())), key, token, "complete");
+    }
+
+    @Override
+    public void release(IdempotencyKey key, long token) {
+      requireCurrent(run(key.scope(), "release", c -> sql.release(c, key.digest(), token)), key, token, "release");
+    }
+
+    @Override
+    public void renew(IdempotencyKey key, long token, Duration lease) {
+      requireCurrent(run(key.scope(), "renew",
+          c -> sql.renew(c, key.digest(), token, lease.toMillis(), offsetMs())), key, token, "renew");
+    }
+
+    @Override
+    public int purgeExpired(int limit) {
+      return run(null, "purge", c -> sql.purge(c, limit, offsetMs()));
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+  }
+
+  /** Builds a {@link JdbcIdempotencyStore}; every setter rejects a bad value at once. */
+  public static final class Builder {
+    private final DataSource dataSource;
+    private SqlDialect dialect;
+    private String table = "once_records";
+    private String name;
+    private ConcurrentClaimPolicy concurrentClaims = ConcurrentClaimPolicy.FAIL_FAST;
+    private Supplier<Duration> clockOffset = () -> Duration.ZERO;
+    private boolean createSchema;
+
+    private Builder(DataSource dataSource) {
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    }
+
+    /** The SQL dialect. Default: detected from the database's product name on {@link #build()}. */
+    public Builder dialect(SqlDialect dialect) {
+      this.dialect = Objects.requireNonNull(dialect, "dialect");
+      return this;
+    }
+
+    /** The table, optionally schema-qualified. Default {@code once_records}. */
+    public Builder table(String table) {
+      checkTableName(table);
+      this.table = table;
+      return this;
+    }
+
+    /** The name in messages and metrics. Default the dialect in lower case, e.g. {@code postgresql}. */
+    public Builder name(String name) {
+      this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** What a claim inside a transaction does when another open transaction holds the key. Default FAIL_FAST. */
+    public Builder concurrentClaims(ConcurrentClaimPolicy policy) {
+      this.concurrentClaims = Objects.requireNonNull(policy, "concurrentClaims");
+      return this;
+    }
+
+    /**
+     * Shifts the database clock as this store sees it, for tests that move time (leases, retention). The
+     * supplier is read on every statement. Default: no shift.
+     */
+    public Builder clockOffset(Supplier<Duration> offset) {
+      this.clockOffset = Objects.requireNonNull(offset, "clockOffset");
+      return this;
+    }
+
+    /** Whether {@link #build()} creates the table if it is missing. Default false: ship the schema in your migrations. */
+    public Builder createSchema(boolean createSchema) {
+      this.createSchema = createSchema;
+      return this;
+    }
+
+    /**
+     * Builds the store; detects the dialect (one connection) when none was set, and creates the schema if asked.
+     *
+     * @throws dev.once.StoreUnavailableException if the database must be asked and cannot be reached
+     */
+    public JdbcIdempotencyStore build() {
+      SqlDialect d = dialect;
+      if (d == null) {
+        try (Connection c = dataSource.getConnection()) {
+          d = SqlDialect.detect(c);
+        } catch (SQLException e) {
+          throw SqlErrors.translate(e, "jdbc", null, "dialect detection");
+        }
+      }
+      JdbcIdempotencyStore store = new JdbcIdempotencyStore(this, d);
+      if (createSchema) {
+        store.createSchema();
+      }
+      return store;
+    }
+  }
+
+}

@@ -1,0 +1,172 @@
+package dev.once.jdbc.internal;
+
+import dev.once.ClaimRequest;
+import java.nio.ByteBuffer;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * PostgreSQL: one statement claims a whole batch. {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE} takes
+ * over only dead records and never raises a unique violation, so a lost race cannot abort the caller's
+ * transaction; the same statement reads the rows it did not take.
+ */
+final class PostgresOperations extends SqlOperations {
+
+  private final String singleClaimSql;
+  private final String batchClaimSql;
+
+  PostgresOperations(String table) {
+    super(table);
+    this.singleClaimSql = claimSql(
+        "SELECT ?::bytea AS id, ?::bytea AS fp, ?::bigint AS lease, ?::bigint AS retention, 1::bigint AS ord");
+    this.batchClaimSql = claimSql("SELECT i.id, i.fp, i.lease, i.retention, i.ord"
+        + " FROM unnest(?::bytea[], ?::bytea[], ?::bigint[], ?::bigint[]) WITH ORDINALITY AS i(id, fp, lease, retention, ord)");
+  }
+
+  @Override
+  protected String now() {
+    // statement_timestamp(): fresh for each statement even inside a long caller transaction, unlike now().
+    return "((EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::bigint + ?::bigint)";
+  }
+
+  private String claimSql(String input) {
+    return "WITH clock AS (SELECT " + now() + " AS now_ms), input AS (" + input + "), claimed AS ("
+        + " INSERT INTO " + table + " AS r (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
+        + " SELECT input.id, 'P', input.fp, clock.now_ms, 0, clock.now_ms + input.lease,"
+        + " clock.now_ms + GREATEST(input.lease, input.retention), NULL"
+        + " FROM input CROSS JOIN clock ORDER BY input.id"
+        + " ON CONFLICT (id) DO UPDATE SET status = 'P', fingerprint = EXCLUDED.fingerprint,"
+        + " token = GREATEST(r.token + 1, EXCLUDED.token), lease_until = EXCLUDED.lease_until,"
+        + " expires_at = EXCLUDED.expires_at, outcome = NULL"
+        // EXCLUDED.token is the statement's "now".
+        + " WHERE r.expires_at <= EXCLUDED.token"
+        + " OR (r.status = 'P' AND r.lease_until <= EXCLUDED.token AND r.fingerprint = EXCLUDED.fingerprint)"
+        + " RETURNING r.id, r.token)"
+        + " SELECT input.ord, claimed.token, r.status, r.fingerprint, r.lease_until, r.expires_at, r.outcome, clock.now_ms"
+        + " FROM input CROSS JOIN clock LEFT JOIN claimed ON claimed.id = input.id"
+        + " LEFT JOIN " + table + " r ON r.id = input.id AND claimed.id IS NULL"
+        + " ORDER BY input.ord";
+  }
+
+  @Override
+  protected List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
+      throws SQLException {
+    List<ClaimRequest> free = requests;
+    Set<ByteBuffer> held = Set.of();
+    if (mode.inCallerTransaction()) {
+      held = lockKeys(c, requests, mode == ClaimMode.TRANSACTION_WAIT);
+      if (!held.isEmpty()) {
+        free = new ArrayList<>();
+        for (ClaimRequest r : requests) {
+          if (!held.contains(ByteBuffer.wrap(r.key().digest()))) {
+            free.add(r);
+          }
+        }
+      }
+    }
+    List<Observed> freeObserved = free.isEmpty() ? List.of() : claimFree(c, free, offsetMs);
+    if (held.isEmpty()) {
+      return freeObserved;
+    }
+    List<Observed> out = new ArrayList<>(requests.size());
+    int next = 0;
+    for (ClaimRequest r : requests) {
+      out.add(held.contains(ByteBuffer.wrap(r.key().digest())) ? Observed.held() : freeObserved.get(next++));
+    }
+    return out;
+  }
+
+  private List<Observed> claimFree(Connection c, List<ClaimRequest> requests, long offsetMs) throws SQLException {
+    boolean single = requests.size() == 1;
+    List<Observed> out = new ArrayList<>(requests.size());
+    try (PreparedStatement ps = c.prepareStatement(single ? singleClaimSql : batchClaimSql)) {
+      ps.setLong(1, offsetMs);
+      if (single) {
+        ClaimRequest r = requests.get(0);
+        ps.setBytes(2, r.key().digest());
+        ps.setBytes(3, r.fingerprint().digest());
+        ps.setLong(4, r.lease().toMillis());
+        ps.setLong(5, r.retention().toMillis());
+      } else {
+        int n = requests.size();
+        byte[][] ids = new byte[n][];
+        byte[][] fps = new byte[n][];
+        Long[] leases = new Long[n];
+        Long[] retentions = new Long[n];
+        for (int i = 0; i < n; i++) {
+          ClaimRequest r = requests.get(i);
+          ids[i] = r.key().digest();
+          fps[i] = r.fingerprint().digest();
+          leases[i] = r.lease().toMillis();
+          retentions[i] = r.retention().toMillis();
+        }
+        ps.setArray(2, c.createArrayOf("bytea", ids));
+        ps.setArray(3, c.createArrayOf("bytea", fps));
+        ps.setArray(4, c.createArrayOf("int8", leases));
+        ps.setArray(5, c.createArrayOf("int8", retentions));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long token = rs.getLong(2);
+          if (!rs.wasNull()) {
+            out.add(Observed.acquired(token));
+          } else if (rs.getString(3) == null) {
+            out.add(Observed.missing()); // conflicted with a row committed after this statement's snapshot
+          } else {
+            out.add(new Observed(null, rs.getString(3), rs.getBytes(4), rs.getLong(5), rs.getLong(6),
+                rs.getBytes(7), rs.getLong(8), false));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Transaction-scoped advisory locks keyed by the record id: a claim inside a caller's transaction learns
+   * at once (or waits, in order) whether another open transaction holds the key, instead of blocking on its
+   * uncommitted row. Returns the ids held elsewhere.
+   */
+  private static Set<ByteBuffer> lockKeys(Connection c, List<ClaimRequest> requests, boolean wait) throws SQLException {
+    Long[] keys = new Long[requests.size()];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = ByteBuffer.wrap(requests.get(i).key().digest()).getLong();
+    }
+    String sql = "SELECT k, " + (wait ? "pg_advisory_xact_lock(k) IS NULL" : "pg_try_advisory_xact_lock(k)")
+        + " FROM (SELECT DISTINCT k FROM unnest(?::bigint[]) AS k ORDER BY k) AS sorted";
+    Set<Long> refused = new HashSet<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      Array array = c.createArrayOf("int8", keys);
+      ps.setArray(1, array);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          // pg_advisory_xact_lock returns void, reported as NULL: "IS NULL" is true once it is held.
+          if (!rs.getBoolean(2)) {
+            refused.add(rs.getLong(1));
+          }
+        }
+      }
+    }
+    Set<ByteBuffer> held = new HashSet<>();
+    for (ClaimRequest r : requests) {
+      if (refused.contains(ByteBuffer.wrap(r.key().digest()).getLong())) {
+        held.add(ByteBuffer.wrap(r.key().digest()));
+      }
+    }
+    return held;
+  }
+
+  @Override
+  protected String purgeSql() {
+    // SKIP LOCKED: never wait behind, nor delete under, a claim that holds the row right now.
+    return "DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table + " WHERE " + purgeCondition()
+        + " LIMIT ? FOR UPDATE SKIP LOCKED)";
+  }
+}

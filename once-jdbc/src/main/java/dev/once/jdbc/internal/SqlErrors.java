@@ -1,0 +1,66 @@
+package dev.once.jdbc.internal;
+
+import dev.once.Scope;
+import dev.once.StoreException;
+import dev.once.StoreUnavailableException;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
+
+/** Sorts SQL failures into "cannot reach the store" and "the store failed". */
+public final class SqlErrors {
+
+  private SqlErrors() {
+  }
+
+  public static StoreException translate(SQLException e, String store, Scope scope, String action) {
+    if (isUnavailable(e)) {
+      return new StoreUnavailableException(action + " failed: " + e.getMessage(), store, scope, e);
+    }
+    if (isSerializationFailure(e)) {
+      return new StoreException(action + " conflicted with a concurrent transaction (SQLState " + e.getSQLState()
+          + "); roll back and retry the whole transaction", store, scope, e);
+    }
+    return new StoreException(action + " failed: " + e.getMessage(), store, scope, e);
+  }
+
+  public static boolean isUnavailable(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
+          || t instanceof SQLRecoverableException || t instanceof ConnectException || t instanceof SocketException) {
+        return true;
+      }
+      if (t instanceof SQLException s) {
+        String state = s.getSQLState();
+        if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+            || state.equals("57P03"))) {
+          return true; // connection exceptions, admin shutdown, crash shutdown, cannot connect now
+        }
+        // H2: database closed, or the JVM is shutting it down.
+        if (s.getErrorCode() == 90098 || s.getErrorCode() == 90121) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** PostgreSQL serialization failure or deadlock; MariaDB deadlock (its transaction is rolled back). */
+  public static boolean isSerializationFailure(SQLException e) {
+    String state = e.getSQLState();
+    return "40001".equals(state) || "40P01".equals(state) || e.getErrorCode() == 1213;
+  }
+
+  /** MariaDB lock wait timeout (statement rolled back, transaction intact), H2 lock timeout. */
+  public static boolean isLockTimeout(SQLException e) {
+    return e.getErrorCode() == 1205 || e.getErrorCode() == 50200;
+  }
+
+  /** A unique violation (H2 may report one for a MERGE racing another). */
+  public static boolean isUniqueViolation(SQLException e) {
+    return "23505".equals(e.getSQLState()) || e.getErrorCode() == 1062;
+  }
+}

@@ -1,0 +1,240 @@
+package dev.once.jdbc.internal;
+
+import dev.once.ClaimRequest;
+import dev.once.ClaimResult;
+import dev.once.Outcome;
+import dev.once.jdbc.SqlDialect;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The statements of one SQL dialect, run on a connection someone else owns. Times are epoch milliseconds by
+ * the database clock plus a test offset; the JVM clock is never consulted.
+ */
+public abstract class SqlOperations {
+
+  /** Reported to a claim that met a key held by another open transaction, whose lease is not visible. */
+  static final Duration HELD_RETRY_AFTER = Duration.ofSeconds(1);
+
+  private static final int MAX_ATTEMPTS = 16;
+
+  protected final String table;
+
+  protected SqlOperations(String table) {
+    this.table = table;
+  }
+
+  public static SqlOperations of(SqlDialect dialect, String table) {
+    return switch (dialect) {
+      case POSTGRESQL -> new PostgresOperations(table);
+      case MARIADB -> new MariaDbOperations(table);
+      case H2 -> new H2Operations(table);
+    };
+  }
+
+  /** SQL for "now" in epoch ms by the database clock, plus one bound offset parameter. */
+  protected abstract String now();
+
+  /**
+   * Claims distinct keys in one go. Answers per request: acquired, the row as seen, held by another
+   * transaction, or {@code null} when the row changed under the statement and the claim must be repeated.
+   */
+  protected abstract List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
+      throws SQLException;
+
+  /** SQL that deletes at most {@code ?} purgeable rows; parameters: offset, offset, limit. */
+  protected abstract String purgeSql();
+
+  /**
+   * Claims every request, in as few statements as the dialect allows. A key repeated in the batch is claimed
+   * in a later round, so it sees the earlier occurrence exactly as a sequential claim would.
+   */
+  public List<ClaimResult> claim(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
+      throws SQLException {
+    ClaimResult[] results = new ClaimResult[requests.size()];
+    for (List<Integer> round : rounds(requests)) {
+      List<Integer> pending = round;
+      for (int attempt = 1; !pending.isEmpty(); attempt++) {
+        if (attempt > MAX_ATTEMPTS) {
+          throw new SQLException("claim did not settle after " + MAX_ATTEMPTS
+              + " attempts: the records kept changing under it");
+        }
+        List<ClaimRequest> batch = new ArrayList<>(pending.size());
+        for (int i : pending) {
+          batch.add(requests.get(i));
+        }
+        List<Observed> observed = claimRound(c, batch, offsetMs, mode);
+        List<Integer> again = new ArrayList<>();
+        for (int j = 0; j < pending.size(); j++) {
+          ClaimResult result = classify(batch.get(j), observed.get(j));
+          if (result == null) {
+            again.add(pending.get(j));
+          } else {
+            results[pending.get(j)] = result;
+          }
+        }
+        pending = again;
+      }
+    }
+    return Arrays.asList(results);
+  }
+
+  private static List<List<Integer>> rounds(List<ClaimRequest> requests) {
+    if (requests.size() == 1) {
+      return List.of(List.of(0));
+    }
+    List<List<Integer>> rounds = new ArrayList<>();
+    Map<ByteBuffer, Integer> occurrences = new HashMap<>();
+    for (int i = 0; i < requests.size(); i++) {
+      int n = occurrences.merge(ByteBuffer.wrap(requests.get(i).key().digest()), 1, Integer::sum);
+      if (rounds.size() < n) {
+        rounds.add(new ArrayList<>());
+      }
+      rounds.get(n - 1).add(i);
+    }
+    return rounds;
+  }
+
+  /** Turns what a statement saw into an answer, or {@code null} when the row moved and we must look again. */
+  static ClaimResult classify(ClaimRequest request, Observed o) {
+    if (o == null) {
+      return null;
+    }
+    if (o.heldByOtherTransaction()) {
+      return new ClaimResult.InProgress(HELD_RETRY_AFTER);
+    }
+    if (o.acquiredToken() != null) {
+      return new ClaimResult.Acquired(o.acquiredToken());
+    }
+    if (o.status() == null || o.expiresAt() <= o.now()) {
+      return null; // gone, or expired and so claimable: another attempt will take it
+    }
+    if (!Arrays.equals(o.fingerprint(), request.fingerprint().digest())) {
+      return new ClaimResult.Mismatch();
+    }
+    if ("C".equals(o.status())) {
+      return new ClaimResult.Completed(Outcome.fromBytes(o.outcome()));
+    }
+    if (o.leaseUntil() > o.now()) {
+      return new ClaimResult.InProgress(Duration.ofMillis(o.leaseUntil() - o.now()));
+    }
+    return null; // the lease ran out between statements: take it over on the next attempt
+  }
+
+  public boolean complete(Connection c, byte[] id, long token, byte[] outcome, long retentionMs, long offsetMs)
+      throws SQLException {
+    String sql = "UPDATE " + table + " SET status = 'C', outcome = ?, lease_until = " + now()
+        + ", expires_at = " + now() + " + ? WHERE id = ? AND token = ? AND status = 'P'";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setBytes(1, outcome);
+      ps.setLong(2, offsetMs);
+      ps.setLong(3, offsetMs);
+      ps.setLong(4, retentionMs);
+      ps.setBytes(5, id);
+      ps.setLong(6, token);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  public boolean release(Connection c, byte[] id, long token) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "DELETE FROM " + table + " WHERE id = ? AND token = ? AND status = 'P'")) {
+      ps.setBytes(1, id);
+      ps.setLong(2, token);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  public boolean renew(Connection c, byte[] id, long token, long leaseMs, long offsetMs) throws SQLException {
+    String sql = "UPDATE " + table + " SET lease_until = " + now() + " + ?, expires_at = GREATEST(expires_at, "
+        + now() + " + ?) WHERE id = ? AND token = ? AND status = 'P'";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setLong(1, offsetMs);
+      ps.setLong(2, leaseMs);
+      ps.setLong(3, offsetMs);
+      ps.setLong(4, leaseMs);
+      ps.setBytes(5, id);
+      ps.setLong(6, token);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  public int purge(Connection c, int limit, long offsetMs) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(purgeSql())) {
+      ps.setLong(1, offsetMs);
+      ps.setLong(2, offsetMs);
+      ps.setInt(3, limit);
+      return ps.executeUpdate();
+    }
+  }
+
+  /** The purge condition: retention over, and no live lease. */
+  protected String purgeCondition() {
+    return "expires_at <= " + now() + " AND (status = 'C' OR lease_until <= " + now() + ")";
+  }
+
+  /** Reads rows by id after an upsert; {@code forUpdate} to see the latest version under any isolation. */
+  protected Map<ByteBuffer, Observed> readRows(Connection c, List<ClaimRequest> requests, long offsetMs,
+                                               boolean forUpdate, List<Long> nonces) throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT id, nonce, token, status, fingerprint, lease_until, expires_at, outcome, ")
+        .append(now()).append(" FROM ").append(table).append(" WHERE id IN (");
+    sql.append(String.join(", ", Collections.nCopies(requests.size(), "?"))).append(")");
+    if (forUpdate) {
+      sql.append(" FOR UPDATE");
+    }
+    Map<ByteBuffer, Long> nonceById = new HashMap<>();
+    for (int i = 0; i < requests.size(); i++) {
+      nonceById.put(ByteBuffer.wrap(requests.get(i).key().digest()), nonces.get(i));
+    }
+    Map<ByteBuffer, Observed> rows = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      int p = 1;
+      ps.setLong(p++, offsetMs);
+      for (ClaimRequest r : requests) {
+        ps.setBytes(p++, r.key().digest());
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ByteBuffer id = ByteBuffer.wrap(rs.getBytes(1));
+          long nonce = rs.getLong(2);
+          Long mine = nonceById.get(id);
+          if (mine != null && mine == nonce && "P".equals(rs.getString(4))) {
+            rows.put(id, Observed.acquired(rs.getLong(3)));
+          } else {
+            rows.put(id, new Observed(null, rs.getString(4), rs.getBytes(5), rs.getLong(6), rs.getLong(7),
+                rs.getBytes(8), rs.getLong(9), false));
+          }
+        }
+      }
+    }
+    return rows;
+  }
+
+  /** Requests in id order, so concurrent batches lock rows in one order and cannot deadlock each other. */
+  protected static List<Integer> idOrder(List<ClaimRequest> requests) {
+    List<Integer> order = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      order.add(i);
+    }
+    order.sort((a, b) -> Arrays.compareUnsigned(requests.get(a).key().digest(), requests.get(b).key().digest()));
+    return order;
+  }
+
+  protected static List<Observed> inRequestOrder(List<ClaimRequest> requests, Map<ByteBuffer, Observed> byId) {
+    List<Observed> out = new ArrayList<>(requests.size());
+    for (ClaimRequest r : requests) {
+      out.add(byId.get(ByteBuffer.wrap(r.key().digest())));
+    }
+    return out;
+  }
+}
