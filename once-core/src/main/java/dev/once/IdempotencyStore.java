@@ -14,8 +14,9 @@ import java.util.List;
  *   <li><b>in progress</b>: fingerprint, fencing token, lease expiry and retention expiry;</li>
  *   <li><b>completed</b>: fingerprint, {@link Outcome}, retention expiry.</li>
  * </ul>
- * A record whose retention has expired is treated as absent. Every time decision (is a lease live, has a
- * record expired) uses the <b>store's clock</b>, so nodes with skewed clocks agree.
+ * A record whose retention has expired is treated as absent, except that a record always outlives its live
+ * lease (a claim whose retention is shorter than its lease is kept until the lease ends). Every time decision
+ * (is a lease live, has a record expired) uses the <b>store's clock</b>, so nodes with skewed clocks agree.
  *
  * <h2>Fencing</h2>
  * Each {@link ClaimResult.Acquired acquisition} gets a token larger than any earlier token of the record.

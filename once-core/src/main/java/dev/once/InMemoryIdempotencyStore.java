@@ -79,8 +79,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private Entry acquire(ClaimRequest request, long now, ClaimResult[] answer) {
     long token = tokens.incrementAndGet();
     answer[0] = new ClaimResult.Acquired(token);
-    return new Entry(false, request.fingerprint(), token, now + request.lease().toMillis(),
-        now + request.retention().toMillis(), null);
+    long leaseUntil = now + request.lease().toMillis();
+    // A record must outlive its live lease (as renew ensures), or a retention shorter than the lease would let
+    // a second claim treat the held key as absent and acquire it: a double execution.
+    return new Entry(false, request.fingerprint(), token, leaseUntil,
+        Math.max(leaseUntil, now + request.retention().toMillis()), null);
   }
 
   @Override

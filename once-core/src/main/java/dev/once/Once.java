@@ -100,7 +100,7 @@ public final class Once {
       }
       Duration retryAfter = ((ClaimResult.InProgress) result).retryAfter();
       long left = deadline - System.nanoTime();
-      if (left <= 0) {
+      if (left <= 0 || Thread.currentThread().isInterrupted()) {
         throw new InProgressException(key.scope(), store.name(), retryAfter);
       }
       // Poll rather than subscribe: stores share no notification channel, and the wait is opt-in and short.
@@ -160,6 +160,9 @@ public final class Once {
       listener.failed(key.scope(), this.store.name(), failure, store);
     } catch (LeaseLostException e) {
       listener.leaseLost(key.scope(), this.store.name());
+      failure.addSuppressed(e);
+    } catch (StoreException e) {
+      listener.storeFailed(key.scope(), this.store.name(), e);
       failure.addSuppressed(e);
     } catch (RuntimeException e) {
       // The action's failure is the news; a failed release only leaves a lease that expires by itself.
