@@ -132,6 +132,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       String plain = table.contains(".") ? table.substring(table.indexOf('.') + 1) : table;
       return out.toString()
           .replace("once_records_expires_at", plain + "_expires_at")
+          .replace("once_records_token_seq", table + "_token_seq")
           .replaceAll("\\bonce_records\\b", table);
     } catch (IOException e) {
       throw new IllegalStateException("cannot read " + dialect.schemaResource(), e);

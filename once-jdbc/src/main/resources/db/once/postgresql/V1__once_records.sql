@@ -4,10 +4,12 @@ CREATE TABLE IF NOT EXISTS once_records (
     id          BYTEA    NOT NULL PRIMARY KEY, -- SHA-256 of (tenant, operation, key); the raw key is never stored
     status      CHAR(1)  NOT NULL,             -- 'P' in progress, 'C' completed
     fingerprint BYTEA    NOT NULL,             -- SHA-256 of the request the key was first used with
-    token       BIGINT   NOT NULL,             -- fencing token; grows on every acquisition
-    nonce       BIGINT   NOT NULL,             -- random per acquisition; tells a claimer whether it won
+    token       BIGINT   NOT NULL,             -- fencing token from once_records_token_seq
+    nonce       BIGINT   NOT NULL,             -- acquisition time (epoch ms); MariaDB and H2 keep a random nonce here
     lease_until BIGINT   NOT NULL,             -- epoch ms by the database clock
     expires_at  BIGINT   NOT NULL,             -- epoch ms by the database clock; the record is dead after it
     outcome     BYTEA                          -- the stored result once completed
 );
 CREATE INDEX IF NOT EXISTS once_records_expires_at ON once_records (expires_at);
+-- Fencing tokens: strictly growing across every acquisition, even after a record was released or purged.
+CREATE SEQUENCE IF NOT EXISTS once_records_token_seq;

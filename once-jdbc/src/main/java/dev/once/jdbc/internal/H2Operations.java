@@ -86,10 +86,10 @@ final class H2Operations extends SqlOperations {
         + ") AS s(id, fp, nonce, lease, retention, now_ms) ON r.id = s.id"
         + " WHEN MATCHED AND (r.expires_at <= s.now_ms OR (r.status = 'P' AND r.lease_until <= s.now_ms"
         + " AND r.fingerprint = s.fp)) THEN UPDATE SET status = 'P', fingerprint = s.fp,"
-        + " token = GREATEST(r.token + 1, s.now_ms), nonce = s.nonce, lease_until = s.now_ms + s.lease,"
+        + " token = NEXT VALUE FOR " + sequence + ", nonce = s.nonce, lease_until = s.now_ms + s.lease,"
         + " expires_at = s.now_ms + GREATEST(s.lease, s.retention), outcome = NULL"
         + " WHEN NOT MATCHED THEN INSERT (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
-        + " VALUES (s.id, 'P', s.fp, s.now_ms, s.nonce, s.now_ms + s.lease,"
+        + " VALUES (s.id, 'P', s.fp, NEXT VALUE FOR " + sequence + ", s.nonce, s.now_ms + s.lease,"
         + " s.now_ms + GREATEST(s.lease, s.retention), NULL)";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int p = 1;

@@ -61,17 +61,17 @@ final class MariaDbOperations extends SqlOperations {
 
   private void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean failFast)
       throws SQLException {
-    String row = "(?, 'P', ?, " + now() + ", ?, " + now() + " + ?, " + now() + " + ?, NULL)";
+    String row = "(?, 'P', ?, NEXTVAL(" + sequence + "), ?, " + now() + " + ?, " + now() + " + ?, NULL)";
     String acquired = "nonce = VALUES(nonce)";
     String sql = (failFast ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
         + "INSERT INTO " + table + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome) VALUES "
         + String.join(", ", Collections.nCopies(sorted.size(), row))
         + " ON DUPLICATE KEY UPDATE"
         // Assignments run left to right and later ones see earlier results, so the decision is taken first,
-        // on the old values, and recorded in nonce; VALUES(token) is the statement's "now".
-        + " nonce = IF(expires_at <= VALUES(token) OR (status = 'P' AND lease_until <= VALUES(token)"
+        // on the old values, and recorded in nonce.
+        + " nonce = IF(expires_at <= " + now() + " OR (status = 'P' AND lease_until <= " + now()
         + " AND fingerprint = VALUES(fingerprint)), VALUES(nonce), nonce),"
-        + " token = IF(" + acquired + ", GREATEST(token + 1, VALUES(token)), token),"
+        + " token = IF(" + acquired + ", VALUES(token), token),"
         + " status = IF(" + acquired + ", 'P', status),"
         + " fingerprint = IF(" + acquired + ", VALUES(fingerprint), fingerprint),"
         + " lease_until = IF(" + acquired + ", VALUES(lease_until), lease_until),"
@@ -84,13 +84,14 @@ final class MariaDbOperations extends SqlOperations {
         long lease = r.lease().toMillis();
         ps.setBytes(p++, r.key().digest());
         ps.setBytes(p++, r.fingerprint().digest());
-        ps.setLong(p++, offsetMs);
         ps.setLong(p++, nonces.get(i));
         ps.setLong(p++, offsetMs);
         ps.setLong(p++, lease);
         ps.setLong(p++, offsetMs);
         ps.setLong(p++, Math.max(lease, r.retention().toMillis()));
       }
+      ps.setLong(p++, offsetMs);
+      ps.setLong(p, offsetMs);
       ps.executeUpdate();
     }
   }

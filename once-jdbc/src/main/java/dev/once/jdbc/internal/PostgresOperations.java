@@ -39,15 +39,15 @@ final class PostgresOperations extends SqlOperations {
   private String claimSql(String input) {
     return "WITH clock AS (SELECT " + now() + " AS now_ms), input AS (" + input + "), claimed AS ("
         + " INSERT INTO " + table + " AS r (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
-        + " SELECT input.id, 'P', input.fp, clock.now_ms, 0, clock.now_ms + input.lease,"
+        + " SELECT input.id, 'P', input.fp, nextval('" + sequence + "'), clock.now_ms, clock.now_ms + input.lease,"
         + " clock.now_ms + GREATEST(input.lease, input.retention), NULL"
         + " FROM input CROSS JOIN clock ORDER BY input.id"
         + " ON CONFLICT (id) DO UPDATE SET status = 'P', fingerprint = EXCLUDED.fingerprint,"
-        + " token = GREATEST(r.token + 1, EXCLUDED.token), lease_until = EXCLUDED.lease_until,"
+        + " token = EXCLUDED.token, nonce = EXCLUDED.nonce, lease_until = EXCLUDED.lease_until,"
         + " expires_at = EXCLUDED.expires_at, outcome = NULL"
-        // EXCLUDED.token is the statement's "now".
-        + " WHERE r.expires_at <= EXCLUDED.token"
-        + " OR (r.status = 'P' AND r.lease_until <= EXCLUDED.token AND r.fingerprint = EXCLUDED.fingerprint)"
+        // EXCLUDED.nonce carries the statement's "now" (ON CONFLICT cannot see the clock CTE).
+        + " WHERE r.expires_at <= EXCLUDED.nonce"
+        + " OR (r.status = 'P' AND r.lease_until <= EXCLUDED.nonce AND r.fingerprint = EXCLUDED.fingerprint)"
         + " RETURNING r.id, r.token)"
         + " SELECT input.ord, claimed.token, r.status, r.fingerprint, r.lease_until, r.expires_at, r.outcome, clock.now_ms"
         + " FROM input CROSS JOIN clock LEFT JOIN claimed ON claimed.id = input.id"
@@ -139,15 +139,17 @@ final class PostgresOperations extends SqlOperations {
     for (int i = 0; i < keys.length; i++) {
       keys[i] = ByteBuffer.wrap(requests.get(i).key().digest()).getLong();
     }
-    String sql = "SELECT k, " + (wait ? "pg_advisory_xact_lock(k) IS NULL" : "pg_try_advisory_xact_lock(k)")
-        + " FROM (SELECT DISTINCT k FROM unnest(?::bigint[]) AS k ORDER BY k) AS sorted";
+    String sorted = "(SELECT DISTINCT k FROM unnest(?::bigint[]) AS k ORDER BY k) AS sorted";
+    String sql = wait
+        // pg_advisory_xact_lock returns void; the inner query takes the locks in key order, the outer says "held".
+        ? "SELECT k, true FROM (SELECT k, pg_advisory_xact_lock(k) FROM " + sorted + ") AS locked"
+        : "SELECT k, pg_try_advisory_xact_lock(k) FROM " + sorted;
     Set<Long> refused = new HashSet<>();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       Array array = c.createArrayOf("int8", keys);
       ps.setArray(1, array);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          // pg_advisory_xact_lock returns void, reported as NULL: "IS NULL" is true once it is held.
           if (!rs.getBoolean(2)) {
             refused.add(rs.getLong(1));
           }

@@ -29,9 +29,12 @@ public abstract class SqlOperations {
   private static final int MAX_ATTEMPTS = 16;
 
   protected final String table;
+  /** Hands out fencing tokens, so they grow even across a deleted record (release, purge). */
+  protected final String sequence;
 
   protected SqlOperations(String table) {
     this.table = table;
+    this.sequence = table + "_token_seq";
   }
 
   public static SqlOperations of(SqlDialect dialect, String table) {
