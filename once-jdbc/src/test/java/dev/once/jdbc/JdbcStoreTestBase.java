@@ -68,6 +68,7 @@ abstract class JdbcStoreTestBase {
   void dropTable() throws SQLException {
     try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
       s.execute("DROP TABLE " + table);
+      s.execute("DROP SEQUENCE " + table + "_token_seq");
     } finally {
       pool.close();
     }
