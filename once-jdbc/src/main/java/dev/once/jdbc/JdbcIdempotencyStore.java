@@ -58,6 +58,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   private final ConcurrentClaimPolicy concurrentClaims;
   private final Supplier<Duration> clockOffset;
   private final SqlOperations sql;
+  private final View standalone;
 
   private JdbcIdempotencyStore(Builder b, SqlDialect dialect) {
     this.dataSource = b.dataSource;
@@ -67,6 +68,13 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     this.concurrentClaims = b.concurrentClaims;
     this.clockOffset = b.clockOffset;
     this.sql = SqlOperations.of(dialect, table);
+    Runner pooled = new Runner() {
+      @Override
+      public <T> T run(Scope scope, String action, SqlWork<T> work) {
+        return withConnection(scope, action, work);
+      }
+    };
+    this.standalone = new View(pooled, ClaimMode.STANDALONE);
   }
 
   public static Builder builder(DataSource dataSource) {
@@ -97,7 +105,17 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    */
   public IdempotencyStore onConnection(Connection connection) {
     Objects.requireNonNull(connection, "connection");
-    return new ConnectionBound(connection, concurrentClaims == ConcurrentClaimPolicy.WAIT
+    Runner onCallersConnection = new Runner() {
+      @Override
+      public <T> T run(Scope scope, String action, SqlWork<T> work) {
+        try {
+          return work.run(connection);
+        } catch (SQLException e) {
+          throw SqlErrors.translate(e, name, scope, action);
+        }
+      }
+    };
+    return new View(onCallersConnection, concurrentClaims == ConcurrentClaimPolicy.WAIT
         ? ClaimMode.TRANSACTION_WAIT : ClaimMode.TRANSACTION_FAIL_FAST);
   }
 
@@ -145,54 +163,41 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
   @Override
   public ClaimResult claim(ClaimRequest request) {
-    return claimAll(List.of(request)).get(0);
+    return standalone.claim(request);
   }
 
   @Override
   public List<ClaimResult> claimAll(List<ClaimRequest> requests) {
-    if (requests.isEmpty()) {
-      return List.of();
-    }
-    Scope scope = requests.get(0).key().scope();
-    return withConnection(scope, "claim", c -> sql.claim(c, requests, offsetMs(), ClaimMode.STANDALONE));
+    return standalone.claimAll(requests);
   }
 
   @Override
   public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
-    byte[] bytes = outcome.toBytes();
-    boolean done = withConnection(key.scope(), "complete",
-        c -> sql.complete(c, key.digest(), token, bytes, retention.toMillis(), offsetMs()));
-    requireCurrent(done, key, token, "complete");
+    standalone.complete(key, token, outcome, retention);
   }
 
   @Override
   public void release(IdempotencyKey key, long token) {
-    requireCurrent(withConnection(key.scope(), "release", c -> sql.release(c, key.digest(), token)), key, token, "release");
+    standalone.release(key, token);
   }
 
   @Override
   public void renew(IdempotencyKey key, long token, Duration lease) {
-    boolean done = withConnection(key.scope(), "renew",
-        c -> sql.renew(c, key.digest(), token, lease.toMillis(), offsetMs()));
-    requireCurrent(done, key, token, "renew");
+    standalone.renew(key, token, lease);
   }
 
   @Override
   public int purgeExpired(int limit) {
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit must be positive, but was " + limit);
-    }
-    return withConnection(null, "purge", c -> sql.purge(c, limit, offsetMs()));
-  }
-
-  private void requireCurrent(boolean done, IdempotencyKey key, long token, String operation) {
-    if (!done) {
-      throw new LeaseLostException(key.scope(), name, token, operation);
-    }
+    return standalone.purgeExpired(limit);
   }
 
   private interface SqlWork<T> {
     T run(Connection c) throws SQLException;
+  }
+
+  /** Where a view's statements run: a pooled connection per step, or the caller's connection. */
+  private interface Runner {
+    <T> T run(Scope scope, String action, SqlWork<T> work);
   }
 
   /** Runs work on a pooled connection; commits it if the pool hands out connections in manual-commit mode. */
@@ -236,22 +241,14 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     return "JdbcIdempotencyStore[" + name + ", " + dialect + ", table " + table + "]";
   }
 
-  /** The store bound to one caller-owned connection. */
-  private final class ConnectionBound implements IdempotencyStore {
-    private final Connection connection;
+  /** The store's operations, run by a {@link Runner} in a {@link ClaimMode}. */
+  private final class View implements IdempotencyStore {
+    private final Runner runner;
     private final ClaimMode mode;
 
-    ConnectionBound(Connection connection, ClaimMode mode) {
-      this.connection = connection;
+    View(Runner runner, ClaimMode mode) {
+      this.runner = runner;
       this.mode = mode;
-    }
-
-    private <T> T run(Scope scope, String action, SqlWork<T> work) {
-      try {
-        return work.run(connection);
-      } catch (SQLException e) {
-        throw SqlErrors.translate(e, name, scope, action);
-      }
     }
 
     @Override
@@ -264,35 +261,44 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       if (requests.isEmpty()) {
         return List.of();
       }
-      return run(requests.get(0).key().scope(), "claim", c -> sql.claim(c, requests, offsetMs(), mode));
+      return runner.run(requests.get(0).key().scope(), "claim", c -> sql.claim(c, requests, offsetMs(), mode));
     }
 
     @Override
     public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
       byte[] bytes = outcome.toBytes();
-      requireCurrent(run(key.scope(), "complete",
+      requireCurrent(runner.run(key.scope(), "complete",
           c -> sql.complete(c, key.digest(), token, bytes, retention.toMillis(), offsetMs())), key, token, "complete");
     }
 
     @Override
     public void release(IdempotencyKey key, long token) {
-      requireCurrent(run(key.scope(), "release", c -> sql.release(c, key.digest(), token)), key, token, "release");
+      requireCurrent(runner.run(key.scope(), "release", c -> sql.release(c, key.digest(), token)), key, token, "release");
     }
 
     @Override
     public void renew(IdempotencyKey key, long token, Duration lease) {
-      requireCurrent(run(key.scope(), "renew",
+      requireCurrent(runner.run(key.scope(), "renew",
           c -> sql.renew(c, key.digest(), token, lease.toMillis(), offsetMs())), key, token, "renew");
     }
 
     @Override
     public int purgeExpired(int limit) {
-      return run(null, "purge", c -> sql.purge(c, limit, offsetMs()));
+      if (limit < 1) {
+        throw new IllegalArgumentException("limit must be positive, but was " + limit);
+      }
+      return runner.run(null, "purge", c -> sql.purge(c, limit, offsetMs()));
     }
 
     @Override
     public String name() {
       return name;
+    }
+
+    private void requireCurrent(boolean done, IdempotencyKey key, long token, String operation) {
+      if (!done) {
+        throw new LeaseLostException(key.scope(), name, token, operation);
+      }
     }
   }
 

@@ -2,31 +2,17 @@ package dev.once.jdbc;
 
 import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestServers;
-import java.net.URI;
 
 /** The store contracts on MariaDB: the local server, or an embedded one when none answers. */
-class MariaDbStoreIT extends JdbcStoreTestBase {
-
-  private final TestDatabase db = TestServers.mariadb();
-  private final URI address = URI.create(db.jdbcUrl().substring("jdbc:".length()));
+class MariaDbStoreIT extends ServerStoreTestBase {
 
   @Override
-  protected String[] connection() {
-    return new String[] {db.jdbcUrl(), db.user(), db.password()};
+  protected TestDatabase database() {
+    return TestServers.mariadb();
   }
 
   @Override
-  protected String outageTargetHost() {
-    return address.getHost();
-  }
-
-  @Override
-  protected int outageTargetPort() {
-    return address.getPort();
-  }
-
-  @Override
-  protected String outageUrl(int proxyPort) {
-    return "jdbc:mariadb://127.0.0.1:" + proxyPort + address.getPath() + "?connectTimeout=2000&socketTimeout=10000";
+  protected String timeoutParameters() {
+    return "connectTimeout=2000&socketTimeout=10000";
   }
 }

@@ -1,23 +1,19 @@
 package dev.once.jdbc.internal;
 
 import dev.once.ClaimRequest;
-import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * H2: a {@code MERGE ... WHEN MATCHED AND <dead> THEN UPDATE WHEN NOT MATCHED THEN INSERT} then a read.
  * H2 rolls back only the failing statement, so a unique violation from two racing MERGEs is simply retried.
  */
-final class H2Operations extends SqlOperations {
+final class H2Operations extends UpsertThenReadOperations {
 
   H2Operations(String table) {
     super(table);
@@ -29,40 +25,17 @@ final class H2Operations extends SqlOperations {
   }
 
   @Override
-  protected List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
+  protected void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, ClaimMode mode)
       throws SQLException {
-    List<Integer> order = idOrder(requests);
-    List<ClaimRequest> sorted = new ArrayList<>(requests.size());
-    List<Long> nonces = new ArrayList<>(requests.size());
-    for (int i : order) {
-      sorted.add(requests.get(i));
-      nonces.add(ThreadLocalRandom.current().nextLong());
-    }
+    // H2 has no per-statement lock timeout: set the session's to zero around a fail-fast MERGE.
     String previousTimeout = mode == ClaimMode.TRANSACTION_FAIL_FAST ? setLockTimeout(c, "0") : null;
     try {
       merge(c, sorted, nonces, offsetMs);
-    } catch (SQLException e) {
-      if (SqlErrors.isUniqueViolation(e)) {
-        return Collections.nCopies(requests.size(), Observed.missing()); // a racing MERGE inserted first
-      }
-      if (!SqlErrors.isLockTimeout(e)) {
-        throw e;
-      }
-      if (requests.size() == 1) {
-        return Collections.singletonList(Observed.held());
-      }
-      List<Observed> out = new ArrayList<>(requests.size());
-      for (ClaimRequest r : requests) {
-        out.add(claimRound(c, List.of(r), offsetMs, mode).get(0));
-      }
-      return out;
     } finally {
       if (previousTimeout != null) {
         setLockTimeout(c, previousTimeout);
       }
     }
-    Map<ByteBuffer, Observed> rows = readRows(c, sorted, offsetMs, mode.inCallerTransaction(), nonces);
-    return inRequestOrder(requests, rows);
   }
 
   private static String setLockTimeout(Connection c, String millis) throws SQLException {

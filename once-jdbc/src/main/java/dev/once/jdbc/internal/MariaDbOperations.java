@@ -1,23 +1,19 @@
 package dev.once.jdbc.internal;
 
 import dev.once.ClaimRequest;
-import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * MariaDB and MySQL: {@code INSERT ... ON DUPLICATE KEY UPDATE} takes over only dead records (a duplicate
- * is never an error), then a locking read reports each row. A random nonce written on acquisition tells the
- * claimer whether it won. The read locks ({@code FOR UPDATE}) because under REPEATABLE READ, MariaDB's and
- * MySQL's default, a plain read would show the transaction's old snapshot instead of the row just met.
+ * is never an error), then a locking read reports each row. The read locks ({@code FOR UPDATE}) because
+ * under REPEATABLE READ, MariaDB's and MySQL's default, a plain read would show the transaction's old
+ * snapshot instead of the row just met.
  */
-final class MariaDbOperations extends SqlOperations {
+final class MariaDbOperations extends UpsertThenReadOperations {
 
   MariaDbOperations(String table) {
     super(table);
@@ -30,37 +26,9 @@ final class MariaDbOperations extends SqlOperations {
   }
 
   @Override
-  protected List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
+  protected void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, ClaimMode mode)
       throws SQLException {
-    List<Integer> order = idOrder(requests);
-    List<ClaimRequest> sorted = new ArrayList<>(requests.size());
-    List<Long> nonces = new ArrayList<>(requests.size());
-    for (int i : order) {
-      sorted.add(requests.get(i));
-      nonces.add(ThreadLocalRandom.current().nextLong());
-    }
-    try {
-      upsert(c, sorted, nonces, offsetMs, mode == ClaimMode.TRANSACTION_FAIL_FAST);
-    } catch (SQLException e) {
-      if (!SqlErrors.isLockTimeout(e)) {
-        throw e;
-      }
-      // Only this statement was rolled back. Find which keys another transaction holds, one by one.
-      if (requests.size() == 1) {
-        return Collections.singletonList(Observed.held());
-      }
-      List<Observed> out = new ArrayList<>(requests.size());
-      for (ClaimRequest r : requests) {
-        out.add(claimRound(c, List.of(r), offsetMs, mode).get(0));
-      }
-      return out;
-    }
-    Map<ByteBuffer, Observed> rows = readRows(c, sorted, offsetMs, mode.inCallerTransaction(), nonces);
-    return inRequestOrder(requests, rows);
-  }
-
-  private void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean failFast)
-      throws SQLException {
+    boolean failFast = mode == ClaimMode.TRANSACTION_FAIL_FAST;
     String row = "(?, 'P', ?, NEXTVAL(" + sequence + "), ?, " + now() + " + ?, " + now() + " + ?, NULL)";
     String acquired = "nonce = VALUES(nonce)";
     String sql = (failFast ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")

@@ -7,12 +7,10 @@ import dev.once.jdbc.SqlDialect;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -184,60 +182,5 @@ public abstract class SqlOperations {
   /** The purge condition: retention over, and no live lease. */
   protected String purgeCondition() {
     return "expires_at <= " + now() + " AND (status = 'C' OR lease_until <= " + now() + ")";
-  }
-
-  /** Reads rows by id after an upsert; {@code forUpdate} to see the latest version under any isolation. */
-  protected Map<ByteBuffer, Observed> readRows(Connection c, List<ClaimRequest> requests, long offsetMs,
-                                               boolean forUpdate, List<Long> nonces) throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT id, nonce, token, status, fingerprint, lease_until, expires_at, outcome, ")
-        .append(now()).append(" FROM ").append(table).append(" WHERE id IN (");
-    sql.append(String.join(", ", Collections.nCopies(requests.size(), "?"))).append(")");
-    if (forUpdate) {
-      sql.append(" FOR UPDATE");
-    }
-    Map<ByteBuffer, Long> nonceById = new HashMap<>();
-    for (int i = 0; i < requests.size(); i++) {
-      nonceById.put(ByteBuffer.wrap(requests.get(i).key().digest()), nonces.get(i));
-    }
-    Map<ByteBuffer, Observed> rows = new HashMap<>();
-    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-      int p = 1;
-      ps.setLong(p++, offsetMs);
-      for (ClaimRequest r : requests) {
-        ps.setBytes(p++, r.key().digest());
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          ByteBuffer id = ByteBuffer.wrap(rs.getBytes(1));
-          long nonce = rs.getLong(2);
-          Long mine = nonceById.get(id);
-          if (mine != null && mine == nonce && "P".equals(rs.getString(4))) {
-            rows.put(id, Observed.acquired(rs.getLong(3)));
-          } else {
-            rows.put(id, new Observed(null, rs.getString(4), rs.getBytes(5), rs.getLong(6), rs.getLong(7),
-                rs.getBytes(8), rs.getLong(9), false));
-          }
-        }
-      }
-    }
-    return rows;
-  }
-
-  /** Requests in id order, so concurrent batches lock rows in one order and cannot deadlock each other. */
-  protected static List<Integer> idOrder(List<ClaimRequest> requests) {
-    List<Integer> order = new ArrayList<>(requests.size());
-    for (int i = 0; i < requests.size(); i++) {
-      order.add(i);
-    }
-    order.sort((a, b) -> Arrays.compareUnsigned(requests.get(a).key().digest(), requests.get(b).key().digest()));
-    return order;
-  }
-
-  protected static List<Observed> inRequestOrder(List<ClaimRequest> requests, Map<ByteBuffer, Observed> byId) {
-    List<Observed> out = new ArrayList<>(requests.size());
-    for (ClaimRequest r : requests) {
-      out.add(byId.get(ByteBuffer.wrap(r.key().digest())));
-    }
-    return out;
   }
 }

@@ -1,0 +1,115 @@
+package dev.once.jdbc.internal;
+
+import dev.once.ClaimRequest;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Dialects without {@code RETURNING} on an upsert (MariaDB/MySQL, H2): one statement takes the dead or
+ * missing records, writing a random nonce into each it takes; a second reads every row back, and a row
+ * carrying our nonce is ours. Rows are written in id order, so concurrent batches cannot deadlock.
+ */
+abstract class UpsertThenReadOperations extends SqlOperations {
+
+  UpsertThenReadOperations(String table) {
+    super(table);
+  }
+
+  /** Writes the claims; {@code sorted} is in id order and {@code nonces} matches it. */
+  protected abstract void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs,
+                                 ClaimMode mode) throws SQLException;
+
+  @Override
+  protected final List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
+      throws SQLException {
+    List<Integer> order = idOrder(requests);
+    List<ClaimRequest> sorted = new ArrayList<>(requests.size());
+    List<Long> nonces = new ArrayList<>(requests.size());
+    for (int i : order) {
+      sorted.add(requests.get(i));
+      nonces.add(ThreadLocalRandom.current().nextLong());
+    }
+    try {
+      upsert(c, sorted, nonces, offsetMs, mode);
+    } catch (SQLException e) {
+      if (SqlErrors.isUniqueViolation(e)) {
+        return Collections.nCopies(requests.size(), Observed.missing()); // H2: a racing MERGE inserted first
+      }
+      if (!SqlErrors.isLockTimeout(e)) {
+        throw e;
+      }
+      // Only this statement was rolled back. Find which keys another transaction holds, one by one.
+      if (requests.size() == 1) {
+        return Collections.singletonList(Observed.held());
+      }
+      List<Observed> out = new ArrayList<>(requests.size());
+      for (ClaimRequest r : requests) {
+        out.add(claimRound(c, List.of(r), offsetMs, mode).get(0));
+      }
+      return out;
+    }
+    Map<ByteBuffer, Observed> rows = readRows(c, sorted, offsetMs, mode.inCallerTransaction(), nonces);
+    List<Observed> out = new ArrayList<>(requests.size());
+    for (ClaimRequest r : requests) {
+      out.add(rows.get(ByteBuffer.wrap(r.key().digest())));
+    }
+    return out;
+  }
+
+  /** Reads rows by id after an upsert; {@code forUpdate} to see the latest version under any isolation. */
+  private Map<ByteBuffer, Observed> readRows(Connection c, List<ClaimRequest> requests, long offsetMs,
+                                               boolean forUpdate, List<Long> nonces) throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT id, nonce, token, status, fingerprint, lease_until, expires_at, outcome, ")
+        .append(now()).append(" FROM ").append(table).append(" WHERE id IN (");
+    sql.append(String.join(", ", Collections.nCopies(requests.size(), "?"))).append(")");
+    if (forUpdate) {
+      sql.append(" FOR UPDATE");
+    }
+    Map<ByteBuffer, Long> nonceById = new HashMap<>();
+    for (int i = 0; i < requests.size(); i++) {
+      nonceById.put(ByteBuffer.wrap(requests.get(i).key().digest()), nonces.get(i));
+    }
+    Map<ByteBuffer, Observed> rows = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      int p = 1;
+      ps.setLong(p++, offsetMs);
+      for (ClaimRequest r : requests) {
+        ps.setBytes(p++, r.key().digest());
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ByteBuffer id = ByteBuffer.wrap(rs.getBytes(1));
+          long nonce = rs.getLong(2);
+          Long mine = nonceById.get(id);
+          if (mine != null && mine == nonce && "P".equals(rs.getString(4))) {
+            rows.put(id, Observed.acquired(rs.getLong(3)));
+          } else {
+            rows.put(id, new Observed(null, rs.getString(4), rs.getBytes(5), rs.getLong(6), rs.getLong(7),
+                rs.getBytes(8), rs.getLong(9), false));
+          }
+        }
+      }
+    }
+    return rows;
+  }
+
+  /** Requests in id order, so concurrent batches lock rows in one order and cannot deadlock each other. */
+  private static List<Integer> idOrder(List<ClaimRequest> requests) {
+    List<Integer> order = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      order.add(i);
+    }
+    order.sort((a, b) -> Arrays.compareUnsigned(requests.get(a).key().digest(), requests.get(b).key().digest()));
+    return order;
+  }
+}
