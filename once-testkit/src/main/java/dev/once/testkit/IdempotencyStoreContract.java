@@ -59,11 +59,14 @@ import org.junit.jupiter.api.Timeout;
  *
  * <pre>{@code
  * class PostgresStoreContractIT extends IdempotencyStoreContract {
- *   private final OffsetClock clock = new OffsetClock();
- *   private final JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource).clock(clock).build();
+ *   private final AtomicLong offsetMs = new AtomicLong();
+ *   private final JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)
+ *       .clockOffset(() -> Duration.ofMillis(offsetMs.get()))
+ *       .createSchema(true)
+ *       .build();
  *
  *   protected IdempotencyStore store() { return store; }
- *   protected void advanceClock(Duration amount) { clock.advance(amount); }
+ *   protected void advanceClock(Duration amount) { offsetMs.addAndGet(amount.toMillis()); }
  * }
  * }</pre>
  *

@@ -50,7 +50,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <pre>{@code
  * class PostgresTransactionalIT extends TransactionalStoreContract {
  *   protected Connection openConnection() throws SQLException { return database.connect(); }
- *   protected IdempotencyStore storeOn(Connection c, boolean wait) { return store.on(c, wait); }
+ *   protected IdempotencyStore storeOn(Connection c, boolean wait) {
+ *     return (wait ? storeThatWaits : storeThatFailsFast).onConnection(c);  // ConcurrentClaimPolicy WAIT / FAIL_FAST
+ *   }
  *   protected IdempotencyStore standaloneStore() { return store; }
  * }
  * }</pre>
