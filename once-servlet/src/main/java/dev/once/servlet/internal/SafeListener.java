@@ -1,0 +1,52 @@
+package dev.once.servlet.internal;
+
+import dev.once.ClaimResult;
+import dev.once.OnceListener;
+import dev.once.Scope;
+import dev.once.StoreException;
+import java.time.Duration;
+
+/** Calls a listener and logs what it throws, so a faulty listener never leaves a key claimed. */
+final class SafeListener implements OnceListener {
+
+  private static final System.Logger LOG = System.getLogger(FilterEngine.LOGGER_NAME);
+
+  private final OnceListener delegate;
+
+  SafeListener(OnceListener delegate) {
+    this.delegate = delegate;
+  }
+
+  private void guard(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "OnceListener " + delegate.getClass().getName() + " threw; ignored", e);
+    }
+  }
+
+  @Override
+  public void claimed(Scope scope, String store, ClaimResult.Status status, Duration latency) {
+    guard(() -> delegate.claimed(scope, store, status, latency));
+  }
+
+  @Override
+  public void completed(Scope scope, String store, Duration latency) {
+    guard(() -> delegate.completed(scope, store, latency));
+  }
+
+  @Override
+  public void failed(Scope scope, String store, Throwable failure, boolean stored) {
+    guard(() -> delegate.failed(scope, store, failure, stored));
+  }
+
+  @Override
+  public void leaseLost(Scope scope, String store) {
+    guard(() -> delegate.leaseLost(scope, store));
+  }
+
+  @Override
+  public void storeFailed(Scope scope, String store, StoreException failure) {
+    guard(() -> delegate.storeFailed(scope, store, failure));
+  }
+}

@@ -1,0 +1,227 @@
+package dev.once.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.once.IdempotencyStore;
+import dev.once.jdbc.JdbcIdempotencyStore;
+import dev.once.jdbc.SqlDialect;
+import dev.once.servlet.testapp.Client;
+import dev.once.servlet.testapp.Client.Reply;
+import dev.once.servlet.testapp.Node;
+import dev.once.servlet.testapp.Stores;
+import dev.once.servlet.testapp.TestApp;
+import dev.once.testkit.servers.TcpProxy;
+import dev.once.testkit.servers.TestDatabase;
+import dev.once.testkit.servers.TestServers;
+import jakarta.servlet.ServletException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The checklist against PostgreSQL ({@link JdbcIdempotencyStore}): each node has its own pool and store
+ * instance over one table, the outage goes through a {@link TcpProxy} the test cuts, time moves through the
+ * store's clock offset. Adds item 35 (atomic with business data), which needs a transactional store.
+ */
+class PostgresIdempotencyFilterIT extends AbstractIdempotencyFilterIT {
+
+  private final AtomicLong offsetMs = new AtomicLong();
+  private final String table = "once_servlet_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  private final AtomicBoolean failCompletion = new AtomicBoolean();
+  private TestDatabase db;
+  private HikariDataSource pool;
+  private HikariDataSource secondPool;
+  private HikariDataSource proxiedPool;
+  private TcpProxy proxy;
+  private JdbcIdempotencyStore store;
+  private JdbcIdempotencyStore secondStore;
+  private JdbcIdempotencyStore proxiedStore;
+  private Node atomic;
+
+  @Override
+  protected void startBackend() throws SQLException {
+    db = TestServers.postgres();
+    pool = pool(db.jdbcUrl(), 40, 10_000);
+    secondPool = pool(db.jdbcUrl(), 40, 10_000);
+    store = JdbcIdempotencyStore.builder(pool).table(table).createSchema(true)
+        .clockOffset(() -> Duration.ofMillis(offsetMs.get())).build();
+    secondStore = JdbcIdempotencyStore.builder(secondPool).table(table).dialect(SqlDialect.POSTGRESQL)
+        .name("postgresql-node-b").clockOffset(() -> Duration.ofMillis(offsetMs.get())).build();
+    proxy = TcpProxy.start(db.host(), db.port());
+    String url = db.withAddress("127.0.0.1", proxy.port()).jdbcUrl();
+    proxiedPool = pool(url + (url.contains("?") ? "&" : "?") + "connectTimeout=2&socketTimeout=10", 4, 1_000);
+    proxiedStore = JdbcIdempotencyStore.builder(proxiedPool).table(table).dialect(SqlDialect.POSTGRESQL)
+        .name("postgresql-via-proxy").clockOffset(() -> Duration.ofMillis(offsetMs.get())).build();
+    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS once_servlet_orders (test_id TEXT NOT NULL, n INT NOT NULL)");
+    }
+    System.out.println("[once-servlet] " + getClass().getSimpleName() + ": " + store + " on " + db);
+  }
+
+  private HikariDataSource pool(String url, int size, long connectionTimeoutMs) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(url);
+    config.setUsername(db.user());
+    config.setPassword(db.password());
+    config.setMaximumPoolSize(size);
+    config.setMinimumIdle(0);
+    config.setConnectionTimeout(connectionTimeoutMs);
+    config.setValidationTimeout(250);
+    config.setInitializationFailTimeout(-1);
+    return new HikariDataSource(config);
+  }
+
+  @Override
+  protected void stopBackend() throws SQLException {
+    if (atomic != null) {
+      atomic.close();
+    }
+    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+      s.execute("DROP TABLE " + table);
+      s.execute("DROP SEQUENCE " + table + "_token_seq");
+    } finally {
+      proxiedPool.close();
+      proxy.close();
+      secondPool.close();
+      pool.close();
+    }
+  }
+
+  @Override
+  protected IdempotencyStore store() {
+    return store;
+  }
+
+  @Override
+  protected IdempotencyStore secondNodeStore() {
+    return secondStore;
+  }
+
+  @Override
+  protected void advanceClock(Duration amount) {
+    offsetMs.addAndGet(amount.toMillis());
+  }
+
+  @Override
+  protected IdempotencyStore outageStore() {
+    return proxiedStore;
+  }
+
+  @Override
+  protected void cutStore() {
+    proxy.cut();
+  }
+
+  @Override
+  protected void restoreStore() {
+    proxy.restore();
+  }
+
+  @Override
+  protected Optional<String> storeDump() throws SQLException {
+    StringBuilder dump = new StringBuilder();
+    try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
+      int columns = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        for (int i = 1; i <= columns; i++) {
+          Object value = rs.getObject(i);
+          dump.append(value instanceof byte[] raw ? new String(raw, StandardCharsets.ISO_8859_1) : String.valueOf(value))
+              .append('|');
+        }
+        dump.append('\n');
+      }
+    }
+    return Optional.of(dump.toString());
+  }
+
+  /**
+   * A unit of work as the Spring starter will build one: a JDBC transaction that the handler's own writes join
+   * (through {@link TestApp#TRANSACTION}) and that the store joins through {@code onConnection}.
+   */
+  private ExchangeBoundary jdbcTransaction() {
+    return new ExchangeBoundary() {
+      @Override
+      public <T> T run(IdempotencyStore routeStore, Exchange<T> exchange) throws IOException, ServletException {
+        try (Connection c = pool.getConnection()) {
+          c.setAutoCommit(false);
+          TestApp.TRANSACTION.set(c);
+          try {
+            T result = exchange.run(new Stores.FailingCompletion(store.onConnection(c), failCompletion));
+            c.commit();
+            return result;
+          } catch (Throwable t) {
+            c.rollback();
+            throw t;
+          } finally {
+            TestApp.TRANSACTION.remove();
+          }
+        } catch (SQLException e) {
+          throw new ServletException(e);
+        }
+      }
+    };
+  }
+
+  private int orders(String testId) throws SQLException {
+    try (Connection c = pool.getConnection();
+         PreparedStatement s = c.prepareStatement("SELECT count(*) FROM once_servlet_orders WHERE test_id = ?")) {
+      s.setString(1, testId);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  @Test
+  void f35_atomicWithBusinessData() throws SQLException {
+    if (atomic == null) {
+      atomic = Node.start(IdempotencyFilter.builder(store).routes(RouteResolver.of(
+          IdempotentRoute.builder("POST", "/tx").boundary(jdbcTransaction()).build())).build());
+    }
+    String t = newTest();
+
+    // A failure between the business insert and the record's completion: neither is committed.
+    String key = newKey();
+    failCompletion.set(true);
+    try {
+      assertProblem(Client.post(atomic.url("/tx")).test(t).key(key).json(JSON_X).send(), 503, BASE,
+          "store-unavailable");
+    } finally {
+      failCompletion.set(false);
+    }
+    assertThat(TestApp.count(t)).isEqualTo(1);
+    assertThat(orders(t)).as("business rows after the failed completion").isZero();
+
+    // The handler throws after its insert: rolled back with the claim.
+    assertThat(Client.post(atomic.url("/tx")).test(t).key(key).header("X-Fail", "1").json(JSON_X).send().status())
+        .isEqualTo(500);
+    assertThat(orders(t)).isZero();
+
+    // The handler answers 503 after its insert: rolled back, key released.
+    Reply unavailable = Client.post(atomic.url("/tx")).test(t).key(key).header("X-Status", "503").json(JSON_X).send();
+    assertThat(unavailable.status()).isEqualTo(503);
+    assertThat(orders(t)).isZero();
+
+    // The retry runs and commits both; a further retry replays and writes nothing.
+    Reply done = Client.post(atomic.url("/tx")).test(t).key(key).json(JSON_X).send();
+    assertFresh(done, 201);
+    assertThat(orders(t)).isEqualTo(1);
+    assertReplayOf(Client.post(atomic.url("/tx")).test(t).key(key).json(JSON_X).send(), done);
+    assertThat(orders(t)).isEqualTo(1);
+    assertThat(TestApp.count(t)).isEqualTo(4);
+  }
+}
