@@ -1,0 +1,91 @@
+package dev.once.examples.payments;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** Payments and refunds in SQL that runs on H2 and PostgreSQL alike (schema.sql). */
+@Repository
+class PaymentRepository {
+
+  private static final String SELECT = """
+      SELECT p.id, p.customer_id, p.amount_cents, p.currency, p.status, p.created_at,
+             COALESCE((SELECT SUM(r.amount_cents) FROM refunds r WHERE r.payment_id = p.id), 0) AS refunded_cents
+      FROM payments p""";
+
+  private final JdbcClient jdbc;
+
+  PaymentRepository(JdbcClient jdbc) {
+    this.jdbc = jdbc;
+  }
+
+  void insert(String id, String owner, ChargeRequest request, String status, Instant createdAt) {
+    jdbc.sql("""
+            INSERT INTO payments (id, owner, customer_id, amount_cents, currency, status, created_at)
+            VALUES (:id, :owner, :customer, :amount, :currency, :status, :createdAt)""")
+        .param("id", id)
+        .param("owner", owner)
+        .param("customer", request.customerId())
+        .param("amount", request.amountCents())
+        .param("currency", request.currency())
+        .param("status", status)
+        .param("createdAt", OffsetDateTime.ofInstant(createdAt, ZoneOffset.UTC))
+        .update();
+  }
+
+  void settle(String id, String status, String processorReference) {
+    jdbc.sql("UPDATE payments SET status = :status, processor_reference = :reference WHERE id = :id")
+        .param("status", status)
+        .param("reference", processorReference)
+        .param("id", id)
+        .update();
+  }
+
+  Optional<Payment> find(String owner, String id) {
+    return jdbc.sql(SELECT + " WHERE p.owner = :owner AND p.id = :id")
+        .param("owner", owner)
+        .param("id", id)
+        .query(PaymentRepository::payment)
+        .optional();
+  }
+
+  /** Locks the payment row until the transaction ends, so concurrent refunds of one payment queue up. */
+  Optional<Payment> lock(String owner, String id) {
+    List<String> locked = jdbc.sql("SELECT id FROM payments WHERE owner = :owner AND id = :id FOR UPDATE")
+        .param("owner", owner)
+        .param("id", id)
+        .query(String.class)
+        .list();
+    return locked.isEmpty() ? Optional.empty() : find(owner, id);
+  }
+
+  List<Payment> findAll(String owner) {
+    return jdbc.sql(SELECT + " WHERE p.owner = :owner ORDER BY p.created_at, p.id")
+        .param("owner", owner)
+        .query(PaymentRepository::payment)
+        .list();
+  }
+
+  void insertRefund(String id, String paymentId, long amountCents, Instant createdAt) {
+    jdbc.sql("""
+            INSERT INTO refunds (id, payment_id, amount_cents, created_at)
+            VALUES (:id, :payment, :amount, :createdAt)""")
+        .param("id", id)
+        .param("payment", paymentId)
+        .param("amount", amountCents)
+        .param("createdAt", OffsetDateTime.ofInstant(createdAt, ZoneOffset.UTC))
+        .update();
+  }
+
+  private static Payment payment(ResultSet rs, int row) throws SQLException {
+    return new Payment(rs.getString("id"), rs.getString("customer_id"), rs.getLong("amount_cents"),
+        rs.getString("currency"), rs.getString("status"), rs.getLong("refunded_cents"),
+        rs.getObject("created_at", OffsetDateTime.class).toInstant());
+  }
+}

@@ -1,0 +1,137 @@
+package dev.once.spring.boot;
+
+import dev.once.IdempotencyStore;
+import dev.once.KeyPolicy;
+import dev.once.OnceListener;
+import dev.once.servlet.ExchangeBoundary;
+import dev.once.servlet.IdempotencyFilter;
+import dev.once.servlet.RouteResolver;
+import dev.once.servlet.TenantResolver;
+import dev.once.spring.boot.internal.CompositeListener;
+import jakarta.servlet.DispatcherType;
+import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
+import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping;
+
+/**
+ * The Idempotency-Key filter for Spring MVC: {@link Idempotent} handler methods become idempotent routes, keys are
+ * scoped to the authenticated principal, and the filter runs after Spring Security's filter chain, so 401 and 403
+ * are answered before any key is claimed and are never stored.
+ */
+@AutoConfiguration(after = {OnceJdbcAutoConfiguration.class, OnceRedisAutoConfiguration.class,
+    OnceInMemoryAutoConfiguration.class, OnceTransactionAutoConfiguration.class})
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+@ConditionalOnClass({IdempotencyFilter.class, DispatcherServlet.class})
+@ConditionalOnProperty(prefix = "once.http", name = "enabled", havingValue = "true", matchIfMissing = true)
+@EnableConfigurationProperties(OnceProperties.class)
+public class OnceWebMvcAutoConfiguration {
+
+  /** Name of the filter's registration bean; define a bean of this name to register the filter yourself. */
+  public static final String FILTER_REGISTRATION_BEAN_NAME = "onceIdempotencyFilterRegistration";
+
+  @Bean
+  @ConditionalOnMissingBean
+  public TenantResolver onceTenantResolver() {
+    return new PrincipalTenantResolver();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  public KeyPolicy onceKeyPolicy(OnceProperties properties) {
+    OnceProperties.Key key = properties.getHttp().getKey();
+    return KeyPolicy.builder()
+        .minLength(key.getMinLength())
+        .maxLength(key.getMaxLength())
+        .allowNonAscii(key.isAllowNonAscii())
+        .pattern(key.getPattern())
+        .build();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean(RouteResolver.class)
+  public IdempotentHandlerRouteResolver onceRouteResolver(ObjectProvider<RequestMappingInfoHandlerMapping> mappings,
+                                                          ConfigurableListableBeanFactory beanFactory,
+                                                          Environment environment, OnceProperties properties,
+                                                          ObjectProvider<ExchangeBoundary> boundaries) {
+    Boolean atomic = properties.getHttp().getAtomic();
+    return new IdempotentHandlerRouteResolver(mappings, beanFactory, environment, properties.getHttp(),
+        store -> Boolean.FALSE.equals(atomic) ? null : boundaries.getIfUnique());
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  public IdempotencyFilter onceIdempotencyFilter(ObjectProvider<IdempotencyStore> stores, RouteResolver routes,
+                                                 TenantResolver tenants, KeyPolicy keyPolicy,
+                                                 OnceProperties properties, ObjectProvider<OnceListener> listeners,
+                                                 ObjectProvider<ExchangeBoundary> boundaries) {
+    IdempotencyStore store = stores.getIfUnique();
+    if (store == null) {
+      throw new IllegalStateException(missingStore(properties.getStore(), stores.stream().count() > 1));
+    }
+    OnceProperties.Http http = properties.getHttp();
+    if (Boolean.TRUE.equals(http.getAtomic()) && boundaries.getIfUnique() == null) {
+      throw new IllegalStateException("once.http.atomic=true needs the JDBC store (once.store=jdbc), a single "
+          + "DataSource and a PlatformTransactionManager; the store is " + store.name()
+          + ". Remove once.http.atomic to run in lease mode.");
+    }
+    List<OnceListener> all = listeners.orderedStream().toList();
+    IdempotencyFilter.Builder b = IdempotencyFilter.builder(store)
+        .routes(routes)
+        .tenantResolver(tenants)
+        .headerName(http.getHeaderName())
+        .replayedHeaderName(http.getReplayedHeaderName())
+        .strictKeySyntax(http.isStrictKeySyntax())
+        .keyPolicy(keyPolicy)
+        .mismatchStatus(http.getMismatchStatus())
+        .maxBodyBytes(http.getMaxBodySize().toBytes())
+        .maxResponseBytes(http.getMaxResponseSize().toBytes());
+    if (!all.isEmpty()) {
+      b.listener(all.size() == 1 ? all.get(0) : new CompositeListener(all));
+    }
+    if (http.getProblemTypeBase() != null) {
+      b.problemTypeBase(http.getProblemTypeBase());
+    }
+    return b.build();
+  }
+
+  /**
+   * Registers the filter for every request dispatch, ordered after Spring Security's filter chain
+   * ({@code once.http.filter-order}); not for error, forward or async dispatches, which replay nothing.
+   */
+  @Bean(name = FILTER_REGISTRATION_BEAN_NAME)
+  @ConditionalOnMissingBean(name = FILTER_REGISTRATION_BEAN_NAME)
+  public FilterRegistrationBean<IdempotencyFilter> onceIdempotencyFilterRegistration(IdempotencyFilter filter,
+                                                                                     OnceProperties properties) {
+    FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(filter);
+    registration.setName("onceIdempotencyFilter");
+    registration.setOrder(properties.getHttp().getFilterOrder());
+    registration.setDispatcherTypes(DispatcherType.REQUEST);
+    registration.addUrlPatterns("/*");
+    return registration;
+  }
+
+  private static String missingStore(OnceProperties.StoreType type, boolean several) {
+    if (several) {
+      return "several IdempotencyStore beans and none is @Primary: mark the default one @Primary, and declare "
+          + "per-route stores with @Bean(defaultCandidate = false)";
+    }
+    if (type == OnceProperties.StoreType.JDBC) {
+      return "once.store=jdbc needs a single DataSource bean (spring.datasource.url) and dev.once:once-jdbc";
+    }
+    if (type == OnceProperties.StoreType.REDIS) {
+      return "once.store=redis needs dev.once:once-redis (and io.lettuce:lettuce-core) on the class path";
+    }
+    return "no IdempotencyStore bean: set once.store, or define one";
+  }
+}
