@@ -34,7 +34,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -246,6 +245,30 @@ public abstract class TransactionalStoreContract {
     c2.commit();
   }
 
+  @ParameterizedTest(name = "wait for concurrent claims: {0}")
+  @ValueSource(booleans = {false, true})
+  @DisplayName("replays of a completed key in concurrent open transactions all replay, none waits or gets 'in progress'")
+  void concurrentReplaysOfACompletedKeyAllReplay(boolean waitForConcurrentClaims) throws Exception {
+    IdempotencyKey key = key(newScope(), "order-1");
+    Outcome outcome = outcome("completed earlier");
+    IdempotencyStore standalone = standaloneStore();
+    standalone.complete(key, acquired(standalone.claim(request(key, FP_A))).token(), outcome, RETENTION);
+
+    Connection c1 = transaction(Connection.TRANSACTION_READ_COMMITTED);
+    assertReplays(storeOn(c1, waitForConcurrentClaims).claim(request(key, FP_A)), outcome);
+    // c1 stays open, holding whatever its replay locked.
+    Connection c2 = transaction(Connection.TRANSACTION_READ_COMMITTED);
+    IdempotencyStore t2 = storeOn(c2, waitForConcurrentClaims);
+    Future<ClaimResult> replay = background.submit(() -> t2.claim(request(key, FP_A)));
+    await("a replay beside another open replay answers").atMost(PROMPTLY).until(replay::isDone);
+    assertReplays(replay.get(), outcome);
+    Future<ClaimResult> mismatch = background.submit(() -> t2.claim(request(key, FP_B)));
+    await("a mismatch beside an open replay answers").atMost(PROMPTLY).until(mismatch::isDone);
+    assertThat(mismatch.get()).isInstanceOf(ClaimResult.Mismatch.class);
+    c2.commit();
+    c1.commit();
+  }
+
   @Test
   @DisplayName("wait mode: a claim blocks while another transaction holds the key, then sees its commit")
   void waitModeBlocksUntilTheHolderCommits() throws Exception {
@@ -368,8 +391,8 @@ public abstract class TransactionalStoreContract {
   private Connection transaction(int isolation) throws SQLException {
     Connection c = openConnection();
     opened.add(c);
-    Assumptions.assumeTrue(c.getMetaData().supportsTransactionIsolationLevel(isolation),
-        () -> "the database does not support isolation level " + isolation);
+    assertThat(c.getMetaData().supportsTransactionIsolationLevel(isolation))
+        .as("the database supports isolation level %s", isolation).isTrue();
     c.setTransactionIsolation(isolation);
     c.setAutoCommit(false);
     return c;

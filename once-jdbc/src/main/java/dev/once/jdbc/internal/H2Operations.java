@@ -25,10 +25,10 @@ final class H2Operations extends UpsertThenReadOperations {
   }
 
   @Override
-  protected void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, ClaimMode mode)
+  protected void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
       throws SQLException {
-    // H2 has no per-statement lock timeout: set the session's to zero around a fail-fast MERGE.
-    String previousTimeout = mode == ClaimMode.TRANSACTION_FAIL_FAST ? setLockTimeout(c, "0") : null;
+    // H2 has no per-statement lock timeout: set the session's to zero around a MERGE that must not wait.
+    String previousTimeout = noWait ? setLockTimeout(c, "0") : null;
     try {
       merge(c, sorted, nonces, offsetMs);
     } finally {

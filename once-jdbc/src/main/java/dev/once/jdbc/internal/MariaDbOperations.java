@@ -26,12 +26,11 @@ final class MariaDbOperations extends UpsertThenReadOperations {
   }
 
   @Override
-  protected void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, ClaimMode mode)
+  protected void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
       throws SQLException {
-    boolean failFast = mode == ClaimMode.TRANSACTION_FAIL_FAST;
     String row = "(?, 'P', ?, NEXTVAL(" + sequence + "), ?, " + now() + " + ?, " + now() + " + ?, NULL)";
     String acquired = "nonce = VALUES(nonce)";
-    String sql = (failFast ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
+    String sql = (noWait ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
         + "INSERT INTO " + table + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome) VALUES "
         + String.join(", ", Collections.nCopies(sorted.size(), row))
         + " ON DUPLICATE KEY UPDATE"

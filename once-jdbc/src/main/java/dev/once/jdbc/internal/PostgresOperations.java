@@ -56,12 +56,12 @@ final class PostgresOperations extends SqlOperations {
   }
 
   @Override
-  protected List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
-      throws SQLException {
+  protected List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode,
+                                      boolean mayBlock) throws SQLException {
     List<ClaimRequest> free = requests;
     Set<ByteBuffer> held = Set.of();
     if (mode.inCallerTransaction()) {
-      held = lockKeys(c, requests, mode == ClaimMode.TRANSACTION_WAIT);
+      held = lockKeys(c, requests, mayBlock);
       if (!held.isEmpty()) {
         free = new ArrayList<>();
         for (ClaimRequest r : requests) {

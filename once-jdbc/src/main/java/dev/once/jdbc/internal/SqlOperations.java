@@ -12,8 +12,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The statements of one SQL dialect, run on a connection someone else owns. Times are epoch milliseconds by
@@ -49,9 +51,11 @@ public abstract class SqlOperations {
   /**
    * Claims distinct keys in one go. Answers per request: acquired, the row as seen, held by another
    * transaction, or {@code null} when the row changed under the statement and the claim must be repeated.
+   * Inside a caller's transaction, {@code mayBlock} false means: never wait behind another open transaction,
+   * report such keys as held instead.
    */
-  protected abstract List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
-      throws SQLException;
+  protected abstract List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode,
+                                               boolean mayBlock) throws SQLException;
 
   /** SQL that deletes at most {@code ?} purgeable rows; parameters: offset, offset, limit. */
   protected abstract String purgeSql();
@@ -59,35 +63,103 @@ public abstract class SqlOperations {
   /**
    * Claims every request, in as few statements as the dialect allows. A key repeated in the batch is claimed
    * in a later round, so it sees the earlier occurrence exactly as a sequential claim would.
+   *
+   * <p>Inside a caller's transaction a claim first never blocks. A key another open transaction holds is then
+   * read without locks: a committed completed record (or another fingerprint) is answered at once, so
+   * concurrent replays never queue behind each other; only a key that is really in flight is reported in
+   * progress (fail-fast) or claimed again, waiting for its holder (wait mode).
    */
   public List<ClaimResult> claim(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
       throws SQLException {
     ClaimResult[] results = new ClaimResult[requests.size()];
     for (List<Integer> round : rounds(requests)) {
       List<Integer> pending = round;
+      Set<Integer> waitFor = new HashSet<>();
       for (int attempt = 1; !pending.isEmpty(); attempt++) {
         if (attempt > MAX_ATTEMPTS) {
           throw new SQLException("claim did not settle after " + MAX_ATTEMPTS
               + " attempts: the records kept changing under it");
         }
-        List<ClaimRequest> batch = new ArrayList<>(pending.size());
-        for (int i : pending) {
-          batch.add(requests.get(i));
-        }
-        List<Observed> observed = claimRound(c, batch, offsetMs, mode);
         List<Integer> again = new ArrayList<>();
-        for (int j = 0; j < pending.size(); j++) {
-          ClaimResult result = classify(batch.get(j), observed.get(j));
-          if (result == null) {
-            again.add(pending.get(j));
-          } else {
-            results[pending.get(j)] = result;
+        List<Integer> held = new ArrayList<>();
+        for (boolean blocking : new boolean[] {false, true}) {
+          List<Integer> group = new ArrayList<>();
+          for (int i : pending) {
+            if (waitFor.contains(i) == blocking) {
+              group.add(i);
+            }
+          }
+          if (group.isEmpty()) {
+            continue;
+          }
+          List<ClaimRequest> batch = select(requests, group);
+          boolean mayBlock = blocking || !mode.inCallerTransaction();
+          List<Observed> observed = claimRound(c, batch, offsetMs, mode, mayBlock);
+          for (int j = 0; j < group.size(); j++) {
+            Observed o = observed.get(j);
+            if (o != null && o.heldByOtherTransaction() && !mayBlock) {
+              held.add(group.get(j));
+              continue;
+            }
+            ClaimResult result = classify(batch.get(j), o);
+            if (result == null) {
+              again.add(group.get(j));
+            } else {
+              results[group.get(j)] = result;
+            }
+          }
+        }
+        if (!held.isEmpty()) {
+          List<ClaimRequest> batch = select(requests, held);
+          Map<ByteBuffer, Observed> rows = peek(c, batch, offsetMs);
+          for (int j = 0; j < held.size(); j++) {
+            ClaimRequest request = batch.get(j);
+            Observed row = rows.get(ByteBuffer.wrap(request.key().digest()));
+            ClaimResult settled = classify(request, row);
+            if (settled instanceof ClaimResult.Completed || settled instanceof ClaimResult.Mismatch) {
+              results[held.get(j)] = settled;
+            } else if (mode == ClaimMode.TRANSACTION_WAIT) {
+              waitFor.add(held.get(j));
+              again.add(held.get(j));
+            } else {
+              results[held.get(j)] = settled instanceof ClaimResult.InProgress ? settled
+                  : new ClaimResult.InProgress(HELD_RETRY_AFTER);
+            }
           }
         }
         pending = again;
       }
     }
     return Arrays.asList(results);
+  }
+
+  private static List<ClaimRequest> select(List<ClaimRequest> requests, List<Integer> indices) {
+    List<ClaimRequest> out = new ArrayList<>(indices.size());
+    for (int i : indices) {
+      out.add(requests.get(i));
+    }
+    return out;
+  }
+
+  /** Reads rows as committed (no locks, never waits): what a claimer blocked by another transaction can know. */
+  private Map<ByteBuffer, Observed> peek(Connection c, List<ClaimRequest> requests, long offsetMs) throws SQLException {
+    String sql = "SELECT id, status, fingerprint, lease_until, expires_at, outcome, " + now() + " FROM " + table
+        + " WHERE id IN (" + String.join(", ", java.util.Collections.nCopies(requests.size(), "?")) + ")";
+    Map<ByteBuffer, Observed> rows = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      int p = 1;
+      ps.setLong(p++, offsetMs);
+      for (ClaimRequest r : requests) {
+        ps.setBytes(p++, r.key().digest());
+      }
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.put(ByteBuffer.wrap(rs.getBytes(1)), new Observed(null, rs.getString(2), rs.getBytes(3), rs.getLong(4),
+              rs.getLong(5), rs.getBytes(6), rs.getLong(7), false));
+        }
+      }
+    }
+    return rows;
   }
 
   private static List<List<Integer>> rounds(List<ClaimRequest> requests) {

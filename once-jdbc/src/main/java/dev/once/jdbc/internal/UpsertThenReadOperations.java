@@ -27,11 +27,11 @@ abstract class UpsertThenReadOperations extends SqlOperations {
 
   /** Writes the claims; {@code sorted} is in id order and {@code nonces} matches it. */
   protected abstract void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs,
-                                 ClaimMode mode) throws SQLException;
+                                 boolean noWait) throws SQLException;
 
   @Override
-  protected final List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
-      throws SQLException {
+  protected final List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode,
+                                            boolean mayBlock) throws SQLException {
     List<Integer> order = idOrder(requests);
     List<ClaimRequest> sorted = new ArrayList<>(requests.size());
     List<Long> nonces = new ArrayList<>(requests.size());
@@ -40,7 +40,7 @@ abstract class UpsertThenReadOperations extends SqlOperations {
       nonces.add(ThreadLocalRandom.current().nextLong());
     }
     try {
-      upsert(c, sorted, nonces, offsetMs, mode);
+      upsert(c, sorted, nonces, offsetMs, !mayBlock);
     } catch (SQLException e) {
       if (SqlErrors.isUniqueViolation(e)) {
         return Collections.nCopies(requests.size(), Observed.missing()); // H2: a racing MERGE inserted first
@@ -54,7 +54,7 @@ abstract class UpsertThenReadOperations extends SqlOperations {
       }
       List<Observed> out = new ArrayList<>(requests.size());
       for (ClaimRequest r : requests) {
-        out.add(claimRound(c, List.of(r), offsetMs, mode).get(0));
+        out.add(claimRound(c, List.of(r), offsetMs, mode, mayBlock).get(0));
       }
       return out;
     }
