@@ -7,6 +7,7 @@ import dev.once.IdempotencyStore;
 import dev.once.LeaseLostException;
 import dev.once.Outcome;
 import dev.once.Scope;
+import dev.once.StoreException;
 import dev.once.jdbc.internal.ClaimMode;
 import dev.once.jdbc.internal.SqlErrors;
 import dev.once.jdbc.internal.SqlOperations;
@@ -200,8 +201,23 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     <T> T run(Scope scope, String action, SqlWork<T> work);
   }
 
-  /** Runs work on a pooled connection; commits it if the pool hands out connections in manual-commit mode. */
+  /**
+   * Runs work on a pooled connection; commits it if the pool hands out connections in manual-commit mode.
+   * A deadlock victim is run again: the work was its own transaction, rolled back whole.
+   */
   private <T> T withConnection(Scope scope, String action, SqlWork<T> work) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return withConnectionOnce(scope, action, work);
+      } catch (StoreException e) {
+        if (attempt >= 5 || !(e.getCause() instanceof SQLException s) || !SqlErrors.isSerializationFailure(s)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private <T> T withConnectionOnce(Scope scope, String action, SqlWork<T> work) {
     try (Connection c = dataSource.getConnection()) {
       boolean manual = !c.getAutoCommit();
       try {

@@ -42,21 +42,20 @@ abstract class UpsertThenReadOperations extends SqlOperations {
     try {
       upsert(c, sorted, nonces, offsetMs, !mayBlock);
     } catch (SQLException e) {
-      if (SqlErrors.isUniqueViolation(e)) {
-        return Collections.nCopies(requests.size(), Observed.missing()); // H2: a racing MERGE inserted first
-      }
-      if (!SqlErrors.isLockTimeout(e)) {
+      boolean raced = SqlErrors.isUniqueViolation(e); // H2: a racing MERGE inserted (and committed) first
+      if (!raced && !SqlErrors.isLockTimeout(e)) {
         throw e;
       }
-      // Only this statement was rolled back. Find which keys another transaction holds, one by one.
+      // Only this statement was rolled back. Settle the keys one by one, so one busy key cannot make the
+      // whole batch go round again and again.
       if (requests.size() == 1) {
-        return Collections.singletonList(Observed.held());
+        return Collections.singletonList(raced ? Observed.missing() : Observed.held());
       }
-      List<Observed> out = new ArrayList<>(requests.size());
-      for (ClaimRequest r : requests) {
-        out.add(claimRound(c, List.of(r), offsetMs, mode, mayBlock).get(0));
+      Observed[] out = new Observed[requests.size()];
+      for (int i : order) { // id order still, so these single claims cannot deadlock each other either
+        out[i] = claimRound(c, List.of(requests.get(i)), offsetMs, mode, mayBlock).get(0);
       }
-      return out;
+      return Arrays.asList(out);
     }
     Map<ByteBuffer, Observed> rows = readRows(c, sorted, offsetMs, mode.inCallerTransaction(), nonces);
     List<Observed> out = new ArrayList<>(requests.size());

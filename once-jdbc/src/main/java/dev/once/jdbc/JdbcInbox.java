@@ -1,0 +1,244 @@
+package dev.once.jdbc;
+
+import dev.once.ClaimRequest;
+import dev.once.ClaimResult;
+import dev.once.Fingerprint;
+import dev.once.IdempotencyKey;
+import dev.once.IdempotencyStore;
+import dev.once.KeyPolicy;
+import dev.once.Outcome;
+import dev.once.Scope;
+import dev.once.StoreException;
+import dev.once.jdbc.internal.SqlErrors;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
+import javax.sql.DataSource;
+
+/**
+ * The idempotent consumer's core: applies a batch of messages in ONE database transaction, each message id
+ * at most once. The batch's ids are claimed in one statement, the handler runs only for fresh ones on the
+ * same connection, and the dedupe markers commit with the handler's writes. A crash anywhere before the
+ * commit leaves nothing; after it, a redelivery is skipped. Broker adapters acknowledge only after
+ * {@link #process} returns.
+ *
+ * <pre>{@code
+ * JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)
+ *     .concurrentClaims(ConcurrentClaimPolicy.WAIT)   // a rebalanced duplicate waits for the first commit
+ *     .build();
+ * JdbcInbox inbox = JdbcInbox.builder(dataSource, store).consumer("payments-consumer").build();
+ * Batch<ConsumerRecord<String, String>> done = inbox.process(records, r -> header(r, "message-id"),
+ *     (connection, r) -> applyTransfer(connection, r.value()));
+ * }</pre>
+ *
+ * <p>A batch that loses a deadlock is rolled back and run again (up to 8 times). A handler exception rolls the
+ * whole batch back (no marker is kept for any message of it) and surfaces
+ * as {@link HandlerFailedException} naming the message, so the caller can retry, or dead-letter that one
+ * message and process the rest again.
+ */
+public final class JdbcInbox {
+
+  private static final int MAX_ATTEMPTS = 8;
+
+  private final DataSource dataSource;
+  private final JdbcIdempotencyStore store;
+  private final String consumer;
+  private final Duration retention;
+  private final KeyPolicy keyPolicy;
+
+  private JdbcInbox(Builder b) {
+    this.dataSource = b.dataSource;
+    this.store = b.store;
+    this.consumer = b.consumer;
+    this.retention = b.retention;
+    this.keyPolicy = b.keyPolicy;
+  }
+
+  public static Builder builder(DataSource dataSource, JdbcIdempotencyStore store) {
+    return new Builder(dataSource, store);
+  }
+
+  /** Applies one message inside the batch's transaction. */
+  @FunctionalInterface
+  public interface Handler<M> {
+    void handle(Connection connection, M message) throws Exception;
+  }
+
+  /**
+   * What a committed batch did.
+   *
+   * @param applied    messages whose handler ran and committed, in batch order
+   * @param duplicates messages skipped because their id was already applied (earlier, or earlier in this batch)
+   */
+  public record Batch<M>(List<M> applied, List<M> duplicates) {
+  }
+
+  /** A handler failed; the batch's transaction was rolled back, nothing of it is committed. */
+  public static final class HandlerFailedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient Object failedMessage;
+    private final int index;
+
+    HandlerFailedException(int index, Object message, Throwable cause) {
+      super("handler failed for message " + index + " of the batch; the batch was rolled back: " + cause, cause);
+      this.index = index;
+      this.failedMessage = message;
+    }
+
+    /** Position of the failed message in the batch. */
+    public int index() {
+      return index;
+    }
+
+    /** The message whose handler threw. */
+    public Object failedMessage() {
+      return failedMessage;
+    }
+  }
+
+  /**
+   * Applies the batch in one transaction and commits it.
+   *
+   * @param idOf the message's id (e.g. a header or a business key); must satisfy the key policy
+   * @throws HandlerFailedException if a handler threw (everything rolled back)
+   * @throws StoreException if the database failed (everything rolled back); StoreUnavailableException if it is down
+   */
+  public <M> Batch<M> process(List<M> messages, Function<M, String> idOf, Handler<M> handler) {
+    if (messages.isEmpty()) {
+      return new Batch<>(List.of(), List.of());
+    }
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return processOnce(messages, idOf, handler);
+      } catch (StoreException e) {
+        // A deadlock victim, a serialization failure, or an id another consumer holds right now: the batch
+        // was rolled back whole, so run it again a little later.
+        boolean transient_ = e instanceof HeldElsewhereException
+            || e.getCause() instanceof SQLException s && SqlErrors.isSerializationFailure(s);
+        if (attempt >= MAX_ATTEMPTS || !transient_) {
+          throw e;
+        }
+        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1_000_000L, 20_000_000L) * attempt);
+      }
+    }
+  }
+
+  private <M> Batch<M> processOnce(List<M> messages, Function<M, String> idOf, Handler<M> handler) {
+    Scope scope = Scope.global(consumer);
+    List<ClaimRequest> requests = new ArrayList<>(messages.size());
+    for (M m : messages) {
+      // The id alone identifies a message: a redelivery must match whatever its payload bytes look like.
+      requests.add(new ClaimRequest(keyPolicy.key(scope, idOf.apply(m)), Fingerprint.empty(), Duration.ofMinutes(5),
+          retention));
+    }
+    try (Connection c = dataSource.getConnection()) {
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        Batch<M> batch = apply(c, messages, requests, handler);
+        c.commit();
+        return batch;
+      } catch (RuntimeException | SQLException e) {
+        rollback(c, e);
+        throw e;
+      } finally {
+        c.setAutoCommit(autoCommit);
+      }
+    } catch (SQLException e) {
+      throw SqlErrors.translate(e, store.name(), scope, "inbox batch");
+    }
+  }
+
+  private <M> Batch<M> apply(Connection c, List<M> messages, List<ClaimRequest> requests, Handler<M> handler) {
+    IdempotencyStore tx = store.onConnection(c);
+    List<ClaimResult> claims = tx.claimAll(requests);
+    List<M> applied = new ArrayList<>();
+    List<M> duplicates = new ArrayList<>();
+    Set<IdempotencyKey> seen = new HashSet<>();
+    for (int i = 0; i < messages.size(); i++) {
+      IdempotencyKey key = requests.get(i).key();
+      ClaimResult claim = claims.get(i);
+      boolean firstInBatch = seen.add(key);
+      if (claim instanceof ClaimResult.Acquired acquired) {
+        try {
+          handler.handle(c, messages.get(i));
+        } catch (Exception e) {
+          throw new HandlerFailedException(i, messages.get(i), e);
+        }
+        tx.complete(key, acquired.token(), Outcome.empty(), retention);
+        applied.add(messages.get(i));
+      } else if (claim instanceof ClaimResult.Completed || !firstInBatch) {
+        duplicates.add(messages.get(i));
+      } else {
+        // Held by a live lease outside this transaction: neither apply nor skip; the caller redelivers later.
+        throw new HeldElsewhereException("message id " + i + " of the batch is held by another consumer (" + claim
+            + "); retry the batch", store.name(), key.scope());
+      }
+    }
+    return new Batch<>(applied, duplicates);
+  }
+
+  private static void rollback(Connection c, Exception failure) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  /** A message id held by another consumer's live claim: neither applied nor skipped; the batch is retried. */
+  private static final class HeldElsewhereException extends StoreException {
+    private static final long serialVersionUID = 1L;
+
+    HeldElsewhereException(String message, String store, Scope scope) {
+      super(message, store, scope, null);
+    }
+  }
+
+  /** Builds a {@link JdbcInbox}. */
+  public static final class Builder {
+    private final DataSource dataSource;
+    private final JdbcIdempotencyStore store;
+    private String consumer = "inbox";
+    private Duration retention = Duration.ofDays(7);
+    private KeyPolicy keyPolicy = KeyPolicy.defaults();
+
+    private Builder(DataSource dataSource, JdbcIdempotencyStore store) {
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+      this.store = Objects.requireNonNull(store, "store");
+    }
+
+    /** The consumer's name: the scope of its message ids. Default {@code inbox}. */
+    public Builder consumer(String consumer) {
+      this.consumer = Objects.requireNonNull(consumer, "consumer");
+      return this;
+    }
+
+    /** How long an applied id is remembered; longer than any redelivery or replay you expect. Default 7 days. */
+    public Builder retention(Duration retention) {
+      if (retention == null || retention.isNegative() || retention.isZero()) {
+        throw new IllegalArgumentException("retention must be positive, but was " + retention);
+      }
+      this.retention = retention;
+      return this;
+    }
+
+    /** Which message ids are accepted. Default {@link KeyPolicy#defaults()}. */
+    public Builder keyPolicy(KeyPolicy keyPolicy) {
+      this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
+      return this;
+    }
+
+    public JdbcInbox build() {
+      return new JdbcInbox(this);
+    }
+  }
+}
