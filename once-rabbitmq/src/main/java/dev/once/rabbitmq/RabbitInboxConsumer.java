@@ -1,0 +1,499 @@
+package dev.once.rabbitmq;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Delivery;
+import com.rabbitmq.client.Envelope;
+import dev.once.InvalidKeyException;
+import dev.once.KeyPolicy;
+import dev.once.Scope;
+import dev.once.StoreException;
+import dev.once.jdbc.JdbcInbox;
+import dev.once.jdbc.JdbcInbox.Batch;
+import dev.once.jdbc.JdbcInbox.HandlerFailedException;
+import dev.once.rabbitmq.internal.Failpoints;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Consumes a RabbitMQ queue through a {@link JdbcInbox}: every delivery's effect is applied at most once, in the
+ * same database transaction as its dedupe marker, and the broker is acknowledged only after that transaction
+ * committed. Together with RabbitMQ's at-least-once redelivery this gives exactly-once database effects.
+ *
+ * <pre>{@code
+ * RabbitInboxConsumer consumer = RabbitInboxConsumer.builder(rabbitConnection, "payments", inbox)
+ *     .handler((connection, delivery) -> applyTransfer(connection, delivery.getBody()))
+ *     .prefetch(250).batchSize(100).linger(Duration.ofMillis(20)).maxAttempts(5)
+ *     .build();
+ * consumer.start();                                   // ... consumer.close() on shutdown
+ * }</pre>
+ *
+ * <p><b>How a batch goes.</b> Deliveries (manual acks, at most {@code prefetch} unacknowledged) are collected into
+ * a batch of up to {@code batchSize}, or fewer once {@code linger} has passed since the first. The batch runs in
+ * one transaction ({@link JdbcInbox#process}); after the commit one {@code basic.ack} with {@code multiple=true}
+ * up to the batch's last delivery tag settles it. A crash after the commit and before the ack makes RabbitMQ
+ * redeliver the batch, and the inbox skips it as duplicates.
+ *
+ * <p><b>Message ids.</b> By default the AMQP {@code message-id} property; {@link Builder#messageId} takes any
+ * function of the delivery. A delivery without an id (null or blank), or with one the {@link KeyPolicy} refuses,
+ * is rejected without requeue ({@code basic.reject}, {@code requeue=false}) and never processed unprotected: give
+ * the queue a dead-letter exchange ({@code x-dead-letter-exchange}) to keep it, otherwise RabbitMQ drops it.
+ *
+ * <p><b>Handler failures.</b> The failing delivery is taken out of the batch and the rest is processed again (the
+ * whole transaction was rolled back). The failing one is nacked with {@code requeue=true}, and after
+ * {@code maxAttempts} failed attempts rejected without requeue, so the dead-letter exchange gets it. Attempts are
+ * counted <em>per message id in this consumer's memory</em> (an LRU of the 10,000 most recent failing ids), which
+ * works on classic and quorum queues alike; on a quorum queue the {@code x-delivery-count} header, when present,
+ * counts too (the larger wins). A restart forgets the in-memory counts, so a poison message may run up to
+ * {@code maxAttempts} times per consumer lifetime; set the quorum queue's {@code x-delivery-limit} as a
+ * broker-side bound.
+ *
+ * <p><b>Database down.</b> A {@link StoreException} leaves the batch unacknowledged and is retried after
+ * {@code storeRetryDelay}, for as long as the consumer runs; nothing is nacked, so no attempt is spent.
+ *
+ * <p><b>Broker connection lost.</b> Use amqp-client's automatic recovery (on by default since 4.0): the channel
+ * and the consumer are re-created, RabbitMQ redelivers every unacknowledged delivery, and the inbox skips those
+ * already committed. An ack for a delivery of the lost channel is dropped by the client, which is safe for the
+ * same reason.
+ *
+ * <p>Thread-safety: {@link #start} and {@link #close} may be called from any thread; the handler runs on one
+ * worker thread per consumer, one batch at a time.
+ */
+public final class RabbitInboxConsumer implements AutoCloseable {
+
+  private static final System.Logger LOG = System.getLogger(RabbitInboxConsumer.class.getName());
+  private static final int MAX_TRACKED_FAILURES = 10_000;
+  private static final String DELIVERY_COUNT_HEADER = "x-delivery-count";
+
+  private final Connection connection;
+  private final String queue;
+  private final JdbcInbox inbox;
+  private final JdbcInbox.Handler<Delivery> handler;
+  private final Function<Delivery, String> messageId;
+  private final KeyPolicy keyPolicy;
+  private final int prefetch;
+  private final int batchSize;
+  private final Duration linger;
+  private final int maxAttempts;
+  private final Duration storeRetryDelay;
+  private final Consumer<Batch<Delivery>> onBatch;
+
+  private final BlockingQueue<Delivery> buffer = new LinkedBlockingQueue<>();
+  private final Map<String, Integer> failures = new LinkedHashMap<>(16, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+      return size() > MAX_TRACKED_FAILURES;
+    }
+  };
+  private final Object lifecycle = new Object();
+  private volatile boolean running;
+  private volatile Channel channel;
+  private String consumerTag;
+  private Thread worker;
+
+  private RabbitInboxConsumer(Builder b) {
+    this.connection = b.connection;
+    this.queue = b.queue;
+    this.inbox = b.inbox;
+    this.handler = b.handler;
+    this.messageId = b.messageId;
+    this.keyPolicy = b.keyPolicy;
+    this.prefetch = b.prefetch;
+    this.batchSize = b.batchSize;
+    this.linger = b.linger;
+    this.maxAttempts = b.maxAttempts;
+    this.storeRetryDelay = b.storeRetryDelay;
+    this.onBatch = b.onBatch;
+  }
+
+  /**
+   * Starts building a consumer of {@code queue} on {@code connection} (which the consumer uses but never closes).
+   */
+  public static Builder builder(Connection connection, String queue, JdbcInbox inbox) {
+    return new Builder(connection, queue, inbox);
+  }
+
+  /** The default message id: the AMQP {@code message-id} property. */
+  public static String amqpMessageId(Delivery delivery) {
+    return delivery.getProperties() == null ? null : delivery.getProperties().getMessageId();
+  }
+
+  /**
+   * Opens a channel, sets the prefetch ({@code basic.qos}) and starts consuming with manual acks.
+   *
+   * @throws IOException if the broker refused (e.g. the queue does not exist)
+   * @throws IllegalStateException if already started
+   */
+  public void start() throws IOException {
+    synchronized (lifecycle) {
+      if (channel != null) {
+        throw new IllegalStateException("consumer of queue " + queue + " was already started");
+      }
+      Channel ch = connection.createChannel();
+      if (ch == null) {
+        throw new IOException("no channel available on the connection for queue " + queue);
+      }
+      try {
+        ch.basicQos(prefetch);
+        channel = ch;
+        consumerTag = ch.basicConsume(queue, false, new DefaultConsumer(ch) {
+          @Override
+          public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+            buffer.add(new Delivery(envelope, properties, body));
+          }
+        });
+      } catch (IOException | RuntimeException e) {
+        channel = null;
+        buffer.clear();
+        if (ch.isOpen()) {
+          try {
+            ch.abort();
+          } catch (IOException suppressed) {
+            e.addSuppressed(suppressed);
+          }
+        }
+        throw e;
+      }
+      running = true;
+      worker = new Thread(this::work, "once-rabbitmq-" + queue);
+      worker.setDaemon(true);
+      worker.start();
+    }
+  }
+
+  /**
+   * Stops consuming ({@code basic.cancel}), processes and acknowledges the deliveries already received (waiting up
+   * to 30 s) and closes the channel. Whatever is still unacknowledged then is returned to the queue by RabbitMQ.
+   */
+  @Override
+  public void close() {
+    synchronized (lifecycle) {
+      running = false;
+      if (channel == null) {
+        return;
+      }
+      try {
+        if (channel.isOpen() && consumerTag != null) {
+          channel.basicCancel(consumerTag);
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.log(System.Logger.Level.DEBUG, "cancelling the consumer of " + queue + " failed", e);
+      }
+      try {
+        worker.join(Duration.ofSeconds(30).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      try {
+        if (channel.isOpen()) {
+          channel.close();
+        }
+      } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
+        LOG.log(System.Logger.Level.DEBUG, "closing the channel of " + queue + " failed", e);
+      }
+      buffer.clear();
+    }
+  }
+
+  private void work() {
+    long lingerNanos = linger.toNanos();
+    // After close() cancelled the consumer, what is already buffered is still processed and acknowledged.
+    while (running || !buffer.isEmpty()) {
+      try {
+        Delivery first = buffer.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        List<Delivery> batch = new ArrayList<>(batchSize);
+        batch.add(first);
+        long deadline = System.nanoTime() + lingerNanos;
+        while (batch.size() < batchSize) {
+          long left = deadline - System.nanoTime();
+          Delivery next = left > 0 ? buffer.poll(left, TimeUnit.NANOSECONDS) : buffer.poll();
+          if (next == null) {
+            break;
+          }
+          batch.add(next);
+        }
+        handle(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        // The batch was requeued (or its channel is gone): RabbitMQ redelivers it.
+        LOG.log(System.Logger.Level.ERROR, "batch on queue " + queue + " failed and was requeued", e);
+      }
+    }
+  }
+
+  private void handle(List<Delivery> batch) throws InterruptedException {
+    Map<Delivery, String> ids = new IdentityHashMap<>();
+    List<Delivery> pending = new ArrayList<>(batch.size());
+    for (Delivery d : batch) {
+      String id = idOf(d);
+      if (id == null) {
+        settle(d, false, "has no usable message id; rejected without requeue (to the dead-letter exchange, if any)");
+      } else {
+        ids.put(d, id);
+        pending.add(d);
+      }
+    }
+    while (!pending.isEmpty()) {
+      Batch<Delivery> done;
+      try {
+        done = inbox.process(pending, ids::get, handler);
+      } catch (HandlerFailedException e) {
+        Delivery failed = pending.remove(e.index());
+        failed(failed, ids.get(failed), e.getCause());
+        continue;
+      } catch (StoreException e) {
+        if (!running) {
+          buffer.clear(); // closing with the database down: RabbitMQ requeues all of it when the channel closes
+          return;
+        }
+        LOG.log(System.Logger.Level.WARNING, "database failed for a batch of " + pending.size() + " on queue " + queue
+            + "; retrying in " + storeRetryDelay, e);
+        TimeUnit.NANOSECONDS.sleep(storeRetryDelay.toNanos());
+        if (!running) {
+          buffer.clear();
+          return;
+        }
+        continue;
+      } catch (RuntimeException e) {
+        requeue(pending);
+        throw e;
+      }
+      long lastTag = pending.get(pending.size() - 1).getEnvelope().getDeliveryTag();
+      try {
+        Failpoints.hit(Failpoints.AFTER_COMMIT_BEFORE_ACK);
+      } catch (RuntimeException e) {
+        requeue(pending); // committed: the redelivery is skipped as duplicates
+        throw e;
+      }
+      ack(lastTag);
+      synchronized (failures) {
+        for (Delivery d : pending) {
+          failures.remove(ids.get(d));
+        }
+      }
+      if (onBatch != null) {
+        try {
+          onBatch.accept(done);
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, "onBatch callback failed on queue " + queue, e);
+        }
+      }
+      return;
+    }
+  }
+
+  private String idOf(Delivery d) {
+    String id;
+    try {
+      id = messageId.apply(d);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "message id function failed on a delivery from " + queue, e);
+      return null;
+    }
+    if (id == null || id.isBlank()) {
+      return null;
+    }
+    try {
+      keyPolicy.key(Scope.global("rabbitmq"), id);
+    } catch (InvalidKeyException e) {
+      return null;
+    }
+    return id;
+  }
+
+  private void failed(Delivery d, String id, Throwable cause) {
+    int attempts;
+    synchronized (failures) {
+      attempts = failures.merge(id, 1, Integer::sum);
+    }
+    Object header = d.getProperties() == null || d.getProperties().getHeaders() == null ? null
+        : d.getProperties().getHeaders().get(DELIVERY_COUNT_HEADER);
+    if (header instanceof Number n) {
+      attempts = Math.max(attempts, n.intValue() + 1);
+    }
+    if (attempts >= maxAttempts) {
+      synchronized (failures) {
+        failures.remove(id);
+      }
+      LOG.log(System.Logger.Level.WARNING, "message " + id + " on queue " + queue + " failed " + attempts
+          + " times; rejected without requeue (to the dead-letter exchange, if any): " + cause);
+      settle(d, false, null);
+    } else {
+      LOG.log(System.Logger.Level.INFO, "message " + id + " on queue " + queue + " failed (attempt " + attempts + " of "
+          + maxAttempts + "); requeued: " + cause);
+      settle(d, true, null);
+    }
+  }
+
+  /** Rejects one delivery: requeued ({@code basic.nack}) or dead-lettered ({@code basic.reject}). */
+  private void settle(Delivery d, boolean requeue, String why) {
+    if (why != null) {
+      LOG.log(System.Logger.Level.WARNING, "delivery " + d.getEnvelope().getDeliveryTag() + " on queue " + queue
+          + " " + why);
+    }
+    try {
+      if (requeue) {
+        channel.basicNack(d.getEnvelope().getDeliveryTag(), false, true);
+      } else {
+        channel.basicReject(d.getEnvelope().getDeliveryTag(), false);
+      }
+    } catch (IOException | RuntimeException e) {
+      // The channel is gone: RabbitMQ redelivers the message anyway.
+      LOG.log(System.Logger.Level.WARNING, "could not settle a delivery on " + queue + "; it will be redelivered", e);
+    }
+  }
+
+  /**
+   * Returns every still unsettled delivery of a batch to the queue: one {@code basic.nack} with
+   * {@code multiple=true}; the batch's other deliveries, and all earlier ones, are already settled.
+   */
+  private void requeue(List<Delivery> pending) {
+    if (pending.isEmpty()) {
+      return;
+    }
+    try {
+      channel.basicNack(pending.get(pending.size() - 1).getEnvelope().getDeliveryTag(), true, true);
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "could not requeue a batch on " + queue + "; it will be redelivered", e);
+    }
+  }
+
+  private void ack(long lastTag) {
+    try {
+      channel.basicAck(lastTag, true);
+    } catch (IOException | RuntimeException e) {
+      // Committed but not acknowledged: the redelivery is skipped as a duplicate.
+      LOG.log(System.Logger.Level.WARNING, "ack on " + queue + " failed after commit; the batch will be redelivered"
+          + " and skipped as duplicates: " + e);
+    }
+  }
+
+  /** Builds a {@link RabbitInboxConsumer}; every setting is validated at once. */
+  public static final class Builder {
+    private final Connection connection;
+    private final String queue;
+    private final JdbcInbox inbox;
+    private JdbcInbox.Handler<Delivery> handler;
+    private Function<Delivery, String> messageId = RabbitInboxConsumer::amqpMessageId;
+    private KeyPolicy keyPolicy = KeyPolicy.defaults();
+    private int prefetch = 250;
+    private int batchSize = 100;
+    private Duration linger = Duration.ofMillis(20);
+    private int maxAttempts = 5;
+    private Duration storeRetryDelay = Duration.ofSeconds(1);
+    private Consumer<Batch<Delivery>> onBatch;
+
+    private Builder(Connection connection, String queue, JdbcInbox inbox) {
+      this.connection = Objects.requireNonNull(connection, "connection");
+      this.queue = Objects.requireNonNull(queue, "queue");
+      this.inbox = Objects.requireNonNull(inbox, "inbox");
+    }
+
+    /** Applies one delivery on the batch's connection, inside its transaction. Required. */
+    public Builder handler(JdbcInbox.Handler<Delivery> handler) {
+      this.handler = Objects.requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /**
+     * The delivery's id; null or blank means "no id" (rejected, never processed). Default: the AMQP
+     * {@code message-id} property.
+     */
+    public Builder messageId(Function<Delivery, String> messageId) {
+      this.messageId = Objects.requireNonNull(messageId, "messageId");
+      return this;
+    }
+
+    /** Ids this policy refuses are rejected like missing ones; use the inbox's policy. Default {@link KeyPolicy#defaults()}. */
+    public Builder keyPolicy(KeyPolicy keyPolicy) {
+      this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
+      return this;
+    }
+
+    /** Unacknowledged deliveries the broker sends ahead ({@code basic.qos}); at least the batch size. Default 250. */
+    public Builder prefetch(int prefetch) {
+      if (prefetch < 1 || prefetch > 65_535) {
+        throw new IllegalArgumentException("prefetch must be between 1 and 65535, but was " + prefetch);
+      }
+      this.prefetch = prefetch;
+      return this;
+    }
+
+    /** Deliveries per transaction, at most. Default 100. */
+    public Builder batchSize(int batchSize) {
+      if (batchSize < 1) {
+        throw new IllegalArgumentException("batchSize must be positive, but was " + batchSize);
+      }
+      this.batchSize = batchSize;
+      return this;
+    }
+
+    /** How long a batch waits for more deliveries after its first one. Default 20 ms; zero takes what is there. */
+    public Builder linger(Duration linger) {
+      if (linger == null || linger.isNegative()) {
+        throw new IllegalArgumentException("linger must be zero or positive, but was " + linger);
+      }
+      this.linger = linger;
+      return this;
+    }
+
+    /** Failed handler attempts before a delivery is dead-lettered (rejected without requeue). Default 5. */
+    public Builder maxAttempts(int maxAttempts) {
+      if (maxAttempts < 1) {
+        throw new IllegalArgumentException("maxAttempts must be positive, but was " + maxAttempts);
+      }
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /** Pause before a batch is tried again after a database failure. Default 1 s. */
+    public Builder storeRetryDelay(Duration storeRetryDelay) {
+      if (storeRetryDelay == null || storeRetryDelay.isNegative() || storeRetryDelay.isZero()) {
+        throw new IllegalArgumentException("storeRetryDelay must be positive, but was " + storeRetryDelay);
+      }
+      this.storeRetryDelay = storeRetryDelay;
+      return this;
+    }
+
+    /**
+     * Called on the worker thread after each batch committed and its ack was sent (or failed to be sent, when the
+     * channel is gone: then the batch is redelivered and reported again as duplicates). For metrics and logs; an
+     * exception it throws is logged and ignored. Optional.
+     */
+    public Builder onBatch(Consumer<Batch<Delivery>> onBatch) {
+      this.onBatch = Objects.requireNonNull(onBatch, "onBatch");
+      return this;
+    }
+
+    /** @throws IllegalStateException if no handler was set, or the prefetch is smaller than the batch size */
+    public RabbitInboxConsumer build() {
+      if (handler == null) {
+        throw new IllegalStateException("handler is required for the consumer of queue " + queue);
+      }
+      if (prefetch < batchSize) {
+        throw new IllegalStateException("prefetch must be at least batchSize, but was " + prefetch + " < " + batchSize);
+      }
+      return new RabbitInboxConsumer(this);
+    }
+  }
+}

@@ -1,0 +1,239 @@
+package dev.once.rabbitmq;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The consumer in child JVMs ({@link RabbitWorker}) killed for real: at the failpoint between the commit and the ack,
+ * and with SIGKILL at random moments under a bank workload (docs: /work/shared/chaos.md).
+ */
+class RabbitCrashIT {
+
+  private TestBroker broker;
+  private TestDb db;
+  private final List<Child> children = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    broker = new TestBroker();
+    db = new TestDb();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (Child c : children) {
+      c.process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+    try {
+      broker.close();
+    } finally {
+      db.close();
+    }
+  }
+
+  @Test
+  void aConsumerHaltedAfterCommitBeforeAckHasItsRedeliveriesSkipped() throws Exception {
+    String queue = broker.queueWithDeadLetters("once-halt");
+    for (int i = 0; i < 40; i++) {
+      broker.publish(queue, "m-" + i, "log m-" + i);
+    }
+    Child halted = start(queue, "-Donce.failpoints=rabbitmq.after-commit-before-ack:halt");
+    assertThat(halted.process.waitFor(60, TimeUnit.SECONDS)).as("the failpoint halted the child").isTrue();
+    assertThat(halted.process.exitValue()).isEqualTo(137);
+    assertThat(halted.saw("FAILPOINT rabbitmq.after-commit-before-ack halt")).isTrue();
+    long committed = db.effectRows();
+    assertThat(committed).as("the halted batch committed").isPositive();
+
+    Child second = start(queue);
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.effectRows() == 40);
+    second.stop();
+
+    long duplicates = second.lines.stream().filter(l -> l.startsWith("BATCH "))
+        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf("duplicates=") + 11))).sum();
+    System.out.println("[once-rabbitmq] halted after committing " + committed + "; the restart skipped " + duplicates
+        + " redelivered duplicates");
+    assertThat(duplicates).as("the committed batch came back and was skipped").isEqualTo(committed);
+    assertThat(db.effectCounts()).hasSize(40).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+    assertThat(broker.ready(queue)).isZero();
+  }
+
+  @Test
+  void chaosBankWorkloadSurvivesRandomSigkills() throws Exception {
+    String queue = broker.queueWithDeadLetters("once-chaos");
+    long seed = Long.getLong("once.chaos.seed", System.nanoTime());
+    System.out.println("[once-rabbitmq] chaos seed " + seed + " (repeat with -Donce.chaos.seed=" + seed + ")");
+    Random random = new Random(seed);
+    int accounts = 10;
+    long initial = 10_000;
+    try (Connection c = db.pool.getConnection(); Statement s = c.createStatement()) {
+      for (int a = 0; a < accounts; a++) {
+        s.execute("INSERT INTO " + db.accounts() + " (id, balance) VALUES (" + a + ", " + initial + ")");
+      }
+    }
+
+    // The history: every logical command once, by id; a duplicate republishes an earlier id with the same body.
+    Map<String, String> sent = new LinkedHashMap<>();
+    List<String> sentIds = new ArrayList<>();
+    int messages = 1500;
+    int rounds = 12;
+    int kills = 0;
+    List<String> killedAt = new ArrayList<>();
+    Child child = null;
+    for (int round = 0; round < rounds; round++) {
+      for (int i = round * messages / rounds; i < (round + 1) * messages / rounds; i++) {
+        String id;
+        if (!sentIds.isEmpty() && random.nextInt(100) < 30) {
+          id = sentIds.get(random.nextInt(sentIds.size()));
+        } else {
+          id = "c-" + i;
+          sent.put(id, random.nextBoolean()
+              ? "deposit " + random.nextInt(accounts) + " " + (1 + random.nextInt(100))
+              : "transfer " + random.nextInt(accounts) + " " + random.nextInt(accounts) + " " + (1 + random.nextInt(500)));
+          sentIds.add(id);
+        }
+        broker.publish(queue, id, sent.get(id));
+      }
+      if (child == null || !child.process.isAlive()) {
+        child = start(queue);
+      }
+      if (round == rounds - 1) {
+        break;
+      }
+      // Kill at a random point of this round's progress: sometimes before the child even started consuming.
+      long now = db.effectRows();
+      long target = Math.min(sent.size(), now + random.nextInt(Math.max(1, sent.size() - (int) now + 1)));
+      Child victim = child;
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1 + random.nextInt(20)))
+          .until(() -> db.effectRows() >= target || !victim.process.isAlive());
+      boolean consuming = victim.saw("READY");
+      victim.process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      kills++;
+      killedAt.add((consuming ? "" : "starting@") + db.effectRows());
+      assertBankConserved(accounts, initial, sent);
+    }
+    Child last = child;
+    await().atMost(Duration.ofSeconds(90)).until(() -> db.effectRows() >= sent.size() && broker.ready(queue) == 0);
+    last.stop();
+    long skipped = children.stream().flatMap(c -> c.lines.stream()).filter(l -> l.startsWith("BATCH "))
+        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf("duplicates=") + 11))).sum();
+    System.out.println("[once-rabbitmq] chaos: killed at effect rows " + killedAt + "; " + (messages - sent.size())
+        + " duplicates published, " + skipped + " duplicates skipped in acknowledged batches");
+
+    // The checker: every id classified by its committed effects.
+    Map<String, Integer> counts = db.effectCounts();
+    List<String> lost = new ArrayList<>();
+    List<String> duplicated = new ArrayList<>();
+    List<String> unexpected = new ArrayList<>();
+    int ok = 0;
+    for (String id : sent.keySet()) {
+      int n = counts.getOrDefault(id, 0);
+      if (n == 0) {
+        lost.add(id);
+      } else if (n > 1) {
+        duplicated.add(id + "x" + n);
+      } else {
+        ok++;
+      }
+    }
+    counts.keySet().stream().filter(id -> !sent.containsKey(id)).forEach(unexpected::add);
+    System.out.println("[once-rabbitmq] chaos seed " + seed + ": " + messages + " published, " + sent.size()
+        + " distinct ids, " + kills + " SIGKILLs; ok=" + ok + " lost=" + lost.size() + " duplicated=" + duplicated.size()
+        + " unexpected=" + unexpected.size() + (lost.isEmpty() ? "" : " lost e.g. " + first20(lost))
+        + (duplicated.isEmpty() ? "" : " duplicated e.g. " + first20(duplicated))
+        + (unexpected.isEmpty() ? "" : " unexpected e.g. " + first20(unexpected)));
+    assertThat(kills).isGreaterThanOrEqualTo(10);
+    assertThat(lost).as("lost ids (seed " + seed + ")").isEmpty();
+    assertThat(duplicated).as("duplicated ids (seed " + seed + ")").isEmpty();
+    assertThat(unexpected).as("unexpected ids (seed " + seed + ")").isEmpty();
+    assertBankConserved(accounts, initial, sent);
+    assertThat(broker.ready(queue)).as("lag drained, everything acknowledged").isZero();
+    assertThat(broker.ready(queue + ".dlq")).isZero();
+  }
+
+  /** Sum of balances = initial total + the deposits committed so far (each distinct id once); none negative. */
+  private void assertBankConserved(int accounts, long initial, Map<String, String> sent) throws Exception {
+    long deposited = 0;
+    for (Map.Entry<String, Integer> e : db.effectCounts().entrySet()) {
+      String body = sent.get(e.getKey());
+      if (body != null && body.startsWith("deposit ")) {
+        deposited += Long.parseLong(body.substring(body.lastIndexOf(' ') + 1)) * e.getValue();
+      }
+    }
+    long sum = db.scalar("SELECT COALESCE(SUM(balance), 0) FROM " + db.accounts());
+    assertThat(sum).as("sum of balances").isEqualTo(accounts * initial + deposited);
+    assertThat(db.scalar("SELECT COUNT(*) FROM " + db.accounts() + " WHERE balance < 0")).isZero();
+  }
+
+  private static List<String> first20(List<String> ids) {
+    return ids.subList(0, Math.min(20, ids.size()));
+  }
+
+  private Child start(String queue, String... jvmArgs) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(List.of(jvmArgs));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), RabbitWorker.class.getName(),
+        TestBroker.uri(), queue, db.db.jdbcUrl(), db.db.user(), db.db.password().isEmpty() ? "-" : db.db.password(),
+        db.prefix));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    Child child = new Child(process);
+    children.add(child);
+    Thread reader = new Thread(child::read, "rabbit-worker-" + process.pid());
+    reader.setDaemon(true);
+    reader.start();
+    return child;
+  }
+
+  private static final class Child {
+    final Process process;
+    final List<String> lines = new CopyOnWriteArrayList<>();
+
+    Child(Process process) {
+      this.process = process;
+    }
+
+    void read() {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = in.readLine()) != null; ) {
+          lines.add(line);
+        }
+      } catch (IOException e) {
+        lines.add("READ FAILED " + e);
+      }
+    }
+
+    boolean saw(String prefix) {
+      return lines.stream().anyMatch(l -> l.startsWith(prefix));
+    }
+
+    /** Asks the child to drain, ack and exit; it must say CLOSED and exit 0. */
+    void stop() throws Exception {
+      OutputStream in = process.getOutputStream();
+      in.write("stop\n".getBytes(StandardCharsets.UTF_8));
+      in.flush();
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("the child stopped").isTrue();
+      assertThat(process.exitValue()).as("exit code; output: " + lines).isZero();
+      assertThat(saw("CLOSED")).isTrue();
+    }
+  }
+}
