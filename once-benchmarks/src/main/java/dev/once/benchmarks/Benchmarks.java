@@ -1,0 +1,240 @@
+package dev.once.benchmarks;
+
+import dev.once.testkit.servers.TestServers;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Measures every store's claim against its own ceiling and against the peers, on this machine, in one run,
+ * and writes the Markdown report (by default {@code docs/benchmarks.md}, from the repository root).
+ *
+ * <pre>
+ * mvn -B -q -pl once-benchmarks -am package -DskipTests &amp;&amp; java -jar once-benchmarks/target/once-benchmarks.jar
+ *
+ * Options:
+ *   --quick          about a minute and a half: 20% duplicates only, growth up to 100k keys; writes
+ *                    once-benchmarks/target/benchmarks-quick.md unless --out is given
+ *   --out FILE       where the report goes
+ *   --only a,b       only these stores: memory, h2, mariadb, postgresql, redis
+ * </pre>
+ *
+ * The servers come from the test kit: the local PostgreSQL and MariaDB when they answer
+ * ({@code ONCE_TEST_POSTGRES_URL}, {@code ONCE_TEST_MARIADB_URL}, ...), embedded ones otherwise.
+ */
+public final class Benchmarks {
+
+  /** The command the report names as the one that produced it. */
+  static final String COMMAND =
+      "mvn -B -q -pl once-benchmarks -am package -DskipTests && java -jar once-benchmarks/target/once-benchmarks.jar";
+
+  static final List<String> ALL_STORES = List.of("memory", "h2", "mariadb", "postgresql", "redis");
+
+  private Benchmarks() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = false;
+    Path out = null;
+    List<String> only = ALL_STORES;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> quick = true;
+        case "--out" -> out = Path.of(value(args, ++i, "--out"));
+        case "--only" -> only = Arrays.asList(value(args, ++i, "--only").toLowerCase(Locale.ROOT).split(","));
+        case "--help", "-h" -> {
+          System.out.println("usage: java -jar once-benchmarks.jar [--quick] [--out FILE] [--only "
+              + String.join(",", ALL_STORES) + "]");
+          return;
+        }
+        default -> throw new IllegalArgumentException("unknown option " + args[i] + "; try --help");
+      }
+    }
+    for (String store : only) {
+      if (!ALL_STORES.contains(store)) {
+        throw new IllegalArgumentException("unknown store '" + store + "'; known: " + ALL_STORES);
+      }
+    }
+    if (out == null) {
+      out = quick ? defaultQuickOut() : Path.of("docs", "benchmarks.md");
+      if (!quick && !Files.isDirectory(out.getParent())) {
+        throw new IllegalStateException("run from the repository root (no docs/ folder here), or give --out FILE");
+      }
+    }
+    Settings settings = quick ? Settings.quick(out) : Settings.full(out);
+    String report = run(settings, only, "java -jar once-benchmarks/target/once-benchmarks.jar" + (args.length == 0
+        ? "" : " " + String.join(" ", args)));
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    Files.writeString(out, report, StandardCharsets.UTF_8);
+    System.out.println("\nwrote " + out.toAbsolutePath());
+    System.exit(report.contains(Report.FAILED) ? 1 : 0);
+  }
+
+  private static Path defaultQuickOut() {
+    Path target = Path.of("once-benchmarks", "target");
+    return Files.isDirectory(target) ? target.resolve("benchmarks-quick.md") : Path.of("benchmarks-quick.md");
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(option + " needs a value");
+    }
+    return args[i];
+  }
+
+  /** Runs the stores named in {@code only} and answers the Markdown report. */
+  static String run(Settings settings, List<String> only, String thisRun) throws Exception {
+    Instant started = Instant.now();
+    long t0 = System.nanoTime();
+    String runId = HexFormat.of().formatHex(randomBytes());
+    Harness harness = new Harness(settings, runId);
+    Report.Run run = new Report.Run(settings, started, thisRun);
+
+    for (String name : only) {
+      Target target;
+      try {
+        target = open(name, settings.threads());
+      } catch (Exception | LinkageError e) {
+        run.unavailable.put(name, Harness.describe(e));
+        System.out.println("[once-benchmarks] " + name + " unavailable: " + Harness.describe(e));
+        continue;
+      }
+      try (target) {
+        ProcCpu.Source cpu = target.serverCpu();
+        run.stores.add(new Report.StoreInfo(target.name(), target.where(), target.version(), target.settings(),
+            cpu.available() ? cpu.description() : null, cpu.available() ? null : cpu.description()));
+        for (int dup : settings.dupPercents()) {
+          List<Scenario> scenarios = scenarios(target, dup);
+          run.results.addAll(harness.run(target.name() + ", " + dup + "% duplicates", scenarios, cpu,
+              target::walBytes));
+        }
+        if (target instanceof PostgresTarget pg && !settings.growthRows().isEmpty()) {
+          long[] loadMillis = new long[settings.growthRows().size()];
+          List<Scenario> growth = pg.growthScenarios(settings.growthRows(), loadMillis);
+          run.growthLoadMillis = loadMillis;
+          run.growth.addAll(harness.run("PostgreSQL, table growth", growth, cpu, target::walBytes));
+        }
+      }
+    }
+    run.elapsedNanos = System.nanoTime() - t0;
+    return Report.render(run);
+  }
+
+  /** Per batch size: the ceiling, Once's claim and Once's cycle; then the store's extra scenarios (peers). */
+  static List<Scenario> scenarios(Target target, int dup) {
+    List<Scenario> out = new ArrayList<>();
+    for (int batch : new int[] {1, 100, 1000}) {
+      Scenario.Factory ceiling = target.ceiling(batch);
+      if (ceiling != null) {
+        out.add(new Scenario(target.name(), Scenario.Kind.CEILING, target.ceilingLabel(batch), batch, dup,
+            target.dataSource(), ceiling));
+      }
+      Scenario.Factory claim = target.onceClaim(batch);
+      if (claim != null) {
+        out.add(new Scenario(target.name(), Scenario.Kind.ONCE_CLAIM, batch == 1 ? "Once claim" : "Once claimAll",
+            batch, dup, target.dataSource(), claim));
+      }
+      out.add(new Scenario(target.name(), Scenario.Kind.ONCE_CYCLE, target.cycleLabel(batch), batch, dup,
+          target.dataSource(), target.onceCycle(batch)));
+    }
+    out.addAll(target.extraScenarios(dup));
+    return out;
+  }
+
+  /** Opens one store. To add one (Redis, say), add its {@link Target} here and its name to {@link #ALL_STORES}. */
+  static Target open(String name, int threads) throws Exception {
+    return switch (name) {
+      case "memory" -> new MemoryTarget();
+      case "h2" -> H2Target.open(threads);
+      case "mariadb" -> new MariaDbTarget(TestServers.mariadb(), threads);
+      case "postgresql" -> PostgresTarget.open(TestServers.postgres(), threads);
+      case "redis" -> new RedisTarget(TestServers.redis());
+      default -> throw new IllegalArgumentException("unknown store " + name);
+    };
+  }
+
+  static boolean isLoopback(String host) {
+    try {
+      return host.equalsIgnoreCase("localhost") || InetAddress.getByName(host).isLoopbackAddress();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  static String onceVersion() {
+    try (InputStream in = Benchmarks.class.getClassLoader()
+        .getResourceAsStream("META-INF/maven/dev.once/once-core/pom.properties")) {
+      if (in != null) {
+        Properties p = new Properties();
+        p.load(in);
+        return p.getProperty("version", "unknown");
+      }
+    } catch (IOException e) {
+      // fall through
+    }
+    return "unknown";
+  }
+
+  private static byte[] randomBytes() {
+    byte[] b = new byte[4];
+    ThreadLocalRandom.current().nextBytes(b);
+    return b;
+  }
+
+  /** Machine facts for the report, from /proc and the JVM. */
+  static Map<String, String> machine() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("cores (nproc)", String.valueOf(Runtime.getRuntime().availableProcessors()));
+    m.put("CPU", firstMatch(Path.of("/proc/cpuinfo"), "model name"));
+    String mem = firstMatch(Path.of("/proc/meminfo"), "MemTotal");
+    if (!mem.equals("unknown")) {
+      mem = String.format(Locale.ROOT, "%.1f GiB", Long.parseLong(mem.replaceAll("[^0-9]", "")) / 1024.0 / 1024.0);
+    }
+    m.put("memory", mem);
+    m.put("OS", System.getProperty("os.name") + " " + System.getProperty("os.version") + " ("
+        + System.getProperty("os.arch") + ")");
+    m.put("JDK", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
+        + ", max heap " + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB");
+    return m;
+  }
+
+  private static String firstMatch(Path file, String key) {
+    try {
+      for (String line : Files.readAllLines(file)) {
+        if (line.startsWith(key)) {
+          return line.substring(line.indexOf(':') + 1).strip();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return "unknown";
+  }
+
+  /** {@code git describe} of the working tree, or null outside a repository. */
+  static String gitRevision() {
+    try {
+      Process p = new ProcessBuilder("git", "describe", "--always", "--dirty").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      return p.waitFor() == 0 && !out.isEmpty() ? out : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+}

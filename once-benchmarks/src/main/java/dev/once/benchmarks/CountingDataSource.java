@@ -1,0 +1,87 @@
+package dev.once.benchmarks;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.CallableStatement;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.util.concurrent.atomic.LongAdder;
+import javax.sql.DataSource;
+
+/**
+ * A data source that counts the statements executed and the commits asked for through it. Used only for the
+ * statement probe, never while timing: the proxies cost a little on every call.
+ */
+final class CountingDataSource {
+
+  private final LongAdder statements = new LongAdder();
+  private final LongAdder commits = new LongAdder();
+  private final DataSource proxy;
+
+  CountingDataSource(DataSource target) {
+    this.proxy = (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
+        (p, m, args) -> {
+          Object result = invoke(target, m, args);
+          return m.getName().equals("getConnection") ? connection((Connection) result) : result;
+        });
+  }
+
+  /** The counting view; hand it to a variant as its data source. */
+  DataSource dataSource() {
+    return proxy;
+  }
+
+  void reset() {
+    statements.reset();
+    commits.reset();
+  }
+
+  long statements() {
+    return statements.sum();
+  }
+
+  long commits() {
+    return commits.sum();
+  }
+
+  private Connection connection(Connection target) {
+    InvocationHandler h = (p, m, args) -> {
+      if (m.getName().equals("commit")) {
+        commits.increment();
+      }
+      Object result = invoke(target, m, args);
+      if (result instanceof CallableStatement cs) {
+        return statement(cs, CallableStatement.class);
+      }
+      if (result instanceof PreparedStatement ps) {
+        return statement(ps, PreparedStatement.class);
+      }
+      if (result instanceof Statement s) {
+        return statement(s, Statement.class);
+      }
+      return result;
+    };
+    return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class}, h);
+  }
+
+  private <T extends Statement> T statement(T target, Class<T> type) {
+    InvocationHandler h = (p, m, args) -> {
+      if (m.getName().startsWith("execute")) {
+        statements.increment();
+      }
+      return invoke(target, m, args);
+    };
+    return type.cast(Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {type}, h));
+  }
+
+  private static Object invoke(Object target, Method m, Object[] args) throws Throwable {
+    try {
+      return m.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
+    }
+  }
+}
