@@ -112,12 +112,33 @@ public final class JdbcInbox {
    * @throws StoreException if the database failed (everything rolled back); StoreUnavailableException if it is down
    */
   public <M> Batch<M> process(List<M> messages, Function<M, String> idOf, Handler<M> handler) {
+    return process(messages, idOf, handler, null);
+  }
+
+  /**
+   * Runs once per attempt, on the batch's connection, after every handler and before the commit: its writes
+   * (a broker adapter's consumer offsets, for example) commit with the batch or roll back with it.
+   */
+  @FunctionalInterface
+  public interface BatchHook {
+    void beforeCommit(Connection connection) throws Exception;
+  }
+
+  /**
+   * Like {@link #process(List, Function, Handler)}, and runs {@code afterBatch} in the same transaction after the
+   * handlers, before the commit. An exception from it rolls the batch back and is rethrown (a
+   * {@link StoreException} for an {@link SQLException}, unchecked exceptions as they are). Not called for an
+   * empty batch.
+   *
+   * @param afterBatch may be {@code null} (then this is {@link #process(List, Function, Handler)})
+   */
+  public <M> Batch<M> process(List<M> messages, Function<M, String> idOf, Handler<M> handler, BatchHook afterBatch) {
     if (messages.isEmpty()) {
       return new Batch<>(List.of(), List.of());
     }
     for (int attempt = 1; ; attempt++) {
       try {
-        return processOnce(messages, idOf, handler);
+        return processOnce(messages, idOf, handler, afterBatch);
       } catch (StoreException e) {
         // A deadlock victim, a serialization failure, or an id another consumer holds right now: the batch
         // was rolled back whole, so run it again a little later.
@@ -131,7 +152,8 @@ public final class JdbcInbox {
     }
   }
 
-  private <M> Batch<M> processOnce(List<M> messages, Function<M, String> idOf, Handler<M> handler) {
+  private <M> Batch<M> processOnce(List<M> messages, Function<M, String> idOf, Handler<M> handler,
+                                   BatchHook afterBatch) {
     Scope scope = Scope.global(consumer);
     List<ClaimRequest> requests = new ArrayList<>(messages.size());
     for (M m : messages) {
@@ -144,6 +166,9 @@ public final class JdbcInbox {
       c.setAutoCommit(false);
       try {
         Batch<M> batch = apply(c, messages, requests, handler);
+        if (afterBatch != null) {
+          runHook(afterBatch, c);
+        }
         c.commit();
         return batch;
       } catch (RuntimeException | SQLException e) {
@@ -184,6 +209,16 @@ public final class JdbcInbox {
       }
     }
     return new Batch<>(applied, duplicates);
+  }
+
+  private static void runHook(BatchHook hook, Connection c) throws SQLException {
+    try {
+      hook.beforeCommit(c);
+    } catch (SQLException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("the batch hook failed; the batch was rolled back: " + e, e);
+    }
   }
 
   private static void rollback(Connection c, Exception failure) {

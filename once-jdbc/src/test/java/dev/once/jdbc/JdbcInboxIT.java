@@ -131,6 +131,23 @@ class JdbcInboxIT {
     }
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("databases")
+  void theBatchHookCommitsWithTheBatchAndItsFailureRollsItBack(TestDatabase db) throws Exception {
+    try (Fixture f = fixture(db)) {
+      List<Message> batch = List.of(new Message("h-1", 1), new Message("h-2", 2));
+      assertThatThrownBy(() -> f.inbox().process(batch, Message::id, f::apply, c -> {
+        throw new IllegalStateException("hook failed");
+      })).isInstanceOf(IllegalStateException.class).hasMessage("hook failed");
+      assertThat(f.total()).as("effects after the hook failed").isZero();
+
+      JdbcInbox.Batch<Message> done = f.inbox().process(batch, Message::id, f::apply,
+          c -> f.apply(c, new Message("hook-row", 0)));
+      assertThat(done.applied()).hasSize(2);
+      assertThat(f.total()).as("both effects and the hook's row").isEqualTo(3);
+    }
+  }
+
   static Stream<TestDatabase> servers() {
     return Stream.of(TestServers.postgres(), TestServers.mariadb());
   }

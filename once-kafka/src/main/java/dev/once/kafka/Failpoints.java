@@ -1,0 +1,90 @@
+package dev.once.kafka;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Crash-test hooks, off unless the system property {@value #PROPERTY} names them: a comma-separated list of
+ * {@code point:action}, e.g. {@code -Donce.failpoints=kafka.after-commit-before-offset-commit:halt}.
+ *
+ * <p>Points: {@value #AFTER_CLAIM} (the batch's ids are claimed, no handler ran), {@value #AFTER_EFFECT_BEFORE_COMMIT}
+ * (every handler ran, the transaction is still open), {@value #AFTER_COMMIT_BEFORE_OFFSET_COMMIT} (the batch
+ * committed, the offsets are not yet committed to Kafka). Actions: {@code halt} ({@code Runtime.halt(137)}: the
+ * JVM dies as under SIGKILL, no shutdown hook runs) and {@code throw} ({@link FailpointException}).
+ *
+ * <p>The property is read at every hit, so a test may set and clear it; with the property unset a hit costs one
+ * property lookup.
+ */
+public final class Failpoints {
+
+  /** The system property naming the active failpoints. */
+  public static final String PROPERTY = "once.failpoints";
+  public static final String AFTER_CLAIM = "kafka.after-claim";
+  public static final String AFTER_EFFECT_BEFORE_COMMIT = "kafka.after-effect-before-commit";
+  public static final String AFTER_COMMIT_BEFORE_OFFSET_COMMIT = "kafka.after-commit-before-offset-commit";
+
+  private record Parsed(String spec, Map<String, String> actions) {
+  }
+
+  private static volatile Parsed parsed = new Parsed("", Map.of());
+
+  private Failpoints() {
+  }
+
+  /** Thrown by a failpoint whose action is {@code throw}. */
+  public static final class FailpointException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    FailpointException(String point) {
+      super("failpoint " + point + " fired");
+    }
+  }
+
+  /**
+   * Fires {@code point} if the property names it.
+   *
+   * @throws FailpointException if its action is {@code throw}
+   * @throws IllegalArgumentException if its action is unknown
+   */
+  public static void hit(String point) {
+    String spec = System.getProperty(PROPERTY);
+    if (spec == null || spec.isBlank()) {
+      return;
+    }
+    String action = parse(spec).get(point);
+    if (action == null) {
+      return;
+    }
+    switch (action) {
+      case "halt" -> {
+        System.out.flush();
+        Runtime.getRuntime().halt(137);
+      }
+      case "throw" -> throw new FailpointException(point);
+      default -> throw new IllegalArgumentException("unknown failpoint action '" + action + "' for " + point
+          + " in " + PROPERTY + "=" + spec + "; use halt or throw");
+    }
+  }
+
+  private static Map<String, String> parse(String spec) {
+    Parsed last = parsed;
+    if (!spec.equals(last.spec())) {
+      Map<String, String> m = new HashMap<>();
+      for (String part : spec.split(",")) {
+        String p = part.trim();
+        if (p.isEmpty()) {
+          continue;
+        }
+        int colon = p.lastIndexOf(':');
+        if (colon < 0) {
+          throw new IllegalArgumentException("failpoint '" + p + "' in " + PROPERTY + " has no action; use point:halt"
+              + " or point:throw");
+        }
+        m.put(p.substring(0, colon), p.substring(colon + 1));
+      }
+      last = new Parsed(spec, Map.copyOf(m));
+      parsed = last;
+    }
+    return last.actions();
+  }
+}
