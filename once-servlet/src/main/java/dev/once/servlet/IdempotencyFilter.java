@@ -5,6 +5,7 @@ import dev.once.KeyPolicy;
 import dev.once.OnceListener;
 import dev.once.servlet.internal.FilterEngine;
 import dev.once.servlet.internal.FilterSettings;
+import dev.once.servlet.internal.KeyRateLimiter;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -146,6 +147,7 @@ public final class IdempotencyFilter implements Filter {
     private OnceListener listener = OnceListener.NOOP;
     private String problemTypeBase = DEFAULT_PROBLEM_TYPE_BASE;
     private List<String> perRequestHeaders = DEFAULT_PER_REQUEST_HEADERS;
+    private KeyRateLimiter keyRateLimiter;
 
     private Builder(IdempotencyStore defaultStore) {
       this.defaultStore = Objects.requireNonNull(defaultStore, "defaultStore");
@@ -267,6 +269,24 @@ public final class IdempotencyFilter implements Filter {
     }
 
     /**
+     * Bounds key flooding (checklist I49): at most {@code maxKeyedRequests} keyed requests per tenant in each
+     * {@code window}, counted in this JVM before the claim. Request {@code maxKeyedRequests + 1} gets 429
+     * {@code too-many-keys} with {@code Retry-After} and creates no record. Replays count too: the limit guards
+     * the store, whatever the key. Each instance counts for itself; put a shared rate limiter in front for a
+     * cluster-wide bound. Default: no limit.
+     */
+    public Builder keyRateLimit(int maxKeyedRequests, java.time.Duration window) {
+      if (maxKeyedRequests < 1) {
+        throw new IllegalArgumentException("maxKeyedRequests must be positive, but was " + maxKeyedRequests);
+      }
+      if (window == null || window.isNegative() || window.isZero()) {
+        throw new IllegalArgumentException("window must be positive, but was " + window);
+      }
+      this.keyRateLimiter = new KeyRateLimiter(maxKeyedRequests, window, System::nanoTime);
+      return this;
+    }
+
+    /**
      * Builds the filter.
      *
      * @throws IllegalStateException if no routes were set, or the two header names are the same
@@ -280,7 +300,7 @@ public final class IdempotencyFilter implements Filter {
       }
       return new IdempotencyFilter(new FilterSettings(defaultStore, routes, tenantResolver, headerName,
           replayedHeaderName, strictKeySyntax, keyPolicy, mismatchStatus, maxBodyBytes, maxResponseBytes, listener,
-          problemTypeBase, perRequestHeaders));
+          problemTypeBase, perRequestHeaders, keyRateLimiter));
     }
 
     private static String token(String name, String value) {

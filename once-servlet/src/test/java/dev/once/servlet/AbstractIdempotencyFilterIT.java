@@ -1036,6 +1036,49 @@ abstract class AbstractIdempotencyFilterIT {
     assertThat(TestApp.count(t)).isEqualTo(1);
   }
 
+  @Test
+  void i49_keyFloodingIsBoundedPerTenantAndCreatesNoRecord() throws Exception {
+    String t = newTest();
+    IdempotencyFilter limited = IdempotencyFilter.builder(store())
+        .routes(RouteResolver.of(IdempotentRoute.builder("POST", "/orders").build()))
+        .keyRateLimit(3, Duration.ofHours(1))
+        .build();
+    IdempotencyFilter shortWindow = IdempotencyFilter.builder(store())
+        .routes(RouteResolver.of(IdempotentRoute.builder("POST", "/orders").build()))
+        .keyRateLimit(1, Duration.ofMillis(300))
+        .build();
+    try (Node node = Node.start(limited); Node quick = Node.start(shortWindow)) {
+      String alice = "alice-" + t;
+      List<String> keys = List.of(newKey(), newKey(), newKey(), newKey());
+      for (String key : keys.subList(0, 3)) {
+        assertFresh(Client.post(node.url("/orders")).test(t).key(key).header("X-User", alice).json(JSON_X).send(), 201);
+      }
+      Reply flooded = Client.post(node.url("/orders")).test(t).key(keys.get(3)).header("X-User", alice).json(JSON_X)
+          .send();
+      assertProblem(flooded, 429, BASE, "too-many-keys");
+      assertThat(Long.parseLong(flooded.header("Retry-After"))).isBetween(1L, 3600L);
+      assertThat(TestApp.count(t)).as("handler runs").isEqualTo(3);
+
+      // Another tenant has its own budget.
+      assertFresh(Client.post(node.url("/orders")).test(t).key(keys.get(3)).header("X-User", "bob-" + t)
+          .json(JSON_X).send(), 201);
+      // The refused key left no record: on a node without the limit it executes as new, not as a replay or a 409.
+      assertFresh(Client.post(main.url("/orders")).test(t).key(keys.get(3)).header("X-User", alice).json(JSON_X)
+          .send(), 201);
+      assertThat(TestApp.count(t)).as("handler runs").isEqualTo(5);
+
+      // A window ends: the budget comes back.
+      String carol = "carol-" + t;
+      assertFresh(Client.post(quick.url("/orders")).test(t).key(newKey()).header("X-User", carol).json(JSON_X)
+          .send(), 201);
+      assertProblem(Client.post(quick.url("/orders")).test(t).key(newKey()).header("X-User", carol).json(JSON_X)
+          .send(), 429, BASE, "too-many-keys");
+      await("carol's window ends").atMost(Duration.ofSeconds(10)).until(() ->
+          Client.post(quick.url("/orders")).test(t).key(newKey()).header("X-User", carol).json(JSON_X).send()
+              .status() == 201);
+    }
+  }
+
   // ------------------------------------------------------------------------------------------------ J. errors
 
   @Test

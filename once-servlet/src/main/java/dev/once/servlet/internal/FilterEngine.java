@@ -103,6 +103,15 @@ public final class FilterEngine {
         route.operation(), RouteTable.pathWithinApplication(req), req.getQueryString(), req.getContentType(), body,
         formReadUpstream ? FormData.fromMap(req.getParameterMap()) : null), route.fingerprint());
 
+    if (s.keyRateLimiter() != null) {
+      java.time.Duration wait = s.keyRateLimiter().acquire(key.scope().tenant());
+      if (wait != null) {
+        problem(req, res, new Problem(Problem.Kind.TOO_MANY_KEYS, Problem.Kind.TOO_MANY_KEYS.status(),
+            "This caller sent more idempotent requests than allowed in the current window; nothing was processed"
+                + " or stored. Retry later.", wait));
+        return;
+      }
+    }
     new Exchange(route, key, new ClaimRequest(key, fingerprint, route.lease(), route.retention()), wrapped, res,
         chain).run();
   }

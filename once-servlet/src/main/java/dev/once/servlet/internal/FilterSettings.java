@@ -11,5 +11,6 @@ import java.util.List;
 public record FilterSettings(IdempotencyStore defaultStore, RouteResolver routes, TenantResolver tenantResolver,
                              String headerName, String replayedHeaderName, boolean strictKeySyntax,
                              KeyPolicy keyPolicy, int mismatchStatus, long maxBodyBytes, long maxResponseBytes,
-                             OnceListener listener, String problemTypeBase, List<String> perRequestHeaders) {
+                             OnceListener listener, String problemTypeBase, List<String> perRequestHeaders,
+                             KeyRateLimiter keyRateLimiter) {
 }

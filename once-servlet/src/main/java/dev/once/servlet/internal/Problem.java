@@ -31,7 +31,8 @@ public record Problem(Kind kind, int status, String detail, Duration retryAfter)
     IN_PROGRESS("request-in-progress", 409, "A request is outstanding for this Idempotency-Key"),
     LEASE_LOST("lease-lost", 409, "Another request took over this Idempotency-Key"),
     NOT_REPLAYABLE("response-not-replayable", 409, "The response for this Idempotency-Key cannot be replayed"),
-    STORE_UNAVAILABLE("store-unavailable", 503, "Idempotency store is unavailable");
+    STORE_UNAVAILABLE("store-unavailable", 503, "Idempotency store is unavailable"),
+    TOO_MANY_KEYS("too-many-keys", 429, "Too many idempotent requests");
 
     private final String slug;
     private final int status;
