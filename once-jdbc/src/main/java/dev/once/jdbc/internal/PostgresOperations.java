@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * PostgreSQL: one statement claims a whole batch. {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE} takes
- * over only dead records and never raises a unique violation, so a lost race cannot abort the caller's
- * transaction; the same statement reads the rows it did not take.
+ * PostgreSQL: one statement claims a whole batch. {@code INSERT ... ON CONFLICT DO NOTHING} never raises a
+ * unique violation, so a lost race cannot abort the caller's transaction; an {@code UPDATE} in the same
+ * statement takes over only dead records, and the statement reads back the rows it did not take.
  */
 final class PostgresOperations extends SqlOperations {
 
@@ -37,21 +37,30 @@ final class PostgresOperations extends SqlOperations {
   }
 
   private String claimSql(String input) {
-    return "WITH clock AS (SELECT " + now() + " AS now_ms), input AS (" + input + "), claimed AS ("
-        + " INSERT INTO " + table + " AS r (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
+    // Three parts, one statement: insert the new keys (DO NOTHING, so a live duplicate is only a read: no row
+    // lock, no WAL), take over the dead records among the rest (an expired record, or an expired lease with the
+    // same fingerprint; READ COMMITTED rechecks that on the row's latest version), and read back what neither
+    // took. A row committed by another transaction after this statement's snapshot shows as missing: the
+    // caller claims it again.
+    return "WITH clock AS (SELECT " + now() + " AS now_ms), input AS (" + input + "),"
+        + " inserted AS (INSERT INTO " + table + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
         + " SELECT input.id, 'P', input.fp, nextval('" + sequence + "'), clock.now_ms, clock.now_ms + input.lease,"
         + " clock.now_ms + GREATEST(input.lease, input.retention), NULL"
         + " FROM input CROSS JOIN clock ORDER BY input.id"
-        + " ON CONFLICT (id) DO UPDATE SET status = 'P', fingerprint = EXCLUDED.fingerprint,"
-        + " token = EXCLUDED.token, nonce = EXCLUDED.nonce, lease_until = EXCLUDED.lease_until,"
-        + " expires_at = EXCLUDED.expires_at, outcome = NULL"
-        // EXCLUDED.nonce carries the statement's "now" (ON CONFLICT cannot see the clock CTE).
-        + " WHERE r.expires_at <= EXCLUDED.nonce"
-        + " OR (r.status = 'P' AND r.lease_until <= EXCLUDED.nonce AND r.fingerprint = EXCLUDED.fingerprint)"
+        + " ON CONFLICT (id) DO NOTHING RETURNING id, token),"
+        + " taken AS (UPDATE " + table + " r SET status = 'P', fingerprint = input.fp, token = nextval('" + sequence + "'),"
+        + " nonce = clock.now_ms, lease_until = clock.now_ms + input.lease,"
+        + " expires_at = clock.now_ms + GREATEST(input.lease, input.retention), outcome = NULL"
+        + " FROM input CROSS JOIN clock"
+        + " WHERE r.id = input.id AND input.id NOT IN (SELECT id FROM inserted)"
+        + " AND (r.expires_at <= clock.now_ms"
+        + " OR (r.status = 'P' AND r.lease_until <= clock.now_ms AND r.fingerprint = input.fp))"
         + " RETURNING r.id, r.token)"
-        + " SELECT input.ord, claimed.token, r.status, r.fingerprint, r.lease_until, r.expires_at, r.outcome, clock.now_ms"
-        + " FROM input CROSS JOIN clock LEFT JOIN claimed ON claimed.id = input.id"
-        + " LEFT JOIN " + table + " r ON r.id = input.id AND claimed.id IS NULL"
+        + " SELECT input.ord, COALESCE(inserted.token, taken.token), r.status, r.fingerprint, r.lease_until,"
+        + " r.expires_at, r.outcome, clock.now_ms"
+        + " FROM input CROSS JOIN clock LEFT JOIN inserted ON inserted.id = input.id"
+        + " LEFT JOIN taken ON taken.id = input.id"
+        + " LEFT JOIN " + table + " r ON r.id = input.id AND inserted.id IS NULL AND taken.id IS NULL"
         + " ORDER BY input.ord";
   }
 
