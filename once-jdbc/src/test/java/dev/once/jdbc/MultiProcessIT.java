@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.once.ClaimRequest;
+import dev.once.testkit.ChildJvm;
 import dev.once.ClaimResult;
 import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
@@ -14,11 +15,6 @@ import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestServers;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,7 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -42,7 +37,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class MultiProcessIT {
 
-  private final List<Child> children = new ArrayList<>();
+  private final List<ChildJvm> children = new ArrayList<>();
   private final List<HikariDataSource> pools = new ArrayList<>();
 
   static Stream<TestDatabase> databases() {
@@ -53,7 +48,7 @@ class MultiProcessIT {
 
   @AfterEach
   void killChildrenDropTablesAndClosePools() throws SQLException {
-    children.forEach(c -> c.process.destroyForcibly());
+    children.forEach(c -> c.process().destroyForcibly());
     for (HikariDataSource pool : pools) {
       try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
         for (String drop : dropStatements) {
@@ -76,9 +71,9 @@ class MultiProcessIT {
     await().atMost(Duration.ofMinutes(2)).until(() -> children.stream().allMatch(c -> c.saw("DONE")));
 
     Map<Integer, Integer> acquisitions = new HashMap<>();
-    for (Child c : children) {
-      assertThat(c.process.isAlive() ? 0 : c.process.exitValue()).as("exit code of a racer").isZero();
-      for (String line : c.lines) {
+    for (ChildJvm c : children) {
+      assertThat(c.process().isAlive() ? 0 : c.process().exitValue()).as("exit code of a racer").isZero();
+      for (String line : c.lines()) {
         if (line.startsWith("ACQUIRED ")) {
           acquisitions.merge(Integer.parseInt(line.substring(9)), 1, Integer::sum);
         }
@@ -94,7 +89,7 @@ class MultiProcessIT {
   @MethodSource("databases")
   void aClaimerKilledInsideItsTransactionLeavesNeitherRecordNorBusinessRow(TestDatabase db) throws Exception {
     Fixture f = fixture(db);
-    Child holder = start(db, "hold-transaction", f.table, f.tenant, "k", f.businessTable);
+    ChildJvm holder = start(db, "hold-transaction", f.table, f.tenant, "k", f.businessTable);
     children.add(holder);
     await().atMost(Duration.ofSeconds(60)).until(() -> holder.saw("HELD"));
     assertThat(holder.firstWith("HELD")).contains("Acquired");
@@ -108,7 +103,7 @@ class MultiProcessIT {
       c.rollback();
     }
 
-    holder.process.destroyForcibly().waitFor();
+    holder.process().destroyForcibly().waitFor();
 
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(f.store.claim(request)).as("after SIGKILL").isInstanceOf(ClaimResult.Acquired.class));
@@ -119,11 +114,11 @@ class MultiProcessIT {
   @MethodSource("databases")
   void aLeaseHolderKilledMidActionIsTakenOverAfterItsLeaseAndItsTokenIsFenced(TestDatabase db) throws Exception {
     Fixture f = fixture(db);
-    Child holder = start(db, "hold-lease", f.table, f.tenant, "k");
+    ChildJvm holder = start(db, "hold-lease", f.table, f.tenant, "k");
     children.add(holder);
     await().atMost(Duration.ofSeconds(60)).until(() -> holder.saw("HELD"));
     long deadToken = Long.parseLong(holder.firstWith("HELD").substring(5).trim());
-    holder.process.destroyForcibly().waitFor();
+    holder.process().destroyForcibly().waitFor();
 
     IdempotencyKey key = IdempotencyKey.of(Scope.of(f.tenant, "multi-process"), "k");
     ClaimRequest request = new ClaimRequest(key, Fingerprint.of("same"), Duration.ofMinutes(1), Duration.ofHours(1));
@@ -176,48 +171,10 @@ class MultiProcessIT {
     }
   }
 
-  private static Child start(TestDatabase db, String mode, String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), ClaimWorker.class.getName(), mode,
-        db.jdbcUrl(), db.user(), db.password().isEmpty() ? "-" : db.password()));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    Child child = new Child(process);
-    Thread reader = new Thread(child::read, "claim-worker-" + process.pid());
-    reader.setDaemon(true);
-    reader.start();
-    return child;
-  }
-
-  private static final class Child {
-    final Process process;
-    final List<String> lines = new CopyOnWriteArrayList<>();
-
-    Child(Process process) {
-      this.process = process;
-    }
-
-    void read() {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = in.readLine()) != null; ) {
-          lines.add(line);
-        }
-      } catch (IOException e) {
-        lines.add("READ FAILED " + e);
-      }
-    }
-
-    boolean saw(String prefix) {
-      return lines.stream().anyMatch(l -> l.startsWith(prefix));
-    }
-
-    String firstWith(String prefix) {
-      return lines.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
-    }
-
-    long count(String prefix) {
-      return lines.stream().filter(l -> l.startsWith(prefix)).count();
-    }
+  private static ChildJvm start(TestDatabase db, String mode, String... args) {
+    List<String> all = new ArrayList<>(List.of(mode, db.jdbcUrl(), db.user(),
+        db.password().isEmpty() ? "-" : db.password()));
+    all.addAll(List.of(args));
+    return ChildJvm.start(ClaimWorker.class, List.of(), all);
   }
 }

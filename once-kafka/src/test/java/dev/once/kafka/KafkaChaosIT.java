@@ -4,12 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.once.testkit.servers.TestDatabase;
+import dev.once.testkit.ChildJvm;
 import dev.once.testkit.servers.TestServers;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -21,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -45,13 +40,13 @@ class KafkaChaosIT {
       Failpoints.AFTER_COMMIT_BEFORE_OFFSET_COMMIT);
   private static final int ROUNDS = KILLS + HALTS.size();
 
-  private final List<Child> children = new ArrayList<>();
+  private final List<ChildJvm> children = new ArrayList<>();
   private KafkaFixture f;
 
   @AfterEach
   void tearDown() throws Exception {
-    for (Child c : children) {
-      c.process.destroyForcibly().waitFor();
+    for (ChildJvm c : children) {
+      c.process().destroyForcibly().waitFor();
     }
     if (f != null) {
       f.close();
@@ -103,26 +98,26 @@ class KafkaChaosIT {
         }
         if (round >= KILLS && round < ROUNDS) {
           String point = HALTS.get(round - KILLS);
-          Child child = start(db, topic, group, point + ":halt");
-          await().atMost(Duration.ofSeconds(60)).until(() -> !child.process.isAlive());
-          assertThat(child.process.exitValue()).as("exit of the child halted at %s; output: %s", point, child.lines)
+          ChildJvm child = start(db, topic, group, point + ":halt");
+          await().atMost(Duration.ofSeconds(60)).until(() -> !child.process().isAlive());
+          assertThat(child.process().exitValue()).as("exit of the child halted at %s; output: %s", point, child.lines())
               .isEqualTo(137);
           halted++;
           continue;
         }
-        Child child = start(db, topic, group);
+        ChildJvm child = start(db, topic, group);
         if (round == ROUNDS) {
           break; // the last one runs to the end
         }
         // A random moment mid-stream: after a random number of this child's batches (a round is about 15 batches
         // of 10), plus a random few milliseconds, so the kill lands inside a batch as often as between two.
         int batches = 1 + random.nextInt(10);
-        await().atMost(Duration.ofSeconds(60)).until(() -> child.polled() >= batches || !child.process.isAlive());
-        assertThat(child.process.isAlive()).as("child alive; output: %s", child.lines).isTrue();
+        await().atMost(Duration.ofSeconds(60)).until(() -> child.count("POLLED") >= batches || !child.process().isAlive());
+        assertThat(child.process().isAlive()).as("child alive; output: %s", child.lines()).isTrue();
         long killAt = System.nanoTime() + random.nextInt(30) * 1_000_000L;
         await().pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(5))
             .until(() -> System.nanoTime() >= killAt);
-        child.process.destroyForcibly().waitFor();
+        child.process().destroyForcibly().waitFor();
         killed++;
       }
     }
@@ -131,8 +126,8 @@ class KafkaChaosIT {
         .mapToLong(v -> Long.parseLong(v.substring(v.lastIndexOf(' ') + 1))).sum();
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() ->
         f.queryLong("SELECT COALESCE(SUM(next_offset), 0) FROM " + f.offsetsTable()) == MESSAGES);
-    Child last = children.get(children.size() - 1);
-    last.process.destroyForcibly().waitFor();
+    ChildJvm last = children.get(children.size() - 1);
+    last.process().destroyForcibly().waitFor();
 
     // The checker: classify every id.
     Map<String, Long> effects = new HashMap<>();
@@ -156,7 +151,7 @@ class KafkaChaosIT {
     long negative = f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_accounts WHERE balance < 0");
     StringBuilder report = new StringBuilder("[once-kafka] chaos checker (seed " + seed + "): " + MESSAGES
         + " messages, " + sent.size() + " distinct ids, " + killed + " SIGKILLs, " + halted + " failpoint halts, "
-        + children.size() + " child JVMs (batches before death: " + children.stream().map(Child::polled).toList() + ");");
+        + children.size() + " child JVMs (batches before death: " + children.stream().map(c -> c.count("POLLED")).toList() + ");");
     for (String k : List.of("ok", "lost", "duplicated", "unexpected")) {
       List<String> of = classes.getOrDefault(k, List.of());
       report.append(' ').append(k).append('=').append(of.size());
@@ -179,41 +174,12 @@ class KafkaChaosIT {
     assertThat(negative).as("accounts below zero").isZero();
   }
 
-  private Child start(TestDatabase db, String topic, String group, String... failpoints) throws IOException {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), ChaosConsumer.class.getName(), TestKafka.bootstrap(),
-        db.jdbcUrl(), db.user(), db.password().isEmpty() ? "-" : db.password(), f.prefix, topic, group));
-    command.addAll(List.of(failpoints));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    Child child = new Child(process);
+  private ChildJvm start(TestDatabase db, String topic, String group, String... failpoints) {
+    List<String> args = new ArrayList<>(List.of(TestKafka.bootstrap(), db.jdbcUrl(), db.user(),
+        db.password().isEmpty() ? "-" : db.password(), f.prefix, topic, group));
+    args.addAll(List.of(failpoints));
+    ChildJvm child = ChildJvm.start(ChaosConsumer.class, List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"), args);
     children.add(child);
-    Thread reader = new Thread(child::read, "chaos-consumer-" + process.pid());
-    reader.setDaemon(true);
-    reader.start();
     return child;
-  }
-
-  private static final class Child {
-    final Process process;
-    final List<String> lines = new CopyOnWriteArrayList<>();
-
-    Child(Process process) {
-      this.process = process;
-    }
-
-    void read() {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = in.readLine()) != null; ) {
-          lines.add(line);
-        }
-      } catch (IOException e) {
-        lines.add("READ FAILED " + e);
-      }
-    }
-
-    long polled() {
-      return lines.stream().filter(l -> l.startsWith("POLLED")).count();
-    }
   }
 }

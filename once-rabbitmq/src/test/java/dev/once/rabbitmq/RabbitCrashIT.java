@@ -3,12 +3,7 @@ package dev.once.rabbitmq;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import dev.once.testkit.ChildJvm;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -17,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,13 +19,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The consumer in child JVMs ({@link RabbitWorker}) killed for real: at the failpoint between the commit and the ack,
- * and with SIGKILL at random moments under a bank workload (docs: /work/shared/chaos.md).
+ * and with SIGKILL at random moments under a bank workload (see chaos.md in the shared reference material).
  */
 class RabbitCrashIT {
 
   private TestBroker broker;
   private TestDb db;
-  private final List<Child> children = new ArrayList<>();
+  private final List<ChildJvm> children = new ArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -41,8 +35,8 @@ class RabbitCrashIT {
 
   @AfterEach
   void tearDown() throws Exception {
-    for (Child c : children) {
-      c.process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    for (ChildJvm c : children) {
+      c.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
     try {
       broker.close();
@@ -57,18 +51,18 @@ class RabbitCrashIT {
     for (int i = 0; i < 40; i++) {
       broker.publish(queue, "m-" + i, "log m-" + i);
     }
-    Child halted = start(queue, "-Donce.failpoints=rabbitmq.after-commit-before-ack:halt");
-    assertThat(halted.process.waitFor(60, TimeUnit.SECONDS)).as("the failpoint halted the child").isTrue();
-    assertThat(halted.process.exitValue()).isEqualTo(137);
+    ChildJvm halted = start(queue, "-Donce.failpoints=rabbitmq.after-commit-before-ack:halt");
+    assertThat(halted.process().waitFor(60, TimeUnit.SECONDS)).as("the failpoint halted the child").isTrue();
+    assertThat(halted.process().exitValue()).isEqualTo(137);
     assertThat(halted.saw("FAILPOINT rabbitmq.after-commit-before-ack halt")).isTrue();
     long committed = db.effectRows();
     assertThat(committed).as("the halted batch committed").isPositive();
 
-    Child second = start(queue);
+    ChildJvm second = start(queue);
     await().atMost(Duration.ofSeconds(60)).until(() -> db.effectRows() == 40);
-    second.stop();
+    stop(second);
 
-    long duplicates = second.lines.stream().filter(l -> l.startsWith("BATCH "))
+    long duplicates = second.lines().stream().filter(l -> l.startsWith("BATCH "))
         .mapToLong(l -> Long.parseLong(l.substring(l.indexOf("duplicates=") + 11))).sum();
     System.out.println("[once-rabbitmq] halted after committing " + committed + "; the restart skipped " + duplicates
         + " redelivered duplicates");
@@ -98,7 +92,7 @@ class RabbitCrashIT {
     int rounds = 12;
     int kills = 0;
     List<String> killedAt = new ArrayList<>();
-    Child child = null;
+    ChildJvm child = null;
     for (int round = 0; round < rounds; round++) {
       for (int i = round * messages / rounds; i < (round + 1) * messages / rounds; i++) {
         String id;
@@ -113,7 +107,7 @@ class RabbitCrashIT {
         }
         broker.publish(queue, id, sent.get(id));
       }
-      if (child == null || !child.process.isAlive()) {
+      if (child == null || !child.process().isAlive()) {
         child = start(queue);
       }
       if (round == rounds - 1) {
@@ -122,19 +116,19 @@ class RabbitCrashIT {
       // Kill at a random point of this round's progress: sometimes before the child even started consuming.
       long now = db.effectRows();
       long target = Math.min(sent.size(), now + random.nextInt(Math.max(1, sent.size() - (int) now + 1)));
-      Child victim = child;
+      ChildJvm victim = child;
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1 + random.nextInt(20)))
-          .until(() -> db.effectRows() >= target || !victim.process.isAlive());
+          .until(() -> db.effectRows() >= target || !victim.process().isAlive());
       boolean consuming = victim.saw("READY");
-      victim.process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      victim.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       kills++;
       killedAt.add((consuming ? "" : "starting@") + db.effectRows());
       assertBankConserved(accounts, initial, sent);
     }
-    Child last = child;
+    ChildJvm last = child;
     await().atMost(Duration.ofSeconds(90)).until(() -> db.effectRows() >= sent.size() && broker.ready(queue) == 0);
-    last.stop();
-    long skipped = children.stream().flatMap(c -> c.lines.stream()).filter(l -> l.startsWith("BATCH "))
+    stop(last);
+    long skipped = children.stream().flatMap(c -> c.lines().stream()).filter(l -> l.startsWith("BATCH "))
         .mapToLong(l -> Long.parseLong(l.substring(l.indexOf("duplicates=") + 11))).sum();
     System.out.println("[once-rabbitmq] chaos: killed at effect rows " + killedAt + "; " + (messages - sent.size())
         + " duplicates published, " + skipped + " duplicates skipped in acknowledged batches");
@@ -188,52 +182,18 @@ class RabbitCrashIT {
     return ids.subList(0, Math.min(20, ids.size()));
   }
 
-  private Child start(String queue, String... jvmArgs) throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(List.of(jvmArgs));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), RabbitWorker.class.getName(),
-        TestBroker.uri(), queue, db.db.jdbcUrl(), db.db.user(), db.db.password().isEmpty() ? "-" : db.db.password(),
-        db.prefix));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    Child child = new Child(process);
+  private ChildJvm start(String queue, String... jvmArgs) {
+    ChildJvm child = ChildJvm.start(RabbitWorker.class, List.of(jvmArgs), List.of(TestBroker.uri(), queue,
+        db.db.jdbcUrl(), db.db.user(), db.db.password().isEmpty() ? "-" : db.db.password(), db.prefix));
     children.add(child);
-    Thread reader = new Thread(child::read, "rabbit-worker-" + process.pid());
-    reader.setDaemon(true);
-    reader.start();
     return child;
   }
 
-  private static final class Child {
-    final Process process;
-    final List<String> lines = new CopyOnWriteArrayList<>();
-
-    Child(Process process) {
-      this.process = process;
-    }
-
-    void read() {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = in.readLine()) != null; ) {
-          lines.add(line);
-        }
-      } catch (IOException e) {
-        lines.add("READ FAILED " + e);
-      }
-    }
-
-    boolean saw(String prefix) {
-      return lines.stream().anyMatch(l -> l.startsWith(prefix));
-    }
-
-    /** Asks the child to drain, ack and exit; it must say CLOSED and exit 0. */
-    void stop() throws Exception {
-      OutputStream in = process.getOutputStream();
-      in.write("stop\n".getBytes(StandardCharsets.UTF_8));
-      in.flush();
-      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("the child stopped").isTrue();
-      assertThat(process.exitValue()).as("exit code; output: " + lines).isZero();
-      assertThat(saw("CLOSED")).isTrue();
-    }
+  /** Asks the child to drain, ack and exit; it must say CLOSED and exit 0. */
+  private static void stop(ChildJvm child) throws Exception {
+    child.send("stop");
+    assertThat(child.process().waitFor(60, TimeUnit.SECONDS)).as("the child stopped").isTrue();
+    assertThat(child.process().exitValue()).as("exit code; output: " + child.lines()).isZero();
+    assertThat(child.saw("CLOSED")).isTrue();
   }
 }
