@@ -1,5 +1,6 @@
 package dev.once.kafka;
 
+import dev.once.testkit.servers.TestKafka;
 import dev.once.testkit.servers.TestDatabase;
 import java.sql.PreparedStatement;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package dev.once.kafka;
 
+import dev.once.testkit.servers.TestKafka;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.once.jdbc.ConcurrentClaimPolicy;

@@ -1,5 +1,6 @@
 package dev.once.kafka;
 
+import dev.once.testkit.servers.TestKafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,4 +1,4 @@
-package dev.once.kafka;
+package dev.once.testkit.servers;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +15,15 @@ import org.apache.kafka.clients.admin.NewTopic;
  * property {@code once.test.kafka.bootstrap}) when it answers, otherwise a real in-process KRaft broker (Kafka's own
  * {@code KafkaRaftServer}: one combined controller+broker, formatted like {@code kafka-storage format --standalone},
  * free ports, a temp directory) stopped by a shutdown
- * hook.
+ * hook. Needs {@code org.apache.kafka:kafka_2.13} (and kafka-clients) on the test classpath: the test kit declares
+ * them optional, like the other embedded fallbacks.
+ *
+ * <pre>{@code
+ * String servers = TestKafka.bootstrap();
+ * TestKafka.createTopic("transfers", 3);
+ * }</pre>
  */
-final class TestKafka {
+public final class TestKafka {
 
   private static String bootstrap;
 
@@ -25,16 +31,17 @@ final class TestKafka {
   }
 
   /** A child JVM uses its parent's broker as is: never probe, never start another. */
-  static synchronized void use(String servers) {
+  public static synchronized void use(String servers) {
     bootstrap = servers;
   }
 
-  static synchronized String bootstrap() {
+  /** The bootstrap servers of the tests' broker, found or started on first use. */
+  public static synchronized String bootstrap() {
     if (bootstrap == null) {
       String configured = System.getProperty("once.test.kafka.bootstrap", System.getenv("ONCE_TEST_KAFKA_BOOTSTRAP"));
       if (configured != null && !configured.isBlank() && answers(configured)) {
         bootstrap = configured;
-        System.out.println("[once-kafka] tests use the Kafka broker at " + configured + " (ONCE_TEST_KAFKA_BOOTSTRAP)");
+        System.out.println("[once-testkit] tests use the Kafka broker at " + configured + " (ONCE_TEST_KAFKA_BOOTSTRAP)");
       } else {
         bootstrap = startEmbedded(configured);
       }
@@ -99,14 +106,14 @@ final class TestKafka {
         try {
           org.apache.kafka.common.utils.Utils.delete(dir.toFile());
         } catch (java.io.IOException e) {
-          System.err.println("[once-kafka] could not delete " + dir + ": " + e);
+          System.err.println("[once-testkit] could not delete " + dir + ": " + e);
         }
       }, "once-kafka-broker-stop"));
       String servers = "127.0.0.1:" + brokerPort;
       if (!answers(servers)) {
         throw new IllegalStateException("the in-process broker at " + servers + " does not answer");
       }
-      System.out.println("[once-kafka] tests use an in-process KRaft broker (kafka_2.13 4.4.0 KafkaRaftServer) at "
+      System.out.println("[once-testkit] tests use an in-process KRaft broker (kafka_2.13 4.4.0 KafkaRaftServer) at "
           + servers + " in " + dir + (configured == null ? "" : "; " + configured + " did not answer"));
       return servers;
     } catch (Exception e) {
@@ -120,7 +127,8 @@ final class TestKafka {
     }
   }
 
-  static void createTopic(String topic, int partitions) throws Exception {
+  /** Creates a topic and waits until the broker leads every partition. */
+  public static void createTopic(String topic, int partitions) throws Exception {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
       admin.createTopics(java.util.List.of(new NewTopic(topic, partitions, (short) 1))).all()
           .get(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);
