@@ -41,7 +41,9 @@ final class PostgresOperations extends SqlOperations {
     // lock, no WAL), take over the dead records among the rest (an expired record, or an expired lease with the
     // same fingerprint; READ COMMITTED rechecks that on the row's latest version), and read back what neither
     // took. A row committed by another transaction after this statement's snapshot shows as missing: the
-    // caller claims it again.
+    // caller claims it again. Both lookups of the table go through "id = ANY(ARRAY(...))", an index condition in
+    // every plan: a join on input.id let the generic plan PostgreSQL caches after five executions keep the
+    // sequential scan it chose while the table was empty, and that scan then grew with the table.
     return "WITH clock AS (SELECT " + now() + " AS now_ms), input AS (" + input + "),"
         + " inserted AS (INSERT INTO " + table + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
         + " SELECT input.id, 'P', input.fp, nextval('" + sequence + "'), clock.now_ms, clock.now_ms + input.lease,"
@@ -52,15 +54,17 @@ final class PostgresOperations extends SqlOperations {
         + " nonce = clock.now_ms, lease_until = clock.now_ms + input.lease,"
         + " expires_at = clock.now_ms + GREATEST(input.lease, input.retention), outcome = NULL"
         + " FROM input CROSS JOIN clock"
-        + " WHERE r.id = input.id AND input.id NOT IN (SELECT id FROM inserted)"
+        + " WHERE r.id = ANY(ARRAY(SELECT id FROM input)) AND r.id = input.id AND input.id NOT IN (SELECT id FROM inserted)"
         + " AND (r.expires_at <= clock.now_ms"
         + " OR (r.status = 'P' AND r.lease_until <= clock.now_ms AND r.fingerprint = input.fp))"
-        + " RETURNING r.id, r.token)"
+        + " RETURNING r.id, r.token),"
+        + " existing AS (SELECT id, status, fingerprint, lease_until, expires_at, outcome FROM " + table
+        + " WHERE id = ANY(ARRAY(SELECT id FROM input)))"
         + " SELECT input.ord, COALESCE(inserted.token, taken.token), r.status, r.fingerprint, r.lease_until,"
         + " r.expires_at, r.outcome, clock.now_ms"
         + " FROM input CROSS JOIN clock LEFT JOIN inserted ON inserted.id = input.id"
         + " LEFT JOIN taken ON taken.id = input.id"
-        + " LEFT JOIN " + table + " r ON r.id = input.id AND inserted.id IS NULL AND taken.id IS NULL"
+        + " LEFT JOIN existing r ON r.id = input.id AND inserted.id IS NULL AND taken.id IS NULL"
         + " ORDER BY input.ord";
   }
 
