@@ -69,6 +69,29 @@ public interface IdempotencyStore {
   void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention);
 
   /**
+   * Completes many records in as few round trips as the store allows, each as {@link #complete} would. Every
+   * completion whose token is current is applied; then, if any token was not, the first such is reported. Inside
+   * a caller's transaction the caller decides: roll back, or commit the ones that were applied.
+   *
+   * @throws LeaseLostException for the first completion whose token is not the record's current token
+   */
+  default void completeAll(List<Completion> completions) {
+    LeaseLostException first = null;
+    for (Completion c : completions) {
+      try {
+        complete(c.key(), c.token(), c.outcome(), c.retention());
+      } catch (LeaseLostException e) {
+        if (first == null) {
+          first = e;
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  /**
    * Deletes the in-progress record so the key can be claimed afresh (the execution failed in a way that is
    * safe to retry).
    *

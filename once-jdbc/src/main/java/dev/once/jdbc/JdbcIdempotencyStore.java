@@ -2,6 +2,7 @@ package dev.once.jdbc;
 
 import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
+import dev.once.Completion;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.LeaseLostException;
@@ -18,6 +19,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -285,6 +287,31 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       byte[] bytes = outcome.toBytes();
       requireCurrent(runner.run(key.scope(), "complete",
           c -> sql.complete(c, key.digest(), token, bytes, retention.toMillis(), offsetMs())), key, token, "complete");
+    }
+
+    @Override
+    public void completeAll(List<Completion> completions) {
+      if (completions.isEmpty()) {
+        return;
+      }
+      int n = completions.size();
+      List<byte[]> ids = new ArrayList<>(n);
+      List<byte[]> outcomes = new ArrayList<>(n);
+      long[] tokens = new long[n];
+      long[] retentions = new long[n];
+      for (int i = 0; i < n; i++) {
+        Completion c = completions.get(i);
+        ids.add(c.key().digest());
+        outcomes.add(c.outcome().toBytes());
+        tokens[i] = c.token();
+        retentions[i] = c.retention().toMillis();
+      }
+      IdempotencyKey firstKey = completions.get(0).key();
+      boolean[] done = runner.run(firstKey.scope(), "complete",
+          c -> sql.completeAll(c, ids, tokens, outcomes, retentions, offsetMs()));
+      for (int i = 0; i < n; i++) {
+        requireCurrent(done[i], completions.get(i).key(), tokens[i], "complete");
+      }
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.once.jdbc;
 
 import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
+import dev.once.Completion;
 import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
@@ -188,6 +189,7 @@ public final class JdbcInbox {
     List<M> applied = new ArrayList<>();
     List<M> duplicates = new ArrayList<>();
     Set<IdempotencyKey> seen = new HashSet<>();
+    List<Completion> completions = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
       IdempotencyKey key = requests.get(i).key();
       ClaimResult claim = claims.get(i);
@@ -198,7 +200,7 @@ public final class JdbcInbox {
         } catch (Exception e) {
           throw new HandlerFailedException(i, messages.get(i), e);
         }
-        tx.complete(key, acquired.token(), Outcome.empty(), retention);
+        completions.add(new Completion(key, acquired.token(), Outcome.empty(), retention));
         applied.add(messages.get(i));
       } else if (claim instanceof ClaimResult.Completed || !firstInBatch) {
         duplicates.add(messages.get(i));
@@ -208,6 +210,8 @@ public final class JdbcInbox {
             + "); retry the batch", store.name(), key.scope());
       }
     }
+    // One round trip for the batch's markers; in this transaction no one else can have taken them over.
+    tx.completeAll(completions);
     return new Batch<>(applied, duplicates);
   }
 

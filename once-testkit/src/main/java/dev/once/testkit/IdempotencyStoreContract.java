@@ -17,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
+import dev.once.Completion;
 import dev.once.Execution;
 import dev.once.FailurePolicy;
 import dev.once.Fingerprint;
@@ -510,6 +511,56 @@ public abstract class IdempotencyStoreContract {
     store().complete(fresh, freshToken, outcome("k7"), RETENTION);
     assertReplays(store().claim(request(expired, FP_A)), outcome("k6"));
     assertReplays(store().claim(request(fresh, FP_A)), outcome("k7"));
+  }
+
+  @Test
+  @DisplayName("completeAll completes every record with its own outcome; an empty list is a no-op")
+  void completeAllCompletesEachRecord() {
+    Scope scope = newScope();
+    List<ClaimRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      requests.add(request(key(scope, "complete-all-" + i), FP_A));
+    }
+    List<ClaimResult> claims = store().claimAll(requests);
+    List<Completion> completions = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      completions.add(new Completion(requests.get(i).key(), acquired(claims.get(i)).token(),
+          outcome("complete-all-" + i), RETENTION));
+    }
+
+    store().completeAll(completions);
+    store().completeAll(List.of());
+
+    for (int i = 0; i < 12; i++) {
+      assertReplays(store().claim(requests.get(i)), outcome("complete-all-" + i));
+    }
+  }
+
+  @Test
+  @DisplayName("completeAll with one stale token completes the others and reports the stale one")
+  void completeAllReportsAStaleTokenAndCompletesTheRest() {
+    Scope scope = newScope();
+    IdempotencyKey before = key(scope, "before-stale");
+    IdempotencyKey stale = key(scope, "stale");
+    IdempotencyKey after = key(scope, "after-stale");
+    long beforeToken = acquired(store().claim(request(before, FP_A, LONG_LEASE))).token();
+    long zombie = acquired(store().claim(request(stale, FP_A, LEASE))).token();
+    long afterToken = acquired(store().claim(request(after, FP_A, LONG_LEASE))).token();
+    advanceClock(LEASE.plusSeconds(1));
+    long owner = acquired(store().claim(request(stale, FP_A, LONG_LEASE))).token();
+
+    assertThatThrownBy(() -> store().completeAll(List.of(
+        new Completion(before, beforeToken, outcome("before"), RETENTION),
+        new Completion(stale, zombie, outcome("zombie"), RETENTION),
+        new Completion(after, afterToken, outcome("after"), RETENTION))))
+        .isInstanceOf(LeaseLostException.class)
+        .satisfies(e -> assertThat(((LeaseLostException) e).token()).isEqualTo(zombie));
+
+    assertReplays(store().claim(request(before, FP_A)), outcome("before"));
+    assertReplays(store().claim(request(after, FP_A)), outcome("after"));
+    assertInProgress(store().claim(request(stale, FP_A)), LONG_LEASE);
+    store().complete(stale, owner, outcome("owner"), RETENTION);
+    assertReplays(store().claim(request(stale, FP_A)), outcome("owner"));
   }
 
   @Test

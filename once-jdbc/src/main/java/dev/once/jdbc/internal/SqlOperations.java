@@ -7,7 +7,9 @@ import dev.once.jdbc.SqlDialect;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -152,7 +154,7 @@ public abstract class SqlOperations {
       for (ClaimRequest r : requests) {
         ps.setBytes(p++, r.key().digest());
       }
-      try (java.sql.ResultSet rs = ps.executeQuery()) {
+      try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           rows.put(ByteBuffer.wrap(rs.getBytes(1)), new Observed(null, rs.getString(2), rs.getBytes(3), rs.getLong(4),
               rs.getLong(5), rs.getBytes(6), rs.getLong(7), false));
@@ -216,6 +218,54 @@ public abstract class SqlOperations {
       ps.setBytes(5, id);
       ps.setLong(6, token);
       return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * The statement of {@link #complete} for many records, sent as one JDBC batch (one round trip where the driver
+   * pipelines batches, as PostgreSQL's and MariaDB's do).
+   *
+   * @return per record, whether its token was current
+   */
+  public boolean[] completeAll(Connection c, List<byte[]> ids, long[] tokens, List<byte[]> outcomes,
+                               long[] retentionMs, long offsetMs) throws SQLException {
+    if (ids.size() == 1) {
+      return new boolean[] {complete(c, ids.get(0), tokens[0], outcomes.get(0), retentionMs[0], offsetMs)};
+    }
+    String sql = "UPDATE " + table + " SET status = 'C', outcome = ?, lease_until = " + now()
+        + ", expires_at = " + now() + " + ? WHERE id = ? AND token = ? AND status = 'P'";
+    boolean[] done = new boolean[ids.size()];
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < done.length; i++) {
+        ps.setBytes(1, outcomes.get(i));
+        ps.setLong(2, offsetMs);
+        ps.setLong(3, offsetMs);
+        ps.setLong(4, retentionMs[i]);
+        ps.setBytes(5, ids.get(i));
+        ps.setLong(6, tokens[i]);
+        ps.addBatch();
+      }
+      int[] counts = ps.executeBatch();
+      for (int i = 0; i < done.length; i++) {
+        if (counts[i] == Statement.SUCCESS_NO_INFO) {
+          // The driver did not say which rows matched (a bulk protocol): ask the table.
+          done[i] = isCompletedWith(c, ids.get(i), tokens[i]);
+        } else {
+          done[i] = counts[i] == 1;
+        }
+      }
+    }
+    return done;
+  }
+
+  private boolean isCompletedWith(Connection c, byte[] id, long token) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT 1 FROM " + table + " WHERE id = ? AND token = ? AND status = 'C'")) {
+      ps.setBytes(1, id);
+      ps.setLong(2, token);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
     }
   }
 
