@@ -2,6 +2,7 @@ package dev.once.redis;
 
 import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
+import dev.once.Completion;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.LeaseLostException;
@@ -166,7 +167,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     checkOpen(scope);
     long offset = offsetMs();
     ClaimResult[] results = new ClaimResult[requests.size()];
-    for (List<Integer> round : rounds(requests)) {
+    for (List<Integer> round : rounds(requests.stream().map(ClaimRequest::key).toList())) {
       List<Call> calls = new ArrayList<>(round.size());
       for (int i : round) {
         ClaimRequest r = requests.get(i);
@@ -186,14 +187,14 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
    * Each pipeline runs after the previous one answered, so a repeated key sees the earlier claim; within one
    * pipeline the order does not matter, so calls that met NOSCRIPT can safely be sent again.
    */
-  private static List<List<Integer>> rounds(List<ClaimRequest> requests) {
-    if (requests.size() == 1) {
+  private static List<List<Integer>> rounds(List<IdempotencyKey> keys) {
+    if (keys.size() == 1) {
       return List.of(List.of(0));
     }
     List<List<Integer>> rounds = new ArrayList<>();
     Map<String, Integer> occurrences = new HashMap<>();
-    for (int i = 0; i < requests.size(); i++) {
-      int n = occurrences.merge(requests.get(i).key().digestHex(), 1, Integer::sum);
+    for (int i = 0; i < keys.size(); i++) {
+      int n = occurrences.merge(keys.get(i).digestHex(), 1, Integer::sum);
       if (rounds.size() < n) {
         rounds.add(new ArrayList<>());
       }
@@ -208,6 +209,38 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     requirePositive("retention", retention);
     runOnRecord(key, token, "complete", Script.COMPLETE,
         List.of(token, outcome.toBytes(), retention.toMillis(), offsetMs()));
+  }
+
+  /** One pipeline of complete scripts (a key repeated in the list goes in a later pipeline, in list order). */
+  @Override
+  public void completeAll(List<Completion> completions) {
+    if (completions.isEmpty()) {
+      return;
+    }
+    Scope scope = completions.get(0).key().scope();
+    checkOpen(scope);
+    long offset = offsetMs();
+    LeaseLostException first = null;
+    int firstIndex = Integer.MAX_VALUE;
+    for (List<Integer> round : rounds(completions.stream().map(Completion::key).toList())) {
+      List<Call> calls = new ArrayList<>(round.size());
+      for (int i : round) {
+        Completion c = completions.get(i);
+        calls.add(new Call(Script.COMPLETE, keys.recordKey(c.key()),
+            List.of(c.token(), c.outcome().toBytes(), c.retention().toMillis(), offset)));
+      }
+      List<List<Object>> replies = scripts.run(calls, scope, "complete");
+      for (int j = 0; j < round.size(); j++) {
+        Completion c = completions.get(round.get(j));
+        if (!done(replies.get(j), c.key().scope(), "complete") && round.get(j) < firstIndex) {
+          firstIndex = round.get(j);
+          first = new LeaseLostException(c.key().scope(), name, c.token(), "complete");
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
   }
 
   @Override
