@@ -29,7 +29,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *   --quick          about a minute and a half: 20% duplicates only, growth up to 100k keys; writes
  *                    once-benchmarks/target/benchmarks-quick.md unless --out is given
  *   --out FILE       where the report goes
- *   --only a,b       only these stores: memory, h2, mariadb, postgresql, redis
+ *   --only a,b       only these stores: memory, h2, mariadb, postgresql, redis; and/or "kafka": the Kafka inbox
+ *                    against a plain consumer and Camel's idempotent repository (a few minutes; {@link KafkaBench}),
+ *                    which writes docs/benchmarks-kafka.md (--quick: once-benchmarks/target/benchmarks-kafka-quick.md)
  * </pre>
  *
  * The servers come from the test kit: the local PostgreSQL and MariaDB when they answer
@@ -57,35 +59,59 @@ public final class Benchmarks {
         case "--only" -> only = Arrays.asList(value(args, ++i, "--only").toLowerCase(Locale.ROOT).split(","));
         case "--help", "-h" -> {
           System.out.println("usage: java -jar once-benchmarks.jar [--quick] [--out FILE] [--only "
-              + String.join(",", ALL_STORES) + "]");
+              + String.join(",", ALL_STORES) + "," + KAFKA + "]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown option " + args[i] + "; try --help");
       }
     }
+    boolean kafka = only.contains(KAFKA);
+    only = only.stream().filter(s -> !s.equals(KAFKA)).toList();
     for (String store : only) {
       if (!ALL_STORES.contains(store)) {
-        throw new IllegalArgumentException("unknown store '" + store + "'; known: " + ALL_STORES);
+        throw new IllegalArgumentException("unknown store '" + store + "'; known: " + ALL_STORES + " and " + KAFKA);
+      }
+    }
+    String thisRun = "java -jar once-benchmarks/target/once-benchmarks.jar" + (args.length == 0 ? ""
+        : " " + String.join(" ", args));
+    if (kafka) {
+      Path kafkaOut = only.isEmpty() && out != null ? out : quick ? quickOut("benchmarks-kafka-quick.md")
+          : docs("benchmarks-kafka.md");
+      KafkaBench.Result result = KafkaBench.run(quick ? KafkaBench.Config.quickRun() : KafkaBench.Config.fullRun());
+      write(kafkaOut, KafkaReport.render(result, thisRun));
+      if (only.isEmpty()) {
+        System.exit(0);
       }
     }
     if (out == null) {
-      out = quick ? defaultQuickOut() : Path.of("docs", "benchmarks.md");
-      if (!quick && !Files.isDirectory(out.getParent())) {
-        throw new IllegalStateException("run from the repository root (no docs/ folder here), or give --out FILE");
-      }
+      out = quick ? quickOut("benchmarks-quick.md") : docs("benchmarks.md");
     }
     Settings settings = quick ? Settings.quick(out) : Settings.full(out);
-    String report = run(settings, only, "java -jar once-benchmarks/target/once-benchmarks.jar" + (args.length == 0
-        ? "" : " " + String.join(" ", args)));
-    Files.createDirectories(out.toAbsolutePath().getParent());
-    Files.writeString(out, report, StandardCharsets.UTF_8);
-    System.out.println("\nwrote " + out.toAbsolutePath());
+    String report = run(settings, only, thisRun);
+    write(out, report);
     System.exit(report.contains(Report.FAILED) ? 1 : 0);
   }
 
-  private static Path defaultQuickOut() {
+  /** The name {@code --only} takes for the Kafka scenario. */
+  static final String KAFKA = "kafka";
+
+  private static Path quickOut(String name) {
     Path target = Path.of("once-benchmarks", "target");
-    return Files.isDirectory(target) ? target.resolve("benchmarks-quick.md") : Path.of("benchmarks-quick.md");
+    return Files.isDirectory(target) ? target.resolve(name) : Path.of(name);
+  }
+
+  private static Path docs(String name) {
+    Path out = Path.of("docs", name);
+    if (!Files.isDirectory(out.getParent())) {
+      throw new IllegalStateException("run from the repository root (no docs/ folder here), or give --out FILE");
+    }
+    return out;
+  }
+
+  private static void write(Path out, String report) throws IOException {
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    Files.writeString(out, report, StandardCharsets.UTF_8);
+    System.out.println("\nwrote " + out.toAbsolutePath());
   }
 
   private static String value(String[] args, int i, String option) {

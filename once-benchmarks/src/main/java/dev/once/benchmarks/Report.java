@@ -67,6 +67,8 @@ final class Report {
     line("- This run: `" + run.thisRun + "`, started " + DateTimeFormatter.ISO_LOCAL_DATE_TIME
         .format(run.started.atOffset(ZoneOffset.UTC).withNano(0)) + " UTC, took " + duration(run.elapsedNanos)
         + (Benchmarks.gitRevision() == null ? "" : ", code at `" + Benchmarks.gitRevision() + "`"));
+    line("- The Kafka inbox against a plain consumer and Camel's idempotent repository, messages/s and CPU per"
+        + " message: [benchmarks-kafka.md](benchmarks-kafka.md), written by `" + KafkaBench.COMMAND + "`.");
     line();
     machine();
     method();
