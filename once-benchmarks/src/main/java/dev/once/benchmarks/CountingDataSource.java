@@ -8,6 +8,9 @@ import java.sql.CallableStatement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
 
@@ -19,6 +22,7 @@ final class CountingDataSource {
 
   private final LongAdder statements = new LongAdder();
   private final LongAdder commits = new LongAdder();
+  private final Map<String, LongAdder> bySql = new ConcurrentHashMap<>();
   private final DataSource proxy;
 
   CountingDataSource(DataSource target) {
@@ -37,6 +41,14 @@ final class CountingDataSource {
   void reset() {
     statements.reset();
     commits.reset();
+    bySql.clear();
+  }
+
+  /** Executions per statement text (whitespace collapsed), sorted by text. */
+  Map<String, Long> statementsBySql() {
+    Map<String, Long> out = new TreeMap<>();
+    bySql.forEach((sql, n) -> out.put(sql, n.sum()));
+    return out;
   }
 
   long statements() {
@@ -53,24 +65,29 @@ final class CountingDataSource {
         commits.increment();
       }
       Object result = invoke(target, m, args);
+      String sql = m.getName().startsWith("prepare") && args != null && args.length > 0 && args[0] instanceof String t
+          ? t : null;
       if (result instanceof CallableStatement cs) {
-        return statement(cs, CallableStatement.class);
+        return statement(cs, CallableStatement.class, sql);
       }
       if (result instanceof PreparedStatement ps) {
-        return statement(ps, PreparedStatement.class);
+        return statement(ps, PreparedStatement.class, sql);
       }
       if (result instanceof Statement s) {
-        return statement(s, Statement.class);
+        return statement(s, Statement.class, null);
       }
       return result;
     };
     return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class}, h);
   }
 
-  private <T extends Statement> T statement(T target, Class<T> type) {
+  private <T extends Statement> T statement(T target, Class<T> type, String prepared) {
     InvocationHandler h = (p, m, args) -> {
       if (m.getName().startsWith("execute")) {
         statements.increment();
+        String sql = prepared != null ? prepared
+            : args != null && args.length > 0 && args[0] instanceof String t ? t : "(unknown)";
+        bySql.computeIfAbsent(sql.strip().replaceAll("\\s+", " "), k -> new LongAdder()).increment();
       }
       return invoke(target, m, args);
     };

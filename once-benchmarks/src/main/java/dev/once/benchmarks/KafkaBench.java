@@ -93,6 +93,8 @@ final class KafkaBench {
   enum Kind {
     PLAIN("plain consumer, no dedupe"),
     ONCE("Once KafkaInboxConsumer"),
+    /** Diagnostic: Once with the effect batched like the plain consumer's ({@link FlushBeforeCommit}). */
+    ONCE_BATCHED("Once, effect as one JDBC batch (diagnostic)"),
     CAMEL("plain consumer + Camel JdbcMessageIdRepository.add");
 
     final String label;
@@ -106,9 +108,12 @@ final class KafkaBench {
     }
   }
 
-  /** One variant's run over one topic. CPU figures are nanoseconds over the measured window, -1 when unknown. */
+  /**
+   * One variant's run over one topic. CPU figures are nanoseconds over the measured window, -1 when unknown;
+   * {@code polled} counts every record the run polled, {@code ledgerRows} the rows its effect left (checked).
+   */
   record Rep(Kind kind, int dupPercent, int round, long messages, long nanos, long jvmCpu, long pgCpu, long brokerCpu,
-             long machineBusy, long polled, boolean capped) {
+             long machineBusy, long walBytes, long polled, long ledgerRows, boolean capped) {
 
     double perSecond() {
       return messages * 1e9 / nanos;
@@ -125,7 +130,8 @@ final class KafkaBench {
   }
 
   /** Statements and commits per non-empty poll, from a run through {@link CountingDataSource}. */
-  record Probe(Kind kind, int dupPercent, long polls, long messages, long statements, long commits) {
+  record Probe(Kind kind, int dupPercent, long polls, long messages, long statements, long commits,
+               Map<String, Long> bySql) {
   }
 
   /** Everything the run saw. */
@@ -402,17 +408,25 @@ final class KafkaBench {
           }
         };
       }
-      case ONCE -> {
+      case ONCE, ONCE_BATCHED -> {
         pg.execute("TRUNCATE TABLE " + kind.table(), "TRUNCATE TABLE " + ONCE_TABLE);
-        JdbcInbox inbox = JdbcInbox.builder(ds, onceStore(ds, false)).consumer("kbench").build();
         String insert = String.format(Locale.ROOT, INSERT, kind.table());
-        KafkaInboxConsumer<String, String> consumer = KafkaInboxConsumer.builder(consumer(group), ds, inbox,
-                (Connection c, ConsumerRecord<String, String> r) -> {
-                  try (PreparedStatement ps = c.prepareStatement(insert)) {
-                    bind(ps, r);
-                    ps.executeUpdate();
-                  }
-                })
+        KafkaInboxConsumer.RecordHandler<String, String> handler;
+        DataSource onceDs = ds;
+        if (kind == Kind.ONCE) {
+          handler = (c, r) -> {
+            try (PreparedStatement ps = c.prepareStatement(insert)) {
+              bind(ps, r);
+              ps.executeUpdate();
+            }
+          };
+        } else {
+          FlushBeforeCommit batched = new FlushBeforeCommit(ds);
+          onceDs = batched.dataSource();
+          handler = (c, r) -> batched.add(c, insert, ps -> bind(ps, r));
+        }
+        JdbcInbox inbox = JdbcInbox.builder(onceDs, onceStore(onceDs, false)).consumer("kbench").build();
+        KafkaInboxConsumer<String, String> consumer = KafkaInboxConsumer.builder(consumer(group), onceDs, inbox, handler)
             .topics(List.of(topic)).deadLetters(producer).offsetsTable(OFFSETS_TABLE).createSchema(true).build();
         pg.execute("TRUNCATE TABLE " + OFFSETS_TABLE); // created by the first build
         return new Loop() {
@@ -465,6 +479,7 @@ final class KafkaBench {
       long pg0 = 0;
       long broker0 = 0;
       long busy0 = 0;
+      long wal0 = 0;
       long t1 = 0;
       boolean capped = false;
       while (polled < target) {
@@ -484,6 +499,7 @@ final class KafkaBench {
           pg0 = pgCpu.nanos();
           broker0 = brokerCpu.nanos();
           busy0 = ProcCpu.machineBusyNanos();
+          wal0 = pg.walBytes();
         } else if (t1 - t0 >= maxNanos) {
           capped = true;
           break;
@@ -494,13 +510,15 @@ final class KafkaBench {
       long pgNanos = delta(pg0, pgCpu.nanos());
       long brokerNanos = delta(broker0, brokerCpu.nanos());
       long busy = delta(busy0, ProcCpu.machineBusyNanos());
+      long wal = delta(wal0, pg.walBytes());
       long rows = pg.queryLong("SELECT count(*) FROM " + kind.table());
       long expected = loop.expectedRows(polled, distinct, polled == config.messages());
       if (rows != expected) {
         throw new AssertionError(kind.label + ": " + rows + " ledger rows, expected " + expected + " (" + polled
             + " records polled)");
       }
-      return new Rep(kind, dup, round, polled - first, t1 - t0, jvm, pgNanos, brokerNanos, busy, polled, capped);
+      return new Rep(kind, dup, round, polled - first, t1 - t0, jvm, pgNanos, brokerNanos, busy, wal, polled, rows,
+          capped);
     }
   }
 
@@ -532,7 +550,8 @@ final class KafkaBench {
           throw new IllegalStateException(kind.label + " probe polled only " + total + " of " + target + " records");
         }
       }
-      return new Probe(kind, dup, polls - 1, polled, counting.statements(), counting.commits());
+      return new Probe(kind, dup, polls - 1, polled, counting.statements(), counting.commits(),
+          counting.statementsBySql());
     }
   }
 

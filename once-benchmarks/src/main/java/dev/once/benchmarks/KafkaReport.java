@@ -92,6 +92,10 @@ final class KafkaReport {
         + " `JdbcIdempotencyStore` (PostgreSQL, `ConcurrentClaimPolicy.WAIT`): the batch's ids claimed in one"
         + " statement, markers completed in one, the next offsets written to its offsets table in the same"
         + " transaction, then `commitSync`.");
+    line("  - **" + Kind.ONCE_BATCHED.label + "**: the same inbox, but the handler only adds its `INSERT` to a JDBC"
+        + " batch that a data-source wrapper executes on the batch's connection just before the commit, as a"
+        + " batch-level handler would let a user write. Not an API of Once: it shows what batching the effect would"
+        + " give, and is left out of the targets.");
     line(String.format(Locale.ROOT, "  - **%s**: the plain loop, but each record first goes through"
         + " `JdbcMessageIdRepository.add(id)` (camel-sql, its documented table; one call and one transaction per"
         + " message, as Camel's idempotent consumer uses it, eager); only fresh records join the batch. Camel is slow:"
@@ -102,7 +106,8 @@ final class KafkaReport {
     line("- CPU (user + system, from `/proc`) over the same window, per record polled: *JVM* is this whole JVM"
         + " (consumer thread, Kafka client threads, JDBC pool, GC, JIT); the broker runs in another process, so its"
         + " CPU is not in it (*broker* column, when it is our child); *PostgreSQL* is the postmaster and all its"
-        + " children. *JVM + PG* is the consumer side's cost. *others* = machine busy time less the three, in cores.");
+        + " children. *JVM + PG* is the consumer side's cost. *others* = machine busy time less the three, in cores."
+        + " *WAL bytes/msg*: PostgreSQL's WAL insert position moved over the window (the whole server), per record.");
     line();
   }
 
@@ -111,8 +116,9 @@ final class KafkaReport {
     line("## " + dup + "% duplicates (" + String.format(Locale.ROOT, "%,d", run.config.messages()) + " records, "
         + String.format(Locale.ROOT, "%,d", run.distinctIds.getOrDefault(dup, 0)) + " distinct ids)");
     line();
-    line("| variant | msg/s | records per run | JVM µs/msg | PostgreSQL µs/msg | JVM + PG µs/msg | broker µs/msg |");
-    line("|---|---:|---:|---:|---:|---:|---:|");
+    line("| variant | msg/s | records per run | JVM µs/msg | PostgreSQL µs/msg | JVM + PG µs/msg | broker µs/msg"
+        + " | WAL bytes/msg |");
+    line("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (Kind k : Kind.values()) {
       List<Rep> of = reps.stream().filter(r -> r.kind() == k).toList();
       if (of.isEmpty()) {
@@ -121,7 +127,8 @@ final class KafkaReport {
       line("| " + k.label + " | " + spread(of, Rep::perSecond, 1) + " | " + spread(of, r -> r.messages(), 1)
           + " | " + spread(of, r -> r.perMessage(r.jvmCpu()), 1000) + " | " + spread(of, r -> r.perMessage(r.pgCpu()), 1000)
           + " | " + spread(of, Rep::consumerSidePerMessage, 1000) + " | "
-          + spread(of, r -> r.perMessage(r.brokerCpu()), 1000) + " |");
+          + spread(of, r -> r.perMessage(r.brokerCpu()), 1000) + " | " + spread(of, r -> r.perMessage(r.walBytes()), 1)
+          + " |");
     }
     line();
     double[] vsPlain = paired(reps, Kind.ONCE, Kind.PLAIN, Rep::perSecond);
@@ -136,6 +143,14 @@ final class KafkaReport {
         + met(vsCamel, TARGET_VS_CAMEL) + " |");
     line("| CPU per message (JVM + PG), Once ÷ plain | " + ratio(cpuVsPlain) + " | | |");
     line("| CPU per message (JVM + PG), Camel ÷ Once | " + ratio(cpuCamel) + " | | |");
+    double[] batchedVsPlain = paired(reps, Kind.ONCE_BATCHED, Kind.PLAIN, Rep::perSecond);
+    if (Double.isFinite(batchedVsPlain[0])) {
+      line("| (diagnostic) msg/s, Once with the effect batched ÷ plain | " + ratio(batchedVsPlain) + " | | |");
+      line("| (diagnostic) msg/s, Once with the effect batched ÷ Camel | "
+          + ratio(paired(reps, Kind.ONCE_BATCHED, Kind.CAMEL, Rep::perSecond)) + " | | |");
+      line("| (diagnostic) CPU per message (JVM + PG), Once with the effect batched ÷ plain | "
+          + ratio(paired(reps, Kind.ONCE_BATCHED, Kind.PLAIN, Rep::consumerSidePerMessage)) + " | | |");
+    }
     line();
   }
 
@@ -154,6 +169,17 @@ final class KafkaReport {
     for (Probe p : run.probes) {
       line("| " + p.dupPercent() + "% | " + p.kind().label + " | " + p.polls() + " | " + p.messages() + " | "
           + Report.num((double) p.statements() / p.polls()) + " | " + Report.num((double) p.commits() / p.polls()) + " |");
+    }
+    line();
+    line("Executions per poll by statement (first 110 characters):");
+    line();
+    line("| duplicates | variant | per poll | statement |");
+    line("|---:|---|---:|---|");
+    for (Probe p : run.probes) {
+      p.bySql().entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).forEach(e ->
+          line("| " + p.dupPercent() + "% | " + p.kind().label + " | " + Report.num((double) e.getValue() / p.polls())
+              + " | `" + (e.getKey().length() > 110 ? e.getKey().substring(0, 110) + "…" : e.getKey())
+              .replace("|", "\\|") + "` |"));
     }
     line();
   }
