@@ -23,6 +23,8 @@ public class OnceProperties {
   private final Redis redis = new Redis();
   private final Memory memory = new Memory();
   private final Http http = new Http();
+  private final Kafka kafka = new Kafka();
+  private final Rabbit rabbit = new Rabbit();
 
   public StoreType getStore() {
     return store;
@@ -46,6 +48,14 @@ public class OnceProperties {
 
   public Http getHttp() {
     return http;
+  }
+
+  public Kafka getKafka() {
+    return kafka;
+  }
+
+  public Rabbit getRabbit() {
+    return rabbit;
   }
 
   /** The stores the starter can configure. */
@@ -339,6 +349,131 @@ public class OnceProperties {
 
     public void setAllowNonAscii(boolean allowNonAscii) {
       this.allowNonAscii = allowNonAscii;
+    }
+  }
+
+  /** What an idempotent Kafka listener does with a record that has no message id. */
+  public enum KafkaNoIdPolicy {
+    /** Throw {@code MissingMessageIdException}: the error handler dead-letters it; it is never applied. */
+    REJECT,
+    /**
+     * Use {@code <topic>-<partition>-<offset>}: a redelivery of the record is skipped, but the same message produced
+     * twice (a producer retry) has two offsets and is applied twice.
+     */
+    TOPIC_PARTITION_OFFSET
+  }
+
+  /** {@code once.kafka.*}: the idempotent {@code @KafkaListener} container factory. */
+  public static class Kafka {
+    /** Whether the starter registers the onceKafkaListenerContainerFactory. */
+    private boolean enabled = true;
+    /** Record header carrying the message id (UTF-8). */
+    private String messageIdHeader = "message-id";
+    /**
+     * SpEL over the ConsumerRecord giving the message id instead of the header, e.g. "key()"; a byte[] result is
+     * read as UTF-8.
+     */
+    private String messageIdExpression;
+    /** What to do with a record without a message id: reject (dead-letter it) or topic-partition-offset. */
+    private KafkaNoIdPolicy noIdPolicy = KafkaNoIdPolicy.REJECT;
+    /** Scope of the message ids. Default: the listener's consumer group. */
+    private String consumer;
+    /** How long an applied message id is remembered; longer than any redelivery or replay you expect. */
+    private Duration retention = Duration.ofDays(7);
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    public String getMessageIdHeader() {
+      return messageIdHeader;
+    }
+
+    public void setMessageIdHeader(String messageIdHeader) {
+      this.messageIdHeader = messageIdHeader;
+    }
+
+    public String getMessageIdExpression() {
+      return messageIdExpression;
+    }
+
+    public void setMessageIdExpression(String messageIdExpression) {
+      this.messageIdExpression = messageIdExpression;
+    }
+
+    public KafkaNoIdPolicy getNoIdPolicy() {
+      return noIdPolicy;
+    }
+
+    public void setNoIdPolicy(KafkaNoIdPolicy noIdPolicy) {
+      this.noIdPolicy = noIdPolicy;
+    }
+
+    public String getConsumer() {
+      return consumer;
+    }
+
+    public void setConsumer(String consumer) {
+      this.consumer = consumer;
+    }
+
+    public Duration getRetention() {
+      return retention;
+    }
+
+    public void setRetention(Duration retention) {
+      this.retention = retention;
+    }
+  }
+
+  /** {@code once.rabbit.*}: the idempotent {@code @RabbitListener} container factory. */
+  public static class Rabbit {
+    /** Whether the starter registers the onceRabbitListenerContainerFactory. */
+    private boolean enabled = true;
+    /**
+     * SpEL over the AMQP Message giving the message id instead of its message-id property, e.g.
+     * "messageProperties.headers['event-id']".
+     */
+    private String messageIdExpression;
+    /** Scope of the message ids. Default: the queue the message was consumed from. */
+    private String consumer;
+    /** How long an applied message id is remembered; longer than any redelivery or replay you expect. */
+    private Duration retention = Duration.ofDays(7);
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    public String getMessageIdExpression() {
+      return messageIdExpression;
+    }
+
+    public void setMessageIdExpression(String messageIdExpression) {
+      this.messageIdExpression = messageIdExpression;
+    }
+
+    public String getConsumer() {
+      return consumer;
+    }
+
+    public void setConsumer(String consumer) {
+      this.consumer = consumer;
+    }
+
+    public Duration getRetention() {
+      return retention;
+    }
+
+    public void setRetention(Duration retention) {
+      this.retention = retention;
     }
   }
 }

@@ -1,0 +1,78 @@
+package dev.once.spring.boot;
+
+import dev.once.jdbc.JdbcIdempotencyStore;
+import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
+import org.springframework.kafka.config.ContainerCustomizer;
+import org.springframework.kafka.core.ConsumerFactory;
+import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
+import org.springframework.kafka.transaction.KafkaAwareTransactionManager;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/**
+ * Registers {@link OnceKafkaListenerContainerFactory} as {@value OnceKafkaListenerContainerFactory#BEAN_NAME} when
+ * the application has Spring Kafka and one DataSource; configured by Boot's own configurer, so every
+ * {@code spring.kafka.listener.*} setting, the {@code CommonErrorHandler}, converter and interceptor beans apply to
+ * it as to Boot's {@code kafkaListenerContainerFactory}. {@code once.kafka.enabled=false} turns it off.
+ */
+@AutoConfiguration(after = OnceJdbcAutoConfiguration.class, afterName = {
+    "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration",
+    "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+    "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
+    "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"})
+@ConditionalOnClass({ConcurrentKafkaListenerContainerFactory.class, ConcurrentKafkaListenerContainerFactoryConfigurer.class,
+    JdbcIdempotencyStore.class, DataSourceUtils.class})
+@ConditionalOnSingleCandidate(DataSource.class)
+@ConditionalOnBean(ConcurrentKafkaListenerContainerFactoryConfigurer.class)
+@ConditionalOnProperty(prefix = "once.kafka", name = "enabled", havingValue = "true", matchIfMissing = true)
+@EnableConfigurationProperties(OnceProperties.class)
+public class OnceKafkaAutoConfiguration {
+
+  @Bean(name = OnceKafkaListenerContainerFactory.BEAN_NAME)
+  @ConditionalOnMissingBean(name = OnceKafkaListenerContainerFactory.BEAN_NAME)
+  public OnceKafkaListenerContainerFactory onceKafkaListenerContainerFactory(
+      ConcurrentKafkaListenerContainerFactoryConfigurer configurer,
+      ObjectProvider<ConsumerFactory<Object, Object>> consumerFactory, KafkaProperties kafkaProperties,
+      ObjectProvider<ContainerCustomizer<Object, Object, ConcurrentMessageListenerContainer<Object, Object>>> customizer,
+      DataSource dataSource, ObjectProvider<PlatformTransactionManager> transactionManagers,
+      ObjectProvider<KafkaMessageIdResolver> messageIds, OnceProperties properties) {
+    OnceProperties.Kafka kafka = properties.getKafka();
+    OnceKafkaListenerContainerFactory factory = new OnceKafkaListenerContainerFactory(
+        ListenerStores.store(dataSource, properties), dataSource,
+        ListenerStores.transactionManager(transactionManagers, dataSource,
+            tm -> tm instanceof KafkaAwareTransactionManager<?, ?>),
+        messageIds.getIfAvailable(() -> defaultMessageIds(kafka)),
+        kafka.getNoIdPolicy() == OnceProperties.KafkaNoIdPolicy.TOPIC_PARTITION_OFFSET, kafka.getConsumer(),
+        kafka.getRetention());
+    configurer.configure(factory, consumerFactory.getIfAvailable(
+        () -> new DefaultKafkaConsumerFactory<>(kafkaProperties.buildConsumerProperties())));
+    customizer.ifAvailable(factory::setContainerCustomizer);
+    return factory;
+  }
+
+  private static KafkaMessageIdResolver defaultMessageIds(OnceProperties.Kafka kafka) {
+    String expression = kafka.getMessageIdExpression();
+    if (expression != null && !expression.isBlank()) {
+      SpelMessageIds spel = new SpelMessageIds(expression);
+      return spel::evaluate;
+    }
+    String header = kafka.getMessageIdHeader();
+    if (header == null || header.isBlank()) {
+      throw new IllegalArgumentException("once.kafka.message-id-header must not be blank, but was '" + header + "'");
+    }
+    return OnceKafkaListenerContainerFactory.headerMessageIds(header);
+  }
+}

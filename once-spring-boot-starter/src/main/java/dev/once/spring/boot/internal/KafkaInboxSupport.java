@@ -1,0 +1,67 @@
+package dev.once.spring.boot.internal;
+
+import dev.once.spring.boot.KafkaMessageIdResolver;
+import dev.once.spring.boot.MissingMessageIdException;
+import java.util.Objects;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.springframework.kafka.support.KafkaUtils;
+
+/** What the record and batch adapters share: the inbox, the ids, the consumer name. Not public API. */
+public final class KafkaInboxSupport {
+
+  final ListenerInbox inbox;
+  private final KafkaMessageIdResolver ids;
+  private final boolean offsetFallback;
+  private final String consumer;
+
+  /**
+   * @param offsetFallback a record without an id gets {@code <topic>-<partition>-<offset>} instead of being rejected
+   * @param consumer       the scope of the ids; null: the consumer group
+   */
+  public KafkaInboxSupport(ListenerInbox inbox, KafkaMessageIdResolver ids, boolean offsetFallback, String consumer) {
+    this.inbox = Objects.requireNonNull(inbox, "inbox");
+    this.ids = Objects.requireNonNull(ids, "ids");
+    this.offsetFallback = offsetFallback;
+    this.consumer = consumer;
+  }
+
+  String idOf(ConsumerRecord<?, ?> r) {
+    String id = ids.messageId(r);
+    if (inbox.isValidId(id)) {
+      return id;
+    }
+    if (offsetFallback) {
+      return r.topic() + "-" + r.partition() + "-" + r.offset();
+    }
+    throw new MissingMessageIdException(r.topic() + "-" + r.partition() + "@" + r.offset(),
+        id == null || id.isBlank() ? "no message id" : "message id refused by the key policy");
+  }
+
+  String consumerOf(Consumer<?, ?> kafkaConsumer) {
+    if (consumer != null) {
+      return consumer;
+    }
+    // Per group by default: two services reading one topic apply each message once each, two instances of one
+    // service (one group) apply it once between them.
+    String group = KafkaUtils.getConsumerGroupId();
+    if (group == null && kafkaConsumer != null) {
+      group = kafkaConsumer.groupMetadata().groupId();
+    }
+    if (group == null || group.isBlank()) {
+      throw new IllegalStateException("an idempotent Kafka listener needs a consumer group (its ids are scoped by "
+          + "it), or set once.kafka.consumer");
+    }
+    return "kafka:" + group;
+  }
+
+  static RuntimeException sneaky(Throwable t) {
+    if (t instanceof RuntimeException r) {
+      throw r;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    throw new IllegalStateException(t);
+  }
+}

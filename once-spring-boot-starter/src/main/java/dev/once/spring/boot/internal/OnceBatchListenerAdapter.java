@@ -1,0 +1,155 @@
+package dev.once.spring.boot.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jspecify.annotations.Nullable;
+import org.springframework.kafka.listener.BatchAcknowledgingConsumerAwareMessageListener;
+import org.springframework.kafka.listener.BatchListenerFailedException;
+import org.springframework.kafka.listener.BatchMessageListener;
+import org.springframework.kafka.listener.adapter.AbstractDelegatingMessageListenerAdapter;
+import org.springframework.kafka.support.Acknowledgment;
+
+/**
+ * Wraps a batch listener: all ids of the poll are claimed in one statement, the method gets only the fresh records
+ * (in order), and its writes and the markers commit in one transaction before the container commits the offsets.
+ *
+ * <p>A {@link BatchListenerFailedException} keeps Spring Kafka's meaning ("the records before it succeeded"): the
+ * failed transaction rolled back everything, so the records before the failed one are applied again in a new
+ * transaction, then the exception goes to the error handler with the failed record, whose index is translated back
+ * to the poll's. Not public API.
+ */
+public final class OnceBatchListenerAdapter<K, V>
+    extends AbstractDelegatingMessageListenerAdapter<BatchMessageListener<K, V>>
+    implements BatchAcknowledgingConsumerAwareMessageListener<K, V> {
+
+  private final KafkaInboxSupport support;
+
+  public OnceBatchListenerAdapter(BatchMessageListener<K, V> delegate, KafkaInboxSupport support) {
+    super(delegate);
+    this.support = support;
+  }
+
+  @Override
+  public void onMessage(List<ConsumerRecord<K, V>> records, @Nullable Acknowledgment acknowledgment,
+                        @Nullable Consumer<?, ?> consumer) {
+    List<String> ids = new ArrayList<>(records.size());
+    for (int i = 0; i < records.size(); i++) {
+      try {
+        ids.add(support.idOf(records.get(i)));
+      } catch (RuntimeException noId) {
+        // Apply what comes before it, then let the error handler dead-letter this one and redeliver the rest.
+        if (i > 0) {
+          apply(records.subList(0, i), ids, null, consumer);
+        }
+        throw new BatchListenerFailedException(noId.getMessage(), noId, records.get(i));
+      }
+    }
+    apply(records, ids, acknowledgment, consumer);
+  }
+
+  private void apply(List<ConsumerRecord<K, V>> records, List<String> ids, @Nullable Acknowledgment acknowledgment,
+                     @Nullable Consumer<?, ?> consumer) {
+    List<ConsumerRecord<K, V>> passed = new ArrayList<>();
+    int[][] indexMap = new int[1][];
+    DeferredAcknowledgment[] deferred = new DeferredAcknowledgment[1];
+    boolean[] applied;
+    try {
+      applied = support.inbox.process(support.consumerOf(consumer), ids, fresh -> {
+        passed.clear();
+        int[] map = new int[records.size()];
+        for (int i = 0; i < records.size(); i++) {
+          if (fresh[i]) {
+            map[passed.size()] = i;
+            passed.add(records.get(i));
+          }
+        }
+        if (passed.isEmpty()) {
+          return;
+        }
+        indexMap[0] = map;
+        deferred[0] = acknowledgment == null ? null : new DeferredAcknowledgment(acknowledgment, map);
+        invoke(passed, deferred[0], consumer);
+        if (deferred[0] != null && deferred[0].nacked()) {
+          throw new OnceRecordListenerAdapter.NackRequested();
+        }
+      });
+    } catch (OnceRecordListenerAdapter.NackRequested nack) {
+      deferred[0].replay();
+      return;
+    } catch (Throwable t) {
+      BatchListenerFailedException failed = find(t);
+      if (failed != null && indexMap[0] != null) {
+        int index = originalIndex(failed, passed, indexMap[0]);
+        if (index >= 0) {
+          if (index > 0) {
+            // The rollback undid the records before the failed one too; Spring will commit their offsets.
+            apply(records.subList(0, index), ids.subList(0, index), null, consumer);
+          }
+          throw new BatchListenerFailedException(failed.getMessage(), failed.getCause(), records.get(index));
+        }
+      }
+      throw KafkaInboxSupport.sneaky(t);
+    }
+    boolean any = false;
+    for (boolean a : applied) {
+      any |= a;
+    }
+    if (!any) {
+      // Only duplicates: the method never saw them, so nobody else will acknowledge them under a manual ack mode.
+      if (acknowledgment != null) {
+        acknowledgment.acknowledge();
+      }
+    } else if (deferred[0] != null) {
+      deferred[0].replay();
+    }
+  }
+
+  private static BatchListenerFailedException find(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof BatchListenerFailedException b) {
+        return b;
+      }
+    }
+    return null;
+  }
+
+  private int originalIndex(BatchListenerFailedException failed, List<ConsumerRecord<K, V>> passed, int[] map) {
+    ConsumerRecord<?, ?> record = failed.getRecord();
+    if (record != null) {
+      for (int i = 0; i < passed.size(); i++) {
+        if (passed.get(i) == record) {
+          return map[i];
+        }
+      }
+      return -1;
+    }
+    int index = failed.getIndex();
+    return index >= 0 && index < passed.size() ? map[index] : -1;
+  }
+
+  private void invoke(List<ConsumerRecord<K, V>> records, Acknowledgment ack, Consumer<?, ?> consumer) {
+    switch (this.delegateType) {
+      case ACKNOWLEDGING_CONSUMER_AWARE -> this.delegate.onMessage(records, ack, consumer);
+      case ACKNOWLEDGING -> this.delegate.onMessage(records, ack);
+      case CONSUMER_AWARE -> this.delegate.onMessage(records, consumer);
+      case SIMPLE -> this.delegate.onMessage(records);
+    }
+  }
+
+  @Override
+  public void onMessage(List<ConsumerRecord<K, V>> data) {
+    onMessage(data, null, null);
+  }
+
+  @Override
+  public void onMessage(List<ConsumerRecord<K, V>> data, @Nullable Acknowledgment acknowledgment) {
+    onMessage(data, acknowledgment, null);
+  }
+
+  @Override
+  public void onMessage(List<ConsumerRecord<K, V>> data, @Nullable Consumer<?, ?> consumer) {
+    onMessage(data, null, consumer);
+  }
+}

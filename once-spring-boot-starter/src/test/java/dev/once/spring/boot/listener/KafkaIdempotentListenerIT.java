@@ -1,0 +1,330 @@
+package dev.once.spring.boot.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.once.spring.boot.OnceKafkaListenerContainerFactory;
+import dev.once.testkit.servers.TestKafka;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
+import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.support.converter.RecordMessageConverter;
+import org.springframework.kafka.support.converter.StringJacksonJsonMessageConverter;
+import org.springframework.messaging.handler.annotation.Header;
+import org.springframework.messaging.handler.annotation.Payload;
+import org.springframework.util.backoff.FixedBackOff;
+
+/**
+ * Real Spring Boot applications with real {@code @KafkaListener}s on {@code onceKafkaListenerContainerFactory},
+ * against a real KRaft broker and PostgreSQL: every message id has exactly one effect row, whatever the duplicates,
+ * failures, restarts and races.
+ */
+class KafkaIdempotentListenerIT {
+
+  /** The JSON payload. */
+  public record Payment(String account, long amount, String note) {
+  }
+
+  @SpringBootConfiguration
+  @EnableAutoConfiguration
+  static class App {
+    @Bean
+    RecordMessageConverter jsonConverter() {
+      return new StringJacksonJsonMessageConverter();
+    }
+
+    @Bean
+    DefaultErrorHandler errorHandler(KafkaTemplate<?, ?> template) {
+      // Two quick retries, then the dead-letter topic <topic>-dlt.
+      return new DefaultErrorHandler(new DeadLetterPublishingRecoverer(template), new FixedBackOff(20, 2));
+    }
+  }
+
+  /** Record listener: a JSON @Payload POJO, its id header, a plain JdbcTemplate write. */
+  static class RecordListener {
+    final AtomicInteger invocations = new AtomicInteger();
+    private final JdbcTemplate jdbc;
+    private final String effects;
+
+    RecordListener(JdbcTemplate jdbc, @Value("${test.effects}") String effects) {
+      this.jdbc = jdbc;
+      this.effects = effects;
+    }
+
+    @KafkaListener(topics = "${test.topic}", groupId = "${test.group}",
+        containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
+    void on(@Payload Payment payment, @Header("message-id") String id) {
+      invocations.incrementAndGet();
+      jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id,
+          payment.account() + ":" + payment.amount());
+      if ("poison".equals(payment.note())) {
+        throw new IllegalStateException("poison payment " + id);
+      }
+    }
+  }
+
+  /** Batch listener: List<ConsumerRecord>, only the fresh records of each poll. */
+  static class BatchListener {
+    final AtomicInteger invocations = new AtomicInteger();
+    private final JdbcTemplate jdbc;
+    private final String effects;
+
+    BatchListener(JdbcTemplate jdbc, @Value("${test.effects}") String effects) {
+      this.jdbc = jdbc;
+      this.effects = effects;
+    }
+
+    @KafkaListener(topics = "${test.topic}", groupId = "${test.group}", batch = "true",
+        containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
+    void on(List<ConsumerRecord<String, String>> records) {
+      for (ConsumerRecord<String, String> r : records) {
+        invocations.incrementAndGet();
+        String id = new String(r.headers().lastHeader("message-id").value(), StandardCharsets.UTF_8);
+        jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id, r.value());
+      }
+    }
+  }
+
+  private ListenerDb db;
+  private String topic;
+  private List<String> lastSends = List.of();
+  private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    db = new ListenerDb();
+    topic = "once-sl-" + UUID.randomUUID().toString().substring(0, 8);
+    TestKafka.createTopic(topic, 3);
+    TestKafka.createTopic(topic + "-dlt", 3);
+  }
+
+  @AfterEach
+  void tearDown() {
+    Collections.reverse(contexts);
+    contexts.forEach(ConfigurableApplicationContext::close);
+    db.drop();
+  }
+
+  @Test
+  void recordListenerAppliesEachJsonPaymentOnceDespiteThirtyPercentDuplicates() throws Exception {
+    ConfigurableApplicationContext app = start(RecordListener.class, "g-" + topic, Map.of());
+    List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
+
+    awaitDrained("g-" + topic);
+    assertEachOnce(ids);
+    assertThat(app.getBean(RecordListener.class).invocations).hasValue(200);
+    assertThat(db.completedMarkers()).isEqualTo(200);
+  }
+
+  @Test
+  void batchListenerGetsOnlyTheFreshRecordsOfEachPoll() throws Exception {
+    ConfigurableApplicationContext app = start(BatchListener.class, "g-" + topic,
+        Map.of("spring.kafka.consumer.max-poll-records", "50"));
+    List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
+
+    awaitDrained("g-" + topic);
+    assertEachOnce(ids);
+    assertThat(app.getBean(BatchListener.class).invocations).hasValue(200);
+    assertThat(db.completedMarkers()).isEqualTo(200);
+  }
+
+  @Test
+  void poisonMessageGoesToTheDeadLetterTopicWithoutMarkerAndTheOthersApplyOnce() throws Exception {
+    ConfigurableApplicationContext app = start(RecordListener.class, "g-" + topic, Map.of());
+    List<String> ids = sendWithDuplicates(50, 0.3, Map.of("m-17", "poison"));
+
+    List<ConsumerRecord<String, String>> dead = new ArrayList<>();
+    try (KafkaConsumer<String, String> c = consumer("dlt-reader-" + topic)) {
+      c.subscribe(List.of(topic + "-dlt"));
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        c.poll(Duration.ofMillis(200)).forEach(dead::add);
+        return !dead.isEmpty();
+      });
+    }
+    awaitDrained("g-" + topic);
+    assertThat(dead).allSatisfy(r -> assertThat(new String(r.headers().lastHeader("message-id").value(),
+        StandardCharsets.UTF_8)).isEqualTo("m-17"));
+    List<String> good = ids.stream().filter(id -> !id.equals("m-17")).toList();
+    assertEachOnce(good);
+    // The poison one's effect rows were all rolled back with its transaction: no row, and no marker.
+    assertThat(db.effectCounts()).doesNotContainKey("m-17");
+    assertThat(db.completedMarkers()).isEqualTo(49);
+    // 49 good ones once, each delivery of the poison one three times (first try and two retries); no duplicate.
+    long poisonDeliveries = lastSends.stream().filter("m-17"::equals).count();
+    assertThat(dead).hasSize((int) poisonDeliveries);
+    assertThat(app.getBean(RecordListener.class).invocations).hasValue(49 + 3 * (int) poisonDeliveries);
+  }
+
+  @Test
+  void effectsCommittedButOffsetsNeverCommittedAreSkippedAfterRestartWithTheSameGroup() throws Exception {
+    String group = "g-" + topic;
+    // First life: manual acks that the listener never gives, so no offset is ever committed (no duplicates yet:
+    // the adapter acknowledges a duplicate itself, which would commit the offsets before it).
+    ConfigurableApplicationContext first = start(RecordListener.class, group,
+        Map.of("spring.kafka.listener.ack-mode", "manual"));
+    List<String> ids = sendWithDuplicates(100, 0, Map.of());
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.effectCounts().size() == 100);
+    assertThat(committedOffsets(group)).isZero();
+    first.close();
+    send(ids.subList(0, 30), Map.of());
+
+    // Second life, same group: Kafka redelivers everything from the start; every record is a duplicate.
+    ConfigurableApplicationContext second = start(RecordListener.class, group, Map.of());
+    awaitDrained(group);
+    assertEachOnce(ids);
+    assertThat(second.getBean(RecordListener.class).invocations).hasValue(0);
+  }
+
+  @Test
+  void twoApplicationsRacingOnTheSameDuplicatesApplyEachMessageOnce() throws Exception {
+    // Different groups (both read every record at the same time), one shared id scope: a real race on every id.
+    String scope = "shared-" + topic;
+    ConfigurableApplicationContext a = start(RecordListener.class, "a-" + topic, Map.of("once.kafka.consumer", scope));
+    ConfigurableApplicationContext b = start(RecordListener.class, "b-" + topic, Map.of("once.kafka.consumer", scope));
+    List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
+
+    awaitDrained("a-" + topic);
+    awaitDrained("b-" + topic);
+    assertEachOnce(ids);
+    int total = a.getBean(RecordListener.class).invocations.get() + b.getBean(RecordListener.class).invocations.get();
+    assertThat(total).isEqualTo(200);
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------------------
+
+  private ConfigurableApplicationContext start(Class<?> listener, String group, Map<String, Object> extra) {
+    Map<String, Object> p = new HashMap<>(db.properties());
+    p.put("spring.kafka.bootstrap-servers", TestKafka.bootstrap());
+    p.put("spring.kafka.consumer.auto-offset-reset", "earliest");
+    p.put("spring.main.web-application-type", "none");
+    p.put("test.topic", topic);
+    p.put("test.group", group);
+    p.putAll(extra);
+    ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class, listener)
+        .properties(p).run();
+    contexts.add(context);
+    return context;
+  }
+
+  /** Sends {@code distinct} messages m-0.. plus {@code dupShare} of them again, shuffled; returns the distinct ids. */
+  private List<String> sendWithDuplicates(int distinct, double dupShare, Map<String, String> notes) throws Exception {
+    List<String> ids = new ArrayList<>();
+    List<String> sends = new ArrayList<>();
+    for (int i = 0; i < distinct; i++) {
+      ids.add("m-" + i);
+      sends.add("m-" + i);
+    }
+    Random random = new Random(42);
+    for (int i = 0; i < (int) (distinct * dupShare); i++) {
+      sends.add(ids.get(random.nextInt(distinct)));
+    }
+    Collections.shuffle(sends, random);
+    lastSends = sends;
+    send(sends, notes);
+    return ids;
+  }
+
+  private void send(List<String> sends, Map<String, String> notes) throws Exception {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrap());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, String> producer =
+             new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+      for (String id : sends) {
+        String json = "{\"account\":\"acc-" + id + "\",\"amount\":" + (id.hashCode() & 0xff) + ",\"note\":\""
+            + notes.getOrDefault(id, "") + "\"}";
+        ProducerRecord<String, String> r = new ProducerRecord<>(topic, id, json);
+        r.headers().add("message-id", id.getBytes(StandardCharsets.UTF_8));
+        producer.send(r).get();
+      }
+    }
+  }
+
+  private void assertEachOnce(List<String> ids) {
+    Map<String, Integer> counts = db.effectCounts();
+    Map<String, Integer> wrong = new ConcurrentHashMap<>();
+    for (String id : ids) {
+      int n = counts.getOrDefault(id, 0);
+      if (n != 1) {
+        wrong.put(id, n);
+      }
+    }
+    assertThat(wrong).as("ids without exactly one effect row").isEmpty();
+    assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+  }
+
+  /** Waits until the group has committed offsets up to the end of every partition. */
+  private void awaitDrained(String group) {
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+        .until(() -> committedOffsets(group) == endOffsets());
+  }
+
+  private long committedOffsets(String group) throws Exception {
+    try (Admin admin = admin()) {
+      Map<TopicPartition, OffsetAndMetadata> offsets =
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      return offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+          .mapToLong(e -> e.getValue().offset()).sum();
+    }
+  }
+
+  private long endOffsets() throws Exception {
+    try (Admin admin = admin()) {
+      Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+      for (int p = 0; p < 3; p++) {
+        request.put(new TopicPartition(topic, p), OffsetSpec.latest());
+      }
+      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result = admin.listOffsets(request).all().get();
+      return result.values().stream().mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+    }
+  }
+
+  private static Admin admin() {
+    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrap()));
+  }
+
+  private static KafkaConsumer<String, String> consumer(String group) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrap());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+  }
+}
