@@ -1,42 +1,44 @@
 package dev.once.kafka;
 
-import dev.once.InvalidKeyException;
 import dev.once.KeyPolicy;
 import dev.once.Scope;
 import dev.once.StoreException;
+import dev.once.StoreUnavailableException;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.kafka.internal.OffsetTable;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * A Kafka consumer whose handler's database effects happen exactly once per message id, on top of Kafka's
@@ -73,10 +75,23 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * without it. Dead-lettering is at-least-once: a crash after the send and before the batch commits sends the
  * record again on redelivery.
  *
+ * <p><b>Database outage.</b> A database failure is not a handler failure and spends no attempt: a
+ * {@link StoreException}, an {@link SQLException} from the offsets table, or a handler exception caused by a lost
+ * connection (SQLState class {@code 08}, {@code 57P01..3}, or a JDBC connection exception). {@link #run()} then rolls
+ * back (the transaction never commits), commits no offset, seeks every partition of the batch back to the batch's
+ * first offset (nothing is skipped), and waits an exponential backoff with jitter ({@link Builder#outageBackoff},
+ * default 100 ms doubling to 10 s) before it reads the batch again, logging each failure at {@code WARNING} and the
+ * recovery at {@code INFO} (System.Logger {@code dev.once.kafka.KafkaInboxConsumer}). It never gives up. While it
+ * waits, the consumer's partitions are {@link Consumer#pause paused} and it keeps calling {@code poll}, so it stays
+ * in the group (heartbeats and {@code max.poll.interval.ms} are honoured) and runs rebalances; the partitions stay
+ * with it, since any other member would find the same database down. A partition assigned while the offsets table
+ * cannot be read stays paused until its stored offset has been read and sought to. {@link #close()} ends a wait at
+ * once.
+ *
  * <p>Not thread-safe, like the Kafka consumer it wraps: {@link #run()} (or {@link #pollOnce}) on one thread;
  * {@link #close()} from any thread. The instance owns the consumer and closes it; the producer stays the caller's.
- * Backoff waits happen on the polling thread: keep {@code maxAttempts x maxBackoff} well under the consumer's
- * {@code max.poll.interval.ms}.
+ * Handler-failure backoff waits happen on the polling thread without polling: keep {@code maxAttempts x maxBackoff}
+ * well under the consumer's {@code max.poll.interval.ms} (database-outage waits poll, see above).
  */
 public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
 
@@ -88,6 +103,10 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   public static final String DLT_PARTITION_HEADER = "once.dlt.original-partition";
   public static final String DLT_OFFSET_HEADER = "once.dlt.original-offset";
   public static final String DLT_ATTEMPTS_HEADER = "once.dlt.attempts";
+
+  private static final System.Logger LOG = System.getLogger(KafkaInboxConsumer.class.getName());
+  /** How long one poll may block while the consumer waits out an outage with its partitions paused. */
+  private static final long OUTAGE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   /** Applies one record inside the batch's transaction, on its connection. */
   @FunctionalInterface
@@ -102,8 +121,9 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    * @param duplicates   records skipped because their id was already applied
    * @param deadLettered records sent to the dead-letter topic (handler failures and records without an id)
    * @param retries      batch attempts that failed in a handler and were tried again
+   * @param outages      batch attempts that failed because the database did, and were read again after a backoff
    */
-  public record Stats(long applied, long duplicates, long deadLettered, long retries) {
+  public record Stats(long applied, long duplicates, long deadLettered, long retries, long outages) {
   }
 
   private final Consumer<K, V> consumer;
@@ -111,21 +131,20 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   private final JdbcInbox inbox;
   private final RecordHandler<K, V> handler;
   private final List<String> topics;
-  private final Function<ConsumerRecord<K, V>, String> messageId;
-  private final NoIdPolicy noIdPolicy;
-  private final Producer<K, V> deadLetters;
-  private final Function<String, String> deadLetterTopic;
+  private final RecordIds<K, V> ids;
+  private final DeadLetters<K, V> deadLetters;
   private final int maxAttempts;
-  private final Duration initialBackoff;
-  private final Duration maxBackoff;
+  private final Backoff backoff;
+  private final Backoff outageBackoff;
   private final Duration pollTimeout;
   private final OffsetTable offsets;
-  private final KeyPolicy keyPolicy;
 
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong duplicates = new AtomicLong();
-  private final AtomicLong deadLettered = new AtomicLong();
   private final AtomicLong retries = new AtomicLong();
+  private final AtomicLong outages = new AtomicLong();
+  /** Assigned partitions whose stored offset could not be read yet: paused until it is (polling thread only). */
+  private final Set<TopicPartition> unpositioned = new HashSet<>();
   private final AtomicBoolean closing = new AtomicBoolean();
   private final AtomicBoolean running = new AtomicBoolean();
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -138,16 +157,13 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     this.inbox = b.inbox;
     this.handler = b.handler;
     this.topics = List.copyOf(b.topics);
-    this.messageId = b.messageId;
-    this.noIdPolicy = b.noIdPolicy;
-    this.deadLetters = b.deadLetters;
-    this.deadLetterTopic = b.deadLetterTopic;
+    this.ids = new RecordIds<>(b.messageId, b.noIdPolicy, b.keyPolicy, Scope.global("kafka"));
+    this.deadLetters = new DeadLetters<>(b.deadLetters, b.deadLetterTopic);
     this.maxAttempts = b.maxAttempts;
-    this.initialBackoff = b.initialBackoff;
-    this.maxBackoff = b.maxBackoff;
+    this.backoff = b.backoff;
+    this.outageBackoff = b.outageBackoff;
     this.pollTimeout = b.pollTimeout;
     this.offsets = b.offsetsInDatabase ? new OffsetTable(b.offsetsTable) : null;
-    this.keyPolicy = b.keyPolicy;
     if (offsets != null && b.createSchema) {
       try (Connection c = dataSource.getConnection()) {
         offsets.createSchema(c);
@@ -172,21 +188,58 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
 
   /** Counters so far. */
   public Stats stats() {
-    return new Stats(applied.get(), duplicates.get(), deadLettered.get(), retries.get());
+    return new Stats(applied.get(), duplicates.get(), deadLetters.sent(), retries.get(), outages.get());
   }
 
   /**
-   * Polls and processes batches until {@link #close()}, then closes the consumer. An exception other than the
-   * wakeup that {@code close()} causes ends the loop and is rethrown (the consumer is closed; uncommitted
-   * batches are redelivered to whoever consumes next).
+   * Polls and processes batches until {@link #close()}, then closes the consumer.
+   *
+   * <p>A database failure does not end the loop: the batch is read again after a backoff, with the partitions
+   * paused and polled meanwhile (see the class documentation), for as long as the outage lasts. A Kafka offset
+   * commit refused after the batch committed ({@link CommitFailedException}, {@link RebalanceInProgressException}:
+   * the group moved on) does not end it either: the batch is in the database with its offsets, and whoever owns
+   * the partitions next resumes there. Any other exception (a failing dead-letter send, a Kafka fatal error) ends
+   * the loop and is rethrown after the consumer is closed; uncommitted batches are redelivered to whoever
+   * consumes next.
    */
   public void run() {
     if (!running.compareAndSet(false, true)) {
       throw new IllegalStateException("run() was already called");
     }
     try {
+      int outage = 0;
+      long outageSince = 0;
       while (!closing.get()) {
-        pollOnce(pollTimeout);
+        try {
+          pollOnce(pollTimeout);
+          if (outage > 0) {
+            LOG.log(System.Logger.Level.INFO, "database is back after " + outage + " failed batch attempts in "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - outageSince) + " ms");
+            outage = 0;
+          }
+        } catch (WakeupException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          if (closing.get()) {
+            break;
+          }
+          if (isDatabaseFailure(e)) {
+            if (outage++ == 0) {
+              outageSince = System.nanoTime();
+            }
+            outages.incrementAndGet();
+            long wait = outageBackoff.nanos(outage);
+            LOG.log(System.Logger.Level.WARNING, "database failed (attempt " + outage + "); the batch was rolled"
+                + " back and its partitions rewound, reading it again in " + TimeUnit.NANOSECONDS.toMillis(wait)
+                + " ms with the partitions paused: " + e, e);
+            waitPaused(wait);
+          } else if (e instanceof CommitFailedException || e instanceof RebalanceInProgressException) {
+            LOG.log(System.Logger.Level.WARNING, "Kafka refused the offset commit of a batch the database already"
+                + " committed (the group rebalanced); its partitions resume at the offsets stored with it: " + e);
+          } else {
+            throw e;
+          }
+        }
       }
     } catch (WakeupException e) {
       if (!closing.get()) {
@@ -199,43 +252,44 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   }
 
   /**
-   * Polls once and processes what came, on the calling thread; subscribes on the first call.
+   * Polls once and processes what came, on the calling thread; subscribes on the first call. If processing fails,
+   * nothing is committed and every partition of the batch is sought back to the batch's first offset, so the next
+   * call reads the batch again: a caller that loops on {@code pollOnce} skips nothing.
    *
    * @return the number of records polled
-   * @throws StoreException if the database failed (the batch was rolled back and will be redelivered)
+   * @throws StoreException if the database failed (the batch was rolled back and will be read again), also when
+   *                        the stored offsets of a newly assigned partition could not be read (it stays paused)
    */
   public int pollOnce(Duration timeout) {
     if (!subscribed) {
       consumer.subscribe(topics, new SeekToStoredOffsets());
       subscribed = true;
     }
+    positionUnpositioned();
     ConsumerRecords<K, V> records = consumer.poll(timeout);
     if (records.isEmpty()) {
       return 0;
     }
-    List<ConsumerRecord<K, V>> pending = new ArrayList<>(records.count());
     Map<TopicPartition, Long> next = new HashMap<>();
-    Map<ConsumerRecord<K, V>, String> ids = new IdentityHashMap<>();
-    for (ConsumerRecord<K, V> r : records) {
-      next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
-      String id = messageId.apply(r);
-      if (id == null || id.isBlank()) {
-        if (noIdPolicy == NoIdPolicy.REJECT) {
-          deadLetter(r, "no message id", null, 0);
+    try {
+      Failpoints.hit(Failpoints.AFTER_POLL);
+      List<ConsumerRecord<K, V>> pending = new ArrayList<>(records.count());
+      Map<ConsumerRecord<K, V>, String> idOf = new IdentityHashMap<>();
+      for (ConsumerRecord<K, V> r : records) {
+        next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
+        RecordIds.Resolved id = ids.resolve(r);
+        if (id.rejected()) {
+          deadLetters.send(r, id.rejection(), id.cause(), 0);
           continue;
         }
-        id = r.topic() + "-" + r.partition() + "-" + r.offset();
+        idOf.put(r, id.id());
+        pending.add(r);
       }
-      try {
-        keyPolicy.key(Scope.global("kafka"), id);
-      } catch (InvalidKeyException e) {
-        deadLetter(r, "invalid message id", e, 0);
-        continue;
-      }
-      ids.put(r, id);
-      pending.add(r);
+      processWithRetries(pending, idOf, next);
+    } catch (RuntimeException e) {
+      rewind(records, e);
+      throw e;
     }
-    processWithRetries(pending, ids, next);
     Failpoints.hit(Failpoints.AFTER_COMMIT_BEFORE_OFFSET_COMMIT);
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
     next.forEach((tp, offset) -> commit.put(tp, new OffsetAndMetadata(offset)));
@@ -269,13 +323,18 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
         }
         @SuppressWarnings("unchecked")
         ConsumerRecord<K, V> failed = (ConsumerRecord<K, V>) e.failedMessage();
+        if (isConnectionFailure(e.getCause())) {
+          // The database went away under the handler: not the record's fault, no attempt spent, never dead-lettered.
+          throw new StoreUnavailableException("the database connection failed in the handler of "
+              + DeadLetters.describe(failed) + "; the batch was rolled back", "jdbc", Scope.global("kafka"), e);
+        }
         int attempts = failures.merge(failed, 1, Integer::sum);
         if (attempts >= maxAttempts) {
-          deadLetter(failed, "handler failed " + attempts + " times", e.getCause(), attempts);
+          deadLetters.send(failed, "handler failed " + attempts + " times", e.getCause(), attempts);
           pending.remove(e.index());
         } else {
           retries.incrementAndGet();
-          backoff(attempts);
+          sleep(backoff.nanos(attempts));
         }
       }
     }
@@ -296,18 +355,16 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       } catch (RuntimeException e) {
         throw e;
       } catch (Exception e) {
-        throw new IllegalStateException("could not store the offsets of a dead-lettered batch: " + e, e);
+        throw new StoreException("could not store the offsets of a dead-lettered batch: " + e, "jdbc",
+            Scope.global("kafka"), e);
       }
     }
   }
 
-  private void backoff(int attempt) {
-    long base = initialBackoff.toNanos() << Math.min(attempt - 1, 20);
-    long capped = Math.min(base <= 0 ? Long.MAX_VALUE : base, maxBackoff.toNanos());
-    long jittered = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
-    long until = System.nanoTime() + jittered;
-    // Waits in short steps so that close() ends a backoff at once; the batch stays uncommitted and comes back.
-    for (long left = jittered; left > 0; left = until - System.nanoTime()) {
+  /** Waits on the polling thread, in short steps so that close() ends the wait at once. */
+  private void sleep(long nanos) {
+    long until = System.nanoTime() + nanos;
+    for (long left = nanos; left > 0; left = until - System.nanoTime()) {
       if (closing.get()) {
         throw new WakeupException();
       }
@@ -320,38 +377,103 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     }
   }
 
-  private void deadLetter(ConsumerRecord<K, V> r, String reason, Throwable cause, int attempts) {
-    RecordHeaders headers = new RecordHeaders();
-    for (Header h : r.headers()) {
-      headers.add(h);
+  /**
+   * Waits out a database outage without leaving the group: every assigned partition is paused and the consumer
+   * polls in short steps (heartbeats, {@code max.poll.interval.ms}, rebalance callbacks), then the partitions
+   * whose position is known are resumed. {@link #close()} wakes the poll up.
+   */
+  private void waitPaused(long nanos) {
+    consumer.pause(consumer.assignment());
+    long until = System.nanoTime() + nanos;
+    for (long left = nanos; left > 0 && !closing.get(); left = until - System.nanoTime()) {
+      ConsumerRecords<K, V> stray = consumer.poll(Duration.ofNanos(Math.min(left, OUTAGE_POLL_NANOS)));
+      if (!stray.isEmpty()) {
+        rewind(stray, null); // cannot happen with every partition paused; if it does, read them again later
+      }
+      consumer.pause(consumer.assignment()); // partitions assigned by a rebalance meanwhile
     }
-    headers.add(DLT_REASON_HEADER, utf8(reason + (cause == null ? "" : ": " + cause.getMessage())));
-    if (cause != null) {
-      headers.add(DLT_EXCEPTION_HEADER, utf8(cause.getClass().getName()));
-    }
-    headers.add(DLT_TOPIC_HEADER, utf8(r.topic()));
-    headers.add(DLT_PARTITION_HEADER, utf8(Integer.toString(r.partition())));
-    headers.add(DLT_OFFSET_HEADER, utf8(Long.toString(r.offset())));
-    headers.add(DLT_ATTEMPTS_HEADER, utf8(Integer.toString(attempts)));
-    String topic = deadLetterTopic.apply(r.topic());
+    Set<TopicPartition> resume = new HashSet<>(consumer.assignment());
+    resume.removeAll(unpositioned);
+    consumer.resume(resume);
+  }
+
+  /** Seeks every partition of {@code records} that is still assigned back to its first offset in them. */
+  private void rewind(ConsumerRecords<K, V> records, RuntimeException failure) {
     try {
-      deadLetters.send(new ProducerRecord<>(topic, null, r.key(), r.value(), headers)).get(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while dead-lettering " + describe(r) + " to " + topic, e);
-    } catch (ExecutionException | TimeoutException e) {
-      // Not acknowledged: the batch is not committed either, so the record comes back.
-      throw new IllegalStateException("could not dead-letter " + describe(r) + " to " + topic + ": " + e, e);
+      Set<TopicPartition> assigned = consumer.assignment();
+      for (TopicPartition tp : records.partitions()) {
+        if (assigned.contains(tp)) {
+          consumer.seek(tp, records.records(tp).get(0).offset());
+        }
+      }
+    } catch (RuntimeException e) {
+      if (failure == null) {
+        throw e;
+      }
+      failure.addSuppressed(e);
     }
-    deadLettered.incrementAndGet();
   }
 
-  private static String describe(ConsumerRecord<?, ?> r) {
-    return r.topic() + "-" + r.partition() + "@" + r.offset();
+  /** Reads and seeks to the stored offsets of partitions assigned while the database was down, then resumes them. */
+  private void positionUnpositioned() {
+    if (unpositioned.isEmpty()) {
+      return;
+    }
+    unpositioned.retainAll(consumer.assignment());
+    if (unpositioned.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, Long> stored;
+    try (Connection c = dataSource.getConnection()) {
+      stored = offsets.read(c, consumer.groupMetadata().groupId(), unpositioned);
+    } catch (SQLException e) {
+      throw new StoreException("could not read the stored offsets of " + unpositioned + "; they stay paused: " + e,
+          "jdbc", Scope.global("kafka"), e);
+    }
+    stored.forEach(consumer::seek);
+    consumer.resume(unpositioned);
+    LOG.log(System.Logger.Level.INFO, "read the stored offsets of " + unpositioned + ", resumed them");
+    unpositioned.clear();
   }
 
-  private static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
+  /**
+   * Whether {@code e} means the database failed rather than the record: a {@link StoreException} or an
+   * {@link SQLException} anywhere in the chain, except that a handler's own exception counts only when it comes from
+   * a lost connection ({@link #isConnectionFailure}).
+   */
+  static boolean isDatabaseFailure(Throwable e) {
+    if (e instanceof JdbcInbox.HandlerFailedException) {
+      return isConnectionFailure(e.getCause());
+    }
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof StoreException || t instanceof SQLException) {
+        return true;
+      }
+      if (t instanceof JdbcInbox.HandlerFailedException) {
+        return isConnectionFailure(t.getCause());
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether the chain holds an {@link SQLException} that says the connection or the server is gone: SQLState class
+   * {@code 08} (connection exception), PostgreSQL's {@code 57P01..57P03} (shutdown, cannot connect now), or one of
+   * JDBC's connection exception types.
+   */
+  static boolean isConnectionFailure(Throwable e) {
+    int depth = 0;
+    for (Throwable t = e; t != null && depth < 20; t = t.getCause(), depth++) {
+      if (t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
+          || t instanceof SQLRecoverableException) {
+        return true;
+      }
+      if (t instanceof SQLException s && s.getSQLState() != null
+          && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P0"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The default message id: the last {@value #MESSAGE_ID_HEADER} header, UTF-8; null when absent. */
@@ -388,7 +510,11 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     }
   }
 
-  /** On assignment, resume each partition at the offset stored with the effects, when there is one. */
+  /**
+   * On assignment, resume each partition at the offset stored with the effects, when there is one. If the database
+   * cannot be read, the partitions are paused (never read from Kafka's committed offset, which may lag) until
+   * {@link #positionUnpositioned()} succeeds.
+   */
   private final class SeekToStoredOffsets implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
@@ -398,8 +524,12 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       Map<TopicPartition, Long> stored;
       try (Connection c = dataSource.getConnection()) {
         stored = offsets.read(c, consumer.groupMetadata().groupId(), partitions);
-      } catch (SQLException e) {
-        throw new IllegalStateException("could not read the stored offsets of " + partitions + ": " + e, e);
+      } catch (SQLException | RuntimeException e) {
+        unpositioned.addAll(partitions);
+        consumer.pause(partitions);
+        LOG.log(System.Logger.Level.WARNING, "could not read the stored offsets of " + partitions
+            + "; they stay paused until the database answers: " + e);
+        return;
       }
       stored.forEach(consumer::seek);
     }
@@ -407,6 +537,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       // Nothing in flight: every batch is committed (database, then Kafka) before the next poll.
+      unpositioned.removeAll(partitions);
     }
   }
 
@@ -422,8 +553,8 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     private Producer<K, V> deadLetters;
     private Function<String, String> deadLetterTopic = t -> t + ".DLT";
     private int maxAttempts = 5;
-    private Duration initialBackoff = Duration.ofMillis(100);
-    private Duration maxBackoff = Duration.ofSeconds(5);
+    private Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+    private Backoff outageBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
     private Duration pollTimeout = Duration.ofMillis(500);
     private boolean offsetsInDatabase = true;
     private String offsetsTable = "once_kafka_offsets";
@@ -489,16 +620,18 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       if (maxAttempts < 1) {
         throw new IllegalArgumentException("maxAttempts must be at least 1, but was " + maxAttempts);
       }
-      if (initialBackoff == null || initialBackoff.isNegative()) {
-        throw new IllegalArgumentException("initialBackoff must not be negative, but was " + initialBackoff);
-      }
-      if (maxBackoff == null || maxBackoff.compareTo(initialBackoff) < 0) {
-        throw new IllegalArgumentException("maxBackoff must be at least initialBackoff (" + initialBackoff
-            + "), but was " + maxBackoff);
-      }
+      this.backoff = new Backoff(initialBackoff, maxBackoff);
       this.maxAttempts = maxAttempts;
-      this.initialBackoff = initialBackoff;
-      this.maxBackoff = maxBackoff;
+      return this;
+    }
+
+    /**
+     * Database outages in {@link #run()}: before reading a failed batch again, waits a random time between half and
+     * all of {@code initialBackoff x 2^(failures-1)}, capped at {@code maxBackoff}, with the partitions paused and
+     * polled. There is no limit on attempts: an outage is waited out, never dead-lettered. Default 100 ms, 10 s.
+     */
+    public Builder<K, V> outageBackoff(Duration initialBackoff, Duration maxBackoff) {
+      this.outageBackoff = new Backoff(initialBackoff, maxBackoff);
       return this;
     }
 

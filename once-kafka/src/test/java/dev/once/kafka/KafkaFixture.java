@@ -32,11 +32,17 @@ final class KafkaFixture implements AutoCloseable {
   final JdbcInbox inbox;
 
   KafkaFixture(TestDatabase db, String prefix, int poolSize) {
+    this(db, prefix, poolSize, config -> { });
+  }
+
+  /** With {@code tune} applied to the pool's settings last (e.g. a short connection timeout for outage tests). */
+  KafkaFixture(TestDatabase db, String prefix, int poolSize, java.util.function.Consumer<HikariConfig> tune) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(db.jdbcUrl());
     config.setUsername(db.user());
     config.setPassword(db.password());
     config.setMaximumPoolSize(poolSize);
+    tune.accept(config);
     this.pool = new HikariDataSource(config);
     this.prefix = prefix;
     this.store = JdbcIdempotencyStore.builder(pool).table(prefix + "_once").createSchema(true)

@@ -1,0 +1,71 @@
+package dev.once.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * Sends a record to its dead-letter topic with the reason in {@code once.dlt.*} headers and waits for the broker's
+ * acknowledgement (up to 30 s), so the caller moves past the record only once it is safely elsewhere. Shared by
+ * {@link KafkaInboxConsumer} and {@link KafkaLeaseConsumer}.
+ */
+final class DeadLetters<K, V> {
+
+  private final Producer<K, V> producer;
+  private final Function<String, String> topicOf;
+  private final AtomicLong sent = new AtomicLong();
+
+  DeadLetters(Producer<K, V> producer, Function<String, String> topicOf) {
+    this.producer = producer;
+    this.topicOf = topicOf;
+  }
+
+  long sent() {
+    return sent.get();
+  }
+
+  /**
+   * @throws IllegalStateException if the broker did not acknowledge it (the caller must not move past the record)
+   */
+  void send(ConsumerRecord<K, V> r, String reason, Throwable cause, int attempts) {
+    RecordHeaders headers = new RecordHeaders();
+    for (Header h : r.headers()) {
+      headers.add(h);
+    }
+    headers.add(KafkaInboxConsumer.DLT_REASON_HEADER, utf8(reason + (cause == null ? "" : ": " + cause.getMessage())));
+    if (cause != null) {
+      headers.add(KafkaInboxConsumer.DLT_EXCEPTION_HEADER, utf8(cause.getClass().getName()));
+    }
+    headers.add(KafkaInboxConsumer.DLT_TOPIC_HEADER, utf8(r.topic()));
+    headers.add(KafkaInboxConsumer.DLT_PARTITION_HEADER, utf8(Integer.toString(r.partition())));
+    headers.add(KafkaInboxConsumer.DLT_OFFSET_HEADER, utf8(Long.toString(r.offset())));
+    headers.add(KafkaInboxConsumer.DLT_ATTEMPTS_HEADER, utf8(Integer.toString(attempts)));
+    String topic = topicOf.apply(r.topic());
+    try {
+      producer.send(new ProducerRecord<>(topic, null, r.key(), r.value(), headers)).get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while dead-lettering " + describe(r) + " to " + topic, e);
+    } catch (ExecutionException | TimeoutException e) {
+      // Not acknowledged: the record is not moved past either, so it comes back.
+      throw new IllegalStateException("could not dead-letter " + describe(r) + " to " + topic + ": " + e, e);
+    }
+    sent.incrementAndGet();
+  }
+
+  static String describe(ConsumerRecord<?, ?> r) {
+    return r.topic() + "-" + r.partition() + "@" + r.offset();
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
