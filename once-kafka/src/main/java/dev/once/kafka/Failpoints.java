@@ -7,10 +7,14 @@ import java.util.Map;
  * Crash-test hooks, off unless the system property {@value #PROPERTY} names them: a comma-separated list of
  * {@code point:action}, e.g. {@code -Donce.failpoints=kafka.after-commit-before-offset-commit:halt}.
  *
- * <p>Points: {@value #AFTER_CLAIM} (the batch's ids are claimed, no handler ran), {@value #AFTER_EFFECT_BEFORE_COMMIT}
- * (every handler ran, the transaction is still open), {@value #AFTER_COMMIT_BEFORE_OFFSET_COMMIT} (the batch
- * committed, the offsets are not yet committed to Kafka). Actions: {@code halt} ({@code Runtime.halt(137)}: the
- * JVM dies as under SIGKILL, no shutdown hook runs) and {@code throw} ({@link FailpointException}).
+ * <p>Points: {@value #AFTER_POLL} (a non-empty batch was polled, nothing claimed yet), {@value #AFTER_CLAIM} (the
+ * batch's ids are claimed, no handler ran), {@value #AFTER_EFFECT_BEFORE_COMMIT} (every handler ran, the transaction
+ * is still open), {@value #AFTER_COMMIT_BEFORE_OFFSET_COMMIT} (the batch committed, the offsets are not yet
+ * committed to Kafka); for {@link KafkaLeaseConsumer}: {@value #LEASE_AFTER_EFFECT_BEFORE_COMPLETE} (a record's
+ * handler returned, its claim is not completed yet). Actions: {@code halt} ({@code Runtime.halt(137)}: the JVM dies
+ * as under SIGKILL, no shutdown hook runs), {@code throw} ({@link FailpointException}) and {@code pause} (prints
+ * {@code FAILPOINT <point> PAUSED} on stdout and blocks the thread until the property no longer names the point
+ * with {@code pause}; a test can then SIGSTOP the process at a known place).
  *
  * <p>The property is read at every hit, so a test may set and clear it; with the property unset a hit costs one
  * property lookup.
@@ -19,7 +23,9 @@ public final class Failpoints {
 
   /** The system property naming the active failpoints. */
   public static final String PROPERTY = "once.failpoints";
+  public static final String AFTER_POLL = "kafka.after-poll";
   public static final String AFTER_CLAIM = "kafka.after-claim";
+  public static final String LEASE_AFTER_EFFECT_BEFORE_COMPLETE = "kafka.lease.after-effect-before-complete";
   public static final String AFTER_EFFECT_BEFORE_COMMIT = "kafka.after-effect-before-commit";
   public static final String AFTER_COMMIT_BEFORE_OFFSET_COMMIT = "kafka.after-commit-before-offset-commit";
 
@@ -61,8 +67,20 @@ public final class Failpoints {
         Runtime.getRuntime().halt(137);
       }
       case "throw" -> throw new FailpointException(point);
+      case "pause" -> {
+        System.out.println("FAILPOINT " + point + " PAUSED");
+        System.out.flush();
+        while ("pause".equals(parse(System.getProperty(PROPERTY, "")).get(point))) {
+          try {
+            Thread.sleep(10);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+      }
       default -> throw new IllegalArgumentException("unknown failpoint action '" + action + "' for " + point
-          + " in " + PROPERTY + "=" + spec + "; use halt or throw");
+          + " in " + PROPERTY + "=" + spec + "; use halt, throw or pause");
     }
   }
 
