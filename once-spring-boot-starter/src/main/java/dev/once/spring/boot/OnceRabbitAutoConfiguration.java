@@ -1,0 +1,97 @@
+package dev.once.spring.boot;
+
+import dev.once.jdbc.JdbcIdempotencyStore;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import javax.sql.DataSource;
+import org.aopalliance.aop.Advice;
+import org.springframework.amqp.rabbit.config.ContainerCustomizer;
+import org.springframework.amqp.rabbit.config.SimpleRabbitListenerContainerFactory;
+import org.springframework.amqp.rabbit.config.StatelessRetryOperationsInterceptor;
+import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
+import org.springframework.amqp.rabbit.transaction.RabbitTransactionManager;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.amqp.autoconfigure.RabbitProperties;
+import org.springframework.boot.amqp.autoconfigure.SimpleRabbitListenerContainerFactoryConfigurer;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/**
+ * Registers an idempotent {@link SimpleRabbitListenerContainerFactory} as
+ * {@value OnceRabbitListenerAdvice#CONTAINER_FACTORY} when the application has Spring AMQP and one DataSource:
+ * Boot's configurer applies every {@code spring.rabbitmq.listener.simple.*} setting (retry included) and the
+ * {@code MessageConverter} bean, then {@link OnceRabbitListenerAdvice} is appended to the advice chain.
+ * {@code once.rabbit.enabled=false} turns it off.
+ */
+@AutoConfiguration(after = OnceJdbcAutoConfiguration.class, afterName = {
+    "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration",
+    "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+    "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
+    "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"})
+@ConditionalOnClass({SimpleRabbitListenerContainerFactory.class, SimpleRabbitListenerContainerFactoryConfigurer.class,
+    JdbcIdempotencyStore.class, DataSourceUtils.class})
+@ConditionalOnSingleCandidate(DataSource.class)
+@ConditionalOnBean({SimpleRabbitListenerContainerFactoryConfigurer.class, ConnectionFactory.class})
+@ConditionalOnProperty(prefix = "once.rabbit", name = "enabled", havingValue = "true", matchIfMissing = true)
+@EnableConfigurationProperties(OnceProperties.class)
+public class OnceRabbitAutoConfiguration {
+
+  @Bean
+  @ConditionalOnMissingBean
+  public OnceRabbitListenerAdvice onceRabbitListenerAdvice(DataSource dataSource,
+                                                           ObjectProvider<PlatformTransactionManager> transactionManagers,
+                                                           ObjectProvider<RabbitMessageIdResolver> messageIds,
+                                                           OnceProperties properties) {
+    OnceProperties.Rabbit rabbit = properties.getRabbit();
+    return new OnceRabbitListenerAdvice(ListenerStores.store(dataSource, properties), dataSource,
+        ListenerStores.transactionManager(transactionManagers, dataSource,
+            tm -> tm instanceof RabbitTransactionManager),
+        messageIds.getIfAvailable(() -> defaultMessageIds(rabbit)), rabbit.getConsumer(), rabbit.getRetention());
+  }
+
+  @Bean(name = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
+  @ConditionalOnMissingBean(name = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
+  public SimpleRabbitListenerContainerFactory onceRabbitListenerContainerFactory(
+      SimpleRabbitListenerContainerFactoryConfigurer configurer, ConnectionFactory connectionFactory,
+      ObjectProvider<ContainerCustomizer<SimpleMessageListenerContainer>> customizer, OnceRabbitListenerAdvice advice,
+      RabbitProperties rabbitProperties) {
+    SimpleRabbitListenerContainerFactory factory = new SimpleRabbitListenerContainerFactory();
+    configurer.configure(factory, connectionFactory);
+    List<Advice> chain = new ArrayList<>();
+    Advice[] configured = factory.getAdviceChain();
+    if (configured != null) {
+      chain.addAll(Arrays.asList(configured));
+    }
+    RabbitProperties.ListenerRetry retry = rabbitProperties.getListener().getSimple().getRetry();
+    if (retry.isEnabled()) {
+      // Spring AMQP's stateless retry re-enters the same invocation and would skip our advice from the second
+      // attempt on (those attempts would run outside any transaction): the advice retries instead.
+      chain.removeIf(a -> a instanceof StatelessRetryOperationsInterceptor);
+      advice.setRetry(new OnceRabbitListenerAdvice.Retry((int) Math.min(Integer.MAX_VALUE, 1 + retry.getMaxRetries()),
+          retry.getInitialInterval(), retry.getMultiplier(), retry.getMaxInterval()));
+    }
+    chain.add(advice);
+    factory.setAdviceChain(chain.toArray(Advice[]::new));
+    customizer.ifAvailable(factory::setContainerCustomizer);
+    return factory;
+  }
+
+  private static RabbitMessageIdResolver defaultMessageIds(OnceProperties.Rabbit rabbit) {
+    String expression = rabbit.getMessageIdExpression();
+    if (expression != null && !expression.isBlank()) {
+      SpelMessageIds spel = new SpelMessageIds(expression);
+      return spel::evaluate;
+    }
+    return OnceRabbitListenerAdvice.amqpMessageIds();
+  }
+}

@@ -1,0 +1,192 @@
+package dev.once.spring.boot;
+
+import dev.once.jdbc.JdbcIdempotencyStore;
+import dev.once.spring.boot.internal.ListenerInbox;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import javax.sql.DataSource;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.aopalliance.intercept.MethodInvocation;
+import org.springframework.amqp.AmqpRejectAndDontRequeueException;
+import org.springframework.amqp.core.Message;
+import org.springframework.aop.ProxyMethodInvocation;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/**
+ * A Spring AMQP container advice that applies each message at most once, with the listener's database writes. The
+ * starter registers a {@code SimpleRabbitListenerContainerFactory} named {@value #CONTAINER_FACTORY} with it in the
+ * advice chain, and with Boot's listener retry settings moved into it ({@link Retry}):
+ *
+ * <pre>{@code
+ * @RabbitListener(queues = "orders", containerFactory = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
+ * void on(Order order) {
+ *   jdbc.update("INSERT INTO shipment (order_id) VALUES (?)", order.id());
+ * }
+ * }</pre>
+ *
+ * <p>Per delivery (per batch for a consumer-batch listener) it opens ONE transaction of the given
+ * {@link PlatformTransactionManager} on {@code dataSource}, claims the message id(s) in one statement, invokes the
+ * listener only for fresh ones (a batch listener gets the fresh messages, in order), completes the markers and
+ * commits. Only then does the container acknowledge ({@code AcknowledgeMode.AUTO}, Boot's default), so a crash or a
+ * lost channel after the commit makes RabbitMQ redeliver a message that is then skipped and acknowledged.
+ *
+ * <p>A listener exception rolls back (no marker kept). With {@code spring.rabbitmq.listener.simple.retry.enabled=true}
+ * the listener is tried {@code 1 + max-retries} times, each attempt in its own transaction, then the message is
+ * rejected without requeue, to the queue's dead-letter exchange; without retry the exception goes to the container
+ * (requeued unless {@code default-requeue-rejected=false}). A message without an id throws
+ * {@link MissingMessageIdException}, which Spring AMQP rejects without requeue; it is never applied. The ids are
+ * scoped by {@code consumer}, by default the queue the message came from. Thread-safe.
+ */
+public final class OnceRabbitListenerAdvice implements MethodInterceptor {
+
+  /** The name under which the starter registers its idempotent {@code SimpleRabbitListenerContainerFactory}. */
+  public static final String CONTAINER_FACTORY = "onceRabbitListenerContainerFactory";
+
+  private final ListenerInbox inbox;
+  private final RabbitMessageIdResolver messageIds;
+  private final String consumer;
+  private volatile Retry retry = new Retry(1, Duration.ZERO, 1.0, Duration.ZERO);
+
+  /**
+   * Retries a failed listener in-process, each attempt in its own transaction, then rejects the message without
+   * requeue (to the dead-letter exchange). Used instead of Spring AMQP's stateless retry interceptor: that one calls
+   * {@code proceed()} again on the same invocation, which skips every advice inside it from the second attempt on,
+   * so those attempts would run outside any transaction.
+   *
+   * @param maxAttempts     attempts in all, at least 1
+   * @param initialInterval pause before the second attempt
+   * @param multiplier      factor of each next pause, at least 1
+   * @param maxInterval     longest pause
+   */
+  public record Retry(int maxAttempts, Duration initialInterval, double multiplier, Duration maxInterval) {
+    public Retry {
+      if (maxAttempts < 1) {
+        throw new IllegalArgumentException("maxAttempts must be at least 1, but was " + maxAttempts);
+      }
+      if (multiplier < 1) {
+        throw new IllegalArgumentException("multiplier must be at least 1, but was " + multiplier);
+      }
+      Objects.requireNonNull(initialInterval, "initialInterval");
+      Objects.requireNonNull(maxInterval, "maxInterval");
+    }
+  }
+
+  /** Sets the in-process retry (default: one attempt, then reject without requeue... or as the container says). */
+  public void setRetry(Retry retry) {
+    this.retry = Objects.requireNonNull(retry, "retry");
+  }
+
+  /**
+   * @param store              the JDBC store of the markers in {@code dataSource}, with
+   *                           {@code ConcurrentClaimPolicy.WAIT}
+   * @param dataSource         the database the listeners write to
+   * @param transactionManager the application's transaction manager for {@code dataSource}
+   * @param messageIds         the id of a message; {@link #amqpMessageIds()} for the {@code message-id} property
+   * @param consumer           the scope of the ids; null for the queue the message was consumed from
+   * @param retention          how long an applied id is remembered
+   */
+  public OnceRabbitListenerAdvice(JdbcIdempotencyStore store, DataSource dataSource,
+                                  PlatformTransactionManager transactionManager, RabbitMessageIdResolver messageIds,
+                                  String consumer, Duration retention) {
+    this.inbox = new ListenerInbox(store, dataSource, transactionManager, retention);
+    this.messageIds = Objects.requireNonNull(messageIds, "messageIds");
+    this.consumer = consumer;
+  }
+
+  /** Ids from the AMQP {@code message-id} property, as {@code dev.once.rabbitmq.RabbitInboxConsumer} does. */
+  public static RabbitMessageIdResolver amqpMessageIds() {
+    return message -> message.getMessageProperties().getMessageId();
+  }
+
+  @Override
+  public Object invoke(MethodInvocation invocation) throws Throwable {
+    Object[] args = invocation.getArguments();
+    // The container's ContainerDelegate.invokeListener(Channel, Object data): data is a Message or a List<Message>.
+    if (args.length != 2 || !(args[1] instanceof Message || args[1] instanceof List<?>)) {
+      return invocation.proceed();
+    }
+    List<Message> messages = messages(args[1]);
+    if (messages.isEmpty()) {
+      return invocation.proceed();
+    }
+    List<String> ids = new ArrayList<>(messages.size());
+    for (Message m : messages) {
+      ids.add(idOf(m));
+    }
+    String scope = consumer != null ? consumer
+        : "rabbit:" + Objects.requireNonNullElse(messages.get(0).getMessageProperties().getConsumerQueue(), "");
+    Retry r = retry;
+    long pause = r.initialInterval().toMillis();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return attempt(invocation, args, messages, ids, scope);
+      } catch (MissingMessageIdException e) {
+        throw e;
+      } catch (Throwable failure) {
+        if (r.maxAttempts() == 1) {
+          throw failure;   // the container decides: requeue or not (spring.rabbitmq.listener.*.default-requeue-rejected)
+        }
+        if (attempt >= r.maxAttempts()) {
+          throw new AmqpRejectAndDontRequeueException("listener failed " + attempt + " times; rejected without "
+              + "requeue (to the dead-letter exchange, if the queue has one)", failure);
+        }
+        Thread.sleep(pause);
+        pause = Math.min((long) (pause * r.multiplier()), r.maxInterval().toMillis());
+      }
+    }
+  }
+
+  private Object attempt(MethodInvocation invocation, Object[] args, List<Message> messages, List<String> ids,
+                         String scope) throws Throwable {
+    // A clone per attempt: proceed() may be called only once on an invocation.
+    ProxyMethodInvocation call = (ProxyMethodInvocation) ((ProxyMethodInvocation) invocation).invocableClone();
+    Object[] result = new Object[1];
+    inbox.process(scope, ids, fresh -> {
+      List<Message> passed = new ArrayList<>();
+      for (int i = 0; i < fresh.length; i++) {
+        if (fresh[i]) {
+          passed.add(messages.get(i));
+        }
+      }
+      if (passed.isEmpty()) {
+        return;   // duplicates only: returning normally lets the container acknowledge them
+      }
+      if (args[1] instanceof List<?> && passed.size() < messages.size()) {
+        Object[] narrowed = args.clone();
+        narrowed[1] = passed;
+        call.setArguments(narrowed);
+      }
+      result[0] = call.proceed();
+    });
+    return result[0];
+  }
+
+  private String idOf(Message m) {
+    String id;
+    try {
+      id = messageIds.messageId(m);
+    } catch (RuntimeException e) {
+      throw new MissingMessageIdException(m.getMessageProperties().getConsumerQueue(), "message id function failed: " + e);
+    }
+    if (!inbox.isValidId(id)) {
+      throw new MissingMessageIdException(m.getMessageProperties().getConsumerQueue(),
+          id == null || id.isBlank() ? "no message id" : "message id refused by the key policy");
+    }
+    return id;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Message> messages(Object data) {
+    if (data instanceof Message m) {
+      return List.of(m);
+    }
+    for (Object o : (List<?>) data) {
+      if (!(o instanceof Message)) {
+        return List.of();
+      }
+    }
+    return (List<Message>) data;
+  }
+}

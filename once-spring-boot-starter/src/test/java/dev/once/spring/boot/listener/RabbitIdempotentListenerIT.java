@@ -1,0 +1,274 @@
+package dev.once.spring.boot.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.BuiltinExchangeType;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import dev.once.spring.boot.OnceRabbitListenerAdvice;
+import dev.once.spring.boot.RabbitMessageIdResolver;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.amqp.core.MessageProperties;
+import org.springframework.amqp.rabbit.annotation.RabbitListener;
+import org.springframework.amqp.rabbit.connection.ChannelProxy;
+import org.springframework.amqp.support.AmqpHeaders;
+import org.springframework.amqp.support.converter.JacksonJsonMessageConverter;
+import org.springframework.amqp.support.converter.MessageConverter;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.messaging.handler.annotation.Header;
+import org.springframework.messaging.handler.annotation.Payload;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * A real Spring Boot application with a real {@code @RabbitListener} on {@code onceRabbitListenerContainerFactory},
+ * against the RabbitMQ at {@code ONCE_TEST_RABBITMQ_URI} (default amqp://guest:guest@127.0.0.1:5672) and PostgreSQL.
+ */
+class RabbitIdempotentListenerIT {
+
+  static final String URI_ = System.getProperty("once.test.rabbitmq.uri",
+      System.getenv().getOrDefault("ONCE_TEST_RABBITMQ_URI", "amqp://guest:guest@127.0.0.1:5672"));
+
+  /** Deliveries seen per id (the id resolver runs for every delivery, duplicates and redeliveries included). */
+  static final Map<String, Integer> DELIVERIES = new ConcurrentHashMap<>();
+  /** The id whose acknowledgment is lost once: its channel is closed right after the DB commit. */
+  static volatile String loseAckOf;
+
+  public record Payment(String account, long amount, String note) {
+  }
+
+  @SpringBootConfiguration
+  @EnableAutoConfiguration
+  static class App {
+    @Bean
+    MessageConverter jsonConverter() {
+      return new JacksonJsonMessageConverter();
+    }
+
+    @Bean
+    RabbitMessageIdResolver countingIds() {
+      return message -> {
+        String id = message.getMessageProperties().getMessageId();
+        if (id != null) {
+          DELIVERIES.merge(id, 1, Integer::sum);
+        }
+        return id;
+      };
+    }
+  }
+
+  static class Listener {
+    final Map<String, Integer> invocations = new ConcurrentHashMap<>();
+    final AtomicInteger total = new AtomicInteger();
+    private final AtomicBoolean ackLost = new AtomicBoolean();
+    private final JdbcTemplate jdbc;
+    private final String effects;
+
+    Listener(JdbcTemplate jdbc, @Value("${test.effects}") String effects) {
+      this.jdbc = jdbc;
+      this.effects = effects;
+    }
+
+    @RabbitListener(queues = "${test.queue}", containerFactory = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
+    void on(@Payload Payment payment, @Header(AmqpHeaders.MESSAGE_ID) String id, com.rabbitmq.client.Channel channel) {
+      invocations.merge(id, 1, Integer::sum);
+      total.incrementAndGet();
+      jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id,
+          payment.account() + ":" + payment.amount());
+      if ("poison".equals(payment.note())) {
+        throw new IllegalStateException("poison payment " + id);
+      }
+      if (id.equals(loseAckOf) && ackLost.compareAndSet(false, true)) {
+        // The effect is committed, then the channel dies before the container can acknowledge.
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+          @Override
+          public void afterCommit() {
+            try {
+              ((ChannelProxy) channel).getTargetChannel().close();
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          }
+        });
+      }
+    }
+  }
+
+  private ListenerDb db;
+  private Connection connection;
+  private Channel admin;
+  private String queue;
+  private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    DELIVERIES.clear();
+    loseAckOf = null;
+    db = new ListenerDb();
+    ConnectionFactory f = new ConnectionFactory();
+    f.setUri(URI_);
+    connection = f.newConnection("once-starter-it");
+    admin = connection.createChannel();
+    admin.confirmSelect();
+    queue = "once-sl-" + UUID.randomUUID().toString().substring(0, 8);
+    admin.exchangeDeclare(queue + ".dlx", BuiltinExchangeType.FANOUT, false, true, null);
+    admin.queueDeclare(queue + ".dlq", false, false, false, null);
+    admin.queueBind(queue + ".dlq", queue + ".dlx", "");
+    admin.queueDeclare(queue, false, false, false, Map.of("x-dead-letter-exchange", queue + ".dlx"));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    contexts.forEach(ConfigurableApplicationContext::close);
+    admin.queueDelete(queue);
+    admin.queueDelete(queue + ".dlq");
+    admin.exchangeDelete(queue + ".dlx");
+    connection.close();
+    db.drop();
+  }
+
+  @Test
+  void jsonPaymentsAreAppliedOnceAndDuplicatesAreAcknowledgedWithoutInvokingTheListener() throws Exception {
+    ConfigurableApplicationContext app = start();
+    List<String> sends = sendWithDuplicates(100, 0.3, Map.of());
+
+    awaitProcessed();
+    assertEachOnce(100, null);
+    Listener listener = app.getBean(Listener.class);
+    assertThat(listener.total).hasValue(101);                       // 100 payments and the end marker
+    assertThat(DELIVERIES.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(sends.size() + 1);
+    assertThat(db.completedMarkers()).isEqualTo(101);
+    assertThat(admin.queueDeclarePassive(queue).getMessageCount()).isZero();
+  }
+
+  @Test
+  void poisonMessageIsRetriedThenDeadLetteredWithoutMarkerAndTheOthersApplyOnce() throws Exception {
+    ConfigurableApplicationContext app = start();
+    sendWithDuplicates(30, 0, Map.of("m-7", "poison"));
+
+    awaitProcessed();
+    GetResponse dead = await().atMost(Duration.ofSeconds(30)).until(() -> admin.basicGet(queue + ".dlq", true),
+        r -> r != null);
+    assertThat(dead.getProps().getMessageId()).isEqualTo("m-7");
+    assertEachOnce(30, "m-7");
+    assertThat(db.effectCounts()).doesNotContainKey("m-7");       // its rows rolled back three times
+    assertThat(app.getBean(Listener.class).invocations.get("m-7")).isEqualTo(3);   // max-attempts
+    assertThat(db.completedMarkers()).isEqualTo(30);              // 29 good ones and the end marker
+  }
+
+  @Test
+  void messageWhoseAckIsLostAfterTheCommitIsRedeliveredAndSkipped() throws Exception {
+    loseAckOf = "m-5";
+    ConfigurableApplicationContext app = start();
+    sendWithDuplicates(20, 0, Map.of());
+
+    awaitProcessed();
+    await().atMost(Duration.ofSeconds(30)).until(() -> DELIVERIES.getOrDefault("m-5", 0) >= 2);
+    assertEachOnce(20, null);
+    assertThat(app.getBean(Listener.class).invocations.get("m-5")).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> admin.queueDeclarePassive(queue).getMessageCount() == 0);
+  }
+
+  @Test
+  void messageWithoutIdIsRejectedToTheDeadLetterQueueUnprocessed() throws Exception {
+    ConfigurableApplicationContext app = start();
+    publish(null, "{\"account\":\"x\",\"amount\":1,\"note\":\"\"}");
+    sendWithDuplicates(3, 0, Map.of());
+
+    awaitProcessed();
+    GetResponse dead = await().atMost(Duration.ofSeconds(30)).until(() -> admin.basicGet(queue + ".dlq", true),
+        r -> r != null);
+    assertThat(dead.getProps().getMessageId()).isNull();
+    assertThat(app.getBean(Listener.class).total).hasValue(4);
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------------------
+
+  private ConfigurableApplicationContext start() {
+    URI uri = URI.create(URI_);
+    String[] user = uri.getUserInfo() == null ? new String[] {"guest", "guest"} : uri.getUserInfo().split(":", 2);
+    Map<String, Object> p = new HashMap<>(db.properties());
+    p.put("spring.main.web-application-type", "none");
+    p.put("spring.rabbitmq.host", uri.getHost());
+    p.put("spring.rabbitmq.port", uri.getPort() < 0 ? 5672 : uri.getPort());
+    p.put("spring.rabbitmq.username", user[0]);
+    p.put("spring.rabbitmq.password", user[1]);
+    p.put("spring.rabbitmq.listener.simple.retry.enabled", "true");
+    p.put("spring.rabbitmq.listener.simple.retry.max-retries", "2");
+    p.put("spring.rabbitmq.listener.simple.retry.initial-interval", "20ms");
+    p.put("spring.rabbitmq.listener.simple.default-requeue-rejected", "false");
+    p.put("test.queue", queue);
+    ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class, Listener.class).properties(p).run();
+    contexts.add(context);
+    return context;
+  }
+
+  /** Sends m-0.. with duplicates mixed in, then an end marker; returns every send but the marker. */
+  private List<String> sendWithDuplicates(int distinct, double dupShare, Map<String, String> notes) throws Exception {
+    List<String> sends = new ArrayList<>();
+    for (int i = 0; i < distinct; i++) {
+      sends.add("m-" + i);
+    }
+    Random random = new Random(7);
+    for (int i = 0; i < (int) (distinct * dupShare); i++) {
+      sends.add("m-" + random.nextInt(distinct));
+    }
+    Collections.shuffle(sends, random);
+    for (String id : sends) {
+      publish(id, "{\"account\":\"acc-" + id + "\",\"amount\":" + (id.hashCode() & 0xff) + ",\"note\":\""
+          + notes.getOrDefault(id, "") + "\"}");
+    }
+    publish("end", "{\"account\":\"end\",\"amount\":0,\"note\":\"\"}");
+    return sends;
+  }
+
+  private void publish(String id, String json) throws Exception {
+    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId(id)
+        .contentType(MessageProperties.CONTENT_TYPE_JSON).deliveryMode(2).build();
+    admin.basicPublish("", queue, props, json.getBytes(StandardCharsets.UTF_8));
+    admin.waitForConfirmsOrDie(10_000);
+  }
+
+  /** One consumer, FIFO: once the end marker's effect is there, every delivery before it has been handled. */
+  private void awaitProcessed() {
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.effectCounts().containsKey("end"));
+  }
+
+  private void assertEachOnce(int distinct, String except) {
+    Map<String, Integer> counts = db.effectCounts();
+    Map<String, Integer> wrong = new HashMap<>();
+    for (int i = 0; i < distinct; i++) {
+      String id = "m-" + i;
+      if (!id.equals(except) && counts.getOrDefault(id, 0) != 1) {
+        wrong.put(id, counts.getOrDefault(id, 0));
+      }
+    }
+    assertThat(wrong).as("ids without exactly one effect row").isEmpty();
+    assertThat(counts.get("end")).isEqualTo(1);
+  }
+}
