@@ -16,6 +16,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -43,12 +44,15 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.support.converter.RecordMessageConverter;
 import org.springframework.kafka.support.converter.StringJacksonJsonMessageConverter;
 import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.messaging.handler.annotation.Payload;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.backoff.FixedBackOff;
 
 /**
@@ -77,6 +81,10 @@ class KafkaIdempotentListenerIT {
     }
   }
 
+  /** The id whose offset commit is lost once: right after its DB commit the container's call fails. */
+  static volatile String failAfterCommitOf;
+  static final AtomicBoolean FAILED_AFTER_COMMIT = new AtomicBoolean();
+
   /** Record listener: a JSON @Payload POJO, its id header, a plain JdbcTemplate write. */
   static class RecordListener {
     final AtomicInteger invocations = new AtomicInteger();
@@ -97,6 +105,14 @@ class KafkaIdempotentListenerIT {
       if ("poison".equals(payment.note())) {
         throw new IllegalStateException("poison payment " + id);
       }
+      if (id.equals(failAfterCommitOf) && FAILED_AFTER_COMMIT.compareAndSet(false, true)) {
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+          @Override
+          public void afterCommit() {
+            throw new IllegalStateException("simulated crash after the DB commit, before the offset commit");
+          }
+        });
+      }
     }
   }
 
@@ -114,10 +130,15 @@ class KafkaIdempotentListenerIT {
     @KafkaListener(topics = "${test.topic}", groupId = "${test.group}", batch = "true",
         containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
     void on(List<ConsumerRecord<String, String>> records) {
-      for (ConsumerRecord<String, String> r : records) {
+      for (int i = 0; i < records.size(); i++) {
+        ConsumerRecord<String, String> r = records.get(i);
         invocations.incrementAndGet();
         String id = new String(r.headers().lastHeader("message-id").value(), StandardCharsets.UTF_8);
         jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id, r.value());
+        if (r.value().contains("poison")) {
+          // The index in the list this method got; the factory translates it to the poll's.
+          throw new BatchListenerFailedException("poison payment " + id, i);
+        }
       }
     }
   }
@@ -129,6 +150,8 @@ class KafkaIdempotentListenerIT {
 
   @BeforeEach
   void setUp() throws Exception {
+    failAfterCommitOf = null;
+    FAILED_AFTER_COMMIT.set(false);
     db = new ListenerDb();
     topic = "once-sl-" + UUID.randomUUID().toString().substring(0, 8);
     TestKafka.createTopic(topic, 3);
@@ -155,9 +178,10 @@ class KafkaIdempotentListenerIT {
 
   @Test
   void batchListenerGetsOnlyTheFreshRecordsOfEachPoll() throws Exception {
+    // Sent before the application starts, so that polls are full and hold duplicates of each other.
+    List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
     ConfigurableApplicationContext app = start(BatchListener.class, "g-" + topic,
         Map.of("spring.kafka.consumer.max-poll-records", "50"));
-    List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
 
     awaitDrained("g-" + topic);
     assertEachOnce(ids);
@@ -170,14 +194,7 @@ class KafkaIdempotentListenerIT {
     ConfigurableApplicationContext app = start(RecordListener.class, "g-" + topic, Map.of());
     List<String> ids = sendWithDuplicates(50, 0.3, Map.of("m-17", "poison"));
 
-    List<ConsumerRecord<String, String>> dead = new ArrayList<>();
-    try (KafkaConsumer<String, String> c = consumer("dlt-reader-" + topic)) {
-      c.subscribe(List.of(topic + "-dlt"));
-      await().atMost(Duration.ofSeconds(60)).until(() -> {
-        c.poll(Duration.ofMillis(200)).forEach(dead::add);
-        return !dead.isEmpty();
-      });
-    }
+    List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
     awaitDrained("g-" + topic);
     assertThat(dead).allSatisfy(r -> assertThat(new String(r.headers().lastHeader("message-id").value(),
         StandardCharsets.UTF_8)).isEqualTo("m-17"));
@@ -190,6 +207,35 @@ class KafkaIdempotentListenerIT {
     long poisonDeliveries = lastSends.stream().filter("m-17"::equals).count();
     assertThat(dead).hasSize((int) poisonDeliveries);
     assertThat(app.getBean(RecordListener.class).invocations).hasValue(49 + 3 * (int) poisonDeliveries);
+  }
+
+  @Test
+  void batchListenerPoisonRecordGoesToTheDeadLetterTopicAndTheRecordsAroundItApplyOnce() throws Exception {
+    // Sent first, so that the poison record sits inside a full poll, with records before it that the rolled-back
+    // transaction undid and the factory must apply again.
+    List<String> ids = sendWithDuplicates(100, 0.3, Map.of("m-42", "poison"));
+    start(BatchListener.class, "g-" + topic, Map.of("spring.kafka.consumer.max-poll-records", "50"));
+
+    List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
+    awaitDrained("g-" + topic);
+    long poisonDeliveries = lastSends.stream().filter("m-42"::equals).count();
+    assertThat(dead).hasSize((int) poisonDeliveries);
+    assertEachOnce(ids.stream().filter(id -> !id.equals("m-42")).toList());
+    assertThat(db.effectCounts()).doesNotContainKey("m-42");
+    assertThat(db.completedMarkers()).isEqualTo(99);
+  }
+
+  @Test
+  void failureAfterTheDatabaseCommitBeforeTheOffsetCommitIsRedeliveredAndSkipped() throws Exception {
+    failAfterCommitOf = "m-33";
+    ConfigurableApplicationContext app = start(RecordListener.class, "g-" + topic, Map.of());
+    List<String> ids = sendWithDuplicates(100, 0, Map.of());
+
+    awaitDrained("g-" + topic);
+    assertThat(FAILED_AFTER_COMMIT).isTrue();
+    assertEachOnce(ids);
+    // The error handler redelivered m-33 (its offset was not committed); the redelivery did not reach the method.
+    assertThat(app.getBean(RecordListener.class).invocations).hasValue(100);
   }
 
   @Test
@@ -228,6 +274,20 @@ class KafkaIdempotentListenerIT {
   }
 
   // --- helpers -------------------------------------------------------------------------------------------------
+
+  /** Reads the dead-letter topic until at least {@code atLeast} records arrived, then briefly for any more. */
+  private List<ConsumerRecord<String, String>> readDeadLetters(int atLeast) {
+    List<ConsumerRecord<String, String>> dead = new ArrayList<>();
+    try (KafkaConsumer<String, String> c = consumer("dlt-reader-" + topic)) {
+      c.subscribe(List.of(topic + "-dlt"));
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        c.poll(Duration.ofMillis(200)).forEach(dead::add);
+        return dead.size() >= atLeast;
+      });
+      c.poll(Duration.ofMillis(500)).forEach(dead::add);
+    }
+    return dead;
+  }
 
   private ConfigurableApplicationContext start(Class<?> listener, String group, Map<String, Object> extra) {
     Map<String, Object> p = new HashMap<>(db.properties());
