@@ -73,7 +73,10 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
     }
   }
 
-  /** Sets the in-process retry (default: one attempt, then reject without requeue... or as the container says). */
+  /**
+   * Sets the in-process retry. Default: one attempt, and the failure goes to the container, which requeues it
+   * unless {@code default-requeue-rejected=false}. The starter sets it from {@code spring.rabbitmq.listener.simple.retry.*}.
+   */
   public void setRetry(Retry retry) {
     this.retry = Objects.requireNonNull(retry, "retry");
   }

@@ -207,6 +207,25 @@ class RabbitIdempotentListenerIT {
     assertThat(app.getBean(Listener.class).total).hasValue(4);
   }
 
+  @Test
+  void twoApplicationsCompetingForTheSameQueueApplyEachDuplicatedMessageOnce() throws Exception {
+    ConfigurableApplicationContext a = start();
+    ConfigurableApplicationContext b = start();
+    List<String> sends = sendWithDuplicates(100, 0.3, Map.of());
+
+    // Every delivery went through an id check, then the effects settle and stay at exactly one per id.
+    await().atMost(Duration.ofSeconds(60))
+        .until(() -> DELIVERIES.values().stream().mapToInt(Integer::intValue).sum() >= sends.size() + 1);
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.effectCounts().size() == 101);
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10))
+        .until(() -> db.effectCounts().values().stream().allMatch(n -> n == 1));
+    assertEachOnce(100, null);
+    int total = a.getBean(Listener.class).total.get() + b.getBean(Listener.class).total.get();
+    assertThat(total).isEqualTo(101);
+    assertThat(a.getBean(Listener.class).total.get()).isPositive();
+    assertThat(b.getBean(Listener.class).total.get()).isPositive();
+  }
+
   // --- helpers -------------------------------------------------------------------------------------------------
 
   private ConfigurableApplicationContext start() {
@@ -222,6 +241,7 @@ class RabbitIdempotentListenerIT {
     p.put("spring.rabbitmq.listener.simple.retry.max-retries", "2");
     p.put("spring.rabbitmq.listener.simple.retry.initial-interval", "20ms");
     p.put("spring.rabbitmq.listener.simple.default-requeue-rejected", "false");
+    p.put("spring.rabbitmq.listener.simple.prefetch", "10");
     p.put("test.queue", queue);
     ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class, Listener.class).properties(p).run();
     contexts.add(context);
