@@ -20,9 +20,13 @@ import javax.sql.DataSource;
  */
 final class CountingDataSource {
 
+  /** The entry of {@link #statementsBySql()} and {@link #nanosBySql()} that counts commits. */
+  static final String COMMIT = "(commit)";
+
   private final LongAdder statements = new LongAdder();
   private final LongAdder commits = new LongAdder();
   private final Map<String, LongAdder> bySql = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> nanosBySql = new ConcurrentHashMap<>();
   private final DataSource proxy;
 
   CountingDataSource(DataSource target) {
@@ -42,9 +46,17 @@ final class CountingDataSource {
     statements.reset();
     commits.reset();
     bySql.clear();
+    nanosBySql.clear();
   }
 
-  /** Executions per statement text (whitespace collapsed), sorted by text. */
+  /** Wall time spent in the executions of each statement text (the round trip: driver, network and server). */
+  Map<String, Long> nanosBySql() {
+    Map<String, Long> out = new TreeMap<>();
+    nanosBySql.forEach((sql, n) -> out.put(sql, n.sum()));
+    return out;
+  }
+
+  /** Executions per statement text (whitespace collapsed), sorted by text; commits under {@link #COMMIT}. */
   Map<String, Long> statementsBySql() {
     Map<String, Long> out = new TreeMap<>();
     bySql.forEach((sql, n) -> out.put(sql, n.sum()));
@@ -63,6 +75,13 @@ final class CountingDataSource {
     InvocationHandler h = (p, m, args) -> {
       if (m.getName().equals("commit")) {
         commits.increment();
+        bySql.computeIfAbsent(COMMIT, k -> new LongAdder()).increment();
+        long start = System.nanoTime();
+        try {
+          return invoke(target, m, args);
+        } finally {
+          nanosBySql.computeIfAbsent(COMMIT, k -> new LongAdder()).add(System.nanoTime() - start);
+        }
       }
       Object result = invoke(target, m, args);
       String sql = m.getName().startsWith("prepare") && args != null && args.length > 0 && args[0] instanceof String t
@@ -83,13 +102,19 @@ final class CountingDataSource {
 
   private <T extends Statement> T statement(T target, Class<T> type, String prepared) {
     InvocationHandler h = (p, m, args) -> {
-      if (m.getName().startsWith("execute")) {
-        statements.increment();
-        String sql = prepared != null ? prepared
-            : args != null && args.length > 0 && args[0] instanceof String t ? t : "(unknown)";
-        bySql.computeIfAbsent(sql.strip().replaceAll("\\s+", " "), k -> new LongAdder()).increment();
+      if (!m.getName().startsWith("execute")) {
+        return invoke(target, m, args);
       }
-      return invoke(target, m, args);
+      statements.increment();
+      String sql = (prepared != null ? prepared
+          : args != null && args.length > 0 && args[0] instanceof String t ? t : "(unknown)").strip().replaceAll("\\s+", " ");
+      bySql.computeIfAbsent(sql, k -> new LongAdder()).increment();
+      long start = System.nanoTime();
+      try {
+        return invoke(target, m, args);
+      } finally {
+        nanosBySql.computeIfAbsent(sql, k -> new LongAdder()).add(System.nanoTime() - start);
+      }
     };
     return type.cast(Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {type}, h));
   }

@@ -131,7 +131,7 @@ final class KafkaBench {
 
   /** Statements and commits per non-empty poll, from a run through {@link CountingDataSource}. */
   record Probe(Kind kind, int dupPercent, long polls, long messages, long statements, long commits,
-               Map<String, Long> bySql) {
+               Map<String, Long> bySql, Map<String, Long> nanosBySql, long nanos) {
   }
 
   /** Everything the run saw. */
@@ -159,13 +159,41 @@ final class KafkaBench {
   private final ProcCpu.Source brokerCpu;
   private KafkaProducer<String, String> producer;
 
-  private KafkaBench(Config config, PostgresTarget pg, KafkaBroker broker, String runId) {
+  private KafkaBench(Config config, PostgresTarget pg, KafkaBroker broker, String runId) throws SQLException {
     this.config = config;
     this.pg = pg;
     this.broker = broker;
     this.runId = runId;
-    this.pgCpu = pg.serverCpu();
+    this.pgCpu = backends(pg);
     this.brokerCpu = broker.cpu();
+  }
+
+  /**
+   * The CPU of the PostgreSQL backends serving this run's pool: the server may be shared (other builds' tests), so
+   * the whole server's CPU would count their work too. All pool connections are borrowed at once to learn their
+   * backend pids; the pool keeps them for the run. Background processes (WAL writer, checkpointer) are not counted.
+   */
+  private static ProcCpu.Source backends(PostgresTarget pg) throws SQLException {
+    if (!pg.serverCpu().available()) {
+      return pg.serverCpu();
+    }
+    List<Connection> all = new ArrayList<>();
+    List<Long> pids = new ArrayList<>();
+    try {
+      for (int i = 0; i < pg.pool.getMaximumPoolSize(); i++) {
+        Connection c = pg.dataSource().getConnection();
+        all.add(c);
+        try (var s = c.createStatement(); var rs = s.executeQuery("SELECT pg_backend_pid()")) {
+          rs.next();
+          pids.add(rs.getLong(1));
+        }
+      }
+    } finally {
+      for (Connection c : all) {
+        c.close();
+      }
+    }
+    return ProcCpu.processes(pids, "the PostgreSQL backends of this run's " + pids.size() + " pooled connections");
   }
 
   /** Runs the scenario and answers what it saw (the ledger row counts were checked after every run). */
@@ -536,12 +564,14 @@ final class KafkaBench {
       long total = 0;
       long polled = 0;
       long polls = 0;
+      long t0 = 0;
       while (total < target) {
         int n = loop.step();
         if (n > 0) {
           total += n;
           if (polls == 0) {
             counting.reset(); // leave the group join and the first batch's one-off work (the offsets read) out
+            t0 = System.nanoTime();
           } else {
             polled += n;
           }
@@ -550,8 +580,9 @@ final class KafkaBench {
           throw new IllegalStateException(kind.label + " probe polled only " + total + " of " + target + " records");
         }
       }
+      long nanos = System.nanoTime() - t0;
       return new Probe(kind, dup, polls - 1, polled, counting.statements(), counting.commits(),
-          counting.statementsBySql());
+          counting.statementsBySql(), counting.nanosBySql(), nanos);
     }
   }
 

@@ -76,10 +76,10 @@ final class KafkaReport {
         + " records (~60-byte JSON value, header `message-id`, record key = the id, so a duplicate lands on its"
         + " original's partition as a producer retry would; of every 100 records, the stated number repeat one of"
         + " the last 10,000 fresh ids).", c.partitions(), c.messages()));
-    line(String.format(Locale.ROOT, "- Three variants read the whole topic from the beginning, each in a consumer"
-        + " group of its own, one consumer thread, `max.poll.records` = %d, interleaved: one unmeasured warm-up round"
-        + " (%,d records each, Camel a fifth of its cap), then %d measured rounds (plain, Once, Camel, plain, Once,"
-        + " Camel, ...). Figures are the median over rounds with (min–max); ratios are paired within a round.",
+    line(String.format(Locale.ROOT, "- Three variants (and one diagnostic) read the whole topic from the beginning,"
+        + " each in a consumer group of its own, one consumer thread, `max.poll.records` = %d, interleaved: one"
+        + " unmeasured warm-up round (%,d records each, Camel a fifth of its cap), then %d measured rounds (plain,"
+        + " Once, Once batched, Camel, plain, Once, ...). Figures are the median over rounds with (min–max); ratios are paired within a round.",
         c.maxPollRecords(), c.warmupMessages(), c.repetitions()));
     line("- The effect is the same for all: an `INSERT` of one ledger row (message id, partition, offset, payload)"
         + " per applied record, into a table of the variant's own (emptied before each run, like the dedupe"
@@ -105,9 +105,11 @@ final class KafkaReport {
         + " of the last; *msg/s* counts the records polled in it, duplicates included.");
     line("- CPU (user + system, from `/proc`) over the same window, per record polled: *JVM* is this whole JVM"
         + " (consumer thread, Kafka client threads, JDBC pool, GC, JIT); the broker runs in another process, so its"
-        + " CPU is not in it (*broker* column, when it is our child); *PostgreSQL* is the postmaster and all its"
-        + " children. *JVM + PG* is the consumer side's cost. *others* = machine busy time less the three, in cores."
-        + " *WAL bytes/msg*: PostgreSQL's WAL insert position moved over the window (the whole server), per record.");
+        + " CPU is not in it (*broker* column, when it is our child); *PostgreSQL* is the backends serving this run's"
+        + " connection pool (the server is shared with other clients, so not the whole server; its WAL writer and"
+        + " checkpointer are left out). *JVM + PG* is the consumer side's cost. *others* = machine busy time less the three, in cores."
+        + " *WAL bytes/msg*: how far PostgreSQL's WAL insert position moved over the window, per record (the whole"
+        + " server: another client's writes would show here too).");
     line();
   }
 
@@ -164,22 +166,26 @@ final class KafkaReport {
         + " the group join and first batch are left out). A JDBC batch (`executeBatch`) counts as one execution:"
         + " pgjdbc sends it in one round trip; every other execution is a round trip of its own.");
     line();
-    line("| duplicates | variant | polls | records | JDBC executions per poll | commits per poll |");
-    line("|---:|---|---:|---:|---:|---:|");
+    line("| duplicates | variant | polls | records | JDBC executions per poll | commits per poll | ms per poll |");
+    line("|---:|---|---:|---:|---:|---:|---:|");
     for (Probe p : run.probes) {
       line("| " + p.dupPercent() + "% | " + p.kind().label + " | " + p.polls() + " | " + p.messages() + " | "
-          + Report.num((double) p.statements() / p.polls()) + " | " + Report.num((double) p.commits() / p.polls()) + " |");
+          + Report.num((double) p.statements() / p.polls()) + " | " + Report.num((double) p.commits() / p.polls())
+          + " | " + Report.num(p.nanos() / 1e6 / p.polls()) + " |");
     }
     line();
-    line("Executions per poll by statement (first 110 characters):");
+    line("By statement (first 110 characters): executions per poll, and the wall time they took per poll (driver,"
+        + " loopback and server; the rest of *ms per poll* is Kafka and Java):");
     line();
-    line("| duplicates | variant | per poll | statement |");
-    line("|---:|---|---:|---|");
+    line("| duplicates | variant | per poll | ms per poll | statement |");
+    line("|---:|---|---:|---:|---|");
     for (Probe p : run.probes) {
-      p.bySql().entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).forEach(e ->
-          line("| " + p.dupPercent() + "% | " + p.kind().label + " | " + Report.num((double) e.getValue() / p.polls())
-              + " | `" + (e.getKey().length() > 110 ? e.getKey().substring(0, 110) + "…" : e.getKey())
-              .replace("|", "\\|") + "` |"));
+      p.nanosBySql().entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).forEach(e ->
+          line("| " + p.dupPercent() + "% | " + p.kind().label + " | "
+              + Report.num((double) p.bySql().getOrDefault(e.getKey(), 0L) / p.polls()) + " | "
+              + Report.num(e.getValue() / 1e6 / p.polls()) + " | `"
+              + (e.getKey().length() > 110 ? e.getKey().substring(0, 110) + "…" : e.getKey()).replace("|", "\\|")
+              + "` |"));
     }
     line();
   }

@@ -85,6 +85,42 @@ final class ProcCpu {
   }
 
   /**
+   * Some processes by pid, all their threads (e.g. the PostgreSQL backends of one connection pool, when other
+   * clients share the server); unavailable when one of them is not readable.
+   */
+  static Source processes(List<Long> pids, String what) {
+    for (long pid : pids) {
+      if (stat(Path.of("/proc/" + pid + "/stat")) == null) {
+        return none("not counted: process " + pid + " (" + what + ") is not visible in /proc");
+      }
+    }
+    return new Source() {
+      @Override
+      public long nanos() {
+        long ticks = 0;
+        for (long pid : pids) {
+          long[] t = stat(Path.of("/proc/" + pid + "/stat"));
+          if (t == null) {
+            return -1; // one ended: its time is lost, so no figure rather than a low one
+          }
+          ticks += t[UTIME] + t[STIME];
+        }
+        return ticks * NANOS_PER_TICK;
+      }
+
+      @Override
+      public boolean available() {
+        return true;
+      }
+
+      @Override
+      public String description() {
+        return what + " (pids " + pids + ")";
+      }
+    };
+  }
+
+  /**
    * A PostgreSQL server found from one of its backends: the postmaster (the backend's parent) with the
    * children it has reaped, plus every live child (backends, WAL writer, checkpointer, autovacuum).
    */
