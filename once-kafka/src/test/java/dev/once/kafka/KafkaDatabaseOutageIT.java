@@ -92,7 +92,7 @@ class KafkaDatabaseOutageIT {
     proxy.cut(); // mid-stream: a batch is in flight or the next one is about to start
     long cutAt = System.nanoTime();
     produce(topic, 300, sentIds, random); // messages keep coming while the database is down
-    await().atMost(Duration.ofSeconds(60)).until(() -> inbox.stats().outages() >= 3);
+    await().atMost(Duration.ofSeconds(60)).until(() -> inbox.stats().outages() >= 5);
     assertThat(loop.isDone()).as("run() still running during the outage").isFalse();
     long appliedDuringOutage = inbox.stats().applied();
     proxy.restore();

@@ -95,7 +95,9 @@ class KafkaLeaseConsumerIT {
       sent.add(id);
       acks.add(producer.send(KafkaFixture.message(topic, id, id, "payload of " + id)));
     }
-    acks.add(producer.send(KafkaFixture.message(topic, "x", "l-0", "another payload"))); // a reused id
+    // A reused id, keyed like the original so it lands after it on the same partition (across partitions there is
+    // no order, and whichever comes first owns the id).
+    acks.add(producer.send(KafkaFixture.message(topic, "l-0", "l-0", "another payload")));
     acks.add(producer.send(KafkaFixture.message(topic, "x", null, "no id")));
     for (Future<RecordMetadata> ack : acks) {
       ack.get();
