@@ -259,6 +259,29 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     return "JdbcIdempotencyStore[" + name + ", " + dialect + ", table " + table + "]";
   }
 
+  /**
+   * The inbox's claim on its own transaction's connection: waits for holders like {@link ConcurrentClaimPolicy#WAIT},
+   * and where the dialect can ({@link SqlOperations#claimsCompleted()}), writes acquired records completed with an
+   * empty outcome at once, because the effect commits or rolls back with them.
+   *
+   * @return the answers, and whether the acquired ones are already completed
+   */
+  InboxClaims claimForInbox(Connection connection, List<ClaimRequest> requests) {
+    if (requests.isEmpty()) {
+      return new InboxClaims(List.of(), false);
+    }
+    ClaimMode mode = sql.claimsCompleted() ? ClaimMode.TRANSACTION_WAIT_COMPLETED : ClaimMode.TRANSACTION_WAIT;
+    try {
+      return new InboxClaims(sql.claim(connection, requests, offsetMs(), mode), sql.claimsCompleted());
+    } catch (SQLException e) {
+      throw SqlErrors.translate(e, name, requests.get(0).key().scope(), "claim");
+    }
+  }
+
+  /** What {@link #claimForInbox} answers. */
+  record InboxClaims(List<ClaimResult> results, boolean completed) {
+  }
+
   /** The store's operations, run by a {@link Runner} in a {@link ClaimMode}. */
   private final class View implements IdempotencyStore {
     private final Runner runner;

@@ -15,10 +15,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
@@ -32,13 +32,16 @@ import javax.sql.DataSource;
  * {@link #process} returns.
  *
  * <pre>{@code
- * JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)
- *     .concurrentClaims(ConcurrentClaimPolicy.WAIT)   // a rebalanced duplicate waits for the first commit
- *     .build();
+ * JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource).build();
  * JdbcInbox inbox = JdbcInbox.builder(dataSource, store).consumer("payments-consumer").build();
  * Batch<ConsumerRecord<String, String>> done = inbox.process(records, r -> header(r, "message-id"),
  *     (connection, r) -> applyTransfer(connection, r.value()));
  * }</pre>
+ *
+ * <p>Whatever the store's {@link ConcurrentClaimPolicy}, an id that another open transaction holds (a rebalanced
+ * duplicate) waits for that transaction to end, then answers as what it committed. On PostgreSQL the markers are
+ * written completed by the claim statement itself (they commit or roll back with the effect), so a batch costs one
+ * write per fresh id; other dialects complete them in one extra round trip.
  *
  * <p>A batch that loses a deadlock is rolled back and run again (up to 8 times). A handler exception rolls the
  * whole batch back (no marker is kept for any message of it) and surfaces
@@ -184,34 +187,45 @@ public final class JdbcInbox {
   }
 
   private <M> Batch<M> apply(Connection c, List<M> messages, List<ClaimRequest> requests, Handler<M> handler) {
-    IdempotencyStore tx = store.onConnection(c);
-    List<ClaimResult> claims = tx.claimAll(requests);
+    // A repeated id is a duplicate of its first occurrence in the batch: claim each id once.
+    Map<IdempotencyKey, Integer> first = new HashMap<>();
+    List<ClaimRequest> distinct = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      if (first.putIfAbsent(requests.get(i).key(), i) == null) {
+        distinct.add(requests.get(i));
+      }
+    }
+    JdbcIdempotencyStore.InboxClaims claims = store.claimForInbox(c, distinct);
+    Map<IdempotencyKey, ClaimResult> answers = new HashMap<>();
+    for (int i = 0; i < distinct.size(); i++) {
+      answers.put(distinct.get(i).key(), claims.results().get(i));
+    }
     List<M> applied = new ArrayList<>();
     List<M> duplicates = new ArrayList<>();
-    Set<IdempotencyKey> seen = new HashSet<>();
     List<Completion> completions = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
       IdempotencyKey key = requests.get(i).key();
-      ClaimResult claim = claims.get(i);
-      boolean firstInBatch = seen.add(key);
-      if (claim instanceof ClaimResult.Acquired acquired) {
+      ClaimResult claim = answers.get(key);
+      if (first.get(key) != i || claim instanceof ClaimResult.Completed) {
+        duplicates.add(messages.get(i));
+      } else if (claim instanceof ClaimResult.Acquired acquired) {
         try {
           handler.handle(c, messages.get(i));
         } catch (Exception e) {
           throw new HandlerFailedException(i, messages.get(i), e);
         }
-        completions.add(new Completion(key, acquired.token(), Outcome.empty(), retention));
+        if (!claims.completed()) {
+          completions.add(new Completion(key, acquired.token(), Outcome.empty(), retention));
+        }
         applied.add(messages.get(i));
-      } else if (claim instanceof ClaimResult.Completed || !firstInBatch) {
-        duplicates.add(messages.get(i));
       } else {
         // Held by a live lease outside this transaction: neither apply nor skip; the caller redelivers later.
         throw new HeldElsewhereException("message id " + i + " of the batch is held by another consumer (" + claim
             + "); retry the batch", store.name(), key.scope());
       }
     }
-    // One round trip for the batch's markers; in this transaction no one else can have taken them over.
-    tx.completeAll(completions);
+    // Dialects that cannot write the markers completed in the claim complete them here, in one round trip.
+    store.onConnection(c).completeAll(completions);
     return new Batch<>(applied, duplicates);
   }
 

@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.once.ClaimRequest;
+import dev.once.ClaimResult;
+import dev.once.Fingerprint;
+import dev.once.KeyPolicy;
+import dev.once.Scope;
 import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestServers;
 import java.sql.Connection;
@@ -12,6 +17,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -110,6 +116,33 @@ class JdbcInboxIT {
       assertThat(b.applied()).extracting(Message::id).containsExactly("m3");
       assertThat(b.duplicates()).extracting(Message::id).containsExactly("m2");
       assertThat(f.total()).isEqualTo(3);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("databases")
+  void anAppliedMessageLeavesACompletedMarkerKeptForTheRetention(TestDatabase db) throws Exception {
+    try (Fixture f = fixture(db)) {
+      JdbcInbox inbox = JdbcInbox.builder(f.pool(), JdbcIdempotencyStore.builder(f.pool()).table(f.effects() + "_once")
+          .build()).consumer("inbox-it").retention(Duration.ofMinutes(30)).build();
+      inbox.process(List.of(new Message("kept", 5)), Message::id, f::apply);
+
+      // Later, by the database's clock: 29 minutes on it is still a completed record, 31 minutes on it is gone.
+      Duration[] offsets = {Duration.ZERO, Duration.ofMinutes(29), Duration.ofMinutes(31)};
+      List<ClaimResult> answers = new ArrayList<>();
+      for (Duration offset : offsets) {
+        JdbcIdempotencyStore later = JdbcIdempotencyStore.builder(f.pool()).table(f.effects() + "_once")
+            .clockOffset(() -> offset).build();
+        try (Connection c = f.pool().getConnection()) {
+          answers.add(later.onConnection(c).claim(new ClaimRequest(
+              KeyPolicy.defaults().key(Scope.global("inbox-it"), "kept"), Fingerprint.empty(), Duration.ofMinutes(1),
+              Duration.ofMinutes(1))));
+        }
+      }
+      assertThat(answers.get(0)).isInstanceOf(ClaimResult.Completed.class);
+      assertThat(answers.get(1)).isInstanceOf(ClaimResult.Completed.class);
+      assertThat(answers.get(2)).as("after the retention").isInstanceOf(ClaimResult.Acquired.class);
+      assertThat(f.applied("kept")).isEqualTo(1);
     }
   }
 

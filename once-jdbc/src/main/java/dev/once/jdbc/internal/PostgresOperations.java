@@ -1,6 +1,7 @@
 package dev.once.jdbc.internal;
 
 import dev.once.ClaimRequest;
+import dev.once.Outcome;
 import java.nio.ByteBuffer;
 import java.sql.Array;
 import java.sql.Connection;
@@ -9,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 
@@ -19,15 +21,33 @@ import java.util.Set;
  */
 final class PostgresOperations extends SqlOperations {
 
+  private static final String SINGLE_INPUT =
+      "SELECT ?::bytea AS id, ?::bytea AS fp, ?::bigint AS lease, ?::bigint AS retention, 1::bigint AS ord";
+  private static final String BATCH_INPUT = "SELECT i.id, i.fp, i.lease, i.retention, i.ord"
+      + " FROM unnest(?::bytea[], ?::bytea[], ?::bigint[], ?::bigint[]) WITH ORDINALITY AS i(id, fp, lease, retention, ord)";
+  /** What an acquired record is written as: in progress for its lease, or (inbox) completed for its retention. */
+  private static final String IN_PROGRESS = "'P', input.fp, %s, clock.now_ms, clock.now_ms + input.lease,"
+      + " clock.now_ms + GREATEST(input.lease, input.retention), NULL";
+  private static final String COMPLETED = "'C', input.fp, %s, clock.now_ms, clock.now_ms,"
+      + " clock.now_ms + input.retention, '\\x" + HexFormat.of().formatHex(Outcome.empty().toBytes())
+      + "'::bytea";
+
   private final String singleClaimSql;
   private final String batchClaimSql;
+  private final String singleCompletedClaimSql;
+  private final String batchCompletedClaimSql;
 
   PostgresOperations(String table) {
     super(table);
-    this.singleClaimSql = claimSql(
-        "SELECT ?::bytea AS id, ?::bytea AS fp, ?::bigint AS lease, ?::bigint AS retention, 1::bigint AS ord");
-    this.batchClaimSql = claimSql("SELECT i.id, i.fp, i.lease, i.retention, i.ord"
-        + " FROM unnest(?::bytea[], ?::bytea[], ?::bigint[], ?::bigint[]) WITH ORDINALITY AS i(id, fp, lease, retention, ord)");
+    this.singleClaimSql = claimSql(SINGLE_INPUT, IN_PROGRESS);
+    this.batchClaimSql = claimSql(BATCH_INPUT, IN_PROGRESS);
+    this.singleCompletedClaimSql = claimSql(SINGLE_INPUT, COMPLETED);
+    this.batchCompletedClaimSql = claimSql(BATCH_INPUT, COMPLETED);
+  }
+
+  @Override
+  public boolean claimsCompleted() {
+    return true;
   }
 
   @Override
@@ -36,7 +56,7 @@ final class PostgresOperations extends SqlOperations {
     return "((EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::bigint + ?::bigint)";
   }
 
-  private String claimSql(String input) {
+  private String claimSql(String input, String acquiredRow) {
     // Three parts, one statement: insert the new keys (DO NOTHING, so a live duplicate is only a read: no row
     // lock, no WAL), take over the dead records among the rest (an expired record, or an expired lease with the
     // same fingerprint; READ COMMITTED rechecks that on the row's latest version), and read back what neither
@@ -46,13 +66,11 @@ final class PostgresOperations extends SqlOperations {
     // sequential scan it chose while the table was empty, and that scan then grew with the table.
     return "WITH clock AS (SELECT " + now() + " AS now_ms), input AS (" + input + "),"
         + " inserted AS (INSERT INTO " + table + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
-        + " SELECT input.id, 'P', input.fp, nextval('" + sequence + "'), clock.now_ms, clock.now_ms + input.lease,"
-        + " clock.now_ms + GREATEST(input.lease, input.retention), NULL"
+        + " SELECT input.id, " + acquiredRow.formatted("nextval('" + sequence + "')")
         + " FROM input CROSS JOIN clock ORDER BY input.id"
         + " ON CONFLICT (id) DO NOTHING RETURNING id, token),"
-        + " taken AS (UPDATE " + table + " r SET status = 'P', fingerprint = input.fp, token = nextval('" + sequence + "'),"
-        + " nonce = clock.now_ms, lease_until = clock.now_ms + input.lease,"
-        + " expires_at = clock.now_ms + GREATEST(input.lease, input.retention), outcome = NULL"
+        + " taken AS (UPDATE " + table + " r SET (status, fingerprint, token, nonce, lease_until, expires_at, outcome) = ("
+        + acquiredRow.formatted("nextval('" + sequence + "')") + ")"
         + " FROM input CROSS JOIN clock"
         + " WHERE r.id = ANY(ARRAY(SELECT id FROM input)) AND r.id = input.id AND input.id NOT IN (SELECT id FROM inserted)"
         + " AND (r.expires_at <= clock.now_ms"
@@ -84,7 +102,8 @@ final class PostgresOperations extends SqlOperations {
         }
       }
     }
-    List<Observed> freeObserved = free.isEmpty() ? List.of() : claimFree(c, free, offsetMs);
+    List<Observed> freeObserved = free.isEmpty() ? List.of()
+        : claimFree(c, free, offsetMs, mode == ClaimMode.TRANSACTION_WAIT_COMPLETED);
     if (held.isEmpty()) {
       return freeObserved;
     }
@@ -96,10 +115,13 @@ final class PostgresOperations extends SqlOperations {
     return out;
   }
 
-  private List<Observed> claimFree(Connection c, List<ClaimRequest> requests, long offsetMs) throws SQLException {
+  private List<Observed> claimFree(Connection c, List<ClaimRequest> requests, long offsetMs, boolean completed)
+      throws SQLException {
     boolean single = requests.size() == 1;
     List<Observed> out = new ArrayList<>(requests.size());
-    try (PreparedStatement ps = c.prepareStatement(single ? singleClaimSql : batchClaimSql)) {
+    String sql = completed ? (single ? singleCompletedClaimSql : batchCompletedClaimSql)
+        : (single ? singleClaimSql : batchClaimSql);
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setLong(1, offsetMs);
       if (single) {
         ClaimRequest r = requests.get(0);

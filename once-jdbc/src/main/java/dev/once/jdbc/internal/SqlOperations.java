@@ -59,6 +59,15 @@ public abstract class SqlOperations {
   protected abstract List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode,
                                                boolean mayBlock) throws SQLException;
 
+  /**
+   * Whether {@link ClaimMode#TRANSACTION_WAIT_COMPLETED} claims write acquired records completed, with an empty
+   * outcome and the request's retention, so the caller must not complete them. Dialects that cannot answer false
+   * and claim as {@link ClaimMode#TRANSACTION_WAIT} does.
+   */
+  public boolean claimsCompleted() {
+    return false;
+  }
+
   /** SQL that deletes at most {@code ?} purgeable rows; parameters: offset, offset, limit. */
   protected abstract String purgeSql();
 
@@ -120,7 +129,7 @@ public abstract class SqlOperations {
             ClaimResult settled = classify(request, row);
             if (settled instanceof ClaimResult.Completed || settled instanceof ClaimResult.Mismatch) {
               results[held.get(j)] = settled;
-            } else if (mode == ClaimMode.TRANSACTION_WAIT) {
+            } else if (mode.waits()) {
               waitFor.add(held.get(j));
               again.add(held.get(j));
             } else {
