@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +78,30 @@ public final class JdbcInbox {
   }
 
   /**
+   * Applies the fresh messages of a batch in one call inside its transaction, e.g. as one JDBC batch.
+   *
+   * <pre>{@code
+   * inbox.processAll(records, idOf, (connection, fresh) -> {
+   *   try (PreparedStatement ps = connection.prepareStatement("INSERT INTO ledger (id, amount) VALUES (?, ?)")) {
+   *     for (var r : fresh) { ps.setString(1, r.key()); ps.setLong(2, amount(r)); ps.addBatch(); }
+   *     ps.executeBatch();
+   *   }
+   * }, null);
+   * }</pre>
+   */
+  @FunctionalInterface
+  public interface BatchHandler<M> {
+    /** @param fresh the messages whose ids were not applied before, in batch order; never empty */
+    void handle(Connection connection, List<M> fresh) throws Exception;
+  }
+
+  /** How the fresh messages of a batch are applied: one by one, or all at once. */
+  @FunctionalInterface
+  private interface Applier<M> {
+    void apply(Connection connection, List<M> fresh, List<Integer> positions);
+  }
+
+  /**
    * What a committed batch did.
    *
    * @param applied    messages whose handler ran and committed, in batch order
@@ -92,17 +117,18 @@ public final class JdbcInbox {
     private final int index;
 
     HandlerFailedException(int index, Object message, Throwable cause) {
-      super("handler failed for message " + index + " of the batch; the batch was rolled back: " + cause, cause);
+      super((index < 0 ? "the batch handler failed" : "handler failed for message " + index + " of the batch")
+          + "; the batch was rolled back: " + cause, cause);
       this.index = index;
       this.failedMessage = message;
     }
 
-    /** Position of the failed message in the batch. */
+    /** Position of the failed message in the batch; -1 when a {@link BatchHandler} failed for the batch as a whole. */
     public int index() {
       return index;
     }
 
-    /** The message whose handler threw. */
+    /** The message whose handler threw; {@code null} when a {@link BatchHandler} failed. */
     public Object failedMessage() {
       return failedMessage;
     }
@@ -137,6 +163,39 @@ public final class JdbcInbox {
    * @param afterBatch may be {@code null} (then this is {@link #process(List, Function, Handler)})
    */
   public <M> Batch<M> process(List<M> messages, Function<M, String> idOf, Handler<M> handler, BatchHook afterBatch) {
+    Objects.requireNonNull(handler, "handler");
+    return run(messages, idOf, (c, fresh, positions) -> {
+      for (int i = 0; i < fresh.size(); i++) {
+        try {
+          handler.handle(c, fresh.get(i));
+        } catch (Exception e) {
+          throw new HandlerFailedException(positions.get(i), fresh.get(i), e);
+        }
+      }
+    }, afterBatch);
+  }
+
+  /**
+   * Like {@link #process(List, Function, Handler, BatchHook)}, but the fresh messages go to {@code handler} in one
+   * call (not called when there are none). If it throws, the batch is rolled back and {@link HandlerFailedException}
+   * has index -1: to find the poison message, process the batch again message by message.
+   */
+  public <M> Batch<M> processAll(List<M> messages, Function<M, String> idOf, BatchHandler<M> handler,
+                                 BatchHook afterBatch) {
+    Objects.requireNonNull(handler, "handler");
+    return run(messages, idOf, (c, fresh, positions) -> {
+      if (fresh.isEmpty()) {
+        return;
+      }
+      try {
+        handler.handle(c, Collections.unmodifiableList(fresh));
+      } catch (Exception e) {
+        throw new HandlerFailedException(-1, null, e);
+      }
+    }, afterBatch);
+  }
+
+  private <M> Batch<M> run(List<M> messages, Function<M, String> idOf, Applier<M> handler, BatchHook afterBatch) {
     if (messages.isEmpty()) {
       return new Batch<>(List.of(), List.of());
     }
@@ -156,7 +215,7 @@ public final class JdbcInbox {
     }
   }
 
-  private <M> Batch<M> processOnce(List<M> messages, Function<M, String> idOf, Handler<M> handler,
+  private <M> Batch<M> processOnce(List<M> messages, Function<M, String> idOf, Applier<M> handler,
                                    BatchHook afterBatch) {
     Scope scope = Scope.global(consumer);
     List<ClaimRequest> requests = new ArrayList<>(messages.size());
@@ -186,7 +245,7 @@ public final class JdbcInbox {
     }
   }
 
-  private <M> Batch<M> apply(Connection c, List<M> messages, List<ClaimRequest> requests, Handler<M> handler) {
+  private <M> Batch<M> apply(Connection c, List<M> messages, List<ClaimRequest> requests, Applier<M> handler) {
     // A repeated id is a duplicate of its first occurrence in the batch: claim each id once.
     Map<IdempotencyKey, Integer> first = new HashMap<>();
     List<ClaimRequest> distinct = new ArrayList<>(requests.size());
@@ -201,6 +260,7 @@ public final class JdbcInbox {
       answers.put(distinct.get(i).key(), claims.results().get(i));
     }
     List<M> applied = new ArrayList<>();
+    List<Integer> positions = new ArrayList<>();
     List<M> duplicates = new ArrayList<>();
     List<Completion> completions = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
@@ -209,21 +269,18 @@ public final class JdbcInbox {
       if (first.get(key) != i || claim instanceof ClaimResult.Completed) {
         duplicates.add(messages.get(i));
       } else if (claim instanceof ClaimResult.Acquired acquired) {
-        try {
-          handler.handle(c, messages.get(i));
-        } catch (Exception e) {
-          throw new HandlerFailedException(i, messages.get(i), e);
-        }
+        applied.add(messages.get(i));
+        positions.add(i);
         if (!claims.completed()) {
           completions.add(new Completion(key, acquired.token(), Outcome.empty(), retention));
         }
-        applied.add(messages.get(i));
       } else {
         // Held by a live lease outside this transaction: neither apply nor skip; the caller redelivers later.
         throw new HeldElsewhereException("message id " + i + " of the batch is held by another consumer (" + claim
             + "); retry the batch", store.name(), key.scope());
       }
     }
+    handler.apply(c, applied, positions);
     // Dialects that cannot write the markers completed in the claim complete them here, in one round trip.
     store.onConnection(c).completeAll(completions);
     return new Batch<>(applied, duplicates);

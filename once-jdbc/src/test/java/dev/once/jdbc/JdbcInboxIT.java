@@ -148,6 +148,51 @@ class JdbcInboxIT {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("databases")
+  void aBatchHandlerGetsOnlyTheFreshMessagesInOneCall(TestDatabase db) throws Exception {
+    try (Fixture f = fixture(db)) {
+      f.inbox().process(List.of(new Message("b1", 1)), Message::id, f::apply);
+      List<List<String>> calls = new ArrayList<>();
+      JdbcInbox.Batch<Message> batch = f.inbox().processAll(
+          List.of(new Message("b1", 1), new Message("b2", 2), new Message("b3", 3), new Message("b2", 2)),
+          Message::id, (c, fresh) -> {
+            calls.add(fresh.stream().map(Message::id).toList());
+            for (Message m : fresh) {
+              f.apply(c, m);
+            }
+          }, null);
+
+      assertThat(calls).containsExactly(List.of("b2", "b3"));
+      assertThat(batch.applied()).extracting(Message::id).containsExactly("b2", "b3");
+      assertThat(batch.duplicates()).extracting(Message::id).containsExactly("b1", "b2");
+      f.inbox().processAll(List.of(new Message("b3", 3)), Message::id, (c, fresh) -> calls.add(List.of("unexpected")),
+          null);
+      assertThat(calls).as("no call for a batch of duplicates").hasSize(1);
+      assertThat(f.total()).isEqualTo(3);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("databases")
+  void aFailingBatchHandlerRollsBackTheBatchAndItsMarkers(TestDatabase db) throws Exception {
+    try (Fixture f = fixture(db)) {
+      List<Message> batch = List.of(new Message("c1", 1), new Message("c2", -1));
+      assertThatThrownBy(() -> f.inbox().processAll(batch, Message::id, (c, fresh) -> {
+        for (Message m : fresh) {
+          f.apply(c, m);
+        }
+      }, null)).isInstanceOfSatisfying(JdbcInbox.HandlerFailedException.class, e -> {
+        assertThat(e.index()).isEqualTo(-1);
+        assertThat(e.failedMessage()).isNull();
+      });
+      assertThat(f.total()).as("effects after the rollback").isZero();
+
+      JdbcInbox.Batch<Message> retry = f.inbox().process(List.of(batch.get(0)), Message::id, f::apply);
+      assertThat(retry.applied()).as("no marker survived the rollback").hasSize(1);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("databases")
   void aFailingHandlerRollsBackTheWholeBatch(TestDatabase db) throws Exception {
     try (Fixture f = fixture(db)) {
       List<Message> batch = List.of(new Message("ok-1", 1), new Message("poison", -1), new Message("ok-2", 2));
