@@ -5,13 +5,11 @@ import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
 import dev.once.jdbc.JdbcInbox;
+import dev.once.jdbc.internal.SqlErrors;
 import dev.once.kafka.internal.OffsetTable;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLNonTransientConnectionException;
-import java.sql.SQLRecoverableException;
-import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -77,7 +75,8 @@ import org.apache.kafka.common.header.Header;
  *
  * <p><b>Database outage.</b> A database failure is not a handler failure and spends no attempt: a
  * {@link StoreException}, an {@link SQLException} from the offsets table, or a handler exception caused by a lost
- * connection (SQLState class {@code 08}, {@code 57P01..3}, or a JDBC connection exception). {@link #run()} then rolls
+ * connection (as the JDBC store classifies it: SQLState class {@code 08}, {@code 57P01..3}, a JDBC connection
+ * exception, a socket error). {@link #run()} then rolls
  * back (the transaction never commits), commits no offset, seeks every partition of the batch back to the batch's
  * first offset (nothing is skipped), and waits an exponential backoff with jitter ({@link Builder#outageBackoff},
  * default 100 ms doubling to 10 s) before it reads the batch again, logging each failure at {@code WARNING} and the
@@ -457,19 +456,14 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   }
 
   /**
-   * Whether the chain holds an {@link SQLException} that says the connection or the server is gone: SQLState class
-   * {@code 08} (connection exception), PostgreSQL's {@code 57P01..57P03} (shutdown, cannot connect now), or one of
-   * JDBC's connection exception types.
+   * Whether the chain says the connection or the server is gone, exactly as the JDBC store decides it
+   * ({@code SqlErrors.isUnavailable}): SQLState class {@code 08} (connection exception), {@code 57P01..57P03}
+   * (shutdown, cannot connect now), JDBC's connection exception types, a socket error, H2's closed database.
    */
   static boolean isConnectionFailure(Throwable e) {
     int depth = 0;
     for (Throwable t = e; t != null && depth < 20; t = t.getCause(), depth++) {
-      if (t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
-          || t instanceof SQLRecoverableException) {
-        return true;
-      }
-      if (t instanceof SQLException s && s.getSQLState() != null
-          && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P0"))) {
+      if (t instanceof SQLException s && SqlErrors.isUnavailable(s)) {
         return true;
       }
     }

@@ -92,15 +92,14 @@ class KafkaDatabaseOutageIT {
     proxy.cut(); // mid-stream: a batch is in flight or the next one is about to start
     long cutAt = System.nanoTime();
     produce(topic, 300, sentIds, random); // messages keep coming while the database is down
-    await().atMost(Duration.ofSeconds(60)).until(() -> inbox.stats().outages() >= 5);
+    awaitOrDiagnose(loop, () -> inbox.stats().outages() >= 5, inbox);
     assertThat(loop.isDone()).as("run() still running during the outage").isFalse();
     long appliedDuringOutage = inbox.stats().applied();
     proxy.restore();
     long outageMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cutAt);
 
     Set<String> distinct = new LinkedHashSet<>(sentIds);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-        .until(() -> distinctEffects() == distinct.size() && storedOffsets() == sentIds.size());
+    awaitOrDiagnose(loop, () -> distinctEffects() == distinct.size() && storedOffsets() == sentIds.size(), inbox);
     assertThat(loop.isDone()).as("run() still running after the outage").isFalse();
     KafkaInboxConsumer.Stats stats = inbox.stats();
     inbox.close();
@@ -178,6 +177,32 @@ class KafkaDatabaseOutageIT {
     second.close();
     secondLoop.get(30, TimeUnit.SECONDS);
     check("assigned during an outage (" + second.stats() + ")", distinct);
+  }
+
+  /**
+   * Waits for {@code condition}; if run() ends meanwhile, fails with its exception; on a timeout, prints every
+   * thread's stack (where is the loop stuck?) before failing.
+   */
+  private static void awaitOrDiagnose(Future<?> loop, java.util.concurrent.Callable<Boolean> condition,
+                                      KafkaInboxConsumer<?, ?> inbox) throws Exception {
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+          .until(() -> loop.isDone() || condition.call());
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      StringBuilder dump = new StringBuilder("[once-kafka] timed out; " + inbox.stats() + "; threads:\n");
+      Thread.getAllStackTraces().forEach((t, stack) -> {
+        dump.append(t.getName()).append(' ').append(t.getState()).append('\n');
+        for (StackTraceElement s : stack) {
+          dump.append("    at ").append(s).append('\n');
+        }
+      });
+      System.out.println(dump);
+      throw e;
+    }
+    if (loop.isDone()) {
+      loop.get(); // rethrows what ended run()
+      throw new AssertionError("run() returned before close(); " + inbox.stats());
+    }
   }
 
   private KafkaInboxConsumer<String, String> inbox(String topic, KafkaInboxConsumer.RecordHandler<String, String> h,
