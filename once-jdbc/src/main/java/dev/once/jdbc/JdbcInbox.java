@@ -195,6 +195,75 @@ public final class JdbcInbox {
     }, afterBatch);
   }
 
+  /**
+   * For callers that own the transaction (a framework's listener container): claims {@code ids} on the caller's
+   * connection, inside its open transaction, and writes their markers, so the caller applies the fresh messages on
+   * the same connection and commits or rolls back effects and markers together. A repeated id is fresh only at its
+   * first position. An id that another open transaction holds is waited for.
+   *
+   * @return per id, whether it is fresh (apply it) or a duplicate (skip it)
+   * @throws StoreException if the database failed, or an id is held by a claim outside any transaction (retry)
+   */
+  public boolean[] claimInTransaction(Connection connection, List<String> ids) {
+    Objects.requireNonNull(connection, "connection");
+    boolean[] fresh = new boolean[ids.size()];
+    if (ids.isEmpty()) {
+      return fresh;
+    }
+    for (int i : claim(connection, requests(ids, Function.identity())).fresh()) {
+      fresh[i] = true;
+    }
+    return fresh;
+  }
+
+  private <M> List<ClaimRequest> requests(List<M> messages, Function<M, String> idOf) {
+    Scope scope = Scope.global(consumer);
+    List<ClaimRequest> requests = new ArrayList<>(messages.size());
+    for (M m : messages) {
+      // The id alone identifies a message: a redelivery must match whatever its payload bytes look like.
+      requests.add(new ClaimRequest(keyPolicy.key(scope, idOf.apply(m)), Fingerprint.empty(), Duration.ofMinutes(5),
+          retention));
+    }
+    return requests;
+  }
+
+  /** Positions of the fresh requests, ascending (the rest are duplicates); their markers are written, completed. */
+  private record Claimed(List<Integer> fresh) {
+  }
+
+  private Claimed claim(Connection c, List<ClaimRequest> requests) {
+    // A repeated id is a duplicate of its first occurrence in the batch: claim each id once.
+    Map<IdempotencyKey, Integer> first = new HashMap<>();
+    List<ClaimRequest> distinct = new ArrayList<>(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      if (first.putIfAbsent(requests.get(i).key(), i) == null) {
+        distinct.add(requests.get(i));
+      }
+    }
+    JdbcIdempotencyStore.InboxClaims claims = store.claimForInbox(c, distinct);
+    List<Integer> fresh = new ArrayList<>();
+    List<Completion> completions = new ArrayList<>();
+    for (int j = 0; j < distinct.size(); j++) {
+      ClaimResult claim = claims.results().get(j);
+      IdempotencyKey key = distinct.get(j).key();
+      if (claim instanceof ClaimResult.Acquired acquired) {
+        fresh.add(first.get(key));
+        if (!claims.completed()) {
+          completions.add(new Completion(key, acquired.token(), Outcome.empty(), retention));
+        }
+      } else if (!(claim instanceof ClaimResult.Completed)) {
+        // Held by a live lease outside this transaction: neither apply nor skip; the caller redelivers later.
+        throw new HeldElsewhereException("message id " + first.get(key) + " of the batch is held by another consumer ("
+            + claim + "); retry the batch", store.name(), key.scope());
+      }
+    }
+    // Dialects that cannot write the markers completed in the claim complete them now, in one round trip: within
+    // this transaction, before or after the effects makes no difference.
+    store.onConnection(c).completeAll(completions);
+    Collections.sort(fresh);
+    return new Claimed(fresh);
+  }
+
   private <M> Batch<M> run(List<M> messages, Function<M, String> idOf, Applier<M> handler, BatchHook afterBatch) {
     if (messages.isEmpty()) {
       return new Batch<>(List.of(), List.of());
@@ -217,13 +286,8 @@ public final class JdbcInbox {
 
   private <M> Batch<M> processOnce(List<M> messages, Function<M, String> idOf, Applier<M> handler,
                                    BatchHook afterBatch) {
-    Scope scope = Scope.global(consumer);
-    List<ClaimRequest> requests = new ArrayList<>(messages.size());
-    for (M m : messages) {
-      // The id alone identifies a message: a redelivery must match whatever its payload bytes look like.
-      requests.add(new ClaimRequest(keyPolicy.key(scope, idOf.apply(m)), Fingerprint.empty(), Duration.ofMinutes(5),
-          retention));
-    }
+    List<ClaimRequest> requests = requests(messages, idOf);
+    Scope scope = requests.get(0).key().scope();
     try (Connection c = dataSource.getConnection()) {
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
@@ -246,43 +310,20 @@ public final class JdbcInbox {
   }
 
   private <M> Batch<M> apply(Connection c, List<M> messages, List<ClaimRequest> requests, Applier<M> handler) {
-    // A repeated id is a duplicate of its first occurrence in the batch: claim each id once.
-    Map<IdempotencyKey, Integer> first = new HashMap<>();
-    List<ClaimRequest> distinct = new ArrayList<>(requests.size());
-    for (int i = 0; i < requests.size(); i++) {
-      if (first.putIfAbsent(requests.get(i).key(), i) == null) {
-        distinct.add(requests.get(i));
-      }
+    List<Integer> positions = claim(c, requests).fresh();
+    List<M> applied = new ArrayList<>(positions.size());
+    for (int i : positions) {
+      applied.add(messages.get(i));
     }
-    JdbcIdempotencyStore.InboxClaims claims = store.claimForInbox(c, distinct);
-    Map<IdempotencyKey, ClaimResult> answers = new HashMap<>();
-    for (int i = 0; i < distinct.size(); i++) {
-      answers.put(distinct.get(i).key(), claims.results().get(i));
-    }
-    List<M> applied = new ArrayList<>();
-    List<Integer> positions = new ArrayList<>();
-    List<M> duplicates = new ArrayList<>();
-    List<Completion> completions = new ArrayList<>();
-    for (int i = 0; i < messages.size(); i++) {
-      IdempotencyKey key = requests.get(i).key();
-      ClaimResult claim = answers.get(key);
-      if (first.get(key) != i || claim instanceof ClaimResult.Completed) {
-        duplicates.add(messages.get(i));
-      } else if (claim instanceof ClaimResult.Acquired acquired) {
-        applied.add(messages.get(i));
-        positions.add(i);
-        if (!claims.completed()) {
-          completions.add(new Completion(key, acquired.token(), Outcome.empty(), retention));
-        }
+    List<M> duplicates = new ArrayList<>(messages.size() - positions.size());
+    for (int i = 0, next = 0; i < messages.size(); i++) {
+      if (next < positions.size() && positions.get(next) == i) {
+        next++;
       } else {
-        // Held by a live lease outside this transaction: neither apply nor skip; the caller redelivers later.
-        throw new HeldElsewhereException("message id " + i + " of the batch is held by another consumer (" + claim
-            + "); retry the batch", store.name(), key.scope());
+        duplicates.add(messages.get(i));
       }
     }
     handler.apply(c, applied, positions);
-    // Dialects that cannot write the markers completed in the claim complete them here, in one round trip.
-    store.onConnection(c).completeAll(completions);
     return new Batch<>(applied, duplicates);
   }
 

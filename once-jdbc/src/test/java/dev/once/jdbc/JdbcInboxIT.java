@@ -193,6 +193,29 @@ class JdbcInboxIT {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("databases")
+  void claimsInTheCallersTransactionCommitAndRollBackWithIt(TestDatabase db) throws Exception {
+    try (Fixture f = fixture(db); Connection c = f.pool().getConnection()) {
+      c.setAutoCommit(false);
+      assertThat(f.inbox().claimInTransaction(c, List.of("t1", "t2", "t1"))).containsExactly(true, true, false);
+      f.apply(c, new Message("t1", 1));
+      c.rollback();
+      assertThat(f.total()).isZero();
+
+      assertThat(f.inbox().claimInTransaction(c, List.of("t1", "t2"))).as("nothing kept by the rollback")
+          .containsExactly(true, true);
+      f.apply(c, new Message("t1", 1));
+      f.apply(c, new Message("t2", 2));
+      c.commit();
+
+      assertThat(f.inbox().claimInTransaction(c, List.of("t2", "t3", "t1"))).containsExactly(false, true, false);
+      c.commit();
+      assertThat(f.inbox().process(List.of(new Message("t3", 3)), Message::id, f::apply).duplicates()).hasSize(1);
+      assertThat(f.total()).isEqualTo(2);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("databases")
   void aFailingHandlerRollsBackTheWholeBatch(TestDatabase db) throws Exception {
     try (Fixture f = fixture(db)) {
       List<Message> batch = List.of(new Message("ok-1", 1), new Message("poison", -1), new Message("ok-2", 2));
