@@ -216,6 +216,16 @@ public final class JdbcInbox {
     return fresh;
   }
 
+  /**
+   * Whether a failed batch is worth running again at once: it lost a deadlock or a serialization check, or an id was
+   * held by another consumer's claim. {@link #process} retries these itself; callers of {@link #claimInTransaction}
+   * roll back and retry.
+   */
+  public static boolean isTransient(StoreException e) {
+    return e instanceof HeldElsewhereException
+        || e.getCause() instanceof SQLException s && SqlErrors.isSerializationFailure(s);
+  }
+
   private <M> List<ClaimRequest> requests(List<M> messages, Function<M, String> idOf) {
     Scope scope = Scope.global(consumer);
     List<ClaimRequest> requests = new ArrayList<>(messages.size());
@@ -274,9 +284,7 @@ public final class JdbcInbox {
       } catch (StoreException e) {
         // A deadlock victim, a serialization failure, or an id another consumer holds right now: the batch
         // was rolled back whole, so run it again a little later.
-        boolean transient_ = e instanceof HeldElsewhereException
-            || e.getCause() instanceof SQLException s && SqlErrors.isSerializationFailure(s);
-        if (attempt >= MAX_ATTEMPTS || !transient_) {
+        if (attempt >= MAX_ATTEMPTS || !isTransient(e)) {
           throw e;
         }
         LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1_000_000L, 20_000_000L) * attempt);

@@ -1,24 +1,16 @@
 package dev.once.spring.boot.internal;
 
-import dev.once.ClaimRequest;
-import dev.once.ClaimResult;
-import dev.once.Completion;
-import dev.once.Fingerprint;
-import dev.once.IdempotencyKey;
-import dev.once.IdempotencyStore;
 import dev.once.KeyPolicy;
-import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.jdbc.JdbcIdempotencyStore;
+import dev.once.jdbc.JdbcInbox;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
@@ -54,6 +46,7 @@ public final class ListenerInbox {
   private final TransactionDefinition definition;
   private final KeyPolicy keyPolicy;
   private final Duration retention;
+  private final Map<String, JdbcInbox> inboxes = new ConcurrentHashMap<>();
 
   public ListenerInbox(JdbcIdempotencyStore store, DataSource dataSource, PlatformTransactionManager transactionManager,
                        Duration retention) {
@@ -89,15 +82,11 @@ public final class ListenerInbox {
    * @return per message whether it was applied in this transaction (false: a duplicate, skipped)
    */
   public boolean[] process(String consumer, List<String> ids, Work work) throws Throwable {
-    Scope scope = Scope.global(consumer);
-    List<ClaimRequest> requests = new ArrayList<>(ids.size());
-    for (String id : ids) {
-      // The id alone identifies a message: a redelivery must match whatever its payload bytes look like.
-      requests.add(new ClaimRequest(keyPolicy.key(scope, id), Fingerprint.empty(), Duration.ofMinutes(5), retention));
-    }
+    JdbcInbox inbox = inboxes.computeIfAbsent(consumer,
+        c -> JdbcInbox.builder(dataSource, store).consumer(c).retention(retention).keyPolicy(keyPolicy).build());
     for (int attempt = 1; ; attempt++) {
       try {
-        return processOnce(requests, work);
+        return processOnce(inbox, ids, work);
       } catch (ClaimFailed e) {
         if (attempt >= MAX_CLAIM_ATTEMPTS || !e.transientFailure) {
           throw e.getCause();
@@ -107,20 +96,19 @@ public final class ListenerInbox {
     }
   }
 
-  private boolean[] processOnce(List<ClaimRequest> requests, Work work) throws Throwable {
+  private boolean[] processOnce(JdbcInbox inbox, List<String> ids, Work work) throws Throwable {
     TransactionStatus status = transactionManager.getTransaction(definition);
     boolean[] fresh;
     try {
       Connection connection = DataSourceUtils.getConnection(dataSource);
       try {
-        IdempotencyStore tx = store.onConnection(connection);
-        List<Completion> completions = new ArrayList<>();
-        fresh = claim(tx, requests, completions);
-        work.run(fresh);
-        if (!completions.isEmpty()) {
-          // One round trip; inside this transaction no one else can have taken the keys over.
-          tx.completeAll(completions);
+        try {
+          // Claims and writes the markers; the listener's writes and the commit below go with them.
+          fresh = inbox.claimInTransaction(connection, ids);
+        } catch (StoreException e) {
+          throw new ClaimFailed(e, JdbcInbox.isTransient(e));
         }
+        work.run(fresh);
       } finally {
         DataSourceUtils.releaseConnection(connection, dataSource);
       }
@@ -135,42 +123,6 @@ public final class ListenerInbox {
     // A failed commit throws here: nothing was kept, the container redelivers.
     transactionManager.commit(status);
     return fresh;
-  }
-
-  private boolean[] claim(IdempotencyStore tx, List<ClaimRequest> requests, List<Completion> completions) {
-    List<ClaimResult> claims;
-    try {
-      claims = tx.claimAll(requests);
-    } catch (StoreException e) {
-      throw new ClaimFailed(e, isTransient(e));
-    }
-    boolean[] fresh = new boolean[requests.size()];
-    Set<IdempotencyKey> seen = new HashSet<>();
-    for (int i = 0; i < requests.size(); i++) {
-      IdempotencyKey key = requests.get(i).key();
-      ClaimResult claim = claims.get(i);
-      boolean firstInBatch = seen.add(key);
-      if (claim instanceof ClaimResult.Acquired acquired && firstInBatch) {
-        fresh[i] = true;
-        completions.add(new Completion(key, acquired.token(), Outcome.empty(), retention));
-      } else if (!(claim instanceof ClaimResult.Completed) && firstInBatch) {
-        // Held by a live lease outside this transaction (a store not configured to wait): neither apply nor skip.
-        throw new ClaimFailed(new StoreException("message id " + requests.get(i).key().value()
-            + " is held by another consumer (" + claim + "); the delivery is retried", store.name(), key.scope(),
-            null), true);
-      }
-    }
-    return fresh;
-  }
-
-  private static boolean isTransient(StoreException e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SQLException s && s.getSQLState() != null
-          && (s.getSQLState().equals("40001") || s.getSQLState().equals("40P01"))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Carries a claim failure out of the transaction so that it alone is retried; never seen by callers. */
