@@ -250,7 +250,10 @@ class KafkaLeaseConsumerIT {
                 api.call(l.messageId(), l.token()); // the API is reached directly, not through the proxy
                 Thread.sleep(5);
               })
-          .topics(List.of(topic)).deadLetters(producer).retention(Duration.ofMinutes(10)).retry(1,
+          // A claim whose reply the cut lost is in progress under our own lease: the record waits it out. 10 s
+          // bounds that wait and stays well above the outage, so a pending completion is never outlived.
+          .topics(List.of(topic)).deadLetters(producer).lease(Duration.ofSeconds(10))
+          .retention(Duration.ofMinutes(10)).retry(1,
               Duration.ofMillis(10), Duration.ofMillis(10)).outageBackoff(Duration.ofMillis(50), Duration.ofMillis(400))
           .build();
       Future<?> loop = threads.submit(consumer::run);
