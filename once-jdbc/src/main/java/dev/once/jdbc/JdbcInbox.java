@@ -226,6 +226,20 @@ public final class JdbcInbox {
         || e.getCause() instanceof SQLException s && SqlErrors.isSerializationFailure(s);
   }
 
+  /**
+   * Whether {@code failure} (a handler's exception, say) says the database connection or server is gone, exactly as
+   * the store classifies {@link dev.once.StoreUnavailableException}: an outage to wait out, not the message's fault.
+   */
+  public static boolean isConnectionLost(Throwable failure) {
+    int depth = 0;
+    for (Throwable t = failure; t != null && depth < 20; t = t.getCause(), depth++) {
+      if (t instanceof SQLException s && SqlErrors.isUnavailable(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private <M> List<ClaimRequest> requests(List<M> messages, Function<M, String> idOf) {
     Scope scope = Scope.global(consumer);
     List<ClaimRequest> requests = new ArrayList<>(messages.size());

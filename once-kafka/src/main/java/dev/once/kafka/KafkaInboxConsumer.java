@@ -5,7 +5,6 @@ import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
 import dev.once.jdbc.JdbcInbox;
-import dev.once.jdbc.internal.SqlErrors;
 import dev.once.kafka.internal.OffsetTable;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -71,7 +70,9 @@ import org.apache.kafka.common.header.Header;
  * {@value #DLT_EXCEPTION_HEADER}, {@value #DLT_TOPIC_HEADER}, {@value #DLT_PARTITION_HEADER},
  * {@value #DLT_OFFSET_HEADER}, {@value #DLT_ATTEMPTS_HEADER}) and the rest of the batch is processed again
  * without it. Dead-lettering is at-least-once: a crash after the send and before the batch commits sends the
- * record again on redelivery.
+ * record again on redelivery. With a {@link #batchBuilder batch handler} (all fresh records in one call, the fastest
+ * way to write their effects) a failure cannot name its record: after {@code maxAttempts} failures of the batch,
+ * its records are run one per transaction, and the one that still fails is dead-lettered.
  *
  * <p><b>Database outage.</b> A database failure is not a handler failure and spends no attempt: a
  * {@link StoreException}, an {@link SQLException} from the offsets table, or a handler exception caused by a lost
@@ -114,6 +115,16 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   }
 
   /**
+   * Applies the fresh records of a polled batch in one call inside the batch's transaction, e.g. as one JDBC batch:
+   * the fastest way to write many records' effects.
+   */
+  @FunctionalInterface
+  public interface BatchHandler<K, V> {
+    /** @param fresh the records whose ids were not applied before, in poll order; never empty */
+    void handle(Connection connection, List<ConsumerRecord<K, V>> fresh) throws Exception;
+  }
+
+  /**
    * Counters since this instance was built.
    *
    * @param applied      records whose handler ran and committed
@@ -129,6 +140,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   private final DataSource dataSource;
   private final JdbcInbox inbox;
   private final RecordHandler<K, V> handler;
+  private final BatchHandler<K, V> batchHandler;
   private final List<String> topics;
   private final RecordIds<K, V> ids;
   private final DeadLetters<K, V> deadLetters;
@@ -155,6 +167,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     this.dataSource = b.dataSource;
     this.inbox = b.inbox;
     this.handler = b.handler;
+    this.batchHandler = b.batchHandler;
     this.topics = List.copyOf(b.topics);
     this.ids = new RecordIds<>(b.messageId, b.noIdPolicy, b.keyPolicy, Scope.global("kafka"));
     this.deadLetters = new DeadLetters<>(b.deadLetters, b.deadLetterTopic);
@@ -177,12 +190,35 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    *
    * @param consumer   a consumer with {@code enable.auto.commit=false} and a {@code group.id}; not yet subscribed
    * @param dataSource the database of the inbox (the offsets table lives there too)
-   * @param inbox      the inbox on that database; its store should use {@code ConcurrentClaimPolicy.WAIT}
+   * @param inbox      the inbox on that database
    * @param handler    the effect of one record
    */
   public static <K, V> Builder<K, V> builder(Consumer<K, V> consumer, DataSource dataSource, JdbcInbox inbox,
                                              RecordHandler<K, V> handler) {
-    return new Builder<>(consumer, dataSource, inbox, handler);
+    return new Builder<>(consumer, dataSource, inbox, Objects.requireNonNull(handler, "handler"), null);
+  }
+
+  /**
+   * Starts a builder whose handler gets each batch's fresh records in one call.
+   *
+   * <pre>{@code
+   * KafkaInboxConsumer.batchBuilder(kafkaConsumer, dataSource, inbox, (connection, fresh) -> {
+   *   try (PreparedStatement ps = connection.prepareStatement("INSERT INTO ledger (id, amount) VALUES (?, ?)")) {
+   *     for (ConsumerRecord<String, String> r : fresh) { ps.setString(1, r.key()); ps.setLong(2, amount(r)); ps.addBatch(); }
+   *     ps.executeBatch();
+   *   }
+   * }).topics(List.of("payments")).deadLetters(kafkaProducer).build();
+   * }</pre>
+   *
+   * <p>When the batch handler fails {@code maxAttempts} times for a batch, the batch is isolated: its records are
+   * run one per transaction (each a batch of one, with its own attempts), so only the poison record is
+   * dead-lettered and the others commit.
+   *
+   * @see #builder
+   */
+  public static <K, V> Builder<K, V> batchBuilder(Consumer<K, V> consumer, DataSource dataSource, JdbcInbox inbox,
+                                                  BatchHandler<K, V> handler) {
+    return new Builder<>(consumer, dataSource, inbox, null, Objects.requireNonNull(handler, "handler"));
   }
 
   /** Counters so far. */
@@ -298,7 +334,6 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
 
   private void processWithRetries(List<ConsumerRecord<K, V>> pending, Map<ConsumerRecord<K, V>, String> ids,
                                   Map<TopicPartition, Long> next) {
-    Map<ConsumerRecord<K, V>, Integer> failures = new IdentityHashMap<>();
     String group = offsets == null ? null : consumer.groupMetadata().groupId();
     JdbcInbox.BatchHook beforeCommit = c -> {
       if (offsets != null) {
@@ -306,6 +341,15 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       }
       Failpoints.hit(Failpoints.AFTER_EFFECT_BEFORE_COMMIT);
     };
+    if (batchHandler != null) {
+      if (pending.isEmpty() || !processAsOne(pending, ids, beforeCommit)) {
+        isolate(pending, ids, group);
+        // Whatever was dead-lettered or skipped, the offsets must still move past the whole batch.
+        commitOffsetsOnly(beforeCommit);
+      }
+      return;
+    }
+    Map<ConsumerRecord<K, V>, Integer> failures = new IdentityHashMap<>();
     JdbcInbox.Handler<ConsumerRecord<K, V>> apply = (c, r) -> {
       Failpoints.hit(Failpoints.AFTER_CLAIM);
       handler.handle(c, r);
@@ -317,16 +361,9 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
         duplicates.addAndGet(batch.duplicates().size());
         return;
       } catch (JdbcInbox.HandlerFailedException e) {
-        if (e.getCause() instanceof Failpoints.FailpointException f) {
-          throw f;
-        }
         @SuppressWarnings("unchecked")
         ConsumerRecord<K, V> failed = (ConsumerRecord<K, V>) e.failedMessage();
-        if (isConnectionFailure(e.getCause())) {
-          // The database went away under the handler: not the record's fault, no attempt spent, never dead-lettered.
-          throw new StoreUnavailableException("the database connection failed in the handler of "
-              + DeadLetters.describe(failed) + "; the batch was rolled back", "jdbc", Scope.global("kafka"), e);
-        }
+        rethrowIfNotTheRecordsFault(e, DeadLetters.describe(failed));
         int attempts = failures.merge(failed, 1, Integer::sum);
         if (attempts >= maxAttempts) {
           deadLetters.send(failed, "handler failed " + attempts + " times", e.getCause(), attempts);
@@ -338,25 +375,95 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       }
     }
     // Everything was dead-lettered: nothing for the inbox to commit, but the offsets must still move past it.
-    if (offsets != null) {
-      try (Connection c = dataSource.getConnection()) {
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-          beforeCommit.beforeCommit(c);
-          c.commit();
-        } catch (Exception e) {
-          c.rollback();
-          throw e;
-        } finally {
-          c.setAutoCommit(autoCommit);
+    commitOffsetsOnly(beforeCommit);
+  }
+
+  /**
+   * Runs the batch handler over {@code records} in one transaction, with up to {@code maxAttempts} attempts.
+   *
+   * @return false if every attempt failed in the handler (nothing committed)
+   */
+  private boolean processAsOne(List<ConsumerRecord<K, V>> records, Map<ConsumerRecord<K, V>, String> ids,
+                               JdbcInbox.BatchHook beforeCommit) {
+    JdbcInbox.BatchHandler<ConsumerRecord<K, V>> apply = (c, fresh) -> {
+      Failpoints.hit(Failpoints.AFTER_CLAIM);
+      batchHandler.handle(c, fresh);
+    };
+    for (int attempt = 1; ; attempt++) {
+      try {
+        JdbcInbox.Batch<ConsumerRecord<K, V>> batch = inbox.processAll(records, ids::get, apply, beforeCommit);
+        applied.addAndGet(batch.applied().size());
+        duplicates.addAndGet(batch.duplicates().size());
+        return true;
+      } catch (JdbcInbox.HandlerFailedException e) {
+        rethrowIfNotTheRecordsFault(e, records.size() == 1 ? DeadLetters.describe(records.get(0))
+            : "a batch of " + records.size() + " records");
+        if (attempt >= maxAttempts) {
+          if (records.size() == 1) {
+            deadLetters.send(records.get(0), "handler failed " + attempt + " times", e.getCause(), attempt);
+          }
+          return false;
         }
-      } catch (RuntimeException e) {
-        throw e;
-      } catch (Exception e) {
-        throw new StoreException("could not store the offsets of a dead-lettered batch: " + e, "jdbc",
-            Scope.global("kafka"), e);
+        retries.incrementAndGet();
+        sleep(backoff.nanos(attempt));
       }
+    }
+  }
+
+  /**
+   * The batch handler kept failing for the batch: find the poison record by running each record alone, in poll
+   * order. Each transaction stores only its own partition's next offset, so a crash here resumes right after the
+   * last record that committed; the caller stores the whole batch's offsets at the end.
+   */
+  private void isolate(List<ConsumerRecord<K, V>> records, Map<ConsumerRecord<K, V>, String> ids, String group) {
+    LOG.log(System.Logger.Level.WARNING, "the batch handler failed " + maxAttempts + " times for a batch of "
+        + records.size() + " records; running them one at a time to find the failing one");
+    for (ConsumerRecord<K, V> r : records) {
+      Map<TopicPartition, Long> own = Map.of(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
+      JdbcInbox.BatchHook ownOffset = c -> {
+        if (offsets != null) {
+          offsets.advance(c, group, own);
+        }
+        Failpoints.hit(Failpoints.AFTER_EFFECT_BEFORE_COMMIT);
+      };
+      processAsOne(List.of(r), ids, ownOffset);
+    }
+  }
+
+  /** A failpoint or a lost database connection is not the record's fault: it ends the attempt as an outage. */
+  private static void rethrowIfNotTheRecordsFault(JdbcInbox.HandlerFailedException e, String what) {
+    if (e.getCause() instanceof Failpoints.FailpointException f) {
+      throw f;
+    }
+    if (isConnectionFailure(e.getCause())) {
+      // The database went away under the handler: no attempt spent, never dead-lettered.
+      throw new StoreUnavailableException("the database connection failed in the handler of " + what
+          + "; the batch was rolled back", "jdbc", Scope.global("kafka"), e);
+    }
+  }
+
+  /** Stores the batch's next offsets in a transaction of their own (nothing else of the batch is left to commit). */
+  private void commitOffsetsOnly(JdbcInbox.BatchHook beforeCommit) {
+    if (offsets == null) {
+      return;
+    }
+    try (Connection c = dataSource.getConnection()) {
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        beforeCommit.beforeCommit(c);
+        c.commit();
+      } catch (Exception e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(autoCommit);
+      }
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StoreException("could not store the offsets of a dead-lettered batch: " + e, "jdbc",
+          Scope.global("kafka"), e);
     }
   }
 
@@ -455,19 +562,9 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     return false;
   }
 
-  /**
-   * Whether the chain says the connection or the server is gone, exactly as the JDBC store decides it
-   * ({@code SqlErrors.isUnavailable}): SQLState class {@code 08} (connection exception), {@code 57P01..57P03}
-   * (shutdown, cannot connect now), JDBC's connection exception types, a socket error, H2's closed database.
-   */
+  /** Whether the chain says the connection or the server is gone, exactly as the JDBC store decides it. */
   static boolean isConnectionFailure(Throwable e) {
-    int depth = 0;
-    for (Throwable t = e; t != null && depth < 20; t = t.getCause(), depth++) {
-      if (t instanceof SQLException s && SqlErrors.isUnavailable(s)) {
-        return true;
-      }
-    }
-    return false;
+    return JdbcInbox.isConnectionLost(e);
   }
 
   /** The default message id: the last {@value #MESSAGE_ID_HEADER} header, UTF-8; null when absent. */
@@ -541,6 +638,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     private final DataSource dataSource;
     private final JdbcInbox inbox;
     private final RecordHandler<K, V> handler;
+    private final BatchHandler<K, V> batchHandler;
     private List<String> topics = List.of();
     private Function<ConsumerRecord<K, V>, String> messageId = KafkaInboxConsumer::messageIdHeader;
     private NoIdPolicy noIdPolicy = NoIdPolicy.REJECT;
@@ -555,11 +653,13 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     private boolean createSchema;
     private KeyPolicy keyPolicy = KeyPolicy.defaults();
 
-    private Builder(Consumer<K, V> consumer, DataSource dataSource, JdbcInbox inbox, RecordHandler<K, V> handler) {
+    private Builder(Consumer<K, V> consumer, DataSource dataSource, JdbcInbox inbox, RecordHandler<K, V> handler,
+                    BatchHandler<K, V> batchHandler) {
       this.consumer = Objects.requireNonNull(consumer, "consumer");
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
       this.inbox = Objects.requireNonNull(inbox, "inbox");
-      this.handler = Objects.requireNonNull(handler, "handler");
+      this.handler = handler;
+      this.batchHandler = batchHandler;
     }
 
     /** The topics to subscribe to. Required. */

@@ -145,6 +145,94 @@ class KafkaInboxConsumerIT {
     assertThat(f.queryLong("SELECT next_offset FROM " + f.offsetsTable())).isEqualTo(6);
   }
 
+  /** The effect as one JDBC batch per poll: how a batch handler is meant to be written. */
+  private KafkaInboxConsumer.Builder<String, String> batchInbox(KafkaConsumer<String, String> consumer, String topic,
+                                                                List<Integer> callSizes) {
+    return KafkaInboxConsumer.<String, String>batchBuilder(consumer, f.pool, f.inbox, (connection, fresh) -> {
+      callSizes.add(fresh.size());
+      try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + f.prefix
+          + "_effects (msg_id, payload) VALUES (?, ?)")) {
+        for (ConsumerRecord<String, String> r : fresh) {
+          if (r.value().startsWith("poison")) {
+            throw new IllegalArgumentException("cannot apply " + r.value());
+          }
+          ps.setString(1, KafkaInboxConsumer.messageIdHeader(r));
+          ps.setString(2, r.value());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }).topics(List.of(topic)).deadLetters(producer).offsetsTable(f.offsetsTable()).createSchema(true);
+  }
+
+  @Test
+  void aBatchHandlerAppliesEachPollsFreshRecordsOnceInOneCall() throws Exception {
+    String topic = "batch-dups-" + f.prefix;
+    TestKafka.createTopic(topic, 3);
+    Random random = new Random(11);
+    int distinct = 0;
+    int sent = 400;
+    for (int i = 0; i < sent; i++) {
+      boolean duplicate = distinct > 0 && random.nextInt(100) < 30;
+      int n = duplicate ? random.nextInt(distinct) : distinct++;
+      producer.send(KafkaFixture.message(topic, "key-" + n, "msg-" + n, "payload-" + n));
+    }
+    producer.flush();
+    List<Integer> calls = new CopyOnWriteArrayList<>();
+    KafkaInboxConsumer<String, String> inbox = batchInbox(KafkaFixture.consumer("g-" + f.prefix, Map.of()), topic,
+        calls).build();
+    Future<?> running = threads.submit(inbox::run);
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+        assertThat(inbox.stats().applied() + inbox.stats().duplicates()).isEqualTo(sent));
+    inbox.close();
+    running.get();
+
+    System.out.println("[once-kafka] batch handler: " + sent + " records, " + distinct + " distinct ids, "
+        + calls.size() + " calls: " + inbox.stats());
+    assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects")).isEqualTo(distinct);
+    assertThat(duplicatedIds()).isZero();
+    assertThat(calls.stream().mapToInt(Integer::intValue).sum()).as("records handed to the batch handler")
+        .isEqualTo(distinct);
+    assertThat(calls).as("no call without fresh records").allMatch(n -> n > 0);
+    assertThat(calls.size()).as("calls, fewer than records").isLessThan(distinct);
+    assertThat(f.queryLong("SELECT SUM(next_offset) FROM " + f.offsetsTable())).isEqualTo(sent);
+  }
+
+  @Test
+  void aBatchThatKeepsFailingIsIsolatedAndOnlyItsPoisonRecordIsDeadLettered() throws Exception {
+    String topic = "batch-poison-" + f.prefix;
+    TestKafka.createTopic(topic, 1);
+    TestKafka.createTopic(topic + ".DLT", 1);
+    for (int i = 1; i <= 9; i++) {
+      producer.send(KafkaFixture.message(topic, "k", "m-" + i, (i == 5 ? "poison-" : "ok-") + i));
+    }
+    producer.flush();
+    List<Integer> calls = new CopyOnWriteArrayList<>();
+    KafkaInboxConsumer<String, String> inbox = batchInbox(KafkaFixture.consumer("g-" + f.prefix, Map.of()), topic,
+        calls).retry(2, Duration.ofMillis(1), Duration.ofMillis(20)).build();
+    Future<?> running = threads.submit(inbox::run);
+    List<ConsumerRecord<String, String>> dead = new CopyOnWriteArrayList<>();
+    try (KafkaConsumer<String, String> dlt = KafkaFixture.consumer("dlt-" + f.prefix, Map.of())) {
+      dlt.subscribe(List.of(topic + ".DLT"));
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        dlt.poll(Duration.ofMillis(200)).forEach(dead::add);
+        assertThat(dead).hasSize(1);
+        assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects")).isEqualTo(8);
+        assertThat(f.queryLong("SELECT MAX(next_offset) FROM " + f.offsetsTable())).isEqualTo(9);
+      });
+    }
+    inbox.close();
+    running.get();
+
+    assertThat(dead.get(0).value()).isEqualTo("poison-5");
+    assertThat(header(dead.get(0), KafkaInboxConsumer.DLT_REASON_HEADER)).startsWith("handler failed 2 times")
+        .contains("cannot apply poison-5");
+    assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects WHERE payload LIKE 'poison%'")).isZero();
+    assertThat(duplicatedIds()).isZero();
+    assertThat(inbox.stats().deadLettered()).isEqualTo(1);
+    assertThat(inbox.stats().applied()).isEqualTo(8);
+  }
+
   private static String header(ConsumerRecord<?, ?> r, String name) {
     Header h = r.headers().lastHeader(name);
     return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
