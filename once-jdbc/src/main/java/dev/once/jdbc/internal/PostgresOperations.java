@@ -61,9 +61,10 @@ final class PostgresOperations extends SqlOperations {
     // lock, no WAL), take over the dead records among the rest (an expired record, or an expired lease with the
     // same fingerprint; READ COMMITTED rechecks that on the row's latest version), and read back what neither
     // took. A row committed by another transaction after this statement's snapshot shows as missing: the
-    // caller claims it again. Both lookups of the table go through "id = ANY(ARRAY(...))", an index condition in
-    // every plan: a join on input.id let the generic plan PostgreSQL caches after five executions keep the
-    // sequential scan it chose while the table was empty, and that scan then grew with the table.
+    // caller claims it again. Both lookups of the table go through "id = ANY(ARRAY(...))" of the ids not inserted,
+    // an index condition in every plan (a join on input.id let the generic plan PostgreSQL caches after five
+    // executions keep the sequential scan it chose while the table was empty, and that scan then grew with the
+    // table), and no lookup at all for a batch of new ids.
     return "WITH clock AS (SELECT " + now() + " AS now_ms), input AS (" + input + "),"
         + " inserted AS (INSERT INTO " + table + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
         + " SELECT input.id, " + acquiredRow.formatted("nextval('" + sequence + "')")
@@ -72,12 +73,12 @@ final class PostgresOperations extends SqlOperations {
         + " taken AS (UPDATE " + table + " r SET (status, fingerprint, token, nonce, lease_until, expires_at, outcome) = ("
         + acquiredRow.formatted("nextval('" + sequence + "')") + ")"
         + " FROM input CROSS JOIN clock"
-        + " WHERE r.id = ANY(ARRAY(SELECT id FROM input)) AND r.id = input.id AND input.id NOT IN (SELECT id FROM inserted)"
+        + " WHERE r.id = ANY(ARRAY(SELECT id FROM input WHERE id NOT IN (SELECT id FROM inserted))) AND r.id = input.id AND input.id NOT IN (SELECT id FROM inserted)"
         + " AND (r.expires_at <= clock.now_ms"
         + " OR (r.status = 'P' AND r.lease_until <= clock.now_ms AND r.fingerprint = input.fp))"
         + " RETURNING r.id, r.token),"
         + " existing AS (SELECT id, status, fingerprint, lease_until, expires_at, outcome FROM " + table
-        + " WHERE id = ANY(ARRAY(SELECT id FROM input)))"
+        + " WHERE id = ANY(ARRAY(SELECT id FROM input WHERE id NOT IN (SELECT id FROM inserted))))"
         + " SELECT input.ord, COALESCE(inserted.token, taken.token), r.status, r.fingerprint, r.lease_until,"
         + " r.expires_at, r.outcome, clock.now_ms"
         + " FROM input CROSS JOIN clock LEFT JOIN inserted ON inserted.id = input.id"
@@ -91,7 +92,10 @@ final class PostgresOperations extends SqlOperations {
                                       boolean mayBlock) throws SQLException {
     List<ClaimRequest> free = requests;
     Set<ByteBuffer> held = Set.of();
-    if (mode.inCallerTransaction()) {
+    // An inbox claim takes no advisory locks: it may wait, and its INSERT waits by itself for a transaction that
+    // holds the same new id (then the read-back misses the row and the id is claimed again). That saves a lock
+    // per id, which for big batches could also exhaust the shared lock table (max_locks_per_transaction).
+    if (mode.inCallerTransaction() && mode != ClaimMode.TRANSACTION_WAIT_COMPLETED) {
       held = lockKeys(c, requests, mayBlock);
       if (!held.isEmpty()) {
         free = new ArrayList<>();
