@@ -1,5 +1,6 @@
 package dev.once.kafka;
 
+import dev.once.testkit.EffectChecker;
 import dev.once.testkit.servers.TestKafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -17,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class KafkaChaosIT {
 
-  private static final int MESSAGES = 2000;
+  private static final int MESSAGES = 10_000;
   private static final int KILLS = 10;
   private static final int ACCOUNTS = 10;
   private static final long INITIAL_BALANCE = 1_000_000;
@@ -110,7 +110,7 @@ class KafkaChaosIT {
         if (round == ROUNDS) {
           break; // the last one runs to the end
         }
-        // A random moment mid-stream: after a random number of this child's batches (a round is about 15 batches
+        // A random moment mid-stream: after a random number of this child's batches (a round is about 65 batches
         // of 10), plus a random few milliseconds, so the kill lands inside a batch as often as between two.
         int batches = 1 + random.nextInt(10);
         await().atMost(Duration.ofSeconds(60)).until(() -> child.count("POLLED") >= batches || !child.process().isAlive());
@@ -138,38 +138,21 @@ class KafkaChaosIT {
         effects.put(rs.getString(1), rs.getLong(2));
       }
     }
-    Map<String, List<String>> classes = new TreeMap<>();
-    for (String id : sent.keySet()) {
-      long n = effects.getOrDefault(id, 0L);
-      classes.computeIfAbsent(n == 0 ? "lost" : n == 1 ? "ok" : "duplicated", k -> new ArrayList<>()).add(id);
-    }
-    for (String id : effects.keySet()) {
-      if (!sent.containsKey(id)) {
-        classes.computeIfAbsent("unexpected", k -> new ArrayList<>()).add(id);
-      }
-    }
+    EffectChecker.Verdict verdict = EffectChecker.check(sent.keySet(), effects);
     long total = f.queryLong("SELECT SUM(balance) FROM " + f.prefix + "_accounts");
     long negative = f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_accounts WHERE balance < 0");
     StringBuilder report = new StringBuilder("[once-kafka] chaos checker (seed " + seed + "): " + MESSAGES
         + " messages, " + sent.size() + " distinct ids, " + killed + " SIGKILLs, " + halted + " failpoint halts, "
         + children.size() + " child JVMs (batches before death: " + children.stream().map(c -> c.count("POLLED")).toList() + ");");
-    for (String k : List.of("ok", "lost", "duplicated", "unexpected")) {
-      List<String> of = classes.getOrDefault(k, List.of());
-      report.append(' ').append(k).append('=').append(of.size());
-      if (!k.equals("ok") && !of.isEmpty()) {
-        report.append(' ').append(of.subList(0, Math.min(20, of.size())));
-      }
-    }
+    report.append(' ').append(verdict);
     report.append("; balance sum ").append(total).append(" (expected ")
         .append(ACCOUNTS * INITIAL_BALANCE + expectedDeposits).append(')');
     System.out.println(report);
 
     assertThat(killed).isGreaterThanOrEqualTo(KILLS);
     assertThat(halted).isEqualTo(HALTS.size());
-    assertThat(classes.getOrDefault("lost", List.of())).as("lost ids").isEmpty();
-    assertThat(classes.getOrDefault("duplicated", List.of())).as("duplicated ids").isEmpty();
-    assertThat(classes.getOrDefault("unexpected", List.of())).as("unexpected ids").isEmpty();
-    assertThat(classes.get("ok")).hasSize(sent.size());
+    verdict.assertExactlyOnce("seed " + seed);
+    assertThat(verdict.ok()).hasSize(sent.size());
     assertThat(total).as("sum of balances = initial + distinct deposits").isEqualTo(ACCOUNTS * INITIAL_BALANCE
         + expectedDeposits);
     assertThat(negative).as("accounts below zero").isZero();

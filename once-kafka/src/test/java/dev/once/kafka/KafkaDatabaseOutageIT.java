@@ -1,5 +1,6 @@
 package dev.once.kafka;
 
+import dev.once.testkit.EffectChecker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -278,24 +278,8 @@ class KafkaDatabaseOutageIT {
         effects.put(rs.getString(1), rs.getLong(2));
       }
     }
-    Map<String, List<String>> classes = new TreeMap<>();
-    for (String id : sent) {
-      long n = effects.getOrDefault(id, 0L);
-      classes.computeIfAbsent(n == 0 ? "lost" : n == 1 ? "ok" : "duplicated", k -> new ArrayList<>()).add(id);
-    }
-    effects.keySet().stream().filter(id -> !sent.contains(id))
-        .forEach(id -> classes.computeIfAbsent("unexpected", k -> new ArrayList<>()).add(id));
-    StringBuilder report = new StringBuilder("[once-kafka] " + scenario + ": " + sent.size() + " ids;");
-    for (String k : List.of("ok", "lost", "duplicated", "unexpected")) {
-      List<String> of = classes.getOrDefault(k, List.of());
-      report.append(' ').append(k).append('=').append(of.size());
-      if (!k.equals("ok") && !of.isEmpty()) {
-        report.append(' ').append(of.subList(0, Math.min(20, of.size())));
-      }
-    }
-    System.out.println(report);
-    assertThat(classes.getOrDefault("lost", List.of())).as("lost ids").isEmpty();
-    assertThat(classes.getOrDefault("duplicated", List.of())).as("duplicated ids").isEmpty();
-    assertThat(classes.getOrDefault("unexpected", List.of())).as("unexpected ids").isEmpty();
+    EffectChecker.Verdict verdict = EffectChecker.check(sent, effects);
+    System.out.println("[once-kafka] " + scenario + ": " + sent.size() + " ids; " + verdict);
+    verdict.assertExactlyOnce(scenario);
   }
 }

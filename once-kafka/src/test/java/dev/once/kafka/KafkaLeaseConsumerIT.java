@@ -1,5 +1,6 @@
 package dev.once.kafka;
 
+import dev.once.testkit.EffectChecker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -14,6 +15,7 @@ import io.lettuce.core.RedisURI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -300,24 +302,10 @@ class KafkaLeaseConsumerIT {
 
   /** The checker: every expected id has exactly one effect; prints counts and up to 20 examples per class. */
   private static void checkOnce(String scenario, Set<String> expected, Map<String, List<Long>> effects) {
-    Map<String, List<String>> classes = new TreeMap<>();
-    for (String id : expected) {
-      int n = effects.getOrDefault(id, List.of()).size();
-      classes.computeIfAbsent(n == 0 ? "lost" : n == 1 ? "ok" : "duplicated", k -> new ArrayList<>()).add(id);
-    }
-    effects.keySet().stream().filter(id -> !expected.contains(id))
-        .forEach(id -> classes.computeIfAbsent("unexpected", k -> new ArrayList<>()).add(id));
-    StringBuilder report = new StringBuilder("[once-kafka] " + scenario + ": " + expected.size() + " ids;");
-    for (String k : List.of("ok", "lost", "duplicated", "unexpected")) {
-      List<String> of = classes.getOrDefault(k, List.of());
-      report.append(' ').append(k).append('=').append(of.size());
-      if (!k.equals("ok") && !of.isEmpty()) {
-        report.append(' ').append(of.subList(0, Math.min(20, of.size())));
-      }
-    }
-    System.out.println(report);
-    assertThat(classes.getOrDefault("lost", List.of())).as("lost ids").isEmpty();
-    assertThat(classes.getOrDefault("duplicated", List.of())).as("duplicated ids").isEmpty();
-    assertThat(classes.getOrDefault("unexpected", List.of())).as("unexpected ids").isEmpty();
+    Map<String, Integer> counts = new HashMap<>();
+    effects.forEach((id, tokens) -> counts.put(id, tokens.size()));
+    EffectChecker.Verdict verdict = EffectChecker.check(expected, counts);
+    System.out.println("[once-kafka] " + scenario + ": " + expected.size() + " ids; " + verdict);
+    verdict.assertExactlyOnce(scenario);
   }
 }

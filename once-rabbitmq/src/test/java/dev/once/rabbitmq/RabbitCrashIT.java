@@ -1,5 +1,6 @@
 package dev.once.rabbitmq;
 
+import dev.once.testkit.EffectChecker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -135,30 +136,11 @@ class RabbitCrashIT {
 
     // The checker: every id classified by its committed effects.
     Map<String, Integer> counts = db.effectCounts();
-    List<String> lost = new ArrayList<>();
-    List<String> duplicated = new ArrayList<>();
-    List<String> unexpected = new ArrayList<>();
-    int ok = 0;
-    for (String id : sent.keySet()) {
-      int n = counts.getOrDefault(id, 0);
-      if (n == 0) {
-        lost.add(id);
-      } else if (n > 1) {
-        duplicated.add(id + "x" + n);
-      } else {
-        ok++;
-      }
-    }
-    counts.keySet().stream().filter(id -> !sent.containsKey(id)).forEach(unexpected::add);
+    EffectChecker.Verdict verdict = EffectChecker.check(sent.keySet(), counts);
     System.out.println("[once-rabbitmq] chaos seed " + seed + ": " + messages + " published, " + sent.size()
-        + " distinct ids, " + kills + " SIGKILLs; ok=" + ok + " lost=" + lost.size() + " duplicated=" + duplicated.size()
-        + " unexpected=" + unexpected.size() + (lost.isEmpty() ? "" : " lost e.g. " + first20(lost))
-        + (duplicated.isEmpty() ? "" : " duplicated e.g. " + first20(duplicated))
-        + (unexpected.isEmpty() ? "" : " unexpected e.g. " + first20(unexpected)));
+        + " distinct ids, " + kills + " SIGKILLs; " + verdict);
     assertThat(kills).isGreaterThanOrEqualTo(10);
-    assertThat(lost).as("lost ids (seed " + seed + ")").isEmpty();
-    assertThat(duplicated).as("duplicated ids (seed " + seed + ")").isEmpty();
-    assertThat(unexpected).as("unexpected ids (seed " + seed + ")").isEmpty();
+    verdict.assertExactlyOnce("seed " + seed);
     assertBankConserved(accounts, initial, sent);
     assertThat(broker.ready(queue)).as("lag drained, everything acknowledged").isZero();
     assertThat(broker.ready(queue + ".dlq")).isZero();
@@ -176,10 +158,6 @@ class RabbitCrashIT {
     long sum = db.scalar("SELECT COALESCE(SUM(balance), 0) FROM " + db.accounts());
     assertThat(sum).as("sum of balances").isEqualTo(accounts * initial + deposited);
     assertThat(db.scalar("SELECT COUNT(*) FROM " + db.accounts() + " WHERE balance < 0")).isZero();
-  }
-
-  private static List<String> first20(List<String> ids) {
-    return ids.subList(0, Math.min(20, ids.size()));
   }
 
   private ChildJvm start(String queue, String... jvmArgs) {
