@@ -89,7 +89,7 @@ class RabbitCrashIT {
     // The history: every logical command once, by id; a duplicate republishes an earlier id with the same body.
     Map<String, String> sent = new LinkedHashMap<>();
     List<String> sentIds = new ArrayList<>();
-    int messages = 1500;
+    int messages = 10_000;
     int rounds = 12;
     int kills = 0;
     List<String> killedAt = new ArrayList<>();
