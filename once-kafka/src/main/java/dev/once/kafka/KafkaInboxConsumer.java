@@ -1,6 +1,5 @@
 package dev.once.kafka;
 
-import dev.once.KeyPolicy;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
@@ -23,7 +22,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -31,7 +29,6 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -633,25 +630,15 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   }
 
   /** Builds a {@link KafkaInboxConsumer}; every setting is checked at once. */
-  public static final class Builder<K, V> {
+  public static final class Builder<K, V> extends ConsumerSettings<K, V, Builder<K, V>> {
     private final Consumer<K, V> consumer;
     private final DataSource dataSource;
     private final JdbcInbox inbox;
     private final RecordHandler<K, V> handler;
     private final BatchHandler<K, V> batchHandler;
-    private List<String> topics = List.of();
-    private Function<ConsumerRecord<K, V>, String> messageId = KafkaInboxConsumer::messageIdHeader;
-    private NoIdPolicy noIdPolicy = NoIdPolicy.REJECT;
-    private Producer<K, V> deadLetters;
-    private Function<String, String> deadLetterTopic = t -> t + ".DLT";
-    private int maxAttempts = 5;
-    private Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
-    private Backoff outageBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
-    private Duration pollTimeout = Duration.ofMillis(500);
     private boolean offsetsInDatabase = true;
     private String offsetsTable = "once_kafka_offsets";
     private boolean createSchema;
-    private KeyPolicy keyPolicy = KeyPolicy.defaults();
 
     private Builder(Consumer<K, V> consumer, DataSource dataSource, JdbcInbox inbox, RecordHandler<K, V> handler,
                     BatchHandler<K, V> batchHandler) {
@@ -662,81 +649,14 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       this.batchHandler = batchHandler;
     }
 
-    /** The topics to subscribe to. Required. */
-    public Builder<K, V> topics(Collection<String> topics) {
-      if (topics == null || topics.isEmpty()) {
-        throw new IllegalArgumentException("topics must not be empty, but was " + topics);
-      }
-      this.topics = List.copyOf(topics);
-      return this;
-    }
 
-    /** The id of a record, e.g. a business key. Default: header {@value #MESSAGE_ID_HEADER}. Null or blank = none. */
-    public Builder<K, V> messageId(Function<ConsumerRecord<K, V>, String> messageId) {
-      this.messageId = Objects.requireNonNull(messageId, "messageId");
-      return this;
-    }
 
-    /**
-     * The key policy of the inbox, to check ids before the batch: a record whose id it refuses is dead-lettered
-     * (reason {@code invalid message id}) instead of failing its whole batch. Default {@link KeyPolicy#defaults()},
-     * the inbox's default; set the same policy as on the {@code JdbcInbox}.
-     */
-    public Builder<K, V> keyPolicy(KeyPolicy keyPolicy) {
-      this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
-      return this;
-    }
 
-    /** What to do with a record without an id. Default {@link NoIdPolicy#REJECT}. */
-    public Builder<K, V> noIdPolicy(NoIdPolicy policy) {
-      this.noIdPolicy = Objects.requireNonNull(policy, "noIdPolicy");
-      return this;
-    }
 
-    /** The producer for dead letters (required; stays the caller's to close). */
-    public Builder<K, V> deadLetters(Producer<K, V> producer) {
-      this.deadLetters = Objects.requireNonNull(producer, "deadLetters");
-      return this;
-    }
 
-    /** The dead-letter topic of a topic. Default {@code <topic>.DLT}. */
-    public Builder<K, V> deadLetterTopic(Function<String, String> naming) {
-      this.deadLetterTopic = Objects.requireNonNull(naming, "deadLetterTopic");
-      return this;
-    }
 
-    /**
-     * Handler failures: a record is dead-lettered after {@code maxAttempts} failed attempts; before each retry the
-     * thread waits a random time between half and all of {@code initialBackoff x 2^(failures-1)}, capped at
-     * {@code maxBackoff}. Default 5 attempts, 100 ms, 5 s.
-     */
-    public Builder<K, V> retry(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
-      if (maxAttempts < 1) {
-        throw new IllegalArgumentException("maxAttempts must be at least 1, but was " + maxAttempts);
-      }
-      this.backoff = new Backoff(initialBackoff, maxBackoff);
-      this.maxAttempts = maxAttempts;
-      return this;
-    }
 
-    /**
-     * Database outages in {@link #run()}: before reading a failed batch again, waits a random time between half and
-     * all of {@code initialBackoff x 2^(failures-1)}, capped at {@code maxBackoff}, with the partitions paused and
-     * polled. There is no limit on attempts: an outage is waited out, never dead-lettered. Default 100 ms, 10 s.
-     */
-    public Builder<K, V> outageBackoff(Duration initialBackoff, Duration maxBackoff) {
-      this.outageBackoff = new Backoff(initialBackoff, maxBackoff);
-      return this;
-    }
 
-    /** How long {@link #run()} waits in one poll. Default 500 ms. */
-    public Builder<K, V> pollTimeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative()) {
-        throw new IllegalArgumentException("pollTimeout must not be negative, but was " + timeout);
-      }
-      this.pollTimeout = timeout;
-      return this;
-    }
 
     /**
      * Whether each batch's next offsets are written in its transaction and sought to on assignment. Default
@@ -760,13 +680,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     }
 
     public KafkaInboxConsumer<K, V> build() {
-      if (topics.isEmpty()) {
-        throw new IllegalStateException("topics(...) is required");
-      }
-      if (deadLetters == null) {
-        throw new IllegalStateException("deadLetters(producer) is required: poison records and records without an"
-            + " id go to the dead-letter topic, they are never dropped or applied unprotected");
-      }
+      checkRequired();
       return new KafkaInboxConsumer<>(this);
     }
   }

@@ -5,7 +5,6 @@ import dev.once.ClaimResult;
 import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
-import dev.once.KeyPolicy;
 import dev.once.LeaseLostException;
 import dev.once.Outcome;
 import dev.once.Scope;
@@ -28,7 +27,6 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -519,24 +517,14 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
   }
 
   /** Builds a {@link KafkaLeaseConsumer}; every setting is checked at once. */
-  public static final class Builder<K, V> {
+  public static final class Builder<K, V> extends ConsumerSettings<K, V, Builder<K, V>> {
     private final Consumer<K, V> consumer;
     private final IdempotencyStore store;
     private final LeaseHandler<K, V> handler;
-    private List<String> topics = List.of();
     private String name = "kafka";
-    private Function<ConsumerRecord<K, V>, String> messageId = KafkaInboxConsumer::messageIdHeader;
     private Function<ConsumerRecord<K, V>, Fingerprint> fingerprint = r -> Fingerprint.empty();
-    private NoIdPolicy noIdPolicy = NoIdPolicy.REJECT;
-    private KeyPolicy keyPolicy = KeyPolicy.defaults();
-    private Producer<K, V> deadLetters;
-    private Function<String, String> deadLetterTopic = t -> t + ".DLT";
     private Duration lease = Duration.ofSeconds(30);
     private Duration retention = Duration.ofDays(7);
-    private int maxAttempts = 5;
-    private Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
-    private Backoff outageBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
-    private Duration pollTimeout = Duration.ofMillis(500);
 
     private Builder(Consumer<K, V> consumer, IdempotencyStore store, LeaseHandler<K, V> handler) {
       this.consumer = Objects.requireNonNull(consumer, "consumer");
@@ -544,14 +532,6 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
       this.handler = Objects.requireNonNull(handler, "handler");
     }
 
-    /** The topics to subscribe to. Required. */
-    public Builder<K, V> topics(Collection<String> topics) {
-      if (topics == null || topics.isEmpty()) {
-        throw new IllegalArgumentException("topics must not be empty, but was " + topics);
-      }
-      this.topics = List.copyOf(topics);
-      return this;
-    }
 
     /**
      * The scope of the ids in the store ({@code Scope.global(name)}): one name per logical effect, so two consumers
@@ -563,11 +543,6 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
       return this;
     }
 
-    /** The id of a record, e.g. a business key. Default: header {@value KafkaInboxConsumer#MESSAGE_ID_HEADER}. */
-    public Builder<K, V> messageId(Function<ConsumerRecord<K, V>, String> messageId) {
-      this.messageId = Objects.requireNonNull(messageId, "messageId");
-      return this;
-    }
 
     /**
      * The fingerprint stored with a claim: a record whose id was used with another fingerprint is dead-lettered
@@ -579,29 +554,9 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
       return this;
     }
 
-    /** What to do with a record without an id. Default {@link NoIdPolicy#REJECT}. */
-    public Builder<K, V> noIdPolicy(NoIdPolicy policy) {
-      this.noIdPolicy = Objects.requireNonNull(policy, "noIdPolicy");
-      return this;
-    }
 
-    /** The policy ids must satisfy; a refused id is dead-lettered. Default {@link KeyPolicy#defaults()}. */
-    public Builder<K, V> keyPolicy(KeyPolicy keyPolicy) {
-      this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
-      return this;
-    }
 
-    /** The producer for dead letters (required; stays the caller's to close). */
-    public Builder<K, V> deadLetters(Producer<K, V> producer) {
-      this.deadLetters = Objects.requireNonNull(producer, "deadLetters");
-      return this;
-    }
 
-    /** The dead-letter topic of a topic. Default {@code <topic>.DLT}. */
-    public Builder<K, V> deadLetterTopic(Function<String, String> naming) {
-      this.deadLetterTopic = Objects.requireNonNull(naming, "deadLetterTopic");
-      return this;
-    }
 
     /**
      * How long a claim protects a running effect before another delivery may take the id over and run it again.
@@ -624,44 +579,11 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
       return this;
     }
 
-    /**
-     * Handler failures: a record is dead-lettered after {@code maxAttempts} failed attempts; before each retry its
-     * partition waits a random time between half and all of {@code initialBackoff x 2^(failures-1)}, capped at
-     * {@code maxBackoff}. The same backoff, capped by the holder's remaining lease, paces the waits on an id another
-     * delivery holds. Default 5 attempts, 100 ms, 5 s.
-     */
-    public Builder<K, V> retry(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
-      if (maxAttempts < 1) {
-        throw new IllegalArgumentException("maxAttempts must be at least 1, but was " + maxAttempts);
-      }
-      this.backoff = new Backoff(initialBackoff, maxBackoff);
-      this.maxAttempts = maxAttempts;
-      return this;
-    }
 
-    /** Store outages: the partition's wait before calling the store again, unbounded attempts. Default 100 ms, 10 s. */
-    public Builder<K, V> outageBackoff(Duration initialBackoff, Duration maxBackoff) {
-      this.outageBackoff = new Backoff(initialBackoff, maxBackoff);
-      return this;
-    }
 
-    /** How long {@link #run()} waits in one poll. Default 500 ms. */
-    public Builder<K, V> pollTimeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative()) {
-        throw new IllegalArgumentException("pollTimeout must not be negative, but was " + timeout);
-      }
-      this.pollTimeout = timeout;
-      return this;
-    }
 
     public KafkaLeaseConsumer<K, V> build() {
-      if (topics.isEmpty()) {
-        throw new IllegalStateException("topics(...) is required");
-      }
-      if (deadLetters == null) {
-        throw new IllegalStateException("deadLetters(producer) is required: poison records and records without an"
-            + " id go to the dead-letter topic, they are never dropped or run unprotected");
-      }
+      checkRequired();
       return new KafkaLeaseConsumer<>(this);
     }
   }
