@@ -6,6 +6,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import dev.once.testkit.servers.TestRabbitMq;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +20,6 @@ import java.util.UUID;
  */
 final class TestBroker implements AutoCloseable {
 
-  static final String DEFAULT_URI = "amqp://guest:guest@127.0.0.1:5672";
-
   private final Connection connection;
   private final Channel channel;
   private final List<String> queues = new ArrayList<>();
@@ -33,8 +32,7 @@ final class TestBroker implements AutoCloseable {
   }
 
   static String uri() {
-    String uri = System.getProperty("once.test.rabbitmq.uri", System.getenv("ONCE_TEST_RABBITMQ_URI"));
-    return uri == null || uri.isBlank() ? DEFAULT_URI : uri;
+    return TestRabbitMq.uri();
   }
 
   static ConnectionFactory factory(String uri) throws Exception {

@@ -11,6 +11,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import dev.once.spring.boot.OnceRabbitListenerAdvice;
 import dev.once.spring.boot.RabbitMessageIdResolver;
+import dev.once.testkit.servers.TestRabbitMq;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -50,9 +51,6 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * against the RabbitMQ at {@code ONCE_TEST_RABBITMQ_URI} (default amqp://guest:guest@127.0.0.1:5672) and PostgreSQL.
  */
 class RabbitIdempotentListenerIT {
-
-  static final String URI_ = System.getProperty("once.test.rabbitmq.uri",
-      System.getenv().getOrDefault("ONCE_TEST_RABBITMQ_URI", "amqp://guest:guest@127.0.0.1:5672"));
 
   /** Deliveries seen per id (the id resolver runs for every delivery, duplicates and redeliveries included). */
   static final Map<String, Integer> DELIVERIES = new ConcurrentHashMap<>();
@@ -131,7 +129,7 @@ class RabbitIdempotentListenerIT {
     loseAckOf = null;
     db = new ListenerDb();
     ConnectionFactory f = new ConnectionFactory();
-    f.setUri(URI_);
+    f.setUri(TestRabbitMq.uri());
     connection = f.newConnection("once-starter-it");
     admin = connection.createChannel();
     admin.confirmSelect();
@@ -229,7 +227,7 @@ class RabbitIdempotentListenerIT {
   // --- helpers -------------------------------------------------------------------------------------------------
 
   private ConfigurableApplicationContext start() {
-    URI uri = URI.create(URI_);
+    URI uri = URI.create(TestRabbitMq.uri());
     String[] user = uri.getUserInfo() == null ? new String[] {"guest", "guest"} : uri.getUserInfo().split(":", 2);
     Map<String, Object> p = new HashMap<>(db.properties());
     p.put("spring.main.web-application-type", "none");
