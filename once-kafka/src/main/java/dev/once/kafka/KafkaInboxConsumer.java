@@ -18,9 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -153,14 +151,12 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   private final AtomicLong outages = new AtomicLong();
   /** Assigned partitions whose stored offset could not be read yet: paused until it is (polling thread only). */
   private final Set<TopicPartition> unpositioned = new HashSet<>();
-  private final AtomicBoolean closing = new AtomicBoolean();
-  private final AtomicBoolean running = new AtomicBoolean();
-  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final ConsumerLifecycle lifecycle;
   private boolean subscribed;
-  private boolean consumerClosed;
 
   private KafkaInboxConsumer(Builder<K, V> b) {
     this.consumer = b.consumer;
+    this.lifecycle = new ConsumerLifecycle(b.consumer);
     this.dataSource = b.dataSource;
     this.inbox = b.inbox;
     this.handler = b.handler;
@@ -235,13 +231,11 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    * consumes next.
    */
   public void run() {
-    if (!running.compareAndSet(false, true)) {
-      throw new IllegalStateException("run() was already called");
-    }
+    lifecycle.begin();
     try {
       int outage = 0;
       long outageSince = 0;
-      while (!closing.get()) {
+      while (!lifecycle.closing()) {
         try {
           pollOnce(pollTimeout);
           if (outage > 0) {
@@ -252,7 +246,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
         } catch (WakeupException e) {
           throw e;
         } catch (RuntimeException e) {
-          if (closing.get()) {
+          if (lifecycle.closing()) {
             break;
           }
           if (isDatabaseFailure(e)) {
@@ -274,12 +268,11 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
         }
       }
     } catch (WakeupException e) {
-      if (!closing.get()) {
+      if (!lifecycle.closing()) {
         throw e;
       }
     } finally {
-      closeConsumer();
-      stopped.countDown();
+      lifecycle.ended();
     }
   }
 
@@ -367,7 +360,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
           pending.remove(e.index());
         } else {
           retries.incrementAndGet();
-          sleep(backoff.nanos(attempts));
+          lifecycle.sleep(backoff.nanos(attempts));
         }
       }
     }
@@ -402,7 +395,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
           return false;
         }
         retries.incrementAndGet();
-        sleep(backoff.nanos(attempt));
+        lifecycle.sleep(backoff.nanos(attempt));
       }
     }
   }
@@ -464,22 +457,6 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     }
   }
 
-  /** Waits on the polling thread, in short steps so that close() ends the wait at once. */
-  private void sleep(long nanos) {
-    long until = System.nanoTime() + nanos;
-    for (long left = nanos; left > 0; left = until - System.nanoTime()) {
-      if (closing.get()) {
-        throw new WakeupException();
-      }
-      try {
-        TimeUnit.NANOSECONDS.sleep(Math.min(left, 50_000_000L));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new org.apache.kafka.common.errors.InterruptException(e);
-      }
-    }
-  }
-
   /**
    * Waits out a database outage without leaving the group: every assigned partition is paused and the consumer
    * polls in short steps (heartbeats, {@code max.poll.interval.ms}, rebalance callbacks), then the partitions
@@ -488,7 +465,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   private void waitPaused(long nanos) {
     consumer.pause(consumer.assignment());
     long until = System.nanoTime() + nanos;
-    for (long left = nanos; left > 0 && !closing.get(); left = until - System.nanoTime()) {
+    for (long left = nanos; left > 0 && !lifecycle.closing(); left = until - System.nanoTime()) {
       ConsumerRecords<K, V> stray = consumer.poll(Duration.ofNanos(Math.min(left, OUTAGE_POLL_NANOS)));
       if (!stray.isEmpty()) {
         rewind(stray, null); // cannot happen with every partition paused; if it does, read them again later
@@ -576,26 +553,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (!closing.compareAndSet(false, true)) {
-      return;
-    }
-    if (running.get()) {
-      consumer.wakeup();
-      try {
-        stopped.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    } else {
-      closeConsumer();
-    }
-  }
-
-  private synchronized void closeConsumer() {
-    if (!consumerClosed) {
-      consumerClosed = true;
-      consumer.close();
-    }
+    lifecycle.close();
   }
 
   /**

@@ -16,9 +16,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -211,17 +209,15 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
   private final AtomicLong waits = new AtomicLong();
   private final AtomicLong outages = new AtomicLong();
   private final AtomicLong leasesLost = new AtomicLong();
-  private final AtomicBoolean closing = new AtomicBoolean();
-  private final AtomicBoolean running = new AtomicBoolean();
-  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final ConsumerLifecycle lifecycle;
   /** Polling thread only: where each waiting partition stopped, and until when it is paused. */
   private final Map<TopicPartition, Stall> stalls = new HashMap<>();
   private final Map<TopicPartition, Long> pausedUntil = new HashMap<>();
   private boolean subscribed;
-  private boolean consumerClosed;
 
   private KafkaLeaseConsumer(Builder<K, V> b) {
     this.consumer = b.consumer;
+    this.lifecycle = new ConsumerLifecycle(b.consumer);
     this.store = b.store;
     this.handler = b.handler;
     this.topics = List.copyOf(b.topics);
@@ -262,11 +258,9 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
    * after the consumer is closed.
    */
   public void run() {
-    if (!running.compareAndSet(false, true)) {
-      throw new IllegalStateException("run() was already called");
-    }
+    lifecycle.begin();
     try {
-      while (!closing.get()) {
+      while (!lifecycle.closing()) {
         try {
           pollOnce(pollTimeout);
         } catch (CommitFailedException | RebalanceInProgressException e) {
@@ -275,16 +269,15 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
         }
       }
     } catch (WakeupException e) {
-      if (!closing.get()) {
+      if (!lifecycle.closing()) {
         throw e;
       }
     } catch (RuntimeException e) {
-      if (!closing.get()) {
+      if (!lifecycle.closing()) {
         throw e;
       }
     } finally {
-      closeConsumer();
-      stopped.countDown();
+      lifecycle.ended();
     }
   }
 
@@ -480,26 +473,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (!closing.compareAndSet(false, true)) {
-      return;
-    }
-    if (running.get()) {
-      consumer.wakeup();
-      try {
-        stopped.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    } else {
-      closeConsumer();
-    }
-  }
-
-  private synchronized void closeConsumer() {
-    if (!consumerClosed) {
-      consumerClosed = true;
-      consumer.close();
-    }
+    lifecycle.close();
   }
 
   /** A revoked partition's waits are forgotten: its next owner starts at the committed offset. */
