@@ -35,7 +35,7 @@ final class KafkaReport {
     line("# Benchmarks: the Kafka inbox");
     line();
     line("_Written by `once-benchmarks --only kafka` from its own measurements; do not edit by hand. How we measure:"
-        + " ratios in the same run, interleaved, median with spread (`shared/bench.md`). Store-level figures:"
+        + " ratios in the same run, interleaved, median with spread. Store-level figures:"
         + " [benchmarks.md](benchmarks.md)._");
     if (c.quick()) {
       line();

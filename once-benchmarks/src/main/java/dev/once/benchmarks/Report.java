@@ -57,7 +57,7 @@ final class Report {
     line("# Benchmarks");
     line();
     line("_Written by `once-benchmarks` from its own measurements; do not edit by hand. How we measure:"
-        + " ratios in the same run, interleaved, median with spread (`shared/bench.md`)._");
+        + " ratios in the same run, interleaved, median with spread._");
     if (s.quick()) {
       line();
       line("**This is a `--quick` run: too short to quote. Publish only a full run.**");

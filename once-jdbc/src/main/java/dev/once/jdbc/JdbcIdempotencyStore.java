@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
- * An {@link IdempotencyStore} in a PostgreSQL, MariaDB/MySQL or H2 table.
+ * An {@link IdempotencyStore} in a PostgreSQL, MariaDB or H2 table (MySQL is not supported yet).
  *
  * <pre>{@code
  * JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)

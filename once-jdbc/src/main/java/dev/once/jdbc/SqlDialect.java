@@ -1,6 +1,7 @@
 package dev.once.jdbc;
 
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
 import java.util.Locale;
 
@@ -9,7 +10,10 @@ public enum SqlDialect {
 
   /** PostgreSQL 12 or later. */
   POSTGRESQL("postgresql"),
-  /** MariaDB 10.3 or later; MySQL 8 runs the same statements except the fail-fast claim. */
+  /**
+   * MariaDB 10.3 or later. MySQL is not supported yet: these statements use sequences and
+   * {@code SET STATEMENT ... FOR}, which MySQL lacks.
+   */
   MARIADB("mariadb"),
   /** H2 2.x, the embedded default. */
   H2("h2");
@@ -31,18 +35,28 @@ public enum SqlDialect {
    * @throws IllegalArgumentException if the product is not one Once supports
    */
   public static SqlDialect detect(Connection connection) throws SQLException {
-    String product = connection.getMetaData().getDatabaseProductName();
+    DatabaseMetaData meta = connection.getMetaData();
+    return detect(meta.getDatabaseProductName(), meta.getDatabaseProductVersion());
+  }
+
+  static SqlDialect detect(String product, String version) {
     String p = product.toLowerCase(Locale.ROOT);
     if (p.contains("postgresql")) {
       return POSTGRESQL;
     }
-    if (p.contains("mariadb") || p.contains("mysql")) {
+    // MySQL's own driver calls a MariaDB server "MySQL"; the server's version string still says MariaDB.
+    if (p.contains("mariadb") || (p.contains("mysql") && version != null
+        && version.toLowerCase(Locale.ROOT).contains("mariadb"))) {
       return MARIADB;
+    }
+    if (p.contains("mysql")) {
+      throw new IllegalArgumentException("MySQL (" + version + ") is not supported yet: Once's MariaDB statements"
+          + " use sequences and SET STATEMENT, which MySQL lacks; supported: PostgreSQL 12+, MariaDB 10.3+, H2 2.x");
     }
     if (p.equals("h2")) {
       return H2;
     }
     throw new IllegalArgumentException("Once has no SQL dialect for '" + product
-        + "'; supported: PostgreSQL, MariaDB/MySQL, H2");
+        + "'; supported: PostgreSQL 12+, MariaDB 10.3+, H2 2.x");
   }
 }

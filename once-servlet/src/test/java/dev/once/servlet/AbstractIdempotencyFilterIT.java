@@ -47,7 +47,7 @@ import org.junit.jupiter.api.TestInstance;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The HTTP Idempotency-Key conformance checklist ({@code shared/http-conformance.md}), one test per item,
+ * The HTTP Idempotency-Key conformance checklist ({@code docs/http-conformance.md}), one test per item,
  * over real HTTP against embedded Tomcat 11 nodes. Each subclass supplies the store: the in-memory store and
  * PostgreSQL run the same tests.
  *
