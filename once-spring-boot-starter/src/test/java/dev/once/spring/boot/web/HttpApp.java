@@ -38,8 +38,15 @@ final class HttpApp implements AutoCloseable {
     }
   }
 
+  /** Spring Boot's Spring Security auto-configurations: exclude them for an application without authentication. */
+  static final String SECURITY_AUTO_CONFIGURATIONS = String.join(",",
+      "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+      "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
+      "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
+      "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration");
+
   /** Auto-configurations of the starter's optional listener support, which these applications do not use. */
-  private static final String UNUSED_AUTO_CONFIGURATIONS = String.join(",",
+  static final String UNUSED_AUTO_CONFIGURATIONS = String.join(",",
       "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration",
       "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration",
       "dev.once.spring.boot.OnceKafkaAutoConfiguration",
