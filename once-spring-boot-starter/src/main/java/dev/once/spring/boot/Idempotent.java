@@ -21,8 +21,8 @@ import java.lang.annotation.Target;
  * <p>The operation a key belongs to is the HTTP method plus the mapping's path pattern
  * ({@code "POST /payments/{id}/refunds"}), and the tenant is the authenticated principal (see
  * {@link PrincipalTenantResolver}), so the same key sent by two users or to two endpoints names two unrelated
- * records. A request without an authenticated principal is refused unless the route {@link #allowAnonymous()
- * allows anonymous callers}. On a type, the annotation applies to every handler
+ * records. Where the application authenticates, a request without an authenticated principal is refused unless
+ * the route {@link #allowAnonymous() allows anonymous callers}. On a type, the annotation applies to every handler
  * method of the controller that does not carry its own.
  *
  * <p>Durations are Spring Boot duration strings ({@code "30s"}, {@code "24h"}, {@code "PT5M"}) and may be
@@ -77,8 +77,8 @@ public @interface Idempotent {
    * gets the stored response, and can take a key before its owner does. When {@code false} and the application
    * authenticates (it has Spring Security's filter chain), such a request is answered 403 problem+json
    * ({@code authentication-required}) before anything is claimed or stored. An application without authentication
-   * serves every caller in the shared space whatever this says, and warns at start-up; {@code once.http.allow-anonymous}
-   * sets the application-wide default. Default {@code false}.
+   * serves every caller in the shared space whatever this says, and warns at start-up;
+   * {@code once.http.allow-anonymous} sets the application-wide default. Default {@code false}.
    */
   boolean allowAnonymous() default false;
 }
