@@ -44,6 +44,7 @@ public final class IdempotentRoute {
   private final IdempotencyStore store;
   private final ExchangeBoundary boundary;
   private final boolean streaming;
+  private final boolean allowAnonymous;
 
   private IdempotentRoute(Builder b) {
     this.method = b.method;
@@ -57,6 +58,7 @@ public final class IdempotentRoute {
     this.store = b.store;
     this.boundary = b.boundary;
     this.streaming = b.streaming;
+    this.allowAnonymous = b.allowAnonymous;
   }
 
   /**
@@ -83,6 +85,7 @@ public final class IdempotentRoute {
     b.store = store;
     b.boundary = boundary;
     b.streaming = streaming;
+    b.allowAnonymous = allowAnonymous;
     return b;
   }
 
@@ -136,10 +139,16 @@ public final class IdempotentRoute {
     return streaming;
   }
 
+  /** Whether a request whose tenant is empty (no authenticated caller) may use a key here; see the builder. */
+  public boolean allowAnonymous() {
+    return allowAnonymous;
+  }
+
   @Override
   public String toString() {
     return "IdempotentRoute[" + operation() + (keyRequired ? ", key required" : ", key optional")
-        + (streaming ? ", streaming" : "") + ", retention " + retention + ", lease " + lease + ", " + fingerprint
+        + (streaming ? ", streaming" : "") + (allowAnonymous ? "" : ", callers must be authenticated")
+        + ", retention " + retention + ", lease " + lease + ", " + fingerprint
         + (storeServerErrors ? ", stores 5xx" : "") + (waitForInFlight.isZero() ? "" : ", waits " + waitForInFlight)
         + (store == null ? "" : ", store " + store.name()) + "]";
   }
@@ -157,6 +166,7 @@ public final class IdempotentRoute {
     private IdempotencyStore store;
     private ExchangeBoundary boundary = ExchangeBoundary.none();
     private boolean streaming;
+    private boolean allowAnonymous = true;
 
     private Builder(String method, String pathPattern) {
       if (method == null || !METHOD.matcher(method).matches()) {
@@ -252,6 +262,17 @@ public final class IdempotentRoute {
       if (streaming) {
         this.keyRequired = false;
       }
+      return this;
+    }
+
+    /**
+     * Whether a request with a key whose {@link TenantResolver tenant} is empty, i.e. that has no authenticated
+     * caller, is served. All such requests share one key space per route: any of them that knows a key and its
+     * request gets that key's stored response. When {@code false} such a request is answered 403
+     * ({@code authentication-required}) before anything is claimed or stored. Default {@code true}.
+     */
+    public Builder allowAnonymous(boolean allowAnonymous) {
+      this.allowAnonymous = allowAnonymous;
       return this;
     }
 

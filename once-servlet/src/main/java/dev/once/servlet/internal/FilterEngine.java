@@ -79,6 +79,13 @@ public final class FilterEngine {
       return;
     }
     Scope scope = scope(req, route);
+    if (scope.tenant().isEmpty() && !route.allowAnonymous()) {
+      // Anonymous callers would share one key space: one could read another's response or burn its key.
+      problem(req, res, Problem.of(Problem.Kind.AUTHENTICATION_REQUIRED, "Keys on this endpoint belong to an"
+          + " authenticated caller, and this request has none; send it authenticated. Nothing was processed or"
+          + " stored."));
+      return;
+    }
     IdempotencyKey key;
     try {
       key = s.keyPolicy().key(scope, ((KeyHeaderParser.Valid) header).key());

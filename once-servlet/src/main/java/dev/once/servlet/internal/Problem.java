@@ -26,6 +26,7 @@ public record Problem(Kind kind, int status, String detail, Duration retryAfter)
     KEY_MISSING("key-missing", 400, "Idempotency-Key is missing"),
     KEY_INVALID("key-invalid", 400, "Idempotency-Key is invalid"),
     KEY_NOT_SUPPORTED("key-not-supported", 400, "This endpoint does not support idempotent replay"),
+    AUTHENTICATION_REQUIRED("authentication-required", 403, "Idempotency-Key needs an authenticated caller"),
     REQUEST_TOO_LARGE("request-too-large", 413, "Request body is too large for an idempotent request"),
     KEY_REUSED("key-reused", 422, "Idempotency-Key is already used"),
     IN_PROGRESS("request-in-progress", 409, "A request is outstanding for this Idempotency-Key"),

@@ -19,8 +19,10 @@ import java.lang.annotation.Target;
  * }</pre>
  *
  * <p>The operation a key belongs to is the HTTP method plus the mapping's path pattern
- * ({@code "POST /payments/{id}/refunds"}), and the tenant is the authenticated principal, so the same key sent by
- * two users or to two endpoints names two unrelated records. On a type, the annotation applies to every handler
+ * ({@code "POST /payments/{id}/refunds"}), and the tenant is the authenticated principal (see
+ * {@link PrincipalTenantResolver}), so the same key sent by two users or to two endpoints names two unrelated
+ * records. Where the application authenticates, a request without an authenticated principal is refused unless
+ * the route {@link #allowAnonymous() allows anonymous callers}. On a type, the annotation applies to every handler
  * method of the controller that does not carry its own.
  *
  * <p>Durations are Spring Boot duration strings ({@code "30s"}, {@code "24h"}, {@code "PT5M"}) and may be
@@ -68,4 +70,15 @@ public @interface Idempotent {
    * before it is answered 409. Default {@code once.http.wait-for-in-flight} (0: answer 409 at once).
    */
   String waitForInFlight() default "";
+
+  /**
+   * Whether callers without an authenticated principal (none, or Spring Security's anonymous authentication) may
+   * use keys on this route. They all share one key space per route: any of them that knows a key and its request
+   * gets the stored response, and can take a key before its owner does. When {@code false} and the application
+   * authenticates (it has Spring Security's filter chain), such a request is answered 403 problem+json
+   * ({@code authentication-required}) before anything is claimed or stored. An application without authentication
+   * serves every caller in the shared space whatever this says, and warns at start-up;
+   * {@code once.http.allow-anonymous} sets the application-wide default. Default {@code false}.
+   */
+  boolean allowAnonymous() default false;
 }

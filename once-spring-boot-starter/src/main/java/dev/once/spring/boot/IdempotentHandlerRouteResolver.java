@@ -4,6 +4,7 @@ import dev.once.IdempotencyStore;
 import dev.once.servlet.ExchangeBoundary;
 import dev.once.servlet.IdempotentRoute;
 import dev.once.servlet.RouteResolver;
+import dev.once.servlet.TenantResolver;
 import dev.once.spring.boot.internal.LookupRequest;
 import dev.once.spring.boot.internal.SpringPatterns;
 import jakarta.servlet.http.HttpServletRequest;
@@ -41,12 +42,18 @@ import org.springframework.web.util.ServletRequestPathUtils;
  *
  * <p>Routes are built once, when the application context has started, from every {@code @RequestMapping} handler
  * method that carries {@link Idempotent}: a bad duration or an unknown store bean fails the start-up, naming the
- * method. A request whose HTTP method no route uses is answered without a lookup. A mapping that declares no HTTP
+ * method. Where the application authenticates (Spring Security's filter chain is a bean), a route serves only
+ * authenticated callers unless {@link Idempotent#allowAnonymous()} or {@code once.http.allow-anonymous} says
+ * otherwise; without authentication every caller shares one key space per route, which is logged as a warning at
+ * start-up. A request whose HTTP method no route uses is answered without a lookup. A mapping that declares no HTTP
  * method is protected for POST and PATCH. Thread-safe.
  */
 public final class IdempotentHandlerRouteResolver implements RouteResolver, SmartInitializingSingleton {
 
   private static final Log LOG = LogFactory.getLog(IdempotentHandlerRouteResolver.class);
+
+  /** The bean Spring Security's {@code @EnableWebSecurity} registers: the application authenticates requests. */
+  static final String SPRING_SECURITY_FILTER_CHAIN = "springSecurityFilterChain";
 
   /** HTTP methods a mapping without a method condition is protected for. */
   static final List<String> DEFAULT_METHODS = List.of("POST", "PATCH");
@@ -64,6 +71,7 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
   private final OnceProperties.Http defaults;
   private final Function<IdempotencyStore, ExchangeBoundary> boundaries;
   private volatile Routes routes;
+  private boolean anonymousByDefault; // set by build() before it builds routes
 
   /**
    * @param handlerMappings Spring MVC's request mappings, asked in their order
@@ -148,6 +156,8 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
     List<RequestMappingInfoHandlerMapping> mappings = handlerMappings.orderedStream().toList();
     Map<RouteKey, IdempotentRoute> byKey = new LinkedHashMap<>();
     Set<String> httpMethods = new LinkedHashSet<>();
+    boolean authenticates = beanFactory.containsBean(SPRING_SECURITY_FILTER_CHAIN);
+    anonymousByDefault = defaults.getAllowAnonymous() != null ? defaults.getAllowAnonymous() : !authenticates;
     for (RequestMappingInfoHandlerMapping mapping : mappings) {
       for (Map.Entry<RequestMappingInfo, HandlerMethod> e : mapping.getHandlerMethods().entrySet()) {
         HandlerMethod handler = e.getValue();
@@ -174,7 +184,33 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
       LOG.info("Idempotency-Key protects " + byKey.size() + " route(s): "
           + String.join(", ", byKey.values().stream().map(IdempotentRoute::toString).toList()));
     }
+    warnIfCallersShareKeys(byKey.values(), authenticates);
     return new Routes(mappings, Map.copyOf(byKey), Set.copyOf(httpMethods));
+  }
+
+  /**
+   * An application that does not authenticate serves every caller in one key space per route; say so once, unless
+   * a {@code TenantResolver} of the application's own names the callers, or {@code once.http.allow-anonymous=true}
+   * says it is meant.
+   */
+  private void warnIfCallersShareKeys(Iterable<IdempotentRoute> all, boolean authenticates) {
+    if (authenticates || defaults.getAllowAnonymous() != null
+        || !(beanFactory.getBeanProvider(TenantResolver.class).getIfUnique()
+        instanceof PrincipalTenantResolver)) {
+      return;
+    }
+    List<String> shared = new ArrayList<>();
+    all.forEach(route -> {
+      if (route.allowAnonymous()) {
+        shared.add(route.operation());
+      }
+    });
+    if (!shared.isEmpty()) {
+      LOG.warn("The application does not authenticate its callers (no Spring Security filter chain), so every"
+          + " caller of " + String.join(", ", shared) + " shares one Idempotency-Key space per route: a caller who"
+          + " knows another's key and request gets that response. Authenticate callers (keys are then scoped to"
+          + " each one), or set once.http.allow-anonymous=true to declare the shared space intended.");
+    }
   }
 
   private static Idempotent annotation(HandlerMethod handler) {
@@ -194,6 +230,7 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
           .fingerprint(a.fingerprint())
           .storeServerErrors(a.storeServerErrors())
           .waitForInFlight(duration(a.waitForInFlight(), defaults.getWaitForInFlight()))
+          .allowAnonymous(a.allowAnonymous() || anonymousByDefault)
           .store(store);
       ExchangeBoundary boundary = boundaries.apply(store);
       if (boundary != null) {

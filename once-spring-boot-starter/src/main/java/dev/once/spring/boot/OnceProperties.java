@@ -193,6 +193,12 @@ public class OnceProperties {
      * Default: true when the store is JDBC and there is a PlatformTransactionManager.
      */
     private Boolean atomic;
+    /**
+     * Whether callers without an authenticated principal may use keys on every @Idempotent route (they share one
+     * key space per route). Default: false when the application has Spring Security's filter chain (such requests
+     * get 403 unless the route sets allowAnonymous), true otherwise (with a start-up warning).
+     */
+    private Boolean allowAnonymous;
     /** Prefix of the "type" URI of the problem+json answers the filter writes. Default: the filter's own. */
     private String problemTypeBase;
     /** Order of the filter; the default runs it after Spring Security's filter chain (order -100). */
@@ -285,6 +291,14 @@ public class OnceProperties {
 
     public void setAtomic(Boolean atomic) {
       this.atomic = atomic;
+    }
+
+    public Boolean getAllowAnonymous() {
+      return allowAnonymous;
+    }
+
+    public void setAllowAnonymous(Boolean allowAnonymous) {
+      this.allowAnonymous = allowAnonymous;
     }
 
     public String getProblemTypeBase() {

@@ -63,10 +63,25 @@ public class OnceWebMvcAutoConfiguration {
   public IdempotentHandlerRouteResolver onceRouteResolver(ObjectProvider<RequestMappingInfoHandlerMapping> mappings,
                                                           ConfigurableListableBeanFactory beanFactory,
                                                           Environment environment, OnceProperties properties,
-                                                          ObjectProvider<ExchangeBoundary> boundaries) {
+                                                          ObjectProvider<ExchangeBoundary> boundaries,
+                                                          ObjectProvider<IdempotencyStore> stores) {
     Boolean atomic = properties.getHttp().getAtomic();
     return new IdempotentHandlerRouteResolver(mappings, beanFactory, environment, properties.getHttp(),
-        store -> Boolean.FALSE.equals(atomic) ? null : boundaries.getIfUnique());
+        routeStore -> Boolean.FALSE.equals(atomic) ? null
+            : boundaryFor(boundaries.getIfUnique(), routeStore != null ? routeStore : stores.getIfUnique()));
+  }
+
+  /**
+   * The boundary a route on {@code store} runs in. The filter takes any boundary for a unit of work that rolls the
+   * handler's effects back, and answers accordingly ("not processed, retry" when the completion fails), so a route
+   * whose store is not in the transaction (a Redis route next to the JDBC default) must get none and run in lease
+   * mode. A boundary of the application's own applies to every route, as it always did.
+   */
+  static ExchangeBoundary boundaryFor(ExchangeBoundary boundary, IdempotencyStore store) {
+    if (boundary instanceof TransactionalExchangeBoundary transactional) {
+      return transactional.isAtomic(store) ? transactional : null;
+    }
+    return boundary;
   }
 
   @Bean

@@ -45,8 +45,11 @@ import org.springframework.transaction.support.DefaultTransactionDefinition;
  * <p>A transaction that cannot begin (the database is down) is a {@link StoreUnavailableException} and a failed commit
  * a {@link StoreException}: the filter answers 503 and nothing was kept.
  *
- * <p>Routes with another store (Redis, in-memory, another JDBC store) run unchanged, in lease mode. {@code store}
- * must live in {@code dataSource}, the database {@code transactionManager} manages. Thread-safe.
+ * <p>Only routes on {@code store} are atomic ({@link #isAtomic}): the starter gives routes with another store
+ * (Redis, in-memory, another JDBC store) no boundary at all, so the filter runs them in lease mode and answers as
+ * lease mode does (a completion that fails after the handler's own commit still sends the handler's response).
+ * {@link #run} also passes such a route's exchange through untouched. {@code store} must live in
+ * {@code dataSource}, the database {@code transactionManager} manages. Thread-safe.
  */
 public final class TransactionalExchangeBoundary implements ExchangeBoundary {
 

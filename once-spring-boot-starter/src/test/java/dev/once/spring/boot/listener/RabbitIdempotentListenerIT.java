@@ -235,6 +235,9 @@ class RabbitIdempotentListenerIT {
     p.put("spring.rabbitmq.port", uri.getPort() < 0 ? 5672 : uri.getPort());
     p.put("spring.rabbitmq.username", user[0]);
     p.put("spring.rabbitmq.password", user[1]);
+    // The test's own vhost when TestRabbitMq names one (parallel builds each get theirs): the queue is declared there.
+    String path = uri.getPath() == null ? "" : uri.getPath();
+    p.put("spring.rabbitmq.virtual-host", path.length() > 1 ? path.substring(1) : "/");
     p.put("spring.rabbitmq.listener.simple.retry.enabled", "true");
     p.put("spring.rabbitmq.listener.simple.retry.max-retries", "2");
     p.put("spring.rabbitmq.listener.simple.retry.initial-interval", "20ms");
