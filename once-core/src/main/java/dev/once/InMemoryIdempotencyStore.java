@@ -90,10 +90,23 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
     Objects.requireNonNull(outcome, "outcome");
     ClaimRequest.requirePositive("retention", retention);
-    update(key, token, "complete", current -> {
-      long now = clock.millis();
-      return new Entry(true, current.fingerprint(), current.token(), now, now + retention.toMillis(), outcome);
+    long now = clock.millis();
+    boolean[] done = new boolean[1];
+    records.computeIfPresent(key, (k, current) -> {
+      if (current.token() != token) {
+        return current;
+      }
+      if (!current.completed()) {
+        done[0] = true;
+        return new Entry(true, current.fingerprint(), token, now, now + retention.toMillis(), outcome);
+      }
+      // The same completion again (its first reply was lost): already done, and it changes nothing.
+      done[0] = current.expiresAt() > now && current.outcome().equals(outcome);
+      return current;
     });
+    if (!done[0]) {
+      throw new LeaseLostException(key.scope(), name, token, "complete");
+    }
   }
 
   @Override
