@@ -87,8 +87,10 @@ public abstract class SqlOperations {
       Set<Integer> waitFor = new HashSet<>();
       for (int attempt = 1; !pending.isEmpty(); attempt++) {
         if (attempt > MAX_ATTEMPTS) {
+          // A serialization failure (40001): in a caller's transaction this happens when its snapshot cannot see
+          // what the claim keeps running into, and only retrying the whole transaction can answer truthfully.
           throw new SQLException("claim did not settle after " + MAX_ATTEMPTS
-              + " attempts: the records kept changing under it");
+              + " attempts: the records kept changing under it", "40001");
         }
         List<Integer> again = new ArrayList<>();
         List<Integer> held = new ArrayList<>();
