@@ -66,8 +66,9 @@ public interface IdempotencyStore {
   /**
    * Stores the outcome and marks the record completed, kept for {@code retention} from now.
    *
-   * <p>Safe to repeat: if the record was already completed with this token and an equal outcome (the first call ran
-   * but its answer was lost), the call succeeds and changes nothing, not even the retention.
+   * <p>Safe to repeat: if the record was already completed with this token and the same outcome (as stored: the same
+   * {@link Outcome#toBytes() bytes}, attributes in the same order), because the first call ran but its answer was
+   * lost, the call succeeds and changes nothing, not even the retention.
    *
    * @throws LeaseLostException if {@code token} is not the record's current token, the record is gone, or it was
    *                            completed with this token but another outcome

@@ -2,6 +2,7 @@ package dev.once;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
@@ -101,7 +102,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         return new Entry(true, current.fingerprint(), token, now, now + retention.toMillis(), outcome);
       }
       // The same completion again (its first reply was lost): already done, and it changes nothing.
-      done[0] = current.expiresAt() > now && current.outcome().equals(outcome);
+      // Compared as stored (attributes in order), as the other stores compare it.
+      done[0] = current.expiresAt() > now && Arrays.equals(current.outcome().toBytes(), outcome.toBytes());
       return current;
     });
     if (!done[0]) {
