@@ -193,6 +193,39 @@ class TcpProxyIT {
         }
     }
 
+    @Test
+    void closeConnectionsEndsThemInAnOrderlyWayAndKeepsProxying() throws Exception {
+        try (ServerSocket echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             TcpProxy echoProxy = TcpProxy.start("127.0.0.1", echo.getLocalPort())) {
+            CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 2; i++) {
+                    try (Socket peer = echo.accept()) {
+                        peer.getInputStream().transferTo(peer.getOutputStream());
+                    } catch (IOException e) {
+                        // the proxy closed this connection
+                    }
+                }
+            });
+            try (Socket client = new Socket()) {
+                client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), echoProxy.port()), 5_000);
+                client.setSoTimeout(30_000);
+                client.getOutputStream().write("ping".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertThat(client.getInputStream().readNBytes(4)).asString().isEqualTo("ping");
+
+                echoProxy.closeConnections();
+
+                assertThat(client.getInputStream().read()).as("end of stream, not a reset").isEqualTo(-1);
+                assertThat(echoProxy.activeConnections()).isZero();
+            }
+            try (Socket client = new Socket()) {
+                client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), echoProxy.port()), 5_000);
+                client.setSoTimeout(30_000);
+                client.getOutputStream().write("pong".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertThat(client.getInputStream().readNBytes(4)).asString().isEqualTo("pong");
+            }
+        }
+    }
+
     private static Connection connect(TestDatabase db) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", db.user());
