@@ -22,7 +22,9 @@ import java.util.List;
  * Each {@link ClaimResult.Acquired acquisition} gets a token larger than any earlier token of the record.
  * {@link #complete}, {@link #release} and {@link #renew} succeed only with the current token, so a worker
  * whose lease was taken over (a zombie) cannot overwrite the newer owner's result; it gets
- * {@link LeaseLostException}.
+ * {@link LeaseLostException}. One repeat is not a zombie: {@link #complete} with the token and outcome that
+ * already completed the record succeeds (and changes nothing), so a caller whose completion ran but whose reply
+ * was lost with the connection can send it again and be told the truth.
  *
  * <h2>Failures</h2>
  * A store that cannot be reached throws {@link StoreUnavailableException}; any other failure throws
@@ -64,16 +66,22 @@ public interface IdempotencyStore {
   /**
    * Stores the outcome and marks the record completed, kept for {@code retention} from now.
    *
-   * @throws LeaseLostException if {@code token} is not the record's current token, or the record is gone
+   * <p>Safe to repeat: if the record was already completed with this token and the same outcome (as stored: the same
+   * {@link Outcome#toBytes() bytes}, attributes in the same order), because the first call ran but its answer was
+   * lost, the call succeeds and changes nothing, not even the retention.
+   *
+   * @throws LeaseLostException if {@code token} is not the record's current token, the record is gone, or it was
+   *                            completed with this token but another outcome
    */
   void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention);
 
   /**
-   * Completes many records in as few round trips as the store allows, each as {@link #complete} would. Every
-   * completion whose token is current is applied; then, if any token was not, the first such is reported. Inside
+   * Completes many records in as few round trips as the store allows, each as {@link #complete} would (so a
+   * completion repeated after a lost answer succeeds). Every completion whose token is current is applied; then, if
+   * any was refused, the first such is reported. Inside
    * a caller's transaction the caller decides: roll back, or commit the ones that were applied.
    *
-   * @throws LeaseLostException for the first completion whose token is not the record's current token
+   * @throws LeaseLostException for the first completion that {@link #complete} would have refused
    */
   default void completeAll(List<Completion> completions) {
     LeaseLostException first = null;

@@ -2,6 +2,7 @@ package dev.once;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
@@ -90,10 +91,24 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
     Objects.requireNonNull(outcome, "outcome");
     ClaimRequest.requirePositive("retention", retention);
-    update(key, token, "complete", current -> {
-      long now = clock.millis();
-      return new Entry(true, current.fingerprint(), current.token(), now, now + retention.toMillis(), outcome);
+    long now = clock.millis();
+    boolean[] done = new boolean[1];
+    records.computeIfPresent(key, (k, current) -> {
+      if (current.token() != token) {
+        return current;
+      }
+      if (!current.completed()) {
+        done[0] = true;
+        return new Entry(true, current.fingerprint(), token, now, now + retention.toMillis(), outcome);
+      }
+      // The same completion again (its first reply was lost): already done, and it changes nothing.
+      // Compared as stored (attributes in order), as the other stores compare it.
+      done[0] = current.expiresAt() > now && Arrays.equals(current.outcome().toBytes(), outcome.toBytes());
+      return current;
     });
+    if (!done[0]) {
+      throw new LeaseLostException(key.scope(), name, token, "complete");
+    }
   }
 
   @Override

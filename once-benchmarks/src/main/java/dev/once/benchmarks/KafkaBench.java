@@ -542,15 +542,30 @@ final class KafkaBench {
       long brokerNanos = delta(broker0, brokerCpu.nanos());
       long busy = delta(busy0, ProcCpu.machineBusyNanos());
       long wal = delta(wal0, pg.walBytes());
-      long rows = pg.queryLong("SELECT count(*) FROM " + kind.table());
-      long expected = loop.expectedRows(polled, distinct, polled == config.messages());
-      if (rows != expected) {
-        throw new AssertionError(kind.label + ": " + rows + " ledger rows, expected " + expected + " (" + polled
-            + " records polled)");
-      }
+      long rows = checkLedger(pg, kind, loop.expectedRows(polled, distinct, polled == config.messages()), polled);
       return new Rep(kind, dup, round, polled - first, t1 - t0, jvm, pgNanos, brokerNanos, busy, wal, polled, rows,
           capped);
     }
+  }
+
+  /**
+   * Checks the variant's ledger row by row, not only its total, so a lost effect and a doubled one cannot cancel
+   * out: no dedupe must hold each polled record (partition, offset) once, the others each message id once; and the
+   * total must be {@code expected}.
+   *
+   * @return the ledger's row count
+   */
+  static long checkLedger(JdbcTarget pg, Kind kind, long expected, long polled) throws SQLException {
+    String perKey = kind == Kind.PLAIN ? "kafka_partition, kafka_offset" : "message_id";
+    long repeated = pg.queryLong("SELECT count(*) FROM (SELECT " + perKey + " FROM " + kind.table() + " GROUP BY "
+        + perKey + " HAVING count(*) > 1) repeated");
+    long rows = pg.queryLong("SELECT count(*) FROM " + kind.table());
+    if (repeated != 0 || rows != expected) {
+      throw new AssertionError(kind.label + ": " + rows + " ledger rows, expected " + expected + ", and " + repeated
+          + (kind == Kind.PLAIN ? " records" : " message ids") + " with more than one row (" + polled
+          + " records polled)");
+    }
+    return rows;
   }
 
   private static long delta(long before, long after) {

@@ -83,8 +83,9 @@ final class KafkaReport {
         c.maxPollRecords(), c.warmupMessages(), c.repetitions()));
     line("- The effect is the same for all: an `INSERT` of one ledger row (message id, partition, offset, payload)"
         + " per applied record, into a table of the variant's own (emptied before each run, like the dedupe"
-        + " tables). After every run the ledger's row count is checked: plain = records polled (duplicates applied"
-        + " again), Once and Camel = distinct ids polled; a mismatch fails the run.");
+        + " tables). After every run the ledger is checked row by row: plain = each polled record (partition,"
+        + " offset) once, so duplicates are applied again; Once and Camel = each message id once; and its row count"
+        + " = records polled, or distinct ids polled; a mismatch fails the run.");
     line("  - **" + Kind.PLAIN.label + "**: per poll one transaction with the inserts as one JDBC batch, commit,"
         + " then `commitSync()`: the hand-written at-least-once consumer.");
     line("  - **" + Kind.ONCE.label + "**: `KafkaInboxConsumer.pollOnce` with a per-record handler doing"

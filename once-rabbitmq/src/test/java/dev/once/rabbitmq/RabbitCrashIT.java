@@ -63,11 +63,12 @@ class RabbitCrashIT {
     await().atMost(Duration.ofSeconds(60)).until(() -> db.effectRows() == 40);
     stop(second);
 
-    long duplicates = second.lines().stream().filter(l -> l.startsWith("BATCH "))
-        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf("duplicates=") + 11))).sum();
+    long duplicates = batchTotal(List.of(second), "duplicates");
     System.out.println("[once-rabbitmq] halted after committing " + committed + "; the restart skipped " + duplicates
         + " redelivered duplicates");
     assertThat(duplicates).as("the committed batch came back and was skipped").isEqualTo(committed);
+    assertThat(batchTotal(List.of(second), "redeliveredDuplicates")).as("skipped deliveries marked redelivered")
+        .isEqualTo(committed);
     assertThat(db.effectCounts()).hasSize(40).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
     assertThat(broker.ready(queue)).isZero();
   }
@@ -114,12 +115,17 @@ class RabbitCrashIT {
       if (round == rounds - 1) {
         break;
       }
-      // Kill at a random point of this round's progress: sometimes before the child even started consuming.
+      // Kill at a random point of the backlog, strictly before its end (so deliveries are still unacknowledged);
+      // the target may be where it stands now: then the kill can land before the child even started consuming.
       long now = db.effectRows();
-      long target = Math.min(sent.size(), now + random.nextInt(Math.max(1, sent.size() - (int) now + 1)));
+      long backlog = sent.size() - now;
+      long target = backlog <= 1 ? now : now + random.nextInt((int) backlog);
       ChildJvm victim = child;
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1 + random.nextInt(20)))
           .until(() -> db.effectRows() >= target || !victim.process().isAlive());
+      // A child that died by itself is a failure, not a kill.
+      assertThat(victim.process().isAlive()).as("the child is alive before its kill; output: %s", victim.lines())
+          .isTrue();
       boolean consuming = victim.saw("READY");
       victim.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       kills++;
@@ -129,10 +135,11 @@ class RabbitCrashIT {
     ChildJvm last = child;
     await().atMost(Duration.ofSeconds(90)).until(() -> db.effectRows() >= sent.size() && broker.ready(queue) == 0);
     stop(last);
-    long skipped = children.stream().flatMap(c -> c.lines().stream()).filter(l -> l.startsWith("BATCH "))
-        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf("duplicates=") + 11))).sum();
+    long skipped = batchTotal(children, "duplicates");
+    long redelivered = batchTotal(children, "redelivered") + batchTotal(children, "redeliveredDuplicates");
     System.out.println("[once-rabbitmq] chaos: killed at effect rows " + killedAt + "; " + (messages - sent.size())
-        + " duplicates published, " + skipped + " duplicates skipped in acknowledged batches");
+        + " duplicates published, " + skipped + " duplicates skipped in acknowledged batches, " + redelivered
+        + " deliveries handed out again after a kill");
 
     // The checker: every id classified by its committed effects.
     Map<String, Integer> counts = db.effectCounts();
@@ -140,10 +147,20 @@ class RabbitCrashIT {
     System.out.println("[once-rabbitmq] chaos seed " + seed + ": " + messages + " published, " + sent.size()
         + " distinct ids, " + kills + " SIGKILLs; " + verdict);
     assertThat(kills).isGreaterThanOrEqualTo(10);
+    // The kills land inside the backlog, where the child holds unacknowledged deliveries: they come back.
+    assertThat(redelivered).as("deliveries redelivered after the kills (seed %d)", seed).isPositive();
     verdict.assertExactlyOnce("seed " + seed);
     assertBankConserved(accounts, initial, sent);
     assertThat(broker.ready(queue)).as("lag drained, everything acknowledged").isZero();
     assertThat(broker.ready(queue + ".dlq")).isZero();
+  }
+
+  /** The sum of one field of every BATCH line the children printed. */
+  private static long batchTotal(List<ChildJvm> children, String field) {
+    return children.stream().flatMap(c -> c.lines().stream()).filter(l -> l.startsWith("BATCH "))
+        .flatMap(l -> java.util.Arrays.stream(l.split(" ")))
+        .filter(kv -> kv.startsWith(field + "="))
+        .mapToLong(kv -> Long.parseLong(kv.substring(field.length() + 1))).sum();
   }
 
   /** Sum of balances = initial total + the deposits committed so far (each distinct id once); none negative. */

@@ -17,7 +17,9 @@ import java.time.Duration;
  * {@code stop} on stdin (then it drains, acks, prints {@code CLOSED} and exits). One line per event on stdout.
  *
  * <p>Args: rabbitUri queue jdbcUrl user password(- for empty) tablePrefix. Messages are {@code log <text>},
- * {@code deposit <account> <amount>} or {@code transfer <from> <to> <amount>}; each appends one effect row.
+ * {@code deposit <account> <amount>} or {@code transfer <from> <to> <amount>}; each appends one effect row. After each
+ * acknowledged batch it prints {@code BATCH applied=<n> duplicates=<n> redelivered=<n> redeliveredDuplicates=<n>}
+ * (redelivered: of the applied, those RabbitMQ had handed out before; redeliveredDuplicates: of the duplicates).
  */
 public final class RabbitWorker {
 
@@ -63,7 +65,8 @@ public final class RabbitWorker {
           })
           .prefetch(100).batchSize(25).linger(Duration.ofMillis(5))
           .onBatch(b -> System.out.println("BATCH applied=" + b.applied().size() + " duplicates="
-              + b.duplicates().size()))
+              + b.duplicates().size() + " redelivered=" + redelivered(b.applied()) + " redeliveredDuplicates="
+              + redelivered(b.duplicates())))
           .build();
       consumer.start();
       System.out.println("READY");
@@ -76,6 +79,11 @@ public final class RabbitWorker {
       consumer.close();
       System.out.println("CLOSED");
     }
+  }
+
+  /** How many of these deliveries RabbitMQ had handed out before (to a consumer that died without acking). */
+  private static long redelivered(java.util.List<com.rabbitmq.client.Delivery> deliveries) {
+    return deliveries.stream().filter(d -> d.getEnvelope().isRedeliver()).count();
   }
 
   private static int update(java.sql.Connection c, String sql, long amount, int account) throws Exception {

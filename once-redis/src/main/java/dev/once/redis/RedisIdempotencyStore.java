@@ -75,9 +75,18 @@ import java.util.function.Supplier;
  * yet deleted, which happens only when the store's clock is shifted ({@link Builder#clockOffset}).
  *
  * <p><b>Failures.</b> While Redis cannot be reached, every call fails at once with
- * {@link StoreUnavailableException} (commands are rejected while disconnected, not queued), or after the command
- * timeout if Redis stops answering. Lettuce reconnects by itself; nothing needs to be rebuilt. Thread-safe; all
- * threads share one multiplexed connection.
+ * {@link StoreUnavailableException} (with {@link #clientOptions(Duration)}, commands are rejected while
+ * disconnected, not queued), or after the command timeout if Redis stops answering. Lettuce reconnects by itself;
+ * nothing needs to be rebuilt. Thread-safe; all threads share one multiplexed connection.
+ *
+ * <p><b>A failed call may have run.</b> When the connection drops, a script already sent may have run on Redis
+ * with only its answer lost: the call fails with {@link StoreUnavailableException}, and the caller cannot tell.
+ * With {@link #clientOptions(Duration)} Lettuce fails such commands and does not send them again; with Lettuce's
+ * default options (a client of your own), it re-sends the commands in flight and those queued while disconnected
+ * once it has reconnected (at-least-once), so a script can run twice. Both are safe: a {@link #complete} repeated
+ * with the same token and outcome succeeds, a renewal repeated extends the same lease, and a claim that ran twice
+ * answers {@link ClaimResult.InProgress} to its own caller, whose key then waits for its lease to end. Only a
+ * repeated {@link #release} reports {@link LeaseLostException}, as the record it deleted is gone.
  */
 public final class RedisIdempotencyStore implements IdempotencyStore, AutoCloseable {
 
@@ -126,8 +135,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
 
   /**
    * The Lettuce options this store is built for: reconnect automatically, reject commands while disconnected (so
-   * a call during an outage fails at once with {@link StoreUnavailableException} and is never replayed later), and
-   * time out connects and commands after {@code commandTimeout}.
+   * a call during an outage fails at once with {@link StoreUnavailableException} instead of waiting in a queue to
+   * be sent after the reconnect; a command in flight when the connection drops fails too, though it may have run),
+   * and time out connects and commands after {@code commandTimeout}.
    */
   public static ClientOptions clientOptions(Duration commandTimeout) {
     requirePositive("commandTimeout", commandTimeout);

@@ -14,6 +14,7 @@ import dev.once.Scope;
 import dev.once.StoreUnavailableException;
 import dev.once.redis.internal.RedisKeys;
 import dev.once.testkit.IdempotencyStoreContract;
+import dev.once.testkit.LostReplyContract;
 import dev.once.testkit.StoreOutageContract;
 import dev.once.testkit.servers.TcpProxy;
 import dev.once.testkit.servers.TestRedis;
@@ -32,6 +33,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -216,6 +220,72 @@ class RedisStoreIT {
   }
 
   @Test
+  void aCompletionLettuceSendsAgainAfterAReconnectSucceeds() throws Exception {
+    // Lettuce's default options (a caller's own client) re-send the commands in flight when the connection closes,
+    // so a completion that already ran, its answer lost, reaches Redis a second time.
+    try (TcpProxy proxy = TcpProxy.start(server.host(), server.port())) {
+      RedisClient client = RedisClient.create("redis://127.0.0.1:" + proxy.port());
+      try {
+        Throwable failure = completeWhileTheConnectionCloses(proxy, RedisIdempotencyStore.builder(client));
+        assertThat(failure).as("what the re-sent completion answered").isNull();
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void aCompletionInFlightWithTheStoresOwnOptionsFailsAndIsNotSentAgain() throws Exception {
+    try (TcpProxy proxy = TcpProxy.start(server.host(), server.port())) {
+      Throwable failure = completeWhileTheConnectionCloses(proxy,
+          RedisIdempotencyStore.builder(RedisURI.create("redis://127.0.0.1:" + proxy.port())));
+      // Sent again, it would have answered; it failed, so the caller repeats it (done in the helper).
+      assertThat(failure).as("what the completion in flight threw").isInstanceOf(StoreUnavailableException.class);
+    }
+  }
+
+  /**
+   * Claims a key, sends its completion with the answer lost on the way, waits until Redis shows it completed, then
+   * closes the proxied connection in an orderly way. Returns what the completion threw (null if it succeeded), after
+   * checking that repeating it succeeds and that the key replays its outcome.
+   */
+  private Throwable completeWhileTheConnectionCloses(TcpProxy proxy, RedisIdempotencyStore.Builder builder)
+      throws Exception {
+    String prefix = prefix("closed-in-flight");
+    IdempotencyKey key = IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "in-flight"), "k");
+    Outcome outcome = Outcome.of("text/plain", "charged".getBytes(StandardCharsets.UTF_8));
+    try (RedisIdempotencyStore s = builder.keyPrefix(prefix).commandTimeout(Duration.ofSeconds(30)).build()) {
+      long token = acquired(s.claim(request(key, Duration.ofMinutes(1), Duration.ofMinutes(5))));
+      proxy.loseReplies();
+      CompletableFuture<Void> completion = CompletableFuture.runAsync(
+          () -> s.complete(key, token, outcome, Duration.ofMinutes(5)));
+      byte[] record = new RedisKeys(prefix).recordKey(key);
+      await("the completion ran on Redis").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+          .until(() -> "C".equals(hashField(record, "status")));
+      proxy.restore();
+      proxy.closeConnections();
+
+      Throwable failure = null;
+      try {
+        completion.get(60, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        failure = e.getCause();
+      }
+      await("the store reconnected").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+          .until(() -> s.claim(request(key, Duration.ofMinutes(1), Duration.ofMinutes(5))) instanceof ClaimResult.Completed);
+      s.complete(key, token, outcome, Duration.ofMinutes(5));
+      assertThat(s.claim(request(key, Duration.ofMinutes(1), Duration.ofMinutes(5))))
+          .isEqualTo(new ClaimResult.Completed(outcome));
+      return failure;
+    }
+  }
+
+  private String hashField(byte[] key, String field) {
+    byte[] value = inspect.sync().hget(key, field.getBytes(StandardCharsets.UTF_8));
+    return value == null ? null : new String(value, StandardCharsets.UTF_8);
+  }
+
+  @Test
   void aClosedStoreRefusesCallsAsUnavailable() {
     RedisIdempotencyStore s = RedisIdempotencyStore.builder(RedisURI.create(server.uri())).keyPrefix(prefix("closed")).build();
     s.close();
@@ -278,6 +348,55 @@ class RedisStoreIT {
     @Override
     protected IdempotencyStore store() {
       return proxiedStore;
+    }
+
+    @Override
+    protected void cutConnection() {
+      proxy.cut();
+    }
+
+    @Override
+    protected void restoreConnection() {
+      proxy.restore();
+    }
+  }
+
+  @Nested
+  @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+  class LostReply extends LostReplyContract {
+    private TcpProxy proxy;
+    private RedisIdempotencyStore proxiedStore;
+    private RedisIdempotencyStore directStore;
+
+    @BeforeAll
+    void startProxy() {
+      proxy = TcpProxy.start(server.host(), server.port());
+      String lostReplyPrefix = prefix("lost-reply");
+      proxiedStore = RedisIdempotencyStore.builder(RedisURI.create("redis://127.0.0.1:" + proxy.port()))
+          .keyPrefix(lostReplyPrefix).name("redis-via-proxy").build();
+      directStore = RedisIdempotencyStore.builder(RedisURI.create(server.uri())).keyPrefix(lostReplyPrefix).build();
+    }
+
+    @AfterAll
+    void stopProxy() {
+      proxiedStore.close();
+      directStore.close();
+      proxy.close();
+    }
+
+    @Override
+    protected IdempotencyStore store() {
+      return proxiedStore;
+    }
+
+    @Override
+    protected IdempotencyStore directStore() {
+      return directStore;
+    }
+
+    @Override
+    protected void loseReplies() {
+      proxy.loseReplies();
     }
 
     @Override

@@ -262,6 +262,49 @@ public abstract class IdempotencyStoreContract {
   }
 
   @Test
+  @DisplayName("a completion repeated with its token and outcome succeeds and changes nothing; another outcome is refused")
+  void repeatedCompletionSucceedsAndChangesNothing() {
+    IdempotencyKey key = key(newScope(), "order-1");
+    long token = acquired(store().claim(request(key, FP_A))).token();
+    Outcome outcome = outcome("charged");
+    store().complete(key, token, outcome, Duration.ofHours(1));
+
+    // The first answer was lost with the connection: the caller sends the same completion again, and again.
+    store().complete(key, token, outcome, Duration.ofHours(1));
+    store().complete(key, token, outcome("charged"), Duration.ofDays(30));
+    assertReplays(store().claim(request(key, FP_A)), outcome);
+
+    assertThatThrownBy(() -> store().complete(key, token, outcome("charged twice"), RETENTION))
+        .as("the same token with another outcome")
+        .isInstanceOf(LeaseLostException.class);
+    assertReplays(store().claim(request(key, FP_A)), outcome);
+
+    // The repeats did not extend the retention: the record expires an hour after the first completion.
+    advanceClock(Duration.ofMinutes(61));
+    assertThatThrownBy(() -> store().complete(key, token, outcome, RETENTION))
+        .as("a repeat after the record expired")
+        .isInstanceOf(LeaseLostException.class);
+    assertThat(acquired(store().claim(request(key, FP_B))).token()).isGreaterThan(token);
+  }
+
+  @Test
+  @DisplayName("a zombie is refused even when its outcome equals the owner's")
+  void zombieWithTheOwnersOutcomeIsRefused() {
+    IdempotencyKey key = key(newScope(), "order-1");
+    long zombie = acquired(store().claim(request(key, FP_A, LEASE))).token();
+    advanceClock(LEASE.plusSeconds(1));
+    long owner = acquired(store().claim(request(key, FP_A, LEASE))).token();
+    Outcome same = outcome("same answer");
+    store().complete(key, owner, same, RETENTION);
+
+    assertThatThrownBy(() -> store().complete(key, zombie, same, RETENTION)).isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> store().completeAll(List.of(new Completion(key, zombie, same, RETENTION))))
+        .isInstanceOf(LeaseLostException.class);
+    store().complete(key, owner, same, RETENTION);
+    assertReplays(store().claim(request(key, FP_A)), same);
+  }
+
+  @Test
   @DisplayName("renew extends the lease from now")
   void renewExtendsTheLease() {
     IdempotencyKey key = key(newScope(), "order-1");
@@ -561,6 +604,32 @@ public abstract class IdempotencyStoreContract {
     assertInProgress(store().claim(request(stale, FP_A)), LONG_LEASE);
     store().complete(stale, owner, outcome("owner"), RETENTION);
     assertReplays(store().claim(request(stale, FP_A)), outcome("owner"));
+  }
+
+  @Test
+  @DisplayName("completeAll repeated after a lost answer succeeds; a repeat with another outcome is reported")
+  void completeAllRepeatedSucceedsAndAnotherOutcomeIsReported() {
+    Scope scope = newScope();
+    List<Completion> completions = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      IdempotencyKey key = key(scope, "repeat-all-" + i);
+      completions.add(new Completion(key, acquired(store().claim(request(key, FP_A))).token(),
+          outcome("repeat-all-" + i), RETENTION));
+    }
+    store().completeAll(completions);
+
+    store().completeAll(completions);
+    // One batch holding the same completion twice, as a caller resending a whole batch with a part already sent.
+    store().completeAll(List.of(completions.get(0), completions.get(0), completions.get(1)));
+
+    Completion changed = completions.get(1);
+    assertThatThrownBy(() -> store().completeAll(List.of(completions.get(0),
+        new Completion(changed.key(), changed.token(), outcome("another answer"), RETENTION), completions.get(2))))
+        .isInstanceOf(LeaseLostException.class)
+        .satisfies(e -> assertThat(((LeaseLostException) e).token()).isEqualTo(changed.token()));
+    for (int i = 0; i < 3; i++) {
+      assertReplays(store().claim(request(completions.get(i).key(), FP_A)), outcome("repeat-all-" + i));
+    }
   }
 
   @Test

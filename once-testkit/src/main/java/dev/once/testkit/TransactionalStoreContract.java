@@ -19,6 +19,7 @@ import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.Outcome;
 import dev.once.StoreException;
+import dev.once.StoreUnavailableException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -369,17 +370,22 @@ public abstract class TransactionalStoreContract {
     Outcome outcome = outcome("completed elsewhere");
     standalone.complete(key, acquired(standalone.claim(request(key, FP_A))).token(), outcome, RETENTION);
 
-    ClaimResult result;
-    try {
-      result = store.claim(request(key, FP_A, LONG_LEASE));
-    } catch (StoreException e) {
-      // Acceptable: the store could not answer from this snapshot (e.g. a serialization failure under
-      // REPEATABLE READ or SERIALIZABLE) and says so; the caller retries the whole transaction.
-      result = null;
-    }
-    if (result != null) {
+    ClaimResult[] result = new ClaimResult[1];
+    Throwable thrown = catchThrowable(() -> result[0] = store.claim(request(key, FP_A, LONG_LEASE)));
+    if (thrown == null) {
       // Anything but the stored outcome is a lie; Acquired would mean a second execution.
-      assertReplays(result, outcome);
+      assertReplays(result[0], outcome);
+    } else {
+      // The only other truthful answer: the store cannot answer from this snapshot and says so with a
+      // serialization failure (SQLState class 40), so the caller retries the whole transaction. Read committed
+      // has no snapshot to be stale, so there the claim must answer.
+      assertThat(isolation).as("isolation level of a claim that threw %s", thrown)
+          .isNotEqualTo(Connection.TRANSACTION_READ_COMMITTED);
+      assertThat(thrown).as("what the claim threw").isInstanceOf(StoreException.class)
+          .isNotInstanceOf(StoreUnavailableException.class);
+      SQLException cause = sqlCause(thrown);
+      assertThat((Throwable) cause).as("the SQL failure under %s", thrown).isNotNull();
+      assertThat(cause.getSQLState()).as("SQLState of %s", cause).startsWith("40");
     }
     c.rollback();
     assertReplays(standalone.claim(request(key, FP_A)), outcome);
@@ -438,6 +444,15 @@ public abstract class TransactionalStoreContract {
         return rs.getInt(1);
       }
     }
+  }
+
+  private static SQLException sqlCause(Throwable thrown) {
+    for (Throwable t = thrown; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql) {
+        return sql;
+      }
+    }
+    return null;
   }
 
   /** Fails unless the transaction still accepts statements. */

@@ -2,6 +2,7 @@ package dev.once.testkit;
 
 import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
+import dev.once.Completion;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.Outcome;
@@ -33,10 +34,14 @@ class SwitchableStoreOutageContractTest extends StoreOutageContract {
     store.reachable.set(true);
   }
 
-  /** Fails every call with {@link StoreUnavailableException} while unreachable. */
+  /**
+   * Fails every call with {@link StoreUnavailableException} while unreachable; while losing replies, a completion
+   * is applied and then fails the same way, as if its answer had been lost.
+   */
   static final class SwitchableStore implements IdempotencyStore {
     final AtomicBoolean reachable = new AtomicBoolean(true);
-    private final IdempotencyStore delegate;
+    final AtomicBoolean losingReplies = new AtomicBoolean();
+    final IdempotencyStore delegate;
 
     SwitchableStore(IdempotencyStore delegate) {
       this.delegate = delegate;
@@ -64,6 +69,20 @@ class SwitchableStoreOutageContractTest extends StoreOutageContract {
     public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
       check();
       delegate.complete(key, token, outcome, retention);
+      checkReply();
+    }
+
+    @Override
+    public void completeAll(List<Completion> completions) {
+      check();
+      delegate.completeAll(completions);
+      checkReply();
+    }
+
+    private void checkReply() {
+      if (losingReplies.get()) {
+        throw new StoreUnavailableException("connection reset before the answer arrived", name(), null, null);
+      }
     }
 
     @Override

@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -88,8 +87,10 @@ public abstract class SqlOperations {
       Set<Integer> waitFor = new HashSet<>();
       for (int attempt = 1; !pending.isEmpty(); attempt++) {
         if (attempt > MAX_ATTEMPTS) {
+          // A serialization failure (40001): in a caller's transaction this happens when its snapshot cannot see
+          // what the claim keeps running into, and only retrying the whole transaction can answer truthfully.
           throw new SQLException("claim did not settle after " + MAX_ATTEMPTS
-              + " attempts: the records kept changing under it");
+              + " attempts: the records kept changing under it", "40001");
         }
         List<Integer> again = new ArrayList<>();
         List<Integer> held = new ArrayList<>();
@@ -226,7 +227,7 @@ public abstract class SqlOperations {
       ps.setLong(4, retentionMs);
       ps.setBytes(5, id);
       ps.setLong(6, token);
-      return ps.executeUpdate() == 1;
+      return ps.executeUpdate() == 1 || isCompletedWith(c, id, token, outcome, offsetMs);
     }
   }
 
@@ -234,7 +235,7 @@ public abstract class SqlOperations {
    * The statement of {@link #complete} for many records, sent as one JDBC batch (one round trip where the driver
    * pipelines batches, as PostgreSQL's and MariaDB's do).
    *
-   * @return per record, whether its token was current
+   * @return per record, whether it is now completed with its token and outcome
    */
   public boolean[] completeAll(Connection c, List<byte[]> ids, long[] tokens, List<byte[]> outcomes,
                                long[] retentionMs, long offsetMs) throws SQLException {
@@ -256,24 +257,26 @@ public abstract class SqlOperations {
       }
       int[] counts = ps.executeBatch();
       for (int i = 0; i < done.length; i++) {
-        if (counts[i] == Statement.SUCCESS_NO_INFO) {
-          // The driver did not say which rows matched (a bulk protocol): ask the table.
-          done[i] = isCompletedWith(c, ids.get(i), tokens[i]);
-        } else {
-          done[i] = counts[i] == 1;
-        }
+        // A count other than 1 is a refusal, a repeat, or (SUCCESS_NO_INFO, a bulk protocol) unknown: ask the table.
+        done[i] = counts[i] == 1 || isCompletedWith(c, ids.get(i), tokens[i], outcomes.get(i), offsetMs);
       }
     }
     return done;
   }
 
-  private boolean isCompletedWith(Connection c, byte[] id, long token) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT 1 FROM " + table + " WHERE id = ? AND token = ? AND status = 'C'")) {
+  /**
+   * Whether the record is completed with this token and outcome and not expired: the update found nothing to do
+   * because this very completion already ran (its first answer was lost), which is a success and changes nothing.
+   */
+  private boolean isCompletedWith(Connection c, byte[] id, long token, byte[] outcome, long offsetMs)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT outcome FROM " + table
+        + " WHERE id = ? AND token = ? AND status = 'C' AND expires_at > " + now())) {
       ps.setBytes(1, id);
       ps.setLong(2, token);
+      ps.setLong(3, offsetMs);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
+        return rs.next() && Arrays.equals(rs.getBytes(1), outcome);
       }
     }
   }

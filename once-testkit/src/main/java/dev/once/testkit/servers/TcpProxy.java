@@ -28,6 +28,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }</pre>
  *
+ * <p>To lose an answer after the server acted on the request (the case a retry must survive), call
+ * {@link #loseReplies()}, send the request, wait until the server shows its effect, then {@link #cut()}: the client
+ * never hears the answer and sees its connection reset.
+ *
  * <p>Each accepted connection gets a new connection to the target and two daemon threads
  * copying bytes, one each way. While cut, the proxy keeps listening (so its port stays its own)
  * but closes every connection it accepts straight away, so a client's connect or login fails.
@@ -46,6 +50,7 @@ public final class TcpProxy implements AutoCloseable {
     private final Set<Link> links = new HashSet<>(); // guarded by lock
     private boolean cut; // guarded by lock
     private boolean closed; // guarded by lock
+    private volatile boolean losingReplies;
     private final AtomicInteger accepted = new AtomicInteger();
 
     private TcpProxy(String targetHost, int targetPort, ServerSocket server) {
@@ -110,11 +115,37 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    /** Simulates the server coming back: new connections are proxied again. */
+    /**
+     * Closes every live proxied connection in an orderly way (FIN, not a reset), as a server does that shuts down
+     * or drops idle clients; new connections are proxied as before. When this returns, every connection that was
+     * live has been closed.
+     */
+    public void closeConnections() {
+        List<Link> toClose;
+        synchronized (lock) {
+            toClose = new ArrayList<>(links);
+            links.clear();
+        }
+        for (Link link : toClose) {
+            link.close();
+        }
+    }
+
+    /** Simulates the server coming back: new connections are proxied again, and replies pass again. */
     public void restore() {
         synchronized (lock) {
             cut = false;
+            losingReplies = false;
         }
+    }
+
+    /**
+     * Makes the server's answers get lost on the way: from now until {@link #restore()}, bytes from the server to
+     * the clients of every connection, open or new, are dropped, while the clients' bytes still reach the server.
+     * A client then waits for an answer that never comes, though the server did what it was asked.
+     */
+    public void loseReplies() {
+        losingReplies = true;
     }
 
     /**
@@ -260,19 +291,22 @@ public final class TcpProxy implements AutoCloseable {
 
         /** Pumps target-to-client bytes in a new thread and client-to-target bytes in this one. */
         void run(String name) {
-            Thread down = new Thread(() -> pump(upstream, client), name + "-down");
+            Thread down = new Thread(() -> pump(upstream, client, true), name + "-down");
             down.setDaemon(true);
             down.start();
-            pump(client, upstream);
+            pump(client, upstream, false);
         }
 
-        private void pump(Socket from, Socket to) {
+        private void pump(Socket from, Socket to, boolean replies) {
             byte[] buffer = new byte[BUFFER_SIZE];
             try {
                 InputStream in = from.getInputStream();
                 OutputStream out = to.getOutputStream();
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    if (replies && losingReplies) {
+                        continue;
+                    }
                     out.write(buffer, 0, n);
                 }
                 // Orderly end of one direction: pass the half-close on.
@@ -292,6 +326,12 @@ public final class TcpProxy implements AutoCloseable {
             synchronized (lock) {
                 links.remove(this);
             }
+            closeQuietly(client);
+            closeQuietly(upstream);
+        }
+
+        /** Closes both sockets in an orderly way. */
+        void close() {
             closeQuietly(client);
             closeQuietly(upstream);
         }

@@ -152,6 +152,80 @@ class TcpProxyIT {
         }
     }
 
+    @Test
+    void lostRepliesReachNoClientWhileRequestsStillReachTheServer() throws Exception {
+        try (ServerSocket echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             TcpProxy echoProxy = TcpProxy.start("127.0.0.1", echo.getLocalPort())) {
+            CompletableFuture<String> heard = new CompletableFuture<>();
+            CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 2; i++) {
+                    try (Socket peer = echo.accept()) {
+                        byte[] request = peer.getInputStream().readNBytes(4);
+                        if (i == 0) {
+                            heard.complete(new String(request, java.nio.charset.StandardCharsets.US_ASCII));
+                        }
+                        peer.getOutputStream().write(request);
+                        peer.getOutputStream().flush();
+                        peer.getInputStream().read(); // until the client goes
+                    } catch (IOException e) {
+                        // the proxy reset this connection: expected for the first one
+                    }
+                }
+            });
+            try (Socket client = new Socket()) {
+                client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), echoProxy.port()), 5_000);
+                client.setSoTimeout(30_000);
+                echoProxy.loseReplies();
+                client.getOutputStream().write("ping".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+
+                assertThat(heard.get(30, TimeUnit.SECONDS)).as("what the server received").isEqualTo("ping");
+                echoProxy.cut();
+                // The server answered, but the answer was dropped: the client only sees its connection reset.
+                assertThatThrownBy(() -> client.getInputStream().read()).isInstanceOf(IOException.class);
+            }
+            echoProxy.restore();
+            try (Socket client = new Socket()) {
+                client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), echoProxy.port()), 5_000);
+                client.setSoTimeout(30_000);
+                client.getOutputStream().write("pong".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertThat(client.getInputStream().readNBytes(4)).asString().isEqualTo("pong");
+            }
+        }
+    }
+
+    @Test
+    void closeConnectionsEndsThemInAnOrderlyWayAndKeepsProxying() throws Exception {
+        try (ServerSocket echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             TcpProxy echoProxy = TcpProxy.start("127.0.0.1", echo.getLocalPort())) {
+            CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 2; i++) {
+                    try (Socket peer = echo.accept()) {
+                        peer.getInputStream().transferTo(peer.getOutputStream());
+                    } catch (IOException e) {
+                        // the proxy closed this connection
+                    }
+                }
+            });
+            try (Socket client = new Socket()) {
+                client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), echoProxy.port()), 5_000);
+                client.setSoTimeout(30_000);
+                client.getOutputStream().write("ping".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertThat(client.getInputStream().readNBytes(4)).asString().isEqualTo("ping");
+
+                echoProxy.closeConnections();
+
+                assertThat(client.getInputStream().read()).as("end of stream, not a reset").isEqualTo(-1);
+                assertThat(echoProxy.activeConnections()).isZero();
+            }
+            try (Socket client = new Socket()) {
+                client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), echoProxy.port()), 5_000);
+                client.setSoTimeout(30_000);
+                client.getOutputStream().write("pong".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertThat(client.getInputStream().readNBytes(4)).asString().isEqualTo("pong");
+            }
+        }
+    }
+
     private static Connection connect(TestDatabase db) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", db.user());
