@@ -50,7 +50,17 @@ public final class FilterEngine {
       chain.doFilter(req, res);
       return;
     }
-    Optional<IdempotentRoute> resolved = s.routes().resolve(req);
+    Optional<IdempotentRoute> resolved;
+    try {
+      resolved = s.routes().resolve(req);
+    } catch (RuntimeException e) {
+      // Fail closed: this request may be one that must not run twice, and nothing can protect it now.
+      LOG.log(System.Logger.Level.ERROR, "the RouteResolver " + s.routes() + " failed for " + req.getMethod() + " "
+          + req.getRequestURI() + "; answered 500 without running the request", e);
+      problem(req, res, Problem.of(Problem.Kind.ROUTE_UNRESOLVED, "The server could not tell whether this request"
+          + " must be protected against running twice, so it was not processed; retry later."));
+      return;
+    }
     if (resolved.isEmpty() || !resolved.get().method().equals(req.getMethod())) {
       chain.doFilter(req, res);
       return;
@@ -71,6 +81,14 @@ public final class FilterEngine {
     }
     if (header instanceof KeyHeaderParser.Invalid invalid) {
       problem(req, res, Problem.of(Problem.Kind.KEY_INVALID, invalid.detail()));
+      return;
+    }
+    if (MediaTypes.isMultipart(req.getContentType())) {
+      // The container parses parts from its own input stream, which the fingerprint must consume first: a
+      // handler would see no parts. Refused before the claim, so nothing is stored and the key stays new.
+      problem(req, res, Problem.of(Problem.Kind.MEDIA_TYPE_NOT_SUPPORTED, "This endpoint does not accept"
+          + " multipart bodies with an " + s.headerName() + " header; send the content in another media type"
+          + " (such as JSON), or upload it to an endpoint that is not idempotent and refer to it here."));
       return;
     }
     if (route.streaming()) {
@@ -194,7 +212,7 @@ public final class FilterEngine {
     }
   }
 
-  /** The handler answered with a response that is not stored (5xx): the key was released; send it. */
+  /** The handler answered with a response that is not stored (5xx, a transient 4xx): the key was released. */
   private static final class Unstored extends Signal {
     private static final long serialVersionUID = 1L;
     private final transient Reply reply;
@@ -330,7 +348,7 @@ public final class FilterEngine {
         return tombstone(store, token, capture.getStatus(), streamed);
       }
       CapturingResponse.Captured captured = capture.captured();
-      if (captured.status() >= 500 && !route.storeServerErrors()) {
+      if (isTransient(captured.status()) || (captured.status() >= 500 && !route.storeServerErrors())) {
         release(store, token, new ServerErrorResponse(captured.status()));
         throw new Unstored(new Fresh(captured));
       }
@@ -468,6 +486,15 @@ public final class FilterEngine {
         problem(request, response, failure.problem());
       }
     }
+  }
+
+  /**
+   * A 4xx that tells the client "not now" rather than "no": 408 Request Timeout, 409 Conflict, 425 Too Early and
+   * 429 Too Many Requests. Storing one would answer every retry with it until the retention ends, so the key is
+   * released (and, with a boundary, the handler's work rolled back) and a retry runs again.
+   */
+  static boolean isTransient(int status) {
+    return status == 408 || status == 409 || status == 425 || status == 429;
   }
 
   /** Finds a signal that a boundary may have wrapped despite its contract. */
