@@ -332,7 +332,8 @@ public final class FilterEngine {
 
     private Reply execute(IdempotencyStore store, long token) throws IOException {
       long start = System.nanoTime();
-      CapturingResponse capture = new CapturingResponse(response, s.maxResponseBytes());
+      // With a boundary nothing may reach the client before the commit, so nothing passes through.
+      CapturingResponse capture = new CapturingResponse(response, s.maxResponseBytes(), leaseMode);
       try {
         chain.doFilter(request, capture);
         capture.finish();
@@ -341,7 +342,22 @@ public final class FilterEngine {
         throw new HandlerFailed(t);
       }
       if (request.isAsyncStarted()) {
-        capture.startPassThrough("the handler started asynchronous processing");
+        String async = "the handler started asynchronous processing";
+        if (leaseMode) {
+          capture.startPassThrough(async);
+        } else {
+          capture.abandon(async);
+        }
+      }
+      String unholdable = capture.unholdable();
+      if (unholdable != null) {
+        LOG.log(System.Logger.Level.WARNING, "{0} runs in a transaction, so its response must be held until the"
+            + " commit, but {1}: rolled back and answered 500. Raise the response size limit, or run the route in"
+            + " lease mode", route, unholdable);
+        release(store, token, new IllegalStateException("the response could not be held: " + unholdable));
+        throw new Unstored(new Failure(Problem.of(Problem.Kind.RESPONSE_NOT_HOLDABLE, "This endpoint's response"
+            + " could not be held until its transaction committed, so its work was rolled back and nothing was"
+            + " stored; a retry runs it again.")));
       }
       String streamed = capture.passThrough();
       if (streamed != null) {
@@ -484,6 +500,9 @@ public final class FilterEngine {
         ResponseWriter.writeReplay(response, replay.stored(), s.replayedHeaderName());
       } else if (reply instanceof Failure failure) {
         problem(request, response, failure.problem());
+        if (request.isAsyncStarted()) {
+          request.getAsyncContext().complete(); // the handler's asynchronous answer was abandoned
+        }
       }
     }
   }
