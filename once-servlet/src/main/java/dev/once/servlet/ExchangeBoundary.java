@@ -42,7 +42,9 @@ import jakarta.servlet.ServletException;
  *       result could not be stored because another request took the key over.</li>
  * </ul>
  * The filter writes the response to the client only after this method has returned, so a client never
- * sees a result whose transaction did not commit.
+ * sees a result whose transaction did not commit. On a route with a boundary nothing passes through before
+ * that: a response the filter cannot hold (larger than {@link IdempotencyFilter.Builder#maxResponseBytes}, or
+ * written asynchronously) is rolled back and answered with a 500 problem, {@code response-not-holdable}.
  *
  * <p>A boundary that is not {@link #none()} is assumed to roll back. With {@link #none()} (lease mode) a
  * failed completion cannot undo what the handler did, so the filter still sends the handler's response.

@@ -44,22 +44,26 @@ import java.util.regex.Pattern;
  *
  * <h2>What a request gets</h2>
  * A request is protected when the {@link RouteResolver} returns a route whose method is the request's; every
- * other request passes through untouched, even with a key. For a protected request:
+ * other request passes through untouched, even with a key. A resolver that throws gets the request answered
+ * <b>500</b>, nothing run. For a protected request:
  * <ol>
  *   <li>The key header is parsed: an RFC 9651 string ({@code "abc"}, escapes {@code \"} and {@code \\}) or,
  *       unless {@link Builder#strictKeySyntax strict}, a bare token of visible ASCII. Then the
  *       {@link KeyPolicy} checks it. Missing on a route that requires it, malformed, repeated, empty or
  *       refused: <b>400</b>. Missing on an optional route: processed normally, unprotected. Any key on a
- *       {@link IdempotentRoute.Builder#streaming streaming} route: <b>400</b>.</li>
+ *       {@link IdempotentRoute.Builder#streaming streaming} route: <b>400</b>. A key on a {@code multipart/*}
+ *       request: <b>415</b> (its parts could not be parsed once the body is read).</li>
  *   <li>The body is read, at most {@link Builder#maxBodyBytes} bytes (else <b>413</b>), and fingerprinted with
- *       the method, the route, the path and the canonical query ({@link FingerprintMode}). The handler reads
+ *       the method, the route, the path and the canonical query ({@link FingerprintMode}), as text in the
+ *       charset its {@code Content-Type} declares. The handler reads
  *       the same bytes again through {@code getInputStream()}, {@code getReader()} or, for a form, the
  *       parameter methods.</li>
  *   <li>The key is claimed in the store, in the scope (tenant, route operation):
  *     <ul>
  *       <li><em>new</em>: the handler runs with its response captured. A response below 500 (and a 5xx when
  *           {@link IdempotentRoute.Builder#storeServerErrors stored}) is stored with its replay-safe headers and
- *           sent. A 5xx response or an exception releases the key, so a retry runs again.</li>
+ *           sent. A 5xx response, a transient 408, 409, 425 or 429, or an exception releases the key, so a retry
+ *           runs again.</li>
  *       <li><em>completed</em>: the stored response is replayed.</li>
  *       <li><em>in flight</em>: <b>409</b> with {@code Retry-After}, or a wait of up to
  *           {@link IdempotentRoute.Builder#waitForInFlight}.</li>
@@ -75,7 +79,9 @@ import java.util.regex.Pattern;
  * result; its client gets the newer request's stored response (replayed) if there is one, else 409
  * {@code lease-lost}. A response that cannot be captured (a {@code text/event-stream}, a body beyond
  * {@link Builder#maxResponseBytes}, async or non-blocking output) goes straight to the client and a tombstone
- * is stored: retries get 409 {@code response-not-replayable} and do not run the handler again.
+ * is stored: retries get 409 {@code response-not-replayable} and do not run the handler again. On a route with
+ * an {@link ExchangeBoundary} nothing reaches the client before the commit: an event stream is held, and any
+ * other such response is rolled back and answered <b>500</b> {@code response-not-holdable}.
  */
 public final class IdempotencyFilter implements Filter {
 
@@ -220,7 +226,8 @@ public final class IdempotencyFilter implements Filter {
 
     /**
      * The largest response body captured for replay, in bytes. A larger response goes straight to the client
-     * as it is written and is not replayable (a tombstone is stored). Default 8 MiB.
+     * as it is written and is not replayable (a tombstone is stored); on a route with an
+     * {@link ExchangeBoundary} it is rolled back and answered 500 instead. Default 8 MiB.
      */
     public Builder maxResponseBytes(long maxResponseBytes) {
       this.maxResponseBytes = size("maxResponseBytes", maxResponseBytes);

@@ -546,6 +546,33 @@ abstract class AbstractIdempotencyFilterIT {
   }
 
   @Test
+  void theFingerprintReadsTheBodyInItsDeclaredCharset() {
+    String t = newTest();
+    String key = newKey();
+    String latin1 = "application/json; charset=ISO-8859-1";
+    Reply first = post("/orders", t, key).header("X-Use-Reader", "1")
+        .body(latin1, "{\"item\":\"caf\u00e9\",\"qty\":2}".getBytes(StandardCharsets.ISO_8859_1)).send();
+    assertFresh(first, 201);
+    assertThat(first.json().get("echo").get("item").asString()).isEqualTo("caf\u00e9");
+    // The same JSON, laid out differently: canonicalised as ISO-8859-1 text, not rejected as malformed UTF-8.
+    assertReplayOf(post("/orders", t, key)
+        .body(latin1, "{ \"qty\": 2, \"item\": \"caf\u00e9\" }".getBytes(StandardCharsets.ISO_8859_1)).send(), first);
+    // The same text in UTF-8 is the same request; other text is not.
+    assertReplayOf(post("/orders", t, key).body("application/json; charset=UTF-8",
+        "{\"item\":\"caf\u00e9\",\"qty\":2}".getBytes(StandardCharsets.UTF_8)).send(), first);
+    assertProblem(post("/orders", t, key)
+        .body(latin1, "{\"item\":\"cafe\",\"qty\":2}".getBytes(StandardCharsets.ISO_8859_1)).send(), 422, BASE,
+        "key-reused");
+    // The same bytes declared in two charsets are two texts.
+    String text = newKey();
+    byte[] bytes = "caf\u00e9".getBytes(StandardCharsets.UTF_8);
+    assertFresh(post("/orders", t, text).body("text/plain; charset=UTF-8", bytes).send(), 201);
+    assertProblem(post("/orders", t, text).body("text/plain; charset=ISO-8859-1", bytes).send(), 422, BASE,
+        "key-reused");
+    assertThat(TestApp.count(t)).isEqualTo(2);
+  }
+
+  @Test
   void d22_theMismatchCheckSurvivesTheRacePath() {
     String t = newTest();
     String key = newKey();
@@ -750,6 +777,24 @@ abstract class AbstractIdempotencyFilterIT {
     assertFresh(error, 500);
     assertReplayOf(post("/stripe", t, key).json(JSON_X).send(), error);
     assertThat(TestApp.count(t)).isEqualTo(1);
+  }
+
+  @Test
+  void transientClientErrorsAreNotStoredAndTheRetryRuns() {
+    String t = newTest();
+    for (String status : List.of("408", "409", "425", "429")) {
+      String key = newKey();
+      Reply notNow = post("/orders", t, key).header("X-Status", status).json(JSON_X).send();
+      assertFresh(notNow, Integer.parseInt(status));
+      Reply retry = post("/orders", t, key).json(JSON_X).send();
+      assertFresh(retry, 201);
+      assertReplayOf(post("/orders", t, key).json(JSON_X).send(), retry);
+    }
+    // Even where server errors are stored (Stripe mode), "not now" is not the key's answer.
+    String stripe = newKey();
+    assertFresh(post("/stripe", t, stripe).header("X-Status", "429").json(JSON_X).send(), 429);
+    assertFresh(post("/stripe", t, stripe).json(JSON_X).send(), 201);
+    assertThat(TestApp.count(t)).isEqualTo(10);
   }
 
   @Test
@@ -1034,6 +1079,36 @@ abstract class AbstractIdempotencyFilterIT {
 
     assertFresh(post("/counted", t, key).json(JSON_X).send(), 201); // no record was left
     assertThat(TestApp.count(t)).isEqualTo(1);
+  }
+
+  @Test
+  void multipartBodiesAreRefusedWith415BeforeTheClaim() {
+    String t = newTest();
+    String key = newKey();
+    int claims = counted.calls("claim");
+    String boundary = "once-boundary";
+    byte[] upload = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"receipt\"; filename=\"r.txt\"\r\n"
+        + "Content-Type: text/plain\r\n\r\npaid\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
+    Reply refused = post("/counted", t, key).body("multipart/form-data; boundary=" + boundary, upload).send();
+    assertProblem(refused, 415, BASE, "media-type-not-supported");
+    assertThat(refused.text()).contains("multipart");
+    assertThat(TestApp.count(t)).isZero();
+    assertThat(counted.calls("claim")).isEqualTo(claims);
+    assertFresh(post("/counted", t, key).json(JSON_X).send(), 201); // the key was never claimed
+  }
+
+  @Test
+  void aRouteResolverThatFailsAnswers500AndRunsNothing() {
+    String t = newTest();
+    try (Node failing = Node.start(IdempotencyFilter.builder(store()).routes(request -> {
+      throw new IllegalStateException("the routing table is not loaded");
+    }).build())) {
+      Reply reply = Client.post(failing.url("/orders")).test(t).key(newKey()).json(JSON_X).send();
+      assertProblem(reply, 500, BASE, "route-unresolved");
+      assertThat(reply.text()).doesNotContain("routing table");
+      assertThat(Client.post(failing.url("/orders")).test(t).json(JSON_X).send().status()).isEqualTo(500);
+    }
+    assertThat(TestApp.count(t)).isZero();
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.once.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -24,6 +25,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,6 +51,7 @@ class PostgresIdempotencyFilterIT extends AbstractIdempotencyFilterIT {
   private JdbcIdempotencyStore secondStore;
   private JdbcIdempotencyStore proxiedStore;
   private Node atomic;
+  private Node atomicSmall;
 
   @Override
   protected void startBackend() throws SQLException {
@@ -66,6 +69,8 @@ class PostgresIdempotencyFilterIT extends AbstractIdempotencyFilterIT {
         .name("postgresql-via-proxy").clockOffset(() -> Duration.ofMillis(offsetMs.get())).build();
     try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
       s.execute("CREATE TABLE IF NOT EXISTS once_servlet_orders (test_id TEXT NOT NULL, n INT NOT NULL)");
+      s.execute("CREATE TABLE IF NOT EXISTS once_servlet_deferred (test_id TEXT NOT NULL,"
+          + " CONSTRAINT once_servlet_deferred_once UNIQUE (test_id) DEFERRABLE INITIALLY DEFERRED)");
     }
     System.out.println("[once-servlet] " + getClass().getSimpleName() + ": " + store + " on " + db);
   }
@@ -87,6 +92,9 @@ class PostgresIdempotencyFilterIT extends AbstractIdempotencyFilterIT {
   protected void stopBackend() throws SQLException {
     if (atomic != null) {
       atomic.close();
+    }
+    if (atomicSmall != null) {
+      atomicSmall.close();
     }
     try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
       s.execute("DROP TABLE " + table);
@@ -216,12 +224,66 @@ class PostgresIdempotencyFilterIT extends AbstractIdempotencyFilterIT {
     assertThat(unavailable.status()).isEqualTo(503);
     assertThat(orders(t)).isZero();
 
+    // The handler answers a transient 429 after its insert: not the key's answer, so rolled back and released.
+    assertThat(Client.post(atomic.url("/tx")).test(t).key(key).header("X-Status", "429").json(JSON_X).send().status())
+        .isEqualTo(429);
+    assertThat(orders(t)).isZero();
+
     // The retry runs and commits both; a further retry replays and writes nothing.
     Reply done = Client.post(atomic.url("/tx")).test(t).key(key).json(JSON_X).send();
     assertFresh(done, 201);
     assertThat(orders(t)).isEqualTo(1);
     assertReplayOf(Client.post(atomic.url("/tx")).test(t).key(key).json(JSON_X).send(), done);
     assertThat(orders(t)).isEqualTo(1);
-    assertThat(TestApp.count(t)).isEqualTo(4);
+    assertThat(TestApp.count(t)).isEqualTo(5);
+  }
+
+  /**
+   * Atomic mode never lets a byte reach the client before the commit: a commit that fails after the handler
+   * (a deferred constraint) leaves the client without a 2xx and the database without the effect, whether the
+   * response was small, an event stream, larger than the capture limit or asynchronous.
+   */
+  @Test
+  void aCommitThatFailsAfterTheHandlerNeverSendsA2xx() throws SQLException {
+    if (atomicSmall == null) {
+      atomicSmall = Node.start(IdempotencyFilter.builder(store).maxResponseBytes(64 * 1024).routes(RouteResolver.of(
+          IdempotentRoute.builder("POST", "/tx").boundary(jdbcTransaction()).build(),
+          IdempotentRoute.builder("POST", "/sse").boundary(jdbcTransaction()).build(),
+          IdempotentRoute.builder("POST", "/big").boundary(jdbcTransaction()).build(),
+          IdempotentRoute.builder("POST", "/async-wrapped").boundary(jdbcTransaction()).build())).build());
+    }
+    String t = newTest();
+    for (String path : List.of("/big", "/sse", "/tx")) {
+      Reply reply = Client.post(atomicSmall.url(path)).test(t).key(newKey()).header("X-Violate-At-Commit", "1")
+          .json(JSON_X).send();
+      assertThat(reply.status()).as("%s whose commit fails: %s", path, reply).isGreaterThanOrEqualTo(500);
+      assertThat(reply.text()).doesNotContain("data: first");
+    }
+    assertThat(orders(t)).as("effects of the failed commits").isZero();
+
+    // A body beyond the capture limit cannot be held until the commit: rolled back, a clear 500, key released.
+    String big = newKey();
+    assertProblem(Client.post(atomicSmall.url("/big")).test(t).key(big).json(JSON_X).send(), 500, BASE,
+        "response-not-holdable");
+    assertProblem(Client.post(atomicSmall.url("/big")).test(t).key(big).json(JSON_X).send(), 500, BASE,
+        "response-not-holdable");
+    assertThat(orders(t)).isZero();
+
+    // An asynchronous answer would be written after the commit: abandoned, rolled back, a clear 500.
+    TestApp.Gate later = TestApp.gate();
+    assertProblem(Client.post(atomicSmall.url("/async-wrapped")).test(t).key(newKey())
+        .header("X-Async-Gate", later.id()).json(JSON_X).send(), 500, BASE, "response-not-holdable");
+    later.open();
+    await().atMost(Duration.ofSeconds(30)).until(() -> later.passed() == 1);
+    assertThat(orders(t)).isZero();
+
+    // An event stream the handler writes whole is held like any response, committed, then sent and replayed.
+    String events = newKey();
+    Reply stream = Client.post(atomicSmall.url("/sse")).test(t).key(events).json(JSON_X).send();
+    assertFresh(stream, 200);
+    assertThat(stream.text()).contains("data: first").contains("data: second");
+    assertThat(orders(t)).isEqualTo(1);
+    assertReplayOf(Client.post(atomicSmall.url("/sse")).test(t).key(events).json(JSON_X).send(), stream);
+    assertThat(TestApp.count(t)).isEqualTo(7);
   }
 }

@@ -35,9 +35,17 @@ import java.util.function.Supplier;
  * and {@code sendRedirect} are recorded and end the output.
  *
  * <p>Some responses cannot be held: a {@code text/event-stream} content type, a body beyond the capture limit,
- * or non-blocking output. Then the response switches to <em>pass-through</em>: what was captured is written to
- * the real response and everything after goes straight to the client. {@link #passThrough()} tells the filter,
- * which stores a tombstone instead of a replayable response.
+ * or non-blocking output. In lease mode the response then switches to <em>pass-through</em>: what was captured
+ * is written to the real response and everything after goes straight to the client. {@link #passThrough()}
+ * tells the filter, which stores a tombstone instead of a replayable response. In atomic mode
+ * ({@code mayPassThrough} false) nothing may reach the client before the transaction commits: an event stream
+ * is held like any response, and a body beyond the limit or non-blocking output makes the response
+ * {@link #unholdable()} instead, its bytes discarded, so that the filter can roll back and answer an error.
+ *
+ * <p>The handler may write from another thread (an async handler) while the filter switches the response to
+ * pass-through: output, the switch and the captured state take one lock, so every byte reaches the client once
+ * and in order. That lock is never taken before the writer's own lock (characters the writer holds are moved
+ * into the body before it, not inside), since a writer thread takes them in the other order.
  */
 public final class CapturingResponse extends HttpServletResponseWrapper {
 
@@ -50,6 +58,9 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   private final HttpServletResponse real;
   private final long maxBodyBytes;
+  private final boolean mayPassThrough;
+  /** Guards the body, the pass-through switch and the captured status, headers and cookies. */
+  private final Object lock = new Object();
   private final String defaultCharset;
   private final Sink sink = new Sink();
   private final ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -72,13 +83,24 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   private long declaredLength = -1;
   private Supplier<Map<String, String>> trailers;
   private int bufferSize;
-  private String passThroughReason;
+  private volatile String passThroughReason;
+  private volatile String unholdableReason;
   private ServletOutputStream realOut;
 
+  /** A response that switches to pass-through when it cannot be held (lease mode). */
   public CapturingResponse(HttpServletResponse real, long maxBodyBytes) {
+    this(real, maxBodyBytes, true);
+  }
+
+  /**
+   * @param mayPassThrough whether bytes may reach the client before the filter decides; {@code false} in atomic
+   *                       mode, where they must wait for the commit
+   */
+  public CapturingResponse(HttpServletResponse real, long maxBodyBytes, boolean mayPassThrough) {
     super(real);
     this.real = real;
     this.maxBodyBytes = maxBodyBytes;
+    this.mayPassThrough = mayPassThrough;
     String upstream = real.getCharacterEncoding();
     this.defaultCharset = upstream == null ? "ISO-8859-1" : upstream;
     this.charset = defaultCharset;
@@ -97,6 +119,27 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     return passThroughReason;
   }
 
+  /**
+   * Why the response could not be held while pass-through is not allowed, or {@code null}. Its output was
+   * discarded: nothing of it reached the client.
+   */
+  public String unholdable() {
+    return unholdableReason;
+  }
+
+  /**
+   * Gives up holding the response (e.g. the handler went asynchronous in atomic mode): what was captured and
+   * whatever is written later are discarded. Idempotent.
+   */
+  public void abandon(String reason) {
+    synchronized (lock) {
+      if (unholdableReason == null) {
+        unholdableReason = reason;
+      }
+      body.reset();
+    }
+  }
+
   /** Moves characters the writer still holds into the captured body. Call when the handler has returned. */
   public void finish() {
     syncWriter();
@@ -105,8 +148,10 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   /** The captured response: status, headers, cookies, content type, body, and whether it was a sendError. */
   public Captured captured() {
     syncWriter();
-    return new Captured(status, List.copyOf(headers), List.copyOf(cookies), getContentType(), body.toByteArray(),
-        errorSent, errorMessage, trailers);
+    synchronized (lock) {
+      return new Captured(status, List.copyOf(headers), List.copyOf(cookies), getContentType(), body.toByteArray(),
+          errorSent, errorMessage, trailers);
+    }
   }
 
   /** A snapshot of a captured response. */
@@ -119,10 +164,20 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
    * Idempotent.
    */
   public void startPassThrough(String reason) throws IOException {
-    if (passThroughReason != null) {
+    if (!mayPassThrough) {
+      throw new IllegalStateException("this response must be held until the filter decides: " + reason);
+    }
+    synchronized (lock) {
+      switchToPassThrough(reason);
+    }
+  }
+
+  // No syncWriter() here: it takes the writer's lock inside ours. Characters the writer still holds reach the
+  // sink after the bytes before them whenever it flushes, so their order is kept.
+  private void switchToPassThrough(String reason) throws IOException {
+    if (passThroughReason != null || unholdableReason != null) {
       return;
     }
-    syncWriter();
     passThroughReason = reason;
     real.setStatus(status);
     ResponseWriter.applyHeaders(real, headers);
@@ -163,9 +218,23 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     return realOut;
   }
 
-  private void startPassThroughUnchecked(String reason) {
+  /**
+   * The response cannot be held as it is: in lease mode it passes through; in atomic mode it is held anyway
+   * ({@code holdAnyway}) or abandoned.
+   */
+  private void cannotHold(String reason, boolean holdAnyway) throws IOException {
+    synchronized (lock) {
+      if (mayPassThrough) {
+        switchToPassThrough(reason);
+      } else if (!holdAnyway) {
+        abandon(reason);
+      }
+    }
+  }
+
+  private void cannotHoldUnchecked(String reason, boolean holdAnyway) {
     try {
-      startPassThrough(reason);
+      cannotHold(reason, holdAnyway);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -190,10 +259,12 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void setStatus(int sc) {
-    if (passing()) {
-      real.setStatus(sc);
-    } else if (!committed) {
-      status = sc;
+    synchronized (lock) {
+      if (passing()) {
+        real.setStatus(sc);
+      } else if (!committed) {
+        status = sc;
+      }
     }
   }
 
@@ -209,20 +280,24 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void sendError(int sc, String msg) throws IOException {
-    if (passing()) {
-      real.sendError(sc, msg);
-      return;
+    if (!passing()) {
+      syncWriter(); // what the writer holds is discarded with the body
     }
-    if (committed) {
-      throw new IllegalStateException("Cannot call sendError() after the response has been committed");
+    synchronized (lock) {
+      if (passing()) {
+        real.sendError(sc, msg);
+        return;
+      }
+      if (committed) {
+        throw new IllegalStateException("Cannot call sendError() after the response has been committed");
+      }
+      body.reset();
+      status = sc;
+      errorSent = true;
+      errorMessage = msg;
+      committed = true;
+      closed = true;
     }
-    syncWriter();
-    body.reset();
-    status = sc;
-    errorSent = true;
-    errorMessage = msg;
-    committed = true;
-    closed = true;
   }
 
   @Override
@@ -242,24 +317,28 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void sendRedirect(String location, int sc, boolean clearBuffer) throws IOException {
-    if (passing()) {
-      real.sendRedirect(location, sc, clearBuffer);
-      return;
+    if (!passing()) {
+      syncWriter(); // what the writer holds is discarded with the body
     }
-    if (committed) {
-      throw new IllegalStateException("Cannot call sendRedirect() after the response has been committed");
+    synchronized (lock) {
+      if (passing()) {
+        real.sendRedirect(location, sc, clearBuffer);
+        return;
+      }
+      if (committed) {
+        throw new IllegalStateException("Cannot call sendRedirect() after the response has been committed");
+      }
+      if (location == null) {
+        throw new IllegalArgumentException("location must not be null");
+      }
+      if (clearBuffer) {
+        body.reset();
+      }
+      status = sc;
+      setHeaderCaptured("Location", location, true);
+      committed = true;
+      closed = true;
     }
-    if (location == null) {
-      throw new IllegalArgumentException("location must not be null");
-    }
-    syncWriter();
-    if (clearBuffer) {
-      body.reset();
-    }
-    status = sc;
-    setHeaderCaptured("Location", location, true);
-    committed = true;
-    closed = true;
   }
 
   // ----------------------------------------------------------------------------------- commit and buffer
@@ -272,65 +351,75 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   @Override
   public void flushBuffer() throws IOException {
     syncWriter();
-    if (passing()) {
-      real.flushBuffer();
-    } else {
-      committed = true;
+    synchronized (lock) {
+      if (passing()) {
+        real.flushBuffer();
+      } else {
+        committed = true;
+      }
     }
   }
 
   @Override
   public void resetBuffer() {
-    if (passing()) {
-      real.resetBuffer();
-      return;
+    if (!passing()) {
+      syncWriter(); // what the writer holds is discarded with the body
     }
-    if (committed) {
-      throw new IllegalStateException("Cannot reset the buffer after the response has been committed");
+    synchronized (lock) {
+      if (passing()) {
+        real.resetBuffer();
+        return;
+      }
+      if (committed) {
+        throw new IllegalStateException("Cannot reset the buffer after the response has been committed");
+      }
+      body.reset();
     }
-    syncWriter();
-    body.reset();
   }
 
   @Override
   public void reset() {
-    if (passing()) {
-      real.reset();
-      return;
+    synchronized (lock) {
+      if (passing()) {
+        real.reset();
+        return;
+      }
+      if (committed) {
+        throw new IllegalStateException("Cannot reset the response after it has been committed");
+      }
+      if (!real.isCommitted()) {
+        real.reset(); // as without this wrapper: headers set before the handler go too
+      }
+      status = SC_OK;
+      headers.clear();
+      cookies.clear();
+      contentType = null;
+      charset = defaultCharset;
+      charsetSet = false;
+      locale = null;
+      body.reset();
+      writer = null;
+      usingStream = false;
+      usingWriter = false;
+      errorSent = false;
+      errorMessage = null;
+      declaredLength = -1;
     }
-    if (committed) {
-      throw new IllegalStateException("Cannot reset the response after it has been committed");
-    }
-    if (!real.isCommitted()) {
-      real.reset(); // as without this wrapper: headers set before the handler go too
-    }
-    status = SC_OK;
-    headers.clear();
-    cookies.clear();
-    contentType = null;
-    charset = defaultCharset;
-    charsetSet = false;
-    locale = null;
-    body.reset();
-    writer = null;
-    usingStream = false;
-    usingWriter = false;
-    errorSent = false;
-    errorMessage = null;
-    declaredLength = -1;
   }
 
   @Override
   public void setBufferSize(int size) {
-    if (passing()) {
-      real.setBufferSize(size);
-      return;
-    }
     syncWriter();
-    if (committed || body.size() > 0) {
-      throw new IllegalStateException("Cannot change the buffer size after content has been written");
+    synchronized (lock) {
+      if (passing()) {
+        real.setBufferSize(size);
+        return;
+      }
+      if (committed || body.size() > 0) {
+        throw new IllegalStateException("Cannot change the buffer size after content has been written");
+      }
+      bufferSize = size;
     }
-    bufferSize = size;
   }
 
   @Override
@@ -345,10 +434,12 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void setContentLengthLong(long len) {
-    if (passing()) {
-      real.setContentLengthLong(len);
-    } else if (!committed) {
-      declaredLength = len;
+    synchronized (lock) {
+      if (passing()) {
+        real.setContentLengthLong(len);
+      } else if (!committed) {
+        declaredLength = len;
+      }
     }
   }
 
@@ -356,29 +447,32 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void setContentType(String type) {
-    if (passing()) {
-      real.setContentType(type);
-      return;
-    }
-    if (committed) {
-      return;
-    }
-    if (type == null) {
-      contentType = null;
-      if (!usingWriter) {
-        charset = defaultCharset;
-        charsetSet = false;
+    synchronized (lock) {
+      if (passing()) {
+        real.setContentType(type);
+        return;
       }
-      return;
-    }
-    String cs = MediaTypes.charset(type);
-    contentType = MediaTypes.withoutCharset(type);
-    if (cs != null && !usingWriter) {
-      charset = cs;
-      charsetSet = true;
-    }
-    if (MediaTypes.isEventStream(type)) {
-      startPassThroughUnchecked("the response is a text/event-stream");
+      if (committed) {
+        return;
+      }
+      if (type == null) {
+        contentType = null;
+        if (!usingWriter) {
+          charset = defaultCharset;
+          charsetSet = false;
+        }
+        return;
+      }
+      String cs = MediaTypes.charset(type);
+      contentType = MediaTypes.withoutCharset(type);
+      if (cs != null && !usingWriter) {
+        charset = cs;
+        charsetSet = true;
+      }
+      if (MediaTypes.isEventStream(type)) {
+        // Held in atomic mode: a handler that writes its whole stream and returns is an ordinary response there.
+        cannotHoldUnchecked("the response is a text/event-stream", true);
+      }
     }
   }
 
@@ -396,19 +490,21 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void setCharacterEncoding(String encoding) {
-    if (passing()) {
-      real.setCharacterEncoding(encoding);
-      return;
-    }
-    if (committed || usingWriter) {
-      return;
-    }
-    if (encoding == null) {
-      charset = defaultCharset;
-      charsetSet = false;
-    } else {
-      charset = encoding;
-      charsetSet = true;
+    synchronized (lock) {
+      if (passing()) {
+        real.setCharacterEncoding(encoding);
+        return;
+      }
+      if (committed || usingWriter) {
+        return;
+      }
+      if (encoding == null) {
+        charset = defaultCharset;
+        charsetSet = false;
+      } else {
+        charset = encoding;
+        charsetSet = true;
+      }
     }
   }
 
@@ -424,15 +520,17 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void setLocale(Locale loc) {
-    if (passing()) {
-      real.setLocale(loc);
-      return;
+    synchronized (lock) {
+      if (passing()) {
+        real.setLocale(loc);
+        return;
+      }
+      if (committed || loc == null) {
+        return;
+      }
+      locale = loc;
+      setHeaderCaptured("Content-Language", loc.toLanguageTag(), true);
     }
-    if (committed || loc == null) {
-      return;
-    }
-    locale = loc;
-    setHeaderCaptured("Content-Language", loc.toLanguageTag(), true);
   }
 
   @Override
@@ -488,67 +586,80 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      if (passing()) {
-        if (!errorSent) {
-          realOut().write(b, off, len);
+      synchronized (lock) {
+        if (passing()) {
+          if (!errorSent) {
+            realOut().write(b, off, len);
+          }
+          return;
         }
-        return;
-      }
-      if (closed) {
-        return; // a container ignores output after the response was completed
-      }
-      body.write(b, off, len);
-      if (body.size() > maxBodyBytes) {
-        startPassThrough("the response body exceeds " + maxBodyBytes + " bytes");
-      } else if (declaredLength >= 0 && body.size() >= declaredLength) {
-        committed = true;
+        if (closed || unholdableReason != null) {
+          return; // a container ignores output after the response was completed; an abandoned one is discarded
+        }
+        body.write(b, off, len);
+        if (body.size() > maxBodyBytes) {
+          cannotHold("the response body exceeds " + maxBodyBytes + " bytes", false);
+        } else if (declaredLength >= 0 && body.size() >= declaredLength) {
+          committed = true;
+        }
       }
     }
 
     @Override
     public void flush() throws IOException {
-      if (syncing) {
-        return;
-      }
-      if (passing()) {
-        if (!errorSent) {
-          realOut().flush();
+      synchronized (lock) {
+        if (syncing) {
+          return;
         }
-      } else {
-        committed = true;
+        if (passing()) {
+          if (!errorSent) {
+            realOut().flush();
+          }
+        } else {
+          committed = true;
+        }
       }
     }
 
     @Override
     public void close() throws IOException {
-      if (passing()) {
-        if (realOut != null) {
-          realOut.close();
+      synchronized (lock) {
+        if (passing()) {
+          if (realOut != null) {
+            realOut.close();
+          }
+          return;
         }
-        return;
+        if (syncing) {
+          return;
+        }
+        committed = true;
+        closed = true;
       }
-      if (syncing) {
-        return;
-      }
-      committed = true;
-      closed = true;
     }
 
     @Override
     public boolean isReady() {
-      return !passing() || realOut == null || realOut.isReady();
+      synchronized (lock) {
+        return !passing() || realOut == null || realOut.isReady();
+      }
     }
 
     @Override
     public void setWriteListener(WriteListener listener) {
-      startPassThroughUnchecked("the handler writes without blocking");
-      if (errorSent) {
-        throw new IllegalStateException("the response was ended with sendError(); there is nothing to write");
-      }
-      try {
-        realOut().setWriteListener(listener);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      synchronized (lock) {
+        cannotHoldUnchecked("the handler writes without blocking", false);
+        if (unholdableReason != null) {
+          throw new IllegalStateException("non-blocking output cannot be held until the transaction commits");
+        }
+        if (errorSent) {
+          throw new IllegalStateException("the response was ended with sendError(); there is nothing to write");
+        }
+        try {
+          realOut().setWriteListener(listener);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
       }
     }
   }
@@ -586,41 +697,43 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   }
 
   private void header(String name, String value, boolean replace) {
-    if (name == null || name.isEmpty()) {
-      return;
-    }
-    if (passing()) {
-      if (replace) {
-        real.setHeader(name, value);
-      } else {
-        real.addHeader(name, value);
+    synchronized (lock) {
+      if (name == null || name.isEmpty()) {
+        return;
       }
-      return;
-    }
-    if (name.equalsIgnoreCase("Content-Type")) {
-      if (value != null || replace) {
-        setContentType(value);
-      }
-      return;
-    }
-    if (name.equalsIgnoreCase("Content-Length")) {
-      if (value == null) {
-        if (replace && !committed) {
-          declaredLength = -1;
+      if (passing()) {
+        if (replace) {
+          real.setHeader(name, value);
+        } else {
+          real.addHeader(name, value);
         }
         return;
       }
-      try {
-        setContentLengthLong(Long.parseLong(value.strip()));
-      } catch (NumberFormatException e) {
-        // as Tomcat: an unparseable length is ignored
+      if (name.equalsIgnoreCase("Content-Type")) {
+        if (value != null || replace) {
+          setContentType(value);
+        }
+        return;
       }
-      return;
+      if (name.equalsIgnoreCase("Content-Length")) {
+        if (value == null) {
+          if (replace && !committed) {
+            declaredLength = -1;
+          }
+          return;
+        }
+        try {
+          setContentLengthLong(Long.parseLong(value.strip()));
+        } catch (NumberFormatException e) {
+          // as Tomcat: an unparseable length is ignored
+        }
+        return;
+      }
+      if (committed) {
+        return;
+      }
+      setHeaderCaptured(name, value, replace);
     }
-    if (committed) {
-      return;
-    }
-    setHeaderCaptured(name, value, replace);
   }
 
   private void setHeaderCaptured(String name, String value, boolean replace) {
@@ -634,10 +747,12 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void addCookie(Cookie cookie) {
-    if (passing()) {
-      real.addCookie(cookie);
-    } else if (!committed) {
-      cookies.add(cookie);
+    synchronized (lock) {
+      if (passing()) {
+        real.addCookie(cookie);
+      } else if (!committed) {
+        cookies.add(cookie);
+      }
     }
   }
 
@@ -719,12 +834,14 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void setTrailerFields(Supplier<Map<String, String>> supplier) {
-    if (passing()) {
-      real.setTrailerFields(supplier);
-    } else if (!committed) {
-      trailers = supplier;
-    } else {
-      throw new IllegalStateException("Cannot set trailer fields after the response has been committed");
+    synchronized (lock) {
+      if (passing()) {
+        real.setTrailerFields(supplier);
+      } else if (!committed) {
+        trailers = supplier;
+      } else {
+        throw new IllegalStateException("Cannot set trailer fields after the response has been committed");
+      }
     }
   }
 

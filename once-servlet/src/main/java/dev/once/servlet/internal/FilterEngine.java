@@ -50,7 +50,17 @@ public final class FilterEngine {
       chain.doFilter(req, res);
       return;
     }
-    Optional<IdempotentRoute> resolved = s.routes().resolve(req);
+    Optional<IdempotentRoute> resolved;
+    try {
+      resolved = s.routes().resolve(req);
+    } catch (RuntimeException e) {
+      // Fail closed: this request may be one that must not run twice, and nothing can protect it now.
+      LOG.log(System.Logger.Level.ERROR, "the RouteResolver " + s.routes() + " failed for " + req.getMethod() + " "
+          + req.getRequestURI() + "; answered 500 without running the request", e);
+      problem(req, res, Problem.of(Problem.Kind.ROUTE_UNRESOLVED, "The server could not tell whether this request"
+          + " must be protected against running twice, so it was not processed; retry later."));
+      return;
+    }
     if (resolved.isEmpty() || !resolved.get().method().equals(req.getMethod())) {
       chain.doFilter(req, res);
       return;
@@ -71,6 +81,14 @@ public final class FilterEngine {
     }
     if (header instanceof KeyHeaderParser.Invalid invalid) {
       problem(req, res, Problem.of(Problem.Kind.KEY_INVALID, invalid.detail()));
+      return;
+    }
+    if (MediaTypes.isMultipart(req.getContentType())) {
+      // The container parses parts from its own input stream, which the fingerprint must consume first: a
+      // handler would see no parts. Refused before the claim, so nothing is stored and the key stays new.
+      problem(req, res, Problem.of(Problem.Kind.MEDIA_TYPE_NOT_SUPPORTED, "This endpoint does not accept"
+          + " multipart bodies with an " + s.headerName() + " header; send the content in another media type"
+          + " (such as JSON), or upload it to an endpoint that is not idempotent and refer to it here."));
       return;
     }
     if (route.streaming()) {
@@ -201,7 +219,7 @@ public final class FilterEngine {
     }
   }
 
-  /** The handler answered with a response that is not stored (5xx): the key was released; send it. */
+  /** The handler answered with a response that is not stored (5xx, a transient 4xx): the key was released. */
   private static final class Unstored extends Signal {
     private static final long serialVersionUID = 1L;
     private final transient Reply reply;
@@ -321,7 +339,8 @@ public final class FilterEngine {
 
     private Reply execute(IdempotencyStore store, long token) throws IOException {
       long start = System.nanoTime();
-      CapturingResponse capture = new CapturingResponse(response, s.maxResponseBytes());
+      // With a boundary nothing may reach the client before the commit, so nothing passes through.
+      CapturingResponse capture = new CapturingResponse(response, s.maxResponseBytes(), leaseMode);
       try {
         chain.doFilter(request, capture);
         capture.finish();
@@ -330,14 +349,29 @@ public final class FilterEngine {
         throw new HandlerFailed(t);
       }
       if (request.isAsyncStarted()) {
-        capture.startPassThrough("the handler started asynchronous processing");
+        String async = "the handler started asynchronous processing";
+        if (leaseMode) {
+          capture.startPassThrough(async);
+        } else {
+          capture.abandon(async);
+        }
+      }
+      String unholdable = capture.unholdable();
+      if (unholdable != null) {
+        LOG.log(System.Logger.Level.WARNING, "{0} runs in a transaction, so its response must be held until the"
+            + " commit, but {1}: rolled back and answered 500. Raise the response size limit, or run the route in"
+            + " lease mode", route, unholdable);
+        release(store, token, new IllegalStateException("the response could not be held: " + unholdable));
+        throw new Unstored(new Failure(Problem.of(Problem.Kind.RESPONSE_NOT_HOLDABLE, "This endpoint's response"
+            + " could not be held until its transaction committed, so its work was rolled back and nothing was"
+            + " stored; a retry runs it again.")));
       }
       String streamed = capture.passThrough();
       if (streamed != null) {
         return tombstone(store, token, capture.getStatus(), streamed);
       }
       CapturingResponse.Captured captured = capture.captured();
-      if (captured.status() >= 500 && !route.storeServerErrors()) {
+      if (isTransient(captured.status()) || (captured.status() >= 500 && !route.storeServerErrors())) {
         release(store, token, new ServerErrorResponse(captured.status()));
         throw new Unstored(new Fresh(captured));
       }
@@ -473,8 +507,20 @@ public final class FilterEngine {
         ResponseWriter.writeReplay(response, replay.stored(), s.replayedHeaderName());
       } else if (reply instanceof Failure failure) {
         problem(request, response, failure.problem());
+        if (request.isAsyncStarted()) {
+          request.getAsyncContext().complete(); // the handler's asynchronous answer was abandoned
+        }
       }
     }
+  }
+
+  /**
+   * A 4xx that tells the client "not now" rather than "no": 408 Request Timeout, 409 Conflict, 425 Too Early and
+   * 429 Too Many Requests. Storing one would answer every retry with it until the retention ends, so the key is
+   * released (and, with a boundary, the handler's work rolled back) and a retry runs again.
+   */
+  static boolean isTransient(int status) {
+    return status == 408 || status == 409 || status == 425 || status == 429;
   }
 
   /** Finds a signal that a boundary may have wrapped despite its contract. */

@@ -33,6 +33,11 @@ public final class MediaTypes {
     return essence(contentType).equals("application/x-www-form-urlencoded");
   }
 
+  /** Any {@code multipart/*} type, such as {@code multipart/form-data}. */
+  public static boolean isMultipart(String contentType) {
+    return essence(contentType).startsWith("multipart/");
+  }
+
   public static boolean isEventStream(String contentType) {
     return essence(contentType).equals("text/event-stream");
   }

@@ -28,11 +28,16 @@ public record Problem(Kind kind, int status, String detail, Duration retryAfter)
     KEY_NOT_SUPPORTED("key-not-supported", 400, "This endpoint does not support idempotent replay"),
     AUTHENTICATION_REQUIRED("authentication-required", 403, "Idempotency-Key needs an authenticated caller"),
     REQUEST_TOO_LARGE("request-too-large", 413, "Request body is too large for an idempotent request"),
+    MEDIA_TYPE_NOT_SUPPORTED("media-type-not-supported", 415,
+        "This media type is not supported for an idempotent request"),
     KEY_REUSED("key-reused", 422, "Idempotency-Key is already used"),
     IN_PROGRESS("request-in-progress", 409, "A request is outstanding for this Idempotency-Key"),
     LEASE_LOST("lease-lost", 409, "Another request took over this Idempotency-Key"),
     NOT_REPLAYABLE("response-not-replayable", 409, "The response for this Idempotency-Key cannot be replayed"),
     STORE_UNAVAILABLE("store-unavailable", 503, "Idempotency store is unavailable"),
+    ROUTE_UNRESOLVED("route-unresolved", 500, "Cannot tell whether this request is idempotent"),
+    RESPONSE_NOT_HOLDABLE("response-not-holdable", 500,
+        "The response cannot be held until the transaction commits"),
     TOO_MANY_KEYS("too-many-keys", 429, "Too many idempotent requests");
 
     private final String slug;

@@ -2,6 +2,11 @@ package dev.once.servlet.internal;
 
 import dev.once.Fingerprint;
 import dev.once.servlet.FingerprintMode;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -12,7 +17,8 @@ import java.util.List;
  * It covers a version tag, the method, the route's operation, the concrete path (so one key cannot be replayed
  * across {@code /orders/1/refunds} and {@code /orders/2/refunds}), the query string with its parameters
  * sorted by name (stably, so repeated parameters keep their order), the body's media type without
- * parameters, and the body: canonical JSON or raw bytes. Each part is length-prefixed.
+ * parameters, and the body: canonical JSON or raw bytes, read in the charset its {@code Content-Type} declares
+ * (unless the route fingerprints raw bytes). Each part is length-prefixed.
  */
 public final class RequestFingerprinter {
 
@@ -48,13 +54,47 @@ public final class RequestFingerprinter {
       }
       return fp.build();
     }
-    if (mode == FingerprintMode.CANONICAL_JSON && MediaTypes.isJson(r.contentType()) && r.body().length > 0) {
-      byte[] canonical = JsonCanonicalizer.canonicalize(r.body());
+    if (mode == FingerprintMode.RAW_BYTES) {
+      return fp.add("raw").add(r.body()).build();
+    }
+    byte[] body = asUtf8(r.body(), MediaTypes.charset(r.contentType()));
+    if (MediaTypes.isJson(r.contentType()) && body.length > 0) {
+      byte[] canonical = JsonCanonicalizer.canonicalize(body);
       if (canonical != null) {
         return fp.add("json").add(canonical).build();
       }
     }
-    return fp.add("raw").add(r.body()).build();
+    return fp.add("raw").add(body).build();
+  }
+
+  /**
+   * The text {@code body} holds in its declared charset, as UTF-8: the same text sent in ISO-8859-1 or UTF-8 is
+   * the same request, and the same bytes declared in two charsets are two texts. Without a declared charset, or
+   * when the body is not valid in it (decoding strictly, since a replacement character would make different
+   * bodies equal), the bytes as they are.
+   */
+  private static byte[] asUtf8(byte[] body, String declared) {
+    if (declared == null || body.length == 0) {
+      return body;
+    }
+    Charset charset;
+    try {
+      charset = Charset.forName(declared);
+    } catch (IllegalArgumentException e) { // illegal or unsupported name
+      return body;
+    }
+    if (charset.equals(StandardCharsets.UTF_8)) {
+      return body;
+    }
+    try {
+      CharBuffer text = charset.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(body));
+      return text.toString().getBytes(StandardCharsets.UTF_8);
+    } catch (CharacterCodingException e) {
+      return body;
+    }
   }
 
   private static List<FormData.Pair> sorted(List<FormData.Pair> pairs) {

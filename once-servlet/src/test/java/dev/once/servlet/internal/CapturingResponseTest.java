@@ -2,10 +2,17 @@ package dev.once.servlet.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.Cookie;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class CapturingResponseTest {
@@ -124,6 +131,94 @@ class CapturingResponseTest {
     assertThat(capture.getContentType()).isEqualTo("text/csv");
     capture.setDateHeader("Last-Modified", 0);
     assertThat(capture.getHeader("Last-Modified")).isEqualTo("Thu, 01 Jan 1970 00:00:00 GMT");
+  }
+
+  @Test
+  void aWriterThreadLosesNoBytesWhileTheFilterSwitchesToPassThrough() throws Exception {
+    ServletOutputStream out = capture.getOutputStream();
+    out.write("held.".getBytes(StandardCharsets.US_ASCII));
+    CountDownLatch switching = new CountDownLatch(1);
+    AtomicBoolean writing = new AtomicBoolean();
+    AtomicBoolean written = new AtomicBoolean();
+    Thread writer = new Thread(() -> {
+      try {
+        switching.await();
+        writing.set(true);
+        out.write("late.".getBytes(StandardCharsets.US_ASCII));
+        written.set(true);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, "async-writer");
+    writer.start();
+    // The switch is under way (the held bytes are going out) when the writer thread writes: it must neither
+    // write into the buffer being emptied nor overtake the held bytes.
+    real.beforeFirstWrite = () -> {
+      switching.countDown();
+      await().atMost(Duration.ofSeconds(10)).until(() -> written.get()
+          || (writing.get() && writer.getState() == Thread.State.BLOCKED));
+    };
+    capture.startPassThrough("the handler started asynchronous processing");
+    writer.join(10_000);
+    assertThat(written).isTrue();
+    assertThat(real.body.toString(StandardCharsets.US_ASCII)).isEqualTo("held.late.");
+  }
+
+  @Test
+  void manyWriterThreadsAndASwitchKeepEveryByte() throws Exception {
+    int threads = 4;
+    int lines = 2_000;
+    ServletOutputStream out = capture.getOutputStream(); // the 1 KiB limit is passed early: a second switch
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> writers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      Thread w = new Thread(() -> {
+        try {
+          start.await();
+          for (int i = 0; i < lines; i++) {
+            out.write((id + ":" + i + "\n").getBytes(StandardCharsets.US_ASCII));
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      w.start();
+      writers.add(w);
+    }
+    start.countDown();
+    capture.startPassThrough("the handler started asynchronous processing");
+    for (Thread w : writers) {
+      w.join(30_000);
+    }
+    String[] received = real.body.toString(StandardCharsets.US_ASCII).split("\n");
+    assertThat(received).hasSize(threads * lines);
+    int[] next = new int[threads];
+    for (String line : received) {
+      int id = Integer.parseInt(line.substring(0, line.indexOf(':')));
+      assertThat(line).as("writer %d's lines arrive in order", id).isEqualTo(id + ":" + next[id]++);
+    }
+  }
+
+  @Test
+  void heldResponsesNeverReachTheClientBeforeTheFilterDecides() throws Exception {
+    Fakes.Response client = new Fakes.Response();
+    CapturingResponse held = new CapturingResponse(client.proxy, 10, false);
+    held.setContentType("text/event-stream");
+    held.getWriter().write("data: 1\n\n");
+    held.getWriter().flush();
+    assertThat(held.passThrough()).isNull();
+    assertThat(held.unholdable()).isNull();
+    assertThat(held.captured().body()).isEqualTo("data: 1\n\n".getBytes(StandardCharsets.ISO_8859_1));
+    held.getWriter().write("data: 2\n\n"); // past the limit: given up, not sent
+    held.getWriter().flush();
+    assertThat(held.unholdable()).contains("exceeds 10 bytes");
+    assertThat(held.captured().body()).isEmpty();
+    assertThat(client.body.size()).isZero();
+    assertThat(client.committed).isFalse();
+    assertThatThrownBy(() -> held.startPassThrough("async")).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> new CapturingResponse(new Fakes.Response().proxy, 10, false).getOutputStream()
+        .setWriteListener(null)).isInstanceOf(IllegalStateException.class);
   }
 
   @Test

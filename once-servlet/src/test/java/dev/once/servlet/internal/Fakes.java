@@ -32,13 +32,22 @@ final class Fakes {
     boolean committed;
     int flushes;
     String sentError;
+    /** Runs on the first write to the client's stream, on the writing thread, before the byte is written. */
+    volatile Runnable beforeFirstWrite;
     final HttpServletResponse proxy;
 
     Response() {
       ServletOutputStream out = new ServletOutputStream() {
         @Override
         public void write(int b) {
-          body.write(b);
+          Runnable hook = beforeFirstWrite;
+          beforeFirstWrite = null;
+          if (hook != null) {
+            hook.run();
+          }
+          synchronized (body) {
+            body.write(b);
+          }
         }
 
         @Override

@@ -37,7 +37,9 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Tests steer the handler with headers, which are not part of the fingerprint: {@code X-Test} names the
  * counter, {@code X-Gate} makes the handler wait at a {@link Gate}, {@code X-Status} picks the status,
- * {@code X-Fail} makes it throw, {@code X-Send-Error} makes it call {@code sendError}.
+ * {@code X-Fail} makes it throw, {@code X-Send-Error} makes it call {@code sendError}. Inside a test boundary's
+ * transaction it inserts an order, and with {@code X-Violate-At-Commit} also breaks a deferred constraint, so
+ * that the handler succeeds and the commit fails.
  */
 public final class TestApp {
 
@@ -135,9 +137,19 @@ public final class TestApp {
       switch (path) {
         case "/pdf" -> pdf(res);
         case "/empty" -> res.setStatus(204);
-        case "/sse", "/events" -> events(res, n);
-        case "/big" -> big(res);
+        case "/sse", "/events" -> {
+          insertOrderInTransaction(req, n);
+          events(res, n);
+        }
+        case "/big" -> {
+          insertOrderInTransaction(req, n);
+          big(res);
+        }
         case "/async" -> async(req, n);
+        case "/async-wrapped" -> {
+          insertOrderInTransaction(req, n);
+          asyncWrapped(req, res, n);
+        }
         case "/form" -> form(req, res, n);
         default -> json(req, res, n, path);
       }
@@ -149,9 +161,7 @@ public final class TestApp {
       if (req.getHeader("X-Fail") != null) {
         throw new ServletException("the handler failed on purpose");
       }
-      if (TRANSACTION.get() != null) {
-        insertOrder(req.getHeader("X-Test"), n);
-      }
+      insertOrderInTransaction(req, n);
       String sendError = req.getHeader("X-Send-Error");
       if (sendError != null) {
         res.sendError(Integer.parseInt(sendError), "card declined");
@@ -203,14 +213,29 @@ public final class TestApp {
       return JSON.readValue(req.getInputStream(), Map.class);
     }
 
-    private static void insertOrder(String testId, int n) throws ServletException {
-      try (PreparedStatement s = TRANSACTION.get().prepareStatement(
-          "INSERT INTO once_servlet_orders (test_id, n) VALUES (?, ?)")) {
+    private static void insertOrderInTransaction(HttpServletRequest req, int n) throws ServletException {
+      Connection c = TRANSACTION.get();
+      if (c == null) {
+        return;
+      }
+      String testId = req.getHeader("X-Test");
+      try (PreparedStatement s = c.prepareStatement("INSERT INTO once_servlet_orders (test_id, n) VALUES (?, ?)")) {
         s.setString(1, testId);
         s.setInt(2, n);
         s.executeUpdate();
       } catch (SQLException e) {
         throw new ServletException(e);
+      }
+      if (req.getHeader("X-Violate-At-Commit") != null) {
+        // once_servlet_deferred's unique constraint is checked only at commit: the handler runs on unaware.
+        try (PreparedStatement s = c.prepareStatement(
+            "INSERT INTO once_servlet_deferred (test_id) VALUES (?), (?)")) {
+          s.setString(1, testId);
+          s.setString(2, testId);
+          s.executeUpdate();
+        } catch (SQLException e) {
+          throw new ServletException(e);
+        }
       }
     }
 
@@ -252,6 +277,25 @@ public final class TestApp {
           throw new UncheckedIOException(e);
         } finally {
           ctx.complete();
+        }
+      });
+    }
+
+    /**
+     * Answers from another thread through the wrappers it was given, as Spring MVC does, once the test opens
+     * {@code X-Async-Gate} gate (so after the filter has seen the asynchronous start).
+     */
+    private static void asyncWrapped(HttpServletRequest req, HttpServletResponse res, int n) {
+      Gate gate = GATES.get(req.getHeader("X-Async-Gate"));
+      AsyncContext ctx = req.startAsync(req, res);
+      ctx.start(() -> {
+        try {
+          gate.pass();
+          res.setContentType("text/plain");
+          res.getWriter().write("async " + n);
+          ctx.complete();
+        } catch (IOException | ServletException | IllegalStateException e) {
+          // The filter may have ended the exchange already: there is nobody left to answer.
         }
       });
     }

@@ -5,6 +5,7 @@ import dev.once.servlet.ExchangeBoundary;
 import dev.once.servlet.IdempotentRoute;
 import dev.once.servlet.RouteResolver;
 import dev.once.servlet.TenantResolver;
+import dev.once.spring.boot.internal.DeferredResponses;
 import dev.once.spring.boot.internal.LookupRequest;
 import dev.once.spring.boot.internal.SpringPatterns;
 import jakarta.servlet.http.HttpServletRequest;
@@ -28,6 +29,7 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.env.PropertyResolver;
+import org.springframework.web.ErrorResponse;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerExecutionChain;
 import org.springframework.web.servlet.HandlerMapping;
@@ -118,9 +120,14 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
         }
         chain = mapping.getHandler(lookup);
       } catch (Exception e) {
-        // No method, media type or parameters match (405, 415, 400): the DispatcherServlet answers that itself,
-        // before any handler runs, so there is nothing to protect.
-        return Optional.empty();
+        if (e instanceof ErrorResponse) {
+          // No method, media type or parameters match (405, 415, 400): the DispatcherServlet answers that itself,
+          // before any handler runs, so there is nothing to protect.
+          return Optional.empty();
+        }
+        // Anything else: which handler would run is unknown, so the filter must fail closed, not let it through.
+        throw new IllegalStateException("cannot tell which handler serves " + request.getMethod() + " "
+            + request.getRequestURI() + ": " + e, e);
       }
       if (chain == null) {
         continue;
@@ -234,11 +241,25 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
           .store(store);
       ExchangeBoundary boundary = boundaries.apply(store);
       if (boundary != null) {
+        refuseDeferredResponse(handler);
         b.boundary(boundary);
       }
       return b.build();
     } catch (RuntimeException e) {
       throw new IllegalStateException(where + " (" + method + " " + pattern + "): " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A route with a boundary holds its response until the transaction commits, so its handler must answer before it
+   * returns: bytes written later would either reach the client before the commit or never.
+   */
+  private static void refuseDeferredResponse(HandlerMethod handler) {
+    String deferred = DeferredResponses.describe(handler);
+    if (deferred != null) {
+      throw new IllegalStateException("the handler " + deferred + ", so it answers after it returns; but the route"
+          + " runs in atomic mode, where its response is held until its transaction commits. Return the whole"
+          + " response instead, or run in lease mode (once.http.atomic=false)");
     }
   }
 

@@ -1,12 +1,14 @@
 package dev.once.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.once.IdempotencyStore;
 import dev.once.InMemoryIdempotencyStore;
 import dev.once.servlet.FingerprintMode;
 import dev.once.servlet.IdempotentRoute;
 import dev.once.servlet.RouteResolver;
+import jakarta.servlet.http.HttpServletRequest;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -14,14 +16,17 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerMapping;
 import org.springframework.web.servlet.config.annotation.EnableWebMvc;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 
 class IdempotentHandlerRouteResolverTest {
 
@@ -119,6 +124,22 @@ class IdempotentHandlerRouteResolverTest {
     }
   }
 
+  /** A handler mapping that fails for every request, before the application's own. */
+  @Configuration(proxyBeanMethods = false)
+  static class BrokenMapping {
+    @Bean
+    RequestMappingHandlerMapping brokenMapping() {
+      RequestMappingHandlerMapping broken = new RequestMappingHandlerMapping() {
+        @Override
+        protected HandlerMethod getHandlerInternal(HttpServletRequest request) {
+          throw new IllegalStateException("the mapping is broken");
+        }
+      };
+      broken.setOrder(Ordered.HIGHEST_PRECEDENCE);
+      return broken;
+    }
+  }
+
   private static Optional<IdempotentRoute> resolve(RouteResolver resolver, String method, String path) {
     MockHttpServletRequest request = new MockHttpServletRequest(method, path);
     Optional<IdempotentRoute> route = resolver.resolve(request);
@@ -202,6 +223,16 @@ class IdempotentHandlerRouteResolverTest {
     runner.withUserConfiguration(UnknownStore.class).run(context -> {
       assertThat(context).hasFailed();
       assertThat(context.getStartupFailure()).hasMessageContaining("noSuchStore");
+    });
+  }
+
+  @Test
+  void aHandlerMappingThatFailsIsAFailureNotAnUnprotectedRequest() {
+    runner.withUserConfiguration(BrokenMapping.class).run(context -> {
+      RouteResolver resolver = context.getBean(RouteResolver.class);
+      assertThatThrownBy(() -> resolver.resolve(new MockHttpServletRequest("POST", "/orders")))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("POST /orders")
+          .hasMessageContaining("the mapping is broken");
     });
   }
 }
