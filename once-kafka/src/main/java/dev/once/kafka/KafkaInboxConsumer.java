@@ -55,7 +55,10 @@ import org.apache.kafka.common.header.Header;
  * is already claimed and the record is skipped as a duplicate.
  *
  * <p>The message id is the UTF-8 value of the last header {@value #MESSAGE_ID_HEADER} by default, or any function
- * of the record ({@link Builder#messageId}), e.g. a business key. Records without one follow the {@link NoIdPolicy}
+ * of the record ({@link Builder#messageId}), e.g. a business key. Ids are deduped per consumer group and topic
+ * (source {@code kafka:<group>/<topic>} in the inbox): another topic or a RabbitMQ queue on the same inbox with
+ * overlapping ids never makes this consumer skip a record, unless the inbox was built with
+ * {@link JdbcInbox.Builder#sharedScope} to dedupe across sources on purpose. Records without one follow the {@link NoIdPolicy}
  * (default {@link NoIdPolicy#REJECT}: dead-lettered, never applied unprotected); a record whose id the
  * {@link Builder#keyPolicy key policy} refuses is dead-lettered too.
  *
@@ -151,6 +154,8 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   private final AtomicLong outages = new AtomicLong();
   /** Assigned partitions whose stored offset could not be read yet: paused until it is (polling thread only). */
   private final Set<TopicPartition> unpositioned = new HashSet<>();
+  /** Per topic, the source of its ids (polling thread only). */
+  private final Map<String, String> sources = new HashMap<>();
   private final ConsumerLifecycle lifecycle;
   private boolean subscribed;
 
@@ -346,7 +351,8 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     };
     while (!pending.isEmpty()) {
       try {
-        JdbcInbox.Batch<ConsumerRecord<K, V>> batch = inbox.process(pending, ids::get, apply, beforeCommit);
+        JdbcInbox.Batch<ConsumerRecord<K, V>> batch = inbox.process(pending, this::sourceOf, ids::get, apply,
+            beforeCommit);
         applied.addAndGet(batch.applied().size());
         duplicates.addAndGet(batch.duplicates().size());
         return;
@@ -381,7 +387,8 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     };
     for (int attempt = 1; ; attempt++) {
       try {
-        JdbcInbox.Batch<ConsumerRecord<K, V>> batch = inbox.processAll(records, ids::get, apply, beforeCommit);
+        JdbcInbox.Batch<ConsumerRecord<K, V>> batch = inbox.processAll(records, this::sourceOf, ids::get, apply,
+            beforeCommit);
         applied.addAndGet(batch.applied().size());
         duplicates.addAndGet(batch.duplicates().size());
         return true;
@@ -418,6 +425,14 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       };
       processAsOne(List.of(r), ids, ownOffset);
     }
+  }
+
+  /**
+   * The source of a record's id in the inbox: its consumer group and topic, so a queue or another topic on the same
+   * inbox with overlapping ids never makes this one skip a record (unless the inbox shares one scope on purpose).
+   */
+  private String sourceOf(ConsumerRecord<K, V> r) {
+    return sources.computeIfAbsent(r.topic(), topic -> "kafka:" + consumer.groupMetadata().groupId() + "/" + topic);
   }
 
   /** A failpoint or a lost database connection is not the record's fault: it ends the attempt as an outage. */

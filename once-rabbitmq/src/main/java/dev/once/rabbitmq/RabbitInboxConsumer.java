@@ -48,7 +48,9 @@ import java.util.function.Function;
  * redeliver the batch, and the inbox skips it as duplicates.
  *
  * <p><b>Message ids.</b> By default the AMQP {@code message-id} property; {@link Builder#messageId} takes any
- * function of the delivery. A delivery without an id (null or blank), or with one the {@link KeyPolicy} refuses,
+ * function of the delivery. Ids are deduped per queue (source {@code rabbitmq:<queue>} in the inbox): a Kafka topic
+ * or another queue on the same inbox with overlapping ids ({@code m-1}, ...) never makes this one skip a message,
+ * unless the inbox was built with {@link JdbcInbox.Builder#sharedScope} to dedupe across sources on purpose. A delivery without an id (null or blank), or with one the {@link KeyPolicy} refuses,
  * is rejected without requeue ({@code basic.reject}, {@code requeue=false}) and never processed unprotected: give
  * the queue a dead-letter exchange ({@code x-dead-letter-exchange}) to keep it, otherwise RabbitMQ drops it.
  *
@@ -80,6 +82,8 @@ public final class RabbitInboxConsumer implements AutoCloseable {
 
   private final Connection connection;
   private final String queue;
+  /** The source of this consumer's message ids in the inbox: a queue's ids never meet another source's. */
+  private final String source;
   private final JdbcInbox inbox;
   private final JdbcInbox.Handler<Delivery> handler;
   private final Function<Delivery, String> messageId;
@@ -109,6 +113,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   private RabbitInboxConsumer(Builder b) {
     this.connection = b.connection;
     this.queue = b.queue;
+    this.source = "rabbitmq:" + b.queue;
     this.inbox = b.inbox;
     this.handler = b.handler;
     this.messageId = b.messageId;
@@ -256,7 +261,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     while (!pending.isEmpty()) {
       Batch<Delivery> done;
       try {
-        done = inbox.process(pending, ids::get, handler);
+        done = inbox.process(pending, d -> source, ids::get, handler, null);
       } catch (HandlerFailedException e) {
         Delivery failed = pending.remove(e.index());
         failed(failed, ids.get(failed), e.getCause());
