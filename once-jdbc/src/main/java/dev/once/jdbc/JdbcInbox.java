@@ -10,6 +10,7 @@ import dev.once.KeyPolicy;
 import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.StoreException;
+import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.internal.SqlErrors;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -263,13 +264,7 @@ public final class JdbcInbox {
    * the store classifies {@link dev.once.StoreUnavailableException}: an outage to wait out, not the message's fault.
    */
   public static boolean isConnectionLost(Throwable failure) {
-    int depth = 0;
-    for (Throwable t = failure; t != null && depth < 20; t = t.getCause(), depth++) {
-      if (t instanceof SQLException s && SqlErrors.isUnavailable(s)) {
-        return true;
-      }
-    }
-    return false;
+    return InboxDecisions.isConnectionLost(failure);
   }
 
   /**
@@ -355,19 +350,22 @@ public final class JdbcInbox {
     try (Connection c = dataSource.getConnection()) {
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
+      Batch<M> batch;
       try {
-        Batch<M> batch = apply(c, messages, requests, handler);
+        batch = apply(c, messages, requests, handler);
         if (afterBatch != null) {
           runHook(afterBatch, c);
         }
         c.commit();
-        return batch;
       } catch (RuntimeException | SQLException e) {
         rollback(c, e);
+        // On a connection that died under the batch this fails too; the batch's own failure (a handler's, naming its
+        // message and cause) is what the caller must see, so the adapters can tell an outage from a poison message.
+        restoreAutoCommit(c, autoCommit, e);
         throw e;
-      } finally {
-        c.setAutoCommit(autoCommit);
       }
+      c.setAutoCommit(autoCommit);
+      return batch;
     } catch (SQLException e) {
       throw SqlErrors.translate(e, store.name(), scope, "inbox batch");
     }
@@ -398,6 +396,14 @@ public final class JdbcInbox {
       throw e;
     } catch (Exception e) {
       throw new IllegalStateException("the batch hook failed; the batch was rolled back: " + e, e);
+    }
+  }
+
+  private static void restoreAutoCommit(Connection c, boolean autoCommit, Exception failure) {
+    try {
+      c.setAutoCommit(autoCommit);
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
     }
   }
 

@@ -3,9 +3,9 @@ package dev.once.kafka;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
+import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.kafka.internal.OffsetTable;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -30,7 +30,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.Header;
 
 /**
  * A Kafka consumer whose handler's database effects happen exactly once per message id, on top of Kafka's
@@ -142,9 +141,8 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   private final List<String> topics;
   private final RecordIds<K, V> ids;
   private final DeadLetters<K, V> deadLetters;
-  private final int maxAttempts;
-  private final Backoff backoff;
-  private final Backoff outageBackoff;
+  /** Outage or the record's fault, retry or dead-letter: decided as by every inbox adapter. */
+  private final InboxDecisions decisions;
   private final Duration pollTimeout;
   private final OffsetTable offsets;
 
@@ -169,9 +167,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     this.topics = List.copyOf(b.topics);
     this.ids = new RecordIds<>(b.messageId, b.noIdPolicy, b.keyPolicy, Scope.global("kafka"));
     this.deadLetters = new DeadLetters<>(b.deadLetters, b.deadLetterTopic);
-    this.maxAttempts = b.maxAttempts;
-    this.backoff = b.backoff;
-    this.outageBackoff = b.outageBackoff;
+    this.decisions = new InboxDecisions(b.maxAttempts, b.backoff.shared(), b.outageBackoff.shared());
     this.pollTimeout = b.pollTimeout;
     this.offsets = b.offsetsInDatabase ? new OffsetTable(b.offsetsTable) : null;
     if (offsets != null && b.createSchema) {
@@ -259,7 +255,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
               outageSince = System.nanoTime();
             }
             outages.incrementAndGet();
-            long wait = outageBackoff.nanos(outage);
+            long wait = decisions.outageWait(outage);
             LOG.log(System.Logger.Level.WARNING, "database failed (attempt " + outage + "); the batch was rolled"
                 + " back and its partitions rewound, reading it again in " + TimeUnit.NANOSECONDS.toMillis(wait)
                 + " ms with the partitions paused: " + e, e);
@@ -359,14 +355,15 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       } catch (JdbcInbox.HandlerFailedException e) {
         @SuppressWarnings("unchecked")
         ConsumerRecord<K, V> failed = (ConsumerRecord<K, V>) e.failedMessage();
-        rethrowIfNotTheRecordsFault(e, DeadLetters.describe(failed));
-        int attempts = failures.merge(failed, 1, Integer::sum);
-        if (attempts >= maxAttempts) {
-          deadLetters.send(failed, "handler failed " + attempts + " times", e.getCause(), attempts);
+        InboxDecisions.Decision decision = decide(e, failures.getOrDefault(failed, 0), DeadLetters.describe(failed));
+        failures.put(failed, decision.attempts());
+        if (decision.action() == InboxDecisions.Action.DEAD_LETTER) {
+          deadLetters.send(failed, "handler failed " + decision.attempts() + " times", e.getCause(),
+              decision.attempts());
           pending.remove(e.index());
         } else {
           retries.incrementAndGet();
-          lifecycle.sleep(backoff.nanos(attempts));
+          lifecycle.sleep(decision.waitNanos());
         }
       }
     }
@@ -385,7 +382,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       Failpoints.hit(Failpoints.AFTER_CLAIM);
       batchHandler.handle(c, fresh);
     };
-    for (int attempt = 1; ; attempt++) {
+    for (int failed = 0; ; ) {
       try {
         JdbcInbox.Batch<ConsumerRecord<K, V>> batch = inbox.processAll(records, this::sourceOf, ids::get, apply,
             beforeCommit);
@@ -393,16 +390,17 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
         duplicates.addAndGet(batch.duplicates().size());
         return true;
       } catch (JdbcInbox.HandlerFailedException e) {
-        rethrowIfNotTheRecordsFault(e, records.size() == 1 ? DeadLetters.describe(records.get(0))
+        InboxDecisions.Decision next = decide(e, failed, records.size() == 1 ? DeadLetters.describe(records.get(0))
             : "a batch of " + records.size() + " records");
-        if (attempt >= maxAttempts) {
+        failed = next.attempts();
+        if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
           if (records.size() == 1) {
-            deadLetters.send(records.get(0), "handler failed " + attempt + " times", e.getCause(), attempt);
+            deadLetters.send(records.get(0), "handler failed " + failed + " times", e.getCause(), failed);
           }
           return false;
         }
         retries.incrementAndGet();
-        lifecycle.sleep(backoff.nanos(attempt));
+        lifecycle.sleep(next.waitNanos());
       }
     }
   }
@@ -413,7 +411,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    * last record that committed; the caller stores the whole batch's offsets at the end.
    */
   private void isolate(List<ConsumerRecord<K, V>> records, Map<ConsumerRecord<K, V>, String> ids, String group) {
-    LOG.log(System.Logger.Level.WARNING, "the batch handler failed " + maxAttempts + " times for a batch of "
+    LOG.log(System.Logger.Level.WARNING, "the batch handler failed " + decisions.maxAttempts() + " times for a batch of "
         + records.size() + " records; running them one at a time to find the failing one");
     for (ConsumerRecord<K, V> r : records) {
       Map<TopicPartition, Long> own = Map.of(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
@@ -435,16 +433,21 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     return sources.computeIfAbsent(r.topic(), topic -> "kafka:" + consumer.groupMetadata().groupId() + "/" + topic);
   }
 
-  /** A failpoint or a lost database connection is not the record's fault: it ends the attempt as an outage. */
-  private static void rethrowIfNotTheRecordsFault(JdbcInbox.HandlerFailedException e, String what) {
+  /**
+   * Retry or dead-letter after a handler failure of {@code what}, which failed {@code attempts} times before. A
+   * failpoint or a lost database connection is not the record's fault: it ends the attempt as an outage (thrown).
+   */
+  private InboxDecisions.Decision decide(JdbcInbox.HandlerFailedException e, int attempts, String what) {
     if (e.getCause() instanceof Failpoints.FailpointException f) {
       throw f;
     }
-    if (isConnectionFailure(e.getCause())) {
-      // The database went away under the handler: no attempt spent, never dead-lettered.
+    InboxDecisions.Decision next = decisions.afterHandlerFailure(e.getCause(), attempts);
+    if (next.action() == InboxDecisions.Action.WAIT_OUT_OUTAGE) {
+      // The database went away under the handler: no attempt spent, never dead-lettered; run() waits it out.
       throw new StoreUnavailableException("the database connection failed in the handler of " + what
           + "; the batch was rolled back", "jdbc", Scope.global("kafka"), e);
     }
+    return next;
   }
 
   /** Stores the batch's next offsets in a transaction of their own (nothing else of the batch is left to commit). */
@@ -537,15 +540,12 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    * a lost connection ({@link #isConnectionFailure}).
    */
   static boolean isDatabaseFailure(Throwable e) {
-    if (e instanceof JdbcInbox.HandlerFailedException) {
-      return isConnectionFailure(e.getCause());
-    }
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof StoreException || t instanceof SQLException) {
-        return true;
-      }
       if (t instanceof JdbcInbox.HandlerFailedException) {
-        return isConnectionFailure(t.getCause());
+        return InboxDecisions.isOutage(t.getCause(), true);
+      }
+      if (t instanceof StoreException || t instanceof SQLException) {
+        return InboxDecisions.isOutage(t, false);
       }
     }
     return false;
@@ -553,13 +553,12 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
 
   /** Whether the chain says the connection or the server is gone, exactly as the JDBC store decides it. */
   static boolean isConnectionFailure(Throwable e) {
-    return JdbcInbox.isConnectionLost(e);
+    return InboxDecisions.isConnectionLost(e);
   }
 
   /** The default message id: the last {@value #MESSAGE_ID_HEADER} header, UTF-8; null when absent. */
   public static String messageIdHeader(ConsumerRecord<?, ?> r) {
-    Header h = r.headers().lastHeader(MESSAGE_ID_HEADER);
-    return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    return RecordIds.messageIdHeader(r);
   }
 
   /**
