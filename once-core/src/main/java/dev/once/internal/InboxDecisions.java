@@ -146,13 +146,28 @@ public final class InboxDecisions {
   }
 
   /**
-   * Whether the chain says the database connection or server is gone: a JDBC connection exception, SQLState class
-   * {@code 08}, {@code 57P01..3} (admin or crash shutdown, cannot connect now), H2's "database closed", or a socket
-   * error. This is how the JDBC store classifies {@link dev.once.StoreUnavailableException}.
+   * Whether the chain holds an {@link SQLException} saying the database connection or server is gone (see
+   * {@link #isUnavailable(SQLException)}). A socket error with no SQL failure around it (a handler's HTTP call) is not
+   * a lost database connection: that message failed.
    */
   public static boolean isConnectionLost(Throwable failure) {
     int depth = 0;
     for (Throwable t = failure; t != null && depth < 20; t = t.getCause(), depth++) {
+      if (t instanceof SQLException s && isUnavailable(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code e} says the connection or the server is gone: a JDBC connection exception, SQLState class
+   * {@code 08}, {@code 57P01..3} (admin or crash shutdown, cannot connect now), H2's "database closed", or a socket
+   * error beneath it. The JDBC store classifies {@link dev.once.StoreUnavailableException} by this rule too.
+   */
+  public static boolean isUnavailable(SQLException e) {
+    int depth = 0;
+    for (Throwable t = e; t != null && depth < 20; t = t.getCause(), depth++) {
       if (t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
           || t instanceof SQLRecoverableException || t instanceof ConnectException || t instanceof SocketException) {
         return true;

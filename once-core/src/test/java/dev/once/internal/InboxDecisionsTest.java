@@ -23,7 +23,7 @@ class InboxDecisionsTest {
     for (Throwable lost : new Throwable[] {new SQLException("I/O error", "08006"),
         new IllegalStateException(new SQLException("terminating connection", "57P01")),
         new RuntimeException(new SQLTransientConnectionException("pool timed out")),
-        new RuntimeException(new SocketException("reset"))}) {
+        new RuntimeException(new SQLException("I/O error", new SocketException("reset")))}) {
       InboxDecisions.Decision d = decisions.afterHandlerFailure(lost, 2);
       assertThat(d.action()).as(lost.toString()).isEqualTo(InboxDecisions.Action.WAIT_OUT_OUTAGE);
       assertThat(d.attempts()).as("attempts unchanged").isEqualTo(2);
@@ -51,6 +51,8 @@ class InboxDecisionsTest {
     assertThat(InboxDecisions.isOutage(new IllegalStateException("could not dead-letter"), false)).isFalse();
     assertThat(InboxDecisions.isOutage(new SQLException("duplicate key", "23505"), true)).isFalse();
     assertThat(InboxDecisions.isOutage(new SQLException("I/O error", "08006"), true)).isTrue();
+    assertThat(InboxDecisions.isOutage(new IllegalStateException(new SocketException("payment API reset")), true))
+        .as("a socket error of the handler's own HTTP call is the message's, not a database outage").isFalse();
   }
 
   @Test

@@ -25,7 +25,7 @@ public final class SqlErrors {
 
   /** Whether the connection or the server is gone (one rule for the store and the inbox adapters). */
   public static boolean isUnavailable(SQLException e) {
-    return InboxDecisions.isConnectionLost(e);
+    return InboxDecisions.isUnavailable(e);
   }
 
   /** PostgreSQL serialization failure or deadlock; MariaDB deadlock (its transaction is rolled back). */
