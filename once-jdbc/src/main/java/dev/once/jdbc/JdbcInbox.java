@@ -10,6 +10,7 @@ import dev.once.KeyPolicy;
 import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.StoreException;
+import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.internal.SqlErrors;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -39,6 +40,14 @@ import javax.sql.DataSource;
  *     (connection, r) -> applyTransfer(connection, r.value()));
  * }</pre>
  *
+ * <p><b>Scope of the ids.</b> The broker adapters pass the source of each message (the Kafka consumer group and
+ * topic, the RabbitMQ queue) with {@link #process(List, Function, Function, Handler, BatchHook)}, and an id is
+ * deduped within its source and the inbox's {@link Builder#consumer consumer name}: a queue and a topic whose ids
+ * overlap ({@code m-1}, sequence numbers) never skip each other's messages, even on one inbox. An inbox built with
+ * {@link Builder#sharedScope} ignores the sources and dedupes every id within that one name, on purpose: a message
+ * published to two sources is then applied once in all. {@link #process(List, Function, Handler)} (no source) dedupes
+ * within the name alone.
+ *
  * <p>Whatever the store's {@link ConcurrentClaimPolicy}, an id that another open transaction holds (a rebalanced
  * duplicate) waits for that transaction to end, then answers as what it committed. On PostgreSQL the markers are
  * written completed by the claim statement itself (they commit or roll back with the effect), so a batch costs one
@@ -56,6 +65,7 @@ public final class JdbcInbox {
   private final DataSource dataSource;
   private final JdbcIdempotencyStore store;
   private final String consumer;
+  private final boolean sharedScope;
   private final Duration retention;
   private final KeyPolicy keyPolicy;
 
@@ -63,6 +73,7 @@ public final class JdbcInbox {
     this.dataSource = b.dataSource;
     this.store = b.store;
     this.consumer = b.consumer;
+    this.sharedScope = b.sharedScope;
     this.retention = b.retention;
     this.keyPolicy = b.keyPolicy;
   }
@@ -163,8 +174,21 @@ public final class JdbcInbox {
    * @param afterBatch may be {@code null} (then this is {@link #process(List, Function, Handler)})
    */
   public <M> Batch<M> process(List<M> messages, Function<M, String> idOf, Handler<M> handler, BatchHook afterBatch) {
+    return process(messages, m -> "", idOf, handler, afterBatch);
+  }
+
+  /**
+   * Like {@link #process(List, Function, Handler, BatchHook)}, with the ids deduped per source: a message's id is
+   * skipped only if a message of the same source had it (unless the inbox was built with {@link Builder#sharedScope},
+   * which makes every source share the name's ids). What broker adapters call.
+   *
+   * @param sourceOf where the message came from, e.g. {@code kafka:<group>/<topic>} or {@code rabbitmq:<queue>};
+   *                 the empty string means no source (the consumer name's ids)
+   */
+  public <M> Batch<M> process(List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf,
+                              Handler<M> handler, BatchHook afterBatch) {
     Objects.requireNonNull(handler, "handler");
-    return run(messages, idOf, (c, fresh, positions) -> {
+    return run(messages, sourceOf, idOf, (c, fresh, positions) -> {
       for (int i = 0; i < fresh.size(); i++) {
         try {
           handler.handle(c, fresh.get(i));
@@ -182,8 +206,17 @@ public final class JdbcInbox {
    */
   public <M> Batch<M> processAll(List<M> messages, Function<M, String> idOf, BatchHandler<M> handler,
                                  BatchHook afterBatch) {
+    return processAll(messages, m -> "", idOf, handler, afterBatch);
+  }
+
+  /**
+   * Like {@link #processAll(List, Function, BatchHandler, BatchHook)}, with the ids deduped per source as in
+   * {@link #process(List, Function, Function, Handler, BatchHook)}.
+   */
+  public <M> Batch<M> processAll(List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf,
+                                 BatchHandler<M> handler, BatchHook afterBatch) {
     Objects.requireNonNull(handler, "handler");
-    return run(messages, idOf, (c, fresh, positions) -> {
+    return run(messages, sourceOf, idOf, (c, fresh, positions) -> {
       if (fresh.isEmpty()) {
         return;
       }
@@ -210,7 +243,7 @@ public final class JdbcInbox {
     if (ids.isEmpty()) {
       return fresh;
     }
-    for (int i : claim(connection, requests(ids, Function.identity())).fresh()) {
+    for (int i : claim(connection, requests(ids, id -> "", Function.identity())).fresh()) {
       fresh[i] = true;
     }
     return fresh;
@@ -231,19 +264,22 @@ public final class JdbcInbox {
    * the store classifies {@link dev.once.StoreUnavailableException}: an outage to wait out, not the message's fault.
    */
   public static boolean isConnectionLost(Throwable failure) {
-    int depth = 0;
-    for (Throwable t = failure; t != null && depth < 20; t = t.getCause(), depth++) {
-      if (t instanceof SQLException s && SqlErrors.isUnavailable(s)) {
-        return true;
-      }
-    }
-    return false;
+    return InboxDecisions.isConnectionLost(failure);
   }
 
-  private <M> List<ClaimRequest> requests(List<M> messages, Function<M, String> idOf) {
-    Scope scope = Scope.global(consumer);
+  /**
+   * The scope of the ids of {@code source}: the source is the scope's tenant, so no choice of names can make two
+   * sources' ids meet, and the empty source (or a shared scope) is the consumer name's scope of earlier versions.
+   */
+  private Scope scopeOf(String source) {
+    return sharedScope || source.isEmpty() ? Scope.global(consumer) : Scope.of(source, consumer);
+  }
+
+  private <M> List<ClaimRequest> requests(List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf) {
+    Map<String, Scope> scopes = new HashMap<>();
     List<ClaimRequest> requests = new ArrayList<>(messages.size());
     for (M m : messages) {
+      Scope scope = scopes.computeIfAbsent(Objects.requireNonNull(sourceOf.apply(m), "source"), this::scopeOf);
       // The id alone identifies a message: a redelivery must match whatever its payload bytes look like.
       requests.add(new ClaimRequest(keyPolicy.key(scope, idOf.apply(m)), Fingerprint.empty(), Duration.ofMinutes(5),
           retention));
@@ -288,13 +324,14 @@ public final class JdbcInbox {
     return new Claimed(fresh);
   }
 
-  private <M> Batch<M> run(List<M> messages, Function<M, String> idOf, Applier<M> handler, BatchHook afterBatch) {
+  private <M> Batch<M> run(List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf,
+                           Applier<M> handler, BatchHook afterBatch) {
     if (messages.isEmpty()) {
       return new Batch<>(List.of(), List.of());
     }
     for (int attempt = 1; ; attempt++) {
       try {
-        return processOnce(messages, idOf, handler, afterBatch);
+        return processOnce(messages, sourceOf, idOf, handler, afterBatch);
       } catch (StoreException e) {
         // A deadlock victim, a serialization failure, or an id another consumer holds right now: the batch
         // was rolled back whole, so run it again a little later.
@@ -306,26 +343,29 @@ public final class JdbcInbox {
     }
   }
 
-  private <M> Batch<M> processOnce(List<M> messages, Function<M, String> idOf, Applier<M> handler,
-                                   BatchHook afterBatch) {
-    List<ClaimRequest> requests = requests(messages, idOf);
+  private <M> Batch<M> processOnce(List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf,
+                                   Applier<M> handler, BatchHook afterBatch) {
+    List<ClaimRequest> requests = requests(messages, sourceOf, idOf);
     Scope scope = requests.get(0).key().scope();
     try (Connection c = dataSource.getConnection()) {
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
+      Batch<M> batch;
       try {
-        Batch<M> batch = apply(c, messages, requests, handler);
+        batch = apply(c, messages, requests, handler);
         if (afterBatch != null) {
           runHook(afterBatch, c);
         }
         c.commit();
-        return batch;
       } catch (RuntimeException | SQLException e) {
         rollback(c, e);
+        // On a connection that died under the batch this fails too; the batch's own failure (a handler's, naming its
+        // message and cause) is what the caller must see, so the adapters can tell an outage from a poison message.
+        restoreAutoCommit(c, autoCommit, e);
         throw e;
-      } finally {
-        c.setAutoCommit(autoCommit);
       }
+      c.setAutoCommit(autoCommit);
+      return batch;
     } catch (SQLException e) {
       throw SqlErrors.translate(e, store.name(), scope, "inbox batch");
     }
@@ -359,6 +399,14 @@ public final class JdbcInbox {
     }
   }
 
+  private static void restoreAutoCommit(Connection c, boolean autoCommit, Exception failure) {
+    try {
+      c.setAutoCommit(autoCommit);
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
   private static void rollback(Connection c, Exception failure) {
     try {
       c.rollback();
@@ -381,6 +429,7 @@ public final class JdbcInbox {
     private final DataSource dataSource;
     private final JdbcIdempotencyStore store;
     private String consumer = "inbox";
+    private boolean sharedScope;
     private Duration retention = Duration.ofDays(7);
     private KeyPolicy keyPolicy = KeyPolicy.defaults();
 
@@ -389,9 +438,27 @@ public final class JdbcInbox {
       this.store = Objects.requireNonNull(store, "store");
     }
 
-    /** The consumer's name: the scope of its message ids. Default {@code inbox}. */
+    /**
+     * The consumer's name. Its message ids are deduped per source within it: the same id from two sources (a queue
+     * and a topic) is applied once for each. Default {@code inbox}. Replaces a {@link #sharedScope} set before.
+     */
     public Builder consumer(String consumer) {
       this.consumer = Objects.requireNonNull(consumer, "consumer");
+      this.sharedScope = false;
+      return this;
+    }
+
+    /**
+     * Dedupe the ids of every source in ONE scope named {@code name}, on purpose: a message id applied from one
+     * source (a Kafka topic, a RabbitMQ queue) is skipped from every other. Only for sources that carry the same
+     * messages under the same ids (a message fanned out to a queue and a topic, a migration from one broker to
+     * another); sources whose ids merely look alike ({@code m-1}, sequence numbers) would skip each other's
+     * messages. This is also the scope versions before per-source scoping used for {@code consumer(name)}, so it
+     * keeps their markers. Replaces a {@link #consumer} set before.
+     */
+    public Builder sharedScope(String name) {
+      this.consumer = Objects.requireNonNull(name, "name");
+      this.sharedScope = true;
       return this;
     }
 

@@ -121,6 +121,31 @@ class JdbcInboxIT {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("databases")
+  void theSameIdFromTwoSourcesIsAppliedForEachUnlessTheScopeIsSharedOnPurpose(TestDatabase db) throws Exception {
+    try (Fixture f = fixture(db)) {
+      // A queue and a topic whose ids overlap, in one batch and in two: each source applies all of its messages.
+      List<Message> mixed = List.of(new Message("m1", 1), new Message("m1", 2), new Message("m2", 1));
+      JdbcInbox.Batch<Message> a = f.inbox().process(mixed, m -> m.amount() == 1 ? "rabbitmq:q" : "kafka:g/t",
+          Message::id, f::apply, null);
+      assertThat(a.applied()).hasSize(3);
+      JdbcInbox.Batch<Message> b = f.inbox().process(List.of(new Message("m2", 2), new Message("m2", 1)),
+          m -> m.amount() == 1 ? "rabbitmq:q" : "kafka:g/t", Message::id, f::apply, null);
+      assertThat(b.applied()).containsExactly(new Message("m2", 2));
+      assertThat(b.duplicates()).containsExactly(new Message("m2", 1));
+
+      JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(f.pool()).table(f.effects() + "_once").build();
+      JdbcInbox shared = JdbcInbox.builder(f.pool(), store).sharedScope("shared-it").build();
+      JdbcInbox.Batch<Message> c = shared.process(List.of(new Message("s1", 1), new Message("s1", 2)),
+          m -> m.amount() == 1 ? "rabbitmq:q" : "kafka:g/t", Message::id, f::apply, null);
+      assertThat(c.applied()).containsExactly(new Message("s1", 1));
+      assertThat(shared.process(List.of(new Message("s1", 3)), Message::id, f::apply).duplicates())
+          .as("a shared scope is the name's scope, with or without a source").hasSize(1);
+      assertThat(f.total()).isEqualTo(5);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("databases")
   void anAppliedMessageLeavesACompletedMarkerKeptForTheRetention(TestDatabase db) throws Exception {
     try (Fixture f = fixture(db)) {
       JdbcInbox inbox = JdbcInbox.builder(f.pool(), JdbcIdempotencyStore.builder(f.pool()).table(f.effects() + "_once")

@@ -18,7 +18,8 @@ import org.apache.kafka.clients.producer.Producer;
 public abstract class ConsumerSettings<K, V, B extends ConsumerSettings<K, V, B>> {
 
   List<String> topics = List.of();
-  Function<ConsumerRecord<K, V>, String> messageId = KafkaInboxConsumer::messageIdHeader;
+  // Not KafkaInboxConsumer::messageIdHeader: that would load the inbox, and with it once-jdbc, for a lease consumer.
+  Function<ConsumerRecord<K, V>, String> messageId = RecordIds::messageIdHeader;
   NoIdPolicy noIdPolicy = NoIdPolicy.REJECT;
   KeyPolicy keyPolicy = KeyPolicy.defaults();
   Producer<K, V> deadLetters;

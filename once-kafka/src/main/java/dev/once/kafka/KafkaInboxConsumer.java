@@ -3,9 +3,9 @@ package dev.once.kafka;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
+import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.kafka.internal.OffsetTable;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -30,7 +30,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.Header;
 
 /**
  * A Kafka consumer whose handler's database effects happen exactly once per message id, on top of Kafka's
@@ -55,7 +54,10 @@ import org.apache.kafka.common.header.Header;
  * is already claimed and the record is skipped as a duplicate.
  *
  * <p>The message id is the UTF-8 value of the last header {@value #MESSAGE_ID_HEADER} by default, or any function
- * of the record ({@link Builder#messageId}), e.g. a business key. Records without one follow the {@link NoIdPolicy}
+ * of the record ({@link Builder#messageId}), e.g. a business key. Ids are deduped per consumer group and topic
+ * (source {@code kafka:<group>/<topic>} in the inbox): another topic or a RabbitMQ queue on the same inbox with
+ * overlapping ids never makes this consumer skip a record, unless the inbox was built with
+ * {@link JdbcInbox.Builder#sharedScope} to dedupe across sources on purpose. Records without one follow the {@link NoIdPolicy}
  * (default {@link NoIdPolicy#REJECT}: dead-lettered, never applied unprotected); a record whose id the
  * {@link Builder#keyPolicy key policy} refuses is dead-lettered too.
  *
@@ -139,9 +141,8 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   private final List<String> topics;
   private final RecordIds<K, V> ids;
   private final DeadLetters<K, V> deadLetters;
-  private final int maxAttempts;
-  private final Backoff backoff;
-  private final Backoff outageBackoff;
+  /** Outage or the record's fault, retry or dead-letter: decided as by every inbox adapter. */
+  private final InboxDecisions decisions;
   private final Duration pollTimeout;
   private final OffsetTable offsets;
 
@@ -151,6 +152,8 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   private final AtomicLong outages = new AtomicLong();
   /** Assigned partitions whose stored offset could not be read yet: paused until it is (polling thread only). */
   private final Set<TopicPartition> unpositioned = new HashSet<>();
+  /** Per topic, the source of its ids (polling thread only). */
+  private final Map<String, String> sources = new HashMap<>();
   private final ConsumerLifecycle lifecycle;
   private boolean subscribed;
 
@@ -164,9 +167,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     this.topics = List.copyOf(b.topics);
     this.ids = new RecordIds<>(b.messageId, b.noIdPolicy, b.keyPolicy, Scope.global("kafka"));
     this.deadLetters = new DeadLetters<>(b.deadLetters, b.deadLetterTopic);
-    this.maxAttempts = b.maxAttempts;
-    this.backoff = b.backoff;
-    this.outageBackoff = b.outageBackoff;
+    this.decisions = new InboxDecisions(b.maxAttempts, b.backoff.shared(), b.outageBackoff.shared());
     this.pollTimeout = b.pollTimeout;
     this.offsets = b.offsetsInDatabase ? new OffsetTable(b.offsetsTable) : null;
     if (offsets != null && b.createSchema) {
@@ -254,7 +255,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
               outageSince = System.nanoTime();
             }
             outages.incrementAndGet();
-            long wait = outageBackoff.nanos(outage);
+            long wait = decisions.outageWait(outage);
             LOG.log(System.Logger.Level.WARNING, "database failed (attempt " + outage + "); the batch was rolled"
                 + " back and its partitions rewound, reading it again in " + TimeUnit.NANOSECONDS.toMillis(wait)
                 + " ms with the partitions paused: " + e, e);
@@ -346,21 +347,23 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     };
     while (!pending.isEmpty()) {
       try {
-        JdbcInbox.Batch<ConsumerRecord<K, V>> batch = inbox.process(pending, ids::get, apply, beforeCommit);
+        JdbcInbox.Batch<ConsumerRecord<K, V>> batch = inbox.process(pending, this::sourceOf, ids::get, apply,
+            beforeCommit);
         applied.addAndGet(batch.applied().size());
         duplicates.addAndGet(batch.duplicates().size());
         return;
       } catch (JdbcInbox.HandlerFailedException e) {
         @SuppressWarnings("unchecked")
         ConsumerRecord<K, V> failed = (ConsumerRecord<K, V>) e.failedMessage();
-        rethrowIfNotTheRecordsFault(e, DeadLetters.describe(failed));
-        int attempts = failures.merge(failed, 1, Integer::sum);
-        if (attempts >= maxAttempts) {
-          deadLetters.send(failed, "handler failed " + attempts + " times", e.getCause(), attempts);
+        InboxDecisions.Decision decision = decide(e, failures.getOrDefault(failed, 0), DeadLetters.describe(failed));
+        failures.put(failed, decision.attempts());
+        if (decision.action() == InboxDecisions.Action.DEAD_LETTER) {
+          deadLetters.send(failed, "handler failed " + decision.attempts() + " times", e.getCause(),
+              decision.attempts());
           pending.remove(e.index());
         } else {
           retries.incrementAndGet();
-          lifecycle.sleep(backoff.nanos(attempts));
+          lifecycle.sleep(decision.waitNanos());
         }
       }
     }
@@ -379,23 +382,25 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       Failpoints.hit(Failpoints.AFTER_CLAIM);
       batchHandler.handle(c, fresh);
     };
-    for (int attempt = 1; ; attempt++) {
+    for (int failed = 0; ; ) {
       try {
-        JdbcInbox.Batch<ConsumerRecord<K, V>> batch = inbox.processAll(records, ids::get, apply, beforeCommit);
+        JdbcInbox.Batch<ConsumerRecord<K, V>> batch = inbox.processAll(records, this::sourceOf, ids::get, apply,
+            beforeCommit);
         applied.addAndGet(batch.applied().size());
         duplicates.addAndGet(batch.duplicates().size());
         return true;
       } catch (JdbcInbox.HandlerFailedException e) {
-        rethrowIfNotTheRecordsFault(e, records.size() == 1 ? DeadLetters.describe(records.get(0))
+        InboxDecisions.Decision next = decide(e, failed, records.size() == 1 ? DeadLetters.describe(records.get(0))
             : "a batch of " + records.size() + " records");
-        if (attempt >= maxAttempts) {
+        failed = next.attempts();
+        if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
           if (records.size() == 1) {
-            deadLetters.send(records.get(0), "handler failed " + attempt + " times", e.getCause(), attempt);
+            deadLetters.send(records.get(0), "handler failed " + failed + " times", e.getCause(), failed);
           }
           return false;
         }
         retries.incrementAndGet();
-        lifecycle.sleep(backoff.nanos(attempt));
+        lifecycle.sleep(next.waitNanos());
       }
     }
   }
@@ -406,7 +411,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    * last record that committed; the caller stores the whole batch's offsets at the end.
    */
   private void isolate(List<ConsumerRecord<K, V>> records, Map<ConsumerRecord<K, V>, String> ids, String group) {
-    LOG.log(System.Logger.Level.WARNING, "the batch handler failed " + maxAttempts + " times for a batch of "
+    LOG.log(System.Logger.Level.WARNING, "the batch handler failed " + decisions.maxAttempts() + " times for a batch of "
         + records.size() + " records; running them one at a time to find the failing one");
     for (ConsumerRecord<K, V> r : records) {
       Map<TopicPartition, Long> own = Map.of(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
@@ -420,16 +425,29 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     }
   }
 
-  /** A failpoint or a lost database connection is not the record's fault: it ends the attempt as an outage. */
-  private static void rethrowIfNotTheRecordsFault(JdbcInbox.HandlerFailedException e, String what) {
+  /**
+   * The source of a record's id in the inbox: its consumer group and topic, so a queue or another topic on the same
+   * inbox with overlapping ids never makes this one skip a record (unless the inbox shares one scope on purpose).
+   */
+  private String sourceOf(ConsumerRecord<K, V> r) {
+    return sources.computeIfAbsent(r.topic(), topic -> "kafka:" + consumer.groupMetadata().groupId() + "/" + topic);
+  }
+
+  /**
+   * Retry or dead-letter after a handler failure of {@code what}, which failed {@code attempts} times before. A
+   * failpoint or a lost database connection is not the record's fault: it ends the attempt as an outage (thrown).
+   */
+  private InboxDecisions.Decision decide(JdbcInbox.HandlerFailedException e, int attempts, String what) {
     if (e.getCause() instanceof Failpoints.FailpointException f) {
       throw f;
     }
-    if (isConnectionFailure(e.getCause())) {
-      // The database went away under the handler: no attempt spent, never dead-lettered.
+    InboxDecisions.Decision next = decisions.afterHandlerFailure(e.getCause(), attempts);
+    if (next.action() == InboxDecisions.Action.WAIT_OUT_OUTAGE) {
+      // The database went away under the handler: no attempt spent, never dead-lettered; run() waits it out.
       throw new StoreUnavailableException("the database connection failed in the handler of " + what
           + "; the batch was rolled back", "jdbc", Scope.global("kafka"), e);
     }
+    return next;
   }
 
   /** Stores the batch's next offsets in a transaction of their own (nothing else of the batch is left to commit). */
@@ -522,15 +540,12 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    * a lost connection ({@link #isConnectionFailure}).
    */
   static boolean isDatabaseFailure(Throwable e) {
-    if (e instanceof JdbcInbox.HandlerFailedException) {
-      return isConnectionFailure(e.getCause());
-    }
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof StoreException || t instanceof SQLException) {
-        return true;
-      }
       if (t instanceof JdbcInbox.HandlerFailedException) {
-        return isConnectionFailure(t.getCause());
+        return InboxDecisions.isOutage(t.getCause(), true);
+      }
+      if (t instanceof StoreException || t instanceof SQLException) {
+        return InboxDecisions.isOutage(t, false);
       }
     }
     return false;
@@ -538,13 +553,12 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
 
   /** Whether the chain says the connection or the server is gone, exactly as the JDBC store decides it. */
   static boolean isConnectionFailure(Throwable e) {
-    return JdbcInbox.isConnectionLost(e);
+    return InboxDecisions.isConnectionLost(e);
   }
 
   /** The default message id: the last {@value #MESSAGE_ID_HEADER} header, UTF-8; null when absent. */
   public static String messageIdHeader(ConsumerRecord<?, ?> r) {
-    Header h = r.headers().lastHeader(MESSAGE_ID_HEADER);
-    return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    return RecordIds.messageIdHeader(r);
   }
 
   /**

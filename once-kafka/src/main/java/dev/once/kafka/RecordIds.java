@@ -1,15 +1,18 @@
 package dev.once.kafka;
 
 import dev.once.IdempotencyKey;
-import dev.once.InvalidKeyException;
 import dev.once.KeyPolicy;
 import dev.once.Scope;
+import dev.once.internal.InboxDecisions;
+import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 
 /**
- * The message id of a record, by the runner's id function, {@link NoIdPolicy} and {@link KeyPolicy}. Shared by
- * {@link KafkaInboxConsumer} and {@link KafkaLeaseConsumer}.
+ * The message id of a record, by the runner's id function, {@link NoIdPolicy} and {@link KeyPolicy}, decided as every
+ * inbox adapter decides it ({@link InboxDecisions#resolveId}). Shared by {@link KafkaInboxConsumer} and
+ * {@link KafkaLeaseConsumer}.
  */
 final class RecordIds<K, V> {
 
@@ -32,18 +35,16 @@ final class RecordIds<K, V> {
     this.scope = scope;
   }
 
+  /** The default message id: the last {@value KafkaInboxConsumer#MESSAGE_ID_HEADER} header, UTF-8; null when absent. */
+  static String messageIdHeader(ConsumerRecord<?, ?> r) {
+    Header h = r.headers().lastHeader(KafkaInboxConsumer.MESSAGE_ID_HEADER);
+    return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+
   Resolved resolve(ConsumerRecord<K, V> r) {
-    String id = messageId.apply(r);
-    if (id == null || id.isBlank()) {
-      if (noIdPolicy == NoIdPolicy.REJECT) {
-        return new Resolved(null, null, "no message id", null);
-      }
-      id = r.topic() + "-" + r.partition() + "-" + r.offset();
-    }
-    try {
-      return new Resolved(id, keyPolicy.key(scope, id), null, null);
-    } catch (InvalidKeyException e) {
-      return new Resolved(null, null, "invalid message id", e);
-    }
+    InboxDecisions.ResolvedId id = InboxDecisions.resolveId(() -> messageId.apply(r),
+        noIdPolicy == NoIdPolicy.REJECT ? null : () -> r.topic() + "-" + r.partition() + "-" + r.offset(),
+        keyPolicy, scope);
+    return new Resolved(id.id(), id.key(), id.rejection(), id.cause());
   }
 }

@@ -6,10 +6,10 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Delivery;
 import com.rabbitmq.client.Envelope;
-import dev.once.InvalidKeyException;
 import dev.once.KeyPolicy;
 import dev.once.Scope;
 import dev.once.StoreException;
+import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.jdbc.JdbcInbox.Batch;
 import dev.once.jdbc.JdbcInbox.HandlerFailedException;
@@ -48,7 +48,9 @@ import java.util.function.Function;
  * redeliver the batch, and the inbox skips it as duplicates.
  *
  * <p><b>Message ids.</b> By default the AMQP {@code message-id} property; {@link Builder#messageId} takes any
- * function of the delivery. A delivery without an id (null or blank), or with one the {@link KeyPolicy} refuses,
+ * function of the delivery. Ids are deduped per queue (source {@code rabbitmq:<queue>} in the inbox): a Kafka topic
+ * or another queue on the same inbox with overlapping ids ({@code m-1}, ...) never makes this one skip a message,
+ * unless the inbox was built with {@link JdbcInbox.Builder#sharedScope} to dedupe across sources on purpose. A delivery without an id (null or blank), or with one the {@link KeyPolicy} refuses,
  * is rejected without requeue ({@code basic.reject}, {@code requeue=false}) and never processed unprotected: give
  * the queue a dead-letter exchange ({@code x-dead-letter-exchange}) to keep it, otherwise RabbitMQ drops it.
  *
@@ -61,8 +63,11 @@ import java.util.function.Function;
  * {@code maxAttempts} times per consumer lifetime; set the quorum queue's {@code x-delivery-limit} as a
  * broker-side bound.
  *
- * <p><b>Database down.</b> A {@link StoreException} leaves the batch unacknowledged and is retried after
- * {@code storeRetryDelay}, for as long as the consumer runs; nothing is nacked, so no attempt is spent.
+ * <p><b>Database down.</b> A {@link StoreException}, or a handler exception caused by a lost database connection
+ * (SQLState class {@code 08}, {@code 57P01..3}, a JDBC connection exception, a socket error: the store's own
+ * classification), leaves the batch unacknowledged and is retried after {@code storeRetryDelay} (with jitter: between
+ * half and all of it), for as long as the consumer runs; nothing is nacked, so no attempt is spent and a healthy
+ * message is never dead-lettered because the database went away. The Kafka inbox decides the same way.
  *
  * <p><b>Broker connection lost.</b> Use amqp-client's automatic recovery (on by default since 4.0): the channel
  * and the consumer are re-created, RabbitMQ redelivers every unacknowledged delivery, and the inbox skips those
@@ -80,6 +85,8 @@ public final class RabbitInboxConsumer implements AutoCloseable {
 
   private final Connection connection;
   private final String queue;
+  /** The source of this consumer's message ids in the inbox: a queue's ids never meet another source's. */
+  private final String source;
   private final JdbcInbox inbox;
   private final JdbcInbox.Handler<Delivery> handler;
   private final Function<Delivery, String> messageId;
@@ -87,8 +94,8 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   private final int prefetch;
   private final int batchSize;
   private final Duration linger;
-  private final int maxAttempts;
-  private final Duration storeRetryDelay;
+  /** Outage or the message's fault, retry or dead-letter: decided as by every inbox adapter. */
+  private final InboxDecisions decisions;
   private final Consumer<Batch<Delivery>> onBatch;
 
   private final BlockingQueue<Delivery> buffer = new LinkedBlockingQueue<>();
@@ -109,6 +116,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   private RabbitInboxConsumer(Builder b) {
     this.connection = b.connection;
     this.queue = b.queue;
+    this.source = "rabbitmq:" + b.queue;
     this.inbox = b.inbox;
     this.handler = b.handler;
     this.messageId = b.messageId;
@@ -116,8 +124,9 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     this.prefetch = b.prefetch;
     this.batchSize = b.batchSize;
     this.linger = b.linger;
-    this.maxAttempts = b.maxAttempts;
-    this.storeRetryDelay = b.storeRetryDelay;
+    // Redelivery is the broker's: a failed delivery is requeued at once, so there is no handler-failure backoff.
+    this.decisions = new InboxDecisions(b.maxAttempts, new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO),
+        new InboxDecisions.Backoff(b.storeRetryDelay, b.storeRetryDelay));
     this.onBatch = b.onBatch;
   }
 
@@ -253,24 +262,24 @@ public final class RabbitInboxConsumer implements AutoCloseable {
         pending.add(d);
       }
     }
+    int outages = 0;
     while (!pending.isEmpty()) {
       Batch<Delivery> done;
       try {
-        done = inbox.process(pending, ids::get, handler);
+        done = inbox.process(pending, d -> source, ids::get, handler, null);
       } catch (HandlerFailedException e) {
-        Delivery failed = pending.remove(e.index());
-        failed(failed, ids.get(failed), e.getCause());
-        continue;
-      } catch (StoreException e) {
-        if (!running) {
-          buffer.clear(); // closing with the database down: RabbitMQ requeues all of it when the channel closes
+        Delivery failed = pending.get(e.index());
+        if (failed(failed, ids.get(failed), e.getCause())) {
+          pending.remove(e.index());
+          continue;
+        }
+        // The database went away under the handler: not the message's fault, wait it out like any outage.
+        if (!waitOutOutage(pending, ++outages, e)) {
           return;
         }
-        LOG.log(System.Logger.Level.WARNING, "database failed for a batch of " + pending.size() + " on queue " + queue
-            + "; retrying in " + storeRetryDelay, e);
-        TimeUnit.NANOSECONDS.sleep(storeRetryDelay.toNanos());
-        if (!running) {
-          buffer.clear();
+        continue;
+      } catch (StoreException e) {
+        if (!waitOutOutage(pending, ++outages, e)) {
           return;
         }
         continue;
@@ -302,36 +311,63 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     }
   }
 
-  private String idOf(Delivery d) {
-    String id;
-    try {
-      id = messageId.apply(d);
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "message id function failed on a delivery from " + queue, e);
-      return null;
+  /**
+   * A store outage: nothing is settled (no attempt is spent), the batch is tried again after the outage backoff.
+   *
+   * @return false if the consumer is closing (RabbitMQ requeues the batch when the channel closes)
+   */
+  private boolean waitOutOutage(List<Delivery> pending, int outages, RuntimeException e) throws InterruptedException {
+    if (!running) {
+      buffer.clear(); // closing with the database down: RabbitMQ requeues all of it when the channel closes
+      return false;
     }
-    if (id == null || id.isBlank()) {
-      return null;
+    long wait = decisions.outageWait(outages);
+    LOG.log(System.Logger.Level.WARNING, "database failed for a batch of " + pending.size() + " on queue " + queue
+        + " (attempt " + outages + "); no delivery settled, retrying in " + TimeUnit.NANOSECONDS.toMillis(wait)
+        + " ms", e);
+    TimeUnit.NANOSECONDS.sleep(wait);
+    if (!running) {
+      buffer.clear();
+      return false;
     }
-    try {
-      keyPolicy.key(Scope.global("rabbitmq"), id);
-    } catch (InvalidKeyException e) {
-      return null;
-    }
-    return id;
+    return true;
   }
 
-  private void failed(Delivery d, String id, Throwable cause) {
-    int attempts;
+  private String idOf(Delivery d) {
+    InboxDecisions.ResolvedId id = InboxDecisions.resolveId(() -> messageId.apply(d), null, keyPolicy,
+        Scope.global("rabbitmq"));
+    if (id.rejected()) {
+      LOG.log(System.Logger.Level.WARNING, "delivery " + d.getEnvelope().getDeliveryTag() + " on queue " + queue + ": "
+          + id.rejection() + (id.cause() == null ? "" : ": " + id.cause()));
+      return null;
+    }
+    return id.id();
+  }
+
+  /**
+   * Settles a delivery whose handler failed: requeued for another attempt, or dead-lettered after the last.
+   *
+   * @return false if the failure was a lost database connection: an outage, nothing settled, no attempt spent
+   */
+  private boolean failed(Delivery d, String id, Throwable cause) {
+    int before;
     synchronized (failures) {
-      attempts = failures.merge(id, 1, Integer::sum);
+      before = failures.getOrDefault(id, 0);
     }
     Object header = d.getProperties() == null || d.getProperties().getHeaders() == null ? null
         : d.getProperties().getHeaders().get(DELIVERY_COUNT_HEADER);
     if (header instanceof Number n) {
-      attempts = Math.max(attempts, n.intValue() + 1);
+      before = Math.max(before, n.intValue());
     }
-    if (attempts >= maxAttempts) {
+    InboxDecisions.Decision next = decisions.afterHandlerFailure(cause, before);
+    if (next.action() == InboxDecisions.Action.WAIT_OUT_OUTAGE) {
+      return false;
+    }
+    int attempts = next.attempts();
+    synchronized (failures) {
+      failures.put(id, attempts);
+    }
+    if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
       synchronized (failures) {
         failures.remove(id);
       }
@@ -340,9 +376,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       settle(d, false, null);
     } else {
       LOG.log(System.Logger.Level.INFO, "message " + id + " on queue " + queue + " failed (attempt " + attempts + " of "
-          + maxAttempts + "); requeued: " + cause);
+          + decisions.maxAttempts() + "); requeued: " + cause);
       settle(d, true, null);
     }
+    return true;
   }
 
   /** Rejects one delivery: requeued ({@code basic.nack}) or dead-lettered ({@code basic.reject}). */
@@ -466,7 +503,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       return this;
     }
 
-    /** Pause before a batch is tried again after a database failure. Default 1 s. */
+    /**
+     * Pause before a batch is tried again after a database failure: a random time between half and all of it.
+     * Default 1 s.
+     */
     public Builder storeRetryDelay(Duration storeRetryDelay) {
       if (storeRetryDelay == null || storeRetryDelay.isNegative() || storeRetryDelay.isZero()) {
         throw new IllegalArgumentException("storeRetryDelay must be positive, but was " + storeRetryDelay);

@@ -3,12 +3,8 @@ package dev.once.jdbc.internal;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
-import java.net.ConnectException;
-import java.net.SocketException;
+import dev.once.internal.InboxDecisions;
 import java.sql.SQLException;
-import java.sql.SQLNonTransientConnectionException;
-import java.sql.SQLRecoverableException;
-import java.sql.SQLTransientConnectionException;
 
 /** Sorts SQL failures into "cannot reach the store" and "the store failed". */
 public final class SqlErrors {
@@ -27,25 +23,9 @@ public final class SqlErrors {
     return new StoreException(action + " failed: " + e.getMessage(), store, scope, e);
   }
 
+  /** Whether the connection or the server is gone (one rule for the store and the inbox adapters). */
   public static boolean isUnavailable(SQLException e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
-          || t instanceof SQLRecoverableException || t instanceof ConnectException || t instanceof SocketException) {
-        return true;
-      }
-      if (t instanceof SQLException s) {
-        String state = s.getSQLState();
-        if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
-            || state.equals("57P03"))) {
-          return true; // connection exceptions, admin shutdown, crash shutdown, cannot connect now
-        }
-        // H2: database closed, or the JVM is shutting it down.
-        if (s.getErrorCode() == 90098 || s.getErrorCode() == 90121) {
-          return true;
-        }
-      }
-    }
-    return false;
+    return InboxDecisions.isUnavailable(e);
   }
 
   /** PostgreSQL serialization failure or deadlock; MariaDB deadlock (its transaction is rolled back). */

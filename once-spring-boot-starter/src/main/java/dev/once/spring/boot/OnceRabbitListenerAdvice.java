@@ -1,15 +1,19 @@
 package dev.once.spring.boot;
 
+import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.spring.boot.internal.ListenerInbox;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.springframework.amqp.AmqpRejectAndDontRequeueException;
+import org.springframework.amqp.ImmediateRequeueAmqpException;
 import org.springframework.amqp.core.Message;
 import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -36,7 +40,10 @@ import org.springframework.transaction.PlatformTransactionManager;
  * the listener is tried {@code 1 + max-retries} times, each attempt in its own transaction, then the message is
  * rejected without requeue, to the queue's dead-letter exchange; without retry the exception goes to the container
  * (requeued unless {@code default-requeue-rejected=false}). A message without an id throws
- * {@link MissingMessageIdException}, which Spring AMQP rejects without requeue; it is never applied. The ids are
+ * {@link MissingMessageIdException}, which Spring AMQP rejects without requeue; it is never applied. A database
+ * outage (the claim fails, or the listener's exception comes from a lost connection) is not the message's fault: it
+ * spends no attempt and is never dead-lettered; the delivery is requeued after an outage backoff (100 ms doubling
+ * to 10 s while the outage lasts), as the plain RabbitMQ and Kafka inboxes wait outages out. The ids are
  * scoped by {@code consumer}, by default the queue the message came from. Thread-safe.
  */
 public final class OnceRabbitListenerAdvice implements MethodInterceptor {
@@ -44,7 +51,15 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   /** The name under which the starter registers its idempotent {@code SimpleRabbitListenerContainerFactory}. */
   public static final String CONTAINER_FACTORY = "onceRabbitListenerContainerFactory";
 
+  private static final System.Logger LOG = System.getLogger(OnceRabbitListenerAdvice.class.getName());
+  private static final InboxDecisions.Backoff NO_BACKOFF = new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO);
+  /** The outage waits of the Kafka inbox: 100 ms doubling to 10 s, with jitter. */
+  private static final InboxDecisions.Backoff OUTAGE_BACKOFF =
+      new InboxDecisions.Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
+  private static final InboxDecisions OUTAGE_DECISIONS = new InboxDecisions(1, NO_BACKOFF, OUTAGE_BACKOFF);
+
   private final ListenerInbox inbox;
+  private final AtomicInteger consecutiveOutages = new AtomicInteger();
   private final RabbitMessageIdResolver messageIds;
   private final String consumer;
   private volatile Retry retry = new Retry(1, Duration.ZERO, 1.0, Duration.ZERO);
@@ -121,24 +136,46 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
     String scope = consumer != null ? consumer
         : "rabbit:" + Objects.requireNonNullElse(messages.get(0).getMessageProperties().getConsumerQueue(), "");
     Retry r = retry;
+    InboxDecisions decisions = new InboxDecisions(r.maxAttempts(), NO_BACKOFF, OUTAGE_BACKOFF);
     long pause = r.initialInterval().toMillis();
-    for (int attempt = 1; ; attempt++) {
+    for (int failed = 0; ; ) {
       try {
-        return attempt(invocation, args, messages, ids, scope);
+        Object result = attempt(invocation, args, messages, ids, scope);
+        consecutiveOutages.set(0);
+        return result;
       } catch (MissingMessageIdException e) {
         throw e;
       } catch (Throwable failure) {
+        if (ListenerInbox.isOutage(failure)) {
+          throw outage(failure);
+        }
+        InboxDecisions.Decision next = decisions.afterHandlerFailure(failure, failed);
+        failed = next.attempts();
         if (r.maxAttempts() == 1) {
           throw failure;   // the container decides: requeue or not (spring.rabbitmq.listener.*.default-requeue-rejected)
         }
-        if (attempt >= r.maxAttempts()) {
-          throw new AmqpRejectAndDontRequeueException("listener failed " + attempt + " times; rejected without "
+        if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
+          throw new AmqpRejectAndDontRequeueException("listener failed " + failed + " times; rejected without "
               + "requeue (to the dead-letter exchange, if the queue has one)", failure);
         }
         Thread.sleep(pause);
         pause = Math.min((long) (pause * r.multiplier()), r.maxInterval().toMillis());
       }
     }
+  }
+
+  /**
+   * The database is down (or went away under the listener): not the message's fault, so no attempt is spent and it
+   * is never dead-lettered, whatever {@code default-requeue-rejected} says. After an outage backoff (growing while the
+   * outage lasts) the delivery goes back to the queue at once, and its redelivery tries again.
+   */
+  private ImmediateRequeueAmqpException outage(Throwable failure) throws InterruptedException {
+    int outages = consecutiveOutages.incrementAndGet();
+    long wait = OUTAGE_DECISIONS.outageWait(outages);
+    LOG.log(System.Logger.Level.WARNING, "database failed for an idempotent listener (" + outages + " in a row); "
+        + "requeueing the delivery in " + TimeUnit.NANOSECONDS.toMillis(wait) + " ms, no attempt spent: " + failure);
+    TimeUnit.NANOSECONDS.sleep(wait);
+    return new ImmediateRequeueAmqpException("the database failed; requeued without spending an attempt", failure);
   }
 
   private Object attempt(MethodInvocation invocation, Object[] args, List<Message> messages, List<String> ids,
@@ -167,17 +204,12 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   }
 
   private String idOf(Message m) {
-    String id;
-    try {
-      id = messageIds.messageId(m);
-    } catch (RuntimeException e) {
-      throw new MissingMessageIdException(m.getMessageProperties().getConsumerQueue(), "message id function failed: " + e);
-    }
-    if (!inbox.isValidId(id)) {
+    InboxDecisions.ResolvedId id = inbox.resolveId(() -> messageIds.messageId(m), null);
+    if (id.rejected()) {
       throw new MissingMessageIdException(m.getMessageProperties().getConsumerQueue(),
-          id == null || id.isBlank() ? "no message id" : "message id refused by the key policy");
+          id.rejection() + (id.cause() == null ? "" : ": " + id.cause()));
     }
-    return id;
+    return id.id();
   }
 
   @SuppressWarnings("unchecked")

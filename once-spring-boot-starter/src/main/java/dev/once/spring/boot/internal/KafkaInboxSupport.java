@@ -1,5 +1,6 @@
 package dev.once.spring.boot.internal;
 
+import dev.once.internal.InboxDecisions;
 import dev.once.spring.boot.KafkaMessageIdResolver;
 import dev.once.spring.boot.MissingMessageIdException;
 import java.util.Objects;
@@ -26,16 +27,15 @@ public final class KafkaInboxSupport {
     this.consumer = consumer;
   }
 
+  /** The record's id, decided as by every inbox adapter; a record without a usable one is never applied. */
   String idOf(ConsumerRecord<?, ?> r) {
-    String id = ids.messageId(r);
-    if (inbox.isValidId(id)) {
-      return id;
+    InboxDecisions.ResolvedId id = inbox.resolveId(() -> ids.messageId(r),
+        offsetFallback ? () -> r.topic() + "-" + r.partition() + "-" + r.offset() : null);
+    if (id.rejected()) {
+      throw new MissingMessageIdException(r.topic() + "-" + r.partition() + "@" + r.offset(),
+          id.rejection() + (id.cause() == null ? "" : ": " + id.cause()));
     }
-    if (offsetFallback) {
-      return r.topic() + "-" + r.partition() + "-" + r.offset();
-    }
-    throw new MissingMessageIdException(r.topic() + "-" + r.partition() + "@" + r.offset(),
-        id == null || id.isBlank() ? "no message id" : "message id refused by the key policy");
+    return id.id();
   }
 
   String consumerOf(Consumer<?, ?> kafkaConsumer) {

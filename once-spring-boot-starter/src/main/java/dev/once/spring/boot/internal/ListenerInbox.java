@@ -3,6 +3,7 @@ package dev.once.spring.boot.internal;
 import dev.once.KeyPolicy;
 import dev.once.Scope;
 import dev.once.StoreException;
+import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.jdbc.JdbcInbox;
 import java.sql.Connection;
@@ -13,6 +14,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -63,17 +65,21 @@ public final class ListenerInbox {
     this.definition = d;
   }
 
-  /** Whether {@code id} is an id the store accepts (else the message is treated as having none). */
-  public boolean isValidId(String id) {
-    if (id == null || id.isBlank()) {
-      return false;
-    }
-    try {
-      keyPolicy.key(Scope.global("check"), id);
-      return true;
-    } catch (RuntimeException e) {
-      return false;
-    }
+  /**
+   * A message's id, decided as by every inbox adapter ({@link InboxDecisions#resolveId}): a throwing id function, no
+   * id without a {@code fallback}, or an id the key policy refuses, rejects the message.
+   */
+  public InboxDecisions.ResolvedId resolveId(Supplier<String> idOf, Supplier<String> fallback) {
+    return InboxDecisions.resolveId(idOf, fallback, keyPolicy, Scope.global("listener"));
+  }
+
+  /**
+   * Whether a failed {@link #process} is an outage of the database rather than the message's fault: the claim
+   * failed for good (it is not a lost race, which {@code process} retries itself), or the listener's exception comes
+   * from a lost connection. Such a failure must not spend one of the message's attempts.
+   */
+  public static boolean isOutage(Throwable failure) {
+    return failure instanceof StoreException || InboxDecisions.isConnectionLost(failure);
   }
 
   /**

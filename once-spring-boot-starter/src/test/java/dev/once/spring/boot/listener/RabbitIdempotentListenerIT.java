@@ -11,6 +11,8 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import dev.once.spring.boot.OnceRabbitListenerAdvice;
 import dev.once.spring.boot.RabbitMessageIdResolver;
+import dev.once.testkit.servers.TcpProxy;
+import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestRabbitMq;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +58,9 @@ class RabbitIdempotentListenerIT {
   static final Map<String, Integer> DELIVERIES = new ConcurrentHashMap<>();
   /** The id whose acknowledgment is lost once: its channel is closed right after the DB commit. */
   static volatile String loseAckOf;
+  /** When set, the listener of the payment noted "cut" cuts this proxy between the application and PostgreSQL. */
+  static volatile TcpProxy databaseProxy;
+  static final AtomicInteger LOST_CONNECTIONS = new AtomicInteger();
 
   public record Payment(String account, long amount, String note) {
   }
@@ -96,8 +101,17 @@ class RabbitIdempotentListenerIT {
     void on(@Payload Payment payment, @Header(AmqpHeaders.MESSAGE_ID) String id, com.rabbitmq.client.Channel channel) {
       invocations.merge(id, 1, Integer::sum);
       total.incrementAndGet();
-      jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id,
-          payment.account() + ":" + payment.amount());
+      if ("cut".equals(payment.note()) && databaseProxy != null && !databaseProxy.isCut()
+          && invocations.get(id) == 1) {
+        databaseProxy.cut(); // the database goes away inside this delivery's transaction, before its effect
+      }
+      try {
+        jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id,
+            payment.account() + ":" + payment.amount());
+      } catch (RuntimeException e) {
+        LOST_CONNECTIONS.incrementAndGet();
+        throw e;
+      }
       if ("poison".equals(payment.note())) {
         throw new IllegalStateException("poison payment " + id);
       }
@@ -127,6 +141,8 @@ class RabbitIdempotentListenerIT {
   void setUp() throws Exception {
     DELIVERIES.clear();
     loseAckOf = null;
+    databaseProxy = null;
+    LOST_CONNECTIONS.set(0);
     db = new ListenerDb();
     ConnectionFactory f = new ConnectionFactory();
     f.setUri(TestRabbitMq.uri());
@@ -142,7 +158,13 @@ class RabbitIdempotentListenerIT {
 
   @AfterEach
   void tearDown() throws Exception {
+    if (databaseProxy != null) {
+      databaseProxy.restore();
+    }
     contexts.forEach(ConfigurableApplicationContext::close);
+    if (databaseProxy != null) {
+      databaseProxy.close();
+    }
     admin.queueDelete(queue);
     admin.queueDelete(queue + ".dlq");
     admin.exchangeDelete(queue + ".dlx");
@@ -177,6 +199,28 @@ class RabbitIdempotentListenerIT {
     assertThat(db.effectCounts()).doesNotContainKey("m-7");       // its rows rolled back three times
     assertThat(app.getBean(Listener.class).invocations.get("m-7")).isEqualTo(3);   // max-attempts
     assertThat(db.completedMarkers()).isEqualTo(30);              // 29 good ones and the end marker
+  }
+
+  @Test
+  void aDatabaseLostInsideTheListenerSpendsNoAttemptAndDeadLettersNothing() throws Exception {
+    TestDatabase direct = ListenerDb.DB;
+    databaseProxy = TcpProxy.start(direct.host(), direct.port());
+    TestDatabase proxied = direct.withAddress("127.0.0.1", databaseProxy.port());
+    // The application reaches PostgreSQL through the proxy; an outage is noticed within a second.
+    ConfigurableApplicationContext app = start(Map.of("spring.datasource.url", proxied.jdbcUrl(),
+        "spring.datasource.hikari.connection-timeout", "1000", "spring.datasource.hikari.validation-timeout", "500"));
+    sendWithDuplicates(20, 0, Map.of("m-7", "cut"));
+
+    // Down for longer than the three attempts Boot's retry allows (each waits a connection timeout of 1 s).
+    await().atMost(Duration.ofSeconds(30)).until(() -> LOST_CONNECTIONS.get() >= 1
+        && (DELIVERIES.getOrDefault("m-7", 0) >= 2 || admin.queueDeclarePassive(queue + ".dlq").getMessageCount() > 0));
+    databaseProxy.restore();
+
+    awaitProcessed();
+    assertThat(admin.queueDeclarePassive(queue + ".dlq").getMessageCount()).as("dead-lettered by the outage").isZero();
+    assertEachOnce(20, null);
+    assertThat(app.getBean(Listener.class).invocations.get("m-7")).as("m-7's listener ran again after the outage")
+        .isGreaterThanOrEqualTo(2);
   }
 
   @Test
@@ -227,6 +271,10 @@ class RabbitIdempotentListenerIT {
   // --- helpers -------------------------------------------------------------------------------------------------
 
   private ConfigurableApplicationContext start() {
+    return start(Map.of());
+  }
+
+  private ConfigurableApplicationContext start(Map<String, Object> extra) {
     URI uri = URI.create(TestRabbitMq.uri());
     String[] user = uri.getUserInfo() == null ? new String[] {"guest", "guest"} : uri.getUserInfo().split(":", 2);
     Map<String, Object> p = new HashMap<>(db.properties());
@@ -244,6 +292,7 @@ class RabbitIdempotentListenerIT {
     p.put("spring.rabbitmq.listener.simple.default-requeue-rejected", "false");
     p.put("spring.rabbitmq.listener.simple.prefetch", "10");
     p.put("test.queue", queue);
+    p.putAll(extra);
     ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class, Listener.class).properties(p).run();
     contexts.add(context);
     return context;
