@@ -41,7 +41,7 @@ public final class FilterEngine {
     this.s = settings;
     this.headerPolicy = new HeaderPolicy(settings.perRequestHeaders(), settings.headerName(),
         settings.replayedHeaderName());
-    this.listener = new SafeListener(settings.listener());
+    this.listener = OnceListener.guarded(settings.listener());
   }
 
   public void doFilter(HttpServletRequest req, HttpServletResponse res, FilterChain chain)
