@@ -76,7 +76,7 @@ final class LeaseHeartbeat {
         if (!stopped) {
           lost = e;
           LOG.log(System.Logger.Level.WARNING, "the lease of {0} (token {1}) in {2} was taken over while its"
-              + " execution ran; its result will not be stored", key, token, store.name());
+              + " execution ran; its result will not be stored", key, Long.toString(token), store.name());
           listener.renewalFailed(key.scope(), store.name(), e);
         }
         throw e; // ends the schedule: a lost lease never comes back
