@@ -60,6 +60,8 @@ abstract class AbstractIdempotencyFilterIT {
 
   static final String BASE = IdempotencyFilter.DEFAULT_PROBLEM_TYPE_BASE;
   static final String CUSTOM_BASE = "urn:example:problem:";
+  /** The lease of the {@code /slow} route: short, so a handler can outlast it three times within seconds. */
+  static final Duration SLOW_LEASE = Duration.ofSeconds(1);
   static final String JSON_X = "{\"item\":\"book\",\"qty\":2}";
   static final String JSON_Y = "{\"item\":\"book\",\"qty\":3}";
 
@@ -131,6 +133,7 @@ abstract class AbstractIdempotencyFilterIT {
     main = Node.start(IdempotencyFilter.builder(store()).listener(events).routes(RouteResolver.of(
         IdempotentRoute.builder("POST", "/orders").build(),
         IdempotentRoute.builder("POST", "/orders/{id}/refunds").build(),
+        IdempotentRoute.builder("POST", "/slow").lease(SLOW_LEASE).build(),
         IdempotentRoute.builder("POST", "/secure/orders").build(),
         IdempotentRoute.builder("POST", "/optional").keyRequired(false).store(counted).build(),
         IdempotentRoute.builder("POST", "/raw").fingerprint(FingerprintMode.RAW_BYTES).build(),
@@ -768,6 +771,33 @@ abstract class AbstractIdempotencyFilterIT {
     assertFresh(takeover, 201);
     assertThat(TestApp.count(t)).isEqualTo(2);
     assertReplayOf(post("/orders", t, key).json(JSON_X).send(), takeover); // completed
+  }
+
+  @Test
+  void f33b_aHandlerThreeTimesSlowerThanItsLeaseRunsOnceWhileRetriesGet409() {
+    String t = newTest();
+    String key = newKey();
+    TestApp.Gate slow = TestApp.gate();
+    CompletableFuture<Reply> first = post("/slow", t, key).header("X-Gate", slow.id()).json(JSON_X).sendAsync();
+    await().atMost(Duration.ofSeconds(30)).until(() -> slow.arrived() == 1);
+
+    // The lease is renewed while the handler runs, so no retry takes the key over, however long it runs.
+    List<Integer> statuses = new CopyOnWriteArrayList<>();
+    await("every retry during three leases gets 409 request-in-progress")
+        .during(SLOW_LEASE.multipliedBy(3)).atMost(SLOW_LEASE.multipliedBy(3).plusSeconds(5))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          Reply retry = post("/slow", t, key).json(JSON_X).send();
+          statuses.add(retry.status());
+          return retry.status() == 409 && retry.text().contains("request-in-progress");
+        });
+    slow.open();
+
+    Reply done = first.join();
+    assertFresh(done, 201);
+    assertReplayOf(post("/slow", t, key).json(JSON_X).send(), done);
+    assertThat(statuses).hasSizeGreaterThan(10).containsOnly(409);
+    assertThat(TestApp.count(t)).as("handler runs").isEqualTo(1);
   }
 
   @Test
