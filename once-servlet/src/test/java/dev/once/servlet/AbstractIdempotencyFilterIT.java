@@ -774,33 +774,6 @@ abstract class AbstractIdempotencyFilterIT {
   }
 
   @Test
-  void f33b_aHandlerThreeTimesSlowerThanItsLeaseRunsOnceWhileRetriesGet409() {
-    String t = newTest();
-    String key = newKey();
-    TestApp.Gate slow = TestApp.gate();
-    CompletableFuture<Reply> first = post("/slow", t, key).header("X-Gate", slow.id()).json(JSON_X).sendAsync();
-    await().atMost(Duration.ofSeconds(30)).until(() -> slow.arrived() == 1);
-
-    // The lease is renewed while the handler runs, so no retry takes the key over, however long it runs.
-    List<Integer> statuses = new CopyOnWriteArrayList<>();
-    await("every retry during three leases gets 409 request-in-progress")
-        .during(SLOW_LEASE.multipliedBy(3)).atMost(SLOW_LEASE.multipliedBy(3).plusSeconds(5))
-        .pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          Reply retry = post("/slow", t, key).json(JSON_X).send();
-          statuses.add(retry.status());
-          return retry.status() == 409 && retry.text().contains("request-in-progress");
-        });
-    slow.open();
-
-    Reply done = first.join();
-    assertFresh(done, 201);
-    assertReplayOf(post("/slow", t, key).json(JSON_X).send(), done);
-    assertThat(statuses).hasSizeGreaterThan(10).containsOnly(409);
-    assertThat(TestApp.count(t)).as("handler runs").isEqualTo(1);
-  }
-
-  @Test
   void f34_aZombieIsFencedAndItsClientGetsTheNewerResponse() {
     String t = newTest();
     String key = newKey();
