@@ -219,7 +219,6 @@ public final class FilterEngine {
   private final class Exchange {
     private final IdempotentRoute route;
     private final IdempotencyKey key;
-    private final Scope scope;
     private final ClaimRequest claim;
     private final CachedBodyRequest request;
     private final HttpServletResponse response;
@@ -232,7 +231,6 @@ public final class FilterEngine {
              HttpServletResponse response, FilterChain chain) {
       this.route = route;
       this.key = key;
-      this.scope = key.scope();
       this.claim = claim;
       this.request = request;
       this.response = response;
