@@ -125,6 +125,17 @@ public interface IdempotencyStore {
   String name();
 
   /**
+   * Whether this store works inside the caller's open transaction, on the caller's connection (e.g.
+   * {@code JdbcIdempotencyStore.onConnection}). Then nothing may call it from another thread, so no background
+   * heartbeat renews its leases; none is needed, because the transaction's uncommitted claim keeps other
+   * claimers out until it ends, however long the lease. A store that wraps such a store answers what it
+   * answers. Default false.
+   */
+  default boolean joinsCallerTransaction() {
+    return false;
+  }
+
+  /**
    * A bounded, expiring store in this JVM's memory: for tests and single-instance services.
    *
    * @see InMemoryIdempotencyStore#builder()

@@ -27,6 +27,13 @@ import java.util.concurrent.locks.LockSupport;
  * {@link FailurePolicy}; {@link LeaseLostException} when the action finished after another worker took the
  * key over (its result is not stored); {@link StoreException} when the store fails. An exception thrown by
  * the action is rethrown unchanged after the key is released or the failure stored.
+ *
+ * <p>While the action runs, its lease is renewed in the background every third of the lease (one shared
+ * scheduler, see {@link OnceEngine}), so an action slower than its lease is not taken over by another call; if a
+ * renewal finds the lease already taken over, {@link OnceListener#renewalFailed} is told and the action's result
+ * is not stored ({@link LeaseLostException}). Inside the caller's transaction
+ * ({@code JdbcIdempotencyStore.onConnection}) nothing is renewed: the uncommitted claim holds the key until the
+ * transaction ends.
  */
 public final class Once {
 
@@ -39,6 +46,7 @@ public final class Once {
   private final FailurePolicy failurePolicy;
   private final OnceListener listener;
   private final Duration waitWhileInProgress;
+  private final OnceEngine engine;
 
   private Once(Builder b) {
     this.store = b.store;
@@ -47,6 +55,7 @@ public final class Once {
     this.failurePolicy = b.failurePolicy;
     this.listener = b.listener;
     this.waitWhileInProgress = b.waitWhileInProgress;
+    this.engine = OnceEngine.of(b.listener);
   }
 
   public static Builder builder(IdempotencyStore store) {
@@ -88,7 +97,7 @@ public final class Once {
     ClaimRequest request = new ClaimRequest(key, fingerprint, lease, retention);
     long deadline = System.nanoTime() + waitWhileInProgress.toNanos();
     while (true) {
-      ClaimResult result = claim(request);
+      ClaimResult result = engine.claim(store, request);
       if (result instanceof ClaimResult.Acquired acquired) {
         return new Execution<>(runAcquired(key, acquired.token(), codec, action), false);
       }
@@ -113,61 +122,24 @@ public final class Once {
     return execute(key, fingerprint, codec, action).value();
   }
 
-  private ClaimResult claim(ClaimRequest request) {
-    long start = System.nanoTime();
-    try {
-      ClaimResult result = store.claim(request);
-      listener.claimed(request.key().scope(), store.name(), result.status(), Duration.ofNanos(System.nanoTime() - start));
-      return result;
-    } catch (StoreException e) {
-      listener.storeFailed(request.key().scope(), store.name(), e);
-      throw e;
-    }
-  }
-
   private <T> T runAcquired(IdempotencyKey key, long token, ResultCodec<T> codec, Action<T> action) {
-    long start = System.nanoTime();
+    OnceEngine.Held held = engine.hold(store, key, token, lease);
     T value;
     Outcome outcome;
     try {
       value = action.run();
       outcome = codec.encode(value);
     } catch (RuntimeException | Error failure) {
-      settleFailure(key, token, failure);
+      boolean keep = failurePolicy.decide(failure) == FailurePolicy.Decision.STORE;
+      RuntimeException unsettled = held.fail(failure, keep ? failureOutcome(failure) : null, retention);
+      if (unsettled != null) {
+        // The action's failure is the news; a failed release only leaves a lease that expires by itself.
+        failure.addSuppressed(unsettled);
+      }
       throw failure;
     }
-    try {
-      store.complete(key, token, outcome, retention);
-    } catch (LeaseLostException e) {
-      listener.leaseLost(key.scope(), store.name());
-      throw e;
-    } catch (StoreException e) {
-      listener.storeFailed(key.scope(), store.name(), e);
-      throw e;
-    }
-    listener.completed(key.scope(), store.name(), Duration.ofNanos(System.nanoTime() - start));
+    held.complete(outcome, retention);
     return value;
-  }
-
-  private void settleFailure(IdempotencyKey key, long token, Throwable failure) {
-    boolean store = failurePolicy.decide(failure) == FailurePolicy.Decision.STORE;
-    try {
-      if (store) {
-        this.store.complete(key, token, failureOutcome(failure), retention);
-      } else {
-        this.store.release(key, token);
-      }
-      listener.failed(key.scope(), this.store.name(), failure, store);
-    } catch (LeaseLostException e) {
-      listener.leaseLost(key.scope(), this.store.name());
-      failure.addSuppressed(e);
-    } catch (StoreException e) {
-      listener.storeFailed(key.scope(), this.store.name(), e);
-      failure.addSuppressed(e);
-    } catch (RuntimeException e) {
-      // The action's failure is the news; a failed release only leaves a lease that expires by itself.
-      failure.addSuppressed(e);
-    }
   }
 
   private static Outcome failureOutcome(Throwable failure) {
@@ -203,7 +175,10 @@ public final class Once {
       this.store = Objects.requireNonNull(store, "store");
     }
 
-    /** How long an execution owns its key before another may take over. Default 60 s. */
+    /**
+     * How long an execution owns its key unless renewed: while the action runs it is renewed every third of this,
+     * so it bounds how long a crashed execution blocks its key. Default 60 s.
+     */
     public Builder lease(Duration lease) {
       ClaimRequest.requirePositive("lease", lease);
       this.lease = lease;

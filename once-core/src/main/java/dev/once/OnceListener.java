@@ -3,9 +3,11 @@ package dev.once;
 import java.time.Duration;
 
 /**
- * Hears what {@link Once} does, for metrics, tracing and logs. Every method has a no-op default; an
- * implementation overrides what it needs and must not throw. Arguments are low-cardinality on purpose: the
- * scope's operation and the store name make good tags, the key never appears.
+ * Hears what {@link Once} (and the HTTP filter and consumers built on {@link OnceEngine}) does, for metrics,
+ * tracing and logs. Every method has a no-op default; an implementation overrides what it needs. It should not
+ * throw; if it does, the exception is logged and ignored ({@link #guarded}), so a faulty listener never leaves a
+ * key claimed. Arguments are low-cardinality on purpose: the scope's operation and the store name make good
+ * tags, the key never appears.
  */
 public interface OnceListener {
 
@@ -31,5 +33,22 @@ public interface OnceListener {
 
   /** The store failed or could not be reached. */
   default void storeFailed(Scope scope, String store, StoreException failure) {
+  }
+
+  /**
+   * The background heartbeat that renews a running execution's lease failed. {@code failure} is a
+   * {@link LeaseLostException} when the lease was already taken over (renewal stops; the execution's result will
+   * not be stored, and its effect may run twice), or a {@link StoreException} when the store could not be
+   * reached (renewal goes on at the next beat).
+   */
+  default void renewalFailed(Scope scope, String store, OnceException failure) {
+  }
+
+  /**
+   * {@code listener}, with every call's exception logged (logger {@code dev.once.OnceListener}) and ignored.
+   * Guarding an already guarded listener returns it unchanged.
+   */
+  static OnceListener guarded(OnceListener listener) {
+    return GuardedListener.of(listener);
   }
 }

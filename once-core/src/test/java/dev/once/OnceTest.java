@@ -407,6 +407,113 @@ class OnceTest {
     }
   }
 
+  @Test
+  void aThrowingListenerDoesNotLeaveTheKeyClaimed() {
+    OnceListener throwing = new OnceListener() {
+      @Override
+      public void claimed(Scope scope, String store, ClaimResult.Status status, Duration latency) {
+        throw new IllegalStateException("metrics backend down");
+      }
+
+      @Override
+      public void completed(Scope scope, String store, Duration latency) {
+        throw new IllegalStateException("metrics backend down");
+      }
+
+      @Override
+      public void failed(Scope scope, String store, Throwable failure, boolean stored) {
+        throw new IllegalStateException("metrics backend down");
+      }
+    };
+    Once guarded = once.toBuilder().listener(throwing).build();
+
+    assertThat(guarded.execute(key("ok"), FP, ResultCodec.utf8(), this::charge))
+        .isEqualTo(new Execution<>("receipt-1", false));
+    RuntimeException boom = new RuntimeException("gateway timeout");
+    assertThat(catchThrowable(() -> guarded.execute(key("fails"), FP, ResultCodec.utf8(), () -> {
+      throw boom;
+    }))).isSameAs(boom);
+
+    assertThat(once.execute(key("ok"), FP, ResultCodec.utf8(), this::charge))
+        .as("completed despite the listener").isEqualTo(new Execution<>("receipt-1", true));
+    assertThat(once.execute(key("fails"), FP, ResultCodec.utf8(), this::charge))
+        .as("released despite the listener").isEqualTo(new Execution<>("receipt-2", false));
+  }
+
+  @Test
+  void theHeartbeatRenewsWhileTheActionRunsStopsWhenItEndsAndLeavesTheCallersTransactionAlone() throws Exception {
+    Duration shortLease = Duration.ofMillis(30);
+    RenewalCountingStore standalone = new RenewalCountingStore(store, false);
+    RenewalCountingStore inTransaction = new RenewalCountingStore(store, true);
+    Once renewing = once.toBuilder().lease(shortLease).build();
+    CountDownLatch finish = new CountDownLatch(1);
+
+    Future<String> running = background.submit(() -> renewing.withStore(standalone).run(key("long"), FP,
+        ResultCodec.utf8(), () -> {
+          await(finish);
+          return "long";
+        }));
+    assertThat(renewing.withStore(inTransaction).run(key("in-tx"), FP, ResultCodec.utf8(), () -> {
+      await(standalone.renewalsReached(key("long"), 3));
+      return "in-tx";
+    })).isEqualTo("in-tx");
+    assertThat(inTransaction.renewals(key("in-tx"))).as("renewals on the caller's connection").isZero();
+
+    finish.countDown();
+    assertThat(running.get(10, TimeUnit.SECONDS)).isEqualTo("long");
+    int afterEnd = standalone.renewals(key("long"));
+    renewing.withStore(standalone).run(key("next"), FP, ResultCodec.utf8(), () -> {
+      await(standalone.renewalsReached(key("next"), 3));
+      return "next";
+    });
+    assertThat(standalone.renewals(key("long"))).as("renewals after the action ended").isEqualTo(afterEnd);
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertThat(latch.await(10, TimeUnit.SECONDS)).as("waited for").isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Counts renewals per key; says whether it joins the caller's transaction. */
+  private static final class RenewalCountingStore extends DelegatingStore {
+    private final boolean joinsCallerTransaction;
+    private final java.util.Map<IdempotencyKey, AtomicInteger> renewals = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<IdempotencyKey, CountDownLatch> reached = new java.util.concurrent.ConcurrentHashMap<>();
+
+    RenewalCountingStore(IdempotencyStore delegate, boolean joinsCallerTransaction) {
+      super(delegate);
+      this.joinsCallerTransaction = joinsCallerTransaction;
+    }
+
+    CountDownLatch renewalsReached(IdempotencyKey key, int count) {
+      return reached.computeIfAbsent(key, k -> new CountDownLatch(count));
+    }
+
+    int renewals(IdempotencyKey key) {
+      AtomicInteger n = renewals.get(key);
+      return n == null ? 0 : n.get();
+    }
+
+    @Override
+    public void renew(IdempotencyKey key, long token, Duration lease) {
+      super.renew(key, token, lease);
+      renewals.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+      CountDownLatch latch = reached.get(key);
+      if (latch != null) {
+        latch.countDown();
+      }
+    }
+
+    @Override
+    public boolean joinsCallerTransaction() {
+      return joinsCallerTransaction;
+    }
+  }
+
   /** Passes every call to another store; tests override what should fail. */
   private static class DelegatingStore implements IdempotencyStore {
     private final IdempotencyStore delegate;

@@ -361,6 +361,11 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       return name;
     }
 
+    @Override
+    public boolean joinsCallerTransaction() {
+      return mode != ClaimMode.STANDALONE;
+    }
+
     private void requireCurrent(boolean done, IdempotencyKey key, long token, String operation) {
       if (!done) {
         throw new LeaseLostException(key.scope(), name, token, operation);

@@ -1,6 +1,8 @@
 package dev.once.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -11,7 +13,12 @@ import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.Outcome;
 import dev.once.Scope;
+import dev.once.Execution;
+import dev.once.InProgressException;
+import dev.once.Once;
+import dev.once.ResultCodec;
 import dev.once.testkit.IdempotencyStoreContract;
+import dev.once.testkit.SlowExecutionContract;
 import dev.once.testkit.StoreOutageContract;
 import dev.once.testkit.TransactionalStoreContract;
 import dev.once.testkit.servers.TcpProxy;
@@ -22,6 +29,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -136,6 +149,92 @@ abstract class JdbcStoreTestBase {
     @Override
     protected void advanceClock(Duration amount) {
       offsetMs.addAndGet(amount.toMillis());
+    }
+  }
+
+  @Nested
+  @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+  class SlowExecution extends SlowExecutionContract {
+    private final ExecutorService background = Executors.newCachedThreadPool();
+    private JdbcIdempotencyStore anHourAhead;
+
+    @BeforeAll
+    void startStoreAhead() {
+      anHourAhead = JdbcIdempotencyStore.builder(pool).table(table).dialect(store.dialect())
+          .clockOffset(() -> Duration.ofMillis(offsetMs.get()).plusHours(1)).build();
+    }
+
+    @AfterAll
+    void stopBackground() {
+      background.shutdownNow();
+    }
+
+    @Override
+    protected IdempotencyStore store() {
+      return store;
+    }
+
+    @Override
+    protected IdempotencyStore storeAnHourAhead() {
+      return anHourAhead;
+    }
+
+    /**
+     * Atomic mode: nothing renews a claim inside the caller's transaction (its connection is the caller's), and
+     * nothing needs to: the uncommitted claim keeps every other transaction out until it commits, however long
+     * past its lease. So a duplicate gets "in progress", never a second run, and after the commit the replay.
+     */
+    @Test
+    void anAtomicActionSlowerThanItsLeaseHoldsItsKeyUntilItCommits() throws Exception {
+      Once once = Once.builder(store).lease(LEASE).build();
+      IdempotencyKey key = IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "atomic-slow"), "k");
+      Fingerprint fp = Fingerprint.of("atomic");
+      AtomicInteger runs = new AtomicInteger();
+      CountDownLatch started = new CountDownLatch(1);
+      CountDownLatch finish = new CountDownLatch(1);
+      Future<Execution<String>> slow = background.submit(() -> {
+        try (Connection c = pool.getConnection()) {
+          c.setAutoCommit(false);
+          Execution<String> e = once.withStore(store.onConnection(c)).execute(key, fp, ResultCodec.utf8(), () -> {
+            runs.incrementAndGet();
+            started.countDown();
+            try {
+              finish.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException interrupted) {
+              Thread.currentThread().interrupt();
+            }
+            return "first";
+          });
+          c.commit();
+          return e;
+        }
+      });
+      assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+      await("every duplicate in its own transaction during three leases is in progress")
+          .during(LEASE.multipliedBy(3)).atMost(LEASE.multipliedBy(3).plusSeconds(5))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> inOwnTransaction(c -> catchThrowable(() -> once.withStore(store.onConnection(c))
+              .execute(key, fp, ResultCodec.utf8(), () -> "again-" + runs.incrementAndGet())))
+              instanceof InProgressException);
+      finish.countDown();
+
+      assertThat(slow.get(10, TimeUnit.SECONDS)).isEqualTo(new Execution<>("first", false));
+      Execution<String> replay = inOwnTransaction(c -> once.withStore(store.onConnection(c))
+          .execute(key, fp, ResultCodec.utf8(), () -> "late-" + runs.incrementAndGet()));
+      assertThat(replay).isEqualTo(new Execution<>("first", true));
+      assertThat(runs).hasValue(1);
+    }
+
+    private <T> T inOwnTransaction(java.util.function.Function<Connection, T> work) throws SQLException {
+      try (Connection c = pool.getConnection()) {
+        c.setAutoCommit(false);
+        try {
+          return work.apply(c);
+        } finally {
+          c.rollback();
+        }
+      }
     }
   }
 

@@ -6,6 +6,8 @@ import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.LeaseLostException;
+import dev.once.OnceEngine;
+import dev.once.OnceListener;
 import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.StoreException;
@@ -41,7 +43,7 @@ import org.apache.kafka.common.errors.WakeupException;
  *         (record, lease) -> payments.charge(record.value(), lease.idempotencyKey(), lease.token()))
  *     .topics(List.of("charges"))
  *     .deadLetters(kafkaProducer)                // poison, id-less and reused-id records go to "charges.DLT"
- *     .lease(Duration.ofSeconds(30))             // longer than the slowest charge, or call lease.renew()
+ *     .lease(Duration.ofSeconds(30))             // renewed every 10 s while a charge runs
  *     .build();
  * executor.submit(consumer::run);                // ... consumer.close() stops it and closes the consumer
  * }</pre>
@@ -72,15 +74,17 @@ import org.apache.kafka.common.errors.WakeupException;
  * <ul>
  *   <li>While a lease is live, no other consumer runs the same id: duplicates are skipped, and racing members
  *       wait for the holder.</li>
- *   <li><b>The crash window.</b> A crash (or a pause, a lost store, a handler slower than its lease) after the
+ *   <li><b>The crash window.</b> A crash (or a pause or a lost store longer than the lease) after the
  *       external effect and before {@code complete} leaves the id in progress; when the lease expires, the next
  *       delivery takes it over with a larger fencing token and <b>runs the effect again</b>. For that window the
  *       effect is at-least-once, not exactly-once. It becomes exactly-once only if the external system deduplicates
  *       by the {@link Lease#idempotencyKey()} the handler passes (the same for every delivery and takeover of an id),
  *       or rejects a stale {@link Lease#token()} (fencing: larger tokens win).</li>
- *   <li>A handler that outlives its lease may run concurrently with the taker-over; its {@code complete} then
- *       fails ({@link LeaseLostException}), the record is claimed again, and the stats count a lost lease. Choose a
- *       lease longer than the worst case, or call {@link Lease#renew()}.</li>
+ *   <li>While the handler runs, its lease is renewed in the background every third of the lease (fenced by the
+ *       token, on a scheduler shared by the JVM), so a slow handler keeps its id. Only a handler whose renewals fail
+ *       for a whole lease (the store unreachable, the JVM paused) can be taken over: the lost renewal is reported
+ *       ({@link OnceListener#renewalFailed}, {@link Lease#lost()}), the handler's {@code complete} fails
+ *       ({@link LeaseLostException}), the record is claimed again, and the stats count a lost lease.</li>
  *   <li>The store's durability bounds it: what Redis forgets (no persistence, a failover, eviction, retention) is
  *       run again on redelivery. Leases and retention are timed by the store's clock (Redis {@code TIME} and
  *       {@code PEXPIRE}), never the consumers' clocks; fencing tokens grow as long as the store's clock does not go
@@ -110,21 +114,17 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
    * can deduplicate or fence; both are safe to log and send (neither holds the raw message id).
    */
   public static final class Lease {
-    private final IdempotencyStore store;
-    private final IdempotencyKey key;
-    private final long token;
+    private final OnceEngine.Held held;
     private final Duration lease;
 
-    Lease(IdempotencyStore store, IdempotencyKey key, long token, Duration lease) {
-      this.store = store;
-      this.key = key;
-      this.token = token;
+    Lease(OnceEngine.Held held, Duration lease) {
+      this.held = held;
       this.lease = lease;
     }
 
     /** The message id, as resolved from the record. */
     public String messageId() {
-      return key.value();
+      return held.key().value();
     }
 
     /**
@@ -132,7 +132,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
      * in this consumer's scope (64 hex characters, a SHA-256 of the scope and the id).
      */
     public String idempotencyKey() {
-      return key.digestHex();
+      return held.key().digestHex();
     }
 
     /**
@@ -140,21 +140,30 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
      * system that remembers the largest token it has seen per key can refuse a zombie's late call.
      */
     public long token() {
-      return token;
+      return held.token();
     }
 
     /**
-     * Extends the lease to the configured lease duration from now (by the store's clock).
+     * Extends the lease to the configured lease duration from now (by the store's clock). Rarely needed: the lease is
+     * renewed in the background every third of it while the handler runs.
      *
      * @throws LeaseLostException if the lease already expired and someone else took the id over: stop the effect
      */
     public void renew() {
-      store.renew(key, token, lease);
+      held.store().renew(held.key(), held.token(), lease);
+    }
+
+    /**
+     * Whether the background renewal found the lease taken over by another delivery: the effect may run twice, and
+     * this one's completion will be refused. A long handler can check it between steps and stop early.
+     */
+    public boolean lost() {
+      return held.leaseLost();
     }
 
     @Override
     public String toString() {
-      return "Lease[" + key + ", token=" + token + "]";
+      return "Lease[" + held.key() + ", token=" + held.token() + "]";
     }
   }
 
@@ -202,6 +211,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
   private final Backoff backoff;
   private final Backoff outageBackoff;
   private final Duration pollTimeout;
+  private final OnceEngine engine;
 
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong duplicates = new AtomicLong();
@@ -230,6 +240,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     this.backoff = b.backoff;
     this.outageBackoff = b.outageBackoff;
     this.pollTimeout = b.pollTimeout;
+    this.engine = OnceEngine.of(b.listener);
   }
 
   /**
@@ -371,7 +382,8 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
       return 0;
     }
     IdempotencyKey key = id.key();
-    if (stall.pendingToken >= 0 && completeOrWait(key, stall.pendingToken, stall, tp) == Settled.DONE) {
+    if (stall.pendingToken >= 0
+        && completeOrWait(engine.settle(store, key, stall.pendingToken), stall, tp) == Settled.DONE) {
       return 0;
     }
     if (stall.pendingToken >= 0) {
@@ -379,7 +391,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     }
     ClaimResult claim;
     try {
-      claim = store.claim(new ClaimRequest(key, fingerprint.apply(r), lease, retention));
+      claim = engine.claim(store, new ClaimRequest(key, fingerprint.apply(r), lease, retention));
     } catch (StoreException e) {
       return waitFor(stall, tp, outage(stall, tp, "claim of " + DeadLetters.describe(r), e));
     }
@@ -397,11 +409,12 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
       long left = Math.max(inProgress.retryAfter().toNanos(), TimeUnit.MILLISECONDS.toNanos(1));
       return waitFor(stall, tp, Math.min(backoff.nanos(stall.waits), left));
     }
-    long token = ((ClaimResult.Acquired) claim).token();
+    // Renewed in the background while the handler runs, so a handler slower than its lease is not run twice.
+    OnceEngine.Held held = engine.hold(store, key, ((ClaimResult.Acquired) claim).token(), lease);
     try {
-      handler.handle(r, new Lease(store, key, token, lease));
+      handler.handle(r, new Lease(held, lease));
     } catch (Exception e) {
-      release(key, token, r);
+      release(held, e, r);
       stall.failures++;
       if (stall.failures >= maxAttempts) {
         deadLetters.send(r, "handler failed " + stall.failures + " times", e, stall.failures);
@@ -412,8 +425,9 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
           + stall.failures + " of " + maxAttempts + "); its partition waits and tries again: " + e);
       return waitFor(stall, tp, backoff.nanos(stall.failures));
     }
+    held.stop();
     Failpoints.hit(Failpoints.LEASE_AFTER_EFFECT_BEFORE_COMPLETE);
-    if (completeOrWait(key, token, stall, tp) == Settled.DONE) {
+    if (completeOrWait(held, stall, tp) == Settled.DONE) {
       return 0;
     }
     return stall.pendingToken >= 0 ? waitFor(stall, tp, outageBackoff.nanos(stall.outages))
@@ -421,9 +435,11 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
   }
 
   /** Completes a claim whose effect ran. On a store failure remembers the token, to complete it later. */
-  private Settled completeOrWait(IdempotencyKey key, long token, Stall stall, TopicPartition tp) {
+  private Settled completeOrWait(OnceEngine.Held held, Stall stall, TopicPartition tp) {
+    IdempotencyKey key = held.key();
+    long token = held.token();
     try {
-      store.complete(key, token, Outcome.empty(), retention);
+      held.complete(Outcome.empty(), retention);
       applied.incrementAndGet();
       stall.pendingToken = -1;
       return Settled.DONE;
@@ -442,13 +458,12 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     }
   }
 
-  private void release(IdempotencyKey key, long token, ConsumerRecord<K, V> r) {
-    try {
-      store.release(key, token);
-    } catch (RuntimeException e) {
+  private void release(OnceEngine.Held held, Exception failure, ConsumerRecord<K, V> r) {
+    RuntimeException unreleased = held.fail(failure, null, retention);
+    if (unreleased != null) {
       // The lease expires by itself; until then the retry waits (InProgress).
       LOG.log(System.Logger.Level.WARNING, "could not release the claim of " + DeadLetters.describe(r)
-          + "; it is retried once its lease expires: " + e);
+          + "; it is retried once its lease expires: " + unreleased);
     }
   }
 
@@ -499,6 +514,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     private Function<ConsumerRecord<K, V>, Fingerprint> fingerprint = r -> Fingerprint.empty();
     private Duration lease = Duration.ofSeconds(30);
     private Duration retention = Duration.ofDays(7);
+    private OnceListener listener = OnceListener.NOOP;
 
     private Builder(Consumer<K, V> consumer, IdempotencyStore store, LeaseHandler<K, V> handler) {
       this.consumer = Objects.requireNonNull(consumer, "consumer");
@@ -533,14 +549,23 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
 
 
     /**
-     * How long a claim protects a running effect before another delivery may take the id over and run it again.
-     * Longer than the handler's worst case (or renew it). Default 30 s.
+     * How long a claim protects an effect without renewal: while the handler runs it is renewed every third of this,
+     * so it bounds how long a crashed consumer blocks an id. Default 30 s.
      */
     public Builder<K, V> lease(Duration lease) {
       if (lease == null || lease.toMillis() < 1) {
         throw new IllegalArgumentException("lease must be at least 1 ms, but was " + lease);
       }
       this.lease = lease;
+      return this;
+    }
+
+    /**
+     * Hears each claim, completion, release, lost lease, failed renewal and store failure, for metrics and logs (the
+     * store's name and {@code Scope.global(name)} as tags). What it throws is logged and ignored. Default none.
+     */
+    public Builder<K, V> listener(OnceListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 

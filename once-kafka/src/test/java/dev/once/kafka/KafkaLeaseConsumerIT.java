@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.once.Fingerprint;
+import dev.once.OnceException;
+import dev.once.OnceListener;
+import dev.once.Scope;
 import dev.once.redis.RedisIdempotencyStore;
 import dev.once.testkit.ChildJvm;
 import dev.once.testkit.servers.TcpProxy;
@@ -23,10 +26,13 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -272,6 +278,63 @@ class KafkaLeaseConsumerIT {
       assertThat(stats.deadLettered()).as("dead-lettered (maxAttempts 1)").isZero();
       assertThat(stats.applied()).isEqualTo(200);
     }
+  }
+
+  @Test
+  void aHandlerThreeTimesSlowerThanItsLeaseRunsOnceWhileAnotherDeliveryWaits() throws Exception {
+    String topic = "lease-slow-" + prefix;
+    TestKafka.createTopic(topic, 1);
+    producer.send(KafkaFixture.message(topic, "s", "s-1", "v")).get();
+    Duration lease = Duration.ofSeconds(1);
+    AtomicInteger effects = new AtomicInteger();
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch finish = new CountDownLatch(1);
+    List<OnceException> renewalFailures = new CopyOnWriteArrayList<>();
+    OnceListener listener = new OnceListener() {
+      @Override
+      public void renewalFailed(Scope scope, String store, OnceException failure) {
+        renewalFailures.add(failure);
+      }
+    };
+    KafkaLeaseConsumer.LeaseHandler<String, String> slowEffect = (r, l) -> {
+      effects.incrementAndGet();
+      started.countDown();
+      finish.await(60, TimeUnit.SECONDS);
+    };
+    // Two groups read the same message: the second group's delivery of the id arrives while the first one runs.
+    String firstGroup = "g1-" + prefix;
+    String secondGroup = "g2-" + prefix;
+    KafkaLeaseConsumer<String, String> first = KafkaLeaseConsumer.builder(KafkaFixture.consumer(firstGroup, Map.of()),
+            store, slowEffect)
+        .topics(List.of(topic)).deadLetters(producer).name("slow-it").lease(lease).retention(Duration.ofMinutes(10))
+        .listener(listener).build();
+    Future<?> firstLoop = threads.submit(first::run);
+    assertThat(started.await(60, TimeUnit.SECONDS)).as("the first handler started").isTrue();
+    KafkaLeaseConsumer<String, String> second = KafkaLeaseConsumer.builder(
+            KafkaFixture.consumer(secondGroup, Map.of()), store, slowEffect)
+        .topics(List.of(topic)).deadLetters(producer).name("slow-it").lease(lease).retention(Duration.ofMinutes(10))
+        .retry(3, Duration.ofMillis(50), Duration.ofMillis(200)).listener(listener).build();
+    Future<?> secondLoop = threads.submit(second::run);
+    await().atMost(Duration.ofSeconds(60)).until(() -> second.stats().waits() >= 1);
+
+    await("the second delivery waits through three leases and never runs").during(lease.multipliedBy(3))
+        .atMost(lease.multipliedBy(3).plusSeconds(5)).pollInterval(Duration.ofMillis(100))
+        .until(() -> effects.get() == 1 && second.stats().duplicates() == 0);
+    finish.countDown();
+    await().atMost(Duration.ofSeconds(60)).until(() -> committed(firstGroup) == 1 && committed(secondGroup) == 1);
+    KafkaLeaseConsumer.Stats firstStats = first.stats();
+    KafkaLeaseConsumer.Stats secondStats = second.stats();
+    first.close();
+    second.close();
+    firstLoop.get(30, TimeUnit.SECONDS);
+    secondLoop.get(30, TimeUnit.SECONDS);
+
+    assertThat(effects).as("effects").hasValue(1);
+    assertThat(firstStats.applied()).isEqualTo(1);
+    assertThat(firstStats.leasesLost()).isZero();
+    assertThat(secondStats.duplicates()).isEqualTo(1);
+    assertThat(secondStats.waits()).as("claims of the second delivery while the first ran").isGreaterThan(3);
+    assertThat(renewalFailures).isEmpty();
   }
 
   private static ProducerRecord<String, String> withId(ProducerRecord<String, String> r, String id) {

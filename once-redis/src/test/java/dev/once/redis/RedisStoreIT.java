@@ -15,6 +15,7 @@ import dev.once.StoreUnavailableException;
 import dev.once.redis.internal.RedisKeys;
 import dev.once.testkit.IdempotencyStoreContract;
 import dev.once.testkit.LostReplyContract;
+import dev.once.testkit.SlowExecutionContract;
 import dev.once.testkit.StoreOutageContract;
 import dev.once.testkit.servers.TcpProxy;
 import dev.once.testkit.servers.TestRedis;
@@ -323,6 +324,32 @@ class RedisStoreIT {
     @Override
     protected void advanceClock(Duration amount) {
       offsetMs.addAndGet(amount.toMillis());
+    }
+  }
+
+  @Nested
+  @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+  class SlowExecution extends SlowExecutionContract {
+    private final String slowPrefix = prefix("slow");
+    private final RedisIdempotencyStore slowStore = RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
+        .keyPrefix(slowPrefix).build();
+    private final RedisIdempotencyStore anHourAhead = RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
+        .keyPrefix(slowPrefix).clockOffset(() -> Duration.ofHours(1)).build();
+
+    @AfterAll
+    void closeStores() {
+      slowStore.close();
+      anHourAhead.close();
+    }
+
+    @Override
+    protected IdempotencyStore store() {
+      return slowStore;
+    }
+
+    @Override
+    protected IdempotencyStore storeAnHourAhead() {
+      return anHourAhead;
     }
   }
 

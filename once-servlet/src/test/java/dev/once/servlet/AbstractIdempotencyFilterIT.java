@@ -60,6 +60,8 @@ abstract class AbstractIdempotencyFilterIT {
 
   static final String BASE = IdempotencyFilter.DEFAULT_PROBLEM_TYPE_BASE;
   static final String CUSTOM_BASE = "urn:example:problem:";
+  /** The lease of the {@code /slow} route: short, so a handler can outlast it three times within seconds. */
+  static final Duration SLOW_LEASE = Duration.ofSeconds(1);
   static final String JSON_X = "{\"item\":\"book\",\"qty\":2}";
   static final String JSON_Y = "{\"item\":\"book\",\"qty\":3}";
 
@@ -131,6 +133,7 @@ abstract class AbstractIdempotencyFilterIT {
     main = Node.start(IdempotencyFilter.builder(store()).listener(events).routes(RouteResolver.of(
         IdempotentRoute.builder("POST", "/orders").build(),
         IdempotentRoute.builder("POST", "/orders/{id}/refunds").build(),
+        IdempotentRoute.builder("POST", "/slow").lease(SLOW_LEASE).build(),
         IdempotentRoute.builder("POST", "/secure/orders").build(),
         IdempotentRoute.builder("POST", "/optional").keyRequired(false).store(counted).build(),
         IdempotentRoute.builder("POST", "/raw").fingerprint(FingerprintMode.RAW_BYTES).build(),

@@ -28,6 +28,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -194,12 +196,83 @@ class PostgresIdempotencyFilterIT extends AbstractIdempotencyFilterIT {
     }
   }
 
+  /**
+   * Lease mode on a store that keeps real time (the in-memory variant's clock only moves when a test says so): the
+   * lease is renewed while the handler runs, so no retry takes the key over, however long it runs.
+   */
   @Test
-  void f35_atomicWithBusinessData() throws SQLException {
+  void f33b_aHandlerThreeTimesSlowerThanItsLeaseRunsOnceWhileRetriesGet409() {
+    String t = newTest();
+    String key = newKey();
+    TestApp.Gate slow = TestApp.gate();
+    CompletableFuture<Reply> first = post("/slow", t, key).header("X-Gate", slow.id()).json(JSON_X).sendAsync();
+    await().atMost(Duration.ofSeconds(30)).until(() -> slow.arrived() == 1);
+
+    List<Integer> statuses = new CopyOnWriteArrayList<>();
+    await("every retry during three leases gets 409 request-in-progress")
+        .during(SLOW_LEASE.multipliedBy(3)).atMost(SLOW_LEASE.multipliedBy(3).plusSeconds(5))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          Reply retry = post("/slow", t, key).json(JSON_X).send();
+          statuses.add(retry.status());
+          return retry.status() == 409 && retry.text().contains("request-in-progress");
+        });
+    slow.open();
+
+    Reply done = first.join();
+    assertFresh(done, 201);
+    assertReplayOf(post("/slow", t, key).json(JSON_X).send(), done);
+    assertThat(statuses).hasSizeGreaterThan(10).containsOnly(409);
+    assertThat(TestApp.count(t)).as("handler runs").isEqualTo(1);
+  }
+
+  private Node atomic() {
     if (atomic == null) {
       atomic = Node.start(IdempotencyFilter.builder(store).routes(RouteResolver.of(
-          IdempotentRoute.builder("POST", "/tx").boundary(jdbcTransaction()).build())).build());
+          IdempotentRoute.builder("POST", "/tx").boundary(jdbcTransaction()).build(),
+          IdempotentRoute.builder("POST", "/tx-slow").lease(SLOW_LEASE).boundary(jdbcTransaction()).build()))
+          .build());
     }
+    return atomic;
+  }
+
+  /**
+   * Atomic mode holds a key by its open transaction, not by its lease: nothing renews the uncommitted claim (its
+   * connection belongs to the request's thread), and nothing needs to, because no other transaction can take it
+   * over before it commits. So duplicates during a handler three times its lease get 409, never a second run.
+   */
+  @Test
+  void f35b_anAtomicHandlerThreeTimesSlowerThanItsLeaseRunsOnceWhileRetriesGet409() throws SQLException {
+    Node node = atomic();
+    String t = newTest();
+    String key = newKey();
+    TestApp.Gate slow = TestApp.gate();
+    CompletableFuture<Reply> first = Client.post(node.url("/tx-slow")).test(t).key(key).header("X-Gate", slow.id())
+        .json(JSON_X).sendAsync();
+    await().atMost(Duration.ofSeconds(30)).until(() -> slow.arrived() == 1);
+
+    List<Integer> statuses = new CopyOnWriteArrayList<>();
+    await("every retry during three leases gets 409 request-in-progress")
+        .during(SLOW_LEASE.multipliedBy(3)).atMost(SLOW_LEASE.multipliedBy(3).plusSeconds(5))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          Reply retry = Client.post(node.url("/tx-slow")).test(t).key(key).json(JSON_X).send();
+          statuses.add(retry.status());
+          return retry.status() == 409 && retry.text().contains("request-in-progress");
+        });
+    slow.open();
+
+    Reply done = first.join();
+    assertFresh(done, 201);
+    assertReplayOf(Client.post(node.url("/tx-slow")).test(t).key(key).json(JSON_X).send(), done);
+    assertThat(statuses).hasSizeGreaterThan(10).containsOnly(409);
+    assertThat(TestApp.count(t)).as("handler runs").isEqualTo(1);
+    assertThat(orders(t)).as("business rows").isEqualTo(1);
+  }
+
+  @Test
+  void f35_atomicWithBusinessData() throws SQLException {
+    Node atomic = atomic();
     String t = newTest();
 
     // A failure between the business insert and the record's completion: neither is committed.

@@ -7,7 +7,7 @@ import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.InvalidKeyException;
 import dev.once.LeaseLostException;
-import dev.once.OnceListener;
+import dev.once.OnceEngine;
 import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.StoreException;
@@ -35,13 +35,13 @@ public final class FilterEngine {
 
   private final FilterSettings s;
   private final HeaderPolicy headerPolicy;
-  private final OnceListener listener;
+  private final OnceEngine engine;
 
   public FilterEngine(FilterSettings settings) {
     this.s = settings;
     this.headerPolicy = new HeaderPolicy(settings.perRequestHeaders(), settings.headerName(),
         settings.replayedHeaderName());
-    this.listener = new SafeListener(settings.listener());
+    this.engine = OnceEngine.of(settings.listener());
   }
 
   public void doFilter(HttpServletRequest req, HttpServletResponse res, FilterChain chain)
@@ -244,7 +244,6 @@ public final class FilterEngine {
   private final class Exchange {
     private final IdempotentRoute route;
     private final IdempotencyKey key;
-    private final Scope scope;
     private final ClaimRequest claim;
     private final CachedBodyRequest request;
     private final HttpServletResponse response;
@@ -257,7 +256,6 @@ public final class FilterEngine {
              HttpServletResponse response, FilterChain chain) {
       this.route = route;
       this.key = key;
-      this.scope = key.scope();
       this.claim = claim;
       this.request = request;
       this.response = response;
@@ -325,27 +323,32 @@ public final class FilterEngine {
     }
 
     private ClaimResult claim(IdempotencyStore store, ClaimRequest request) {
-      long start = System.nanoTime();
       try {
-        ClaimResult result = store.claim(request);
-        listener.claimed(scope, store.name(), result.status(), Duration.ofNanos(System.nanoTime() - start));
-        return result;
+        return engine.claim(store, request);
       } catch (StoreException e) {
-        listener.storeFailed(scope, store.name(), e);
         LOG.log(System.Logger.Level.WARNING, "claim of {0} failed; answering 503: {1}", key, e.getMessage());
         throw e;
       }
     }
 
     private Reply execute(IdempotencyStore store, long token) throws IOException {
-      long start = System.nanoTime();
+      // In lease mode the lease is renewed while the handler runs; in atomic mode the open transaction holds the key.
+      OnceEngine.Held held = engine.hold(store, key, token, route.lease());
+      try {
+        return execute(held);
+      } finally {
+        held.stop();
+      }
+    }
+
+    private Reply execute(OnceEngine.Held held) throws IOException {
       // With a boundary nothing may reach the client before the commit, so nothing passes through.
       CapturingResponse capture = new CapturingResponse(response, s.maxResponseBytes(), leaseMode);
       try {
         chain.doFilter(request, capture);
         capture.finish();
       } catch (Throwable t) {
-        release(store, token, t);
+        release(held, t);
         throw new HandlerFailed(t);
       }
       if (request.isAsyncStarted()) {
@@ -361,53 +364,49 @@ public final class FilterEngine {
         LOG.log(System.Logger.Level.WARNING, "{0} runs in a transaction, so its response must be held until the"
             + " commit, but {1}: rolled back and answered 500. Raise the response size limit, or run the route in"
             + " lease mode", route, unholdable);
-        release(store, token, new IllegalStateException("the response could not be held: " + unholdable));
+        release(held, new IllegalStateException("the response could not be held: " + unholdable));
         throw new Unstored(new Failure(Problem.of(Problem.Kind.RESPONSE_NOT_HOLDABLE, "This endpoint's response"
             + " could not be held until its transaction committed, so its work was rolled back and nothing was"
             + " stored; a retry runs it again.")));
       }
       String streamed = capture.passThrough();
       if (streamed != null) {
-        return tombstone(store, token, capture.getStatus(), streamed);
+        return tombstone(held, capture.getStatus(), streamed);
       }
       CapturingResponse.Captured captured = capture.captured();
       if (isTransient(captured.status()) || (captured.status() >= 500 && !route.storeServerErrors())) {
-        release(store, token, new ServerErrorResponse(captured.status()));
+        release(held, new ServerErrorResponse(captured.status()));
         throw new Unstored(new Fresh(captured));
       }
       try {
-        store.complete(key, token, StoredResponse.toOutcome(captured, headerPolicy), route.retention());
+        Outcome outcome = StoredResponse.toOutcome(captured, headerPolicy);
+        if (captured.status() >= 500) {
+          held.completeFailure(outcome, route.retention(), new ServerErrorResponse(captured.status()));
+        } else {
+          held.complete(outcome, route.retention());
+        }
       } catch (LeaseLostException e) {
-        listener.leaseLost(scope, store.name());
         LOG.log(System.Logger.Level.WARNING, "the response for {0} was not stored: its lease was taken over"
-            + " (fencing token {1} is stale)", key, token);
+            + " (fencing token {1} is stale)", key, held.token());
         throw new LeaseLost(captured, e);
       } catch (StoreException e) {
-        listener.storeFailed(scope, store.name(), e);
         if (!leaseMode) {
           throw e; // the boundary rolls the handler's work back; the client gets 503
         }
         LOG.log(System.Logger.Level.WARNING, "the response for {0} could not be stored, so it is sent but not"
             + " replayable; the key stays in progress until its lease ends: {1}", key, e.getMessage());
-        return new Fresh(captured);
-      }
-      if (captured.status() >= 500) {
-        listener.failed(scope, store.name(), new ServerErrorResponse(captured.status()), true);
-      } else {
-        listener.completed(scope, store.name(), Duration.ofNanos(System.nanoTime() - start));
       }
       return new Fresh(captured);
     }
 
     /** The response went to the client while it was written: store a tombstone so the key is not run again. */
-    private Reply tombstone(IdempotencyStore store, long token, int status, String why) {
+    private Reply tombstone(OnceEngine.Held held, int status, String why) {
       try {
-        store.complete(key, token, StoredResponse.tombstone(status), route.retention());
+        held.complete(StoredResponse.tombstone(status), route.retention());
         LOG.log(System.Logger.Level.DEBUG, "the response for {0} was streamed ({1}); stored a tombstone", key, why);
       } catch (LeaseLostException e) {
-        listener.leaseLost(scope, store.name());
+        // reported by the engine; the response is already on its way
       } catch (StoreException e) {
-        listener.storeFailed(scope, store.name(), e);
         LOG.log(System.Logger.Level.WARNING, "the tombstone for {0} could not be stored; the key stays in"
             + " progress until its lease ends: {1}", key, e.getMessage());
         if (!leaseMode) {
@@ -417,14 +416,9 @@ public final class FilterEngine {
       return new AlreadySent();
     }
 
-    private void release(IdempotencyStore store, long token, Throwable cause) {
-      try {
-        store.release(key, token);
-        listener.failed(scope, store.name(), cause, false);
-      } catch (LeaseLostException e) {
-        listener.leaseLost(scope, store.name());
-      } catch (StoreException e) {
-        listener.storeFailed(scope, store.name(), e);
+    private void release(OnceEngine.Held held, Throwable cause) {
+      RuntimeException unreleased = held.fail(cause, null, route.retention());
+      if (unreleased instanceof StoreException e) {
         LOG.log(System.Logger.Level.WARNING, "could not release {0}; it stays in progress until its lease ends: {1}",
             key, e.getMessage());
       }
@@ -455,15 +449,14 @@ public final class FilterEngine {
           if (leaseMode) {
             // Nobody holds the key now, and this request's effects happened: store its response after all.
             try {
-              routeStore.complete(key, token, StoredResponse.toOutcome(ours, headerPolicy), route.retention());
-              listener.completed(scope, routeStore.name(), Duration.ZERO);
+              engine.settle(routeStore, key, token).complete(StoredResponse.toOutcome(ours, headerPolicy),
+                  route.retention());
               return new Fresh(ours);
-            } catch (StoreException e) {
-              listener.storeFailed(scope, routeStore.name(), e);
+            } catch (LeaseLostException | StoreException e) {
               return leaseLost("this request's lease expired before its response could be stored.", null);
             }
           }
-          release(routeStore, token, new IllegalStateException("lease lost"));
+          release(engine.settle(routeStore, key, token), new IllegalStateException("lease lost"));
           return leaseLost("this request's lease expired before it finished, so its work was rolled back; retry.",
               null);
       }

@@ -58,6 +58,11 @@ public final class Stores {
     public String name() {
       return delegate.name();
     }
+
+    @Override
+    public boolean joinsCallerTransaction() {
+      return delegate.joinsCallerTransaction();
+    }
   }
 
   /** Counts every call, per operation name and per key digest. */

@@ -1,20 +1,22 @@
-package dev.once.servlet.internal;
+package dev.once;
 
-import dev.once.ClaimResult;
-import dev.once.OnceListener;
-import dev.once.Scope;
-import dev.once.StoreException;
 import java.time.Duration;
+import java.util.Objects;
 
 /** Calls a listener and logs what it throws, so a faulty listener never leaves a key claimed. */
-final class SafeListener implements OnceListener {
+final class GuardedListener implements OnceListener {
 
-  private static final System.Logger LOG = System.getLogger(FilterEngine.LOGGER_NAME);
+  private static final System.Logger LOG = System.getLogger(OnceListener.class.getName());
 
   private final OnceListener delegate;
 
-  SafeListener(OnceListener delegate) {
+  private GuardedListener(OnceListener delegate) {
     this.delegate = delegate;
+  }
+
+  static OnceListener of(OnceListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    return listener instanceof GuardedListener || listener == NOOP ? listener : new GuardedListener(listener);
   }
 
   private void guard(Runnable call) {
@@ -48,5 +50,15 @@ final class SafeListener implements OnceListener {
   @Override
   public void storeFailed(Scope scope, String store, StoreException failure) {
     guard(() -> delegate.storeFailed(scope, store, failure));
+  }
+
+  @Override
+  public void renewalFailed(Scope scope, String store, OnceException failure) {
+    guard(() -> delegate.renewalFailed(scope, store, failure));
+  }
+
+  @Override
+  public String toString() {
+    return "guarded " + delegate;
   }
 }

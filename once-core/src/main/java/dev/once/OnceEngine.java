@@ -1,0 +1,199 @@
+package dev.once;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The steps every protected execution shares, in one place: claim a key and report the answer; hold an acquired
+ * lease, renewed in the background while the work runs; complete or release it with the fencing token and report
+ * what the store said. {@link Once}, the HTTP filter and the lease consumers are built on it; applications use
+ * {@link Once}. Thread-safe.
+ *
+ * <pre>{@code
+ * ClaimResult r = engine.claim(store, request);
+ * if (r instanceof ClaimResult.Acquired a) {
+ *   OnceEngine.Held held = engine.hold(store, request.key(), a.token(), request.lease());
+ *   try { value = work(); } catch (RuntimeException e) { held.fail(e, null, retention); throw e; }
+ *   held.complete(outcome, retention);   // stops the heartbeat first
+ * }
+ * }</pre>
+ *
+ * <p><b>Heartbeat.</b> {@link #hold} renews the lease every third of it on one shared scheduler (two daemon threads
+ * per JVM), fenced by the token, until the execution completes or releases it. A renewal refused because another
+ * execution took the key over is reported ({@link OnceListener#renewalFailed}) and ends the heartbeat; the
+ * execution's completion is then refused too ({@link LeaseLostException}), so its result is never stored as if
+ * nothing happened. A store that {@link IdempotencyStore#joinsCallerTransaction joins the caller's transaction}
+ * gets no heartbeat: its connection belongs to the caller's thread, and the open transaction's claim keeps other
+ * claimers out however long the lease.
+ */
+public final class OnceEngine {
+
+  private final OnceListener listener;
+  private final LeaseHeartbeat heartbeat;
+
+  private OnceEngine(OnceListener listener, LeaseHeartbeat heartbeat) {
+    this.listener = OnceListener.guarded(listener);
+    this.heartbeat = heartbeat;
+  }
+
+  /** An engine that reports to {@code listener} (guarded: what it throws is logged and ignored). */
+  public static OnceEngine of(OnceListener listener) {
+    return new OnceEngine(listener, LeaseHeartbeat.SHARED);
+  }
+
+  /** The guarded listener, for what an adapter reports beyond these steps. */
+  public OnceListener listener() {
+    return listener;
+  }
+
+  /** How often {@link #hold} renews a lease of this length: a third of it. */
+  public static Duration heartbeatInterval(Duration lease) {
+    return LeaseHeartbeat.interval(lease);
+  }
+
+  /**
+   * Claims the key and reports the answer ({@link OnceListener#claimed}) or the failure
+   * ({@link OnceListener#storeFailed}, then rethrown).
+   */
+  public ClaimResult claim(IdempotencyStore store, ClaimRequest request) {
+    long start = System.nanoTime();
+    try {
+      ClaimResult result = store.claim(request);
+      listener.claimed(request.key().scope(), store.name(), result.status(),
+          Duration.ofNanos(System.nanoTime() - start));
+      return result;
+    } catch (StoreException e) {
+      listener.storeFailed(request.key().scope(), store.name(), e);
+      throw e;
+    }
+  }
+
+  /**
+   * Holds an acquired claim while its work runs, renewing the lease in the background (unless the store joins the
+   * caller's transaction). Settle it with exactly one of {@link Held#complete}, {@link Held#completeFailure} or
+   * {@link Held#fail}, or {@link Held#stop} it.
+   */
+  public Held hold(IdempotencyStore store, IdempotencyKey key, long token, Duration lease) {
+    ClaimRequest.requirePositive("lease", lease);
+    Held held = new Held(store, key, token);
+    if (!store.joinsCallerTransaction()) {
+      held.beat = heartbeat.start(store, key, token, lease, listener);
+    }
+    return held;
+  }
+
+  /**
+   * A claim whose work already ended, to settle without a heartbeat: e.g. an effect whose completion failed
+   * on a store error, completed again later with its own token.
+   */
+  public Held settle(IdempotencyStore store, IdempotencyKey key, long token) {
+    return new Held(store, key, token);
+  }
+
+  /** One acquired claim: its store, key and fencing token, and the heartbeat renewing its lease. */
+  public final class Held {
+    private final IdempotencyStore store;
+    private final IdempotencyKey key;
+    private final long token;
+    private final long start = System.nanoTime();
+    private volatile LeaseHeartbeat.Beat beat;
+
+    private Held(IdempotencyStore store, IdempotencyKey key, long token) {
+      this.store = Objects.requireNonNull(store, "store");
+      this.key = Objects.requireNonNull(key, "key");
+      this.token = token;
+    }
+
+    public IdempotencyKey key() {
+      return key;
+    }
+
+    public long token() {
+      return token;
+    }
+
+    public IdempotencyStore store() {
+      return store;
+    }
+
+    /** Whether the heartbeat found the lease taken over: this execution's result will not be stored. */
+    public boolean leaseLost() {
+      LeaseHeartbeat.Beat b = beat;
+      return b != null && b.lost();
+    }
+
+    /** Stops renewing the lease. Idempotent; every settling method calls it first. */
+    public void stop() {
+      LeaseHeartbeat.Beat b = beat;
+      if (b != null) {
+        b.stop();
+      }
+    }
+
+    /**
+     * Stores the outcome of a successful execution and reports {@link OnceListener#completed}.
+     *
+     * @throws LeaseLostException after reporting {@link OnceListener#leaseLost}: another execution took the key over
+     * @throws StoreException     after reporting {@link OnceListener#storeFailed}: the key stays in progress
+     */
+    public void complete(Outcome outcome, Duration retention) {
+      store(outcome, retention);
+      listener.completed(key.scope(), store.name(), Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * Stores the outcome of a failed execution as its final answer and reports
+     * {@link OnceListener#failed failed(stored)}; throws as {@link #complete} does.
+     */
+    public void completeFailure(Outcome outcome, Duration retention, Throwable failure) {
+      store(outcome, retention);
+      listener.failed(key.scope(), store.name(), failure, true);
+    }
+
+    private void store(Outcome outcome, Duration retention) {
+      stop();
+      try {
+        store.complete(key, token, outcome, retention);
+      } catch (LeaseLostException e) {
+        listener.leaseLost(key.scope(), store.name());
+        throw e;
+      } catch (StoreException e) {
+        listener.storeFailed(key.scope(), store.name(), e);
+        throw e;
+      }
+    }
+
+    /**
+     * Settles a failed execution: stores {@code storedFailure} as the key's answer, or releases the key when it is
+     * null, and reports it. Never throws for the store: the execution's failure is the news, and a key left
+     * claimed is retried once its lease expires.
+     *
+     * @return what the store threw (already reported), to attach to the failure; null if it was settled
+     */
+    public RuntimeException fail(Throwable failure, Outcome storedFailure, Duration retention) {
+      stop();
+      try {
+        if (storedFailure != null) {
+          store.complete(key, token, storedFailure, retention);
+        } else {
+          store.release(key, token);
+        }
+        listener.failed(key.scope(), store.name(), failure, storedFailure != null);
+        return null;
+      } catch (LeaseLostException e) {
+        listener.leaseLost(key.scope(), store.name());
+        return e;
+      } catch (StoreException e) {
+        listener.storeFailed(key.scope(), store.name(), e);
+        return e;
+      } catch (RuntimeException e) {
+        return e;
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "Held[" + key + ", token=" + token + ", store=" + store.name() + "]";
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package dev.once.spring.boot.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.once.LeaseLostException;
+import dev.once.OnceException;
+import dev.once.OnceListener;
+import dev.once.Scope;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CompositeListenerTest {
+
+  private static final Scope SCOPE = Scope.of("alice", "POST /payments");
+
+  @Test
+  void aFailedRenewalReachesEveryListenerEvenAfterOneThrows() {
+    List<String> heard = new ArrayList<>();
+    OnceListener throwing = new OnceListener() {
+      @Override
+      public void renewalFailed(Scope scope, String store, OnceException failure) {
+        throw new IllegalStateException("metrics backend down");
+      }
+    };
+    OnceListener recording = new OnceListener() {
+      @Override
+      public void renewalFailed(Scope scope, String store, OnceException failure) {
+        heard.add(store + " " + failure.getClass().getSimpleName());
+      }
+
+      @Override
+      public void leaseLost(Scope scope, String store) {
+        heard.add(store + " lease lost");
+      }
+    };
+    OnceListener composite = new CompositeListener(List.of(throwing, recording));
+
+    composite.renewalFailed(SCOPE, "redis", new LeaseLostException(SCOPE, "redis", 7, "renew"));
+    composite.leaseLost(SCOPE, "redis");
+
+    assertThat(heard).containsExactly("redis LeaseLostException", "redis lease lost");
+  }
+}
