@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The consumer in child JVMs ({@link RabbitWorker}) killed for real: at the failpoint between the commit and the ack,
- * and with SIGKILL at random moments under a bank workload (see chaos.md in the shared reference material).
+ * and with SIGKILL at random moments under a bank workload (see docs/chaos.md).
  */
 class RabbitCrashIT {
 
