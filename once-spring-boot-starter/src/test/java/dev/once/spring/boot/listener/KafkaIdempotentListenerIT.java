@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.once.spring.boot.OnceKafkaListenerContainerFactory;
+import dev.once.testkit.servers.TcpProxy;
+import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestKafka;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,9 +46,11 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.BatchInterceptor;
 import org.springframework.kafka.listener.BatchListenerFailedException;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.support.converter.RecordMessageConverter;
 import org.springframework.kafka.support.converter.StringJacksonJsonMessageConverter;
 import org.springframework.messaging.handler.annotation.Header;
@@ -81,6 +85,37 @@ class KafkaIdempotentListenerIT {
     }
   }
 
+  /** Counts every delivery of each id to the listener container, also those that fail before the method runs. */
+  static class DeliveryCounter {
+    @Bean
+    RecordInterceptor<Object, Object> countRecordDeliveries() {
+      return (record, consumer) -> {
+        DELIVERIES.merge(idOf(record), 1, Integer::sum);
+        return record;
+      };
+    }
+
+    @Bean
+    BatchInterceptor<Object, Object> countBatchDeliveries() {
+      return (records, consumer) -> {
+        records.forEach(r -> DELIVERIES.merge(idOf(r), 1, Integer::sum));
+        return records;
+      };
+    }
+  }
+
+  static final Map<String, Integer> DELIVERIES = new ConcurrentHashMap<>();
+
+  /** When set, the method cuts this proxy between the application and PostgreSQL at the payment noted "cut". */
+  static volatile TcpProxy databaseProxy;
+  static final AtomicBoolean DATABASE_CUT = new AtomicBoolean();
+
+  static void cutTheDatabaseOnce() {
+    if (databaseProxy != null && DATABASE_CUT.compareAndSet(false, true)) {
+      databaseProxy.cut(); // inside the method's transaction, before its effect
+    }
+  }
+
   /** The id whose offset commit is lost once: right after its DB commit the container's call fails. */
   static volatile String failAfterCommitOf;
   static final AtomicBoolean FAILED_AFTER_COMMIT = new AtomicBoolean();
@@ -100,6 +135,9 @@ class KafkaIdempotentListenerIT {
         containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
     void on(@Payload Payment payment, @Header("message-id") String id) {
       invocations.incrementAndGet();
+      if ("cut".equals(payment.note())) {
+        cutTheDatabaseOnce();
+      }
       jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id,
           payment.account() + ":" + payment.amount());
       if ("poison".equals(payment.note())) {
@@ -133,7 +171,10 @@ class KafkaIdempotentListenerIT {
       for (int i = 0; i < records.size(); i++) {
         ConsumerRecord<String, String> r = records.get(i);
         invocations.incrementAndGet();
-        String id = new String(r.headers().lastHeader("message-id").value(), StandardCharsets.UTF_8);
+        String id = idOf(r);
+        if (r.value().contains("\"note\":\"cut\"")) {
+          cutTheDatabaseOnce();
+        }
         jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id, r.value());
         if (r.value().contains("poison")) {
           // The index in the list this method got; the factory translates it to the poll's.
@@ -152,6 +193,9 @@ class KafkaIdempotentListenerIT {
   void setUp() throws Exception {
     failAfterCommitOf = null;
     FAILED_AFTER_COMMIT.set(false);
+    DELIVERIES.clear();
+    databaseProxy = null;
+    DATABASE_CUT.set(false);
     db = new ListenerDb();
     topic = "once-sl-" + UUID.randomUUID().toString().substring(0, 8);
     TestKafka.createTopic(topic, 3);
@@ -160,8 +204,14 @@ class KafkaIdempotentListenerIT {
 
   @AfterEach
   void tearDown() {
+    if (databaseProxy != null) {
+      databaseProxy.restore();
+    }
     Collections.reverse(contexts);
     contexts.forEach(ConfigurableApplicationContext::close);
+    if (databaseProxy != null) {
+      databaseProxy.close();
+    }
     db.drop();
   }
 
@@ -273,6 +323,40 @@ class KafkaIdempotentListenerIT {
     assertThat(total).isEqualTo(200);
   }
 
+  @Test
+  void aDatabaseOutageInARecordListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
+      throws Exception {
+    startBehindDatabaseProxy(RecordListener.class, Map.of());
+    List<String> ids = sendWithDuplicates(30, 0, Map.of("m-7", "cut", "m-20", "poison"));
+
+    awaitOutageLongerThanTheErrorHandlersAttempts();
+    databaseProxy.restore();
+
+    List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
+    awaitDrained("g-" + topic);
+    assertThat(dead).as("dead-lettered: only the poison record, nothing by the outage").extracting(
+        KafkaIdempotentListenerIT::idOf).containsExactly("m-20");
+    assertEachOnce(ids.stream().filter(id -> !id.equals("m-20")).toList());
+    assertThat(db.effectCounts()).doesNotContainKey("m-20");
+  }
+
+  @Test
+  void aDatabaseOutageInABatchListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
+      throws Exception {
+    startBehindDatabaseProxy(BatchListener.class, Map.of("spring.kafka.consumer.max-poll-records", "10"));
+    List<String> ids = sendWithDuplicates(30, 0, Map.of("m-7", "cut", "m-20", "poison"));
+
+    awaitOutageLongerThanTheErrorHandlersAttempts();
+    databaseProxy.restore();
+
+    List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
+    awaitDrained("g-" + topic);
+    assertThat(dead).as("dead-lettered: only the poison record, nothing by the outage").extracting(
+        KafkaIdempotentListenerIT::idOf).containsExactly("m-20");
+    assertEachOnce(ids.stream().filter(id -> !id.equals("m-20")).toList());
+    assertThat(db.effectCounts()).doesNotContainKey("m-20");
+  }
+
   // --- helpers -------------------------------------------------------------------------------------------------
 
   /** Reads the dead-letter topic until at least {@code atLeast} records arrived, then briefly for any more. */
@@ -289,7 +373,47 @@ class KafkaIdempotentListenerIT {
     return dead;
   }
 
-  private ConfigurableApplicationContext start(Class<?> listener, String group, Map<String, Object> extra) {
+  /**
+   * An application that reaches PostgreSQL through {@link #databaseProxy} (a lost database is noticed within a
+   * quarter of a second), with one consumer thread per partition, counting deliveries.
+   */
+  private ConfigurableApplicationContext startBehindDatabaseProxy(Class<?> listener, Map<String, Object> extra) {
+    TestDatabase direct = ListenerDb.DB;
+    databaseProxy = TcpProxy.start(direct.host(), direct.port());
+    Map<String, Object> p = new HashMap<>(extra);
+    p.put("spring.datasource.url", direct.withAddress("127.0.0.1", databaseProxy.port()).jdbcUrl());
+    p.put("spring.datasource.hikari.connection-timeout", "250");
+    p.put("spring.datasource.hikari.validation-timeout", "250");
+    p.put("spring.kafka.listener.concurrency", "3");
+    return start(listener, "g-" + topic, p, DeliveryCounter.class);
+  }
+
+  /**
+   * Waits until m-7 (whose method cut the database) was delivered more often than the error handler's three
+   * attempts, or anything was dead-lettered (what the error handler does once it counted the outage as attempts).
+   */
+  private void awaitOutageLongerThanTheErrorHandlersAttempts() {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+        .until(() -> DATABASE_CUT.get() && (DELIVERIES.getOrDefault("m-7", 0) >= 5 || deadLettered() > 0));
+  }
+
+  private long deadLettered() throws Exception {
+    try (Admin admin = admin()) {
+      Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+      for (int p = 0; p < 3; p++) {
+        request.put(new TopicPartition(topic + "-dlt", p), OffsetSpec.latest());
+      }
+      return admin.listOffsets(request).all().get().values().stream()
+          .mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+    }
+  }
+
+  private static String idOf(ConsumerRecord<?, ?> r) {
+    return new String(r.headers().lastHeader("message-id").value(), StandardCharsets.UTF_8);
+  }
+
+  private ConfigurableApplicationContext start(Class<?> listener, String group, Map<String, Object> extra,
+                                               Class<?>... more) {
     Map<String, Object> p = new HashMap<>(db.properties());
     p.put("spring.kafka.bootstrap-servers", TestKafka.bootstrap());
     p.put("spring.kafka.consumer.auto-offset-reset", "earliest");
@@ -297,7 +421,9 @@ class KafkaIdempotentListenerIT {
     p.put("test.topic", topic);
     p.put("test.group", group);
     p.putAll(extra);
-    ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class, listener)
+    List<Class<?>> sources = new ArrayList<>(List.of(App.class, listener));
+    sources.addAll(List.of(more));
+    ConfigurableApplicationContext context = new SpringApplicationBuilder(sources.toArray(Class<?>[]::new))
         .properties(p).run();
     contexts.add(context);
     return context;
