@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
@@ -36,6 +37,36 @@ public final class ListenerInbox {
   @FunctionalInterface
   public interface Work {
     void run(boolean[] fresh) throws Throwable;
+  }
+
+  /** The waits of an idempotent listener during a database outage, as the plain inboxes': 100 ms doubling to 10 s. */
+  public static final InboxDecisions.Backoff OUTAGE_BACKOFF =
+      new InboxDecisions.Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
+
+  /**
+   * Counts the outages of a listener in a row and says how long to wait before the next try ({@link
+   * #OUTAGE_BACKOFF}, with jitter); a call that went through starts it again from the shortest wait. Thread-safe.
+   */
+  public static final class OutageBackoff {
+    private static final InboxDecisions DECISIONS = new InboxDecisions(1,
+        new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO), OUTAGE_BACKOFF);
+
+    private final AtomicInteger consecutive = new AtomicInteger();
+
+    /** Counts one more outage; returns how many there were in a row, this one included. */
+    public int failed() {
+      return consecutive.incrementAndGet();
+    }
+
+    /** A call went through: the outage, if any, is over. */
+    public void succeeded() {
+      consecutive.set(0);
+    }
+
+    /** The wait in nanoseconds before the next try after {@code consecutive} outages in a row. */
+    public static long waitNanos(int consecutive) {
+      return DECISIONS.outageWait(consecutive);
+    }
   }
 
   // A claim that loses a deadlock or a serialization check is retried before the listener ever ran: such a
