@@ -7,6 +7,7 @@ import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.jdbc.JdbcInbox;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -110,7 +111,8 @@ public final class ListenerInbox {
    * from a lost connection. Such a failure must not spend one of the message's attempts.
    */
   public static boolean isOutage(Throwable failure) {
-    return failure instanceof StoreException || InboxDecisions.isConnectionLost(failure);
+    return failure instanceof StoreException || failure instanceof ConnectionLostAtCommit
+        || InboxDecisions.isConnectionLost(failure);
   }
 
   /**
@@ -136,8 +138,10 @@ public final class ListenerInbox {
   private boolean[] processOnce(JdbcInbox inbox, List<String> ids, Work work) throws Throwable {
     TransactionStatus status = transactionManager.getTransaction(definition);
     boolean[] fresh;
+    Connection physical;
     try {
       Connection connection = DataSourceUtils.getConnection(dataSource);
+      physical = physicalOf(connection);
       try {
         try {
           // Claims and writes the markers; the listener's writes and the commit below go with them.
@@ -157,9 +161,45 @@ public final class ListenerInbox {
       }
       throw failure;
     }
-    // A failed commit throws here: nothing was kept, the container redelivers.
-    transactionManager.commit(status);
+    try {
+      transactionManager.commit(status);
+    } catch (RuntimeException | Error commitFailure) {
+      // The container redelivers. If the connection died under the commit, the driver's I/O error may not be what
+      // we see: Spring rolls back after a failed commit, and that rollback, on the pool's stand-in for the dead
+      // connection, fails with a bare "connection is closed" that replaces the commit's own exception.
+      if (!isOutage(commitFailure) && isClosed(physical)) {
+        throw new ConnectionLostAtCommit(commitFailure);
+      }
+      throw commitFailure;
+    }
     return fresh;
+  }
+
+  /** The driver's connection beneath a pool's proxy, whose state outlives the proxy's. */
+  private static Connection physicalOf(Connection connection) {
+    try {
+      return connection.unwrap(Connection.class);
+    } catch (SQLException | RuntimeException notAWrapper) {
+      return connection;
+    }
+  }
+
+  private static boolean isClosed(Connection physical) {
+    try {
+      return physical.isClosed();
+    } catch (SQLException | RuntimeException e) {
+      return true;
+    }
+  }
+
+  /** The commit failed because its connection was lost; whether the server committed is unknown. */
+  private static final class ConnectionLostAtCommit extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ConnectionLostAtCommit(Throwable cause) {
+      super("the database connection was lost at the commit (whether it committed is unknown: a redelivery is "
+          + "skipped if it did)", cause);
+    }
   }
 
   /** Carries a claim failure out of the transaction so that it alone is retried; never seen by callers. */

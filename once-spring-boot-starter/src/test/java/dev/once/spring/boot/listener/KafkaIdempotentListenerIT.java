@@ -27,6 +27,7 @@ import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -53,6 +54,8 @@ import org.springframework.kafka.listener.ConsumerAwareRecordRecoverer;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.listener.RetryListener;
+import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.kafka.support.converter.RecordMessageConverter;
 import org.springframework.kafka.support.converter.StringJacksonJsonMessageConverter;
 import org.springframework.messaging.handler.annotation.Header;
@@ -88,7 +91,26 @@ class KafkaIdempotentListenerIT {
         DEAD_LETTERED.add(idOf(record));
         deadLetters.accept(record, consumer, failure);
       };
-      return new DefaultErrorHandler(recording, new FixedBackOff(20, 2));
+      DefaultErrorHandler handler = new DefaultErrorHandler(recording, new FixedBackOff(20, 2));
+      handler.setRetryListeners(new RetryListener() {
+        @Override
+        public void failedDelivery(ConsumerRecord<?, ?> record, Exception failure, int deliveryAttempt) {
+          COUNTED_FAILURES.add(idOf(record));
+        }
+
+        @Override
+        public void failedDelivery(ConsumerRecords<?, ?> records, Exception failure, int deliveryAttempt) {
+          // A BatchListenerFailedException counts an attempt for its record only; any other failure for the poll.
+          for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof BatchListenerFailedException failed && failed.getRecord() != null) {
+              COUNTED_FAILURES.add(idOf(failed.getRecord()));
+              return;
+            }
+          }
+          records.forEach(r -> COUNTED_FAILURES.add(idOf(r)));
+        }
+      });
+      return handler;
     }
   }
 
@@ -114,6 +136,8 @@ class KafkaIdempotentListenerIT {
   static final Map<String, Integer> DELIVERIES = new ConcurrentHashMap<>();
   /** The ids the error handler gave up on, as it sends them to the dead-letter topic. */
   static final Set<String> DEAD_LETTERED = ConcurrentHashMap.newKeySet();
+  /** The ids of the records whose failure the error handler counted as a delivery attempt. */
+  static final Set<String> COUNTED_FAILURES = ConcurrentHashMap.newKeySet();
 
   /** When set, the method cuts this proxy between the application and PostgreSQL at the payment noted "cut". */
   static volatile TcpProxy databaseProxy;
@@ -144,8 +168,13 @@ class KafkaIdempotentListenerIT {
         containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
     void on(@Payload Payment payment, @Header("message-id") String id) {
       invocations.incrementAndGet();
-      if ("cut".equals(payment.note())) {
-        cutTheDatabaseOnce();
+      if ("cut-at-commit".equals(payment.note())) {
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+          @Override
+          public void beforeCommit(boolean readOnly) {
+            cutTheDatabaseOnce(); // the commit then fails on a dead connection, and so does the rollback after it
+          }
+        });
       }
       jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id,
           payment.account() + ":" + payment.amount());
@@ -204,6 +233,7 @@ class KafkaIdempotentListenerIT {
     FAILED_AFTER_COMMIT.set(false);
     DELIVERIES.clear();
     DEAD_LETTERED.clear();
+    COUNTED_FAILURES.clear();
     databaseProxy = null;
     DATABASE_CUT.set(false);
     db = new ListenerDb();
@@ -334,24 +364,25 @@ class KafkaIdempotentListenerIT {
   }
 
   @Test
-  void aDatabaseOutageInARecordListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
+  void aDatabaseLostAtTheCommitOfARecordListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
       throws Exception {
     startBehindDatabaseProxy(RecordListener.class, Map.of());
-    List<String> ids = sendWithDuplicates(30, 0, Map.of("m-7", "cut", "m-20", "poison"));
+    List<String> ids = sendWithDuplicates(30, 0, Map.of("m-7", "cut-at-commit", "m-20", "poison"));
 
     awaitOutageLongerThanTheErrorHandlersAttempts();
     databaseProxy.restore();
 
     List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
     awaitDrained("g-" + topic);
-    assertThat(dead).as("dead-lettered: only the poison record, nothing by the outage").extracting(
+    assertThat(dead).as("dead-lettered: only the poison record, nothing by the outage; got %s", why(dead)).extracting(
         KafkaIdempotentListenerIT::idOf).containsExactly("m-20");
+    assertThat(COUNTED_FAILURES).as("failures the error handler counted as attempts").containsOnly("m-20");
     assertEachOnce(ids.stream().filter(id -> !id.equals("m-20")).toList());
     assertThat(db.effectCounts()).doesNotContainKey("m-20");
   }
 
   @Test
-  void aDatabaseOutageInABatchListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
+  void aDatabaseLostInsideABatchListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
       throws Exception {
     startBehindDatabaseProxy(BatchListener.class, Map.of("spring.kafka.consumer.max-poll-records", "10"));
     List<String> ids = sendWithDuplicates(30, 0, Map.of("m-7", "cut", "m-20", "poison"));
@@ -361,8 +392,9 @@ class KafkaIdempotentListenerIT {
 
     List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
     awaitDrained("g-" + topic);
-    assertThat(dead).as("dead-lettered: only the poison record, nothing by the outage").extracting(
+    assertThat(dead).as("dead-lettered: only the poison record, nothing by the outage; got %s", why(dead)).extracting(
         KafkaIdempotentListenerIT::idOf).containsExactly("m-20");
+    assertThat(COUNTED_FAILURES).as("failures the error handler counted as attempts").containsOnly("m-20");
     assertEachOnce(ids.stream().filter(id -> !id.equals("m-20")).toList());
     assertThat(db.effectCounts()).doesNotContainKey("m-20");
   }
@@ -405,6 +437,16 @@ class KafkaIdempotentListenerIT {
   private void awaitOutageLongerThanTheErrorHandlersAttempts() {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
         .until(() -> DELIVERIES.getOrDefault("m-7", 0) >= 5 || DEAD_LETTERED.contains("m-7"));
+  }
+
+  /** Each dead letter's id and the failure that sent it there, as DeadLetterPublishingRecoverer recorded it. */
+  private static Map<String, String> why(List<ConsumerRecord<String, String>> dead) {
+    Map<String, String> why = new HashMap<>();
+    for (ConsumerRecord<String, String> r : dead) {
+      org.apache.kafka.common.header.Header stack = r.headers().lastHeader(KafkaHeaders.DLT_EXCEPTION_STACKTRACE);
+      why.put(idOf(r), stack == null ? "?" : new String(stack.value(), StandardCharsets.UTF_8));
+    }
+    return why;
   }
 
   private static String idOf(ConsumerRecord<?, ?> r) {
