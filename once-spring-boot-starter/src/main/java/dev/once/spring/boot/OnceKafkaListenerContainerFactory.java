@@ -2,6 +2,7 @@ package dev.once.spring.boot;
 
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.spring.boot.internal.KafkaInboxSupport;
+import dev.once.spring.boot.internal.KafkaOutageErrorHandler;
 import dev.once.spring.boot.internal.ListenerInbox;
 import dev.once.spring.boot.internal.OnceBatchListenerAdapter;
 import dev.once.spring.boot.internal.OnceRecordListenerAdapter;
@@ -12,7 +13,9 @@ import org.apache.kafka.common.header.Header;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.config.KafkaListenerEndpoint;
 import org.springframework.kafka.listener.BatchMessageListener;
+import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
+import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.MessageListener;
 import org.springframework.transaction.PlatformTransactionManager;
 
@@ -43,6 +46,12 @@ import org.springframework.transaction.PlatformTransactionManager;
  * dead-letters it. A record without an id throws {@link MissingMessageIdException} (unless the factory falls back to
  * topic-partition-offset ids), which that error handler dead-letters at once. Batch listeners keep
  * {@code BatchListenerFailedException}'s meaning; its index may be the one in the list the method received.
+ *
+ * <p>A database outage is not the records' fault and never reaches that error handler: when the claim or the
+ * commit fails, or the method's exception comes from a lost connection (SQLState {@code 08…}, {@code 57P01..3}, a
+ * JDBC connection exception), the consumer thread waits an outage backoff (100 ms doubling to 10 s while the outage
+ * lasts), then seeks back to the failed records, which are polled and tried again. No delivery attempt is counted,
+ * no offset is committed and nothing is dead-lettered, however long the database is away.
  *
  * <p>The ids are scoped by {@code consumer}, by default the listener's consumer group: instances of one service
  * share a group and apply each id once between them; another group applies it once more, for itself.
@@ -83,6 +92,25 @@ public class OnceKafkaListenerContainerFactory extends ConcurrentKafkaListenerCo
       Header h = record.headers().lastHeader(header);
       return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     };
+  }
+
+  /**
+   * Puts the outage rule in front of the container's error handler, after the {@code ContainerCustomizer} ran (it
+   * may have set its own handler). Without a handler, that is in front of the {@link DefaultErrorHandler} the
+   * container would use; a container with a transaction manager and no handler is left as it is.
+   */
+  @Override
+  protected void customizeContainer(ConcurrentMessageListenerContainer<Object, Object> instance,
+                                    KafkaListenerEndpoint endpoint) {
+    super.customizeContainer(instance, endpoint);
+    CommonErrorHandler handler = instance.getCommonErrorHandler();
+    if (handler == null && instance.getContainerProperties().getTransactionManager() == null
+        && instance.getContainerProperties().getKafkaAwareTransactionManager() == null) {
+      handler = new DefaultErrorHandler();
+    }
+    if (handler != null) {
+      instance.setCommonErrorHandler(KafkaOutageErrorHandler.around(handler));
+    }
   }
 
   @Override

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
@@ -53,13 +52,9 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
 
   private static final System.Logger LOG = System.getLogger(OnceRabbitListenerAdvice.class.getName());
   private static final InboxDecisions.Backoff NO_BACKOFF = new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO);
-  /** The outage waits of the Kafka inbox: 100 ms doubling to 10 s, with jitter. */
-  private static final InboxDecisions.Backoff OUTAGE_BACKOFF =
-      new InboxDecisions.Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
-  private static final InboxDecisions OUTAGE_DECISIONS = new InboxDecisions(1, NO_BACKOFF, OUTAGE_BACKOFF);
 
   private final ListenerInbox inbox;
-  private final AtomicInteger consecutiveOutages = new AtomicInteger();
+  private final ListenerInbox.OutageBackoff outages = new ListenerInbox.OutageBackoff();
   private final RabbitMessageIdResolver messageIds;
   private final String consumer;
   private volatile Retry retry = new Retry(1, Duration.ZERO, 1.0, Duration.ZERO);
@@ -136,12 +131,12 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
     String scope = consumer != null ? consumer
         : "rabbit:" + Objects.requireNonNullElse(messages.get(0).getMessageProperties().getConsumerQueue(), "");
     Retry r = retry;
-    InboxDecisions decisions = new InboxDecisions(r.maxAttempts(), NO_BACKOFF, OUTAGE_BACKOFF);
+    InboxDecisions decisions = new InboxDecisions(r.maxAttempts(), NO_BACKOFF, ListenerInbox.OUTAGE_BACKOFF);
     long pause = r.initialInterval().toMillis();
     for (int failed = 0; ; ) {
       try {
         Object result = attempt(invocation, args, messages, ids, scope);
-        consecutiveOutages.set(0);
+        outages.succeeded();
         return result;
       } catch (MissingMessageIdException e) {
         throw e;
@@ -170,9 +165,9 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
    * outage lasts) the delivery goes back to the queue at once, and its redelivery tries again.
    */
   private ImmediateRequeueAmqpException outage(Throwable failure) throws InterruptedException {
-    int outages = consecutiveOutages.incrementAndGet();
-    long wait = OUTAGE_DECISIONS.outageWait(outages);
-    LOG.log(System.Logger.Level.WARNING, "database failed for an idempotent listener (" + outages + " in a row); "
+    int inARow = outages.failed();
+    long wait = ListenerInbox.OutageBackoff.waitNanos(inARow);
+    LOG.log(System.Logger.Level.WARNING, "database failed for an idempotent listener (" + inARow + " in a row); "
         + "requeueing the delivery in " + TimeUnit.NANOSECONDS.toMillis(wait) + " ms, no attempt spent: " + failure);
     TimeUnit.NANOSECONDS.sleep(wait);
     return new ImmediateRequeueAmqpException("the database failed; requeued without spending an attempt", failure);

@@ -15,6 +15,9 @@ public final class KafkaInboxSupport {
   private final KafkaMessageIdResolver ids;
   private final boolean offsetFallback;
   private final String consumer;
+  // Per consumer thread: each polls on its own, and one whose records went through is no longer in an outage.
+  private final ThreadLocal<ListenerInbox.OutageBackoff> outages =
+      ThreadLocal.withInitial(ListenerInbox.OutageBackoff::new);
 
   /**
    * @param offsetFallback a record without an id gets {@code <topic>-<partition>-<offset>} instead of being rejected
@@ -53,6 +56,25 @@ public final class KafkaInboxSupport {
           + "it), or set once.kafka.consumer");
     }
     return "kafka:" + group;
+  }
+
+  /** The inbox call went through: this consumer's outage, if it had one, is over. */
+  void succeeded() {
+    outages.get().succeeded();
+  }
+
+  /**
+   * What the adapters throw after a failed inbox call: a {@link DatabaseOutage} if the database failed, which
+   * {@link KafkaOutageErrorHandler} waits out without spending an attempt; else the failure itself, for the
+   * application's error handler.
+   */
+  RuntimeException failed(Throwable failure) {
+    if (ListenerInbox.isOutage(failure)) {
+      ListenerInbox.OutageBackoff backoff = outages.get();
+      int inARow = backoff.failed();
+      return new DatabaseOutage(failure, inARow, ListenerInbox.OutageBackoff.waitNanos(inARow));
+    }
+    return sneaky(failure);
   }
 
   static RuntimeException sneaky(Throwable t) {

@@ -7,12 +7,14 @@ import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.jdbc.JdbcInbox;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
@@ -36,6 +38,36 @@ public final class ListenerInbox {
   @FunctionalInterface
   public interface Work {
     void run(boolean[] fresh) throws Throwable;
+  }
+
+  /** The waits of an idempotent listener during a database outage, as the plain inboxes': 100 ms doubling to 10 s. */
+  public static final InboxDecisions.Backoff OUTAGE_BACKOFF =
+      new InboxDecisions.Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
+
+  /**
+   * Counts the outages of a listener in a row and says how long to wait before the next try ({@link
+   * #OUTAGE_BACKOFF}, with jitter); a call that went through starts it again from the shortest wait. Thread-safe.
+   */
+  public static final class OutageBackoff {
+    private static final InboxDecisions DECISIONS = new InboxDecisions(1,
+        new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO), OUTAGE_BACKOFF);
+
+    private final AtomicInteger consecutive = new AtomicInteger();
+
+    /** Counts one more outage; returns how many there were in a row, this one included. */
+    public int failed() {
+      return consecutive.incrementAndGet();
+    }
+
+    /** A call went through: the outage, if any, is over. */
+    public void succeeded() {
+      consecutive.set(0);
+    }
+
+    /** The wait in nanoseconds before the next try after {@code consecutive} outages in a row. */
+    public static long waitNanos(int consecutive) {
+      return DECISIONS.outageWait(consecutive);
+    }
   }
 
   // A claim that loses a deadlock or a serialization check is retried before the listener ever ran: such a
@@ -79,7 +111,8 @@ public final class ListenerInbox {
    * from a lost connection. Such a failure must not spend one of the message's attempts.
    */
   public static boolean isOutage(Throwable failure) {
-    return failure instanceof StoreException || InboxDecisions.isConnectionLost(failure);
+    return failure instanceof StoreException || failure instanceof ConnectionLostAtCommit
+        || InboxDecisions.isConnectionLost(failure);
   }
 
   /**
@@ -105,8 +138,10 @@ public final class ListenerInbox {
   private boolean[] processOnce(JdbcInbox inbox, List<String> ids, Work work) throws Throwable {
     TransactionStatus status = transactionManager.getTransaction(definition);
     boolean[] fresh;
+    Connection physical;
     try {
       Connection connection = DataSourceUtils.getConnection(dataSource);
+      physical = physicalOf(connection);
       try {
         try {
           // Claims and writes the markers; the listener's writes and the commit below go with them.
@@ -126,9 +161,45 @@ public final class ListenerInbox {
       }
       throw failure;
     }
-    // A failed commit throws here: nothing was kept, the container redelivers.
-    transactionManager.commit(status);
+    try {
+      transactionManager.commit(status);
+    } catch (RuntimeException | Error commitFailure) {
+      // The container redelivers. If the connection died under the commit, the driver's I/O error may not be what
+      // we see: Spring rolls back after a failed commit, and that rollback, on the pool's stand-in for the dead
+      // connection, fails with a bare "connection is closed" that replaces the commit's own exception.
+      if (!isOutage(commitFailure) && isClosed(physical)) {
+        throw new ConnectionLostAtCommit(commitFailure);
+      }
+      throw commitFailure;
+    }
     return fresh;
+  }
+
+  /** The driver's connection beneath a pool's proxy, whose state outlives the proxy's. */
+  private static Connection physicalOf(Connection connection) {
+    try {
+      return connection.unwrap(Connection.class);
+    } catch (SQLException | RuntimeException notAWrapper) {
+      return connection;
+    }
+  }
+
+  private static boolean isClosed(Connection physical) {
+    try {
+      return physical.isClosed();
+    } catch (SQLException | RuntimeException e) {
+      return true;
+    }
+  }
+
+  /** The commit failed because its connection was lost; whether the server committed is unknown. */
+  private static final class ConnectionLostAtCommit extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ConnectionLostAtCommit(Throwable cause) {
+      super("the database connection was lost at the commit (whether it committed is unknown: a redelivery is "
+          + "skipped if it did)", cause);
+    }
   }
 
   /** Carries a claim failure out of the transaction so that it alone is retried; never seen by callers. */

@@ -79,6 +79,10 @@ public final class OnceBatchListenerAdapter<K, V>
       deferred[0].replay();
       return;
     } catch (Throwable t) {
+      if (ListenerInbox.isOutage(t)) {
+        // Before a BatchListenerFailedException's meaning: the database is gone for the records before it too.
+        throw support.failed(t);
+      }
       BatchListenerFailedException failed = find(t);
       if (failed != null && indexMap[0] != null) {
         int index = originalIndex(failed, passed, indexMap[0]);
@@ -92,6 +96,7 @@ public final class OnceBatchListenerAdapter<K, V>
       }
       throw KafkaInboxSupport.sneaky(t);
     }
+    support.succeeded();
     boolean any = false;
     for (boolean a : applied) {
       any |= a;

@@ -43,8 +43,9 @@ public final class OnceRecordListenerAdapter<K, V> extends AbstractDelegatingMes
       deferred.replay();
       return;
     } catch (Throwable t) {
-      throw KafkaInboxSupport.sneaky(t);
+      throw support.failed(t);
     }
+    support.succeeded();
     if (!applied[0]) {
       // A duplicate: the method never saw it, so nobody else will acknowledge it under a manual ack mode.
       if (acknowledgment != null) {

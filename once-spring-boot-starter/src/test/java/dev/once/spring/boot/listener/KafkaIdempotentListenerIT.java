@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.once.spring.boot.OnceKafkaListenerContainerFactory;
+import dev.once.testkit.servers.TcpProxy;
+import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestKafka;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,6 +27,7 @@ import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -44,9 +48,14 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.BatchInterceptor;
 import org.springframework.kafka.listener.BatchListenerFailedException;
+import org.springframework.kafka.listener.ConsumerAwareRecordRecoverer;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.kafka.listener.RecordInterceptor;
+import org.springframework.kafka.listener.RetryListener;
+import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.kafka.support.converter.RecordMessageConverter;
 import org.springframework.kafka.support.converter.StringJacksonJsonMessageConverter;
 import org.springframework.messaging.handler.annotation.Header;
@@ -77,7 +86,66 @@ class KafkaIdempotentListenerIT {
     @Bean
     DefaultErrorHandler errorHandler(KafkaTemplate<?, ?> template) {
       // Two quick retries, then the dead-letter topic <topic>-dlt.
-      return new DefaultErrorHandler(new DeadLetterPublishingRecoverer(template), new FixedBackOff(20, 2));
+      DeadLetterPublishingRecoverer deadLetters = new DeadLetterPublishingRecoverer(template);
+      ConsumerAwareRecordRecoverer recording = (record, consumer, failure) -> {
+        DEAD_LETTERED.add(idOf(record));
+        deadLetters.accept(record, consumer, failure);
+      };
+      DefaultErrorHandler handler = new DefaultErrorHandler(recording, new FixedBackOff(20, 2));
+      handler.setRetryListeners(new RetryListener() {
+        @Override
+        public void failedDelivery(ConsumerRecord<?, ?> record, Exception failure, int deliveryAttempt) {
+          COUNTED_FAILURES.add(idOf(record));
+        }
+
+        @Override
+        public void failedDelivery(ConsumerRecords<?, ?> records, Exception failure, int deliveryAttempt) {
+          // A BatchListenerFailedException counts an attempt for its record only; any other failure for the poll.
+          for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof BatchListenerFailedException failed && failed.getRecord() != null) {
+              COUNTED_FAILURES.add(idOf(failed.getRecord()));
+              return;
+            }
+          }
+          records.forEach(r -> COUNTED_FAILURES.add(idOf(r)));
+        }
+      });
+      return handler;
+    }
+  }
+
+  /** Counts every delivery of each id to the listener container, also those that fail before the method runs. */
+  static class DeliveryCounter {
+    @Bean
+    RecordInterceptor<Object, Object> countRecordDeliveries() {
+      return (record, consumer) -> {
+        DELIVERIES.merge(idOf(record), 1, Integer::sum);
+        return record;
+      };
+    }
+
+    @Bean
+    BatchInterceptor<Object, Object> countBatchDeliveries() {
+      return (records, consumer) -> {
+        records.forEach(r -> DELIVERIES.merge(idOf(r), 1, Integer::sum));
+        return records;
+      };
+    }
+  }
+
+  static final Map<String, Integer> DELIVERIES = new ConcurrentHashMap<>();
+  /** The ids the error handler gave up on, as it sends them to the dead-letter topic. */
+  static final Set<String> DEAD_LETTERED = ConcurrentHashMap.newKeySet();
+  /** The ids of the records whose failure the error handler counted as a delivery attempt. */
+  static final Set<String> COUNTED_FAILURES = ConcurrentHashMap.newKeySet();
+
+  /** When set, the method cuts this proxy between the application and PostgreSQL at the payment noted "cut". */
+  static volatile TcpProxy databaseProxy;
+  static final AtomicBoolean DATABASE_CUT = new AtomicBoolean();
+
+  static void cutTheDatabaseOnce() {
+    if (databaseProxy != null && DATABASE_CUT.compareAndSet(false, true)) {
+      databaseProxy.cut(); // inside the method's transaction, before its effect
     }
   }
 
@@ -100,6 +168,14 @@ class KafkaIdempotentListenerIT {
         containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
     void on(@Payload Payment payment, @Header("message-id") String id) {
       invocations.incrementAndGet();
+      if ("cut-at-commit".equals(payment.note())) {
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+          @Override
+          public void beforeCommit(boolean readOnly) {
+            cutTheDatabaseOnce(); // the commit then fails on a dead connection, and so does the rollback after it
+          }
+        });
+      }
       jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id,
           payment.account() + ":" + payment.amount());
       if ("poison".equals(payment.note())) {
@@ -133,7 +209,10 @@ class KafkaIdempotentListenerIT {
       for (int i = 0; i < records.size(); i++) {
         ConsumerRecord<String, String> r = records.get(i);
         invocations.incrementAndGet();
-        String id = new String(r.headers().lastHeader("message-id").value(), StandardCharsets.UTF_8);
+        String id = idOf(r);
+        if (r.value().contains("\"note\":\"cut\"")) {
+          cutTheDatabaseOnce();
+        }
         jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id, r.value());
         if (r.value().contains("poison")) {
           // The index in the list this method got; the factory translates it to the poll's.
@@ -152,6 +231,11 @@ class KafkaIdempotentListenerIT {
   void setUp() throws Exception {
     failAfterCommitOf = null;
     FAILED_AFTER_COMMIT.set(false);
+    DELIVERIES.clear();
+    DEAD_LETTERED.clear();
+    COUNTED_FAILURES.clear();
+    databaseProxy = null;
+    DATABASE_CUT.set(false);
     db = new ListenerDb();
     topic = "once-sl-" + UUID.randomUUID().toString().substring(0, 8);
     TestKafka.createTopic(topic, 3);
@@ -160,8 +244,14 @@ class KafkaIdempotentListenerIT {
 
   @AfterEach
   void tearDown() {
+    if (databaseProxy != null) {
+      databaseProxy.restore();
+    }
     Collections.reverse(contexts);
     contexts.forEach(ConfigurableApplicationContext::close);
+    if (databaseProxy != null) {
+      databaseProxy.close();
+    }
     db.drop();
   }
 
@@ -273,6 +363,42 @@ class KafkaIdempotentListenerIT {
     assertThat(total).isEqualTo(200);
   }
 
+  @Test
+  void aDatabaseLostAtTheCommitOfARecordListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
+      throws Exception {
+    startBehindDatabaseProxy(RecordListener.class, Map.of());
+    List<String> ids = sendWithDuplicates(30, 0, Map.of("m-7", "cut-at-commit", "m-20", "poison"));
+
+    awaitOutageLongerThanTheErrorHandlersAttempts();
+    databaseProxy.restore();
+
+    List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
+    awaitDrained("g-" + topic);
+    assertThat(dead).as("dead-lettered: only the poison record, nothing by the outage; got %s", why(dead)).extracting(
+        KafkaIdempotentListenerIT::idOf).containsExactly("m-20");
+    assertThat(COUNTED_FAILURES).as("failures the error handler counted as attempts").containsOnly("m-20");
+    assertEachOnce(ids.stream().filter(id -> !id.equals("m-20")).toList());
+    assertThat(db.effectCounts()).doesNotContainKey("m-20");
+  }
+
+  @Test
+  void aDatabaseLostInsideABatchListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
+      throws Exception {
+    startBehindDatabaseProxy(BatchListener.class, Map.of("spring.kafka.consumer.max-poll-records", "10"));
+    List<String> ids = sendWithDuplicates(30, 0, Map.of("m-7", "cut", "m-20", "poison"));
+
+    awaitOutageLongerThanTheErrorHandlersAttempts();
+    databaseProxy.restore();
+
+    List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
+    awaitDrained("g-" + topic);
+    assertThat(dead).as("dead-lettered: only the poison record, nothing by the outage; got %s", why(dead)).extracting(
+        KafkaIdempotentListenerIT::idOf).containsExactly("m-20");
+    assertThat(COUNTED_FAILURES).as("failures the error handler counted as attempts").containsOnly("m-20");
+    assertEachOnce(ids.stream().filter(id -> !id.equals("m-20")).toList());
+    assertThat(db.effectCounts()).doesNotContainKey("m-20");
+  }
+
   // --- helpers -------------------------------------------------------------------------------------------------
 
   /** Reads the dead-letter topic until at least {@code atLeast} records arrived, then briefly for any more. */
@@ -289,7 +415,46 @@ class KafkaIdempotentListenerIT {
     return dead;
   }
 
-  private ConfigurableApplicationContext start(Class<?> listener, String group, Map<String, Object> extra) {
+  /**
+   * An application that reaches PostgreSQL through {@link #databaseProxy} (a lost database is noticed within a
+   * quarter of a second), with one consumer thread per partition, counting deliveries.
+   */
+  private ConfigurableApplicationContext startBehindDatabaseProxy(Class<?> listener, Map<String, Object> extra) {
+    TestDatabase direct = ListenerDb.DB;
+    databaseProxy = TcpProxy.start(direct.host(), direct.port());
+    Map<String, Object> p = new HashMap<>(extra);
+    p.put("spring.datasource.url", direct.withAddress("127.0.0.1", databaseProxy.port()).jdbcUrl());
+    p.put("spring.datasource.hikari.connection-timeout", "250");
+    p.put("spring.datasource.hikari.validation-timeout", "250");
+    p.put("spring.kafka.listener.concurrency", "3");
+    return start(listener, "g-" + topic, p, DeliveryCounter.class);
+  }
+
+  /**
+   * Waits until m-7 (whose method cut the database) was delivered more often than the error handler's three
+   * attempts, or the error handler gave up on it (what it does once it counted the outage as attempts).
+   */
+  private void awaitOutageLongerThanTheErrorHandlersAttempts() {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+        .until(() -> DELIVERIES.getOrDefault("m-7", 0) >= 5 || DEAD_LETTERED.contains("m-7"));
+  }
+
+  /** Each dead letter's id and the failure that sent it there, as DeadLetterPublishingRecoverer recorded it. */
+  private static Map<String, String> why(List<ConsumerRecord<String, String>> dead) {
+    Map<String, String> why = new HashMap<>();
+    for (ConsumerRecord<String, String> r : dead) {
+      org.apache.kafka.common.header.Header stack = r.headers().lastHeader(KafkaHeaders.DLT_EXCEPTION_STACKTRACE);
+      why.put(idOf(r), stack == null ? "?" : new String(stack.value(), StandardCharsets.UTF_8));
+    }
+    return why;
+  }
+
+  private static String idOf(ConsumerRecord<?, ?> r) {
+    return new String(r.headers().lastHeader("message-id").value(), StandardCharsets.UTF_8);
+  }
+
+  private ConfigurableApplicationContext start(Class<?> listener, String group, Map<String, Object> extra,
+                                               Class<?>... more) {
     Map<String, Object> p = new HashMap<>(db.properties());
     p.put("spring.kafka.bootstrap-servers", TestKafka.bootstrap());
     p.put("spring.kafka.consumer.auto-offset-reset", "earliest");
@@ -297,7 +462,9 @@ class KafkaIdempotentListenerIT {
     p.put("test.topic", topic);
     p.put("test.group", group);
     p.putAll(extra);
-    ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class, listener)
+    List<Class<?>> sources = new ArrayList<>(List.of(App.class, listener));
+    sources.addAll(List.of(more));
+    ConfigurableApplicationContext context = new SpringApplicationBuilder(sources.toArray(Class<?>[]::new))
         .properties(p).run();
     contexts.add(context);
     return context;
