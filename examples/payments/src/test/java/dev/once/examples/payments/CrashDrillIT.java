@@ -111,7 +111,18 @@ class CrashDrillIT {
     } catch (ConditionTimeoutException e) {
       List<String> out = service.lines();
       throw new AssertionError(clients.acknowledged() + " of " + target + " keys answered 201; unanswered "
-          + clients.unanswered() + "; " + service + " said last: " + out.subList(Math.max(0, out.size() - 40), out.size()), e);
+          + clients.unanswered() + "; " + service + " said last: " + out.subList(Math.max(0, out.size() - 40), out.size())
+          + "; its threads: " + threadDump(service.process()), e);
+    }
+  }
+
+  private static String threadDump(Process process) {
+    try {
+      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+      return new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(no thread dump: " + e + ")";
     }
   }
 
