@@ -106,7 +106,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    *
    * <p>Inside a transaction the uncommitted claim itself keeps other claimers out, so leases matter only
    * after commit. A claimer that meets a key held by another open transaction follows the
-   * {@link ConcurrentClaimPolicy}.
+   * {@link ConcurrentClaimPolicy}. On PostgreSQL with {@link Builder#idleTransactionTimeout} set, the claim also
+   * bounds how long the transaction may then sit idle, so a holder that vanished does not keep the key for hours.
    */
   public IdempotencyStore onConnection(Connection connection) {
     Objects.requireNonNull(connection, "connection");
