@@ -59,6 +59,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   private final String table;
   private final String name;
   private final ConcurrentClaimPolicy concurrentClaims;
+  private final Duration idleTransactionTimeout;
   private final Supplier<Duration> clockOffset;
   private final SqlOperations sql;
   private final View standalone;
@@ -69,6 +70,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     this.table = b.table;
     this.name = b.name != null ? b.name : dialect.name().toLowerCase(java.util.Locale.ROOT);
     this.concurrentClaims = b.concurrentClaims;
+    this.idleTransactionTimeout = b.idleTransactionTimeout;
     this.clockOffset = b.clockOffset;
     this.sql = SqlOperations.of(dialect, table);
     Runner pooled = new Runner() {
@@ -104,7 +106,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    *
    * <p>Inside a transaction the uncommitted claim itself keeps other claimers out, so leases matter only
    * after commit. A claimer that meets a key held by another open transaction follows the
-   * {@link ConcurrentClaimPolicy}.
+   * {@link ConcurrentClaimPolicy}. On PostgreSQL with {@link Builder#idleTransactionTimeout} set, the claim also
+   * bounds how long the transaction may then sit idle, so a holder that vanished does not keep the key for hours.
    */
   public IdempotencyStore onConnection(Connection connection) {
     Objects.requireNonNull(connection, "connection");
@@ -239,6 +242,13 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
   }
 
+  /** A claim in the caller's transaction: bound how long that transaction may then sit idle holding it. */
+  private void limitIdleTransaction(Connection c) throws SQLException {
+    if (!idleTransactionTimeout.isZero()) {
+      sql.limitIdleTransaction(c, idleTransactionTimeout);
+    }
+  }
+
   private static void rollbackQuietly(Connection c, Exception failure) {
     try {
       c.rollback();
@@ -272,6 +282,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
     ClaimMode mode = sql.claimsCompleted() ? ClaimMode.TRANSACTION_WAIT_COMPLETED : ClaimMode.TRANSACTION_WAIT;
     try {
+      limitIdleTransaction(connection);
       return new InboxClaims(sql.claim(connection, requests, offsetMs(), mode), sql.claimsCompleted());
     } catch (SQLException e) {
       throw SqlErrors.translate(e, name, requests.get(0).key().scope(), "claim");
@@ -302,7 +313,12 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       if (requests.isEmpty()) {
         return List.of();
       }
-      return runner.run(requests.get(0).key().scope(), "claim", c -> sql.claim(c, requests, offsetMs(), mode));
+      return runner.run(requests.get(0).key().scope(), "claim", c -> {
+        if (mode != ClaimMode.STANDALONE) {
+          limitIdleTransaction(c);
+        }
+        return sql.claim(c, requests, offsetMs(), mode);
+      });
     }
 
     @Override
@@ -382,6 +398,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     private ConcurrentClaimPolicy concurrentClaims = ConcurrentClaimPolicy.FAIL_FAST;
     private Supplier<Duration> clockOffset = () -> Duration.ZERO;
     private boolean createSchema;
+    private Duration idleTransactionTimeout = Duration.ZERO;
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -418,6 +435,27 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
      */
     public Builder clockOffset(Supplier<Duration> offset) {
       this.clockOffset = Objects.requireNonNull(offset, "clockOffset");
+      return this;
+    }
+
+    /**
+     * PostgreSQL: how long a transaction that claimed keys ({@link #onConnection}, {@link JdbcInbox}) may sit idle,
+     * no statement running, before the server ends it and rolls it back ({@code SET LOCAL
+     * idle_in_transaction_session_timeout}, for that transaction only). A client that vanishes mid-transaction
+     * without closing its connection (a network partition, a host gone) otherwise holds its keys, answered
+     * in progress to every retry, until the server's TCP keepalive gives up on it: two hours and more by default.
+     * Choose it longer than the longest pause your code makes inside such a transaction (a slow remote call between
+     * two statements): a transaction idle for longer is rolled back, and a retry runs it again. Default
+     * {@link Duration#ZERO}: the server's own setting applies. Other dialects ignore it (MariaDB's
+     * {@code idle_transaction_timeout} has no transaction-local form: set it on the server or the pool).
+     */
+    public Builder idleTransactionTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "idleTransactionTimeout");
+      if (timeout.isNegative() || (!timeout.isZero() && timeout.toMillis() < 1) || timeout.toMillis() > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("idleTransactionTimeout must be zero (off) or between 1 ms and "
+            + Integer.MAX_VALUE + " ms, but was " + timeout);
+      }
+      this.idleTransactionTimeout = timeout;
       return this;
     }
 

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -202,6 +203,15 @@ final class PostgresOperations extends SqlOperations {
       }
     }
     return held;
+  }
+
+  @Override
+  public void limitIdleTransaction(Connection c, Duration timeout) throws SQLException {
+    // set_config(..., true) is SET LOCAL: it ends with the transaction, so the pooled session keeps its own setting.
+    try (PreparedStatement ps = c.prepareStatement("SELECT set_config('idle_in_transaction_session_timeout', ?, true)")) {
+      ps.setString(1, Long.toString(timeout.toMillis()));
+      ps.execute();
+    }
   }
 
   @Override

@@ -67,6 +67,15 @@ public abstract class SqlOperations {
     return false;
   }
 
+  /**
+   * Limits how long the caller's open transaction on {@code c} may then sit idle (no statement running) before the
+   * server ends it, rolling it back: a transaction whose client vanished without a word (a network partition, a
+   * host gone) would otherwise hold its claims until the server's TCP keepalive notices, hours by default. Lasts
+   * until the transaction ends. Dialects whose server has no transaction-local setting for it do nothing.
+   */
+  public void limitIdleTransaction(Connection c, Duration timeout) throws SQLException {
+  }
+
   /** SQL that deletes at most {@code ?} purgeable rows; parameters: offset, offset, limit. */
   protected abstract String purgeSql();
 

@@ -37,6 +37,7 @@ public class OnceJdbcAutoConfiguration {
     return JdbcIdempotencyStore.builder(dataSource)
         .table(jdbc.getTable())
         .concurrentClaims(jdbc.getConcurrentClaims())
+        .idleTransactionTimeout(jdbc.getIdleTransactionTimeout())
         .createSchema(create)
         .build();
   }

@@ -89,6 +89,13 @@ public class OnceProperties {
      * once) or wait (block until that transaction ends, then replay or run).
      */
     private ConcurrentClaimPolicy concurrentClaims = ConcurrentClaimPolicy.FAIL_FAST;
+    /**
+     * PostgreSQL: how long a transaction that holds claimed keys (atomic mode, the listeners' inbox) may sit idle
+     * before the server rolls it back, so a client that vanished mid-transaction frees its keys after this instead
+     * of after the server's TCP keepalive (hours). Longer than the longest pause a handler makes inside its
+     * transaction (a slow remote call). 0 leaves the server's setting.
+     */
+    private Duration idleTransactionTimeout = Duration.ofSeconds(90);
 
     public String getTable() {
       return table;
@@ -112,6 +119,14 @@ public class OnceProperties {
 
     public void setConcurrentClaims(ConcurrentClaimPolicy concurrentClaims) {
       this.concurrentClaims = concurrentClaims;
+    }
+
+    public Duration getIdleTransactionTimeout() {
+      return idleTransactionTimeout;
+    }
+
+    public void setIdleTransactionTimeout(Duration idleTransactionTimeout) {
+      this.idleTransactionTimeout = idleTransactionTimeout;
     }
   }
 

@@ -48,6 +48,7 @@ public final class TcpProxy implements AutoCloseable {
     private final Thread acceptor;
     private final Object lock = new Object();
     private final Set<Link> links = new HashSet<>(); // guarded by lock
+    private final List<Socket> silenced = new ArrayList<>(); // guarded by lock: server sides left open by partition()
     private boolean cut; // guarded by lock
     private boolean closed; // guarded by lock
     private volatile boolean losingReplies;
@@ -131,6 +132,24 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * Simulates a network partition as the client sees it: resets every live client connection at once, while the
+     * server's side of each stays open and silent (no FIN, no RST: nothing reaches the server, as when the network
+     * between them is lost), until {@link #close()}. The server learns that its clients are gone only from its own
+     * timeouts. New connections fail until {@link #restore()}, as with {@link #cut()}.
+     */
+    public void partition() {
+        List<Link> toSever;
+        synchronized (lock) {
+            cut = true;
+            toSever = new ArrayList<>(links);
+            links.clear();
+        }
+        for (Link link : toSever) {
+            link.sever();
+        }
+    }
+
     /** Simulates the server coming back: new connections are proxied again, and replies pass again. */
     public void restore() {
         synchronized (lock) {
@@ -198,6 +217,14 @@ public final class TcpProxy implements AutoCloseable {
         closeQuietly(server);
         for (Link link : toClose) {
             link.abort();
+        }
+        List<Socket> toRelease;
+        synchronized (lock) {
+            toRelease = new ArrayList<>(silenced);
+            silenced.clear();
+        }
+        for (Socket socket : toRelease) {
+            abort(socket);
         }
         // The listening socket is released only once the acceptor's blocked accept() has
         // returned; wait for that so that a connect after close() is refused.
@@ -283,6 +310,7 @@ public final class TcpProxy implements AutoCloseable {
         private final Socket client;
         private final Socket upstream;
         private final AtomicInteger pumpsRunning = new AtomicInteger(2);
+        private volatile boolean severed;
 
         Link(Socket client, Socket upstream) {
             this.client = client;
@@ -342,7 +370,19 @@ public final class TcpProxy implements AutoCloseable {
                 links.remove(this);
             }
             TcpProxy.abort(client);
-            TcpProxy.abort(upstream);
+            if (!severed) {
+                TcpProxy.abort(upstream);
+            }
+        }
+
+        /** Resets the client's side only; the server's side stays open, unread and unwritten, until close(). */
+        void sever() {
+            severed = true;
+            synchronized (lock) {
+                links.remove(this);
+                silenced.add(upstream);
+            }
+            TcpProxy.abort(client);
         }
     }
 

@@ -92,6 +92,38 @@ class TcpProxyIT {
     }
 
     @Test
+    void partitionBreaksTheClientsSideAndLeavesTheServersSideOpenUntilClose() throws SQLException {
+        try (Connection open = connect(viaProxy); Statement s = open.createStatement()) {
+            open.setAutoCommit(false);
+            String backendPid = scalar(s, "select pg_backend_pid()");
+
+            proxy.partition();
+
+            assertThat(proxy.isCut()).isTrue();
+            assertThatThrownBy(() -> scalar(s, "select 1")).isInstanceOf(SQLException.class);
+            assertThatThrownBy(() -> connect(viaProxy)).isInstanceOf(SQLException.class);
+            // The server heard nothing: its backend still waits in the transaction for a client that is gone.
+            try (Connection c = connect(direct); Statement check = c.createStatement()) {
+                assertThat(scalar(check, "select state from pg_stat_activity where pid = " + backendPid))
+                        .isEqualTo("idle in transaction");
+            }
+            proxy.restore();
+            try (Connection c = connect(viaProxy); Statement again = c.createStatement()) {
+                assertThat(scalar(again, "select 1")).isEqualTo("1");
+            }
+
+            proxy.close();
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                try (Connection c = connect(direct); Statement check = c.createStatement()) {
+                    assertThat(scalar(check, "select count(*) from pg_stat_activity where pid = " + backendPid))
+                            .isEqualTo("0");
+                }
+            });
+        }
+    }
+
+    @Test
     void cutAndRestoreRepeatedly() throws SQLException {
         for (int i = 0; i < 3; i++) {
             try (Connection c = connect(viaProxy); Statement s = c.createStatement()) {

@@ -1,5 +1,6 @@
 package dev.once.examples.payments;
 
+import dev.once.testkit.servers.TcpProxy;
 import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestServers;
 import java.sql.Connection;
@@ -25,10 +26,24 @@ final class PostgresSchema implements AutoCloseable {
 
   /** The application's DataSource settings for this schema. */
   Map<String, String> properties() {
-    String url = db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + name;
+    return properties(db);
+  }
+
+  /** The same, with the application reaching the server through {@code proxy}. */
+  Map<String, String> properties(TcpProxy proxy) {
+    return properties(db.withAddress("127.0.0.1", proxy.port()));
+  }
+
+  /** The server this schema lives in, reached directly. */
+  TestDatabase server() {
+    return db;
+  }
+
+  private Map<String, String> properties(TestDatabase server) {
+    String url = server.jdbcUrl() + (server.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + name;
     return Map.of("spring.datasource.url", url,
-        "spring.datasource.username", db.user(),
-        "spring.datasource.password", db.password());
+        "spring.datasource.username", server.user(),
+        "spring.datasource.password", server.password());
   }
 
   private void execute(String sql) {
