@@ -6,8 +6,10 @@ import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
 import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
+import dev.once.IdempotencyStore;
 import dev.once.Outcome;
 import dev.once.Scope;
+import dev.once.StoreException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** Helpers shared by the contract suites. Not API. */
 final class ContractSupport {
@@ -94,6 +97,19 @@ final class ContractSupport {
     List<T> all = new ArrayList<>(first);
     all.addAll(second);
     return all;
+  }
+
+  /**
+   * Waits until {@code store} serves claims again after an outage; each probe uses a fresh key, so a probe that
+   * half-worked is harmless.
+   */
+  static void awaitClaimsServed(IdempotencyStore store, Scope scope, AtomicInteger probes, Duration atMost) {
+    org.awaitility.Awaitility.await("the store serves claims again after the connection was restored")
+        .atMost(atMost)
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptionsInstanceOf(StoreException.class)
+        .until(() -> store.claim(request(key(scope, "probe-" + probes.incrementAndGet()), FP_A))
+            instanceof ClaimResult.Acquired);
   }
 
   static void shutdown(ExecutorService executor) {

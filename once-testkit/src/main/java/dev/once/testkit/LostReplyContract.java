@@ -5,6 +5,7 @@ import static dev.once.testkit.ContractSupport.LONG_LEASE;
 import static dev.once.testkit.ContractSupport.RETENTION;
 import static dev.once.testkit.ContractSupport.acquired;
 import static dev.once.testkit.ContractSupport.assertReplays;
+import static dev.once.testkit.ContractSupport.awaitClaimsServed;
 import static dev.once.testkit.ContractSupport.key;
 import static dev.once.testkit.ContractSupport.newScope;
 import static dev.once.testkit.ContractSupport.outcome;
@@ -18,7 +19,6 @@ import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.Outcome;
 import dev.once.Scope;
-import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -132,13 +132,7 @@ public abstract class LostReplyContract {
     }
   }
 
-  /** Waits until claims succeed again; each probe uses a fresh key, so a probe that half-worked is harmless. */
   private void awaitRecovery(Scope scope) {
-    await("the store serves claims again after the connection was restored")
-        .atMost(Duration.ofSeconds(RECOVERY_SECONDS))
-        .pollInterval(Duration.ofMillis(200))
-        .ignoreExceptionsInstanceOf(StoreException.class)
-        .until(() -> store().claim(request(key(scope, "probe-" + probes.incrementAndGet()), FP_A))
-            instanceof ClaimResult.Acquired);
+    awaitClaimsServed(store(), scope, probes, Duration.ofSeconds(RECOVERY_SECONDS));
   }
 }

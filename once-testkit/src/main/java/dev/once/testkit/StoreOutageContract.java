@@ -6,15 +6,14 @@ import static dev.once.testkit.ContractSupport.RETENTION;
 import static dev.once.testkit.ContractSupport.acquired;
 import static dev.once.testkit.ContractSupport.assertInProgress;
 import static dev.once.testkit.ContractSupport.assertReplays;
+import static dev.once.testkit.ContractSupport.awaitClaimsServed;
 import static dev.once.testkit.ContractSupport.key;
 import static dev.once.testkit.ContractSupport.newScope;
 import static dev.once.testkit.ContractSupport.outcome;
 import static dev.once.testkit.ContractSupport.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
-import static org.awaitility.Awaitility.await;
 
-import dev.once.ClaimResult;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.Outcome;
@@ -161,13 +160,7 @@ public abstract class StoreOutageContract {
     assertThat(((StoreException) thrown).storeName()).as("storeName() of the exception").isEqualTo(store().name());
   }
 
-  /** Waits until claims succeed again; each probe uses a fresh key, so a probe that half-worked is harmless. */
   private void awaitRecovery(Scope scope) {
-    await("the store serves claims again after the connection was restored")
-        .atMost(Duration.ofSeconds(RECOVERY_SECONDS))
-        .pollInterval(Duration.ofMillis(200))
-        .ignoreExceptionsInstanceOf(StoreException.class)
-        .until(() -> store().claim(request(key(scope, "probe-" + probes.incrementAndGet()), FP_A))
-            instanceof ClaimResult.Acquired);
+    awaitClaimsServed(store(), scope, probes, Duration.ofSeconds(RECOVERY_SECONDS));
   }
 }
