@@ -6,13 +6,15 @@ import java.util.Objects;
 /**
  * What a caller asks of {@link IdempotencyStore#claim(ClaimRequest)}.
  *
- * @param key         the key in its scope
+ * @param key the key in its scope
  * @param fingerprint the request's fingerprint, stored with the record
- * @param lease       how long the claim protects an execution before another worker may take it over; positive
- * @param retention   how long the record is kept from now if it is never completed (a completed record is
- *                    kept for the retention given to {@link IdempotencyStore#complete}); positive
+ * @param lease how long the claim protects an execution before another worker may take it over;
+ *     positive
+ * @param retention how long the record is kept from now if it is never completed (a completed
+ *     record is kept for the retention given to {@link IdempotencyStore#complete}); positive
  */
-public record ClaimRequest(IdempotencyKey key, Fingerprint fingerprint, Duration lease, Duration retention) {
+public record ClaimRequest(
+    IdempotencyKey key, Fingerprint fingerprint, Duration lease, Duration retention) {
 
   public ClaimRequest {
     Objects.requireNonNull(key, "key");

@@ -5,13 +5,15 @@ import java.util.Objects;
 
 /**
  * The store's truthful answer to a claim. Exactly one of four:
+ *
  * <ul>
- *   <li>{@link Acquired}: the caller now owns the key and must {@link IdempotencyStore#complete complete} or
- *       {@link IdempotencyStore#release release} it with the given fencing token;</li>
- *   <li>{@link Completed}: an earlier execution with the same fingerprint finished; here is its outcome;</li>
- *   <li>{@link InProgress}: another execution with the same fingerprint holds a live lease;</li>
- *   <li>{@link Mismatch}: the key is held or completed for a different fingerprint. It takes precedence over
- *       in progress.</li>
+ *   <li>{@link Acquired}: the caller now owns the key and must {@link IdempotencyStore#complete
+ *       complete} or {@link IdempotencyStore#release release} it with the given fencing token;
+ *   <li>{@link Completed}: an earlier execution with the same fingerprint finished; here is its
+ *       outcome;
+ *   <li>{@link InProgress}: another execution with the same fingerprint holds a live lease;
+ *   <li>{@link Mismatch}: the key is held or completed for a different fingerprint. It takes
+ *       precedence over in progress.
  * </ul>
  *
  * <pre>{@code
@@ -22,7 +24,12 @@ import java.util.Objects;
 public sealed interface ClaimResult {
 
   /** The four answers, for a {@code switch}. */
-  enum Status { ACQUIRED, COMPLETED, IN_PROGRESS, MISMATCH }
+  enum Status {
+    ACQUIRED,
+    COMPLETED,
+    IN_PROGRESS,
+    MISMATCH
+  }
 
   Status status();
 

@@ -4,16 +4,16 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * One record to complete in {@link IdempotencyStore#completeAll}: what {@link IdempotencyStore#complete} takes, as a
- * value.
+ * One record to complete in {@link IdempotencyStore#completeAll}: what {@link
+ * IdempotencyStore#complete} takes, as a value.
  *
  * <pre>{@code
  * store.completeAll(List.of(new Completion(key, acquired.token(), Outcome.empty(), Duration.ofDays(7))));
  * }</pre>
  *
- * @param key       the claimed key
- * @param token     the fencing token its claim returned
- * @param outcome   what a replay answers
+ * @param key the claimed key
+ * @param token the fencing token its claim returned
+ * @param outcome what a replay answers
  * @param retention how long the completed record is kept, from now
  */
 public record Completion(IdempotencyKey key, long token, Outcome outcome, Duration retention) {

@@ -3,10 +3,11 @@ package dev.once;
 import java.util.List;
 
 /**
- * Decides what a failed execution leaves behind. {@link Decision#RELEASE} deletes the claim so a retry
- * executes again (right when the failure rolled back every effect); {@link Decision#STORE} keeps the failure
- * as the key's final outcome, so every retry gets {@link ReplayedFailureException} instead of a second try
- * (right for business rejections such as "card declined").
+ * Decides what a failed execution leaves behind. {@link Decision#RELEASE} deletes the claim so a
+ * retry executes again (right when the failure rolled back every effect); {@link Decision#STORE}
+ * keeps the failure as the key's final outcome, so every retry gets {@link
+ * ReplayedFailureException} instead of a second try (right for business rejections such as "card
+ * declined").
  *
  * <pre>{@code
  * FailurePolicy policy = FailurePolicy.storeWhen(CardDeclinedException.class);
@@ -15,7 +16,10 @@ import java.util.List;
 @FunctionalInterface
 public interface FailurePolicy {
 
-  enum Decision { RELEASE, STORE }
+  enum Decision {
+    RELEASE,
+    STORE
+  }
 
   Decision decide(Throwable failure);
 
@@ -28,6 +32,7 @@ public interface FailurePolicy {
   @SafeVarargs
   static FailurePolicy storeWhen(Class<? extends Throwable>... finalTypes) {
     List<Class<? extends Throwable>> types = List.of(finalTypes);
-    return failure -> types.stream().anyMatch(t -> t.isInstance(failure)) ? Decision.STORE : Decision.RELEASE;
+    return failure ->
+        types.stream().anyMatch(t -> t.isInstance(failure)) ? Decision.STORE : Decision.RELEASE;
   }
 }

@@ -8,9 +8,10 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * SHA-256 of the request or command a key was first used with. A retry with the same key and the same
- * fingerprint replays; the same key with another fingerprint is refused ({@link ClaimResult.Mismatch}).
- * The fingerprint is stored with the record and is never part of the lookup key.
+ * SHA-256 of the request or command a key was first used with. A retry with the same key and the
+ * same fingerprint replays; the same key with another fingerprint is refused ({@link
+ * ClaimResult.Mismatch}). The fingerprint is stored with the record and is never part of the lookup
+ * key.
  *
  * <pre>{@code
  * Fingerprint fp = Fingerprint.of(requestBodyBytes);
@@ -52,8 +53,11 @@ public final class Fingerprint {
    */
   public static Fingerprint fromDigest(byte[] digest) {
     if (digest == null || digest.length != LENGTH) {
-      throw new IllegalArgumentException("a fingerprint digest has " + LENGTH + " bytes, but got "
-          + (digest == null ? "null" : digest.length));
+      throw new IllegalArgumentException(
+          "a fingerprint digest has "
+              + LENGTH
+              + " bytes, but got "
+              + (digest == null ? "null" : digest.length));
     }
     return new Fingerprint(digest.clone());
   }
@@ -96,8 +100,7 @@ public final class Fingerprint {
   public static final class Builder {
     private final MessageDigest md = Sha256.newDigest();
 
-    private Builder() {
-    }
+    private Builder() {}
 
     public Builder add(String part) {
       return add(part.getBytes(StandardCharsets.UTF_8));

@@ -1,14 +1,19 @@
 package dev.once;
 
 /**
- * The key was already used with a different request (another {@link Fingerprint}). Nothing was executed
- * and the stored record is unchanged.
+ * The key was already used with a different request (another {@link Fingerprint}). Nothing was
+ * executed and the stored record is unchanged.
  */
 public final class FingerprintMismatchException extends OnceException {
   private static final long serialVersionUID = 1L;
 
   public FingerprintMismatchException(Scope scope, String storeName) {
-    super("this key in " + scope + " was already used with a different request fingerprint (store '"
-        + storeName + "')", scope);
+    super(
+        "this key in "
+            + scope
+            + " was already used with a different request fingerprint (store '"
+            + storeName
+            + "')",
+        scope);
   }
 }

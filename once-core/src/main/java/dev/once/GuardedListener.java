@@ -16,14 +16,19 @@ final class GuardedListener implements OnceListener {
 
   static OnceListener of(OnceListener listener) {
     Objects.requireNonNull(listener, "listener");
-    return listener instanceof GuardedListener || listener == NOOP ? listener : new GuardedListener(listener);
+    return listener instanceof GuardedListener || listener == NOOP
+        ? listener
+        : new GuardedListener(listener);
   }
 
   private void guard(Runnable call) {
     try {
       call.run();
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "OnceListener " + delegate.getClass().getName() + " threw; ignored", e);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "OnceListener " + delegate.getClass().getName() + " threw; ignored",
+          e);
     }
   }
 

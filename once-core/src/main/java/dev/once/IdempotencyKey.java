@@ -7,15 +7,15 @@ import java.security.MessageDigest;
 import java.util.Objects;
 
 /**
- * A validated key inside its {@link Scope}. Create one with {@link #of(Scope, String)} (the
- * {@link KeyPolicy#defaults() default policy}) or {@link KeyPolicy#key(Scope, String)}.
+ * A validated key inside its {@link Scope}. Create one with {@link #of(Scope, String)} (the {@link
+ * KeyPolicy#defaults() default policy}) or {@link KeyPolicy#key(Scope, String)}.
  *
  * <pre>{@code
  * IdempotencyKey key = IdempotencyKey.of(Scope.of("alice", "POST /payments"), "8e03978e-40d5-43e8");
  * }</pre>
  *
- * <p>Stores look records up by {@link #digest()}, never by the raw string: the raw key is not written to a
- * store and {@link #toString()} does not show it.
+ * <p>Stores look records up by {@link #digest()}, never by the raw string: the raw key is not
+ * written to a store and {@link #toString()} does not show it.
  */
 public final class IdempotencyKey {
 
@@ -49,10 +49,10 @@ public final class IdempotencyKey {
   }
 
   /**
-   * SHA-256 over the tenant, the operation and the key, each UTF-8 encoded behind its 4-byte length, after
-   * a version tag. Length prefixes make the encoding injective, so {@code ("a", "b:c")} and
-   * {@code ("a:b", "c")} differ whatever delimiters, glob characters or braces the parts hold; the hash
-   * keeps lookups fixed-size and the raw key out of the store. Returns a copy.
+   * SHA-256 over the tenant, the operation and the key, each UTF-8 encoded behind its 4-byte
+   * length, after a version tag. Length prefixes make the encoding injective, so {@code ("a",
+   * "b:c")} and {@code ("a:b", "c")} differ whatever delimiters, glob characters or braces the
+   * parts hold; the hash keeps lookups fixed-size and the raw key out of the store. Returns a copy.
    */
   public byte[] digest() {
     byte[] d = digest;
@@ -81,7 +81,9 @@ public final class IdempotencyKey {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof IdempotencyKey other && scope.equals(other.scope) && value.equals(other.value);
+    return o instanceof IdempotencyKey other
+        && scope.equals(other.scope)
+        && value.equals(other.value);
   }
 
   @Override

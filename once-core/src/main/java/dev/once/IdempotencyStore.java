@@ -5,31 +5,38 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where idempotency records live. This Javadoc is the contract every store passes (the
- * {@code once-testkit} suites check it against a real server).
+ * Where idempotency records live. This Javadoc is the contract every store passes (the {@code
+ * once-testkit} suites check it against a real server).
  *
  * <h2>Records</h2>
+ *
  * A record is found by {@link IdempotencyKey#digest()} and is in one of two states:
+ *
  * <ul>
- *   <li><b>in progress</b>: fingerprint, fencing token, lease expiry and retention expiry;</li>
- *   <li><b>completed</b>: fingerprint, {@link Outcome}, retention expiry.</li>
+ *   <li><b>in progress</b>: fingerprint, fencing token, lease expiry and retention expiry;
+ *   <li><b>completed</b>: fingerprint, {@link Outcome}, retention expiry.
  * </ul>
- * A record whose retention has expired is treated as absent, except that a record always outlives its live
- * lease (a claim whose retention is shorter than its lease is kept until the lease ends). Every time decision
- * (is a lease live, has a record expired) uses the <b>store's clock</b>, so nodes with skewed clocks agree.
+ *
+ * A record whose retention has expired is treated as absent, except that a record always outlives
+ * its live lease (a claim whose retention is shorter than its lease is kept until the lease ends).
+ * Every time decision (is a lease live, has a record expired) uses the <b>store's clock</b>, so
+ * nodes with skewed clocks agree.
  *
  * <h2>Fencing</h2>
- * Each {@link ClaimResult.Acquired acquisition} gets a token larger than any earlier token of the record.
- * {@link #complete}, {@link #release} and {@link #renew} succeed only with the current token, so a worker
- * whose lease was taken over (a zombie) cannot overwrite the newer owner's result; it gets
- * {@link LeaseLostException}. One repeat is not a zombie: {@link #complete} with the token and outcome that
- * already completed the record succeeds (and changes nothing), so a caller whose completion ran but whose reply
- * was lost with the connection can send it again and be told the truth.
+ *
+ * Each {@link ClaimResult.Acquired acquisition} gets a token larger than any earlier token of the
+ * record. {@link #complete}, {@link #release} and {@link #renew} succeed only with the current
+ * token, so a worker whose lease was taken over (a zombie) cannot overwrite the newer owner's
+ * result; it gets {@link LeaseLostException}. One repeat is not a zombie: {@link #complete} with
+ * the token and outcome that already completed the record succeeds (and changes nothing), so a
+ * caller whose completion ran but whose reply was lost with the connection can send it again and be
+ * told the truth.
  *
  * <h2>Failures</h2>
+ *
  * A store that cannot be reached throws {@link StoreUnavailableException}; any other failure throws
- * {@link StoreException}. A failure is never reported as "absent" or "acquired". Claims racing on one key
- * are answered truthfully and never throw because of the race.
+ * {@link StoreException}. A failure is never reported as "absent" or "acquired". Claims racing on
+ * one key are answered truthfully and never throw because of the race.
  *
  * <p>Implementations are thread-safe.
  */
@@ -37,23 +44,27 @@ public interface IdempotencyStore {
 
   /**
    * Atomically claims the key, with no check-then-act window:
+   *
    * <ul>
-   *   <li>no record (or an expired one): creates an in-progress record, answers {@link ClaimResult.Acquired};</li>
-   *   <li>a record with another fingerprint: {@link ClaimResult.Mismatch}, whatever its state;</li>
-   *   <li>completed with the same fingerprint: {@link ClaimResult.Completed} with the stored outcome;</li>
-   *   <li>in progress with a live lease: {@link ClaimResult.InProgress} with the lease's remaining time;</li>
-   *   <li>in progress with an expired lease and the same fingerprint: takes it over with a new, larger token,
-   *       answers {@link ClaimResult.Acquired}.</li>
+   *   <li>no record (or an expired one): creates an in-progress record, answers {@link
+   *       ClaimResult.Acquired};
+   *   <li>a record with another fingerprint: {@link ClaimResult.Mismatch}, whatever its state;
+   *   <li>completed with the same fingerprint: {@link ClaimResult.Completed} with the stored
+   *       outcome;
+   *   <li>in progress with a live lease: {@link ClaimResult.InProgress} with the lease's remaining
+   *       time;
+   *   <li>in progress with an expired lease and the same fingerprint: takes it over with a new,
+   *       larger token, answers {@link ClaimResult.Acquired}.
    * </ul>
    */
   ClaimResult claim(ClaimRequest request);
 
   /**
-   * Claims many keys in as few round trips as the store allows (one statement or pipeline per batch).
-   * Answers in request order, each exactly as {@link #claim} would have answered if the requests had been
-   * claimed one after another: a key repeated later in the batch sees the earlier request's claim (so an
-   * identical repeat is {@link ClaimResult.InProgress}, one with another fingerprint a
-   * {@link ClaimResult.Mismatch}).
+   * Claims many keys in as few round trips as the store allows (one statement or pipeline per
+   * batch). Answers in request order, each exactly as {@link #claim} would have answered if the
+   * requests had been claimed one after another: a key repeated later in the batch sees the earlier
+   * request's claim (so an identical repeat is {@link ClaimResult.InProgress}, one with another
+   * fingerprint a {@link ClaimResult.Mismatch}).
    */
   default List<ClaimResult> claimAll(List<ClaimRequest> requests) {
     List<ClaimResult> results = new ArrayList<>(requests.size());
@@ -66,20 +77,21 @@ public interface IdempotencyStore {
   /**
    * Stores the outcome and marks the record completed, kept for {@code retention} from now.
    *
-   * <p>Safe to repeat: if the record was already completed with this token and the same outcome (as stored: the same
-   * {@link Outcome#toBytes() bytes}, attributes in the same order), because the first call ran but its answer was
-   * lost, the call succeeds and changes nothing, not even the retention.
+   * <p>Safe to repeat: if the record was already completed with this token and the same outcome (as
+   * stored: the same {@link Outcome#toBytes() bytes}, attributes in the same order), because the
+   * first call ran but its answer was lost, the call succeeds and changes nothing, not even the
+   * retention.
    *
-   * @throws LeaseLostException if {@code token} is not the record's current token, the record is gone, or it was
-   *                            completed with this token but another outcome
+   * @throws LeaseLostException if {@code token} is not the record's current token, the record is
+   *     gone, or it was completed with this token but another outcome
    */
   void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention);
 
   /**
-   * Completes many records in as few round trips as the store allows, each as {@link #complete} would (so a
-   * completion repeated after a lost answer succeeds). Every completion whose token is current is applied; then, if
-   * any was refused, the first such is reported. Inside
-   * a caller's transaction the caller decides: roll back, or commit the ones that were applied.
+   * Completes many records in as few round trips as the store allows, each as {@link #complete}
+   * would (so a completion repeated after a lost answer succeeds). Every completion whose token is
+   * current is applied; then, if any was refused, the first such is reported. Inside a caller's
+   * transaction the caller decides: roll back, or commit the ones that were applied.
    *
    * @throws LeaseLostException for the first completion that {@link #complete} would have refused
    */
@@ -100,17 +112,19 @@ public interface IdempotencyStore {
   }
 
   /**
-   * Deletes the in-progress record so the key can be claimed afresh (the execution failed in a way that is
-   * safe to retry).
+   * Deletes the in-progress record so the key can be claimed afresh (the execution failed in a way
+   * that is safe to retry).
    *
-   * @throws LeaseLostException if {@code token} is not the record's current token, or the record is gone
+   * @throws LeaseLostException if {@code token} is not the record's current token, or the record is
+   *     gone
    */
   void release(IdempotencyKey key, long token);
 
   /**
    * Extends a live claim's lease to {@code lease} from now.
    *
-   * @throws LeaseLostException if {@code token} is not the record's current token, or the record is gone
+   * @throws LeaseLostException if {@code token} is not the record's current token, or the record is
+   *     gone
    */
   void renew(IdempotencyKey key, long token, Duration lease);
 
@@ -126,10 +140,10 @@ public interface IdempotencyStore {
 
   /**
    * Whether this store works inside the caller's open transaction, on the caller's connection (e.g.
-   * {@code JdbcIdempotencyStore.onConnection}). Then nothing may call it from another thread, so no background
-   * heartbeat renews its leases; none is needed, because the transaction's uncommitted claim keeps other
-   * claimers out until it ends, however long the lease. A store that wraps such a store answers what it
-   * answers. Default false.
+   * {@code JdbcIdempotencyStore.onConnection}). Then nothing may call it from another thread, so no
+   * background heartbeat renews its leases; none is needed, because the transaction's uncommitted
+   * claim keeps other claimers out until it ends, however long the lease. A store that wraps such a
+   * store answers what it answers. Default false.
    */
   default boolean joinsCallerTransaction() {
     return false;

@@ -10,8 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A store in this JVM's heap: bounded, expiring, thread-safe. Right for unit tests and a single-instance
- * service that accepts losing its records on restart; several instances need a shared store.
+ * A store in this JVM's heap: bounded, expiring, thread-safe. Right for unit tests and a
+ * single-instance service that accepts losing its records on restart; several instances need a
+ * shared store.
  *
  * <pre>{@code
  * InMemoryIdempotencyStore store = InMemoryIdempotencyStore.builder()
@@ -20,14 +21,19 @@ import java.util.concurrent.atomic.AtomicLong;
  *     .build();
  * }</pre>
  *
- * <p>When full, a claim first purges expired records; if the store is still full the claim fails with
- * {@link StoreUnavailableException} rather than silently evicting a record that still protects a key.
+ * <p>When full, a claim first purges expired records; if the store is still full the claim fails
+ * with {@link StoreUnavailableException} rather than silently evicting a record that still protects
+ * a key.
  */
 public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
-  private record Entry(boolean completed, Fingerprint fingerprint, long token, long leaseUntil, long expiresAt,
-                       Outcome outcome) {
-  }
+  private record Entry(
+      boolean completed,
+      Fingerprint fingerprint,
+      long token,
+      long leaseUntil,
+      long expiresAt,
+      Outcome outcome) {}
 
   private final ConcurrentHashMap<IdempotencyKey, Entry> records = new ConcurrentHashMap<>();
   private final AtomicLong tokens = new AtomicLong();
@@ -50,30 +56,37 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     if (records.size() >= maxRecords && !records.containsKey(request.key())) {
       purgeExpired(Integer.MAX_VALUE);
       if (records.size() >= maxRecords) {
-        throw new StoreUnavailableException("the in-memory store is full (maxRecords=" + maxRecords
-            + ") and none of its records has expired", name, request.key().scope(), null);
+        throw new StoreUnavailableException(
+            "the in-memory store is full (maxRecords="
+                + maxRecords
+                + ") and none of its records has expired",
+            name,
+            request.key().scope(),
+            null);
       }
     }
     long now = clock.millis();
     ClaimResult[] answer = new ClaimResult[1];
-    records.compute(request.key(), (key, current) -> {
-      if (current == null || current.expiresAt() <= now) {
-        return acquire(request, now, answer);
-      }
-      if (!current.fingerprint().equals(request.fingerprint())) {
-        answer[0] = new ClaimResult.Mismatch();
-        return current;
-      }
-      if (current.completed()) {
-        answer[0] = new ClaimResult.Completed(current.outcome());
-        return current;
-      }
-      if (current.leaseUntil() > now) {
-        answer[0] = new ClaimResult.InProgress(Duration.ofMillis(current.leaseUntil() - now));
-        return current;
-      }
-      return acquire(request, now, answer);
-    });
+    records.compute(
+        request.key(),
+        (key, current) -> {
+          if (current == null || current.expiresAt() <= now) {
+            return acquire(request, now, answer);
+          }
+          if (!current.fingerprint().equals(request.fingerprint())) {
+            answer[0] = new ClaimResult.Mismatch();
+            return current;
+          }
+          if (current.completed()) {
+            answer[0] = new ClaimResult.Completed(current.outcome());
+            return current;
+          }
+          if (current.leaseUntil() > now) {
+            answer[0] = new ClaimResult.InProgress(Duration.ofMillis(current.leaseUntil() - now));
+            return current;
+          }
+          return acquire(request, now, answer);
+        });
     return answer[0];
   }
 
@@ -81,10 +94,16 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     long token = tokens.incrementAndGet();
     answer[0] = new ClaimResult.Acquired(token);
     long leaseUntil = now + request.lease().toMillis();
-    // A record must outlive its live lease (as renew ensures), or a retention shorter than the lease would let
+    // A record must outlive its live lease (as renew ensures), or a retention shorter than the
+    // lease would let
     // a second claim treat the held key as absent and acquire it: a double execution.
-    return new Entry(false, request.fingerprint(), token, leaseUntil,
-        Math.max(leaseUntil, now + request.retention().toMillis()), null);
+    return new Entry(
+        false,
+        request.fingerprint(),
+        token,
+        leaseUntil,
+        Math.max(leaseUntil, now + request.retention().toMillis()),
+        null);
   }
 
   @Override
@@ -93,19 +112,25 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     ClaimRequest.requirePositive("retention", retention);
     long now = clock.millis();
     boolean[] done = new boolean[1];
-    records.computeIfPresent(key, (k, current) -> {
-      if (current.token() != token) {
-        return current;
-      }
-      if (!current.completed()) {
-        done[0] = true;
-        return new Entry(true, current.fingerprint(), token, now, now + retention.toMillis(), outcome);
-      }
-      // The same completion again (its first reply was lost): already done, and it changes nothing.
-      // Compared as stored (attributes in order), as the other stores compare it.
-      done[0] = current.expiresAt() > now && Arrays.equals(current.outcome().toBytes(), outcome.toBytes());
-      return current;
-    });
+    records.computeIfPresent(
+        key,
+        (k, current) -> {
+          if (current.token() != token) {
+            return current;
+          }
+          if (!current.completed()) {
+            done[0] = true;
+            return new Entry(
+                true, current.fingerprint(), token, now, now + retention.toMillis(), outcome);
+          }
+          // The same completion again (its first reply was lost): already done, and it changes
+          // nothing.
+          // Compared as stored (attributes in order), as the other stores compare it.
+          done[0] =
+              current.expiresAt() > now
+                  && Arrays.equals(current.outcome().toBytes(), outcome.toBytes());
+          return current;
+        });
     if (!done[0]) {
       throw new LeaseLostException(key.scope(), name, token, "complete");
     }
@@ -119,23 +144,37 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   @Override
   public void renew(IdempotencyKey key, long token, Duration lease) {
     ClaimRequest.requirePositive("lease", lease);
-    update(key, token, "renew", current -> {
-      long leaseUntil = clock.millis() + lease.toMillis();
-      return new Entry(false, current.fingerprint(), current.token(), leaseUntil,
-          Math.max(current.expiresAt(), leaseUntil), null);
-    });
+    update(
+        key,
+        token,
+        "renew",
+        current -> {
+          long leaseUntil = clock.millis() + lease.toMillis();
+          return new Entry(
+              false,
+              current.fingerprint(),
+              current.token(),
+              leaseUntil,
+              Math.max(current.expiresAt(), leaseUntil),
+              null);
+        });
   }
 
-  private void update(IdempotencyKey key, long token, String operation,
-                      java.util.function.UnaryOperator<Entry> change) {
+  private void update(
+      IdempotencyKey key,
+      long token,
+      String operation,
+      java.util.function.UnaryOperator<Entry> change) {
     boolean[] done = new boolean[1];
-    records.computeIfPresent(key, (k, current) -> {
-      if (current.completed() || current.token() != token) {
-        return current;
-      }
-      done[0] = true;
-      return change.apply(current);
-    });
+    records.computeIfPresent(
+        key,
+        (k, current) -> {
+          if (current.completed() || current.token() != token) {
+            return current;
+          }
+          done[0] = true;
+          return change.apply(current);
+        });
     if (!done[0]) {
       throw new LeaseLostException(key.scope(), name, token, operation);
     }
@@ -145,7 +184,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   public int purgeExpired(int limit) {
     long now = clock.millis();
     int removed = 0;
-    for (Iterator<Map.Entry<IdempotencyKey, Entry>> it = records.entrySet().iterator(); it.hasNext() && removed < limit; ) {
+    for (Iterator<Map.Entry<IdempotencyKey, Entry>> it = records.entrySet().iterator();
+        it.hasNext() && removed < limit; ) {
       Map.Entry<IdempotencyKey, Entry> e = it.next();
       // remove(key, value) re-checks atomically, so a record claimed meanwhile survives.
       if (isPurgeable(e.getValue(), now) && records.remove(e.getKey(), e.getValue())) {
@@ -171,7 +211,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   @Override
   public String toString() {
-    return "InMemoryIdempotencyStore[" + name + ", " + records.size() + "/" + maxRecords + " records]";
+    return "InMemoryIdempotencyStore["
+        + name
+        + ", "
+        + records.size()
+        + "/"
+        + maxRecords
+        + " records]";
   }
 
   /** Builds an {@link InMemoryIdempotencyStore}. */
@@ -180,8 +226,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     private int maxRecords = 100_000;
     private String name = "memory";
 
-    private Builder() {
-    }
+    private Builder() {}
 
     /** The time source for leases and retention. Default {@link Clock#systemUTC()}. */
     public Builder clock(Clock clock) {

@@ -9,8 +9,14 @@ public final class InProgressException extends OnceException {
   private final Duration retryAfter;
 
   public InProgressException(Scope scope, String storeName, Duration retryAfter) {
-    super("an execution for this key in " + scope + " is still in progress in store '" + storeName
-        + "'; retry after " + retryAfter, scope);
+    super(
+        "an execution for this key in "
+            + scope
+            + " is still in progress in store '"
+            + storeName
+            + "'; retry after "
+            + retryAfter,
+        scope);
     this.retryAfter = retryAfter;
   }
 

@@ -6,7 +6,14 @@ public final class InvalidKeyException extends OnceException {
 
   /** Why the value was rejected. */
   public enum Reason {
-    MISSING, EMPTY, TOO_SHORT, TOO_LONG, CONTROL_CHARACTER, NON_ASCII, MALFORMED_UNICODE, PATTERN_MISMATCH
+    MISSING,
+    EMPTY,
+    TOO_SHORT,
+    TOO_LONG,
+    CONTROL_CHARACTER,
+    NON_ASCII,
+    MALFORMED_UNICODE,
+    PATTERN_MISMATCH
   }
 
   private final Reason reason;

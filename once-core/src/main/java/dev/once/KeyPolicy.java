@@ -4,8 +4,8 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * Which key strings are accepted. Immutable; build one with {@link #builder()} or use {@link #defaults()}:
- * 1 to 255 characters of visible or space ASCII, no control characters.
+ * Which key strings are accepted. Immutable; build one with {@link #builder()} or use {@link
+ * #defaults()}: 1 to 255 characters of visible or space ASCII, no control characters.
  *
  * <pre>{@code
  * KeyPolicy uuids = KeyPolicy.builder()
@@ -15,8 +15,9 @@ import java.util.regex.Pattern;
  * IdempotencyKey key = uuids.key(Scope.of("alice", "POST /payments"), header);
  * }</pre>
  *
- * <p>Validation happens before any store is asked, and every rejection is an {@link InvalidKeyException}
- * whose {@link InvalidKeyException#reason() reason} says why. The raw key never appears in the message.
+ * <p>Validation happens before any store is asked, and every rejection is an {@link
+ * InvalidKeyException} whose {@link InvalidKeyException#reason() reason} says why. The raw key
+ * never appears in the message.
  */
 public final class KeyPolicy {
 
@@ -71,8 +72,9 @@ public final class KeyPolicy {
   /**
    * Validates {@code value} and returns the key it names in {@code scope}.
    *
-   * @throws InvalidKeyException if the value is null, empty, too short or long, contains a control character,
-   *     contains non-ASCII while that is not allowed, contains an unpaired surrogate, or misses the pattern
+   * @throws InvalidKeyException if the value is null, empty, too short or long, contains a control
+   *     character, contains non-ASCII while that is not allowed, contains an unpaired surrogate, or
+   *     misses the pattern
    */
   public IdempotencyKey key(Scope scope, String value) {
     Objects.requireNonNull(scope, "scope");
@@ -89,46 +91,72 @@ public final class KeyPolicy {
     }
     int length = value.codePointCount(0, value.length());
     if (length > maxLength) {
-      throw invalid(InvalidKeyException.Reason.TOO_LONG,
-          "idempotency key must be at most " + maxLength + " characters, but was " + length, scope);
+      throw invalid(
+          InvalidKeyException.Reason.TOO_LONG,
+          "idempotency key must be at most " + maxLength + " characters, but was " + length,
+          scope);
     }
     if (length < minLength) {
-      throw invalid(InvalidKeyException.Reason.TOO_SHORT,
-          "idempotency key must be at least " + minLength + " characters, but was " + length, scope);
+      throw invalid(
+          InvalidKeyException.Reason.TOO_SHORT,
+          "idempotency key must be at least " + minLength + " characters, but was " + length,
+          scope);
     }
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (Character.isISOControl(c)) {
-        throw invalid(InvalidKeyException.Reason.CONTROL_CHARACTER,
-            "idempotency key contains control character U+" + String.format("%04X", (int) c) + " at index " + i, scope);
+        throw invalid(
+            InvalidKeyException.Reason.CONTROL_CHARACTER,
+            "idempotency key contains control character U+"
+                + String.format("%04X", (int) c)
+                + " at index "
+                + i,
+            scope);
       }
       if (c > 0x7E) {
         if (!allowNonAscii) {
-          throw invalid(InvalidKeyException.Reason.NON_ASCII,
-              "idempotency key contains a non-ASCII character at index " + i + " (allowNonAscii is off)", scope);
+          throw invalid(
+              InvalidKeyException.Reason.NON_ASCII,
+              "idempotency key contains a non-ASCII character at index "
+                  + i
+                  + " (allowNonAscii is off)",
+              scope);
         }
-        if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+        if (Character.isHighSurrogate(c)
+            && i + 1 < value.length()
+            && Character.isLowSurrogate(value.charAt(i + 1))) {
           i++;
         } else if (Character.isSurrogate(c)) {
-          throw invalid(InvalidKeyException.Reason.MALFORMED_UNICODE,
-              "idempotency key contains an unpaired surrogate at index " + i, scope);
+          throw invalid(
+              InvalidKeyException.Reason.MALFORMED_UNICODE,
+              "idempotency key contains an unpaired surrogate at index " + i,
+              scope);
         }
       }
     }
     if (pattern != null && !pattern.matcher(value).matches()) {
-      throw invalid(InvalidKeyException.Reason.PATTERN_MISMATCH,
-          "idempotency key does not match the required pattern " + pattern.pattern(), scope);
+      throw invalid(
+          InvalidKeyException.Reason.PATTERN_MISMATCH,
+          "idempotency key does not match the required pattern " + pattern.pattern(),
+          scope);
     }
   }
 
-  private static InvalidKeyException invalid(InvalidKeyException.Reason reason, String message, Scope scope) {
+  private static InvalidKeyException invalid(
+      InvalidKeyException.Reason reason, String message, Scope scope) {
     return new InvalidKeyException(reason, message + " in " + scope, scope);
   }
 
   @Override
   public String toString() {
-    return "KeyPolicy[length " + minLength + ".." + maxLength + ", nonAscii=" + allowNonAscii
-        + (pattern == null ? "" : ", pattern=" + pattern.pattern()) + "]";
+    return "KeyPolicy[length "
+        + minLength
+        + ".."
+        + maxLength
+        + ", nonAscii="
+        + allowNonAscii
+        + (pattern == null ? "" : ", pattern=" + pattern.pattern())
+        + "]";
   }
 
   /** Builds a {@link KeyPolicy}; every setter rejects a bad value at once. */
@@ -138,8 +166,7 @@ public final class KeyPolicy {
     private boolean allowNonAscii;
     private Pattern pattern;
 
-    private Builder() {
-    }
+    private Builder() {}
 
     /** Shortest accepted key; at least 1. Default 1. */
     public Builder minLength(int minLength) {
@@ -153,13 +180,16 @@ public final class KeyPolicy {
     /** Longest accepted key, in characters; 1 to 4096. Default 255. */
     public Builder maxLength(int maxLength) {
       if (maxLength < 1 || maxLength > 4096) {
-        throw new IllegalArgumentException("maxLength must be between 1 and 4096, but was " + maxLength);
+        throw new IllegalArgumentException(
+            "maxLength must be between 1 and 4096, but was " + maxLength);
       }
       this.maxLength = maxLength;
       return this;
     }
 
-    /** Whether characters above U+007E are accepted (control characters never are). Default false. */
+    /**
+     * Whether characters above U+007E are accepted (control characters never are). Default false.
+     */
     public Builder allowNonAscii(boolean allowNonAscii) {
       this.allowNonAscii = allowNonAscii;
       return this;
@@ -173,7 +203,8 @@ public final class KeyPolicy {
 
     public KeyPolicy build() {
       if (minLength > maxLength) {
-        throw new IllegalArgumentException("minLength " + minLength + " exceeds maxLength " + maxLength);
+        throw new IllegalArgumentException(
+            "minLength " + minLength + " exceeds maxLength " + maxLength);
       }
       return new KeyPolicy(this);
     }

@@ -1,9 +1,9 @@
 package dev.once;
 
 /**
- * The caller no longer holds the key: its fencing token is not the record's current one, because the lease
- * expired and another worker took over, or the record was released or purged. The write was refused, so a
- * newer owner's result is never overwritten.
+ * The caller no longer holds the key: its fencing token is not the record's current one, because
+ * the lease expired and another worker took over, or the record was released or purged. The write
+ * was refused, so a newer owner's result is never overwritten.
  */
 public final class LeaseLostException extends OnceException {
   private static final long serialVersionUID = 1L;
@@ -11,8 +11,16 @@ public final class LeaseLostException extends OnceException {
   private final long token;
 
   public LeaseLostException(Scope scope, String storeName, long token, String operation) {
-    super(operation + " refused for a key in " + scope + " by store '" + storeName + "': fencing token "
-        + token + " is no longer current (lease taken over, released or expired)", scope);
+    super(
+        operation
+            + " refused for a key in "
+            + scope
+            + " by store '"
+            + storeName
+            + "': fencing token "
+            + token
+            + " is no longer current (lease taken over, released or expired)",
+        scope);
     this.token = token;
   }
 

@@ -5,9 +5,9 @@ import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Runs an action at most once per key: the first call for a key executes it and stores its result; every
- * later call with the same key and fingerprint gets the stored result back without executing. Immutable and
- * thread-safe; build one per store and share it.
+ * Runs an action at most once per key: the first call for a key executes it and stores its result;
+ * every later call with the same key and fingerprint gets the stored result back without executing.
+ * Immutable and thread-safe; build one per store and share it.
  *
  * <pre>{@code
  * Once once = Once.builder(store)
@@ -20,20 +20,20 @@ import java.util.concurrent.locks.LockSupport;
  *     () -> gateway.charge(body));
  * }</pre>
  *
- * <p>Answers: a fresh or replayed {@link Execution}; {@link InProgressException} while another execution
- * holds the key (after waiting up to {@link Builder#waitWhileInProgress} if set);
- * {@link FingerprintMismatchException} when the key was used for another request;
- * {@link ReplayedFailureException} when the first execution's failure was stored by the
- * {@link FailurePolicy}; {@link LeaseLostException} when the action finished after another worker took the
- * key over (its result is not stored); {@link StoreException} when the store fails. An exception thrown by
- * the action is rethrown unchanged after the key is released or the failure stored.
+ * <p>Answers: a fresh or replayed {@link Execution}; {@link InProgressException} while another
+ * execution holds the key (after waiting up to {@link Builder#waitWhileInProgress} if set); {@link
+ * FingerprintMismatchException} when the key was used for another request; {@link
+ * ReplayedFailureException} when the first execution's failure was stored by the {@link
+ * FailurePolicy}; {@link LeaseLostException} when the action finished after another worker took the
+ * key over (its result is not stored); {@link StoreException} when the store fails. An exception
+ * thrown by the action is rethrown unchanged after the key is released or the failure stored.
  *
- * <p>While the action runs, its lease is renewed in the background every third of the lease (one shared
- * scheduler, see {@link OnceEngine}), so an action slower than its lease is not taken over by another call; if a
- * renewal finds the lease already taken over, {@link OnceListener#renewalFailed} is told and the action's result
- * is not stored ({@link LeaseLostException}). Inside the caller's transaction
- * ({@code JdbcIdempotencyStore.onConnection}) nothing is renewed: the uncommitted claim holds the key until the
- * transaction ends.
+ * <p>While the action runs, its lease is renewed in the background every third of the lease (one
+ * shared scheduler, see {@link OnceEngine}), so an action slower than its lease is not taken over
+ * by another call; if a renewal finds the lease already taken over, {@link
+ * OnceListener#renewalFailed} is told and the action's result is not stored ({@link
+ * LeaseLostException}). Inside the caller's transaction ({@code JdbcIdempotencyStore.onConnection})
+ * nothing is renewed: the uncommitted claim holds the key until the transaction ends.
  */
 public final class Once {
 
@@ -70,7 +70,11 @@ public final class Once {
   }
 
   public Builder toBuilder() {
-    return new Builder(store).lease(lease).retention(retention).failurePolicy(failurePolicy).listener(listener)
+    return new Builder(store)
+        .lease(lease)
+        .retention(retention)
+        .failurePolicy(failurePolicy)
+        .listener(listener)
         .waitWhileInProgress(waitWhileInProgress);
   }
 
@@ -78,7 +82,10 @@ public final class Once {
     return store;
   }
 
-  /** An action Once protects. Wrap checked exceptions yourself; what it throws is rethrown unchanged. */
+  /**
+   * An action Once protects. Wrap checked exceptions yourself; what it throws is rethrown
+   * unchanged.
+   */
   @FunctionalInterface
   public interface Action<T> {
     T run();
@@ -90,8 +97,8 @@ public final class Once {
    * @param codec stores the result and decodes it on replay
    * @return the fresh result, or the stored one with {@link Execution#replayed()} set
    */
-  public <T> Execution<T> execute(IdempotencyKey key, Fingerprint fingerprint, ResultCodec<T> codec,
-                                  Action<T> action) {
+  public <T> Execution<T> execute(
+      IdempotencyKey key, Fingerprint fingerprint, ResultCodec<T> codec, Action<T> action) {
     Objects.requireNonNull(codec, "codec");
     Objects.requireNonNull(action, "action");
     ClaimRequest request = new ClaimRequest(key, fingerprint, lease, retention);
@@ -112,17 +119,20 @@ public final class Once {
       if (left <= 0 || Thread.currentThread().isInterrupted()) {
         throw new InProgressException(key.scope(), store.name(), retryAfter);
       }
-      // Poll rather than subscribe: stores share no notification channel, and the wait is opt-in and short.
+      // Poll rather than subscribe: stores share no notification channel, and the wait is opt-in
+      // and short.
       LockSupport.parkNanos(Math.min(left, Math.min(retryAfter.toNanos(), 50_000_000L)));
     }
   }
 
   /** {@link #execute} for callers that need only the value. */
-  public <T> T run(IdempotencyKey key, Fingerprint fingerprint, ResultCodec<T> codec, Action<T> action) {
+  public <T> T run(
+      IdempotencyKey key, Fingerprint fingerprint, ResultCodec<T> codec, Action<T> action) {
     return execute(key, fingerprint, codec, action).value();
   }
 
-  private <T> T runAcquired(IdempotencyKey key, long token, ResultCodec<T> codec, Action<T> action) {
+  private <T> T runAcquired(
+      IdempotencyKey key, long token, ResultCodec<T> codec, Action<T> action) {
     OnceEngine.Held held = engine.hold(store, key, token, lease);
     T value;
     Outcome outcome;
@@ -131,9 +141,11 @@ public final class Once {
       outcome = codec.encode(value);
     } catch (RuntimeException | Error failure) {
       boolean keep = failurePolicy.decide(failure) == FailurePolicy.Decision.STORE;
-      RuntimeException unsettled = held.fail(failure, keep ? failureOutcome(failure) : null, retention);
+      RuntimeException unsettled =
+          held.fail(failure, keep ? failureOutcome(failure) : null, retention);
       if (unsettled != null) {
-        // The action's failure is the news; a failed release only leaves a lease that expires by itself.
+        // The action's failure is the news; a failed release only leaves a lease that expires by
+        // itself.
         failure.addSuppressed(unsettled);
       }
       throw failure;
@@ -152,7 +164,8 @@ public final class Once {
 
   private static <T> T replay(IdempotencyKey key, Outcome outcome, ResultCodec<T> codec) {
     if (FAILURE_CONTENT_TYPE.equals(outcome.contentType())) {
-      throw new ReplayedFailureException(key.scope(), outcome.attribute("type"), outcome.attribute("message"));
+      throw new ReplayedFailureException(
+          key.scope(), outcome.attribute("type"), outcome.attribute("message"));
     }
     return codec.decode(outcome);
   }
@@ -176,8 +189,8 @@ public final class Once {
     }
 
     /**
-     * How long an execution owns its key unless renewed: while the action runs it is renewed every third of this,
-     * so it bounds how long a crashed execution blocks its key. Default 60 s.
+     * How long an execution owns its key unless renewed: while the action runs it is renewed every
+     * third of this, so it bounds how long a crashed execution blocks its key. Default 60 s.
      */
     public Builder lease(Duration lease) {
       ClaimRequest.requirePositive("lease", lease);
@@ -192,7 +205,10 @@ public final class Once {
       return this;
     }
 
-    /** Which failures release the key and which are stored. Default {@link FailurePolicy#releaseAll()}. */
+    /**
+     * Which failures release the key and which are stored. Default {@link
+     * FailurePolicy#releaseAll()}.
+     */
     public Builder failurePolicy(FailurePolicy failurePolicy) {
       this.failurePolicy = Objects.requireNonNull(failurePolicy, "failurePolicy");
       return this;
@@ -210,7 +226,8 @@ public final class Once {
     public Builder waitWhileInProgress(Duration maxWait) {
       Objects.requireNonNull(maxWait, "waitWhileInProgress");
       if (maxWait.isNegative()) {
-        throw new IllegalArgumentException("waitWhileInProgress must not be negative, but was " + maxWait);
+        throw new IllegalArgumentException(
+            "waitWhileInProgress must not be negative, but was " + maxWait);
       }
       this.waitWhileInProgress = maxWait;
       return this;

@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The steps every protected execution shares, in one place: claim a key and report the answer; hold an acquired
- * lease, renewed in the background while the work runs; complete or release it with the fencing token and report
- * what the store said. {@link Once}, the HTTP filter and the lease consumers are built on it; applications use
- * {@link Once}. Thread-safe.
+ * The steps every protected execution shares, in one place: claim a key and report the answer; hold
+ * an acquired lease, renewed in the background while the work runs; complete or release it with the
+ * fencing token and report what the store said. {@link Once}, the HTTP filter and the lease
+ * consumers are built on it; applications use {@link Once}. Thread-safe.
  *
  * <pre>{@code
  * ClaimResult r = engine.claim(store, request);
@@ -18,13 +18,14 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p><b>Heartbeat.</b> {@link #hold} renews the lease every third of it on one shared scheduler (two daemon threads
- * per JVM), fenced by the token, until the execution completes or releases it. A renewal refused because another
- * execution took the key over is reported ({@link OnceListener#renewalFailed}) and ends the heartbeat; the
- * execution's completion is then refused too ({@link LeaseLostException}), so its result is never stored as if
- * nothing happened. A store that {@link IdempotencyStore#joinsCallerTransaction joins the caller's transaction}
- * gets no heartbeat: its connection belongs to the caller's thread, and the open transaction's claim keeps other
- * claimers out however long the lease.
+ * <p><b>Heartbeat.</b> {@link #hold} renews the lease every third of it on one shared scheduler
+ * (two daemon threads per JVM), fenced by the token, until the execution completes or releases it.
+ * A renewal refused because another execution took the key over is reported ({@link
+ * OnceListener#renewalFailed}) and ends the heartbeat; the execution's completion is then refused
+ * too ({@link LeaseLostException}), so its result is never stored as if nothing happened. A store
+ * that {@link IdempotencyStore#joinsCallerTransaction joins the caller's transaction} gets no
+ * heartbeat: its connection belongs to the caller's thread, and the open transaction's claim keeps
+ * other claimers out however long the lease.
  */
 public final class OnceEngine {
 
@@ -52,14 +53,17 @@ public final class OnceEngine {
   }
 
   /**
-   * Claims the key and reports the answer ({@link OnceListener#claimed}) or the failure
-   * ({@link OnceListener#storeFailed}, then rethrown).
+   * Claims the key and reports the answer ({@link OnceListener#claimed}) or the failure ({@link
+   * OnceListener#storeFailed}, then rethrown).
    */
   public ClaimResult claim(IdempotencyStore store, ClaimRequest request) {
     long start = System.nanoTime();
     try {
       ClaimResult result = store.claim(request);
-      listener.claimed(request.key().scope(), store.name(), result.status(),
+      listener.claimed(
+          request.key().scope(),
+          store.name(),
+          result.status(),
           Duration.ofNanos(System.nanoTime() - start));
       return result;
     } catch (StoreException e) {
@@ -69,9 +73,9 @@ public final class OnceEngine {
   }
 
   /**
-   * Holds an acquired claim while its work runs, renewing the lease in the background (unless the store joins the
-   * caller's transaction). Settle it with exactly one of {@link Held#complete}, {@link Held#completeFailure} or
-   * {@link Held#fail}, or {@link Held#stop} it.
+   * Holds an acquired claim while its work runs, renewing the lease in the background (unless the
+   * store joins the caller's transaction). Settle it with exactly one of {@link Held#complete},
+   * {@link Held#completeFailure} or {@link Held#fail}, or {@link Held#stop} it.
    */
   public Held hold(IdempotencyStore store, IdempotencyKey key, long token, Duration lease) {
     ClaimRequest.requirePositive("lease", lease);
@@ -83,8 +87,8 @@ public final class OnceEngine {
   }
 
   /**
-   * A claim whose work already ended, to settle without a heartbeat: e.g. an effect whose completion failed
-   * on a store error, completed again later with its own token.
+   * A claim whose work already ended, to settle without a heartbeat: e.g. an effect whose
+   * completion failed on a store error, completed again later with its own token.
    */
   public Held settle(IdempotencyStore store, IdempotencyKey key, long token) {
     return new Held(store, key, token);
@@ -116,7 +120,9 @@ public final class OnceEngine {
       return store;
     }
 
-    /** Whether the heartbeat found the lease taken over: this execution's result will not be stored. */
+    /**
+     * Whether the heartbeat found the lease taken over: this execution's result will not be stored.
+     */
     public boolean leaseLost() {
       LeaseHeartbeat.Beat b = beat;
       return b != null && b.lost();
@@ -133,8 +139,10 @@ public final class OnceEngine {
     /**
      * Stores the outcome of a successful execution and reports {@link OnceListener#completed}.
      *
-     * @throws LeaseLostException after reporting {@link OnceListener#leaseLost}: another execution took the key over
-     * @throws StoreException     after reporting {@link OnceListener#storeFailed}: the key stays in progress
+     * @throws LeaseLostException after reporting {@link OnceListener#leaseLost}: another execution
+     *     took the key over
+     * @throws StoreException after reporting {@link OnceListener#storeFailed}: the key stays in
+     *     progress
      */
     public void complete(Outcome outcome, Duration retention) {
       store(outcome, retention);
@@ -142,8 +150,8 @@ public final class OnceEngine {
     }
 
     /**
-     * Stores the outcome of a failed execution as its final answer and reports
-     * {@link OnceListener#failed failed(stored)}; throws as {@link #complete} does.
+     * Stores the outcome of a failed execution as its final answer and reports {@link
+     * OnceListener#failed failed(stored)}; throws as {@link #complete} does.
      */
     public void completeFailure(Outcome outcome, Duration retention, Throwable failure) {
       store(outcome, retention);
@@ -164,11 +172,12 @@ public final class OnceEngine {
     }
 
     /**
-     * Settles a failed execution: stores {@code storedFailure} as the key's answer, or releases the key when it is
-     * null, and reports it. Never throws for the store: the execution's failure is the news, and a key left
-     * claimed is retried once its lease expires.
+     * Settles a failed execution: stores {@code storedFailure} as the key's answer, or releases the
+     * key when it is null, and reports it. Never throws for the store: the execution's failure is
+     * the news, and a key left claimed is retried once its lease expires.
      *
-     * @return what the store threw (already reported), to attach to the failure; null if it was settled
+     * @return what the store threw (already reported), to attach to the failure; null if it was
+     *     settled
      */
     public RuntimeException fail(Throwable failure, Outcome storedFailure, Duration retention) {
       stop();

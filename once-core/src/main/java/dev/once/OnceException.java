@@ -3,10 +3,10 @@ package dev.once;
 /**
  * Base of every exception Once throws. Unchecked, so that it passes through user lambdas.
  *
- * <p>Subclasses say exactly what happened: {@link InvalidKeyException}, {@link InProgressException},
- * {@link FingerprintMismatchException}, {@link LeaseLostException}, {@link StoreException} and its
- * {@link StoreUnavailableException}, and {@link ReplayedFailureException}. Messages name the scope and
- * the store but never the raw idempotency key, which may be sensitive.
+ * <p>Subclasses say exactly what happened: {@link InvalidKeyException}, {@link
+ * InProgressException}, {@link FingerprintMismatchException}, {@link LeaseLostException}, {@link
+ * StoreException} and its {@link StoreUnavailableException}, and {@link ReplayedFailureException}.
+ * Messages name the scope and the store but never the raw idempotency key, which may be sensitive.
  */
 public class OnceException extends RuntimeException {
   private static final long serialVersionUID = 1L;

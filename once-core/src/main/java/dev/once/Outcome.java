@@ -23,7 +23,8 @@ import java.util.Objects;
  *     .build();
  * }</pre>
  *
- * <p>Stores persist it as one opaque value, {@link #toBytes()}, so a store never needs to understand it.
+ * <p>Stores persist it as one opaque value, {@link #toBytes()}, so a store never needs to
+ * understand it.
  */
 public final class Outcome {
 
@@ -40,7 +41,10 @@ public final class Outcome {
     this.body = body;
   }
 
-  /** No body, no content type, no attributes: the outcome of an action whose completion is all that matters. */
+  /**
+   * No body, no content type, no attributes: the outcome of an action whose completion is all that
+   * matters.
+   */
   public static Outcome empty() {
     return EMPTY;
   }
@@ -99,7 +103,8 @@ public final class Outcome {
   /**
    * Reads the form written by {@link #toBytes()}.
    *
-   * @throws IllegalArgumentException if the bytes are not a stored outcome (truncated, another version)
+   * @throws IllegalArgumentException if the bytes are not a stored outcome (truncated, another
+   *     version)
    */
   public static Outcome fromBytes(byte[] data) {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
@@ -142,8 +147,10 @@ public final class Outcome {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Outcome other && contentType.equals(other.contentType)
-        && attributes.equals(other.attributes) && Arrays.equals(body, other.body);
+    return o instanceof Outcome other
+        && contentType.equals(other.contentType)
+        && attributes.equals(other.attributes)
+        && Arrays.equals(body, other.body);
   }
 
   @Override
@@ -153,7 +160,12 @@ public final class Outcome {
 
   @Override
   public String toString() {
-    return "Outcome[" + (contentType.isEmpty() ? "" : contentType + ", ") + attributes + ", " + body.length + " bytes]";
+    return "Outcome["
+        + (contentType.isEmpty() ? "" : contentType + ", ")
+        + attributes
+        + ", "
+        + body.length
+        + " bytes]";
   }
 
   /** Builds an {@link Outcome}. */
@@ -162,8 +174,7 @@ public final class Outcome {
     private final Map<String, String> attributes = new LinkedHashMap<>();
     private byte[] body = new byte[0];
 
-    private Builder() {
-    }
+    private Builder() {}
 
     public Builder contentType(String contentType) {
       this.contentType = Objects.requireNonNull(contentType, "contentType");
@@ -171,7 +182,9 @@ public final class Outcome {
     }
 
     public Builder attribute(String name, String value) {
-      attributes.put(Objects.requireNonNull(name, "attribute name"), Objects.requireNonNull(value, "attribute value"));
+      attributes.put(
+          Objects.requireNonNull(name, "attribute name"),
+          Objects.requireNonNull(value, "attribute value"));
       return this;
     }
 
@@ -187,7 +200,8 @@ public final class Outcome {
     }
 
     public Outcome build() {
-      return new Outcome(contentType, Collections.unmodifiableMap(new LinkedHashMap<>(attributes)), body);
+      return new Outcome(
+          contentType, Collections.unmodifiableMap(new LinkedHashMap<>(attributes)), body);
     }
   }
 }

@@ -1,8 +1,9 @@
 package dev.once;
 
 /**
- * Replay of a failure that a {@link FailurePolicy} declared final: the first execution threw, the failure
- * was stored as the key's outcome, and every retry gets it again instead of executing a second time.
+ * Replay of a failure that a {@link FailurePolicy} declared final: the first execution threw, the
+ * failure was stored as the key's outcome, and every retry gets it again instead of executing a
+ * second time.
  */
 public final class ReplayedFailureException extends OnceException {
   private static final long serialVersionUID = 1L;

@@ -4,8 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
- * Turns an action's result into the {@link Outcome} a store keeps, and back on replay. Plug in your JSON
- * library for objects:
+ * Turns an action's result into the {@link Outcome} a store keeps, and back on replay. Plug in your
+ * JSON library for objects:
  *
  * <pre>{@code
  * ResultCodec<Receipt> json = ResultCodec.of("application/json",
@@ -21,7 +21,9 @@ public interface ResultCodec<T> {
 
   /** Strings as UTF-8 {@code text/plain}; {@code null} is not allowed. */
   static ResultCodec<String> utf8() {
-    return of("text/plain; charset=utf-8", s -> s.getBytes(StandardCharsets.UTF_8),
+    return of(
+        "text/plain; charset=utf-8",
+        s -> s.getBytes(StandardCharsets.UTF_8),
         b -> new String(b, StandardCharsets.UTF_8));
   }
 
@@ -46,8 +48,10 @@ public interface ResultCodec<T> {
   }
 
   /** A codec from two functions over the body bytes. */
-  static <T> ResultCodec<T> of(String contentType, ThrowingFunction<T, byte[]> encoder,
-                               ThrowingFunction<byte[], T> decoder) {
+  static <T> ResultCodec<T> of(
+      String contentType,
+      ThrowingFunction<T, byte[]> encoder,
+      ThrowingFunction<byte[], T> decoder) {
     Objects.requireNonNull(contentType, "contentType");
     return new ResultCodec<>() {
       @Override
@@ -65,7 +69,8 @@ public interface ResultCodec<T> {
         try {
           return decoder.apply(outcome.body());
         } catch (Exception e) {
-          throw new IllegalStateException("could not decode a stored " + contentType + " result", e);
+          throw new IllegalStateException(
+              "could not decode a stored " + contentType + " result", e);
         }
       }
     };

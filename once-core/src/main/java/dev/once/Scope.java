@@ -3,16 +3,16 @@ package dev.once;
 import java.util.Objects;
 
 /**
- * Where a key lives: the tenant or principal that sent it, plus the operation it protects. The same key
- * string in two scopes names two unrelated records, and no choice of characters can make two different
- * (tenant, operation, key) triples collide; see {@link IdempotencyKey#digest()}.
+ * Where a key lives: the tenant or principal that sent it, plus the operation it protects. The same
+ * key string in two scopes names two unrelated records, and no choice of characters can make two
+ * different (tenant, operation, key) triples collide; see {@link IdempotencyKey#digest()}.
  *
  * <pre>{@code
  * Scope scope = Scope.of("alice", "POST /payments");
  * Scope shared = Scope.global("invoice-export");   // no tenant
  * }</pre>
  *
- * @param tenant    the tenant or principal; empty for keys shared by every caller. Never {@code null}.
+ * @param tenant the tenant or principal; empty for keys shared by every caller. Never {@code null}.
  * @param operation the protected operation, e.g. a route or a consumer name; not empty.
  */
 public record Scope(String tenant, String operation) {
@@ -37,19 +37,30 @@ public record Scope(String tenant, String operation) {
 
   private static void check(String part, String value, boolean mayBeEmpty) {
     if (value == null) {
-      throw new InvalidKeyException(InvalidKeyException.Reason.MISSING, "scope " + part + " must not be null", null);
+      throw new InvalidKeyException(
+          InvalidKeyException.Reason.MISSING, "scope " + part + " must not be null", null);
     }
     if (!mayBeEmpty && value.isEmpty()) {
-      throw new InvalidKeyException(InvalidKeyException.Reason.EMPTY, "scope " + part + " must not be empty", null);
+      throw new InvalidKeyException(
+          InvalidKeyException.Reason.EMPTY, "scope " + part + " must not be empty", null);
     }
     if (value.length() > MAX_PART_LENGTH) {
-      throw new InvalidKeyException(InvalidKeyException.Reason.TOO_LONG,
-          "scope " + part + " must be at most " + MAX_PART_LENGTH + " characters, but was " + value.length(), null);
+      throw new InvalidKeyException(
+          InvalidKeyException.Reason.TOO_LONG,
+          "scope "
+              + part
+              + " must be at most "
+              + MAX_PART_LENGTH
+              + " characters, but was "
+              + value.length(),
+          null);
     }
     for (int i = 0; i < value.length(); i++) {
       if (Character.isISOControl(value.charAt(i))) {
-        throw new InvalidKeyException(InvalidKeyException.Reason.CONTROL_CHARACTER,
-            "scope " + part + " contains a control character at index " + i, null);
+        throw new InvalidKeyException(
+            InvalidKeyException.Reason.CONTROL_CHARACTER,
+            "scope " + part + " contains a control character at index " + i,
+            null);
       }
     }
     Objects.requireNonNull(value);
@@ -57,6 +68,8 @@ public record Scope(String tenant, String operation) {
 
   @Override
   public String toString() {
-    return tenant.isEmpty() ? "scope[" + operation + "]" : "scope[" + tenant + " / " + operation + "]";
+    return tenant.isEmpty()
+        ? "scope[" + operation + "]"
+        : "scope[" + tenant + " / " + operation + "]";
   }
 }

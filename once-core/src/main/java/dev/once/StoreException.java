@@ -1,8 +1,8 @@
 package dev.once;
 
 /**
- * The store failed to answer truthfully (an unexpected SQL error, a serialization failure that requires the
- * caller's transaction to be retried, a corrupt record). Never means "key not found".
+ * The store failed to answer truthfully (an unexpected SQL error, a serialization failure that
+ * requires the caller's transaction to be retried, a corrupt record). Never means "key not found".
  */
 public class StoreException extends OnceException {
   private static final long serialVersionUID = 1L;

@@ -1,8 +1,9 @@
 package dev.once;
 
 /**
- * The store cannot be reached (connection refused or lost, pool exhausted, server restarting). Callers must
- * fail closed: the operation was not executed under protection. It is safe to retry later.
+ * The store cannot be reached (connection refused or lost, pool exhausted, server restarting).
+ * Callers must fail closed: the operation was not executed under protection. It is safe to retry
+ * later.
  */
 public final class StoreUnavailableException extends StoreException {
   private static final long serialVersionUID = 1L;

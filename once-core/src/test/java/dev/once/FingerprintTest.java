@@ -15,8 +15,10 @@ class FingerprintTest {
     Fingerprint aBc = Fingerprint.builder().add("a").add("bc").build();
     assertThat(abC).isNotEqualTo(aBc);
     assertThat(Fingerprint.builder().add("abc").build()).isNotEqualTo(abC);
-    assertThat(Fingerprint.builder().add("").add("x").build()).isNotEqualTo(Fingerprint.builder().add("x").build());
-    assertThat(Fingerprint.builder().add("x").add("").build()).isNotEqualTo(Fingerprint.builder().add("x").build());
+    assertThat(Fingerprint.builder().add("").add("x").build())
+        .isNotEqualTo(Fingerprint.builder().add("x").build());
+    assertThat(Fingerprint.builder().add("x").add("").build())
+        .isNotEqualTo(Fingerprint.builder().add("x").build());
   }
 
   @Test
@@ -38,7 +40,9 @@ class FingerprintTest {
 
   @Test
   void emptyIsTheFingerprintOfNoBytes() {
-    assertThat(Fingerprint.empty()).isEqualTo(Fingerprint.of(new byte[0])).isEqualTo(Fingerprint.of(""));
+    assertThat(Fingerprint.empty())
+        .isEqualTo(Fingerprint.of(new byte[0]))
+        .isEqualTo(Fingerprint.of(""));
   }
 
   @Test
@@ -52,10 +56,14 @@ class FingerprintTest {
   @Test
   void fromDigestRejectsWrongLengths() {
     assertThatThrownBy(() -> Fingerprint.fromDigest(new byte[31]))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("31");
-    assertThatThrownBy(() -> Fingerprint.fromDigest(new byte[33])).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Fingerprint.fromDigest(null)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Fingerprint.fromHex("abcd")).isInstanceOf(IllegalArgumentException.class);
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("31");
+    assertThatThrownBy(() -> Fingerprint.fromDigest(new byte[33]))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Fingerprint.fromDigest(null))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Fingerprint.fromHex("abcd"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

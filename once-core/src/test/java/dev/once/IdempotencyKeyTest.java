@@ -20,20 +20,21 @@ class IdempotencyKeyTest {
 
   @Test
   void digestIsInjectiveWhereANaiveConcatenationCollides() {
-    List<IdempotencyKey> keys = List.of(
-        IdempotencyKey.of(Scope.of("a", "op"), "b:c"),
-        IdempotencyKey.of(Scope.of("a:b", "op"), "c"),
-        IdempotencyKey.of(Scope.of("a", "b:c"), "k"),
-        IdempotencyKey.of(Scope.of("a:b", "c"), "k"),
-        IdempotencyKey.of(Scope.of("x", "y"), "k"),
-        IdempotencyKey.of(Scope.of("y", "x"), "k"),
-        IdempotencyKey.of(Scope.of("ab", "c"), "d"),
-        IdempotencyKey.of(Scope.of("a", "bc"), "d"),
-        IdempotencyKey.of(Scope.of("a", "b"), "cd"),
-        IdempotencyKey.of(Scope.of("t", "op-1"), "k"),
-        IdempotencyKey.of(Scope.of("t", "op-2"), "k"),
-        IdempotencyKey.of(Scope.global("op"), "k"),
-        IdempotencyKey.of(Scope.of("op", "k"), "k"));
+    List<IdempotencyKey> keys =
+        List.of(
+            IdempotencyKey.of(Scope.of("a", "op"), "b:c"),
+            IdempotencyKey.of(Scope.of("a:b", "op"), "c"),
+            IdempotencyKey.of(Scope.of("a", "b:c"), "k"),
+            IdempotencyKey.of(Scope.of("a:b", "c"), "k"),
+            IdempotencyKey.of(Scope.of("x", "y"), "k"),
+            IdempotencyKey.of(Scope.of("y", "x"), "k"),
+            IdempotencyKey.of(Scope.of("ab", "c"), "d"),
+            IdempotencyKey.of(Scope.of("a", "bc"), "d"),
+            IdempotencyKey.of(Scope.of("a", "b"), "cd"),
+            IdempotencyKey.of(Scope.of("t", "op-1"), "k"),
+            IdempotencyKey.of(Scope.of("t", "op-2"), "k"),
+            IdempotencyKey.of(Scope.global("op"), "k"),
+            IdempotencyKey.of(Scope.of("op", "k"), "k"));
     assertAllDistinct(keys);
   }
 
@@ -41,8 +42,25 @@ class IdempotencyKeyTest {
   void digestDistinguishesSpecialCharacters() {
     Scope scope = Scope.of("t", "op");
     List<IdempotencyKey> keys = new ArrayList<>();
-    for (String value : List.of("*", "?", "[a]", "{x}", "{}", "a%", "a_", "a", "A", "a ", "'; DROP TABLE x; --",
-        "\\", "a b", ":", "::", "%", "_")) {
+    for (String value :
+        List.of(
+            "*",
+            "?",
+            "[a]",
+            "{x}",
+            "{}",
+            "a%",
+            "a_",
+            "a",
+            "A",
+            "a ",
+            "'; DROP TABLE x; --",
+            "\\",
+            "a b",
+            ":",
+            "::",
+            "%",
+            "_")) {
       keys.add(IdempotencyKey.of(scope, value));
     }
     assertAllDistinct(keys);
@@ -90,7 +108,10 @@ class IdempotencyKeyTest {
 
     IdempotencyKey key = IdempotencyKey.of(Scope.of("älice", "POST /payments"), "r-1");
     assertThat(key.digest()).isEqualTo(expected);
-    assertThat(key.digestHex()).isEqualTo(HexFormat.of().formatHex(expected)).hasSize(64).matches("[0-9a-f]{64}");
+    assertThat(key.digestHex())
+        .isEqualTo(HexFormat.of().formatHex(expected))
+        .hasSize(64)
+        .matches("[0-9a-f]{64}");
   }
 
   @Test

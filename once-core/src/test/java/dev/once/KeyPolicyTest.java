@@ -14,7 +14,8 @@ class KeyPolicyTest {
   private static final KeyPolicy UNICODE = KeyPolicy.builder().allowNonAscii(true).build();
 
   private static InvalidKeyException rejection(KeyPolicy policy, String value) {
-    InvalidKeyException e = catchThrowableOfType(InvalidKeyException.class, () -> policy.key(SCOPE, value));
+    InvalidKeyException e =
+        catchThrowableOfType(InvalidKeyException.class, () -> policy.key(SCOPE, value));
     assertThat(e).as("rejection of the key").isNotNull();
     assertThat(e.scope()).isEqualTo(SCOPE);
     assertThat(e.getMessage()).contains(SCOPE.toString());
@@ -31,13 +32,16 @@ class KeyPolicyTest {
 
   @Test
   void rejectsNullAndEmpty() {
-    assertThat(rejection(KeyPolicy.defaults(), null).reason()).isEqualTo(InvalidKeyException.Reason.MISSING);
-    assertThat(rejection(KeyPolicy.defaults(), "").reason()).isEqualTo(InvalidKeyException.Reason.EMPTY);
+    assertThat(rejection(KeyPolicy.defaults(), null).reason())
+        .isEqualTo(InvalidKeyException.Reason.MISSING);
+    assertThat(rejection(KeyPolicy.defaults(), "").reason())
+        .isEqualTo(InvalidKeyException.Reason.EMPTY);
   }
 
   @Test
   void rejectsANullScope() {
-    assertThatThrownBy(() -> KeyPolicy.defaults().key(null, "k")).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> KeyPolicy.defaults().key(null, "k"))
+        .isInstanceOf(NullPointerException.class);
   }
 
   @Test
@@ -50,19 +54,30 @@ class KeyPolicyTest {
 
   @Test
   void rejectsAHugeKeyWithoutEchoingIt() {
-    String secret = "s3cr3t-token-".repeat(800);   // 10,400 characters
+    String secret = "s3cr3t-token-".repeat(800); // 10,400 characters
     InvalidKeyException e = rejection(KeyPolicy.defaults(), secret);
     assertThat(e.reason()).isEqualTo(InvalidKeyException.Reason.TOO_LONG);
     assertThat(e.getMessage()).doesNotContain("s3cr3t").hasSizeLessThan(300);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"a\tb", "a\u0000b", "a\u007Fb", "a\nb", "a\rb", "\u001B[31m", "a\u0085b", "a\u009Fb"})
+  @ValueSource(
+      strings = {
+        "a\tb",
+        "a\u0000b",
+        "a\u007Fb",
+        "a\nb",
+        "a\rb",
+        "\u001B[31m",
+        "a\u0085b",
+        "a\u009Fb"
+      })
   void rejectsControlCharactersIncludingTabNulAndDel(String value) {
     assertThat(rejection(KeyPolicy.defaults(), value).reason())
         .isEqualTo(InvalidKeyException.Reason.CONTROL_CHARACTER);
     // Allowing non-ASCII never lets a control character through.
-    assertThat(rejection(UNICODE, value).reason()).isEqualTo(InvalidKeyException.Reason.CONTROL_CHARACTER);
+    assertThat(rejection(UNICODE, value).reason())
+        .isEqualTo(InvalidKeyException.Reason.CONTROL_CHARACTER);
   }
 
   @Test
@@ -83,19 +98,22 @@ class KeyPolicyTest {
   @ParameterizedTest
   @ValueSource(strings = {"\uD800", "a\uD83D", "\uDE00b", "\uDE00\uD83D", "x\uD83D\uD83Dy"})
   void rejectsUnpairedSurrogatesWhenNonAsciiIsAllowed(String value) {
-    assertThat(rejection(UNICODE, value).reason()).isEqualTo(InvalidKeyException.Reason.MALFORMED_UNICODE);
+    assertThat(rejection(UNICODE, value).reason())
+        .isEqualTo(InvalidKeyException.Reason.MALFORMED_UNICODE);
   }
 
   @Test
   void countsLengthInCodePoints() {
     KeyPolicy policy = UNICODE.toBuilder().maxLength(3).build();
     assertThat(policy.key(SCOPE, "😀😀😀").value()).hasSize(6);
-    assertThat(rejection(policy, "😀😀😀😀").reason()).isEqualTo(InvalidKeyException.Reason.TOO_LONG);
+    assertThat(rejection(policy, "😀😀😀😀").reason())
+        .isEqualTo(InvalidKeyException.Reason.TOO_LONG);
   }
 
   @Test
   void enforcesThePattern() {
-    KeyPolicy uuids = KeyPolicy.builder().minLength(36).maxLength(36).pattern("[0-9a-f-]{36}").build();
+    KeyPolicy uuids =
+        KeyPolicy.builder().minLength(36).maxLength(36).pattern("[0-9a-f-]{36}").build();
     assertThat(uuids.key(SCOPE, "8e03978e-40d5-43e8-bc93-6d1d2a3b4c5d").value()).hasSize(36);
     InvalidKeyException e = rejection(uuids, "8E03978E-40D5-43E8-BC93-6D1D2A3B4C5D");
     assertThat(e.reason()).isEqualTo(InvalidKeyException.Reason.PATTERN_MISMATCH);
@@ -117,13 +135,18 @@ class KeyPolicyTest {
   @Test
   void builderRejectsBadSettingsWithTheValueInTheMessage() {
     assertThatThrownBy(() -> KeyPolicy.builder().minLength(0))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("was 0");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("was 0");
     assertThatThrownBy(() -> KeyPolicy.builder().maxLength(0))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("was 0");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("was 0");
     assertThatThrownBy(() -> KeyPolicy.builder().maxLength(4097))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("was 4097");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("was 4097");
     assertThatThrownBy(() -> KeyPolicy.builder().minLength(10).maxLength(5).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("10").hasMessageContaining("5");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("10")
+        .hasMessageContaining("5");
     assertThatThrownBy(() -> KeyPolicy.builder().pattern("[unclosed"))
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -135,13 +158,20 @@ class KeyPolicyTest {
     assertThat(defaults.maxLength()).isEqualTo(KeyPolicy.DEFAULT_MAX_LENGTH).isEqualTo(255);
     assertThat(defaults.allowNonAscii()).isFalse();
 
-    KeyPolicy custom = KeyPolicy.builder().minLength(2).maxLength(9).allowNonAscii(true).pattern("[a-zé]+").build();
+    KeyPolicy custom =
+        KeyPolicy.builder()
+            .minLength(2)
+            .maxLength(9)
+            .allowNonAscii(true)
+            .pattern("[a-zé]+")
+            .build();
     KeyPolicy copy = custom.toBuilder().build();
     assertThat(copy.minLength()).isEqualTo(2);
     assertThat(copy.maxLength()).isEqualTo(9);
     assertThat(copy.allowNonAscii()).isTrue();
     assertThat(copy.key(SCOPE, "éé").value()).isEqualTo("éé");
-    assertThat(rejection(copy, "ab1").reason()).isEqualTo(InvalidKeyException.Reason.PATTERN_MISMATCH);
+    assertThat(rejection(copy, "ab1").reason())
+        .isEqualTo(InvalidKeyException.Reason.PATTERN_MISMATCH);
     assertThat(copy.toString()).contains("2..9", "nonAscii=true", "[a-zé]+");
   }
 }

@@ -31,7 +31,8 @@ class OutcomeTest {
     Outcome back = Outcome.fromBytes(outcome.toBytes());
     assertThat(back).isEqualTo(outcome).hasSameHashCodeAs(outcome);
     assertThat(back.contentType()).isEqualTo(outcome.contentType());
-    assertThat(new ArrayList<>(back.attributes().keySet())).containsExactly("status", "zeta", "empty", "alpha");
+    assertThat(new ArrayList<>(back.attributes().keySet()))
+        .containsExactly("status", "zeta", "empty", "alpha");
     assertThat(back.attribute("zeta")).isEqualTo("grüß dich 日本語 😀");
     assertThat(back.body()).isEqualTo(outcome.body());
     assertThat(back.toBytes()).isEqualTo(outcome.toBytes());
@@ -44,7 +45,9 @@ class OutcomeTest {
     assertThat(Outcome.empty().attributes()).isEmpty();
     assertThat(Outcome.empty().bodyLength()).isZero();
     Outcome typedEmpty = Outcome.of("text/plain", new byte[0]);
-    assertThat(Outcome.fromBytes(typedEmpty.toBytes())).isEqualTo(typedEmpty).isNotEqualTo(Outcome.empty());
+    assertThat(Outcome.fromBytes(typedEmpty.toBytes()))
+        .isEqualTo(typedEmpty)
+        .isNotEqualTo(Outcome.empty());
   }
 
   @Test
@@ -63,19 +66,22 @@ class OutcomeTest {
     byte[] bytes = Outcome.of("text/plain", new byte[] {1, 2, 3}).toBytes();
 
     byte[] trailing = Arrays.copyOf(bytes, bytes.length + 1);
-    assertThatThrownBy(() -> Outcome.fromBytes(trailing)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Outcome.fromBytes(trailing))
+        .isInstanceOf(IllegalArgumentException.class);
 
     byte[] version = bytes.clone();
     version[0] = 2;
     assertThatThrownBy(() -> Outcome.fromBytes(version))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("version 2");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("version 2");
 
     byte[] negative = bytes.clone();
-    negative[1] = (byte) 0xFF;   // content type length becomes negative
-    assertThatThrownBy(() -> Outcome.fromBytes(negative)).isInstanceOf(IllegalArgumentException.class);
+    negative[1] = (byte) 0xFF; // content type length becomes negative
+    assertThatThrownBy(() -> Outcome.fromBytes(negative))
+        .isInstanceOf(IllegalArgumentException.class);
 
     byte[] huge = bytes.clone();
-    huge[bytes.length - 3 - 4] = 0x7F;   // body length becomes enormous
+    huge[bytes.length - 3 - 4] = 0x7F; // body length becomes enormous
     assertThatThrownBy(() -> Outcome.fromBytes(huge)).isInstanceOf(IllegalArgumentException.class);
   }
 
@@ -88,7 +94,8 @@ class OutcomeTest {
     outcome.body()[0] = 9;
     assertThat(outcome.body()).containsExactly(1, 2, 3);
     Map<String, String> attributes = outcome.attributes();
-    assertThatThrownBy(() -> attributes.put("b", "2")).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> attributes.put("b", "2"))
+        .isInstanceOf(UnsupportedOperationException.class);
   }
 
   @Test
@@ -102,20 +109,25 @@ class OutcomeTest {
 
   @Test
   void rejectsNulls() {
-    assertThatThrownBy(() -> Outcome.builder().contentType(null)).isInstanceOf(NullPointerException.class);
-    assertThatThrownBy(() -> Outcome.builder().attribute("a", null)).isInstanceOf(NullPointerException.class);
-    assertThatThrownBy(() -> Outcome.builder().attribute(null, "a")).isInstanceOf(NullPointerException.class);
-    assertThatThrownBy(() -> Outcome.builder().body((byte[]) null)).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> Outcome.builder().contentType(null))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> Outcome.builder().attribute("a", null))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> Outcome.builder().attribute(null, "a"))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> Outcome.builder().body((byte[]) null))
+        .isInstanceOf(NullPointerException.class);
   }
 
   @Test
   void equalityCoversEveryPart() {
     Outcome base = Outcome.builder().contentType("t").attribute("a", "1").body("x").build();
-    List<Outcome> different = List.of(
-        Outcome.builder().contentType("u").attribute("a", "1").body("x").build(),
-        Outcome.builder().contentType("t").attribute("a", "2").body("x").build(),
-        Outcome.builder().contentType("t").attribute("b", "1").body("x").build(),
-        Outcome.builder().contentType("t").attribute("a", "1").body("y").build());
+    List<Outcome> different =
+        List.of(
+            Outcome.builder().contentType("u").attribute("a", "1").body("x").build(),
+            Outcome.builder().contentType("t").attribute("a", "2").body("x").build(),
+            Outcome.builder().contentType("t").attribute("b", "1").body("x").build(),
+            Outcome.builder().contentType("t").attribute("a", "1").body("y").build());
     for (Outcome other : different) {
       assertThat(other).isNotEqualTo(base);
     }

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 class ScopeTest {
 
   private static InvalidKeyException rejection(String tenant, String operation) {
-    InvalidKeyException e = catchThrowableOfType(InvalidKeyException.class, () -> Scope.of(tenant, operation));
+    InvalidKeyException e =
+        catchThrowableOfType(InvalidKeyException.class, () -> Scope.of(tenant, operation));
     assertThat(e).as("rejection of the scope").isNotNull();
     return e;
   }
@@ -18,7 +19,9 @@ class ScopeTest {
     Scope scope = Scope.of("alice", "POST /payments");
     assertThat(scope.tenant()).isEqualTo("alice");
     assertThat(scope.operation()).isEqualTo("POST /payments");
-    assertThat(scope).isEqualTo(new Scope("alice", "POST /payments")).hasSameHashCodeAs(Scope.of("alice", "POST /payments"));
+    assertThat(scope)
+        .isEqualTo(new Scope("alice", "POST /payments"))
+        .hasSameHashCodeAs(Scope.of("alice", "POST /payments"));
     assertThat(scope).isNotEqualTo(Scope.of("POST /payments", "alice"));
   }
 
@@ -40,14 +43,18 @@ class ScopeTest {
   void limitsThePartLength() {
     String longest = "x".repeat(Scope.MAX_PART_LENGTH);
     assertThat(Scope.of(longest, longest).tenant()).hasSize(1024);
-    assertThat(rejection(longest + "x", "op").reason()).isEqualTo(InvalidKeyException.Reason.TOO_LONG);
-    assertThat(rejection("t", longest + "x").reason()).isEqualTo(InvalidKeyException.Reason.TOO_LONG);
+    assertThat(rejection(longest + "x", "op").reason())
+        .isEqualTo(InvalidKeyException.Reason.TOO_LONG);
+    assertThat(rejection("t", longest + "x").reason())
+        .isEqualTo(InvalidKeyException.Reason.TOO_LONG);
   }
 
   @Test
   void rejectsControlCharacters() {
-    assertThat(rejection("a\tb", "op").reason()).isEqualTo(InvalidKeyException.Reason.CONTROL_CHARACTER);
-    assertThat(rejection("t", "op\n").reason()).isEqualTo(InvalidKeyException.Reason.CONTROL_CHARACTER);
+    assertThat(rejection("a\tb", "op").reason())
+        .isEqualTo(InvalidKeyException.Reason.CONTROL_CHARACTER);
+    assertThat(rejection("t", "op\n").reason())
+        .isEqualTo(InvalidKeyException.Reason.CONTROL_CHARACTER);
     assertThat(rejection("t", "o\u0000p").getMessage()).contains("index 1");
   }
 

@@ -7,10 +7,14 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock that moves only when a test says so (once-testkit's MutableClock, which core cannot depend on). */
+/**
+ * A clock that moves only when a test says so (once-testkit's MutableClock, which core cannot
+ * depend on).
+ */
 final class TestClock extends Clock {
 
-  private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2030-01-01T00:00:00Z"));
+  private final AtomicReference<Instant> now =
+      new AtomicReference<>(Instant.parse("2030-01-01T00:00:00Z"));
 
   void advance(Duration amount) {
     now.updateAndGet(t -> t.plus(amount));

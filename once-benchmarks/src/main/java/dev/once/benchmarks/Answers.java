@@ -1,8 +1,9 @@
 package dev.once.benchmarks;
 
 /**
- * How a variant answered one call: each key counts as new (acquired, inserted), as the duplicate answer the
- * scenario expects (completed, in progress, not inserted), or as anything else, which fails the scenario.
+ * How a variant answered one call: each key counts as new (acquired, inserted), as the duplicate
+ * answer the scenario expects (completed, in progress, not inserted), or as anything else, which
+ * fails the scenario.
  */
 final class Answers {
   int fresh;

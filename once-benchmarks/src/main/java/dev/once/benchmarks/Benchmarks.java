@@ -19,8 +19,9 @@ import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Measures every store's claim against its own ceiling and against the peers, on this machine, in one run,
- * and writes the Markdown report (by default {@code docs/benchmarks.md}, from the repository root).
+ * Measures every store's claim against its own ceiling and against the peers, on this machine, in
+ * one run, and writes the Markdown report (by default {@code docs/benchmarks.md}, from the
+ * repository root).
  *
  * <pre>
  * mvn -B -q -pl once-benchmarks -am package -DskipTests &amp;&amp; java -jar once-benchmarks/target/once-benchmarks.jar
@@ -34,8 +35,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *                    which writes docs/benchmarks-kafka.md (--quick: once-benchmarks/target/benchmarks-kafka-quick.md)
  * </pre>
  *
- * The servers come from the test kit: the local PostgreSQL and MariaDB when they answer
- * ({@code ONCE_TEST_POSTGRES_URL}, {@code ONCE_TEST_MARIADB_URL}, ...), embedded ones otherwise.
+ * The servers come from the test kit: the local PostgreSQL and MariaDB when they answer ({@code
+ * ONCE_TEST_POSTGRES_URL}, {@code ONCE_TEST_MARIADB_URL}, ...), embedded ones otherwise.
  */
 public final class Benchmarks {
 
@@ -45,8 +46,7 @@ public final class Benchmarks {
 
   static final List<String> ALL_STORES = List.of("memory", "h2", "mariadb", "postgresql", "redis");
 
-  private Benchmarks() {
-  }
+  private Benchmarks() {}
 
   public static void main(String[] args) throws Exception {
     boolean quick = false;
@@ -56,10 +56,15 @@ public final class Benchmarks {
       switch (args[i]) {
         case "--quick" -> quick = true;
         case "--out" -> out = Path.of(value(args, ++i, "--out"));
-        case "--only" -> only = Arrays.asList(value(args, ++i, "--only").toLowerCase(Locale.ROOT).split(","));
+        case "--only" ->
+            only = Arrays.asList(value(args, ++i, "--only").toLowerCase(Locale.ROOT).split(","));
         case "--help", "-h" -> {
-          System.out.println("usage: java -jar once-benchmarks.jar [--quick] [--out FILE] [--only "
-              + String.join(",", ALL_STORES) + "," + KAFKA + "]");
+          System.out.println(
+              "usage: java -jar once-benchmarks.jar [--quick] [--out FILE] [--only "
+                  + String.join(",", ALL_STORES)
+                  + ","
+                  + KAFKA
+                  + "]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown option " + args[i] + "; try --help");
@@ -69,15 +74,20 @@ public final class Benchmarks {
     only = only.stream().filter(s -> !s.equals(KAFKA)).toList();
     for (String store : only) {
       if (!ALL_STORES.contains(store)) {
-        throw new IllegalArgumentException("unknown store '" + store + "'; known: " + ALL_STORES + " and " + KAFKA);
+        throw new IllegalArgumentException(
+            "unknown store '" + store + "'; known: " + ALL_STORES + " and " + KAFKA);
       }
     }
-    String thisRun = "java -jar once-benchmarks/target/once-benchmarks.jar" + (args.length == 0 ? ""
-        : " " + String.join(" ", args));
+    String thisRun =
+        "java -jar once-benchmarks/target/once-benchmarks.jar"
+            + (args.length == 0 ? "" : " " + String.join(" ", args));
     if (kafka) {
-      Path kafkaOut = only.isEmpty() && out != null ? out : quick ? quickOut("benchmarks-kafka-quick.md")
-          : docs("benchmarks-kafka.md");
-      KafkaBench.Result result = KafkaBench.run(quick ? KafkaBench.Config.quickRun() : KafkaBench.Config.fullRun());
+      Path kafkaOut =
+          only.isEmpty() && out != null
+              ? out
+              : quick ? quickOut("benchmarks-kafka-quick.md") : docs("benchmarks-kafka.md");
+      KafkaBench.Result result =
+          KafkaBench.run(quick ? KafkaBench.Config.quickRun() : KafkaBench.Config.fullRun());
       write(kafkaOut, KafkaReport.render(result, thisRun));
       if (only.isEmpty()) {
         System.exit(0);
@@ -103,7 +113,8 @@ public final class Benchmarks {
   private static Path docs(String name) {
     Path out = Path.of("docs", name);
     if (!Files.isDirectory(out.getParent())) {
-      throw new IllegalStateException("run from the repository root (no docs/ folder here), or give --out FILE");
+      throw new IllegalStateException(
+          "run from the repository root (no docs/ folder here), or give --out FILE");
     }
     return out;
   }
@@ -140,12 +151,19 @@ public final class Benchmarks {
       }
       try (target) {
         ProcCpu.Source cpu = target.serverCpu();
-        run.stores.add(new Report.StoreInfo(target.name(), target.where(), target.version(), target.settings(),
-            cpu.available() ? cpu.description() : null, cpu.available() ? null : cpu.description()));
+        run.stores.add(
+            new Report.StoreInfo(
+                target.name(),
+                target.where(),
+                target.version(),
+                target.settings(),
+                cpu.available() ? cpu.description() : null,
+                cpu.available() ? null : cpu.description()));
         for (int dup : settings.dupPercents()) {
           List<Scenario> scenarios = scenarios(target, dup);
-          run.results.addAll(harness.run(target.name() + ", " + dup + "% duplicates", scenarios, cpu,
-              target::walBytes));
+          run.results.addAll(
+              harness.run(
+                  target.name() + ", " + dup + "% duplicates", scenarios, cpu, target::walBytes));
         }
         if (target instanceof PostgresTarget pg && !settings.growthRows().isEmpty()) {
           long[] loadMillis = new long[settings.growthRows().size()];
@@ -159,28 +177,55 @@ public final class Benchmarks {
     return Report.render(run);
   }
 
-  /** Per batch size: the ceiling, Once's claim and Once's cycle; then the store's extra scenarios (peers). */
+  /**
+   * Per batch size: the ceiling, Once's claim and Once's cycle; then the store's extra scenarios
+   * (peers).
+   */
   static List<Scenario> scenarios(Target target, int dup) {
     List<Scenario> out = new ArrayList<>();
     for (int batch : new int[] {1, 100, 1000}) {
       Scenario.Factory ceiling = target.ceiling(batch);
       if (ceiling != null) {
-        out.add(new Scenario(target.name(), Scenario.Kind.CEILING, target.ceilingLabel(batch), batch, dup,
-            target.dataSource(), ceiling));
+        out.add(
+            new Scenario(
+                target.name(),
+                Scenario.Kind.CEILING,
+                target.ceilingLabel(batch),
+                batch,
+                dup,
+                target.dataSource(),
+                ceiling));
       }
       Scenario.Factory claim = target.onceClaim(batch);
       if (claim != null) {
-        out.add(new Scenario(target.name(), Scenario.Kind.ONCE_CLAIM, batch == 1 ? "Once claim" : "Once claimAll",
-            batch, dup, target.dataSource(), claim));
+        out.add(
+            new Scenario(
+                target.name(),
+                Scenario.Kind.ONCE_CLAIM,
+                batch == 1 ? "Once claim" : "Once claimAll",
+                batch,
+                dup,
+                target.dataSource(),
+                claim));
       }
-      out.add(new Scenario(target.name(), Scenario.Kind.ONCE_CYCLE, target.cycleLabel(batch), batch, dup,
-          target.dataSource(), target.onceCycle(batch)));
+      out.add(
+          new Scenario(
+              target.name(),
+              Scenario.Kind.ONCE_CYCLE,
+              target.cycleLabel(batch),
+              batch,
+              dup,
+              target.dataSource(),
+              target.onceCycle(batch)));
     }
     out.addAll(target.extraScenarios(dup));
     return out;
   }
 
-  /** Opens one store. To add one (Redis, say), add its {@link Target} here and its name to {@link #ALL_STORES}. */
+  /**
+   * Opens one store. To add one (Redis, say), add its {@link Target} here and its name to {@link
+   * #ALL_STORES}.
+   */
   static Target open(String name, int threads) throws Exception {
     return switch (name) {
       case "memory" -> new MemoryTarget();
@@ -201,8 +246,10 @@ public final class Benchmarks {
   }
 
   static String onceVersion() {
-    try (InputStream in = Benchmarks.class.getClassLoader()
-        .getResourceAsStream("META-INF/maven/dev.once/once-core/pom.properties")) {
+    try (InputStream in =
+        Benchmarks.class
+            .getClassLoader()
+            .getResourceAsStream("META-INF/maven/dev.once/once-core/pom.properties")) {
       if (in != null) {
         Properties p = new Properties();
         p.load(in);
@@ -227,13 +274,29 @@ public final class Benchmarks {
     m.put("CPU", firstMatch(Path.of("/proc/cpuinfo"), "model name"));
     String mem = firstMatch(Path.of("/proc/meminfo"), "MemTotal");
     if (!mem.equals("unknown")) {
-      mem = String.format(Locale.ROOT, "%.1f GiB", Long.parseLong(mem.replaceAll("[^0-9]", "")) / 1024.0 / 1024.0);
+      mem =
+          String.format(
+              Locale.ROOT,
+              "%.1f GiB",
+              Long.parseLong(mem.replaceAll("[^0-9]", "")) / 1024.0 / 1024.0);
     }
     m.put("memory", mem);
-    m.put("OS", System.getProperty("os.name") + " " + System.getProperty("os.version") + " ("
-        + System.getProperty("os.arch") + ")");
-    m.put("JDK", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
-        + ", max heap " + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB");
+    m.put(
+        "OS",
+        System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.version")
+            + " ("
+            + System.getProperty("os.arch")
+            + ")");
+    m.put(
+        "JDK",
+        System.getProperty("java.vm.name")
+            + " "
+            + System.getProperty("java.runtime.version")
+            + ", max heap "
+            + Runtime.getRuntime().maxMemory() / (1024 * 1024)
+            + " MiB");
     return m;
   }
 
@@ -253,7 +316,10 @@ public final class Benchmarks {
   /** {@code git describe} of the working tree, or null outside a repository. */
   static String gitRevision() {
     try {
-      Process p = new ProcessBuilder("git", "describe", "--always", "--dirty").redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder("git", "describe", "--always", "--dirty")
+              .redirectErrorStream(true)
+              .start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
       return p.waitFor() == 0 && !out.isEmpty() ? out : null;
     } catch (IOException e) {

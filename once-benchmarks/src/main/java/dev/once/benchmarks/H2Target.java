@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * H2 as an embedded file database in a temporary folder, the way the quick-start service runs it. The
- * ceiling is {@code MERGE ... WHEN NOT MATCHED THEN INSERT} (H2 has no {@code ON CONFLICT}); its update
- * count is the number of keys that were new.
+ * H2 as an embedded file database in a temporary folder, the way the quick-start service runs it.
+ * The ceiling is {@code MERGE ... WHEN NOT MATCHED THEN INSERT} (H2 has no {@code ON CONFLICT});
+ * its update count is the number of keys that were new.
  */
 final class H2Target extends JdbcTarget {
 
@@ -58,7 +58,8 @@ final class H2Target extends JdbcTarget {
 
   @Override
   ProcCpu.Source serverCpu() {
-    return ProcCpu.none("no server: H2 runs inside the benchmark's JVM, so its CPU is in the JVM column");
+    return ProcCpu.none(
+        "no server: H2 runs inside the benchmark's JVM, so its CPU is in the JVM column");
   }
 
   @Override
@@ -68,37 +69,44 @@ final class H2Target extends JdbcTarget {
 
   @Override
   String ceilingLabel(int batch) {
-    return batch == 1 ? "MERGE WHEN NOT MATCHED THEN INSERT" : "multi-row MERGE WHEN NOT MATCHED THEN INSERT";
+    return batch == 1
+        ? "MERGE WHEN NOT MATCHED THEN INSERT"
+        : "multi-row MERGE WHEN NOT MATCHED THEN INSERT";
   }
 
   @Override
   Scenario.Factory ceiling(int batch) {
-    return ds -> new Variant() {
-      @Override
-      public void reset() throws SQLException {
-        execute(truncate(RAW_TABLE));
-      }
-
-      @Override
-      public void process(List<IdempotencyKey> keys, Answers answers) throws SQLException {
-        String sql = "MERGE INTO " + RAW_TABLE + " r USING (VALUES "
-            + String.join(", ", Collections.nCopies(keys.size(), "(CAST(? AS BINARY(32)))"))
-            + ") AS s(id) ON r.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)";
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-          for (int i = 0; i < keys.size(); i++) {
-            ps.setBytes(i + 1, keys.get(i).digest());
+    return ds ->
+        new Variant() {
+          @Override
+          public void reset() throws SQLException {
+            execute(truncate(RAW_TABLE));
           }
-          PostgresTarget.count(ps.executeUpdate(), keys.size(), answers);
-        }
-      }
-    };
+
+          @Override
+          public void process(List<IdempotencyKey> keys, Answers answers) throws SQLException {
+            String sql =
+                "MERGE INTO "
+                    + RAW_TABLE
+                    + " r USING (VALUES "
+                    + String.join(", ", Collections.nCopies(keys.size(), "(CAST(? AS BINARY(32)))"))
+                    + ") AS s(id) ON r.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)";
+            try (Connection c = ds.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
+              for (int i = 0; i < keys.size(); i++) {
+                ps.setBytes(i + 1, keys.get(i).digest());
+              }
+              PostgresTarget.count(ps.executeUpdate(), keys.size(), answers);
+            }
+          }
+        };
   }
 
   @Override
   public void close() {
     pool.close();
     try (Connection c = java.sql.DriverManager.getConnection(url, "sa", "");
-         java.sql.Statement s = c.createStatement()) {
+        java.sql.Statement s = c.createStatement()) {
       s.execute("SHUTDOWN");
     } catch (SQLException e) {
       // deleting the files anyway

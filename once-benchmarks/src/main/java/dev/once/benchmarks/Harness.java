@@ -7,10 +7,11 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Runs a group of scenarios interleaved: every repetition runs each scenario once, in the same order (A B C
- * A B C ...), so drift on a shared machine hits all of them alike. A repetition of a scenario: empty table,
- * fresh keys, seed the duplicate pool, warm up, then a fixed measured window. Every answer is checked
- * against what the key stream sent; one wrong answer fails the scenario instead of printing a number.
+ * Runs a group of scenarios interleaved: every repetition runs each scenario once, in the same
+ * order (A B C A B C ...), so drift on a shared machine hits all of them alike. A repetition of a
+ * scenario: empty table, fresh keys, seed the duplicate pool, warm up, then a fixed measured
+ * window. Every answer is checked against what the key stream sent; one wrong answer fails the
+ * scenario instead of printing a number.
  */
 final class Harness {
 
@@ -23,9 +24,16 @@ final class Harness {
     this.runId = runId;
   }
 
-  List<Measured> run(String title, List<Scenario> scenarios, ProcCpu.Source server,
-                     java.util.function.LongSupplier walBytes) {
-    System.out.printf(Locale.ROOT, "%n== %s (%d scenarios x %d repetitions)%n", title, scenarios.size(),
+  List<Measured> run(
+      String title,
+      List<Scenario> scenarios,
+      ProcCpu.Source server,
+      java.util.function.LongSupplier walBytes) {
+    System.out.printf(
+        Locale.ROOT,
+        "%n== %s (%d scenarios x %d repetitions)%n",
+        title,
+        scenarios.size(),
         settings.repetitions());
     String group = runId + "-g" + groups++;
     List<Measured> results = new ArrayList<>();
@@ -50,8 +58,13 @@ final class Harness {
           String stream = group + "-s" + i + "-r" + rep;
           Measured.Rep r = once(scenarios.get(i), variants.get(i), stream, server, m);
           m.reps.add(r);
-          System.out.printf(Locale.ROOT, "  rep %d  %-78s %,12.0f keys/s  CPU %s + %s µs/key%n", rep + 1,
-              shortId(scenarios.get(i)), r.opsPerSecond(), Report.num(r.jvmNanosPerOp() / 1000),
+          System.out.printf(
+              Locale.ROOT,
+              "  rep %d  %-78s %,12.0f keys/s  CPU %s + %s µs/key%n",
+              rep + 1,
+              shortId(scenarios.get(i)),
+              r.opsPerSecond(),
+              Report.num(r.jvmNanosPerOp() / 1000),
               Report.num(r.serverNanosPerOp() / 1000));
         } catch (Exception | AssertionError e) {
           m.error = describe(e);
@@ -74,10 +87,12 @@ final class Harness {
   }
 
   private static String shortId(Scenario s) {
-    return String.format(Locale.ROOT, "%-10s %-44s b%-4d %2d%%", s.store(), s.label(), s.batch(), s.dupPercent());
+    return String.format(
+        Locale.ROOT, "%-10s %-44s b%-4d %2d%%", s.store(), s.label(), s.batch(), s.dupPercent());
   }
 
-  private Measured.Rep once(Scenario s, Variant variant, String stream, ProcCpu.Source server, Measured into)
+  private Measured.Rep once(
+      Scenario s, Variant variant, String stream, ProcCpu.Source server, Measured into)
       throws Exception {
     variant.reset();
     long retries0 = variant.retries();
@@ -133,8 +148,12 @@ final class Harness {
     double other = Double.NaN;
     if (busy0 >= 0 && busy1 >= 0 && jvm0 >= 0 && jvm1 >= 0) {
       long ours = (jvm1 - jvm0) + (server0 >= 0 && server1 >= 0 ? server1 - server0 : 0);
-      other = Math.max(0, (busy1 - busy0 - ours) / ((window.end - window.start) * (double) Runtime.getRuntime()
-          .availableProcessors()));
+      other =
+          Math.max(
+              0,
+              (busy1 - busy0 - ours)
+                  / ((window.end - window.start)
+                      * (double) Runtime.getRuntime().availableProcessors()));
     }
     return new Measured.Rep(ops / seconds, jvmPerOp, serverPerOp, rows0, rows1, other);
   }
@@ -147,20 +166,31 @@ final class Harness {
       answers.clear();
       variant.process(chunk, answers);
       if (answers.fresh != chunk.size()) {
-        throw new AssertionError("seeding " + chunk.size() + " new keys answered " + answers.fresh + " new, "
-            + answers.duplicate + " duplicate, " + answers.other + " other (" + answers.firstOther + ")");
+        throw new AssertionError(
+            "seeding "
+                + chunk.size()
+                + " new keys answered "
+                + answers.fresh
+                + " new, "
+                + answers.duplicate
+                + " duplicate, "
+                + answers.other
+                + " other ("
+                + answers.firstOther
+                + ")");
       }
     }
   }
 
   /** A short extra run through a counting pool: how many statements and commits each key costs. */
-  private Measured.Probe probe(Scenario s, String streamId, java.util.function.LongSupplier walBytes)
-      throws Exception {
+  private Measured.Probe probe(
+      Scenario s, String streamId, java.util.function.LongSupplier walBytes) throws Exception {
     CountingDataSource counting = new CountingDataSource(s.dataSource());
     try (Variant variant = s.factory().create(counting.dataSource())) {
       KeyStream stream = new KeyStream(streamId, 0, s.dupPercent(), s.batch());
       seed(variant, stream.seedKeys(), s.batch());
-      // Skip a round of calls so one-off work (schema checks, prepared-statement setup) is not counted.
+      // Skip a round of calls so one-off work (schema checks, prepared-statement setup) is not
+      // counted.
       Answers answers = new Answers();
       List<IdempotencyKey> keys = new ArrayList<>();
       stream.next(s.batch(), keys);
@@ -178,15 +208,27 @@ final class Harness {
       }
       long wal1 = walBytes.getAsLong();
       double wal = wal0 < 0 || wal1 < 0 ? Double.NaN : (double) (wal1 - wal0) / total;
-      return new Measured.Probe((double) counting.statements() / total, (double) counting.commits() / total, wal);
+      return new Measured.Probe(
+          (double) counting.statements() / total, (double) counting.commits() / total, wal);
     }
   }
 
   static void check(int keys, int dups, Answers a) {
     if (a.fresh != keys - dups || a.duplicate != dups || a.other != 0) {
-      throw new AssertionError("sent " + (keys - dups) + " new and " + dups + " duplicate keys, but the answers"
-          + " were " + a.fresh + " new, " + a.duplicate + " duplicate and " + a.other + " other"
-          + (a.firstOther == null ? "" : " (first: " + a.firstOther + ")"));
+      throw new AssertionError(
+          "sent "
+              + (keys - dups)
+              + " new and "
+              + dups
+              + " duplicate keys, but the answers"
+              + " were "
+              + a.fresh
+              + " new, "
+              + a.duplicate
+              + " duplicate and "
+              + a.other
+              + " other"
+              + (a.firstOther == null ? "" : " (first: " + a.firstOther + ")"));
     }
   }
 
@@ -245,7 +287,8 @@ final class Harness {
           }
         }
       } catch (Exception | AssertionError e) {
-        window.failure.compareAndSet(null, e instanceof Exception ex ? ex : new IllegalStateException(e.getMessage(), e));
+        window.failure.compareAndSet(
+            null, e instanceof Exception ex ? ex : new IllegalStateException(e.getMessage(), e));
         window.stop = true;
       }
     }
@@ -259,13 +302,18 @@ final class Harness {
   }
 
   static String describe(Throwable e) {
-    StringBuilder sb = new StringBuilder(e.getClass().getSimpleName()).append(": ").append(e.getMessage());
+    StringBuilder sb =
+        new StringBuilder(e.getClass().getSimpleName()).append(": ").append(e.getMessage());
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
     if (root != e) {
-      sb.append(" (cause: ").append(root.getClass().getSimpleName()).append(": ").append(root.getMessage()).append(')');
+      sb.append(" (cause: ")
+          .append(root.getClass().getSimpleName())
+          .append(": ")
+          .append(root.getMessage())
+          .append(')');
     }
     return sb.toString().replace('\n', ' ');
   }

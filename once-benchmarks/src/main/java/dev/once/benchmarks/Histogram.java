@@ -1,8 +1,8 @@
 package dev.once.benchmarks;
 
 /**
- * Latencies in nanoseconds, log-linear buckets with under 1% error: 128 exact values, then 128 buckets per
- * power of two. Not thread-safe; one per thread, merged afterwards.
+ * Latencies in nanoseconds, log-linear buckets with under 1% error: 128 exact values, then 128
+ * buckets per power of two. Not thread-safe; one per thread, merged afterwards.
  */
 final class Histogram {
 

@@ -15,9 +15,10 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * A SQL store: one pool shared by Once, the ceiling and the peers, with one connection per client thread
- * and two spare, all opened up front so no scenario pays for a connect. Once's table is {@value #ONCE_TABLE}
- * and the ceiling's {@value #RAW_TABLE}; both are emptied before every repetition.
+ * A SQL store: one pool shared by Once, the ceiling and the peers, with one connection per client
+ * thread and two spare, all opened up front so no scenario pays for a connect. Once's table is
+ * {@value #ONCE_TABLE} and the ceiling's {@value #RAW_TABLE}; both are emptied before every
+ * repetition.
  */
 abstract class JdbcTarget extends Target {
 
@@ -27,7 +28,8 @@ abstract class JdbcTarget extends Target {
   protected final HikariDataSource pool;
   protected final SqlDialect dialect;
 
-  JdbcTarget(String url, String user, String password, SqlDialect dialect, int threads) throws SQLException {
+  JdbcTarget(String url, String user, String password, SqlDialect dialect, int threads)
+      throws SQLException {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
     config.setUsername(user);
@@ -38,8 +40,11 @@ abstract class JdbcTarget extends Target {
     this.pool = new HikariDataSource(config);
     this.dialect = dialect;
     try {
-      execute("DROP TABLE IF EXISTS " + ONCE_TABLE, "DROP SEQUENCE IF EXISTS " + ONCE_TABLE + "_token_seq",
-          "DROP TABLE IF EXISTS " + RAW_TABLE, rawTableDdl());
+      execute(
+          "DROP TABLE IF EXISTS " + ONCE_TABLE,
+          "DROP SEQUENCE IF EXISTS " + ONCE_TABLE + "_token_seq",
+          "DROP TABLE IF EXISTS " + RAW_TABLE,
+          rawTableDdl());
       store(ONCE_TABLE).createSchema();
     } catch (SQLException | RuntimeException e) {
       pool.close();
@@ -70,14 +75,23 @@ abstract class JdbcTarget extends Target {
 
   @Override
   Scenario.Factory onceClaim(int batch) {
-    return ds -> OnceVariants.claim(() -> store(ds, ONCE_TABLE), () -> execute(truncate(ONCE_TABLE)));
+    return ds ->
+        OnceVariants.claim(() -> store(ds, ONCE_TABLE), () -> execute(truncate(ONCE_TABLE)));
   }
 
   @Override
   Scenario.Factory onceCycle(int batch) {
-    // WAIT: a consumer waits for a concurrent transaction on the same key instead of spinning on redelivery.
-    return ds -> OnceVariants.transactionalCycle(JdbcIdempotencyStore.builder(ds).dialect(dialect).table(ONCE_TABLE)
-        .concurrentClaims(ConcurrentClaimPolicy.WAIT).build(), ds, () -> execute(truncate(ONCE_TABLE)));
+    // WAIT: a consumer waits for a concurrent transaction on the same key instead of spinning on
+    // redelivery.
+    return ds ->
+        OnceVariants.transactionalCycle(
+            JdbcIdempotencyStore.builder(ds)
+                .dialect(dialect)
+                .table(ONCE_TABLE)
+                .concurrentClaims(ConcurrentClaimPolicy.WAIT)
+                .build(),
+            ds,
+            () -> execute(truncate(ONCE_TABLE)));
   }
 
   @Override
@@ -86,7 +100,8 @@ abstract class JdbcTarget extends Target {
   }
 
   void execute(String... sql) throws SQLException {
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
       for (String statement : sql) {
         s.execute(statement);
       }
@@ -94,13 +109,17 @@ abstract class JdbcTarget extends Target {
   }
 
   String queryString(String sql) throws SQLException {
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;
     }
   }
 
   long queryLong(String sql) throws SQLException {
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }
@@ -130,7 +149,9 @@ abstract class JdbcTarget extends Target {
   @Override
   public void close() {
     try {
-      execute("DROP TABLE IF EXISTS " + RAW_TABLE, "DROP TABLE IF EXISTS " + ONCE_TABLE,
+      execute(
+          "DROP TABLE IF EXISTS " + RAW_TABLE,
+          "DROP TABLE IF EXISTS " + ONCE_TABLE,
           "DROP SEQUENCE IF EXISTS " + ONCE_TABLE + "_token_seq");
     } catch (SQLException e) {
       // leave it; the next run drops it first

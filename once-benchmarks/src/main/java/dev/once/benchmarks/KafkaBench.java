@@ -37,26 +37,29 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * The Kafka inbox against a plain consumer with no dedupe and against the same plain consumer guarded by Camel's
- * JDBC idempotent repository, on the same topic, the same PostgreSQL and the same effect, in one run; writes
- * {@code docs/benchmarks-kafka.md}.
+ * The Kafka inbox against a plain consumer with no dedupe and against the same plain consumer
+ * guarded by Camel's JDBC idempotent repository, on the same topic, the same PostgreSQL and the
+ * same effect, in one run; writes {@code docs/benchmarks-kafka.md}.
  *
- * <p>Per duplicate ratio, one topic is filled up front ({@code message-id} header, record key = id, so a duplicate
- * lands on its original's partition, as a producer retry does). Then every variant reads that whole topic from the
- * beginning in a consumer group of its own, interleaved (plain, Once, Camel, plain, Once, Camel, ...), after one
- * unmeasured warm-up round. The effect is the same for all: one row per applied message in a ledger table of the
- * variant's own. The plain and Camel loops do what a hand-written consumer does: per poll, one transaction with one
- * JDBC batch of the inserts, then {@code commitSync}; Camel's {@code JdbcMessageIdRepository.add(id)} runs first
- * for each record, as its idempotent consumer calls it (one call and transaction per message). Once is
- * {@link KafkaInboxConsumer} twice: with a per-record handler (one {@code INSERT} per record on the batch's
- * connection) and with a batch handler (the fresh records' inserts as one JDBC batch, the plain loop's effect code);
- * ids claimed in one statement per batch, offsets stored in the same transaction.
+ * <p>Per duplicate ratio, one topic is filled up front ({@code message-id} header, record key = id,
+ * so a duplicate lands on its original's partition, as a producer retry does). Then every variant
+ * reads that whole topic from the beginning in a consumer group of its own, interleaved (plain,
+ * Once, Camel, plain, Once, Camel, ...), after one unmeasured warm-up round. The effect is the same
+ * for all: one row per applied message in a ledger table of the variant's own. The plain and Camel
+ * loops do what a hand-written consumer does: per poll, one transaction with one JDBC batch of the
+ * inserts, then {@code commitSync}; Camel's {@code JdbcMessageIdRepository.add(id)} runs first for
+ * each record, as its idempotent consumer calls it (one call and transaction per message). Once is
+ * {@link KafkaInboxConsumer} twice: with a per-record handler (one {@code INSERT} per record on the
+ * batch's connection) and with a batch handler (the fresh records' inserts as one JDBC batch, the
+ * plain loop's effect code); ids claimed in one statement per batch, offsets stored in the same
+ * transaction.
  */
 final class KafkaBench {
 
   /** The command the report names. */
-  static final String COMMAND = "mvn -B -q -pl once-benchmarks -am package -DskipTests"
-      + " && java -jar once-benchmarks/target/once-benchmarks.jar --only kafka";
+  static final String COMMAND =
+      "mvn -B -q -pl once-benchmarks -am package -DskipTests"
+          + " && java -jar once-benchmarks/target/once-benchmarks.jar --only kafka";
 
   private static final String SCHEMA_TABLE_PREFIX = "kbench_";
   private static final String ONCE_TABLE = "kbench_once";
@@ -67,23 +70,33 @@ final class KafkaBench {
   /**
    * What to run.
    *
-   * @param messages        records produced per topic (per duplicate ratio)
-   * @param partitions      partitions of each topic
-   * @param maxPollRecords  {@code max.poll.records} of every consumer
-   * @param dupPercents     duplicate ratios: of every 100 records, this many repeat an earlier id
-   * @param repetitions     measured rounds (each variant once per round), after one warm-up round
-   * @param warmupMessages  records each variant processes in the warm-up round
+   * @param messages records produced per topic (per duplicate ratio)
+   * @param partitions partitions of each topic
+   * @param maxPollRecords {@code max.poll.records} of every consumer
+   * @param dupPercents duplicate ratios: of every 100 records, this many repeat an earlier id
+   * @param repetitions measured rounds (each variant once per round), after one warm-up round
+   * @param warmupMessages records each variant processes in the warm-up round
    * @param camelMaxMessages Camel's measured run stops after this many records ...
-   * @param camelMaxMillis  ... or after this long, whichever comes first
+   * @param camelMaxMillis ... or after this long, whichever comes first
    * @param inProcessBroker start the broker in this JVM (the smoke test) instead of a child JVM
-   * @param probe           run the statement probe (CountingDataSource) after the measured rounds
+   * @param probe run the statement probe (CountingDataSource) after the measured rounds
    */
-  record Config(int messages, int partitions, int maxPollRecords, List<Integer> dupPercents, int repetitions,
-                int warmupMessages, int camelMaxMessages, long camelMaxMillis, boolean quick,
-                boolean inProcessBroker, boolean probe) {
+  record Config(
+      int messages,
+      int partitions,
+      int maxPollRecords,
+      List<Integer> dupPercents,
+      int repetitions,
+      int warmupMessages,
+      int camelMaxMessages,
+      long camelMaxMillis,
+      boolean quick,
+      boolean inProcessBroker,
+      boolean probe) {
 
     static Config fullRun() {
-      return new Config(200_000, 4, 500, List.of(0, 20), 3, 20_000, 20_000, 20_000, false, false, true);
+      return new Config(
+          200_000, 4, 500, List.of(0, 20), 3, 20_000, 20_000, 20_000, false, false, true);
     }
 
     static Config quickRun() {
@@ -94,7 +107,10 @@ final class KafkaBench {
   enum Kind {
     PLAIN("plain consumer, no dedupe"),
     ONCE("Once KafkaInboxConsumer"),
-    /** Once with a batch handler: the fresh records' inserts as one JDBC batch, like the plain consumer's. */
+    /**
+     * Once with a batch handler: the fresh records' inserts as one JDBC batch, like the plain
+     * consumer's.
+     */
     ONCE_BATCH("Once KafkaInboxConsumer, batch handler"),
     CAMEL("plain consumer + Camel JdbcMessageIdRepository.add");
 
@@ -110,11 +126,24 @@ final class KafkaBench {
   }
 
   /**
-   * One variant's run over one topic. CPU figures are nanoseconds over the measured window, -1 when unknown;
-   * {@code polled} counts every record the run polled, {@code ledgerRows} the rows its effect left (checked).
+   * One variant's run over one topic. CPU figures are nanoseconds over the measured window, -1 when
+   * unknown; {@code polled} counts every record the run polled, {@code ledgerRows} the rows its
+   * effect left (checked).
    */
-  record Rep(Kind kind, int dupPercent, int round, long messages, long nanos, long jvmCpu, long pgCpu, long brokerCpu,
-             long machineBusy, long walBytes, long polled, long ledgerRows, boolean capped) {
+  record Rep(
+      Kind kind,
+      int dupPercent,
+      int round,
+      long messages,
+      long nanos,
+      long jvmCpu,
+      long pgCpu,
+      long brokerCpu,
+      long machineBusy,
+      long walBytes,
+      long polled,
+      long ledgerRows,
+      boolean capped) {
 
     double perSecond() {
       return messages * 1e9 / nanos;
@@ -131,9 +160,16 @@ final class KafkaBench {
   }
 
   /** Statements and commits per non-empty poll, from a run through {@link CountingDataSource}. */
-  record Probe(Kind kind, int dupPercent, long polls, long messages, long statements, long commits,
-               Map<String, Long> bySql, Map<String, Long> nanosBySql, long nanos) {
-  }
+  record Probe(
+      Kind kind,
+      int dupPercent,
+      long polls,
+      long messages,
+      long statements,
+      long commits,
+      Map<String, Long> bySql,
+      Map<String, Long> nanosBySql,
+      long nanos) {}
 
   /** Everything the run saw. */
   static final class Result {
@@ -160,7 +196,8 @@ final class KafkaBench {
   private final ProcCpu.Source brokerCpu;
   private KafkaProducer<String, String> producer;
 
-  private KafkaBench(Config config, PostgresTarget pg, KafkaBroker broker, String runId) throws SQLException {
+  private KafkaBench(Config config, PostgresTarget pg, KafkaBroker broker, String runId)
+      throws SQLException {
     this.config = config;
     this.pg = pg;
     this.broker = broker;
@@ -170,9 +207,10 @@ final class KafkaBench {
   }
 
   /**
-   * The CPU of the PostgreSQL backends serving this run's pool: the server may be shared (other builds' tests), so
-   * the whole server's CPU would count their work too. All pool connections are borrowed at once to learn their
-   * backend pids; the pool keeps them for the run. Background processes (WAL writer, checkpointer) are not counted.
+   * The CPU of the PostgreSQL backends serving this run's pool: the server may be shared (other
+   * builds' tests), so the whole server's CPU would count their work too. All pool connections are
+   * borrowed at once to learn their backend pids; the pool keeps them for the run. Background
+   * processes (WAL writer, checkpointer) are not counted.
    */
   private static ProcCpu.Source backends(PostgresTarget pg) throws SQLException {
     if (!pg.serverCpu().available()) {
@@ -184,7 +222,8 @@ final class KafkaBench {
       for (int i = 0; i < pg.pool.getMaximumPoolSize(); i++) {
         Connection c = pg.dataSource().getConnection();
         all.add(c);
-        try (var s = c.createStatement(); var rs = s.executeQuery("SELECT pg_backend_pid()")) {
+        try (var s = c.createStatement();
+            var rs = s.executeQuery("SELECT pg_backend_pid()")) {
           rs.next();
           pids.add(rs.getLong(1));
         }
@@ -194,20 +233,29 @@ final class KafkaBench {
         c.close();
       }
     }
-    return ProcCpu.processes(pids, "the PostgreSQL backends of this run's " + pids.size() + " pooled connections");
+    return ProcCpu.processes(
+        pids, "the PostgreSQL backends of this run's " + pids.size() + " pooled connections");
   }
 
-  /** Runs the scenario and answers what it saw (the ledger row counts were checked after every run). */
+  /**
+   * Runs the scenario and answers what it saw (the ledger row counts were checked after every run).
+   */
   static Result run(Config config) throws Exception {
     Result result = new Result(config);
     result.loadBefore = loadAverage();
     long t0 = System.nanoTime();
     String runId = Long.toHexString(System.nanoTime() & 0xffffffL);
     try (KafkaBroker broker = KafkaBroker.open(config.inProcessBroker());
-         PostgresTarget pg = PostgresTarget.open(TestServers.postgres(), 2)) {
+        PostgresTarget pg = PostgresTarget.open(TestServers.postgres(), 2)) {
       KafkaBench bench = new KafkaBench(config, pg, broker, runId);
-      result.facts.put("PostgreSQL", pg.version() + "; " + pg.where() + "; " + String.join(", ", pg.settings())
-          + "; pgjdbc defaults (no reWriteBatchedInserts)");
+      result.facts.put(
+          "PostgreSQL",
+          pg.version()
+              + "; "
+              + pg.where()
+              + "; "
+              + String.join(", ", pg.settings())
+              + "; pgjdbc defaults (no reWriteBatchedInserts)");
       result.facts.put("PostgreSQL CPU", bench.pgCpu.description());
       result.facts.put("Kafka", broker.where());
       result.facts.put("Kafka CPU", bench.brokerCpu.description());
@@ -234,18 +282,30 @@ final class KafkaBench {
       long p0 = System.nanoTime();
       int distinct = produce(topic, dup);
       result.distinctIds.put(dup, distinct);
-      System.out.printf(Locale.ROOT, "%n== Kafka, %d%% duplicates: %,d records (%,d distinct ids) produced to %s in %s%n",
-          dup, config.messages(), distinct, topic, Report.duration(System.nanoTime() - p0));
+      System.out.printf(
+          Locale.ROOT,
+          "%n== Kafka, %d%% duplicates: %,d records (%,d distinct ids) produced to %s in %s%n",
+          dup,
+          config.messages(),
+          distinct,
+          topic,
+          Report.duration(System.nanoTime() - p0));
       for (int round = 0; round <= config.repetitions(); round++) {
         for (Kind kind : kinds) {
           Rep rep = runOne(kind, topic, dup, round, distinct, pg.dataSource());
           if (round > 0) {
             result.reps.add(rep);
           }
-          System.out.printf(Locale.ROOT, "  %s %-52s %,10.0f msg/s  CPU µs/msg: JVM %s, PostgreSQL %s, broker %s%s%n",
-              round == 0 ? "warm-up" : "round " + round, kind.label, rep.perSecond(),
-              Report.num(rep.perMessage(rep.jvmCpu()) / 1000), Report.num(rep.perMessage(rep.pgCpu()) / 1000),
-              Report.num(rep.perMessage(rep.brokerCpu()) / 1000), rep.capped() ? "  (capped)" : "");
+          System.out.printf(
+              Locale.ROOT,
+              "  %s %-52s %,10.0f msg/s  CPU µs/msg: JVM %s, PostgreSQL %s, broker %s%s%n",
+              round == 0 ? "warm-up" : "round " + round,
+              kind.label,
+              rep.perSecond(),
+              Report.num(rep.perMessage(rep.jvmCpu()) / 1000),
+              Report.num(rep.perMessage(rep.pgCpu()) / 1000),
+              Report.num(rep.perMessage(rep.brokerCpu()) / 1000),
+              rep.capped() ? "  (capped)" : "");
         }
       }
       if (config.probe()) {
@@ -256,24 +316,35 @@ final class KafkaBench {
     }
   }
 
-  // ---------------------------------------------------------------------------------------------- set-up
+  // ----------------------------------------------------------------------------------------------
+  // set-up
 
   private void setUpTables() throws SQLException {
     for (Kind kind : Kind.values()) {
-      pg.execute("DROP TABLE IF EXISTS " + kind.table(), "CREATE TABLE " + kind.table()
-          + " (seq bigserial PRIMARY KEY, message_id text NOT NULL, kafka_partition int NOT NULL,"
-          + " kafka_offset bigint NOT NULL, payload text NOT NULL)");
+      pg.execute(
+          "DROP TABLE IF EXISTS " + kind.table(),
+          "CREATE TABLE "
+              + kind.table()
+              + " (seq bigserial PRIMARY KEY, message_id text NOT NULL, kafka_partition int NOT NULL,"
+              + " kafka_offset bigint NOT NULL, payload text NOT NULL)");
     }
-    pg.execute("DROP TABLE IF EXISTS " + ONCE_TABLE, "DROP SEQUENCE IF EXISTS " + ONCE_TABLE + "_token_seq",
-        "DROP TABLE IF EXISTS " + OFFSETS_TABLE, "DROP TABLE IF EXISTS " + CAMEL_TABLE);
+    pg.execute(
+        "DROP TABLE IF EXISTS " + ONCE_TABLE,
+        "DROP SEQUENCE IF EXISTS " + ONCE_TABLE + "_token_seq",
+        "DROP TABLE IF EXISTS " + OFFSETS_TABLE,
+        "DROP TABLE IF EXISTS " + CAMEL_TABLE);
     onceStore(pg.dataSource(), true);
     // Camel's documented table; its own create-on-start fails on PostgreSQL (see Peers.camel).
     pg.execute(new JdbcMessageIdRepository(pg.dataSource(), "kbench").getCreateString());
   }
 
   private static JdbcIdempotencyStore onceStore(DataSource ds, boolean createSchema) {
-    return JdbcIdempotencyStore.builder(ds).dialect(SqlDialect.POSTGRESQL).table(ONCE_TABLE).createSchema(createSchema)
-        .concurrentClaims(ConcurrentClaimPolicy.WAIT).build();
+    return JdbcIdempotencyStore.builder(ds)
+        .dialect(SqlDialect.POSTGRESQL)
+        .table(ONCE_TABLE)
+        .createSchema(createSchema)
+        .concurrentClaims(ConcurrentClaimPolicy.WAIT)
+        .build();
   }
 
   private KafkaProducer<String, String> producer() {
@@ -286,8 +357,9 @@ final class KafkaBench {
   }
 
   /**
-   * Produces the topic's records and answers how many distinct ids they carry. Of every 100 records, {@code dup}
-   * repeat the id (and key, hence partition) of one of the last 10,000 fresh records.
+   * Produces the topic's records and answers how many distinct ids they carry. Of every 100
+   * records, {@code dup} repeat the id (and key, hence partition) of one of the last 10,000 fresh
+   * records.
    */
   private int produce(String topic, int dup) throws Exception {
     Random random = new Random(42 + dup);
@@ -300,8 +372,12 @@ final class KafkaBench {
         id = runId + "-d" + dup + "-" + i;
         fresh.add(id);
       }
-      String payload = String.format(Locale.ROOT, "{\"account\":\"acct-%06d\",\"amount\":%d}", random.nextInt(100_000),
-          1 + random.nextInt(10_000));
+      String payload =
+          String.format(
+              Locale.ROOT,
+              "{\"account\":\"acct-%06d\",\"amount\":%d}",
+              random.nextInt(100_000),
+              1 + random.nextInt(10_000));
       ProducerRecord<String, String> r = new ProducerRecord<>(topic, id, payload);
       r.headers().add(KafkaInboxConsumer.MESSAGE_ID_HEADER, id.getBytes(StandardCharsets.UTF_8));
       producer.send(r);
@@ -320,7 +396,8 @@ final class KafkaBench {
     return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
   }
 
-  // ---------------------------------------------------------------------------------------------- variants
+  // ----------------------------------------------------------------------------------------------
+  // variants
 
   /** One poll-and-process step of a variant: the number of records polled. */
   private interface Loop extends AutoCloseable {
@@ -333,18 +410,23 @@ final class KafkaBench {
     void close();
   }
 
-  private static final String INSERT = "INSERT INTO %s (message_id, kafka_partition, kafka_offset, payload)"
-      + " VALUES (?, ?, ?, ?)";
+  private static final String INSERT =
+      "INSERT INTO %s (message_id, kafka_partition, kafka_offset, payload)"
+          + " VALUES (?, ?, ?, ?)";
 
-  private static void bind(PreparedStatement ps, ConsumerRecord<String, String> r) throws SQLException {
+  private static void bind(PreparedStatement ps, ConsumerRecord<String, String> r)
+      throws SQLException {
     ps.setString(1, KafkaInboxConsumer.messageIdHeader(r));
     ps.setInt(2, r.partition());
     ps.setLong(3, r.offset());
     ps.setString(4, r.value());
   }
 
-  /** The hand-written consumer's effect: one transaction per poll, the inserts as one JDBC batch. */
-  private static void applyBatch(DataSource ds, String table, List<ConsumerRecord<String, String>> records)
+  /**
+   * The hand-written consumer's effect: one transaction per poll, the inserts as one JDBC batch.
+   */
+  private static void applyBatch(
+      DataSource ds, String table, List<ConsumerRecord<String, String>> records)
       throws SQLException {
     if (records.isEmpty()) {
       return;
@@ -416,7 +498,8 @@ final class KafkaBench {
             for (ConsumerRecord<String, String> r : records) {
               String id = KafkaInboxConsumer.messageIdHeader(r);
               seen.add(id);
-              if (repository.add(id)) { // Camel's idempotent consumer, eager: add first, then the route
+              if (repository.add(
+                  id)) { // Camel's idempotent consumer, eager: add first, then the route
                 fresh.add(r);
               }
             }
@@ -441,24 +524,38 @@ final class KafkaBench {
         pg.execute("TRUNCATE TABLE " + kind.table(), "TRUNCATE TABLE " + ONCE_TABLE);
         String insert = String.format(Locale.ROOT, INSERT, kind.table());
         JdbcInbox inbox = JdbcInbox.builder(ds, onceStore(ds, false)).consumer("kbench").build();
-        KafkaInboxConsumer.Builder<String, String> builder = kind == Kind.ONCE
-            ? KafkaInboxConsumer.builder(consumer(group), ds, inbox, (c, r) -> {
-              try (PreparedStatement ps = c.prepareStatement(insert)) {
-                bind(ps, r);
-                ps.executeUpdate();
-              }
-            })
-            : KafkaInboxConsumer.batchBuilder(consumer(group), ds, inbox, (c, fresh) -> {
-              try (PreparedStatement ps = c.prepareStatement(insert)) {
-                for (ConsumerRecord<String, String> r : fresh) {
-                  bind(ps, r);
-                  ps.addBatch();
-                }
-                ps.executeBatch();
-              }
-            });
-        KafkaInboxConsumer<String, String> consumer = builder.topics(List.of(topic)).deadLetters(producer)
-            .offsetsTable(OFFSETS_TABLE).createSchema(true).build();
+        KafkaInboxConsumer.Builder<String, String> builder =
+            kind == Kind.ONCE
+                ? KafkaInboxConsumer.builder(
+                    consumer(group),
+                    ds,
+                    inbox,
+                    (c, r) -> {
+                      try (PreparedStatement ps = c.prepareStatement(insert)) {
+                        bind(ps, r);
+                        ps.executeUpdate();
+                      }
+                    })
+                : KafkaInboxConsumer.batchBuilder(
+                    consumer(group),
+                    ds,
+                    inbox,
+                    (c, fresh) -> {
+                      try (PreparedStatement ps = c.prepareStatement(insert)) {
+                        for (ConsumerRecord<String, String> r : fresh) {
+                          bind(ps, r);
+                          ps.addBatch();
+                        }
+                        ps.executeBatch();
+                      }
+                    });
+        KafkaInboxConsumer<String, String> consumer =
+            builder
+                .topics(List.of(topic))
+                .deadLetters(producer)
+                .offsetsTable(OFFSETS_TABLE)
+                .createSchema(true)
+                .build();
         pg.execute("TRUNCATE TABLE " + OFFSETS_TABLE); // created by the first build
         return new Loop() {
           @Override
@@ -473,7 +570,8 @@ final class KafkaBench {
               throw new AssertionError("Once polled " + polled + " records but its stats say " + s);
             }
             if (whole && s.applied() != distinct) {
-              throw new AssertionError("Once applied " + s.applied() + " of the topic's " + distinct + " distinct ids");
+              throw new AssertionError(
+                  "Once applied " + s.applied() + " of the topic's " + distinct + " distinct ids");
             }
             return s.applied();
           }
@@ -489,16 +587,23 @@ final class KafkaBench {
   }
 
   /**
-   * One variant over the topic, in a fresh consumer group. The window runs from the end of the first non-empty
-   * poll (so the group join and the first fetch are outside it) to the end of the last; its records are those
-   * polled after the first batch. Round 0 is the warm-up, capped at {@link Config#warmupMessages}.
+   * One variant over the topic, in a fresh consumer group. The window runs from the end of the
+   * first non-empty poll (so the group join and the first fetch are outside it) to the end of the
+   * last; its records are those polled after the first batch. Round 0 is the warm-up, capped at
+   * {@link Config#warmupMessages}.
    */
-  private Rep runOne(Kind kind, String topic, int dup, int round, int distinct, DataSource ds) throws Exception {
-    String group = "kbench-" + runId + "-" + kind.name().toLowerCase(Locale.ROOT) + "-d" + dup + "-r" + round;
-    long target = round == 0 ? Math.min(config.warmupMessages(), config.messages()) : config.messages();
+  private Rep runOne(Kind kind, String topic, int dup, int round, int distinct, DataSource ds)
+      throws Exception {
+    String group =
+        "kbench-" + runId + "-" + kind.name().toLowerCase(Locale.ROOT) + "-d" + dup + "-r" + round;
+    long target =
+        round == 0 ? Math.min(config.warmupMessages(), config.messages()) : config.messages();
     long maxNanos = Long.MAX_VALUE;
     if (kind == Kind.CAMEL) {
-      target = Math.min(target, round == 0 ? Math.max(1, config.camelMaxMessages() / 5) : config.camelMaxMessages());
+      target =
+          Math.min(
+              target,
+              round == 0 ? Math.max(1, config.camelMaxMessages() / 5) : config.camelMaxMessages());
       maxNanos = TimeUnit.MILLISECONDS.toNanos(config.camelMaxMillis());
     }
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
@@ -517,7 +622,8 @@ final class KafkaBench {
         int n = loop.step();
         if (n == 0) {
           if (System.nanoTime() > deadline) {
-            throw new IllegalStateException(kind.label + " polled only " + polled + " of " + target + " records in 5 min");
+            throw new IllegalStateException(
+                kind.label + " polled only " + polled + " of " + target + " records in 5 min");
           }
           continue;
         }
@@ -542,28 +648,59 @@ final class KafkaBench {
       long brokerNanos = delta(broker0, brokerCpu.nanos());
       long busy = delta(busy0, ProcCpu.machineBusyNanos());
       long wal = delta(wal0, pg.walBytes());
-      long rows = checkLedger(pg, kind, loop.expectedRows(polled, distinct, polled == config.messages()), polled);
-      return new Rep(kind, dup, round, polled - first, t1 - t0, jvm, pgNanos, brokerNanos, busy, wal, polled, rows,
+      long rows =
+          checkLedger(
+              pg, kind, loop.expectedRows(polled, distinct, polled == config.messages()), polled);
+      return new Rep(
+          kind,
+          dup,
+          round,
+          polled - first,
+          t1 - t0,
+          jvm,
+          pgNanos,
+          brokerNanos,
+          busy,
+          wal,
+          polled,
+          rows,
           capped);
     }
   }
 
   /**
-   * Checks the variant's ledger row by row, not only its total, so a lost effect and a doubled one cannot cancel
-   * out: no dedupe must hold each polled record (partition, offset) once, the others each message id once; and the
-   * total must be {@code expected}.
+   * Checks the variant's ledger row by row, not only its total, so a lost effect and a doubled one
+   * cannot cancel out: no dedupe must hold each polled record (partition, offset) once, the others
+   * each message id once; and the total must be {@code expected}.
    *
    * @return the ledger's row count
    */
-  static long checkLedger(JdbcTarget pg, Kind kind, long expected, long polled) throws SQLException {
+  static long checkLedger(JdbcTarget pg, Kind kind, long expected, long polled)
+      throws SQLException {
     String perKey = kind == Kind.PLAIN ? "kafka_partition, kafka_offset" : "message_id";
-    long repeated = pg.queryLong("SELECT count(*) FROM (SELECT " + perKey + " FROM " + kind.table() + " GROUP BY "
-        + perKey + " HAVING count(*) > 1) repeated");
+    long repeated =
+        pg.queryLong(
+            "SELECT count(*) FROM (SELECT "
+                + perKey
+                + " FROM "
+                + kind.table()
+                + " GROUP BY "
+                + perKey
+                + " HAVING count(*) > 1) repeated");
     long rows = pg.queryLong("SELECT count(*) FROM " + kind.table());
     if (repeated != 0 || rows != expected) {
-      throw new AssertionError(kind.label + ": " + rows + " ledger rows, expected " + expected + ", and " + repeated
-          + (kind == Kind.PLAIN ? " records" : " message ids") + " with more than one row (" + polled
-          + " records polled)");
+      throw new AssertionError(
+          kind.label
+              + ": "
+              + rows
+              + " ledger rows, expected "
+              + expected
+              + ", and "
+              + repeated
+              + (kind == Kind.PLAIN ? " records" : " message ids")
+              + " with more than one row ("
+              + polled
+              + " records polled)");
     }
     return rows;
   }
@@ -572,10 +709,14 @@ final class KafkaBench {
     return before < 0 || after < 0 ? -1 : after - before;
   }
 
-  /** The same variant once more through a counting data source: JDBC executions and commits per poll. */
+  /**
+   * The same variant once more through a counting data source: JDBC executions and commits per
+   * poll.
+   */
   private Probe probe(Kind kind, String topic, int dup) throws Exception {
     CountingDataSource counting = new CountingDataSource(pg.dataSource());
-    String group = "kbench-" + runId + "-" + kind.name().toLowerCase(Locale.ROOT) + "-d" + dup + "-probe";
+    String group =
+        "kbench-" + runId + "-" + kind.name().toLowerCase(Locale.ROOT) + "-d" + dup + "-probe";
     long target = Math.min(config.messages(), 10L * config.maxPollRecords());
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
     try (Loop loop = open(kind, topic, group, counting.dataSource())) {
@@ -588,19 +729,30 @@ final class KafkaBench {
         if (n > 0) {
           total += n;
           if (polls == 0) {
-            counting.reset(); // leave the group join and the first batch's one-off work (the offsets read) out
+            counting
+                .reset(); // leave the group join and the first batch's one-off work (the offsets
+            // read) out
             t0 = System.nanoTime();
           } else {
             polled += n;
           }
           polls++;
         } else if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(kind.label + " probe polled only " + total + " of " + target + " records");
+          throw new IllegalStateException(
+              kind.label + " probe polled only " + total + " of " + target + " records");
         }
       }
       long nanos = System.nanoTime() - t0;
-      return new Probe(kind, dup, polls - 1, polled, counting.statements(), counting.commits(),
-          counting.statementsBySql(), counting.nanosBySql(), nanos);
+      return new Probe(
+          kind,
+          dup,
+          polls - 1,
+          polled,
+          counting.statements(),
+          counting.commits(),
+          counting.statementsBySql(),
+          counting.nanosBySql(),
+          nanos);
     }
   }
 

@@ -6,13 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The keys one client thread sends in one repetition: fresh keys unique to this run, repetition and thread,
- * and duplicates of keys already recorded. Of every 100 consecutive keys exactly {@code dupPercent} are
- * duplicates, so the duplicate ratio is exact, not sampled.
+ * The keys one client thread sends in one repetition: fresh keys unique to this run, repetition and
+ * thread, and duplicates of keys already recorded. Of every 100 consecutive keys exactly {@code
+ * dupPercent} are duplicates, so the duplicate ratio is exact, not sampled.
  *
- * <p>Duplicates are drawn round-robin from a pool of {@link #seedKeys() seed keys} that the variant records
- * before the clock starts; the pool holds at least one batch, so a batch never repeats a key (a repeat inside
- * one batch would measure Once's round splitting, not a redelivery).
+ * <p>Duplicates are drawn round-robin from a pool of {@link #seedKeys() seed keys} that the variant
+ * records before the clock starts; the pool holds at least one batch, so a batch never repeats a
+ * key (a repeat inside one batch would measure Once's round splitting, not a redelivery).
  */
 final class KeyStream {
 
@@ -26,8 +26,8 @@ final class KeyStream {
   private long freshCount;
 
   /**
-   * @param stream unique to the run, the scenario and the repetition (or probe): keys never collide across them,
-   *               even in a table that is not emptied
+   * @param stream unique to the run, the scenario and the repetition (or probe): keys never collide
+   *     across them, even in a table that is not emptied
    */
   KeyStream(String stream, int thread, int dupPercent, int batch) {
     if (dupPercent < 0 || dupPercent > 99) {
@@ -42,7 +42,9 @@ final class KeyStream {
     }
   }
 
-  /** The keys to record before timing, so that duplicates have something to duplicate; empty at 0%. */
+  /**
+   * The keys to record before timing, so that duplicates have something to duplicate; empty at 0%.
+   */
   List<IdempotencyKey> seedKeys() {
     return pool;
   }

@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * MariaDB (or MySQL), found or started by the test kit. The ceiling is {@code INSERT IGNORE}: one row per
- * autocommit statement, or a multi-row {@code INSERT IGNORE ... RETURNING id} for a batch, which returns the
- * rows it inserted, so the caller learns which keys were new, as a claim does.
+ * MariaDB (or MySQL), found or started by the test kit. The ceiling is {@code INSERT IGNORE}: one
+ * row per autocommit statement, or a multi-row {@code INSERT IGNORE ... RETURNING id} for a batch,
+ * which returns the rows it inserted, so the caller learns which keys were new, as a claim does.
  */
 final class MariaDbTarget extends JdbcTarget {
 
@@ -42,7 +42,9 @@ final class MariaDbTarget extends JdbcTarget {
   String version() {
     try {
       String v = queryString("SELECT VERSION()");
-      return v != null && v.toLowerCase(java.util.Locale.ROOT).contains("mariadb") ? "MariaDB " + v : "MySQL " + v;
+      return v != null && v.toLowerCase(java.util.Locale.ROOT).contains("mariadb")
+          ? "MariaDB " + v
+          : "MySQL " + v;
     } catch (SQLException e) {
       return "unknown (" + e.getMessage() + ")";
     }
@@ -50,9 +52,15 @@ final class MariaDbTarget extends JdbcTarget {
 
   @Override
   List<String> settings() {
-    return settingLines("innodb_flush_log_at_trx_commit", "SELECT @@innodb_flush_log_at_trx_commit",
-        "log_bin", "SELECT @@log_bin", "transaction isolation", "SELECT @@tx_isolation",
-        "innodb_buffer_pool_size", "SELECT @@innodb_buffer_pool_size");
+    return settingLines(
+        "innodb_flush_log_at_trx_commit",
+        "SELECT @@innodb_flush_log_at_trx_commit",
+        "log_bin",
+        "SELECT @@log_bin",
+        "transaction isolation",
+        "SELECT @@tx_isolation",
+        "innodb_buffer_pool_size",
+        "SELECT @@innodb_buffer_pool_size");
   }
 
   @Override
@@ -75,15 +83,18 @@ final class MariaDbTarget extends JdbcTarget {
     if (pid.isEmpty()) {
       pid = ProcCpu.onlyProcessNamed("mysqld");
     }
-    return ProcCpu.process(pid, "mariadbd",
+    return ProcCpu.process(
+        pid,
+        "mariadbd",
         "not counted: neither @@pid_file nor a single mariadbd/mysqld process identifies the server");
   }
 
   /** InnoDB's redo log sequence number: bytes of redo written so far. */
   @Override
   long walBytes() {
-    try (Connection c = pool.getConnection(); java.sql.Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SHOW GLOBAL STATUS LIKE 'Innodb_lsn_current'")) {
+    try (Connection c = pool.getConnection();
+        java.sql.Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SHOW GLOBAL STATUS LIKE 'Innodb_lsn_current'")) {
       return rs.next() ? Long.parseLong(rs.getString(2)) : -1;
     } catch (SQLException | NumberFormatException e) {
       return -1;
@@ -103,40 +114,51 @@ final class MariaDbTarget extends JdbcTarget {
   @Override
   Scenario.Factory ceiling(int batch) {
     String single = "INSERT IGNORE INTO " + RAW_TABLE + " (id) VALUES (?)";
-    String multi = "INSERT IGNORE INTO " + RAW_TABLE + " (id) VALUES "
-        + String.join(", ", Collections.nCopies(batch, "(?)")) + " RETURNING id";
-    return ds -> new Variant() {
-      @Override
-      public void reset() throws SQLException {
-        execute(truncate(RAW_TABLE));
-      }
+    String multi =
+        "INSERT IGNORE INTO "
+            + RAW_TABLE
+            + " (id) VALUES "
+            + String.join(", ", Collections.nCopies(batch, "(?)"))
+            + " RETURNING id";
+    return ds ->
+        new Variant() {
+          @Override
+          public void reset() throws SQLException {
+            execute(truncate(RAW_TABLE));
+          }
 
-      @Override
-      public void process(List<IdempotencyKey> keys, Answers answers) throws SQLException {
-        try (Connection c = ds.getConnection()) {
-          if (keys.size() == 1) {
-            try (PreparedStatement ps = c.prepareStatement(single)) {
-              ps.setBytes(1, keys.get(0).digest());
-              PostgresTarget.count(ps.executeUpdate(), 1, answers);
-            }
-          } else {
-            String sql = keys.size() == batch ? multi : "INSERT IGNORE INTO " + RAW_TABLE + " (id) VALUES "
-                + String.join(", ", Collections.nCopies(keys.size(), "(?)")) + " RETURNING id";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-              for (int i = 0; i < keys.size(); i++) {
-                ps.setBytes(i + 1, keys.get(i).digest());
-              }
-              int inserted = 0;
-              try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                  inserted++;
+          @Override
+          public void process(List<IdempotencyKey> keys, Answers answers) throws SQLException {
+            try (Connection c = ds.getConnection()) {
+              if (keys.size() == 1) {
+                try (PreparedStatement ps = c.prepareStatement(single)) {
+                  ps.setBytes(1, keys.get(0).digest());
+                  PostgresTarget.count(ps.executeUpdate(), 1, answers);
+                }
+              } else {
+                String sql =
+                    keys.size() == batch
+                        ? multi
+                        : "INSERT IGNORE INTO "
+                            + RAW_TABLE
+                            + " (id) VALUES "
+                            + String.join(", ", Collections.nCopies(keys.size(), "(?)"))
+                            + " RETURNING id";
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                  for (int i = 0; i < keys.size(); i++) {
+                    ps.setBytes(i + 1, keys.get(i).digest());
+                  }
+                  int inserted = 0;
+                  try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                      inserted++;
+                    }
+                  }
+                  PostgresTarget.count(inserted, keys.size(), answers);
                 }
               }
-              PostgresTarget.count(inserted, keys.size(), answers);
             }
           }
-        }
-      }
-    };
+        };
   }
 }

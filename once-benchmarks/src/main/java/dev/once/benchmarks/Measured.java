@@ -3,7 +3,9 @@ package dev.once.benchmarks;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Everything seen for one scenario: each repetition, the merged latencies and the statement probe. */
+/**
+ * Everything seen for one scenario: each repetition, the merged latencies and the statement probe.
+ */
 final class Measured {
 
   /**
@@ -11,24 +13,29 @@ final class Measured {
    *
    * @param otherLoad share of the machine's cores that other processes kept busy during the window
    */
-  record Rep(double opsPerSecond, double jvmNanosPerOp, double serverNanosPerOp, long rowsAtStart, long rowsAtEnd,
-             double otherLoad) {
-  }
+  record Rep(
+      double opsPerSecond,
+      double jvmNanosPerOp,
+      double serverNanosPerOp,
+      long rowsAtStart,
+      long rowsAtEnd,
+      double otherLoad) {}
 
   /**
-   * SQL statements and explicit commits per key, counted on a short extra run through a counting pool, and the
-   * server's write-ahead log per key over that run (NaN where the server cannot say).
+   * SQL statements and explicit commits per key, counted on a short extra run through a counting
+   * pool, and the server's write-ahead log per key over that run (NaN where the server cannot say).
    */
-  record Probe(double statementsPerKey, double commitsPerKey, double walBytesPerKey) {
-  }
+  record Probe(double statementsPerKey, double commitsPerKey, double walBytesPerKey) {}
 
   final Scenario scenario;
   final List<Rep> reps = new ArrayList<>();
   final Histogram latency = new Histogram();
   long keysAnswered;
   long duplicatesAnswered;
+
   /** Transactions retried after a deadlock, over every repetition (warm-up included). */
   long retries;
+
   Probe probe;
   String error;
 

@@ -32,6 +32,6 @@ final class MemoryTarget extends Target {
 
   @Override
   Scenario.Factory onceCycle(int batch) {
-    return ds -> OnceVariants.cycle(STORES, () -> { });
+    return ds -> OnceVariants.cycle(STORES, () -> {});
   }
 }

@@ -21,8 +21,8 @@ import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 /**
- * Once on any store, the way a consumer uses it. Every store gets the same variants, so a new store needs
- * only its {@link Target}.
+ * Once on any store, the way a consumer uses it. Every store gets the same variants, so a new store
+ * needs only its {@link Target}.
  */
 final class OnceVariants {
 
@@ -33,8 +33,7 @@ final class OnceVariants {
   private static final ResultCodec<String> CODEC = ResultCodec.utf8();
   private static final Once.Action<String> ACTION = () -> "done";
 
-  private OnceVariants() {
-  }
+  private OnceVariants() {}
 
   private static List<ClaimRequest> requests(List<IdempotencyKey> keys) {
     List<ClaimRequest> out = new ArrayList<>(keys.size());
@@ -57,9 +56,9 @@ final class OnceVariants {
   }
 
   /**
-   * The claim alone, on the store's own connections ({@code claim} for one key, {@code claimAll} for a
-   * batch): the same decision the ceiling's raw insert makes. A duplicate is a key claimed earlier and not
-   * completed, so its answer is {@code InProgress}.
+   * The claim alone, on the store's own connections ({@code claim} for one key, {@code claimAll}
+   * for a batch): the same decision the ceiling's raw insert makes. A duplicate is a key claimed
+   * earlier and not completed, so its answer is {@code InProgress}.
    */
   static Variant claim(Supplier<IdempotencyStore> stores, Reset reset) {
     return new Variant() {
@@ -74,14 +73,16 @@ final class OnceVariants {
       @Override
       public void process(List<IdempotencyKey> keys, Answers answers) {
         List<ClaimRequest> requests = requests(keys);
-        countClaims(requests.size() == 1 ? List.of(store.claim(requests.get(0))) : store.claimAll(requests), answers);
+        countClaims(
+            requests.size() == 1 ? List.of(store.claim(requests.get(0))) : store.claimAll(requests),
+            answers);
       }
     };
   }
 
   /**
-   * The whole cycle on a store without transactions (in memory, Redis): one key through
-   * {@link Once#execute}; a batch through {@code claimAll}, then {@code complete} for each key acquired. A
+   * The whole cycle on a store without transactions (in memory, Redis): one key through {@link
+   * Once#execute}; a batch through {@code claimAll}, then {@code complete} for each key acquired. A
    * duplicate is a completed key, so its answer is a replay ({@code Completed}).
    */
   static Variant cycle(Supplier<IdempotencyStore> stores, Reset reset) {
@@ -108,14 +109,15 @@ final class OnceVariants {
   }
 
   /**
-   * The whole cycle inside one transaction per call, as a transactional consumer runs it: claim, run,
-   * complete, commit; the record commits with the (here empty) business writes. One key through
-   * {@code Once.withStore(store.onConnection(c)).execute}; a batch through {@code claimAll} then one
-   * {@code complete} per key acquired. A transaction the database aborts as a deadlock or serialization failure
-   * is retried whole after a short random back-off, as the store's exception asks, and counted in
-   * {@link Variant#retries()}.
+   * The whole cycle inside one transaction per call, as a transactional consumer runs it: claim,
+   * run, complete, commit; the record commits with the (here empty) business writes. One key
+   * through {@code Once.withStore(store.onConnection(c)).execute}; a batch through {@code claimAll}
+   * then one {@code complete} per key acquired. A transaction the database aborts as a deadlock or
+   * serialization failure is retried whole after a short random back-off, as the store's exception
+   * asks, and counted in {@link Variant#retries()}.
    */
-  static Variant transactionalCycle(JdbcIdempotencyStore store, DataSource dataSource, Reset reset) {
+  static Variant transactionalCycle(
+      JdbcIdempotencyStore store, DataSource dataSource, Reset reset) {
     Once base = Once.builder(store).lease(LEASE).retention(RETENTION).build();
     AtomicLong retries = new AtomicLong();
     return new Variant() {
@@ -133,7 +135,9 @@ final class OnceVariants {
             try {
               IdempotencyStore bound = store.onConnection(c);
               if (keys.size() == 1) {
-                countExecution(base.withStore(bound).execute(keys.get(0), FINGERPRINT, CODEC, ACTION), answers);
+                countExecution(
+                    base.withStore(bound).execute(keys.get(0), FINGERPRINT, CODEC, ACTION),
+                    answers);
               } else {
                 claimAndComplete(bound, keys, answers);
               }
@@ -141,13 +145,15 @@ final class OnceVariants {
               return;
             } catch (Exception | Error e) {
               c.rollback();
-              // What the store asks of its caller on a deadlock or serialization failure: retry the transaction.
+              // What the store asks of its caller on a deadlock or serialization failure: retry the
+              // transaction.
               if (attempt >= MAX_ATTEMPTS || !isTransactionConflict(e)) {
                 throw e;
               }
               retries.incrementAndGet();
               // Jittered back-off, so two consumers that deadlocked do not meet again in lockstep.
-              Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, 2 + 2L * attempt));
+              Thread.sleep(
+                  java.util.concurrent.ThreadLocalRandom.current().nextLong(1, 2 + 2L * attempt));
             }
           }
         }
@@ -167,7 +173,8 @@ final class OnceVariants {
       if (t instanceof SQLTransactionRollbackException) {
         return true;
       }
-      if (t instanceof SQLException s && ("40001".equals(s.getSQLState()) || "40P01".equals(s.getSQLState()))) {
+      if (t instanceof SQLException s
+          && ("40001".equals(s.getSQLState()) || "40P01".equals(s.getSQLState()))) {
         return true;
       }
     }
@@ -184,7 +191,8 @@ final class OnceVariants {
     }
   }
 
-  private static void claimAndComplete(IdempotencyStore store, List<IdempotencyKey> keys, Answers answers) {
+  private static void claimAndComplete(
+      IdempotencyStore store, List<IdempotencyKey> keys, Answers answers) {
     List<ClaimResult> results = store.claimAll(requests(keys));
     for (int i = 0; i < keys.size(); i++) {
       ClaimResult r = results.get(i);

@@ -15,18 +15,24 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
- * PostgreSQL, found or started by the test kit. Everything lives in schema {@value #SCHEMA}, dropped at the
- * end. The ceiling is {@code INSERT ... ON CONFLICT DO NOTHING}: one row per autocommit statement, or a
- * whole batch through {@code unnest(?)} with {@code RETURNING}, so the caller learns which keys were new, as
- * a claim does. The peers (Camel, Spring Integration, the naive check-then-insert) run here too.
+ * PostgreSQL, found or started by the test kit. Everything lives in schema {@value #SCHEMA},
+ * dropped at the end. The ceiling is {@code INSERT ... ON CONFLICT DO NOTHING}: one row per
+ * autocommit statement, or a whole batch through {@code unnest(?)} with {@code RETURNING}, so the
+ * caller learns which keys were new, as a claim does. The peers (Camel, Spring Integration, the
+ * naive check-then-insert) run here too.
  */
 final class PostgresTarget extends JdbcTarget {
 
   static final String SCHEMA = "once_bench";
 
   private final TestDatabase db;
-  /** Rows the measured claims added to each growth table, shared by its single and batched scenarios. */
-  private final java.util.Map<String, AtomicLong> added = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Rows the measured claims added to each growth table, shared by its single and batched
+   * scenarios.
+   */
+  private final java.util.Map<String, AtomicLong> added =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private PostgresTarget(TestDatabase db, String url, int threads) throws SQLException {
     super(url, db.user(), db.password(), SqlDialect.POSTGRESQL, threads);
@@ -34,11 +40,13 @@ final class PostgresTarget extends JdbcTarget {
   }
 
   static PostgresTarget open(TestDatabase db, int threads) throws SQLException {
-    try (Connection c = db.connect(); java.sql.Statement s = c.createStatement()) {
+    try (Connection c = db.connect();
+        java.sql.Statement s = c.createStatement()) {
       s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
       s.execute("CREATE SCHEMA " + SCHEMA);
     }
-    String url = db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + SCHEMA;
+    String url =
+        db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + SCHEMA;
     return new PostgresTarget(db, url, threads);
   }
 
@@ -63,8 +71,15 @@ final class PostgresTarget extends JdbcTarget {
 
   @Override
   List<String> settings() {
-    return settingLines("fsync", "SHOW fsync", "synchronous_commit", "SHOW synchronous_commit",
-        "wal_sync_method", "SHOW wal_sync_method", "shared_buffers", "SHOW shared_buffers");
+    return settingLines(
+        "fsync",
+        "SHOW fsync",
+        "synchronous_commit",
+        "SHOW synchronous_commit",
+        "wal_sync_method",
+        "SHOW wal_sync_method",
+        "shared_buffers",
+        "SHOW shared_buffers");
   }
 
   @Override
@@ -95,42 +110,49 @@ final class PostgresTarget extends JdbcTarget {
 
   @Override
   String ceilingLabel(int batch) {
-    return batch == 1 ? "INSERT ON CONFLICT DO NOTHING" : "INSERT SELECT unnest(?) ON CONFLICT DO NOTHING RETURNING";
+    return batch == 1
+        ? "INSERT ON CONFLICT DO NOTHING"
+        : "INSERT SELECT unnest(?) ON CONFLICT DO NOTHING RETURNING";
   }
 
   @Override
   Scenario.Factory ceiling(int batch) {
-    return ds -> new Variant() {
-      @Override
-      public void reset() throws SQLException {
-        execute(truncate(RAW_TABLE));
-      }
+    return ds ->
+        new Variant() {
+          @Override
+          public void reset() throws SQLException {
+            execute(truncate(RAW_TABLE));
+          }
 
-      @Override
-      public void process(List<IdempotencyKey> keys, Answers answers) throws SQLException {
-        try (Connection c = ds.getConnection()) {
-          if (keys.size() == 1) {
-            try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO " + RAW_TABLE + " (id) VALUES (?) ON CONFLICT DO NOTHING")) {
-              ps.setBytes(1, keys.get(0).digest());
-              count(ps.executeUpdate(), 1, answers);
-            }
-          } else {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + RAW_TABLE
-                + " (id) SELECT unnest(?::bytea[]) ON CONFLICT DO NOTHING RETURNING id")) {
-              ps.setArray(1, c.createArrayOf("bytea", digests(keys)));
-              int inserted = 0;
-              try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                  inserted++;
+          @Override
+          public void process(List<IdempotencyKey> keys, Answers answers) throws SQLException {
+            try (Connection c = ds.getConnection()) {
+              if (keys.size() == 1) {
+                try (PreparedStatement ps =
+                    c.prepareStatement(
+                        "INSERT INTO " + RAW_TABLE + " (id) VALUES (?) ON CONFLICT DO NOTHING")) {
+                  ps.setBytes(1, keys.get(0).digest());
+                  count(ps.executeUpdate(), 1, answers);
+                }
+              } else {
+                try (PreparedStatement ps =
+                    c.prepareStatement(
+                        "INSERT INTO "
+                            + RAW_TABLE
+                            + " (id) SELECT unnest(?::bytea[]) ON CONFLICT DO NOTHING RETURNING id")) {
+                  ps.setArray(1, c.createArrayOf("bytea", digests(keys)));
+                  int inserted = 0;
+                  try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                      inserted++;
+                    }
+                  }
+                  count(inserted, keys.size(), answers);
                 }
               }
-              count(inserted, keys.size(), answers);
             }
           }
-        }
-      }
-    };
+        };
   }
 
   static void count(int inserted, int keys, Answers answers) {
@@ -142,17 +164,39 @@ final class PostgresTarget extends JdbcTarget {
   List<Scenario> extraScenarios(int dupPercent) {
     DataSource ds = pool;
     return List.of(
-        new Scenario(name(), Scenario.Kind.PEER, Peers.CAMEL, 1, dupPercent, ds, d -> Peers.camel(d, this::execute)),
-        new Scenario(name(), Scenario.Kind.PEER, Peers.SPRING, 1, dupPercent, ds, d -> Peers.spring(d, this::execute)),
-        new Scenario(name(), Scenario.Kind.PEER, Peers.NAIVE, 1, dupPercent, ds, d -> Peers.naive(d, this::execute)));
+        new Scenario(
+            name(),
+            Scenario.Kind.PEER,
+            Peers.CAMEL,
+            1,
+            dupPercent,
+            ds,
+            d -> Peers.camel(d, this::execute)),
+        new Scenario(
+            name(),
+            Scenario.Kind.PEER,
+            Peers.SPRING,
+            1,
+            dupPercent,
+            ds,
+            d -> Peers.spring(d, this::execute)),
+        new Scenario(
+            name(),
+            Scenario.Kind.PEER,
+            Peers.NAIVE,
+            1,
+            dupPercent,
+            ds,
+            d -> Peers.naive(d, this::execute)));
   }
 
   /**
-   * Claim throughput as the table grows: one Once table per size, filled with real records (SHA-256 ids of
-   * the series, completed, unexpired) by one {@code INSERT ... SELECT generate_series}, vacuumed and analysed
-   * so autovacuum does not wake during the measurement. Before every repetition each table is put back to its
-   * loaded rows (the empty one truncated, the others lose the rows claims added, then VACUUM); the report
-   * shows how many rows each measured window met, since claims add rows as they run.
+   * Claim throughput as the table grows: one Once table per size, filled with real records (SHA-256
+   * ids of the series, completed, unexpired) by one {@code INSERT ... SELECT generate_series},
+   * vacuumed and analysed so autovacuum does not wake during the measurement. Before every
+   * repetition each table is put back to its loaded rows (the empty one truncated, the others lose
+   * the rows claims added, then VACUUM); the report shows how many rows each measured window met,
+   * since claims add rows as they run.
    */
   List<Scenario> growthScenarios(List<Integer> sizes, long[] loadMillis) throws SQLException {
     List<Scenario> single = new ArrayList<>();
@@ -164,8 +208,18 @@ final class PostgresTarget extends JdbcTarget {
       load(table, rows);
       loadMillis[i] = (System.nanoTime() - start) / 1_000_000;
       String label = String.format(java.util.Locale.ROOT, "Once claim, %,d keys loaded", rows);
-      single.add(new Scenario(name(), Scenario.Kind.ONCE_CLAIM, label, 1, 0, pool, ds -> growth(ds, table, rows)));
-      batched.add(new Scenario(name(), Scenario.Kind.ONCE_CLAIM, label, 1000, 0, pool, ds -> growth(ds, table, rows)));
+      single.add(
+          new Scenario(
+              name(), Scenario.Kind.ONCE_CLAIM, label, 1, 0, pool, ds -> growth(ds, table, rows)));
+      batched.add(
+          new Scenario(
+              name(),
+              Scenario.Kind.ONCE_CLAIM,
+              label,
+              1000,
+              0,
+              pool,
+              ds -> growth(ds, table, rows)));
     }
     single.addAll(batched);
     return single;
@@ -178,31 +232,40 @@ final class PostgresTarget extends JdbcTarget {
       return;
     }
     try (Connection c = pool.getConnection();
-         PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
-             + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
-             + " SELECT sha256(int8send(i)), 'C', ?, i, n.ms, n.ms, n.ms + 30 * 86400000::bigint, ?"
-             + " FROM generate_series(1::bigint, ?::bigint) AS i,"
-             + " (SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint AS ms) AS n")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO "
+                    + table
+                    + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
+                    + " SELECT sha256(int8send(i)), 'C', ?, i, n.ms, n.ms, n.ms + 30 * 86400000::bigint, ?"
+                    + " FROM generate_series(1::bigint, ?::bigint) AS i,"
+                    + " (SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint AS ms) AS n")) {
       ps.setBytes(1, OnceVariants.FINGERPRINT.digest());
       ps.setBytes(2, Outcome.empty().toBytes());
       ps.setLong(3, rows);
       ps.executeUpdate();
     }
-    execute("SELECT setval('" + table + "_token_seq', " + (rows + 1L) + ")", "VACUUM (ANALYZE) " + table);
+    execute(
+        "SELECT setval('" + table + "_token_seq', " + (rows + 1L) + ")",
+        "VACUUM (ANALYZE) " + table);
   }
 
   private Variant growth(DataSource ds, String table, long loaded) {
     JdbcIdempotencyStore store = store(ds, table);
     AtomicLong added = this.added.computeIfAbsent(table, t -> new AtomicLong());
-    Variant claim = OnceVariants.claim(() -> store, () -> {
-      if (loaded == 0) {
-        execute(truncate(table));
-      } else {
-        // Loaded rows have tokens 1..loaded; every claim since took a larger one from the sequence.
-        execute("DELETE FROM " + table + " WHERE token > " + loaded, "VACUUM " + table);
-      }
-      added.set(0);
-    });
+    Variant claim =
+        OnceVariants.claim(
+            () -> store,
+            () -> {
+              if (loaded == 0) {
+                execute(truncate(table));
+              } else {
+                // Loaded rows have tokens 1..loaded; every claim since took a larger one from the
+                // sequence.
+                execute("DELETE FROM " + table + " WHERE token > " + loaded, "VACUUM " + table);
+              }
+              added.set(0);
+            });
     return new Variant() {
       @Override
       public void reset() throws Exception {

@@ -10,18 +10,20 @@ import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * CPU time (user + system) read from {@code /proc}: this JVM's, and a database server's when it runs on this
- * machine. On two cores CPU time per operation is far steadier than wall time, so it is reported beside
- * throughput.
+ * CPU time (user + system) read from {@code /proc}: this JVM's, and a database server's when it
+ * runs on this machine. On two cores CPU time per operation is far steadier than wall time, so it
+ * is reported beside throughput.
  */
 final class ProcCpu {
 
   private static final long NANOS_PER_TICK = 1_000_000_000L / clockTicksPerSecond();
 
-  private ProcCpu() {
-  }
+  private ProcCpu() {}
 
-  /** CPU time of some processes, in nanoseconds; {@link #available()} is false where it cannot be read. */
+  /**
+   * CPU time of some processes, in nanoseconds; {@link #available()} is false where it cannot be
+   * read.
+   */
   interface Source {
     long nanos();
 
@@ -57,8 +59,8 @@ final class ProcCpu {
   }
 
   /**
-   * One server process with all its threads (MariaDB, Redis), plus the children it has reaped; unavailable
-   * when {@code pid} is empty or not readable.
+   * One server process with all its threads (MariaDB, Redis), plus the children it has reaped;
+   * unavailable when {@code pid} is empty or not readable.
    */
   static Source process(OptionalLong pid, String what, String whyMissing) {
     if (pid.isEmpty() || stat(Path.of("/proc/" + pid.getAsLong() + "/stat")) == null) {
@@ -85,8 +87,8 @@ final class ProcCpu {
   }
 
   /**
-   * Some processes by pid, all their threads (e.g. the PostgreSQL backends of one connection pool, when other
-   * clients share the server); unavailable when one of them is not readable.
+   * Some processes by pid, all their threads (e.g. the PostgreSQL backends of one connection pool,
+   * when other clients share the server); unavailable when one of them is not readable.
    */
   static Source processes(List<Long> pids, String what) {
     for (long pid : pids) {
@@ -121,14 +123,18 @@ final class ProcCpu {
   }
 
   /**
-   * A PostgreSQL server found from one of its backends: the postmaster (the backend's parent) with the
-   * children it has reaped, plus every live child (backends, WAL writer, checkpointer, autovacuum).
+   * A PostgreSQL server found from one of its backends: the postmaster (the backend's parent) with
+   * the children it has reaped, plus every live child (backends, WAL writer, checkpointer,
+   * autovacuum).
    */
   static Source postgres(long backendPid) {
     long[] backend = stat(Path.of("/proc/" + backendPid + "/stat"));
     if (backend == null) {
-      return none("not counted: backend " + backendPid + " is not visible in /proc (server on another machine"
-          + " or in another PID namespace)");
+      return none(
+          "not counted: backend "
+              + backendPid
+              + " is not visible in /proc (server on another machine"
+              + " or in another PID namespace)");
     }
     long postmaster = backend[PPID];
     return new Source() {
@@ -160,15 +166,16 @@ final class ProcCpu {
   }
 
   /**
-   * Busy time of the whole machine (all cores: user, nice, system, irq, softirq, steal) from
-   * {@code /proc/stat}, or -1 off Linux. Less this JVM and the server, it is what other processes took.
+   * Busy time of the whole machine (all cores: user, nice, system, irq, softirq, steal) from {@code
+   * /proc/stat}, or -1 off Linux. Less this JVM and the server, it is what other processes took.
    */
   static long machineBusyNanos() {
     try {
       String first = Files.readAllLines(Path.of("/proc/stat"), StandardCharsets.US_ASCII).get(0);
       String[] f = first.trim().split("\\s+");
       long ticks = 0;
-      for (int i : new int[] {1, 2, 3, 6, 7, 8}) { // user nice system (idle iowait) irq softirq steal
+      for (int i :
+          new int[] {1, 2, 3, 6, 7, 8}) { // user nice system (idle iowait) irq softirq steal
         ticks += Long.parseLong(f[i]);
       }
       return ticks * NANOS_PER_TICK;
@@ -183,7 +190,9 @@ final class ProcCpu {
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
       for (Path dir : dirs) {
         try {
-          if (Files.readString(dir.resolve("comm"), StandardCharsets.US_ASCII).strip().equals(comm)) {
+          if (Files.readString(dir.resolve("comm"), StandardCharsets.US_ASCII)
+              .strip()
+              .equals(comm)) {
             found.add(Long.parseLong(dir.getFileName().toString()));
           }
         } catch (IOException | RuntimeException e) {
@@ -218,7 +227,9 @@ final class ProcCpu {
     return out;
   }
 
-  /** The numeric fields of a /proc stat file after "pid (comm) state", or null if it cannot be read. */
+  /**
+   * The numeric fields of a /proc stat file after "pid (comm) state", or null if it cannot be read.
+   */
   private static long[] stat(Path file) {
     String text;
     try {

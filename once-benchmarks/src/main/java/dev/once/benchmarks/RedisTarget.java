@@ -21,11 +21,11 @@ import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Redis, found or started by the test kit, in database {@value #DATABASE} (emptied with FLUSHDB before every
- * repetition and at the end). One Lettuce client serves the ceiling and Once's store; each has one shared,
- * multiplexed connection, as the store is meant to be used. The ceiling is {@code SET key 1 NX PX ttl}: one
- * synchronous call per key, or a batch written as one pipeline (one flush) and awaited, as the store sends
- * {@code claimAll}.
+ * Redis, found or started by the test kit, in database {@value #DATABASE} (emptied with FLUSHDB
+ * before every repetition and at the end). One Lettuce client serves the ceiling and Once's store;
+ * each has one shared, multiplexed connection, as the store is meant to be used. The ceiling is
+ * {@code SET key 1 NX PX ttl}: one synchronous call per key, or a batch written as one pipeline
+ * (one flush) and awaited, as the store sends {@code claimAll}.
  */
 final class RedisTarget extends Target {
 
@@ -39,8 +39,14 @@ final class RedisTarget extends Target {
 
   RedisTarget(TestRedis server) {
     this.server = server;
-    this.client = RedisClient.create(RedisURI.builder().withHost(server.host()).withPort(server.port())
-        .withDatabase(DATABASE).withTimeout(TIMEOUT).build());
+    this.client =
+        RedisClient.create(
+            RedisURI.builder()
+                .withHost(server.host())
+                .withPort(server.port())
+                .withDatabase(DATABASE)
+                .withTimeout(TIMEOUT)
+                .build());
     client.setOptions(RedisIdempotencyStore.clientOptions(TIMEOUT));
     this.raw = client.connect(ByteArrayCodec.INSTANCE);
     flush();
@@ -51,7 +57,10 @@ final class RedisTarget extends Target {
   }
 
   private RedisIdempotencyStore store() {
-    return RedisIdempotencyStore.builder(client).keyPrefix("once-bench:").commandTimeout(TIMEOUT).build();
+    return RedisIdempotencyStore.builder(client)
+        .keyPrefix("once-bench:")
+        .commandTimeout(TIMEOUT)
+        .build();
   }
 
   @Override
@@ -75,7 +84,9 @@ final class RedisTarget extends Target {
     for (String name : new String[] {"appendonly", "appendfsync", "save"}) {
       try {
         List<String> kv = new ArrayList<>();
-        raw.sync().configGet(name).forEach((k, v) -> kv.add(k + " = " + (v.isEmpty() ? "\"\"" : v)));
+        raw.sync()
+            .configGet(name)
+            .forEach((k, v) -> kv.add(k + " = " + (v.isEmpty() ? "\"\"" : v)));
         out.addAll(kv);
       } catch (RuntimeException e) {
         out.add(name + ": not readable (" + e.getMessage() + ")");
@@ -96,7 +107,8 @@ final class RedisTarget extends Target {
   @Override
   ProcCpu.Source serverCpu() {
     if (!Benchmarks.isLoopback(server.host())) {
-      return ProcCpu.none("not counted: the server runs at " + server.host() + ", not on this machine");
+      return ProcCpu.none(
+          "not counted: the server runs at " + server.host() + ", not on this machine");
     }
     OptionalLong pid;
     try {
@@ -104,7 +116,8 @@ final class RedisTarget extends Target {
     } catch (RuntimeException e) {
       pid = OptionalLong.empty();
     }
-    return ProcCpu.process(pid, "redis-server", "not counted: INFO server named no readable process_id");
+    return ProcCpu.process(
+        pid, "redis-server", "not counted: INFO server named no readable process_id");
   }
 
   @Override
@@ -115,31 +128,39 @@ final class RedisTarget extends Target {
   @Override
   Scenario.Factory ceiling(int batch) {
     long ttl = OnceVariants.RETENTION.toMillis();
-    return ds -> new Variant() {
-      @Override
-      public void reset() {
-        flush();
-      }
+    return ds ->
+        new Variant() {
+          @Override
+          public void reset() {
+            flush();
+          }
 
-      @Override
-      public void process(List<IdempotencyKey> keys, Answers answers) throws Exception {
-        if (keys.size() == 1) {
-          count(raw.sync().set(key(keys.get(0)), ONE, SetArgs.Builder.nx().px(ttl)), answers);
-          return;
-        }
-        List<AsyncCommand<byte[], byte[], String>> commands = new ArrayList<>(keys.size());
-        for (IdempotencyKey k : keys) {
-          CommandArgs<byte[], byte[]> args = new CommandArgs<>(ByteArrayCodec.INSTANCE)
-              .addKey(key(k)).addValue(ONE).add("NX").add("PX").add(ttl);
-          commands.add(new AsyncCommand<>(new Command<>(CommandType.SET,
-              new StatusOutput<>(ByteArrayCodec.INSTANCE), args)));
-        }
-        raw.dispatch(commands);
-        for (AsyncCommand<byte[], byte[], String> c : commands) {
-          count(c.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), answers);
-        }
-      }
-    };
+          @Override
+          public void process(List<IdempotencyKey> keys, Answers answers) throws Exception {
+            if (keys.size() == 1) {
+              count(raw.sync().set(key(keys.get(0)), ONE, SetArgs.Builder.nx().px(ttl)), answers);
+              return;
+            }
+            List<AsyncCommand<byte[], byte[], String>> commands = new ArrayList<>(keys.size());
+            for (IdempotencyKey k : keys) {
+              CommandArgs<byte[], byte[]> args =
+                  new CommandArgs<>(ByteArrayCodec.INSTANCE)
+                      .addKey(key(k))
+                      .addValue(ONE)
+                      .add("NX")
+                      .add("PX")
+                      .add(ttl);
+              commands.add(
+                  new AsyncCommand<>(
+                      new Command<>(
+                          CommandType.SET, new StatusOutput<>(ByteArrayCodec.INSTANCE), args)));
+            }
+            raw.dispatch(commands);
+            for (AsyncCommand<byte[], byte[], String> c : commands) {
+              count(c.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), answers);
+            }
+          }
+        };
   }
 
   /** The same key layout as the store: a prefix and the digest's hex. */
@@ -168,8 +189,9 @@ final class RedisTarget extends Target {
   }
 
   /** A variant that closes its store's connection when it is closed. */
-  private static Variant closing(RedisIdempotencyStore store, java.util.function.Function<RedisIdempotencyStore,
-      Variant> variant) {
+  private static Variant closing(
+      RedisIdempotencyStore store,
+      java.util.function.Function<RedisIdempotencyStore, Variant> variant) {
     Variant v = variant.apply(store);
     return new Variant() {
       @Override

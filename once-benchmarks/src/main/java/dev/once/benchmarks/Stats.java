@@ -4,8 +4,7 @@ import java.util.Arrays;
 
 /** Median and paired ratios over repetitions. */
 final class Stats {
-  private Stats() {
-  }
+  private Stats() {}
 
   /** The median of the finite values, NaN when there is none. */
   static double median(double[] values) {
@@ -17,8 +16,8 @@ final class Stats {
   }
 
   /**
-   * Ratios of {@code a} to {@code b} paired by repetition (both ran back to back in the same round), as
-   * {median, min, max}; NaNs when either failed.
+   * Ratios of {@code a} to {@code b} paired by repetition (both ran back to back in the same
+   * round), as {median, min, max}; NaNs when either failed.
    */
   static double[] pairedRatio(Measured a, Measured b) {
     if (a == null || b == null || !a.ok() || !b.ok()) {
@@ -29,6 +28,10 @@ final class Stats {
     for (int i = 0; i < n; i++) {
       r[i] = a.reps.get(i).opsPerSecond() / b.reps.get(i).opsPerSecond();
     }
-    return new double[] {median(r), Arrays.stream(r).min().orElse(Double.NaN), Arrays.stream(r).max().orElse(Double.NaN)};
+    return new double[] {
+      median(r),
+      Arrays.stream(r).min().orElse(Double.NaN),
+      Arrays.stream(r).max().orElse(Double.NaN)
+    };
   }
 }

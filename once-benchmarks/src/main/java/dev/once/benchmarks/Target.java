@@ -4,16 +4,18 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * A store under test: where it runs, how to read its server's CPU, and its variants. Adding a store is one
- * subclass (see {@link RedisTarget}: its raw ceiling, plus Once's claim and cycle from {@link OnceVariants})
- * and one line in {@link Benchmarks#open}.
+ * A store under test: where it runs, how to read its server's CPU, and its variants. Adding a store
+ * is one subclass (see {@link RedisTarget}: its raw ceiling, plus Once's claim and cycle from
+ * {@link OnceVariants}) and one line in {@link Benchmarks#open}.
  */
 abstract class Target implements AutoCloseable {
 
   /** The store's name in the report, e.g. "PostgreSQL". */
   abstract String name();
 
-  /** Which server this is and where, e.g. "local server at jdbc:postgresql://127.0.0.1:5432/test". */
+  /**
+   * Which server this is and where, e.g. "local server at jdbc:postgresql://127.0.0.1:5432/test".
+   */
   abstract String where();
 
   /** The server's version, read from the server itself. */
@@ -28,14 +30,17 @@ abstract class Target implements AutoCloseable {
   abstract ProcCpu.Source serverCpu();
 
   /**
-   * Bytes of write-ahead log the server has written so far, or -1 where it cannot say. Read around the statement
-   * probe: a claim that answers "duplicate" without writing shows 0.
+   * Bytes of write-ahead log the server has written so far, or -1 where it cannot say. Read around
+   * the statement probe: a claim that answers "duplicate" without writing shows 0.
    */
   long walBytes() {
     return -1;
   }
 
-  /** The pool the JDBC variants use (the statement probe wraps it), or null for a store without JDBC. */
+  /**
+   * The pool the JDBC variants use (the statement probe wraps it), or null for a store without
+   * JDBC.
+   */
   DataSource dataSource() {
     return null;
   }
@@ -69,6 +74,5 @@ abstract class Target implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-  }
+  public void close() throws Exception {}
 }

@@ -4,8 +4,8 @@ import dev.once.IdempotencyKey;
 import java.util.List;
 
 /**
- * One way of recording that keys were seen: Once on some store, the store's raw ceiling, or a peer library.
- * Called from two threads at once.
+ * One way of recording that keys were seen: Once on some store, the store's raw ceiling, or a peer
+ * library. Called from two threads at once.
  */
 interface Variant extends AutoCloseable {
 
@@ -13,8 +13,8 @@ interface Variant extends AutoCloseable {
   void reset() throws Exception;
 
   /**
-   * Records {@code keys} in one call (a batch where the variant has one) and counts each key's answer in
-   * {@code answers}.
+   * Records {@code keys} in one call (a batch where the variant has one) and counts each key's
+   * answer in {@code answers}.
    */
   void process(List<IdempotencyKey> keys, Answers answers) throws Exception;
 
@@ -23,12 +23,13 @@ interface Variant extends AutoCloseable {
     return -1;
   }
 
-  /** Transactions retried after a deadlock or serialization failure, since the variant was created. */
+  /**
+   * Transactions retried after a deadlock or serialization failure, since the variant was created.
+   */
   default long retries() {
     return 0;
   }
 
   @Override
-  default void close() throws Exception {
-  }
+  default void close() throws Exception {}
 }

@@ -11,8 +11,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the harness from rotting: runs it end to end for a fraction of a second per scenario on the stores
- * that need no server (in memory, embedded H2). Measures nothing worth reading.
+ * Keeps the harness from rotting: runs it end to end for a fraction of a second per scenario on the
+ * stores that need no server (in memory, embedded H2). Measures nothing worth reading.
  */
 class BenchmarksSmokeTest {
 
@@ -25,7 +25,10 @@ class BenchmarksSmokeTest {
     assertThat(report)
         .doesNotContain(Report.FAILED)
         .contains("## Targets", "## in-memory", "## H2", "## Reading", "## Every repetition")
-        .contains("ceiling: MERGE WHEN NOT MATCHED THEN INSERT", "Once claimAll + complete each, 1 tx", "20.0%");
+        .contains(
+            "ceiling: MERGE WHEN NOT MATCHED THEN INSERT",
+            "Once claimAll + complete each, 1 tx",
+            "20.0%");
   }
 
   @Test
@@ -50,8 +53,10 @@ class BenchmarksSmokeTest {
       h.record(v * 1000);
     }
     assertThat(h.count()).isEqualTo(100_000);
-    assertThat((double) h.quantile(0.5)).isCloseTo(50_000_000, org.assertj.core.data.Percentage.withPercentage(1));
-    assertThat((double) h.quantile(0.99)).isCloseTo(99_000_000, org.assertj.core.data.Percentage.withPercentage(1));
+    assertThat((double) h.quantile(0.5))
+        .isCloseTo(50_000_000, org.assertj.core.data.Percentage.withPercentage(1));
+    assertThat((double) h.quantile(0.99))
+        .isCloseTo(99_000_000, org.assertj.core.data.Percentage.withPercentage(1));
   }
 
   @Test

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-/** The Kafka benchmark's ledger check on real ledger tables in the local (or embedded) PostgreSQL. */
+/**
+ * The Kafka benchmark's ledger check on real ledger tables in the local (or embedded) PostgreSQL.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KafkaLedgerCheckTest {
 
@@ -21,8 +23,11 @@ class KafkaLedgerCheckTest {
   void open() throws SQLException {
     pg = PostgresTarget.open(TestServers.postgres(), 1);
     for (Kind kind : Kind.values()) {
-      pg.execute("CREATE TABLE " + kind.table() + " (seq bigserial PRIMARY KEY, message_id text NOT NULL,"
-          + " kafka_partition int NOT NULL, kafka_offset bigint NOT NULL, payload text NOT NULL)");
+      pg.execute(
+          "CREATE TABLE "
+              + kind.table()
+              + " (seq bigserial PRIMARY KEY, message_id text NOT NULL,"
+              + " kafka_partition int NOT NULL, kafka_offset bigint NOT NULL, payload text NOT NULL)");
     }
   }
 
@@ -35,8 +40,16 @@ class KafkaLedgerCheckTest {
     pg.execute("TRUNCATE TABLE " + kind.table());
     for (String row : rows) {
       String[] f = row.split(":");
-      pg.execute("INSERT INTO " + kind.table() + " (message_id, kafka_partition, kafka_offset, payload) VALUES ('"
-          + f[0] + "', " + f[1] + ", " + f[2] + ", '{}')");
+      pg.execute(
+          "INSERT INTO "
+              + kind.table()
+              + " (message_id, kafka_partition, kafka_offset, payload) VALUES ('"
+              + f[0]
+              + "', "
+              + f[1]
+              + ", "
+              + f[2]
+              + ", '{}')");
     }
   }
 
@@ -45,12 +58,14 @@ class KafkaLedgerCheckTest {
     // m-3 was never applied and m-2 twice: three rows, as three distinct ids would leave.
     ledger(Kind.ONCE, "m-1:0:0", "m-2:0:1", "m-2:1:0");
     assertThatThrownBy(() -> KafkaBench.checkLedger(pg, Kind.ONCE, 3, 4))
-        .isInstanceOf(AssertionError.class).hasMessageContaining("1 message ids with more than one row");
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("1 message ids with more than one row");
 
     // No dedupe: the record at partition 0, offset 1 applied twice, the one at offset 2 lost.
     ledger(Kind.PLAIN, "m-1:0:0", "m-2:0:1", "m-2:0:1");
     assertThatThrownBy(() -> KafkaBench.checkLedger(pg, Kind.PLAIN, 3, 3))
-        .isInstanceOf(AssertionError.class).hasMessageContaining("1 records with more than one row");
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("1 records with more than one row");
   }
 
   @Test
@@ -60,6 +75,7 @@ class KafkaLedgerCheckTest {
     // No dedupe applies a duplicate id again; each record still once.
     ledger(Kind.PLAIN, "m-1:0:0", "m-2:0:1", "m-1:1:0");
     assertThat(KafkaBench.checkLedger(pg, Kind.PLAIN, 3, 3)).isEqualTo(3);
-    assertThatThrownBy(() -> KafkaBench.checkLedger(pg, Kind.PLAIN, 4, 4)).isInstanceOf(AssertionError.class);
+    assertThatThrownBy(() -> KafkaBench.checkLedger(pg, Kind.PLAIN, 4, 4))
+        .isInstanceOf(AssertionError.class);
   }
 }

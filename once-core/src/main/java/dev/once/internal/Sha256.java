@@ -5,8 +5,7 @@ import java.security.NoSuchAlgorithmException;
 
 /** SHA-256, which every JDK must provide. */
 public final class Sha256 {
-  private Sha256() {
-  }
+  private Sha256() {}
 
   public static MessageDigest newDigest() {
     try {

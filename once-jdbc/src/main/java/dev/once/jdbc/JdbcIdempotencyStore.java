@@ -46,13 +46,15 @@ import javax.sql.DataSource;
  * }
  * }</pre>
  *
- * <p>Claims never raise a unique violation (PostgreSQL {@code ON CONFLICT}, MariaDB {@code ON DUPLICATE
- * KEY}, H2 {@code MERGE}), so a lost race never aborts the caller's transaction. Every time decision uses
- * the database clock. The table holds the SHA-256 of (scope, key), never the raw key.
+ * <p>Claims never raise a unique violation (PostgreSQL {@code ON CONFLICT}, MariaDB {@code ON
+ * DUPLICATE KEY}, H2 {@code MERGE}), so a lost race never aborts the caller's transaction. Every
+ * time decision uses the database clock. The table holds the SHA-256 of (scope, key), never the raw
+ * key.
  */
 public final class JdbcIdempotencyStore implements IdempotencyStore {
 
-  private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
+  private static final Pattern TABLE_NAME =
+      Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
 
   private final DataSource dataSource;
   private final SqlDialect dialect;
@@ -73,12 +75,13 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     this.idleTransactionTimeout = b.idleTransactionTimeout;
     this.clockOffset = b.clockOffset;
     this.sql = SqlOperations.of(dialect, table);
-    Runner pooled = new Runner() {
-      @Override
-      public <T> T run(Scope scope, String action, SqlWork<T> work) {
-        return withConnection(scope, action, work);
-      }
-    };
+    Runner pooled =
+        new Runner() {
+          @Override
+          public <T> T run(Scope scope, String action, SqlWork<T> work) {
+            return withConnection(scope, action, work);
+          }
+        };
     this.standalone = new View(pooled, ClaimMode.STANDALONE);
   }
 
@@ -100,52 +103,63 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * A view of this store that runs every step on {@code connection}, inside whatever transaction the caller
-   * has open there: the record commits or rolls back with the caller's own writes, and nothing here commits,
-   * rolls back or changes auto-commit. The view is as thread-safe as the connection (that is, not).
+   * A view of this store that runs every step on {@code connection}, inside whatever transaction
+   * the caller has open there: the record commits or rolls back with the caller's own writes, and
+   * nothing here commits, rolls back or changes auto-commit. The view is as thread-safe as the
+   * connection (that is, not).
    *
-   * <p>Inside a transaction the uncommitted claim itself keeps other claimers out, so leases matter only
-   * after commit. A claimer that meets a key held by another open transaction follows the
-   * {@link ConcurrentClaimPolicy}. On PostgreSQL with {@link Builder#idleTransactionTimeout} set, the claim also
-   * bounds how long the transaction may then sit idle, so a holder that vanished does not keep the key for hours.
+   * <p>Inside a transaction the uncommitted claim itself keeps other claimers out, so leases matter
+   * only after commit. A claimer that meets a key held by another open transaction follows the
+   * {@link ConcurrentClaimPolicy}. On PostgreSQL with {@link Builder#idleTransactionTimeout} set,
+   * the claim also bounds how long the transaction may then sit idle, so a holder that vanished
+   * does not keep the key for hours.
    */
   public IdempotencyStore onConnection(Connection connection) {
     Objects.requireNonNull(connection, "connection");
-    Runner onCallersConnection = new Runner() {
-      @Override
-      public <T> T run(Scope scope, String action, SqlWork<T> work) {
-        try {
-          return work.run(connection);
-        } catch (SQLException e) {
-          throw SqlErrors.translate(e, name, scope, action);
-        }
-      }
-    };
-    return new View(onCallersConnection, concurrentClaims == ConcurrentClaimPolicy.WAIT
-        ? ClaimMode.TRANSACTION_WAIT : ClaimMode.TRANSACTION_FAIL_FAST);
+    Runner onCallersConnection =
+        new Runner() {
+          @Override
+          public <T> T run(Scope scope, String action, SqlWork<T> work) {
+            try {
+              return work.run(connection);
+            } catch (SQLException e) {
+              throw SqlErrors.translate(e, name, scope, action);
+            }
+          }
+        };
+    return new View(
+        onCallersConnection,
+        concurrentClaims == ConcurrentClaimPolicy.WAIT
+            ? ClaimMode.TRANSACTION_WAIT
+            : ClaimMode.TRANSACTION_FAIL_FAST);
   }
 
   /** Creates the table and index if they do not exist, from this dialect's schema resource. */
   public void createSchema() {
     String ddl = schemaSql(dialect, table);
-    withConnection(null, "create schema", c -> {
-      try (Statement s = c.createStatement()) {
-        for (String statement : ddl.split(";")) {
-          if (!statement.isBlank()) {
-            s.execute(statement);
+    withConnection(
+        null,
+        "create schema",
+        c -> {
+          try (Statement s = c.createStatement()) {
+            for (String statement : ddl.split(";")) {
+              if (!statement.isBlank()) {
+                s.execute(statement);
+              }
+            }
           }
-        }
-      }
-      return null;
-    });
+          return null;
+        });
   }
 
   /** The schema DDL for {@code dialect}, with the table (and index) renamed to {@code table}. */
   public static String schemaSql(SqlDialect dialect, String table) {
     checkTableName(table);
-    try (InputStream in = JdbcIdempotencyStore.class.getClassLoader().getResourceAsStream(dialect.schemaResource())) {
+    try (InputStream in =
+        JdbcIdempotencyStore.class.getClassLoader().getResourceAsStream(dialect.schemaResource())) {
       if (in == null) {
-        throw new IllegalStateException("schema resource " + dialect.schemaResource() + " is missing from once-jdbc");
+        throw new IllegalStateException(
+            "schema resource " + dialect.schemaResource() + " is missing from once-jdbc");
       }
       String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       StringBuilder out = new StringBuilder();
@@ -207,15 +221,17 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * Runs work on a pooled connection; commits it if the pool hands out connections in manual-commit mode.
-   * A deadlock victim is run again: the work was its own transaction, rolled back whole.
+   * Runs work on a pooled connection; commits it if the pool hands out connections in manual-commit
+   * mode. A deadlock victim is run again: the work was its own transaction, rolled back whole.
    */
   private <T> T withConnection(Scope scope, String action, SqlWork<T> work) {
     for (int attempt = 1; ; attempt++) {
       try {
         return withConnectionOnce(scope, action, work);
       } catch (StoreException e) {
-        if (attempt >= 5 || !(e.getCause() instanceof SQLException s) || !SqlErrors.isSerializationFailure(s)) {
+        if (attempt >= 5
+            || !(e.getCause() instanceof SQLException s)
+            || !SqlErrors.isSerializationFailure(s)) {
           throw e;
         }
       }
@@ -242,7 +258,10 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  /** A claim in the caller's transaction: bound how long that transaction may then sit idle holding it. */
+  /**
+   * A claim in the caller's transaction: bound how long that transaction may then sit idle holding
+   * it.
+   */
   private void limitIdleTransaction(Connection c) throws SQLException {
     if (!idleTransactionTimeout.isZero()) {
       sql.limitIdleTransaction(c, idleTransactionTimeout);
@@ -259,8 +278,10 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
   private static void checkTableName(String table) {
     if (table == null || !TABLE_NAME.matcher(table).matches()) {
-      throw new IllegalArgumentException("table must be a plain SQL identifier, optionally schema-qualified, but was '"
-          + table + "'");
+      throw new IllegalArgumentException(
+          "table must be a plain SQL identifier, optionally schema-qualified, but was '"
+              + table
+              + "'");
     }
   }
 
@@ -270,9 +291,10 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * The inbox's claim on its own transaction's connection: waits for holders like {@link ConcurrentClaimPolicy#WAIT},
-   * and where the dialect can ({@link SqlOperations#claimsCompleted()}), writes acquired records completed with an
-   * empty outcome at once, because the effect commits or rolls back with them.
+   * The inbox's claim on its own transaction's connection: waits for holders like {@link
+   * ConcurrentClaimPolicy#WAIT}, and where the dialect can ({@link
+   * SqlOperations#claimsCompleted()}), writes acquired records completed with an empty outcome at
+   * once, because the effect commits or rolls back with them.
    *
    * @return the answers, and whether the acquired ones are already completed
    */
@@ -280,18 +302,19 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     if (requests.isEmpty()) {
       return new InboxClaims(List.of(), false);
     }
-    ClaimMode mode = sql.claimsCompleted() ? ClaimMode.TRANSACTION_WAIT_COMPLETED : ClaimMode.TRANSACTION_WAIT;
+    ClaimMode mode =
+        sql.claimsCompleted() ? ClaimMode.TRANSACTION_WAIT_COMPLETED : ClaimMode.TRANSACTION_WAIT;
     try {
       limitIdleTransaction(connection);
-      return new InboxClaims(sql.claim(connection, requests, offsetMs(), mode), sql.claimsCompleted());
+      return new InboxClaims(
+          sql.claim(connection, requests, offsetMs(), mode), sql.claimsCompleted());
     } catch (SQLException e) {
       throw SqlErrors.translate(e, name, requests.get(0).key().scope(), "claim");
     }
   }
 
   /** What {@link #claimForInbox} answers. */
-  record InboxClaims(List<ClaimResult> results, boolean completed) {
-  }
+  record InboxClaims(List<ClaimResult> results, boolean completed) {}
 
   /** The store's operations, run by a {@link Runner} in a {@link ClaimMode}. */
   private final class View implements IdempotencyStore {
@@ -313,19 +336,28 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       if (requests.isEmpty()) {
         return List.of();
       }
-      return runner.run(requests.get(0).key().scope(), "claim", c -> {
-        if (mode != ClaimMode.STANDALONE) {
-          limitIdleTransaction(c);
-        }
-        return sql.claim(c, requests, offsetMs(), mode);
-      });
+      return runner.run(
+          requests.get(0).key().scope(),
+          "claim",
+          c -> {
+            if (mode != ClaimMode.STANDALONE) {
+              limitIdleTransaction(c);
+            }
+            return sql.claim(c, requests, offsetMs(), mode);
+          });
     }
 
     @Override
     public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
       byte[] bytes = outcome.toBytes();
-      requireCurrent(runner.run(key.scope(), "complete",
-          c -> sql.complete(c, key.digest(), token, bytes, retention.toMillis(), offsetMs())), key, token, "complete");
+      requireCurrent(
+          runner.run(
+              key.scope(),
+              "complete",
+              c -> sql.complete(c, key.digest(), token, bytes, retention.toMillis(), offsetMs())),
+          key,
+          token,
+          "complete");
     }
 
     @Override
@@ -346,8 +378,11 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         retentions[i] = c.retention().toMillis();
       }
       IdempotencyKey firstKey = completions.get(0).key();
-      boolean[] done = runner.run(firstKey.scope(), "complete",
-          c -> sql.completeAll(c, ids, tokens, outcomes, retentions, offsetMs()));
+      boolean[] done =
+          runner.run(
+              firstKey.scope(),
+              "complete",
+              c -> sql.completeAll(c, ids, tokens, outcomes, retentions, offsetMs()));
       for (int i = 0; i < n; i++) {
         requireCurrent(done[i], completions.get(i).key(), tokens[i], "complete");
       }
@@ -355,13 +390,23 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
     @Override
     public void release(IdempotencyKey key, long token) {
-      requireCurrent(runner.run(key.scope(), "release", c -> sql.release(c, key.digest(), token)), key, token, "release");
+      requireCurrent(
+          runner.run(key.scope(), "release", c -> sql.release(c, key.digest(), token)),
+          key,
+          token,
+          "release");
     }
 
     @Override
     public void renew(IdempotencyKey key, long token, Duration lease) {
-      requireCurrent(runner.run(key.scope(), "renew",
-          c -> sql.renew(c, key.digest(), token, lease.toMillis(), offsetMs())), key, token, "renew");
+      requireCurrent(
+          runner.run(
+              key.scope(),
+              "renew",
+              c -> sql.renew(c, key.digest(), token, lease.toMillis(), offsetMs())),
+          key,
+          token,
+          "renew");
     }
 
     @Override
@@ -417,21 +462,26 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       return this;
     }
 
-    /** The name in messages and metrics. Default the dialect in lower case, e.g. {@code postgresql}. */
+    /**
+     * The name in messages and metrics. Default the dialect in lower case, e.g. {@code postgresql}.
+     */
     public Builder name(String name) {
       this.name = Objects.requireNonNull(name, "name");
       return this;
     }
 
-    /** What a claim inside a transaction does when another open transaction holds the key. Default FAIL_FAST. */
+    /**
+     * What a claim inside a transaction does when another open transaction holds the key. Default
+     * FAIL_FAST.
+     */
     public Builder concurrentClaims(ConcurrentClaimPolicy policy) {
       this.concurrentClaims = Objects.requireNonNull(policy, "concurrentClaims");
       return this;
     }
 
     /**
-     * Shifts the database clock as this store sees it, for tests that move time (leases, retention). The
-     * supplier is read on every statement. Default: no shift.
+     * Shifts the database clock as this store sees it, for tests that move time (leases,
+     * retention). The supplier is read on every statement. Default: no shift.
      */
     public Builder clockOffset(Supplier<Duration> offset) {
       this.clockOffset = Objects.requireNonNull(offset, "clockOffset");
@@ -439,36 +489,47 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
 
     /**
-     * PostgreSQL: how long a transaction that claimed keys ({@link #onConnection}, {@link JdbcInbox}) may sit idle,
-     * no statement running, before the server ends it and rolls it back ({@code SET LOCAL
-     * idle_in_transaction_session_timeout}, for that transaction only). A client that vanishes mid-transaction
-     * without closing its connection (a network partition, a host gone) otherwise holds its keys, answered
-     * in progress to every retry, until the server's TCP keepalive gives up on it: two hours and more by default.
-     * Choose it longer than the longest pause your code makes inside such a transaction (a slow remote call between
-     * two statements): a transaction idle for longer is rolled back, and a retry runs it again. Default
-     * {@link Duration#ZERO}: the server's own setting applies. Other dialects ignore it (MariaDB's
-     * {@code idle_transaction_timeout} has no transaction-local form: set it on the server or the pool).
+     * PostgreSQL: how long a transaction that claimed keys ({@link #onConnection}, {@link
+     * JdbcInbox}) may sit idle, no statement running, before the server ends it and rolls it back
+     * ({@code SET LOCAL idle_in_transaction_session_timeout}, for that transaction only). A client
+     * that vanishes mid-transaction without closing its connection (a network partition, a host
+     * gone) otherwise holds its keys, answered in progress to every retry, until the server's TCP
+     * keepalive gives up on it: two hours and more by default. Choose it longer than the longest
+     * pause your code makes inside such a transaction (a slow remote call between two statements):
+     * a transaction idle for longer is rolled back, and a retry runs it again. Default {@link
+     * Duration#ZERO}: the server's own setting applies. Other dialects ignore it (MariaDB's {@code
+     * idle_transaction_timeout} has no transaction-local form: set it on the server or the pool).
      */
     public Builder idleTransactionTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "idleTransactionTimeout");
-      if (timeout.isNegative() || (!timeout.isZero() && timeout.toMillis() < 1) || timeout.toMillis() > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("idleTransactionTimeout must be zero (off) or between 1 ms and "
-            + Integer.MAX_VALUE + " ms, but was " + timeout);
+      if (timeout.isNegative()
+          || (!timeout.isZero() && timeout.toMillis() < 1)
+          || timeout.toMillis() > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "idleTransactionTimeout must be zero (off) or between 1 ms and "
+                + Integer.MAX_VALUE
+                + " ms, but was "
+                + timeout);
       }
       this.idleTransactionTimeout = timeout;
       return this;
     }
 
-    /** Whether {@link #build()} creates the table if it is missing. Default false: ship the schema in your migrations. */
+    /**
+     * Whether {@link #build()} creates the table if it is missing. Default false: ship the schema
+     * in your migrations.
+     */
     public Builder createSchema(boolean createSchema) {
       this.createSchema = createSchema;
       return this;
     }
 
     /**
-     * Builds the store; detects the dialect (one connection) when none was set, and creates the schema if asked.
+     * Builds the store; detects the dialect (one connection) when none was set, and creates the
+     * schema if asked.
      *
-     * @throws dev.once.StoreUnavailableException if the database must be asked and cannot be reached
+     * @throws dev.once.StoreUnavailableException if the database must be asked and cannot be
+     *     reached
      */
     public JdbcIdempotencyStore build() {
       SqlDialect d = dialect;
@@ -486,5 +547,4 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       return store;
     }
   }
-
 }

@@ -5,7 +5,6 @@ import dev.once.ClaimResult;
 import dev.once.Completion;
 import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
-import dev.once.IdempotencyStore;
 import dev.once.KeyPolicy;
 import dev.once.Outcome;
 import dev.once.Scope;
@@ -27,11 +26,11 @@ import java.util.function.Function;
 import javax.sql.DataSource;
 
 /**
- * The idempotent consumer's core: applies a batch of messages in ONE database transaction, each message id
- * at most once. The batch's ids are claimed in one statement, the handler runs only for fresh ones on the
- * same connection, and the dedupe markers commit with the handler's writes. A crash anywhere before the
- * commit leaves nothing; after it, a redelivery is skipped. Broker adapters acknowledge only after
- * {@link #process} returns.
+ * The idempotent consumer's core: applies a batch of messages in ONE database transaction, each
+ * message id at most once. The batch's ids are claimed in one statement, the handler runs only for
+ * fresh ones on the same connection, and the dedupe markers commit with the handler's writes. A
+ * crash anywhere before the commit leaves nothing; after it, a redelivery is skipped. Broker
+ * adapters acknowledge only after {@link #process} returns.
  *
  * <pre>{@code
  * JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource).build();
@@ -40,23 +39,25 @@ import javax.sql.DataSource;
  *     (connection, r) -> applyTransfer(connection, r.value()));
  * }</pre>
  *
- * <p><b>Scope of the ids.</b> The broker adapters pass the source of each message (the Kafka consumer group and
- * topic, the RabbitMQ queue) with {@link #process(List, Function, Function, Handler, BatchHook)}, and an id is
- * deduped within its source and the inbox's {@link Builder#consumer consumer name}: a queue and a topic whose ids
- * overlap ({@code m-1}, sequence numbers) never skip each other's messages, even on one inbox. An inbox built with
- * {@link Builder#sharedScope} ignores the sources and dedupes every id within that one name, on purpose: a message
- * published to two sources is then applied once in all. {@link #process(List, Function, Handler)} (no source) dedupes
- * within the name alone.
+ * <p><b>Scope of the ids.</b> The broker adapters pass the source of each message (the Kafka
+ * consumer group and topic, the RabbitMQ queue) with {@link #process(List, Function, Function,
+ * Handler, BatchHook)}, and an id is deduped within its source and the inbox's {@link
+ * Builder#consumer consumer name}: a queue and a topic whose ids overlap ({@code m-1}, sequence
+ * numbers) never skip each other's messages, even on one inbox. An inbox built with {@link
+ * Builder#sharedScope} ignores the sources and dedupes every id within that one name, on purpose: a
+ * message published to two sources is then applied once in all. {@link #process(List, Function,
+ * Handler)} (no source) dedupes within the name alone.
  *
- * <p>Whatever the store's {@link ConcurrentClaimPolicy}, an id that another open transaction holds (a rebalanced
- * duplicate) waits for that transaction to end, then answers as what it committed. On PostgreSQL the markers are
- * written completed by the claim statement itself (they commit or roll back with the effect), so a batch costs one
- * write per fresh id; other dialects complete them in one extra round trip.
+ * <p>Whatever the store's {@link ConcurrentClaimPolicy}, an id that another open transaction holds
+ * (a rebalanced duplicate) waits for that transaction to end, then answers as what it committed. On
+ * PostgreSQL the markers are written completed by the claim statement itself (they commit or roll
+ * back with the effect), so a batch costs one write per fresh id; other dialects complete them in
+ * one extra round trip.
  *
- * <p>A batch that loses a deadlock is rolled back and run again (up to 8 times). A handler exception rolls the
- * whole batch back (no marker is kept for any message of it) and surfaces
- * as {@link HandlerFailedException} naming the message, so the caller can retry, or dead-letter that one
- * message and process the rest again.
+ * <p>A batch that loses a deadlock is rolled back and run again (up to 8 times). A handler
+ * exception rolls the whole batch back (no marker is kept for any message of it) and surfaces as
+ * {@link HandlerFailedException} naming the message, so the caller can retry, or dead-letter that
+ * one message and process the rest again.
  */
 public final class JdbcInbox {
 
@@ -89,7 +90,8 @@ public final class JdbcInbox {
   }
 
   /**
-   * Applies the fresh messages of a batch in one call inside its transaction, e.g. as one JDBC batch.
+   * Applies the fresh messages of a batch in one call inside its transaction, e.g. as one JDBC
+   * batch.
    *
    * <pre>{@code
    * inbox.processAll(records, idOf, (connection, fresh) -> {
@@ -102,7 +104,9 @@ public final class JdbcInbox {
    */
   @FunctionalInterface
   public interface BatchHandler<M> {
-    /** @param fresh the messages whose ids were not applied before, in batch order; never empty */
+    /**
+     * @param fresh the messages whose ids were not applied before, in batch order; never empty
+     */
     void handle(Connection connection, List<M> fresh) throws Exception;
   }
 
@@ -115,11 +119,11 @@ public final class JdbcInbox {
   /**
    * What a committed batch did.
    *
-   * @param applied    messages whose handler ran and committed, in batch order
-   * @param duplicates messages skipped because their id was already applied (earlier, or earlier in this batch)
+   * @param applied messages whose handler ran and committed, in batch order
+   * @param duplicates messages skipped because their id was already applied (earlier, or earlier in
+   *     this batch)
    */
-  public record Batch<M>(List<M> applied, List<M> duplicates) {
-  }
+  public record Batch<M>(List<M> applied, List<M> duplicates) {}
 
   /** A handler failed; the batch's transaction was rolled back, nothing of it is committed. */
   public static final class HandlerFailedException extends RuntimeException {
@@ -128,13 +132,21 @@ public final class JdbcInbox {
     private final int index;
 
     HandlerFailedException(int index, Object message, Throwable cause) {
-      super((index < 0 ? "the batch handler failed" : "handler failed for message " + index + " of the batch")
-          + "; the batch was rolled back: " + cause, cause);
+      super(
+          (index < 0
+                  ? "the batch handler failed"
+                  : "handler failed for message " + index + " of the batch")
+              + "; the batch was rolled back: "
+              + cause,
+          cause);
       this.index = index;
       this.failedMessage = message;
     }
 
-    /** Position of the failed message in the batch; -1 when a {@link BatchHandler} failed for the batch as a whole. */
+    /**
+     * Position of the failed message in the batch; -1 when a {@link BatchHandler} failed for the
+     * batch as a whole.
+     */
     public int index() {
       return index;
     }
@@ -150,15 +162,17 @@ public final class JdbcInbox {
    *
    * @param idOf the message's id (e.g. a header or a business key); must satisfy the key policy
    * @throws HandlerFailedException if a handler threw (everything rolled back)
-   * @throws StoreException if the database failed (everything rolled back); StoreUnavailableException if it is down
+   * @throws StoreException if the database failed (everything rolled back);
+   *     StoreUnavailableException if it is down
    */
   public <M> Batch<M> process(List<M> messages, Function<M, String> idOf, Handler<M> handler) {
     return process(messages, idOf, handler, null);
   }
 
   /**
-   * Runs once per attempt, on the batch's connection, after every handler and before the commit: its writes
-   * (a broker adapter's consumer offsets, for example) commit with the batch or roll back with it.
+   * Runs once per attempt, on the batch's connection, after every handler and before the commit:
+   * its writes (a broker adapter's consumer offsets, for example) commit with the batch or roll
+   * back with it.
    */
   @FunctionalInterface
   public interface BatchHook {
@@ -166,76 +180,99 @@ public final class JdbcInbox {
   }
 
   /**
-   * Like {@link #process(List, Function, Handler)}, and runs {@code afterBatch} in the same transaction after the
-   * handlers, before the commit. An exception from it rolls the batch back and is rethrown (a
-   * {@link StoreException} for an {@link SQLException}, unchecked exceptions as they are). Not called for an
-   * empty batch.
+   * Like {@link #process(List, Function, Handler)}, and runs {@code afterBatch} in the same
+   * transaction after the handlers, before the commit. An exception from it rolls the batch back
+   * and is rethrown (a {@link StoreException} for an {@link SQLException}, unchecked exceptions as
+   * they are). Not called for an empty batch.
    *
    * @param afterBatch may be {@code null} (then this is {@link #process(List, Function, Handler)})
    */
-  public <M> Batch<M> process(List<M> messages, Function<M, String> idOf, Handler<M> handler, BatchHook afterBatch) {
+  public <M> Batch<M> process(
+      List<M> messages, Function<M, String> idOf, Handler<M> handler, BatchHook afterBatch) {
     return process(messages, m -> "", idOf, handler, afterBatch);
   }
 
   /**
-   * Like {@link #process(List, Function, Handler, BatchHook)}, with the ids deduped per source: a message's id is
-   * skipped only if a message of the same source had it (unless the inbox was built with {@link Builder#sharedScope},
-   * which makes every source share the name's ids). What broker adapters call.
+   * Like {@link #process(List, Function, Handler, BatchHook)}, with the ids deduped per source: a
+   * message's id is skipped only if a message of the same source had it (unless the inbox was built
+   * with {@link Builder#sharedScope}, which makes every source share the name's ids). What broker
+   * adapters call.
    *
-   * @param sourceOf where the message came from, e.g. {@code kafka:<group>/<topic>} or {@code rabbitmq:<queue>};
-   *                 the empty string means no source (the consumer name's ids)
+   * @param sourceOf where the message came from, e.g. {@code kafka:<group>/<topic>} or {@code
+   *     rabbitmq:<queue>}; the empty string means no source (the consumer name's ids)
    */
-  public <M> Batch<M> process(List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf,
-                              Handler<M> handler, BatchHook afterBatch) {
+  public <M> Batch<M> process(
+      List<M> messages,
+      Function<M, String> sourceOf,
+      Function<M, String> idOf,
+      Handler<M> handler,
+      BatchHook afterBatch) {
     Objects.requireNonNull(handler, "handler");
-    return run(messages, sourceOf, idOf, (c, fresh, positions) -> {
-      for (int i = 0; i < fresh.size(); i++) {
-        try {
-          handler.handle(c, fresh.get(i));
-        } catch (Exception e) {
-          throw new HandlerFailedException(positions.get(i), fresh.get(i), e);
-        }
-      }
-    }, afterBatch);
+    return run(
+        messages,
+        sourceOf,
+        idOf,
+        (c, fresh, positions) -> {
+          for (int i = 0; i < fresh.size(); i++) {
+            try {
+              handler.handle(c, fresh.get(i));
+            } catch (Exception e) {
+              throw new HandlerFailedException(positions.get(i), fresh.get(i), e);
+            }
+          }
+        },
+        afterBatch);
   }
 
   /**
-   * Like {@link #process(List, Function, Handler, BatchHook)}, but the fresh messages go to {@code handler} in one
-   * call (not called when there are none). If it throws, the batch is rolled back and {@link HandlerFailedException}
-   * has index -1: to find the poison message, process the batch again message by message.
+   * Like {@link #process(List, Function, Handler, BatchHook)}, but the fresh messages go to {@code
+   * handler} in one call (not called when there are none). If it throws, the batch is rolled back
+   * and {@link HandlerFailedException} has index -1: to find the poison message, process the batch
+   * again message by message.
    */
-  public <M> Batch<M> processAll(List<M> messages, Function<M, String> idOf, BatchHandler<M> handler,
-                                 BatchHook afterBatch) {
+  public <M> Batch<M> processAll(
+      List<M> messages, Function<M, String> idOf, BatchHandler<M> handler, BatchHook afterBatch) {
     return processAll(messages, m -> "", idOf, handler, afterBatch);
   }
 
   /**
-   * Like {@link #processAll(List, Function, BatchHandler, BatchHook)}, with the ids deduped per source as in
-   * {@link #process(List, Function, Function, Handler, BatchHook)}.
+   * Like {@link #processAll(List, Function, BatchHandler, BatchHook)}, with the ids deduped per
+   * source as in {@link #process(List, Function, Function, Handler, BatchHook)}.
    */
-  public <M> Batch<M> processAll(List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf,
-                                 BatchHandler<M> handler, BatchHook afterBatch) {
+  public <M> Batch<M> processAll(
+      List<M> messages,
+      Function<M, String> sourceOf,
+      Function<M, String> idOf,
+      BatchHandler<M> handler,
+      BatchHook afterBatch) {
     Objects.requireNonNull(handler, "handler");
-    return run(messages, sourceOf, idOf, (c, fresh, positions) -> {
-      if (fresh.isEmpty()) {
-        return;
-      }
-      try {
-        handler.handle(c, Collections.unmodifiableList(fresh));
-      } catch (Exception e) {
-        throw new HandlerFailedException(-1, null, e);
-      }
-    }, afterBatch);
+    return run(
+        messages,
+        sourceOf,
+        idOf,
+        (c, fresh, positions) -> {
+          if (fresh.isEmpty()) {
+            return;
+          }
+          try {
+            handler.handle(c, Collections.unmodifiableList(fresh));
+          } catch (Exception e) {
+            throw new HandlerFailedException(-1, null, e);
+          }
+        },
+        afterBatch);
   }
 
   /**
-   * For callers that own the transaction (a framework's listener container): claims {@code ids} on the caller's
-   * connection, inside its open transaction, and writes their markers, so the caller applies the fresh messages on
-   * the same connection and commits or rolls back effects and markers together. A repeated id is fresh only at its
-   * first position. An id that another open transaction holds is waited for.
+   * For callers that own the transaction (a framework's listener container): claims {@code ids} on
+   * the caller's connection, inside its open transaction, and writes their markers, so the caller
+   * applies the fresh messages on the same connection and commits or rolls back effects and markers
+   * together. A repeated id is fresh only at its first position. An id that another open
+   * transaction holds is waited for.
    *
    * @return per id, whether it is fresh (apply it) or a duplicate (skip it)
-   * @throws StoreException if the database failed, or an id is held by a claim outside any transaction (retry)
+   * @throws StoreException if the database failed, or an id is held by a claim outside any
+   *     transaction (retry)
    */
   public boolean[] claimInTransaction(Connection connection, List<String> ids) {
     Objects.requireNonNull(connection, "connection");
@@ -250,9 +287,9 @@ public final class JdbcInbox {
   }
 
   /**
-   * Whether a failed batch is worth running again at once: it lost a deadlock or a serialization check, or an id was
-   * held by another consumer's claim. {@link #process} retries these itself; callers of {@link #claimInTransaction}
-   * roll back and retry.
+   * Whether a failed batch is worth running again at once: it lost a deadlock or a serialization
+   * check, or an id was held by another consumer's claim. {@link #process} retries these itself;
+   * callers of {@link #claimInTransaction} roll back and retry.
    */
   public static boolean isTransient(StoreException e) {
     return e instanceof HeldElsewhereException
@@ -260,36 +297,48 @@ public final class JdbcInbox {
   }
 
   /**
-   * Whether {@code failure} (a handler's exception, say) says the database connection or server is gone, exactly as
-   * the store classifies {@link dev.once.StoreUnavailableException}: an outage to wait out, not the message's fault.
+   * Whether {@code failure} (a handler's exception, say) says the database connection or server is
+   * gone, exactly as the store classifies {@link dev.once.StoreUnavailableException}: an outage to
+   * wait out, not the message's fault.
    */
   public static boolean isConnectionLost(Throwable failure) {
     return InboxDecisions.isConnectionLost(failure);
   }
 
   /**
-   * The scope of the ids of {@code source}: the source is the scope's tenant, so no choice of names can make two
-   * sources' ids meet, and the empty source (or a shared scope) is the consumer name's scope of earlier versions.
+   * The scope of the ids of {@code source}: the source is the scope's tenant, so no choice of names
+   * can make two sources' ids meet, and the empty source (or a shared scope) is the consumer name's
+   * scope of earlier versions.
    */
   private Scope scopeOf(String source) {
     return sharedScope || source.isEmpty() ? Scope.global(consumer) : Scope.of(source, consumer);
   }
 
-  private <M> List<ClaimRequest> requests(List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf) {
+  private <M> List<ClaimRequest> requests(
+      List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf) {
     Map<String, Scope> scopes = new HashMap<>();
     List<ClaimRequest> requests = new ArrayList<>(messages.size());
     for (M m : messages) {
-      Scope scope = scopes.computeIfAbsent(Objects.requireNonNull(sourceOf.apply(m), "source"), this::scopeOf);
-      // The id alone identifies a message: a redelivery must match whatever its payload bytes look like.
-      requests.add(new ClaimRequest(keyPolicy.key(scope, idOf.apply(m)), Fingerprint.empty(), Duration.ofMinutes(5),
-          retention));
+      Scope scope =
+          scopes.computeIfAbsent(
+              Objects.requireNonNull(sourceOf.apply(m), "source"), this::scopeOf);
+      // The id alone identifies a message: a redelivery must match whatever its payload bytes look
+      // like.
+      requests.add(
+          new ClaimRequest(
+              keyPolicy.key(scope, idOf.apply(m)),
+              Fingerprint.empty(),
+              Duration.ofMinutes(5),
+              retention));
     }
     return requests;
   }
 
-  /** Positions of the fresh requests, ascending (the rest are duplicates); their markers are written, completed. */
-  private record Claimed(List<Integer> fresh) {
-  }
+  /**
+   * Positions of the fresh requests, ascending (the rest are duplicates); their markers are
+   * written, completed.
+   */
+  private record Claimed(List<Integer> fresh) {}
 
   private Claimed claim(Connection c, List<ClaimRequest> requests) {
     // A repeated id is a duplicate of its first occurrence in the batch: claim each id once.
@@ -312,20 +361,32 @@ public final class JdbcInbox {
           completions.add(new Completion(key, acquired.token(), Outcome.empty(), retention));
         }
       } else if (!(claim instanceof ClaimResult.Completed)) {
-        // Held by a live lease outside this transaction: neither apply nor skip; the caller redelivers later.
-        throw new HeldElsewhereException("message id " + first.get(key) + " of the batch is held by another consumer ("
-            + claim + "); retry the batch", store.name(), key.scope());
+        // Held by a live lease outside this transaction: neither apply nor skip; the caller
+        // redelivers later.
+        throw new HeldElsewhereException(
+            "message id "
+                + first.get(key)
+                + " of the batch is held by another consumer ("
+                + claim
+                + "); retry the batch",
+            store.name(),
+            key.scope());
       }
     }
-    // Dialects that cannot write the markers completed in the claim complete them now, in one round trip: within
+    // Dialects that cannot write the markers completed in the claim complete them now, in one round
+    // trip: within
     // this transaction, before or after the effects makes no difference.
     store.onConnection(c).completeAll(completions);
     Collections.sort(fresh);
     return new Claimed(fresh);
   }
 
-  private <M> Batch<M> run(List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf,
-                           Applier<M> handler, BatchHook afterBatch) {
+  private <M> Batch<M> run(
+      List<M> messages,
+      Function<M, String> sourceOf,
+      Function<M, String> idOf,
+      Applier<M> handler,
+      BatchHook afterBatch) {
     if (messages.isEmpty()) {
       return new Batch<>(List.of(), List.of());
     }
@@ -333,18 +394,24 @@ public final class JdbcInbox {
       try {
         return processOnce(messages, sourceOf, idOf, handler, afterBatch);
       } catch (StoreException e) {
-        // A deadlock victim, a serialization failure, or an id another consumer holds right now: the batch
+        // A deadlock victim, a serialization failure, or an id another consumer holds right now:
+        // the batch
         // was rolled back whole, so run it again a little later.
         if (attempt >= MAX_ATTEMPTS || !isTransient(e)) {
           throw e;
         }
-        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1_000_000L, 20_000_000L) * attempt);
+        LockSupport.parkNanos(
+            ThreadLocalRandom.current().nextLong(1_000_000L, 20_000_000L) * attempt);
       }
     }
   }
 
-  private <M> Batch<M> processOnce(List<M> messages, Function<M, String> sourceOf, Function<M, String> idOf,
-                                   Applier<M> handler, BatchHook afterBatch) {
+  private <M> Batch<M> processOnce(
+      List<M> messages,
+      Function<M, String> sourceOf,
+      Function<M, String> idOf,
+      Applier<M> handler,
+      BatchHook afterBatch) {
     List<ClaimRequest> requests = requests(messages, sourceOf, idOf);
     Scope scope = requests.get(0).key().scope();
     try (Connection c = dataSource.getConnection()) {
@@ -359,8 +426,10 @@ public final class JdbcInbox {
         c.commit();
       } catch (RuntimeException | SQLException e) {
         rollback(c, e);
-        // On a connection that died under the batch this fails too; the batch's own failure (a handler's, naming its
-        // message and cause) is what the caller must see, so the adapters can tell an outage from a poison message.
+        // On a connection that died under the batch this fails too; the batch's own failure (a
+        // handler's, naming its
+        // message and cause) is what the caller must see, so the adapters can tell an outage from a
+        // poison message.
         restoreAutoCommit(c, autoCommit, e);
         throw e;
       }
@@ -371,7 +440,8 @@ public final class JdbcInbox {
     }
   }
 
-  private <M> Batch<M> apply(Connection c, List<M> messages, List<ClaimRequest> requests, Applier<M> handler) {
+  private <M> Batch<M> apply(
+      Connection c, List<M> messages, List<ClaimRequest> requests, Applier<M> handler) {
     List<Integer> positions = claim(c, requests).fresh();
     List<M> applied = new ArrayList<>(positions.size());
     for (int i : positions) {
@@ -415,7 +485,10 @@ public final class JdbcInbox {
     }
   }
 
-  /** A message id held by another consumer's live claim: neither applied nor skipped; the batch is retried. */
+  /**
+   * A message id held by another consumer's live claim: neither applied nor skipped; the batch is
+   * retried.
+   */
   private static final class HeldElsewhereException extends StoreException {
     private static final long serialVersionUID = 1L;
 
@@ -439,8 +512,9 @@ public final class JdbcInbox {
     }
 
     /**
-     * The consumer's name. Its message ids are deduped per source within it: the same id from two sources (a queue
-     * and a topic) is applied once for each. Default {@code inbox}. Replaces a {@link #sharedScope} set before.
+     * The consumer's name. Its message ids are deduped per source within it: the same id from two
+     * sources (a queue and a topic) is applied once for each. Default {@code inbox}. Replaces a
+     * {@link #sharedScope} set before.
      */
     public Builder consumer(String consumer) {
       this.consumer = Objects.requireNonNull(consumer, "consumer");
@@ -449,12 +523,13 @@ public final class JdbcInbox {
     }
 
     /**
-     * Dedupe the ids of every source in ONE scope named {@code name}, on purpose: a message id applied from one
-     * source (a Kafka topic, a RabbitMQ queue) is skipped from every other. Only for sources that carry the same
-     * messages under the same ids (a message fanned out to a queue and a topic, a migration from one broker to
-     * another); sources whose ids merely look alike ({@code m-1}, sequence numbers) would skip each other's
-     * messages. This is also the scope versions before per-source scoping used for {@code consumer(name)}, so it
-     * keeps their markers. Replaces a {@link #consumer} set before.
+     * Dedupe the ids of every source in ONE scope named {@code name}, on purpose: a message id
+     * applied from one source (a Kafka topic, a RabbitMQ queue) is skipped from every other. Only
+     * for sources that carry the same messages under the same ids (a message fanned out to a queue
+     * and a topic, a migration from one broker to another); sources whose ids merely look alike
+     * ({@code m-1}, sequence numbers) would skip each other's messages. This is also the scope
+     * versions before per-source scoping used for {@code consumer(name)}, so it keeps their
+     * markers. Replaces a {@link #consumer} set before.
      */
     public Builder sharedScope(String name) {
       this.consumer = Objects.requireNonNull(name, "name");
@@ -462,7 +537,10 @@ public final class JdbcInbox {
       return this;
     }
 
-    /** How long an applied id is remembered; longer than any redelivery or replay you expect. Default 7 days. */
+    /**
+     * How long an applied id is remembered; longer than any redelivery or replay you expect.
+     * Default 7 days.
+     */
     public Builder retention(Duration retention) {
       if (retention == null || retention.isNegative() || retention.isZero()) {
         throw new IllegalArgumentException("retention must be positive, but was " + retention);

@@ -11,8 +11,8 @@ public enum SqlDialect {
   /** PostgreSQL 12 or later. */
   POSTGRESQL("postgresql"),
   /**
-   * MariaDB 10.3 or later. MySQL is not supported yet: these statements use sequences and
-   * {@code SET STATEMENT ... FOR}, which MySQL lacks.
+   * MariaDB 10.3 or later. MySQL is not supported yet: these statements use sequences and {@code
+   * SET STATEMENT ... FOR}, which MySQL lacks.
    */
   MARIADB("mariadb"),
   /** H2 2.x, the embedded default. */
@@ -24,7 +24,10 @@ public enum SqlDialect {
     this.folder = folder;
   }
 
-  /** The classpath resource holding this dialect's schema, e.g. {@code db/once/postgresql/V1__once_records.sql}. */
+  /**
+   * The classpath resource holding this dialect's schema, e.g. {@code
+   * db/once/postgresql/V1__once_records.sql}.
+   */
   public String schemaResource() {
     return "db/once/" + folder + "/V1__once_records.sql";
   }
@@ -44,19 +47,27 @@ public enum SqlDialect {
     if (p.contains("postgresql")) {
       return POSTGRESQL;
     }
-    // MySQL's own driver calls a MariaDB server "MySQL"; the server's version string still says MariaDB.
-    if (p.contains("mariadb") || (p.contains("mysql") && version != null
-        && version.toLowerCase(Locale.ROOT).contains("mariadb"))) {
+    // MySQL's own driver calls a MariaDB server "MySQL"; the server's version string still says
+    // MariaDB.
+    if (p.contains("mariadb")
+        || (p.contains("mysql")
+            && version != null
+            && version.toLowerCase(Locale.ROOT).contains("mariadb"))) {
       return MARIADB;
     }
     if (p.contains("mysql")) {
-      throw new IllegalArgumentException("MySQL (" + version + ") is not supported yet: Once's MariaDB statements"
-          + " use sequences and SET STATEMENT, which MySQL lacks; supported: PostgreSQL 12+, MariaDB 10.3+, H2 2.x");
+      throw new IllegalArgumentException(
+          "MySQL ("
+              + version
+              + ") is not supported yet: Once's MariaDB statements"
+              + " use sequences and SET STATEMENT, which MySQL lacks; supported: PostgreSQL 12+, MariaDB 10.3+, H2 2.x");
     }
     if (p.equals("h2")) {
       return H2;
     }
-    throw new IllegalArgumentException("Once has no SQL dialect for '" + product
-        + "'; supported: PostgreSQL 12+, MariaDB 10.3+, H2 2.x");
+    throw new IllegalArgumentException(
+        "Once has no SQL dialect for '"
+            + product
+            + "'; supported: PostgreSQL 12+, MariaDB 10.3+, H2 2.x");
   }
 }

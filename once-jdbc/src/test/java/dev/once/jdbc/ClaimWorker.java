@@ -17,13 +17,12 @@ import java.util.Random;
 import javax.sql.DataSource;
 
 /**
- * A child JVM for {@link MultiProcessIT}: races other processes for keys, or holds a key until it is killed.
- * Speaks one line per event on stdout.
+ * A child JVM for {@link MultiProcessIT}: races other processes for keys, or holds a key until it
+ * is killed. Speaks one line per event on stdout.
  */
 public final class ClaimWorker {
 
-  private ClaimWorker() {
-  }
+  private ClaimWorker() {}
 
   public static void main(String[] args) throws Exception {
     String mode = args[0];
@@ -57,13 +56,19 @@ public final class ClaimWorker {
       int chunk = Math.min(n - at, random.nextBoolean() ? 1 : 1 + random.nextInt(25));
       List<ClaimRequest> requests = new ArrayList<>();
       for (int i : order.subList(at, at + chunk)) {
-        requests.add(new ClaimRequest(IdempotencyKey.of(scope, "key-" + i), Fingerprint.of("same"),
-            Duration.ofMinutes(5), Duration.ofHours(1)));
+        requests.add(
+            new ClaimRequest(
+                IdempotencyKey.of(scope, "key-" + i),
+                Fingerprint.of("same"),
+                Duration.ofMinutes(5),
+                Duration.ofHours(1)));
       }
-      List<ClaimResult> results = chunk == 1 ? List.of(store.claim(requests.get(0))) : store.claimAll(requests);
+      List<ClaimResult> results =
+          chunk == 1 ? List.of(store.claim(requests.get(0))) : store.claimAll(requests);
       for (int j = 0; j < chunk; j++) {
         if (results.get(j) instanceof ClaimResult.Acquired acquired) {
-          store.complete(requests.get(j).key(), acquired.token(), Outcome.empty(), Duration.ofHours(1));
+          store.complete(
+              requests.get(j).key(), acquired.token(), Outcome.empty(), Duration.ofHours(1));
           System.out.println("ACQUIRED " + order.get(at + j));
         }
       }
@@ -73,14 +78,20 @@ public final class ClaimWorker {
   }
 
   /** Claims a key and writes a business row in one open transaction, then waits to be killed. */
-  private static void holdInTransaction(DataSource ds, JdbcIdempotencyStore store, Scope scope, String key,
-                                        String businessTable) throws Exception {
+  private static void holdInTransaction(
+      DataSource ds, JdbcIdempotencyStore store, Scope scope, String key, String businessTable)
+      throws Exception {
     Connection c = ds.getConnection();
     c.setAutoCommit(false);
     IdempotencyKey k = IdempotencyKey.of(scope, key);
-    ClaimResult r = store.onConnection(c).claim(new ClaimRequest(k, Fingerprint.of("same"), Duration.ofMinutes(5),
-        Duration.ofHours(1)));
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + businessTable + " (id) VALUES (?)")) {
+    ClaimResult r =
+        store
+            .onConnection(c)
+            .claim(
+                new ClaimRequest(
+                    k, Fingerprint.of("same"), Duration.ofMinutes(5), Duration.ofHours(1)));
+    try (PreparedStatement ps =
+        c.prepareStatement("INSERT INTO " + businessTable + " (id) VALUES (?)")) {
       ps.setString(1, key);
       ps.executeUpdate();
     }
@@ -88,16 +99,25 @@ public final class ClaimWorker {
     System.in.read(); // until killed
   }
 
-  /** Claims a key standalone (committed, with a lease) and waits to be killed before completing it. */
-  private static void holdLease(JdbcIdempotencyStore store, Scope scope, String key) throws Exception {
-    ClaimResult r = store.claim(new ClaimRequest(IdempotencyKey.of(scope, key), Fingerprint.of("same"),
-        Duration.ofMinutes(1), Duration.ofHours(1)));
+  /**
+   * Claims a key standalone (committed, with a lease) and waits to be killed before completing it.
+   */
+  private static void holdLease(JdbcIdempotencyStore store, Scope scope, String key)
+      throws Exception {
+    ClaimResult r =
+        store.claim(
+            new ClaimRequest(
+                IdempotencyKey.of(scope, key),
+                Fingerprint.of("same"),
+                Duration.ofMinutes(1),
+                Duration.ofHours(1)));
     System.out.println("HELD " + ((ClaimResult.Acquired) r).token());
     System.in.read(); // until killed
   }
 
   /** Enough of a DataSource for one child process; pools are beside the point here. */
-  private record DriverManagerDataSource(String url, String user, String password) implements DataSource {
+  private record DriverManagerDataSource(String url, String user, String password)
+      implements DataSource {
     @Override
     public Connection getConnection() throws java.sql.SQLException {
       return DriverManager.getConnection(url, user, password);
@@ -114,12 +134,10 @@ public final class ClaimWorker {
     }
 
     @Override
-    public void setLogWriter(java.io.PrintWriter out) {
-    }
+    public void setLogWriter(java.io.PrintWriter out) {}
 
     @Override
-    public void setLoginTimeout(int seconds) {
-    }
+    public void setLoginTimeout(int seconds) {}
 
     @Override
     public int getLoginTimeout() {

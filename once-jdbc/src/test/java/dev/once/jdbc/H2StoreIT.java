@@ -10,12 +10,13 @@ import org.junit.jupiter.api.AfterAll;
 
 /**
  * The store contracts on H2 the way the demo service runs it: an embedded file database. The outage
- * contract needs a network hop to cut, so it talks to an H2 TCP server (an in-memory database) through the
- * proxy.
+ * contract needs a network hop to cut, so it talks to an H2 TCP server (an in-memory database)
+ * through the proxy.
  */
 class H2StoreIT extends JdbcStoreTestBase {
 
-  private final String path = Paths.get("target", "h2", "once-it-" + UUID.randomUUID()).toAbsolutePath().toString();
+  private final String path =
+      Paths.get("target", "h2", "once-it-" + UUID.randomUUID()).toAbsolutePath().toString();
   private final Server server = startServer();
 
   private static Server startServer() {
@@ -27,14 +28,17 @@ class H2StoreIT extends JdbcStoreTestBase {
   }
 
   /**
-   * The H2 client reports a broken TCP session as error 90121 or 90067, SQLStates that Hikari does not
-   * know as fatal; without this, the pool would keep handing out dead connections after the server is back.
+   * The H2 client reports a broken TCP session as error 90121 or 90067, SQLStates that Hikari does
+   * not know as fatal; without this, the pool would keep handing out dead connections after the
+   * server is back.
    */
   public static final class H2ConnectionLoss implements SQLExceptionOverride {
     @java.lang.Override
     public Override adjudicate(SQLException e) {
       int code = e.getErrorCode();
-      return code == 90121 || code == 90067 || code == 90098 ? Override.MUST_EVICT : Override.CONTINUE_EVICT;
+      return code == 90121 || code == 90067 || code == 90098
+          ? Override.MUST_EVICT
+          : Override.CONTINUE_EVICT;
     }
   }
 
@@ -65,6 +69,10 @@ class H2StoreIT extends JdbcStoreTestBase {
 
   @java.lang.Override
   protected String outageUrl(int proxyPort) {
-    return "jdbc:h2:tcp://127.0.0.1:" + proxyPort + "/mem:outage-" + path.hashCode() + ";DB_CLOSE_DELAY=-1";
+    return "jdbc:h2:tcp://127.0.0.1:"
+        + proxyPort
+        + "/mem:outage-"
+        + path.hashCode()
+        + ";DB_CLOSE_DELAY=-1";
   }
 }

@@ -8,15 +8,15 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
+import dev.once.Execution;
 import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
-import dev.once.Outcome;
-import dev.once.Scope;
-import dev.once.Execution;
 import dev.once.InProgressException;
 import dev.once.Once;
+import dev.once.Outcome;
 import dev.once.ResultCodec;
+import dev.once.Scope;
 import dev.once.testkit.IdempotencyStoreContract;
 import dev.once.testkit.SlowExecutionContract;
 import dev.once.testkit.StoreOutageContract;
@@ -43,8 +43,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Runs every store contract against one real database: the plain contract, the transactional contract and
- * the outage contract (through a TCP proxy the test cuts). Each class gets its own table.
+ * Runs every store contract against one real database: the plain contract, the transactional
+ * contract and the outage contract (through a TCP proxy the test cuts). Each class gets its own
+ * table.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class JdbcStoreTestBase {
@@ -61,7 +62,8 @@ abstract class JdbcStoreTestBase {
   protected abstract String outageUrl(int proxyPort);
 
   protected final AtomicLong offsetMs = new AtomicLong();
-  protected final String table = "once_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  protected final String table =
+      "once_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
   protected HikariDataSource pool;
   protected JdbcIdempotencyStore store;
   protected JdbcIdempotencyStore waitingStore;
@@ -70,16 +72,24 @@ abstract class JdbcStoreTestBase {
   void startStore() {
     String[] c = connection();
     pool = pool(c[0], c[1], c[2], 80, 10_000);
-    store = JdbcIdempotencyStore.builder(pool).table(table).createSchema(true)
-        .clockOffset(() -> Duration.ofMillis(offsetMs.get())).build();
-    waitingStore = JdbcIdempotencyStore.builder(pool).table(table)
-        .concurrentClaims(ConcurrentClaimPolicy.WAIT).build();
+    store =
+        JdbcIdempotencyStore.builder(pool)
+            .table(table)
+            .createSchema(true)
+            .clockOffset(() -> Duration.ofMillis(offsetMs.get()))
+            .build();
+    waitingStore =
+        JdbcIdempotencyStore.builder(pool)
+            .table(table)
+            .concurrentClaims(ConcurrentClaimPolicy.WAIT)
+            .build();
     System.out.println("[once-jdbc] " + getClass().getSimpleName() + ": " + store + " on " + c[0]);
   }
 
   @AfterAll
   void dropTable() throws SQLException {
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
       s.execute("DROP TABLE " + table);
       s.execute("DROP SEQUENCE " + table + "_token_seq");
     } finally {
@@ -87,11 +97,14 @@ abstract class JdbcStoreTestBase {
     }
   }
 
-  /** Lets a database adjust its pools; H2 must teach Hikari which of its errors mean a dead connection. */
-  protected void configurePool(HikariConfig config) {
-  }
+  /**
+   * Lets a database adjust its pools; H2 must teach Hikari which of its errors mean a dead
+   * connection.
+   */
+  protected void configurePool(HikariConfig config) {}
 
-  HikariDataSource pool(String url, String user, String password, int size, long connectionTimeoutMs) {
+  HikariDataSource pool(
+      String url, String user, String password, int size, long connectionTimeoutMs) {
     HikariConfig config = new HikariConfig();
     configurePool(config);
     config.setJdbcUrl(url);
@@ -110,7 +123,10 @@ abstract class JdbcStoreTestBase {
     store.createSchema();
     store.createSchema();
     IdempotencyKey key = IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "schema"), "k");
-    assertThat(store.claim(new ClaimRequest(key, Fingerprint.empty(), Duration.ofSeconds(5), Duration.ofMinutes(1))))
+    assertThat(
+            store.claim(
+                new ClaimRequest(
+                    key, Fingerprint.empty(), Duration.ofSeconds(5), Duration.ofMinutes(1))))
         .isInstanceOf(ClaimResult.Acquired.class);
   }
 
@@ -119,19 +135,29 @@ abstract class JdbcStoreTestBase {
     String secretKey = "secret-key-" + UUID.randomUUID();
     String tenant = "tenant-" + UUID.randomUUID();
     IdempotencyKey key = IdempotencyKey.of(Scope.of(tenant, "POST /payments"), secretKey);
-    ClaimResult.Acquired acquired = (ClaimResult.Acquired) store.claim(
-        new ClaimRequest(key, Fingerprint.of("body"), Duration.ofSeconds(5), Duration.ofMinutes(1)));
-    store.complete(key, acquired.token(), Outcome.of("text/plain", "ok".getBytes(StandardCharsets.UTF_8)),
+    ClaimResult.Acquired acquired =
+        (ClaimResult.Acquired)
+            store.claim(
+                new ClaimRequest(
+                    key, Fingerprint.of("body"), Duration.ofSeconds(5), Duration.ofMinutes(1)));
+    store.complete(
+        key,
+        acquired.token(),
+        Outcome.of("text/plain", "ok".getBytes(StandardCharsets.UTF_8)),
         Duration.ofMinutes(1));
 
     StringBuilder dump = new StringBuilder();
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
       int columns = rs.getMetaData().getColumnCount();
       while (rs.next()) {
         for (int i = 1; i <= columns; i++) {
           Object value = rs.getObject(i);
-          dump.append(value instanceof byte[] raw ? new String(raw, StandardCharsets.ISO_8859_1) : String.valueOf(value))
+          dump.append(
+                  value instanceof byte[] raw
+                      ? new String(raw, StandardCharsets.ISO_8859_1)
+                      : String.valueOf(value))
               .append('|');
         }
       }
@@ -160,8 +186,12 @@ abstract class JdbcStoreTestBase {
 
     @BeforeAll
     void startStoreAhead() {
-      anHourAhead = JdbcIdempotencyStore.builder(pool).table(table).dialect(store.dialect())
-          .clockOffset(() -> Duration.ofMillis(offsetMs.get()).plusHours(1)).build();
+      anHourAhead =
+          JdbcIdempotencyStore.builder(pool)
+              .table(table)
+              .dialect(store.dialect())
+              .clockOffset(() -> Duration.ofMillis(offsetMs.get()).plusHours(1))
+              .build();
     }
 
     @AfterAll
@@ -180,53 +210,79 @@ abstract class JdbcStoreTestBase {
     }
 
     /**
-     * Atomic mode: nothing renews a claim inside the caller's transaction (its connection is the caller's), and
-     * nothing needs to: the uncommitted claim keeps every other transaction out until it commits, however long
-     * past its lease. So a duplicate gets "in progress", never a second run, and after the commit the replay.
+     * Atomic mode: nothing renews a claim inside the caller's transaction (its connection is the
+     * caller's), and nothing needs to: the uncommitted claim keeps every other transaction out
+     * until it commits, however long past its lease. So a duplicate gets "in progress", never a
+     * second run, and after the commit the replay.
      */
     @Test
     void anAtomicActionSlowerThanItsLeaseHoldsItsKeyUntilItCommits() throws Exception {
       Once once = Once.builder(store).lease(LEASE).build();
-      IdempotencyKey key = IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "atomic-slow"), "k");
+      IdempotencyKey key =
+          IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "atomic-slow"), "k");
       Fingerprint fp = Fingerprint.of("atomic");
       AtomicInteger runs = new AtomicInteger();
       CountDownLatch started = new CountDownLatch(1);
       CountDownLatch finish = new CountDownLatch(1);
-      Future<Execution<String>> slow = background.submit(() -> {
-        try (Connection c = pool.getConnection()) {
-          c.setAutoCommit(false);
-          Execution<String> e = once.withStore(store.onConnection(c)).execute(key, fp, ResultCodec.utf8(), () -> {
-            runs.incrementAndGet();
-            started.countDown();
-            try {
-              finish.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException interrupted) {
-              Thread.currentThread().interrupt();
-            }
-            return "first";
-          });
-          c.commit();
-          return e;
-        }
-      });
+      Future<Execution<String>> slow =
+          background.submit(
+              () -> {
+                try (Connection c = pool.getConnection()) {
+                  c.setAutoCommit(false);
+                  Execution<String> e =
+                      once.withStore(store.onConnection(c))
+                          .execute(
+                              key,
+                              fp,
+                              ResultCodec.utf8(),
+                              () -> {
+                                runs.incrementAndGet();
+                                started.countDown();
+                                try {
+                                  finish.await(30, TimeUnit.SECONDS);
+                                } catch (InterruptedException interrupted) {
+                                  Thread.currentThread().interrupt();
+                                }
+                                return "first";
+                              });
+                  c.commit();
+                  return e;
+                }
+              });
       assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
 
       await("every duplicate in its own transaction during three leases is in progress")
-          .during(LEASE.multipliedBy(3)).atMost(LEASE.multipliedBy(3).plusSeconds(5))
+          .during(LEASE.multipliedBy(3))
+          .atMost(LEASE.multipliedBy(3).plusSeconds(5))
           .pollInterval(Duration.ofMillis(100))
-          .until(() -> inOwnTransaction(c -> catchThrowable(() -> once.withStore(store.onConnection(c))
-              .execute(key, fp, ResultCodec.utf8(), () -> "again-" + runs.incrementAndGet())))
-              instanceof InProgressException);
+          .until(
+              () ->
+                  inOwnTransaction(
+                          c ->
+                              catchThrowable(
+                                  () ->
+                                      once.withStore(store.onConnection(c))
+                                          .execute(
+                                              key,
+                                              fp,
+                                              ResultCodec.utf8(),
+                                              () -> "again-" + runs.incrementAndGet())))
+                      instanceof InProgressException);
       finish.countDown();
 
       assertThat(slow.get(10, TimeUnit.SECONDS)).isEqualTo(new Execution<>("first", false));
-      Execution<String> replay = inOwnTransaction(c -> once.withStore(store.onConnection(c))
-          .execute(key, fp, ResultCodec.utf8(), () -> "late-" + runs.incrementAndGet()));
+      Execution<String> replay =
+          inOwnTransaction(
+              c ->
+                  once.withStore(store.onConnection(c))
+                      .execute(
+                          key, fp, ResultCodec.utf8(), () -> "late-" + runs.incrementAndGet()));
       assertThat(replay).isEqualTo(new Execution<>("first", true));
       assertThat(runs).hasValue(1);
     }
 
-    private <T> T inOwnTransaction(java.util.function.Function<Connection, T> work) throws SQLException {
+    private <T> T inOwnTransaction(java.util.function.Function<Connection, T> work)
+        throws SQLException {
       try (Connection c = pool.getConnection()) {
         c.setAutoCommit(false);
         try {
@@ -268,8 +324,13 @@ abstract class JdbcStoreTestBase {
       proxy = TcpProxy.start(outageTargetHost(), outageTargetPort());
       String[] c = connection();
       proxiedPool = pool(outageUrl(proxy.port()), c[1], c[2], 4, 1_000);
-      proxiedStore = JdbcIdempotencyStore.builder(proxiedPool).table(table).dialect(store.dialect())
-          .createSchema(true).name(store.name() + "-via-proxy").build();
+      proxiedStore =
+          JdbcIdempotencyStore.builder(proxiedPool)
+              .table(table)
+              .dialect(store.dialect())
+              .createSchema(true)
+              .name(store.name() + "-via-proxy")
+              .build();
     }
 
     @AfterAll

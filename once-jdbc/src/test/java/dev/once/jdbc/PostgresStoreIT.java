@@ -33,13 +33,17 @@ class PostgresStoreIT extends ServerStoreTestBase {
   }
 
   private JdbcIdempotencyStore bounded(Duration idle) {
-    return JdbcIdempotencyStore.builder(pool).table(table).dialect(SqlDialect.POSTGRESQL)
-        .idleTransactionTimeout(idle).build();
+    return JdbcIdempotencyStore.builder(pool)
+        .table(table)
+        .dialect(SqlDialect.POSTGRESQL)
+        .idleTransactionTimeout(idle)
+        .build();
   }
 
   private static ClaimRequest newRequest() {
     IdempotencyKey key = IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "idle"), "k");
-    return new ClaimRequest(key, Fingerprint.of("idle request"), Duration.ofHours(1), Duration.ofHours(1));
+    return new ClaimRequest(
+        key, Fingerprint.of("idle request"), Duration.ofHours(1), Duration.ofHours(1));
   }
 
   /** The key's answer to a claim in a transaction of its own, rolled back at once. */
@@ -55,7 +59,8 @@ class PostgresStoreIT extends ServerStoreTestBase {
   }
 
   @Test
-  void aTransactionThatClaimedAKeyAndFellSilentIsEndedAfterTheIdleTimeoutAndFreesTheKey() throws Exception {
+  void aTransactionThatClaimedAKeyAndFellSilentIsEndedAfterTheIdleTimeoutAndFreesTheKey()
+      throws Exception {
     ClaimRequest request = newRequest();
     try (Connection silent = pool.getConnection()) {
       silent.setAutoCommit(false);
@@ -63,9 +68,13 @@ class PostgresStoreIT extends ServerStoreTestBase {
           .isInstanceOf(ClaimResult.Acquired.class);
       assertThat(claimElsewhere(request)).isInstanceOf(ClaimResult.InProgress.class);
 
-      // The holder sends nothing more, as a client cut off by a partition: the server ends its transaction.
-      await().atMost(Duration.ofSeconds(15)).until(() -> claimElsewhere(request) instanceof ClaimResult.Acquired);
-      assertThatThrownBy(() -> silent.createStatement().execute("SELECT 1")).isInstanceOf(SQLException.class);
+      // The holder sends nothing more, as a client cut off by a partition: the server ends its
+      // transaction.
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> claimElsewhere(request) instanceof ClaimResult.Acquired);
+      assertThatThrownBy(() -> silent.createStatement().execute("SELECT 1"))
+          .isInstanceOf(SQLException.class);
     }
   }
 
@@ -95,7 +104,8 @@ class PostgresStoreIT extends ServerStoreTestBase {
   }
 
   private static String idleTimeout(Connection c) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW idle_in_transaction_session_timeout")) {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SHOW idle_in_transaction_session_timeout")) {
       rs.next();
       return rs.getString(1);
     }

@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * {@link JdbcStoreTestBase} for a database server: the outage proxy sits between the pool and the server, and so
- * does the proxy of the lost-reply contract (which H2's TCP protocol cannot run: its prepare is a round trip).
+ * {@link JdbcStoreTestBase} for a database server: the outage proxy sits between the pool and the
+ * server, and so does the proxy of the lost-reply contract (which H2's TCP protocol cannot run: its
+ * prepare is a round trip).
  */
 abstract class ServerStoreTestBase extends JdbcStoreTestBase {
 
@@ -57,10 +58,15 @@ abstract class ServerStoreTestBase extends JdbcStoreTestBase {
     void startProxy() {
       proxy = TcpProxy.start(db.host(), db.port());
       proxiedPool = pool(outageUrl(proxy.port()), db.user(), db.password(), 4, 1_000);
-      proxiedStore = JdbcIdempotencyStore.builder(proxiedPool).table(table).dialect(store.dialect())
-          .name(store.name() + "-via-proxy").build();
+      proxiedStore =
+          JdbcIdempotencyStore.builder(proxiedPool)
+              .table(table)
+              .dialect(store.dialect())
+              .name(store.name() + "-via-proxy")
+              .build();
       // Not the shared store: the contract suite moves that one's clock.
-      directStore = JdbcIdempotencyStore.builder(pool).table(table).dialect(store.dialect()).build();
+      directStore =
+          JdbcIdempotencyStore.builder(pool).table(table).dialect(store.dialect()).build();
     }
 
     @AfterAll

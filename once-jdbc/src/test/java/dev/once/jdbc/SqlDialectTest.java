@@ -5,13 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
-/** Which database product names map to which dialect; the real servers' detection runs in the store ITs. */
+/**
+ * Which database product names map to which dialect; the real servers' detection runs in the store
+ * ITs.
+ */
 class SqlDialectTest {
 
   @Test
   void mariaDbIsDetectedByNameOrByItsVersionWhenMySqlsDriverCallsItMySql() {
-    assertThat(SqlDialect.detect("MariaDB", "10.11.19-MariaDB-0+deb12u1")).isEqualTo(SqlDialect.MARIADB);
-    assertThat(SqlDialect.detect("MySQL", "5.5.5-10.11.19-MariaDB-0+deb12u1")).isEqualTo(SqlDialect.MARIADB);
+    assertThat(SqlDialect.detect("MariaDB", "10.11.19-MariaDB-0+deb12u1"))
+        .isEqualTo(SqlDialect.MARIADB);
+    assertThat(SqlDialect.detect("MySQL", "5.5.5-10.11.19-MariaDB-0+deb12u1"))
+        .isEqualTo(SqlDialect.MARIADB);
   }
 
   @Test

@@ -8,8 +8,8 @@ import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 
 /**
- * The run/close handshake both runners share: {@code run()} on the polling thread, {@code close()} from any thread,
- * the consumer closed exactly once by whichever of them owns it.
+ * The run/close handshake both runners share: {@code run()} on the polling thread, {@code close()}
+ * from any thread, the consumer closed exactly once by whichever of them owns it.
  */
 final class ConsumerLifecycle {
 
@@ -34,15 +34,18 @@ final class ConsumerLifecycle {
     return closing.get();
   }
 
-  /** The end of {@code run()}, in its {@code finally}: closes the consumer and releases {@link #close()}. */
+  /**
+   * The end of {@code run()}, in its {@code finally}: closes the consumer and releases {@link
+   * #close()}.
+   */
   void ended() {
     closeConsumer();
     stopped.countDown();
   }
 
   /**
-   * Stops {@code run()} (waking the consumer up) and waits up to 30 seconds for it to close the consumer; if
-   * {@code run()} never started, closes the consumer here. Idempotent.
+   * Stops {@code run()} (waking the consumer up) and waits up to 30 seconds for it to close the
+   * consumer; if {@code run()} never started, closes the consumer here. Idempotent.
    */
   void close() {
     if (!closing.compareAndSet(false, true)) {

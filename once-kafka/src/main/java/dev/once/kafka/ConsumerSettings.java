@@ -10,15 +10,17 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 
 /**
- * The settings {@link KafkaInboxConsumer.Builder} and {@link KafkaLeaseConsumer.Builder} share: what to consume, how
- * a record's id is found and checked, where poison goes, and how failures and outages are paced.
+ * The settings {@link KafkaInboxConsumer.Builder} and {@link KafkaLeaseConsumer.Builder} share:
+ * what to consume, how a record's id is found and checked, where poison goes, and how failures and
+ * outages are paced.
  *
  * @param <B> the builder, returned by every setter
  */
 public abstract class ConsumerSettings<K, V, B extends ConsumerSettings<K, V, B>> {
 
   List<String> topics = List.of();
-  // Not KafkaInboxConsumer::messageIdHeader: that would load the inbox, and with it once-jdbc, for a lease consumer.
+  // Not KafkaInboxConsumer::messageIdHeader: that would load the inbox, and with it once-jdbc, for
+  // a lease consumer.
   Function<ConsumerRecord<K, V>, String> messageId = RecordIds::messageIdHeader;
   NoIdPolicy noIdPolicy = NoIdPolicy.REJECT;
   KeyPolicy keyPolicy = KeyPolicy.defaults();
@@ -29,8 +31,7 @@ public abstract class ConsumerSettings<K, V, B extends ConsumerSettings<K, V, B>
   Backoff outageBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
   Duration pollTimeout = Duration.ofMillis(500);
 
-  ConsumerSettings() {
-  }
+  ConsumerSettings() {}
 
   @SuppressWarnings("unchecked")
   private B self() {
@@ -47,8 +48,8 @@ public abstract class ConsumerSettings<K, V, B extends ConsumerSettings<K, V, B>
   }
 
   /**
-   * The id of a record, e.g. a business key. Default: the header {@value KafkaInboxConsumer#MESSAGE_ID_HEADER}.
-   * Null or blank means the record has none.
+   * The id of a record, e.g. a business key. Default: the header {@value
+   * KafkaInboxConsumer#MESSAGE_ID_HEADER}. Null or blank means the record has none.
    */
   public B messageId(Function<ConsumerRecord<K, V>, String> messageId) {
     this.messageId = Objects.requireNonNull(messageId, "messageId");
@@ -56,9 +57,9 @@ public abstract class ConsumerSettings<K, V, B extends ConsumerSettings<K, V, B>
   }
 
   /**
-   * The policy ids must satisfy, checked before the batch: a record whose id it refuses is dead-lettered (reason
-   * {@code invalid message id}) instead of failing its batch. Default {@link KeyPolicy#defaults()}; give a
-   * {@code JdbcInbox} the same policy.
+   * The policy ids must satisfy, checked before the batch: a record whose id it refuses is
+   * dead-lettered (reason {@code invalid message id}) instead of failing its batch. Default {@link
+   * KeyPolicy#defaults()}; give a {@code JdbcInbox} the same policy.
    */
   public B keyPolicy(KeyPolicy keyPolicy) {
     this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
@@ -84,10 +85,11 @@ public abstract class ConsumerSettings<K, V, B extends ConsumerSettings<K, V, B>
   }
 
   /**
-   * Handler failures: a record is dead-lettered after {@code maxAttempts} failed attempts; before each retry the
-   * consumer waits a random time between half and all of {@code initialBackoff x 2^(failures-1)}, capped at
-   * {@code maxBackoff} (the lease consumer also paces its waits on an id another delivery holds with it, capped by
-   * the holder's remaining lease). Default 5 attempts, 100 ms, 5 s.
+   * Handler failures: a record is dead-lettered after {@code maxAttempts} failed attempts; before
+   * each retry the consumer waits a random time between half and all of {@code initialBackoff x
+   * 2^(failures-1)}, capped at {@code maxBackoff} (the lease consumer also paces its waits on an id
+   * another delivery holds with it, capped by the holder's remaining lease). Default 5 attempts,
+   * 100 ms, 5 s.
    */
   public B retry(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
     if (maxAttempts < 1) {
@@ -99,9 +101,10 @@ public abstract class ConsumerSettings<K, V, B extends ConsumerSettings<K, V, B>
   }
 
   /**
-   * Store (database, Redis) outages: before trying again, waits a random time between half and all of
-   * {@code initialBackoff x 2^(failures-1)}, capped at {@code maxBackoff}, with the partitions paused and polled.
-   * There is no limit on attempts: an outage is waited out, never dead-lettered. Default 100 ms, 10 s.
+   * Store (database, Redis) outages: before trying again, waits a random time between half and all
+   * of {@code initialBackoff x 2^(failures-1)}, capped at {@code maxBackoff}, with the partitions
+   * paused and polled. There is no limit on attempts: an outage is waited out, never dead-lettered.
+   * Default 100 ms, 10 s.
    */
   public B outageBackoff(Duration initialBackoff, Duration maxBackoff) {
     this.outageBackoff = new Backoff(initialBackoff, maxBackoff);
@@ -123,8 +126,9 @@ public abstract class ConsumerSettings<K, V, B extends ConsumerSettings<K, V, B>
       throw new IllegalStateException("topics(...) is required");
     }
     if (deadLetters == null) {
-      throw new IllegalStateException("deadLetters(producer) is required: poison records and records without an"
-          + " id go to the dead-letter topic, they are never dropped or applied unprotected");
+      throw new IllegalStateException(
+          "deadLetters(producer) is required: poison records and records without an"
+              + " id go to the dead-letter topic, they are never dropped or applied unprotected");
     }
   }
 }

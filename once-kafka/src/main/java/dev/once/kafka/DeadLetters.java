@@ -13,9 +13,9 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * Sends a record to its dead-letter topic with the reason in {@code once.dlt.*} headers and waits for the broker's
- * acknowledgement (up to 30 s), so the caller moves past the record only once it is safely elsewhere. Shared by
- * {@link KafkaInboxConsumer} and {@link KafkaLeaseConsumer}.
+ * Sends a record to its dead-letter topic with the reason in {@code once.dlt.*} headers and waits
+ * for the broker's acknowledgement (up to 30 s), so the caller moves past the record only once it
+ * is safely elsewhere. Shared by {@link KafkaInboxConsumer} and {@link KafkaLeaseConsumer}.
  */
 final class DeadLetters<K, V> {
 
@@ -33,14 +33,17 @@ final class DeadLetters<K, V> {
   }
 
   /**
-   * @throws IllegalStateException if the broker did not acknowledge it (the caller must not move past the record)
+   * @throws IllegalStateException if the broker did not acknowledge it (the caller must not move
+   *     past the record)
    */
   void send(ConsumerRecord<K, V> r, String reason, Throwable cause, int attempts) {
     RecordHeaders headers = new RecordHeaders();
     for (Header h : r.headers()) {
       headers.add(h);
     }
-    headers.add(KafkaInboxConsumer.DLT_REASON_HEADER, utf8(reason + (cause == null ? "" : ": " + cause.getMessage())));
+    headers.add(
+        KafkaInboxConsumer.DLT_REASON_HEADER,
+        utf8(reason + (cause == null ? "" : ": " + cause.getMessage())));
     if (cause != null) {
       headers.add(KafkaInboxConsumer.DLT_EXCEPTION_HEADER, utf8(cause.getClass().getName()));
     }
@@ -50,13 +53,17 @@ final class DeadLetters<K, V> {
     headers.add(KafkaInboxConsumer.DLT_ATTEMPTS_HEADER, utf8(Integer.toString(attempts)));
     String topic = topicOf.apply(r.topic());
     try {
-      producer.send(new ProducerRecord<>(topic, null, r.key(), r.value(), headers)).get(30, TimeUnit.SECONDS);
+      producer
+          .send(new ProducerRecord<>(topic, null, r.key(), r.value(), headers))
+          .get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while dead-lettering " + describe(r) + " to " + topic, e);
+      throw new IllegalStateException(
+          "interrupted while dead-lettering " + describe(r) + " to " + topic, e);
     } catch (ExecutionException | TimeoutException e) {
       // Not acknowledged: the record is not moved past either, so it comes back.
-      throw new IllegalStateException("could not dead-letter " + describe(r) + " to " + topic + ": " + e, e);
+      throw new IllegalStateException(
+          "could not dead-letter " + describe(r) + " to " + topic + ": " + e, e);
     }
     sent.incrementAndGet();
   }

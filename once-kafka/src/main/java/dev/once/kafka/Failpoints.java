@@ -4,38 +4,42 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Crash-test hooks, off unless the system property {@value #PROPERTY} names them: a comma-separated list of
- * {@code point:action}, e.g. {@code -Donce.failpoints=kafka.after-commit-before-offset-commit:halt}.
+ * Crash-test hooks, off unless the system property {@value #PROPERTY} names them: a comma-separated
+ * list of {@code point:action}, e.g. {@code
+ * -Donce.failpoints=kafka.after-commit-before-offset-commit:halt}.
  *
- * <p>Points: {@value #AFTER_POLL} (a non-empty batch was polled, nothing claimed yet), {@value #AFTER_CLAIM} (the
- * batch's ids are claimed, no handler ran), {@value #AFTER_EFFECT_BEFORE_COMMIT} (every handler ran, the transaction
- * is still open), {@value #AFTER_COMMIT_BEFORE_OFFSET_COMMIT} (the batch committed, the offsets are not yet
- * committed to Kafka); for {@link KafkaLeaseConsumer}: {@value #LEASE_AFTER_EFFECT_BEFORE_COMPLETE} (a record's
- * handler returned, its claim is not completed yet). Actions: {@code halt} ({@code Runtime.halt(137)}: the JVM dies
- * as under SIGKILL, no shutdown hook runs), {@code throw} ({@link FailpointException}) and {@code pause} (prints
- * {@code FAILPOINT <point> PAUSED} on stdout and blocks the thread until the property no longer names the point
- * with {@code pause}; a test can then SIGSTOP the process at a known place).
+ * <p>Points: {@value #AFTER_POLL} (a non-empty batch was polled, nothing claimed yet), {@value
+ * #AFTER_CLAIM} (the batch's ids are claimed, no handler ran), {@value #AFTER_EFFECT_BEFORE_COMMIT}
+ * (every handler ran, the transaction is still open), {@value #AFTER_COMMIT_BEFORE_OFFSET_COMMIT}
+ * (the batch committed, the offsets are not yet committed to Kafka); for {@link
+ * KafkaLeaseConsumer}: {@value #LEASE_AFTER_EFFECT_BEFORE_COMPLETE} (a record's handler returned,
+ * its claim is not completed yet). Actions: {@code halt} ({@code Runtime.halt(137)}: the JVM dies
+ * as under SIGKILL, no shutdown hook runs), {@code throw} ({@link FailpointException}) and {@code
+ * pause} (prints {@code FAILPOINT <point> PAUSED} on stdout and blocks the thread until the
+ * property no longer names the point with {@code pause}; a test can then SIGSTOP the process at a
+ * known place).
  *
- * <p>The property is read at every hit, so a test may set and clear it; with the property unset a hit costs one
- * property lookup.
+ * <p>The property is read at every hit, so a test may set and clear it; with the property unset a
+ * hit costs one property lookup.
  */
 public final class Failpoints {
 
   /** The system property naming the active failpoints. */
   public static final String PROPERTY = "once.failpoints";
+
   public static final String AFTER_POLL = "kafka.after-poll";
   public static final String AFTER_CLAIM = "kafka.after-claim";
-  public static final String LEASE_AFTER_EFFECT_BEFORE_COMPLETE = "kafka.lease.after-effect-before-complete";
+  public static final String LEASE_AFTER_EFFECT_BEFORE_COMPLETE =
+      "kafka.lease.after-effect-before-complete";
   public static final String AFTER_EFFECT_BEFORE_COMMIT = "kafka.after-effect-before-commit";
-  public static final String AFTER_COMMIT_BEFORE_OFFSET_COMMIT = "kafka.after-commit-before-offset-commit";
+  public static final String AFTER_COMMIT_BEFORE_OFFSET_COMMIT =
+      "kafka.after-commit-before-offset-commit";
 
-  private record Parsed(String spec, Map<String, String> actions) {
-  }
+  private record Parsed(String spec, Map<String, String> actions) {}
 
   private static volatile Parsed parsed = new Parsed("", Map.of());
 
-  private Failpoints() {
-  }
+  private Failpoints() {}
 
   /** Thrown by a failpoint whose action is {@code throw}. */
   public static final class FailpointException extends RuntimeException {
@@ -79,8 +83,17 @@ public final class Failpoints {
           }
         }
       }
-      default -> throw new IllegalArgumentException("unknown failpoint action '" + action + "' for " + point
-          + " in " + PROPERTY + "=" + spec + "; use halt, throw or pause");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown failpoint action '"
+                  + action
+                  + "' for "
+                  + point
+                  + " in "
+                  + PROPERTY
+                  + "="
+                  + spec
+                  + "; use halt, throw or pause");
     }
   }
 
@@ -95,8 +108,13 @@ public final class Failpoints {
         }
         int colon = p.lastIndexOf(':');
         if (colon < 0) {
-          throw new IllegalArgumentException("failpoint '" + p + "' in " + PROPERTY + " has no action; use point:halt"
-              + " or point:throw");
+          throw new IllegalArgumentException(
+              "failpoint '"
+                  + p
+                  + "' in "
+                  + PROPERTY
+                  + " has no action; use point:halt"
+                  + " or point:throw");
         }
         m.put(p.substring(0, colon), p.substring(colon + 1));
       }

@@ -10,13 +10,16 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
 /**
- * The message id of a record, by the runner's id function, {@link NoIdPolicy} and {@link KeyPolicy}, decided as every
- * inbox adapter decides it ({@link InboxDecisions#resolveId}). Shared by {@link KafkaInboxConsumer} and
- * {@link KafkaLeaseConsumer}.
+ * The message id of a record, by the runner's id function, {@link NoIdPolicy} and {@link
+ * KeyPolicy}, decided as every inbox adapter decides it ({@link InboxDecisions#resolveId}). Shared
+ * by {@link KafkaInboxConsumer} and {@link KafkaLeaseConsumer}.
  */
 final class RecordIds<K, V> {
 
-  /** Either an id and its key, or the reason the record has none (it is then dead-lettered, never applied). */
+  /**
+   * Either an id and its key, or the reason the record has none (it is then dead-lettered, never
+   * applied).
+   */
   record Resolved(String id, IdempotencyKey key, String rejection, Exception cause) {
     boolean rejected() {
       return rejection != null;
@@ -28,23 +31,35 @@ final class RecordIds<K, V> {
   private final KeyPolicy keyPolicy;
   private final Scope scope;
 
-  RecordIds(Function<ConsumerRecord<K, V>, String> messageId, NoIdPolicy noIdPolicy, KeyPolicy keyPolicy, Scope scope) {
+  RecordIds(
+      Function<ConsumerRecord<K, V>, String> messageId,
+      NoIdPolicy noIdPolicy,
+      KeyPolicy keyPolicy,
+      Scope scope) {
     this.messageId = messageId;
     this.noIdPolicy = noIdPolicy;
     this.keyPolicy = keyPolicy;
     this.scope = scope;
   }
 
-  /** The default message id: the last {@value KafkaInboxConsumer#MESSAGE_ID_HEADER} header, UTF-8; null when absent. */
+  /**
+   * The default message id: the last {@value KafkaInboxConsumer#MESSAGE_ID_HEADER} header, UTF-8;
+   * null when absent.
+   */
   static String messageIdHeader(ConsumerRecord<?, ?> r) {
     Header h = r.headers().lastHeader(KafkaInboxConsumer.MESSAGE_ID_HEADER);
     return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 
   Resolved resolve(ConsumerRecord<K, V> r) {
-    InboxDecisions.ResolvedId id = InboxDecisions.resolveId(() -> messageId.apply(r),
-        noIdPolicy == NoIdPolicy.REJECT ? null : () -> r.topic() + "-" + r.partition() + "-" + r.offset(),
-        keyPolicy, scope);
+    InboxDecisions.ResolvedId id =
+        InboxDecisions.resolveId(
+            () -> messageId.apply(r),
+            noIdPolicy == NoIdPolicy.REJECT
+                ? null
+                : () -> r.topic() + "-" + r.partition() + "-" + r.offset(),
+            keyPolicy,
+            scope);
     return new Resolved(id.id(), id.key(), id.rejection(), id.cause());
   }
 }

@@ -27,7 +27,8 @@ class FailpointsTest {
   void throwFiresAndTheListIsReadAtEveryHit() {
     System.setProperty(Failpoints.PROPERTY, "x:halt, " + Failpoints.AFTER_CLAIM + ":throw");
     assertThatThrownBy(() -> Failpoints.hit(Failpoints.AFTER_CLAIM))
-        .isInstanceOf(Failpoints.FailpointException.class).hasMessageContaining(Failpoints.AFTER_CLAIM);
+        .isInstanceOf(Failpoints.FailpointException.class)
+        .hasMessageContaining(Failpoints.AFTER_CLAIM);
     System.setProperty(Failpoints.PROPERTY, "");
     assertThatCode(() -> Failpoints.hit(Failpoints.AFTER_CLAIM)).doesNotThrowAnyException();
   }
@@ -35,20 +36,24 @@ class FailpointsTest {
   @Test
   void anUnknownActionOrAMissingOneIsRefusedWithTheSpec() {
     System.setProperty(Failpoints.PROPERTY, Failpoints.AFTER_CLAIM + ":explode");
-    assertThatThrownBy(() -> Failpoints.hit(Failpoints.AFTER_CLAIM)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> Failpoints.hit(Failpoints.AFTER_CLAIM))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("explode");
     System.setProperty(Failpoints.PROPERTY, Failpoints.AFTER_CLAIM);
-    assertThatThrownBy(() -> Failpoints.hit(Failpoints.AFTER_CLAIM)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> Failpoints.hit(Failpoints.AFTER_CLAIM))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("no action");
   }
 
   @Test
   void pauseBlocksUntilThePropertyNoLongerNamesThePoint() throws Exception {
     System.setProperty(Failpoints.PROPERTY, Failpoints.AFTER_POLL + ":pause");
-    CompletableFuture<Void> hit = CompletableFuture.runAsync(() -> Failpoints.hit(Failpoints.AFTER_POLL));
+    CompletableFuture<Void> hit =
+        CompletableFuture.runAsync(() -> Failpoints.hit(Failpoints.AFTER_POLL));
     assertThatThrownBy(() -> hit.get(200, TimeUnit.MILLISECONDS))
         .isInstanceOf(java.util.concurrent.TimeoutException.class);
-    System.setProperty(Failpoints.PROPERTY, Failpoints.AFTER_CLAIM + ":throw"); // another point: the pause ends
+    System.setProperty(
+        Failpoints.PROPERTY, Failpoints.AFTER_CLAIM + ":throw"); // another point: the pause ends
     hit.get(5, TimeUnit.SECONDS);
     assertThat(hit).isCompleted();
   }

@@ -1,12 +1,12 @@
 package dev.once.kafka;
 
-import dev.once.testkit.servers.TestKafka;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.once.jdbc.ConcurrentClaimPolicy;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.testkit.servers.TestDatabase;
+import dev.once.testkit.servers.TestKafka;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -23,7 +23,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** A PostgreSQL pool, an inbox on unique tables, and Kafka clients for one test (also used by the child JVM). */
+/**
+ * A PostgreSQL pool, an inbox on unique tables, and Kafka clients for one test (also used by the
+ * child JVM).
+ */
 final class KafkaFixture implements AutoCloseable {
 
   final HikariDataSource pool;
@@ -32,11 +35,18 @@ final class KafkaFixture implements AutoCloseable {
   final JdbcInbox inbox;
 
   KafkaFixture(TestDatabase db, String prefix, int poolSize) {
-    this(db, prefix, poolSize, config -> { });
+    this(db, prefix, poolSize, config -> {});
   }
 
-  /** With {@code tune} applied to the pool's settings last (e.g. a short connection timeout for outage tests). */
-  KafkaFixture(TestDatabase db, String prefix, int poolSize, java.util.function.Consumer<HikariConfig> tune) {
+  /**
+   * With {@code tune} applied to the pool's settings last (e.g. a short connection timeout for
+   * outage tests).
+   */
+  KafkaFixture(
+      TestDatabase db,
+      String prefix,
+      int poolSize,
+      java.util.function.Consumer<HikariConfig> tune) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(db.jdbcUrl());
     config.setUsername(db.user());
@@ -45,8 +55,12 @@ final class KafkaFixture implements AutoCloseable {
     tune.accept(config);
     this.pool = new HikariDataSource(config);
     this.prefix = prefix;
-    this.store = JdbcIdempotencyStore.builder(pool).table(prefix + "_once").createSchema(true)
-        .concurrentClaims(ConcurrentClaimPolicy.WAIT).build();
+    this.store =
+        JdbcIdempotencyStore.builder(pool)
+            .table(prefix + "_once")
+            .createSchema(true)
+            .concurrentClaims(ConcurrentClaimPolicy.WAIT)
+            .build();
     this.inbox = JdbcInbox.builder(pool, store).consumer("kafka-it").build();
   }
 
@@ -59,13 +73,16 @@ final class KafkaFixture implements AutoCloseable {
   }
 
   void execute(String sql) throws SQLException {
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
       s.execute(sql);
     }
   }
 
   long queryLong(String sql) throws SQLException {
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }
@@ -101,10 +118,16 @@ final class KafkaFixture implements AutoCloseable {
 
   @Override
   public void close() throws SQLException {
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
-      for (String drop : new String[] {"DROP TABLE IF EXISTS " + prefix + "_effects",
-          "DROP TABLE IF EXISTS " + prefix + "_accounts", "DROP TABLE IF EXISTS " + offsetsTable(),
-          "DROP TABLE IF EXISTS " + prefix + "_once", "DROP SEQUENCE IF EXISTS " + prefix + "_once_token_seq"}) {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
+      for (String drop :
+          new String[] {
+            "DROP TABLE IF EXISTS " + prefix + "_effects",
+            "DROP TABLE IF EXISTS " + prefix + "_accounts",
+            "DROP TABLE IF EXISTS " + offsetsTable(),
+            "DROP TABLE IF EXISTS " + prefix + "_once",
+            "DROP SEQUENCE IF EXISTS " + prefix + "_once_token_seq"
+          }) {
         s.execute(drop);
       }
     } finally {

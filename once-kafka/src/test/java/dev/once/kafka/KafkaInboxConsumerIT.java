@@ -1,9 +1,9 @@
 package dev.once.kafka;
 
-import dev.once.testkit.servers.TestKafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.once.testkit.servers.TestKafka;
 import dev.once.testkit.servers.TestServers;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
@@ -37,7 +37,10 @@ class KafkaInboxConsumerIT {
   @BeforeEach
   void setUp() throws Exception {
     f = new KafkaFixture(TestServers.postgres(), KafkaFixture.newPrefix(), 4);
-    f.execute("CREATE TABLE " + f.prefix + "_effects (msg_id VARCHAR(100) NOT NULL, payload VARCHAR(100) NOT NULL)");
+    f.execute(
+        "CREATE TABLE "
+            + f.prefix
+            + "_effects (msg_id VARCHAR(100) NOT NULL, payload VARCHAR(100) NOT NULL)");
     producer = KafkaFixture.producer();
   }
 
@@ -49,23 +52,36 @@ class KafkaInboxConsumerIT {
     f.close();
   }
 
-  private KafkaInboxConsumer.Builder<String, String> inbox(KafkaConsumer<String, String> consumer, String topic) {
-    return KafkaInboxConsumer.builder(consumer, f.pool, f.inbox, (connection, r) -> {
-      if (r.value().startsWith("poison")) {
-        throw new IllegalArgumentException("cannot apply " + r.value());
-      }
-      try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + f.prefix
-          + "_effects (msg_id, payload) VALUES (?, ?)")) {
-        ps.setString(1, KafkaInboxConsumer.messageIdHeader(r));
-        ps.setString(2, r.value());
-        ps.executeUpdate();
-      }
-    }).topics(List.of(topic)).deadLetters(producer).offsetsTable(f.offsetsTable()).createSchema(true);
+  private KafkaInboxConsumer.Builder<String, String> inbox(
+      KafkaConsumer<String, String> consumer, String topic) {
+    return KafkaInboxConsumer.builder(
+            consumer,
+            f.pool,
+            f.inbox,
+            (connection, r) -> {
+              if (r.value().startsWith("poison")) {
+                throw new IllegalArgumentException("cannot apply " + r.value());
+              }
+              try (PreparedStatement ps =
+                  connection.prepareStatement(
+                      "INSERT INTO " + f.prefix + "_effects (msg_id, payload) VALUES (?, ?)")) {
+                ps.setString(1, KafkaInboxConsumer.messageIdHeader(r));
+                ps.setString(2, r.value());
+                ps.executeUpdate();
+              }
+            })
+        .topics(List.of(topic))
+        .deadLetters(producer)
+        .offsetsTable(f.offsetsTable())
+        .createSchema(true);
   }
 
   private long duplicatedIds() throws Exception {
-    return f.queryLong("SELECT COUNT(*) FROM (SELECT msg_id FROM " + f.prefix + "_effects GROUP BY msg_id"
-        + " HAVING COUNT(*) > 1) d");
+    return f.queryLong(
+        "SELECT COUNT(*) FROM (SELECT msg_id FROM "
+            + f.prefix
+            + "_effects GROUP BY msg_id"
+            + " HAVING COUNT(*) > 1) d");
   }
 
   @Test
@@ -80,24 +96,30 @@ class KafkaInboxConsumerIT {
       int n = duplicate ? random.nextInt(distinct) : distinct++;
       producer.send(KafkaFixture.message(topic, "key-" + n, "msg-" + n, "payload-" + n)).get();
     }
-    KafkaInboxConsumer<String, String> inbox = inbox(KafkaFixture.consumer("g-" + f.prefix, Map.of()), topic).build();
+    KafkaInboxConsumer<String, String> inbox =
+        inbox(KafkaFixture.consumer("g-" + f.prefix, Map.of()), topic).build();
     Future<?> running = threads.submit(inbox::run);
     int expected = distinct;
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
-        assertThat(inbox.stats().applied() + inbox.stats().duplicates()).isEqualTo(sent));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> assertThat(inbox.stats().applied() + inbox.stats().duplicates()).isEqualTo(sent));
     inbox.close();
     running.get();
 
-    System.out.println("[once-kafka] " + sent + " records, " + expected + " distinct ids: " + inbox.stats());
+    System.out.println(
+        "[once-kafka] " + sent + " records, " + expected + " distinct ids: " + inbox.stats());
     assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects")).isEqualTo(expected);
     assertThat(duplicatedIds()).isZero();
     assertThat(inbox.stats().applied()).isEqualTo(expected);
-    assertThat(f.queryLong("SELECT SUM(next_offset) FROM " + f.offsetsTable())).as("offsets stored with the effects")
+    assertThat(f.queryLong("SELECT SUM(next_offset) FROM " + f.offsetsTable()))
+        .as("offsets stored with the effects")
         .isEqualTo(sent);
   }
 
   @Test
-  void poisonAndIdLessRecordsAreDeadLetteredWithTheReasonAndTheRestOfThePartitionIsApplied() throws Exception {
+  void poisonAndIdLessRecordsAreDeadLetteredWithTheReasonAndTheRestOfThePartitionIsApplied()
+      throws Exception {
     String topic = "poison-" + f.prefix;
     TestKafka.createTopic(topic, 1);
     TestKafka.createTopic(topic + ".DLT", 1);
@@ -108,61 +130,85 @@ class KafkaInboxConsumerIT {
     producer.send(KafkaFixture.message(topic, "k", "x".repeat(300), "too-long-id-5")).get();
     producer.send(KafkaFixture.message(topic, "k", "m-6", "ok-6")).get();
 
-    KafkaInboxConsumer<String, String> inbox = inbox(KafkaFixture.consumer("g-" + f.prefix, Map.of()), topic)
-        .retry(3, Duration.ofMillis(1), Duration.ofMillis(20)).build();
+    KafkaInboxConsumer<String, String> inbox =
+        inbox(KafkaFixture.consumer("g-" + f.prefix, Map.of()), topic)
+            .retry(3, Duration.ofMillis(1), Duration.ofMillis(20))
+            .build();
     Future<?> running = threads.submit(inbox::run);
     List<ConsumerRecord<String, String>> dead = new CopyOnWriteArrayList<>();
     try (KafkaConsumer<String, String> dlt = KafkaFixture.consumer("dlt-" + f.prefix, Map.of())) {
       dlt.subscribe(List.of(topic + ".DLT"));
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-        dlt.poll(Duration.ofMillis(200)).forEach(dead::add);
-        assertThat(dead).hasSize(3);
-        assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects")).isEqualTo(3);
-      });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () -> {
+                dlt.poll(Duration.ofMillis(200)).forEach(dead::add);
+                assertThat(dead).hasSize(3);
+                assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects"))
+                    .isEqualTo(3);
+              });
     }
     inbox.close();
     running.get();
 
-    assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects WHERE payload IN ('ok-1', 'ok-4', 'ok-6')"))
+    assertThat(
+            f.queryLong(
+                "SELECT COUNT(*) FROM "
+                    + f.prefix
+                    + "_effects WHERE payload IN ('ok-1', 'ok-4', 'ok-6')"))
         .isEqualTo(3);
-    ConsumerRecord<String, String> poison = dead.stream().filter(r -> r.value().equals("poison-2")).findFirst()
-        .orElseThrow();
-    assertThat(header(poison, KafkaInboxConsumer.DLT_REASON_HEADER)).startsWith("handler failed 3 times")
+    ConsumerRecord<String, String> poison =
+        dead.stream().filter(r -> r.value().equals("poison-2")).findFirst().orElseThrow();
+    assertThat(header(poison, KafkaInboxConsumer.DLT_REASON_HEADER))
+        .startsWith("handler failed 3 times")
         .contains("cannot apply poison-2");
-    assertThat(header(poison, KafkaInboxConsumer.DLT_EXCEPTION_HEADER)).isEqualTo(IllegalArgumentException.class.getName());
+    assertThat(header(poison, KafkaInboxConsumer.DLT_EXCEPTION_HEADER))
+        .isEqualTo(IllegalArgumentException.class.getName());
     assertThat(header(poison, KafkaInboxConsumer.DLT_TOPIC_HEADER)).isEqualTo(topic);
     assertThat(header(poison, KafkaInboxConsumer.DLT_OFFSET_HEADER)).isEqualTo("1");
     assertThat(header(poison, KafkaInboxConsumer.DLT_ATTEMPTS_HEADER)).isEqualTo("3");
-    assertThat(header(poison, KafkaInboxConsumer.MESSAGE_ID_HEADER)).as("original headers kept").isEqualTo("m-2");
-    ConsumerRecord<String, String> noId = dead.stream().filter(r -> r.value().equals("no-id-3")).findFirst()
-        .orElseThrow();
+    assertThat(header(poison, KafkaInboxConsumer.MESSAGE_ID_HEADER))
+        .as("original headers kept")
+        .isEqualTo("m-2");
+    ConsumerRecord<String, String> noId =
+        dead.stream().filter(r -> r.value().equals("no-id-3")).findFirst().orElseThrow();
     assertThat(header(noId, KafkaInboxConsumer.DLT_REASON_HEADER)).isEqualTo("no message id");
-    ConsumerRecord<String, String> invalid = dead.stream().filter(r -> r.value().equals("too-long-id-5")).findFirst()
-        .orElseThrow();
-    assertThat(header(invalid, KafkaInboxConsumer.DLT_REASON_HEADER)).startsWith("invalid message id: ");
+    ConsumerRecord<String, String> invalid =
+        dead.stream().filter(r -> r.value().equals("too-long-id-5")).findFirst().orElseThrow();
+    assertThat(header(invalid, KafkaInboxConsumer.DLT_REASON_HEADER))
+        .startsWith("invalid message id: ");
     assertThat(inbox.stats().deadLettered()).isEqualTo(3);
     assertThat(inbox.stats().retries()).isGreaterThanOrEqualTo(2);
     assertThat(f.queryLong("SELECT next_offset FROM " + f.offsetsTable())).isEqualTo(6);
   }
 
   /** The effect as one JDBC batch per poll: how a batch handler is meant to be written. */
-  private KafkaInboxConsumer.Builder<String, String> batchInbox(KafkaConsumer<String, String> consumer, String topic,
-                                                                List<Integer> callSizes) {
-    return KafkaInboxConsumer.<String, String>batchBuilder(consumer, f.pool, f.inbox, (connection, fresh) -> {
-      callSizes.add(fresh.size());
-      try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + f.prefix
-          + "_effects (msg_id, payload) VALUES (?, ?)")) {
-        for (ConsumerRecord<String, String> r : fresh) {
-          if (r.value().startsWith("poison")) {
-            throw new IllegalArgumentException("cannot apply " + r.value());
-          }
-          ps.setString(1, KafkaInboxConsumer.messageIdHeader(r));
-          ps.setString(2, r.value());
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-    }).topics(List.of(topic)).deadLetters(producer).offsetsTable(f.offsetsTable()).createSchema(true);
+  private KafkaInboxConsumer.Builder<String, String> batchInbox(
+      KafkaConsumer<String, String> consumer, String topic, List<Integer> callSizes) {
+    return KafkaInboxConsumer.<String, String>batchBuilder(
+            consumer,
+            f.pool,
+            f.inbox,
+            (connection, fresh) -> {
+              callSizes.add(fresh.size());
+              try (PreparedStatement ps =
+                  connection.prepareStatement(
+                      "INSERT INTO " + f.prefix + "_effects (msg_id, payload) VALUES (?, ?)")) {
+                for (ConsumerRecord<String, String> r : fresh) {
+                  if (r.value().startsWith("poison")) {
+                    throw new IllegalArgumentException("cannot apply " + r.value());
+                  }
+                  ps.setString(1, KafkaInboxConsumer.messageIdHeader(r));
+                  ps.setString(2, r.value());
+                  ps.addBatch();
+                }
+                ps.executeBatch();
+              }
+            })
+        .topics(List.of(topic))
+        .deadLetters(producer)
+        .offsetsTable(f.offsetsTable())
+        .createSchema(true);
   }
 
   @Test
@@ -179,19 +225,29 @@ class KafkaInboxConsumerIT {
     }
     producer.flush();
     List<Integer> calls = new CopyOnWriteArrayList<>();
-    KafkaInboxConsumer<String, String> inbox = batchInbox(KafkaFixture.consumer("g-" + f.prefix, Map.of()), topic,
-        calls).build();
+    KafkaInboxConsumer<String, String> inbox =
+        batchInbox(KafkaFixture.consumer("g-" + f.prefix, Map.of()), topic, calls).build();
     Future<?> running = threads.submit(inbox::run);
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
-        assertThat(inbox.stats().applied() + inbox.stats().duplicates()).isEqualTo(sent));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> assertThat(inbox.stats().applied() + inbox.stats().duplicates()).isEqualTo(sent));
     inbox.close();
     running.get();
 
-    System.out.println("[once-kafka] batch handler: " + sent + " records, " + distinct + " distinct ids, "
-        + calls.size() + " calls: " + inbox.stats());
+    System.out.println(
+        "[once-kafka] batch handler: "
+            + sent
+            + " records, "
+            + distinct
+            + " distinct ids, "
+            + calls.size()
+            + " calls: "
+            + inbox.stats());
     assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects")).isEqualTo(distinct);
     assertThat(duplicatedIds()).isZero();
-    assertThat(calls.stream().mapToInt(Integer::intValue).sum()).as("records handed to the batch handler")
+    assertThat(calls.stream().mapToInt(Integer::intValue).sum())
+        .as("records handed to the batch handler")
         .isEqualTo(distinct);
     assertThat(calls).as("no call without fresh records").allMatch(n -> n > 0);
     assertThat(calls.size()).as("calls, fewer than records").isLessThan(distinct);
@@ -208,26 +264,37 @@ class KafkaInboxConsumerIT {
     }
     producer.flush();
     List<Integer> calls = new CopyOnWriteArrayList<>();
-    KafkaInboxConsumer<String, String> inbox = batchInbox(KafkaFixture.consumer("g-" + f.prefix, Map.of()), topic,
-        calls).retry(2, Duration.ofMillis(1), Duration.ofMillis(20)).build();
+    KafkaInboxConsumer<String, String> inbox =
+        batchInbox(KafkaFixture.consumer("g-" + f.prefix, Map.of()), topic, calls)
+            .retry(2, Duration.ofMillis(1), Duration.ofMillis(20))
+            .build();
     Future<?> running = threads.submit(inbox::run);
     List<ConsumerRecord<String, String>> dead = new CopyOnWriteArrayList<>();
     try (KafkaConsumer<String, String> dlt = KafkaFixture.consumer("dlt-" + f.prefix, Map.of())) {
       dlt.subscribe(List.of(topic + ".DLT"));
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-        dlt.poll(Duration.ofMillis(200)).forEach(dead::add);
-        assertThat(dead).hasSize(1);
-        assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects")).isEqualTo(8);
-        assertThat(f.queryLong("SELECT MAX(next_offset) FROM " + f.offsetsTable())).isEqualTo(9);
-      });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () -> {
+                dlt.poll(Duration.ofMillis(200)).forEach(dead::add);
+                assertThat(dead).hasSize(1);
+                assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects"))
+                    .isEqualTo(8);
+                assertThat(f.queryLong("SELECT MAX(next_offset) FROM " + f.offsetsTable()))
+                    .isEqualTo(9);
+              });
     }
     inbox.close();
     running.get();
 
     assertThat(dead.get(0).value()).isEqualTo("poison-5");
-    assertThat(header(dead.get(0), KafkaInboxConsumer.DLT_REASON_HEADER)).startsWith("handler failed 2 times")
+    assertThat(header(dead.get(0), KafkaInboxConsumer.DLT_REASON_HEADER))
+        .startsWith("handler failed 2 times")
         .contains("cannot apply poison-5");
-    assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects WHERE payload LIKE 'poison%'")).isZero();
+    assertThat(
+            f.queryLong(
+                "SELECT COUNT(*) FROM " + f.prefix + "_effects WHERE payload LIKE 'poison%'"))
+        .isZero();
     assertThat(duplicatedIds()).isZero();
     assertThat(inbox.stats().deadLettered()).isEqualTo(1);
     assertThat(inbox.stats().applied()).isEqualTo(8);
@@ -239,50 +306,67 @@ class KafkaInboxConsumerIT {
   }
 
   /**
-   * The batch commits in the database, then the consumer dies before committing its offsets to Kafka. The next
-   * consumer of the group gets the records again: with the offsets in the database it seeks past them; with
-   * Kafka's offsets alone the claim markers skip them. Either way nothing is applied twice.
+   * The batch commits in the database, then the consumer dies before committing its offsets to
+   * Kafka. The next consumer of the group gets the records again: with the offsets in the database
+   * it seeks past them; with Kafka's offsets alone the claim markers skip them. Either way nothing
+   * is applied twice.
    */
   @ParameterizedTest(name = "offsets in the database: {0}")
   @ValueSource(booleans = {true, false})
-  void aRedeliveryAfterACrashBeforeTheOffsetCommitIsSkipped(boolean offsetsInDatabase) throws Exception {
+  void aRedeliveryAfterACrashBeforeTheOffsetCommitIsSkipped(boolean offsetsInDatabase)
+      throws Exception {
     String topic = "crash-" + f.prefix;
     TestKafka.createTopic(topic, 1);
     for (int i = 0; i < 10; i++) {
       producer.send(KafkaFixture.message(topic, "k", "c-" + i, "v-" + i)).get();
     }
     String group = "g-" + f.prefix;
-    System.setProperty(Failpoints.PROPERTY, Failpoints.AFTER_COMMIT_BEFORE_OFFSET_COMMIT + ":throw");
-    KafkaInboxConsumer<String, String> first = inbox(KafkaFixture.consumer(group, Map.of()), topic)
-        .offsetsInDatabase(offsetsInDatabase).build();
+    System.setProperty(
+        Failpoints.PROPERTY, Failpoints.AFTER_COMMIT_BEFORE_OFFSET_COMMIT + ":throw");
+    KafkaInboxConsumer<String, String> first =
+        inbox(KafkaFixture.consumer(group, Map.of()), topic)
+            .offsetsInDatabase(offsetsInDatabase)
+            .build();
     List<Throwable> crash = new ArrayList<>();
-    await().atMost(Duration.ofSeconds(60)).until(() -> {
-      try {
-        first.pollOnce(Duration.ofMillis(200));
-        return false;
-      } catch (Failpoints.FailpointException e) {
-        crash.add(e);
-        return true;
-      }
-    });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              try {
+                first.pollOnce(Duration.ofMillis(200));
+                return false;
+              } catch (Failpoints.FailpointException e) {
+                crash.add(e);
+                return true;
+              }
+            });
     System.clearProperty(Failpoints.PROPERTY);
     first.close();
     assertThat(first.stats().applied()).isEqualTo(10);
     assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects")).isEqualTo(10);
 
     KafkaConsumer<String, String> raw = KafkaFixture.consumer(group, Map.of());
-    KafkaInboxConsumer<String, String> second = inbox(raw, topic).offsetsInDatabase(offsetsInDatabase).build();
+    KafkaInboxConsumer<String, String> second =
+        inbox(raw, topic).offsetsInDatabase(offsetsInDatabase).build();
     TopicPartition tp = new TopicPartition(topic, 0);
-    await().atMost(Duration.ofSeconds(60)).until(() -> {
-      second.pollOnce(Duration.ofMillis(200));
-      return raw.assignment().contains(tp) && raw.position(tp) == 10;
-    });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              second.pollOnce(Duration.ofMillis(200));
+              return raw.assignment().contains(tp) && raw.position(tp) == 10;
+            });
     second.close();
 
-    System.out.println("[once-kafka] after the crash (offsets in the database: " + offsetsInDatabase + "): "
-        + second.stats());
+    System.out.println(
+        "[once-kafka] after the crash (offsets in the database: "
+            + offsetsInDatabase
+            + "): "
+            + second.stats());
     assertThat(second.stats().applied()).isZero();
-    assertThat(second.stats().duplicates()).as("records redelivered and skipped").isEqualTo(offsetsInDatabase ? 0 : 10);
+    assertThat(second.stats().duplicates())
+        .as("records redelivered and skipped")
+        .isEqualTo(offsetsInDatabase ? 0 : 10);
     assertThat(f.queryLong("SELECT COUNT(*) FROM " + f.prefix + "_effects")).isEqualTo(10);
     assertThat(duplicatedIds()).isZero();
   }

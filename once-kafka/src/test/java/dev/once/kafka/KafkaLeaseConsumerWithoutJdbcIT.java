@@ -22,9 +22,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code once-jdbc} is an optional dependency of {@code once-kafka}: a user of {@link KafkaLeaseConsumer} alone (on
- * Redis, on any store) does not get it, so the lease consumer must run without it. Runs one on the test kit's real
- * KRaft broker in a class loader whose class path is this test's minus once-jdbc.
+ * {@code once-jdbc} is an optional dependency of {@code once-kafka}: a user of {@link
+ * KafkaLeaseConsumer} alone (on Redis, on any store) does not get it, so the lease consumer must
+ * run without it. Runs one on the test kit's real KRaft broker in a class loader whose class path
+ * is this test's minus once-jdbc.
  */
 class KafkaLeaseConsumerWithoutJdbcIT {
 
@@ -41,13 +42,17 @@ class KafkaLeaseConsumerWithoutJdbcIT {
         withoutJdbc.add(new File(entry).toURI().toURL());
       }
     }
-    try (URLClassLoader lessJdbc = new URLClassLoader(withoutJdbc.toArray(URL[]::new),
-        ClassLoader.getPlatformClassLoader())) {
+    try (URLClassLoader lessJdbc =
+        new URLClassLoader(withoutJdbc.toArray(URL[]::new), ClassLoader.getPlatformClassLoader())) {
       assertThatThrownBy(() -> Class.forName("dev.once.jdbc.JdbcInbox", false, lessJdbc))
-          .as("the loader really has no once-jdbc").isInstanceOf(ClassNotFoundException.class);
+          .as("the loader really has no once-jdbc")
+          .isInstanceOf(ClassNotFoundException.class);
       @SuppressWarnings("unchecked")
-      Supplier<Integer> user = (Supplier<Integer>) Class.forName(LeaseOnlyUser.class.getName(), true, lessJdbc)
-          .getConstructor(String.class, String.class).newInstance(TestKafka.bootstrap(), topic);
+      Supplier<Integer> user =
+          (Supplier<Integer>)
+              Class.forName(LeaseOnlyUser.class.getName(), true, lessJdbc)
+                  .getConstructor(String.class, String.class)
+                  .newInstance(TestKafka.bootstrap(), topic);
       // Kafka loads its plugins (reporters, deserializers) through the context class loader.
       ClassLoader previous = Thread.currentThread().getContextClassLoader();
       Thread.currentThread().setContextClassLoader(lessJdbc);
@@ -72,7 +77,8 @@ class KafkaLeaseConsumerWithoutJdbcIT {
     @Override
     public Integer get() {
       AtomicInteger applied = new AtomicInteger();
-      // Not KafkaFixture: it holds a JdbcInbox, and this class must touch nothing a lease-only user would not.
+      // Not KafkaFixture: it holds a JdbcInbox, and this class must touch nothing a lease-only user
+      // would not.
       Properties c = new Properties();
       c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       c.put(ConsumerConfig.GROUP_ID_CONFIG, "lease-nojdbc-" + topic);
@@ -80,11 +86,18 @@ class KafkaLeaseConsumerWithoutJdbcIT {
       c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
       Properties p = new Properties();
       p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      KafkaConsumer<String, String> kafka = new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer());
-      try (KafkaProducer<String, String> dlt = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
-           KafkaLeaseConsumer<String, String> consumer = KafkaLeaseConsumer.builder(kafka,
-                   InMemoryIdempotencyStore.builder().build(), (r, lease) -> applied.incrementAndGet())
-               .topics(List.of(topic)).deadLetters(dlt).build()) {
+      KafkaConsumer<String, String> kafka =
+          new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer());
+      try (KafkaProducer<String, String> dlt =
+              new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+          KafkaLeaseConsumer<String, String> consumer =
+              KafkaLeaseConsumer.builder(
+                      kafka,
+                      InMemoryIdempotencyStore.builder().build(),
+                      (r, lease) -> applied.incrementAndGet())
+                  .topics(List.of(topic))
+                  .deadLetters(dlt)
+                  .build()) {
         for (int polls = 0; applied.get() == 0 && polls < 120; polls++) {
           consumer.pollOnce(java.time.Duration.ofMillis(500));
         }

@@ -29,9 +29,10 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Consumes a RabbitMQ queue through a {@link JdbcInbox}: every delivery's effect is applied at most once, in the
- * same database transaction as its dedupe marker, and the broker is acknowledged only after that transaction
- * committed. Together with RabbitMQ's at-least-once redelivery this gives exactly-once database effects.
+ * Consumes a RabbitMQ queue through a {@link JdbcInbox}: every delivery's effect is applied at most
+ * once, in the same database transaction as its dedupe marker, and the broker is acknowledged only
+ * after that transaction committed. Together with RabbitMQ's at-least-once redelivery this gives
+ * exactly-once database effects.
  *
  * <pre>{@code
  * RabbitInboxConsumer consumer = RabbitInboxConsumer.builder(rabbitConnection, "payments", inbox)
@@ -41,41 +42,46 @@ import java.util.function.Function;
  * consumer.start();                                   // ... consumer.close() on shutdown
  * }</pre>
  *
- * <p><b>How a batch goes.</b> Deliveries (manual acks, at most {@code prefetch} unacknowledged) are collected into
- * a batch of up to {@code batchSize}, or fewer once {@code linger} has passed since the first. The batch runs in
- * one transaction ({@link JdbcInbox#process}); after the commit one {@code basic.ack} with {@code multiple=true}
- * up to the batch's last delivery tag settles it. A crash after the commit and before the ack makes RabbitMQ
- * redeliver the batch, and the inbox skips it as duplicates.
+ * <p><b>How a batch goes.</b> Deliveries (manual acks, at most {@code prefetch} unacknowledged) are
+ * collected into a batch of up to {@code batchSize}, or fewer once {@code linger} has passed since
+ * the first. The batch runs in one transaction ({@link JdbcInbox#process}); after the commit one
+ * {@code basic.ack} with {@code multiple=true} up to the batch's last delivery tag settles it. A
+ * crash after the commit and before the ack makes RabbitMQ redeliver the batch, and the inbox skips
+ * it as duplicates.
  *
- * <p><b>Message ids.</b> By default the AMQP {@code message-id} property; {@link Builder#messageId} takes any
- * function of the delivery. Ids are deduped per queue (source {@code rabbitmq:<queue>} in the inbox): a Kafka topic
- * or another queue on the same inbox with overlapping ids ({@code m-1}, ...) never makes this one skip a message,
- * unless the inbox was built with {@link JdbcInbox.Builder#sharedScope} to dedupe across sources on purpose. A delivery without an id (null or blank), or with one the {@link KeyPolicy} refuses,
- * is rejected without requeue ({@code basic.reject}, {@code requeue=false}) and never processed unprotected: give
- * the queue a dead-letter exchange ({@code x-dead-letter-exchange}) to keep it, otherwise RabbitMQ drops it.
+ * <p><b>Message ids.</b> By default the AMQP {@code message-id} property; {@link Builder#messageId}
+ * takes any function of the delivery. Ids are deduped per queue (source {@code rabbitmq:<queue>} in
+ * the inbox): a Kafka topic or another queue on the same inbox with overlapping ids ({@code m-1},
+ * ...) never makes this one skip a message, unless the inbox was built with {@link
+ * JdbcInbox.Builder#sharedScope} to dedupe across sources on purpose. A delivery without an id
+ * (null or blank), or with one the {@link KeyPolicy} refuses, is rejected without requeue ({@code
+ * basic.reject}, {@code requeue=false}) and never processed unprotected: give the queue a
+ * dead-letter exchange ({@code x-dead-letter-exchange}) to keep it, otherwise RabbitMQ drops it.
  *
- * <p><b>Handler failures.</b> The failing delivery is taken out of the batch and the rest is processed again (the
- * whole transaction was rolled back). The failing one is nacked with {@code requeue=true}, and after
- * {@code maxAttempts} failed attempts rejected without requeue, so the dead-letter exchange gets it. Attempts are
- * counted <em>per message id in this consumer's memory</em> (an LRU of the 10,000 most recent failing ids), which
- * works on classic and quorum queues alike; on a quorum queue the {@code x-delivery-count} header, when present,
- * counts too (the larger wins). A restart forgets the in-memory counts, so a poison message may run up to
- * {@code maxAttempts} times per consumer lifetime; set the quorum queue's {@code x-delivery-limit} as a
- * broker-side bound.
+ * <p><b>Handler failures.</b> The failing delivery is taken out of the batch and the rest is
+ * processed again (the whole transaction was rolled back). The failing one is nacked with {@code
+ * requeue=true}, and after {@code maxAttempts} failed attempts rejected without requeue, so the
+ * dead-letter exchange gets it. Attempts are counted <em>per message id in this consumer's
+ * memory</em> (an LRU of the 10,000 most recent failing ids), which works on classic and quorum
+ * queues alike; on a quorum queue the {@code x-delivery-count} header, when present, counts too
+ * (the larger wins). A restart forgets the in-memory counts, so a poison message may run up to
+ * {@code maxAttempts} times per consumer lifetime; set the quorum queue's {@code x-delivery-limit}
+ * as a broker-side bound.
  *
- * <p><b>Database down.</b> A {@link StoreException}, or a handler exception caused by a lost database connection
- * (SQLState class {@code 08}, {@code 57P01..3}, a JDBC connection exception, a socket error: the store's own
- * classification), leaves the batch unacknowledged and is retried after {@code storeRetryDelay} (with jitter: between
- * half and all of it), for as long as the consumer runs; nothing is nacked, so no attempt is spent and a healthy
- * message is never dead-lettered because the database went away. The Kafka inbox decides the same way.
+ * <p><b>Database down.</b> A {@link StoreException}, or a handler exception caused by a lost
+ * database connection (SQLState class {@code 08}, {@code 57P01..3}, a JDBC connection exception, a
+ * socket error: the store's own classification), leaves the batch unacknowledged and is retried
+ * after {@code storeRetryDelay} (with jitter: between half and all of it), for as long as the
+ * consumer runs; nothing is nacked, so no attempt is spent and a healthy message is never
+ * dead-lettered because the database went away. The Kafka inbox decides the same way.
  *
- * <p><b>Broker connection lost.</b> Use amqp-client's automatic recovery (on by default since 4.0): the channel
- * and the consumer are re-created, RabbitMQ redelivers every unacknowledged delivery, and the inbox skips those
- * already committed. An ack for a delivery of the lost channel is dropped by the client, which is safe for the
- * same reason.
+ * <p><b>Broker connection lost.</b> Use amqp-client's automatic recovery (on by default since 4.0):
+ * the channel and the consumer are re-created, RabbitMQ redelivers every unacknowledged delivery,
+ * and the inbox skips those already committed. An ack for a delivery of the lost channel is dropped
+ * by the client, which is safe for the same reason.
  *
- * <p>Thread-safety: {@link #start} and {@link #close} may be called from any thread; the handler runs on one
- * worker thread per consumer, one batch at a time.
+ * <p>Thread-safety: {@link #start} and {@link #close} may be called from any thread; the handler
+ * runs on one worker thread per consumer, one batch at a time.
  */
 public final class RabbitInboxConsumer implements AutoCloseable {
 
@@ -85,8 +91,13 @@ public final class RabbitInboxConsumer implements AutoCloseable {
 
   private final Connection connection;
   private final String queue;
-  /** The source of this consumer's message ids in the inbox: a queue's ids never meet another source's. */
+
+  /**
+   * The source of this consumer's message ids in the inbox: a queue's ids never meet another
+   * source's.
+   */
   private final String source;
+
   private final JdbcInbox inbox;
   private final JdbcInbox.Handler<Delivery> handler;
   private final Function<Delivery, String> messageId;
@@ -94,19 +105,22 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   private final int prefetch;
   private final int batchSize;
   private final Duration linger;
+
   /** Outage or the message's fault, retry or dead-letter: decided as by every inbox adapter. */
   private final InboxDecisions decisions;
+
   private final Consumer<Batch<Delivery>> onBatch;
 
   private final BlockingQueue<Delivery> buffer = new LinkedBlockingQueue<>();
-  private final Map<String, Integer> failures = new LinkedHashMap<>(16, 0.75f, true) {
-    private static final long serialVersionUID = 1L;
+  private final Map<String, Integer> failures =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
 
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
-      return size() > MAX_TRACKED_FAILURES;
-    }
-  };
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+          return size() > MAX_TRACKED_FAILURES;
+        }
+      };
   private final Object lifecycle = new Object();
   private volatile boolean running;
   private volatile Channel channel;
@@ -124,14 +138,19 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     this.prefetch = b.prefetch;
     this.batchSize = b.batchSize;
     this.linger = b.linger;
-    // Redelivery is the broker's: a failed delivery is requeued at once, so there is no handler-failure backoff.
-    this.decisions = new InboxDecisions(b.maxAttempts, new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO),
-        new InboxDecisions.Backoff(b.storeRetryDelay, b.storeRetryDelay));
+    // Redelivery is the broker's: a failed delivery is requeued at once, so there is no
+    // handler-failure backoff.
+    this.decisions =
+        new InboxDecisions(
+            b.maxAttempts,
+            new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO),
+            new InboxDecisions.Backoff(b.storeRetryDelay, b.storeRetryDelay));
     this.onBatch = b.onBatch;
   }
 
   /**
-   * Starts building a consumer of {@code queue} on {@code connection} (which the consumer uses but never closes).
+   * Starts building a consumer of {@code queue} on {@code connection} (which the consumer uses but
+   * never closes).
    */
   public static Builder builder(Connection connection, String queue, JdbcInbox inbox) {
     return new Builder(connection, queue, inbox);
@@ -160,12 +179,17 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       try {
         ch.basicQos(prefetch);
         channel = ch;
-        consumerTag = ch.basicConsume(queue, false, new DefaultConsumer(ch) {
-          @Override
-          public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-            buffer.add(new Delivery(envelope, properties, body));
-          }
-        });
+        consumerTag =
+            ch.basicConsume(
+                queue,
+                false,
+                new DefaultConsumer(ch) {
+                  @Override
+                  public void handleDelivery(
+                      String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+                    buffer.add(new Delivery(envelope, properties, body));
+                  }
+                });
       } catch (IOException | RuntimeException e) {
         channel = null;
         buffer.clear();
@@ -186,8 +210,9 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   }
 
   /**
-   * Stops consuming ({@code basic.cancel}), processes and acknowledges the deliveries already received (waiting up
-   * to 30 s) and closes the channel. Whatever is still unacknowledged then is returned to the queue by RabbitMQ.
+   * Stops consuming ({@code basic.cancel}), processes and acknowledges the deliveries already
+   * received (waiting up to 30 s) and closes the channel. Whatever is still unacknowledged then is
+   * returned to the queue by RabbitMQ.
    */
   @Override
   public void close() {
@@ -221,7 +246,8 @@ public final class RabbitInboxConsumer implements AutoCloseable {
 
   private void work() {
     long lingerNanos = linger.toNanos();
-    // After close() cancelled the consumer, what is already buffered is still processed and acknowledged.
+    // After close() cancelled the consumer, what is already buffered is still processed and
+    // acknowledged.
     while (running || !buffer.isEmpty()) {
       try {
         Delivery first = buffer.poll(100, TimeUnit.MILLISECONDS);
@@ -245,7 +271,8 @@ public final class RabbitInboxConsumer implements AutoCloseable {
         return;
       } catch (RuntimeException e) {
         // The batch was requeued (or its channel is gone): RabbitMQ redelivers it.
-        LOG.log(System.Logger.Level.ERROR, "batch on queue " + queue + " failed and was requeued", e);
+        LOG.log(
+            System.Logger.Level.ERROR, "batch on queue " + queue + " failed and was requeued", e);
       }
     }
   }
@@ -256,7 +283,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     for (Delivery d : batch) {
       String id = idOf(d);
       if (id == null) {
-        settle(d, false, "has no usable message id; rejected without requeue (to the dead-letter exchange, if any)");
+        settle(
+            d,
+            false,
+            "has no usable message id; rejected without requeue (to the dead-letter exchange, if any)");
       } else {
         ids.put(d, id);
         pending.add(d);
@@ -273,7 +303,8 @@ public final class RabbitInboxConsumer implements AutoCloseable {
           pending.remove(e.index());
           continue;
         }
-        // The database went away under the handler: not the message's fault, wait it out like any outage.
+        // The database went away under the handler: not the message's fault, wait it out like any
+        // outage.
         if (!waitOutOutage(pending, ++outages, e)) {
           return;
         }
@@ -312,19 +343,32 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   }
 
   /**
-   * A store outage: nothing is settled (no attempt is spent), the batch is tried again after the outage backoff.
+   * A store outage: nothing is settled (no attempt is spent), the batch is tried again after the
+   * outage backoff.
    *
    * @return false if the consumer is closing (RabbitMQ requeues the batch when the channel closes)
    */
-  private boolean waitOutOutage(List<Delivery> pending, int outages, RuntimeException e) throws InterruptedException {
+  private boolean waitOutOutage(List<Delivery> pending, int outages, RuntimeException e)
+      throws InterruptedException {
     if (!running) {
-      buffer.clear(); // closing with the database down: RabbitMQ requeues all of it when the channel closes
+      buffer
+          .clear(); // closing with the database down: RabbitMQ requeues all of it when the channel
+      // closes
       return false;
     }
     long wait = decisions.outageWait(outages);
-    LOG.log(System.Logger.Level.WARNING, "database failed for a batch of " + pending.size() + " on queue " + queue
-        + " (attempt " + outages + "); no delivery settled, retrying in " + TimeUnit.NANOSECONDS.toMillis(wait)
-        + " ms", e);
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "database failed for a batch of "
+            + pending.size()
+            + " on queue "
+            + queue
+            + " (attempt "
+            + outages
+            + "); no delivery settled, retrying in "
+            + TimeUnit.NANOSECONDS.toMillis(wait)
+            + " ms",
+        e);
     TimeUnit.NANOSECONDS.sleep(wait);
     if (!running) {
       buffer.clear();
@@ -334,28 +378,40 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   }
 
   private String idOf(Delivery d) {
-    InboxDecisions.ResolvedId id = InboxDecisions.resolveId(() -> messageId.apply(d), null, keyPolicy,
-        Scope.global("rabbitmq"));
+    InboxDecisions.ResolvedId id =
+        InboxDecisions.resolveId(
+            () -> messageId.apply(d), null, keyPolicy, Scope.global("rabbitmq"));
     if (id.rejected()) {
-      LOG.log(System.Logger.Level.WARNING, "delivery " + d.getEnvelope().getDeliveryTag() + " on queue " + queue + ": "
-          + id.rejection() + (id.cause() == null ? "" : ": " + id.cause()));
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "delivery "
+              + d.getEnvelope().getDeliveryTag()
+              + " on queue "
+              + queue
+              + ": "
+              + id.rejection()
+              + (id.cause() == null ? "" : ": " + id.cause()));
       return null;
     }
     return id.id();
   }
 
   /**
-   * Settles a delivery whose handler failed: requeued for another attempt, or dead-lettered after the last.
+   * Settles a delivery whose handler failed: requeued for another attempt, or dead-lettered after
+   * the last.
    *
-   * @return false if the failure was a lost database connection: an outage, nothing settled, no attempt spent
+   * @return false if the failure was a lost database connection: an outage, nothing settled, no
+   *     attempt spent
    */
   private boolean failed(Delivery d, String id, Throwable cause) {
     int before;
     synchronized (failures) {
       before = failures.getOrDefault(id, 0);
     }
-    Object header = d.getProperties() == null || d.getProperties().getHeaders() == null ? null
-        : d.getProperties().getHeaders().get(DELIVERY_COUNT_HEADER);
+    Object header =
+        d.getProperties() == null || d.getProperties().getHeaders() == null
+            ? null
+            : d.getProperties().getHeaders().get(DELIVERY_COUNT_HEADER);
     if (header instanceof Number n) {
       before = Math.max(before, n.intValue());
     }
@@ -371,22 +427,43 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       synchronized (failures) {
         failures.remove(id);
       }
-      LOG.log(System.Logger.Level.WARNING, "message " + id + " on queue " + queue + " failed " + attempts
-          + " times; rejected without requeue (to the dead-letter exchange, if any): " + cause);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "message "
+              + id
+              + " on queue "
+              + queue
+              + " failed "
+              + attempts
+              + " times; rejected without requeue (to the dead-letter exchange, if any): "
+              + cause);
       settle(d, false, null);
     } else {
-      LOG.log(System.Logger.Level.INFO, "message " + id + " on queue " + queue + " failed (attempt " + attempts + " of "
-          + decisions.maxAttempts() + "); requeued: " + cause);
+      LOG.log(
+          System.Logger.Level.INFO,
+          "message "
+              + id
+              + " on queue "
+              + queue
+              + " failed (attempt "
+              + attempts
+              + " of "
+              + decisions.maxAttempts()
+              + "); requeued: "
+              + cause);
       settle(d, true, null);
     }
     return true;
   }
 
-  /** Rejects one delivery: requeued ({@code basic.nack}) or dead-lettered ({@code basic.reject}). */
+  /**
+   * Rejects one delivery: requeued ({@code basic.nack}) or dead-lettered ({@code basic.reject}).
+   */
   private void settle(Delivery d, boolean requeue, String why) {
     if (why != null) {
-      LOG.log(System.Logger.Level.WARNING, "delivery " + d.getEnvelope().getDeliveryTag() + " on queue " + queue
-          + " " + why);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "delivery " + d.getEnvelope().getDeliveryTag() + " on queue " + queue + " " + why);
     }
     try {
       if (requeue) {
@@ -396,7 +473,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       }
     } catch (IOException | RuntimeException e) {
       // The channel is gone: RabbitMQ redelivers the message anyway.
-      LOG.log(System.Logger.Level.WARNING, "could not settle a delivery on " + queue + "; it will be redelivered", e);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "could not settle a delivery on " + queue + "; it will be redelivered",
+          e);
     }
   }
 
@@ -411,7 +491,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     try {
       channel.basicNack(pending.get(pending.size() - 1).getEnvelope().getDeliveryTag(), true, true);
     } catch (IOException | RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "could not requeue a batch on " + queue + "; it will be redelivered", e);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "could not requeue a batch on " + queue + "; it will be redelivered",
+          e);
     }
   }
 
@@ -420,8 +503,13 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       channel.basicAck(lastTag, true);
     } catch (IOException | RuntimeException e) {
       // Committed but not acknowledged: the redelivery is skipped as a duplicate.
-      LOG.log(System.Logger.Level.WARNING, "ack on " + queue + " failed after commit; the batch will be redelivered"
-          + " and skipped as duplicates: " + e);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "ack on "
+              + queue
+              + " failed after commit; the batch will be redelivered"
+              + " and skipped as duplicates: "
+              + e);
     }
   }
 
@@ -461,16 +549,23 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       return this;
     }
 
-    /** Ids this policy refuses are rejected like missing ones; use the inbox's policy. Default {@link KeyPolicy#defaults()}. */
+    /**
+     * Ids this policy refuses are rejected like missing ones; use the inbox's policy. Default
+     * {@link KeyPolicy#defaults()}.
+     */
     public Builder keyPolicy(KeyPolicy keyPolicy) {
       this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
       return this;
     }
 
-    /** Unacknowledged deliveries the broker sends ahead ({@code basic.qos}); at least the batch size. Default 250. */
+    /**
+     * Unacknowledged deliveries the broker sends ahead ({@code basic.qos}); at least the batch
+     * size. Default 250.
+     */
     public Builder prefetch(int prefetch) {
       if (prefetch < 1 || prefetch > 65_535) {
-        throw new IllegalArgumentException("prefetch must be between 1 and 65535, but was " + prefetch);
+        throw new IllegalArgumentException(
+            "prefetch must be between 1 and 65535, but was " + prefetch);
       }
       this.prefetch = prefetch;
       return this;
@@ -485,7 +580,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       return this;
     }
 
-    /** How long a batch waits for more deliveries after its first one. Default 20 ms; zero takes what is there. */
+    /**
+     * How long a batch waits for more deliveries after its first one. Default 20 ms; zero takes
+     * what is there.
+     */
     public Builder linger(Duration linger) {
       if (linger == null || linger.isNegative()) {
         throw new IllegalArgumentException("linger must be zero or positive, but was " + linger);
@@ -494,7 +592,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       return this;
     }
 
-    /** Failed handler attempts before a delivery is dead-lettered (rejected without requeue). Default 5. */
+    /**
+     * Failed handler attempts before a delivery is dead-lettered (rejected without requeue).
+     * Default 5.
+     */
     public Builder maxAttempts(int maxAttempts) {
       if (maxAttempts < 1) {
         throw new IllegalArgumentException("maxAttempts must be positive, but was " + maxAttempts);
@@ -504,34 +605,39 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     }
 
     /**
-     * Pause before a batch is tried again after a database failure: a random time between half and all of it.
-     * Default 1 s.
+     * Pause before a batch is tried again after a database failure: a random time between half and
+     * all of it. Default 1 s.
      */
     public Builder storeRetryDelay(Duration storeRetryDelay) {
       if (storeRetryDelay == null || storeRetryDelay.isNegative() || storeRetryDelay.isZero()) {
-        throw new IllegalArgumentException("storeRetryDelay must be positive, but was " + storeRetryDelay);
+        throw new IllegalArgumentException(
+            "storeRetryDelay must be positive, but was " + storeRetryDelay);
       }
       this.storeRetryDelay = storeRetryDelay;
       return this;
     }
 
     /**
-     * Called on the worker thread after each batch committed and its ack was sent (or failed to be sent, when the
-     * channel is gone: then the batch is redelivered and reported again as duplicates). For metrics and logs; an
-     * exception it throws is logged and ignored. Optional.
+     * Called on the worker thread after each batch committed and its ack was sent (or failed to be
+     * sent, when the channel is gone: then the batch is redelivered and reported again as
+     * duplicates). For metrics and logs; an exception it throws is logged and ignored. Optional.
      */
     public Builder onBatch(Consumer<Batch<Delivery>> onBatch) {
       this.onBatch = Objects.requireNonNull(onBatch, "onBatch");
       return this;
     }
 
-    /** @throws IllegalStateException if no handler was set, or the prefetch is smaller than the batch size */
+    /**
+     * @throws IllegalStateException if no handler was set, or the prefetch is smaller than the
+     *     batch size
+     */
     public RabbitInboxConsumer build() {
       if (handler == null) {
         throw new IllegalStateException("handler is required for the consumer of queue " + queue);
       }
       if (prefetch < batchSize) {
-        throw new IllegalStateException("prefetch must be at least batchSize, but was " + prefetch + " < " + batchSize);
+        throw new IllegalStateException(
+            "prefetch must be at least batchSize, but was " + prefetch + " < " + batchSize);
       }
       return new RabbitInboxConsumer(this);
     }

@@ -1,10 +1,10 @@
 package dev.once.rabbitmq;
 
-import dev.once.testkit.EffectChecker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.once.testkit.ChildJvm;
+import dev.once.testkit.EffectChecker;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -19,8 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The consumer in child JVMs ({@link RabbitWorker}) killed for real: at the failpoint between the commit and the ack,
- * and with SIGKILL at random moments under a bank workload (see docs/chaos.md).
+ * The consumer in child JVMs ({@link RabbitWorker}) killed for real: at the failpoint between the
+ * commit and the ack, and with SIGKILL at random moments under a bank workload (see docs/chaos.md).
  */
 class RabbitCrashIT {
 
@@ -53,7 +53,9 @@ class RabbitCrashIT {
       broker.publish(queue, "m-" + i, "log m-" + i);
     }
     ChildJvm halted = start(queue, "-Donce.failpoints=rabbitmq.after-commit-before-ack:halt");
-    assertThat(halted.process().waitFor(60, TimeUnit.SECONDS)).as("the failpoint halted the child").isTrue();
+    assertThat(halted.process().waitFor(60, TimeUnit.SECONDS))
+        .as("the failpoint halted the child")
+        .isTrue();
     assertThat(halted.process().exitValue()).isEqualTo(137);
     assertThat(halted.saw("FAILPOINT rabbitmq.after-commit-before-ack halt")).isTrue();
     long committed = db.effectRows();
@@ -64,12 +66,19 @@ class RabbitCrashIT {
     stop(second);
 
     long duplicates = batchTotal(List.of(second), "duplicates");
-    System.out.println("[once-rabbitmq] halted after committing " + committed + "; the restart skipped " + duplicates
-        + " redelivered duplicates");
+    System.out.println(
+        "[once-rabbitmq] halted after committing "
+            + committed
+            + "; the restart skipped "
+            + duplicates
+            + " redelivered duplicates");
     assertThat(duplicates).as("the committed batch came back and was skipped").isEqualTo(committed);
-    assertThat(batchTotal(List.of(second), "redeliveredDuplicates")).as("skipped deliveries marked redelivered")
+    assertThat(batchTotal(List.of(second), "redeliveredDuplicates"))
+        .as("skipped deliveries marked redelivered")
         .isEqualTo(committed);
-    assertThat(db.effectCounts()).hasSize(40).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+    assertThat(db.effectCounts())
+        .hasSize(40)
+        .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
     assertThat(broker.ready(queue)).isZero();
   }
 
@@ -77,17 +86,21 @@ class RabbitCrashIT {
   void chaosBankWorkloadSurvivesRandomSigkills() throws Exception {
     String queue = broker.queueWithDeadLetters("once-chaos");
     long seed = Long.getLong("once.chaos.seed", System.nanoTime());
-    System.out.println("[once-rabbitmq] chaos seed " + seed + " (repeat with -Donce.chaos.seed=" + seed + ")");
+    System.out.println(
+        "[once-rabbitmq] chaos seed " + seed + " (repeat with -Donce.chaos.seed=" + seed + ")");
     Random random = new Random(seed);
     int accounts = 10;
     long initial = 10_000;
-    try (Connection c = db.pool.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = db.pool.getConnection();
+        Statement s = c.createStatement()) {
       for (int a = 0; a < accounts; a++) {
-        s.execute("INSERT INTO " + db.accounts() + " (id, balance) VALUES (" + a + ", " + initial + ")");
+        s.execute(
+            "INSERT INTO " + db.accounts() + " (id, balance) VALUES (" + a + ", " + initial + ")");
       }
     }
 
-    // The history: every logical command once, by id; a duplicate republishes an earlier id with the same body.
+    // The history: every logical command once, by id; a duplicate republishes an earlier id with
+    // the same body.
     Map<String, String> sent = new LinkedHashMap<>();
     List<String> sentIds = new ArrayList<>();
     int messages = 10_000;
@@ -102,9 +115,16 @@ class RabbitCrashIT {
           id = sentIds.get(random.nextInt(sentIds.size()));
         } else {
           id = "c-" + i;
-          sent.put(id, random.nextBoolean()
-              ? "deposit " + random.nextInt(accounts) + " " + (1 + random.nextInt(100))
-              : "transfer " + random.nextInt(accounts) + " " + random.nextInt(accounts) + " " + (1 + random.nextInt(500)));
+          sent.put(
+              id,
+              random.nextBoolean()
+                  ? "deposit " + random.nextInt(accounts) + " " + (1 + random.nextInt(100))
+                  : "transfer "
+                      + random.nextInt(accounts)
+                      + " "
+                      + random.nextInt(accounts)
+                      + " "
+                      + (1 + random.nextInt(500)));
           sentIds.add(id);
         }
         broker.publish(queue, id, sent.get(id));
@@ -115,16 +135,21 @@ class RabbitCrashIT {
       if (round == rounds - 1) {
         break;
       }
-      // Kill at a random point of the backlog, strictly before its end (so deliveries are still unacknowledged);
-      // the target may be where it stands now: then the kill can land before the child even started consuming.
+      // Kill at a random point of the backlog, strictly before its end (so deliveries are still
+      // unacknowledged);
+      // the target may be where it stands now: then the kill can land before the child even started
+      // consuming.
       long now = db.effectRows();
       long backlog = sent.size() - now;
       long target = backlog <= 1 ? now : now + random.nextInt((int) backlog);
       ChildJvm victim = child;
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1 + random.nextInt(20)))
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(1 + random.nextInt(20)))
           .until(() -> db.effectRows() >= target || !victim.process().isAlive());
       // A child that died by itself is a failure, not a kill.
-      assertThat(victim.process().isAlive()).as("the child is alive before its kill; output: %s", victim.lines())
+      assertThat(victim.process().isAlive())
+          .as("the child is alive before its kill; output: %s", victim.lines())
           .isTrue();
       boolean consuming = victim.saw("READY");
       victim.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
@@ -133,22 +158,44 @@ class RabbitCrashIT {
       assertBankConserved(accounts, initial, sent);
     }
     ChildJvm last = child;
-    await().atMost(Duration.ofSeconds(90)).until(() -> db.effectRows() >= sent.size() && broker.ready(queue) == 0);
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(() -> db.effectRows() >= sent.size() && broker.ready(queue) == 0);
     stop(last);
     long skipped = batchTotal(children, "duplicates");
-    long redelivered = batchTotal(children, "redelivered") + batchTotal(children, "redeliveredDuplicates");
-    System.out.println("[once-rabbitmq] chaos: killed at effect rows " + killedAt + "; " + (messages - sent.size())
-        + " duplicates published, " + skipped + " duplicates skipped in acknowledged batches, " + redelivered
-        + " deliveries handed out again after a kill");
+    long redelivered =
+        batchTotal(children, "redelivered") + batchTotal(children, "redeliveredDuplicates");
+    System.out.println(
+        "[once-rabbitmq] chaos: killed at effect rows "
+            + killedAt
+            + "; "
+            + (messages - sent.size())
+            + " duplicates published, "
+            + skipped
+            + " duplicates skipped in acknowledged batches, "
+            + redelivered
+            + " deliveries handed out again after a kill");
 
     // The checker: every id classified by its committed effects.
     Map<String, Integer> counts = db.effectCounts();
     EffectChecker.Verdict verdict = EffectChecker.check(sent.keySet(), counts);
-    System.out.println("[once-rabbitmq] chaos seed " + seed + ": " + messages + " published, " + sent.size()
-        + " distinct ids, " + kills + " SIGKILLs; " + verdict);
+    System.out.println(
+        "[once-rabbitmq] chaos seed "
+            + seed
+            + ": "
+            + messages
+            + " published, "
+            + sent.size()
+            + " distinct ids, "
+            + kills
+            + " SIGKILLs; "
+            + verdict);
     assertThat(kills).isGreaterThanOrEqualTo(10);
-    // The kills land inside the backlog, where the child holds unacknowledged deliveries: they come back.
-    assertThat(redelivered).as("deliveries redelivered after the kills (seed %d)", seed).isPositive();
+    // The kills land inside the backlog, where the child holds unacknowledged deliveries: they come
+    // back.
+    assertThat(redelivered)
+        .as("deliveries redelivered after the kills (seed %d)", seed)
+        .isPositive();
     verdict.assertExactlyOnce("seed " + seed);
     assertBankConserved(accounts, initial, sent);
     assertThat(broker.ready(queue)).as("lag drained, everything acknowledged").isZero();
@@ -157,14 +204,21 @@ class RabbitCrashIT {
 
   /** The sum of one field of every BATCH line the children printed. */
   private static long batchTotal(List<ChildJvm> children, String field) {
-    return children.stream().flatMap(c -> c.lines().stream()).filter(l -> l.startsWith("BATCH "))
+    return children.stream()
+        .flatMap(c -> c.lines().stream())
+        .filter(l -> l.startsWith("BATCH "))
         .flatMap(l -> java.util.Arrays.stream(l.split(" ")))
         .filter(kv -> kv.startsWith(field + "="))
-        .mapToLong(kv -> Long.parseLong(kv.substring(field.length() + 1))).sum();
+        .mapToLong(kv -> Long.parseLong(kv.substring(field.length() + 1)))
+        .sum();
   }
 
-  /** Sum of balances = initial total + the deposits committed so far (each distinct id once); none negative. */
-  private void assertBankConserved(int accounts, long initial, Map<String, String> sent) throws Exception {
+  /**
+   * Sum of balances = initial total + the deposits committed so far (each distinct id once); none
+   * negative.
+   */
+  private void assertBankConserved(int accounts, long initial, Map<String, String> sent)
+      throws Exception {
     long deposited = 0;
     for (Map.Entry<String, Integer> e : db.effectCounts().entrySet()) {
       String body = sent.get(e.getKey());
@@ -178,8 +232,17 @@ class RabbitCrashIT {
   }
 
   private ChildJvm start(String queue, String... jvmArgs) {
-    ChildJvm child = ChildJvm.start(RabbitWorker.class, List.of(jvmArgs), List.of(TestBroker.uri(), queue,
-        db.db.jdbcUrl(), db.db.user(), db.db.password().isEmpty() ? "-" : db.db.password(), db.prefix));
+    ChildJvm child =
+        ChildJvm.start(
+            RabbitWorker.class,
+            List.of(jvmArgs),
+            List.of(
+                TestBroker.uri(),
+                queue,
+                db.db.jdbcUrl(),
+                db.db.user(),
+                db.db.password().isEmpty() ? "-" : db.db.password(),
+                db.prefix));
     children.add(child);
     return child;
   }

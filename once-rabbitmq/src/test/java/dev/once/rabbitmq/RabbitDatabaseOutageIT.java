@@ -18,9 +18,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * PostgreSQL goes away inside a RabbitMQ handler (the test kit's {@link TcpProxy} between the consumer and the
- * database is cut mid-batch, resetting the batch's connection): that is an outage to wait out, not the message's
- * failure. Real RabbitMQ, real PostgreSQL.
+ * PostgreSQL goes away inside a RabbitMQ handler (the test kit's {@link TcpProxy} between the
+ * consumer and the database is cut mid-batch, resetting the batch's connection): that is an outage
+ * to wait out, not the message's failure. Real RabbitMQ, real PostgreSQL.
  */
 class RabbitDatabaseOutageIT {
 
@@ -71,32 +71,44 @@ class RabbitDatabaseOutageIT {
     AtomicBoolean cut = new AtomicBoolean();
     AtomicInteger lostConnections = new AtomicInteger();
     AtomicInteger settled = new AtomicInteger();
-    JdbcInbox inbox = JdbcInbox.builder(viaProxy, db.store(viaProxy)).consumer("rabbit-outage-it").build();
-    // One attempt: were the lost connection counted as the message's failure, it would be dead-lettered at once.
-    consumer = RabbitInboxConsumer.builder(broker.connection(), queue, inbox)
-        .handler((c, d) -> {
-          String body = RabbitInboxIT.body(d);
-          if (body.equals("cut") && cut.compareAndSet(false, true)) {
-            proxy.cut(); // the database goes away inside this batch's transaction, before this message's effect
-          }
-          try {
-            TestDb.log(c, db.effects(), RabbitInboxConsumer.amqpMessageId(d), body);
-          } catch (SQLException e) {
-            lostConnections.incrementAndGet();
-            throw e;
-          }
-        })
-        .batchSize(10).prefetch(20).maxAttempts(1).storeRetryDelay(Duration.ofMillis(100))
-        .onBatch(b -> settled.addAndGet(b.applied().size() + b.duplicates().size()))
-        .build();
+    JdbcInbox inbox =
+        JdbcInbox.builder(viaProxy, db.store(viaProxy)).consumer("rabbit-outage-it").build();
+    // One attempt: were the lost connection counted as the message's failure, it would be
+    // dead-lettered at once.
+    consumer =
+        RabbitInboxConsumer.builder(broker.connection(), queue, inbox)
+            .handler(
+                (c, d) -> {
+                  String body = RabbitInboxIT.body(d);
+                  if (body.equals("cut") && cut.compareAndSet(false, true)) {
+                    proxy.cut(); // the database goes away inside this batch's transaction, before
+                    // this message's effect
+                  }
+                  try {
+                    TestDb.log(c, db.effects(), RabbitInboxConsumer.amqpMessageId(d), body);
+                  } catch (SQLException e) {
+                    lostConnections.incrementAndGet();
+                    throw e;
+                  }
+                })
+            .batchSize(10)
+            .prefetch(20)
+            .maxAttempts(1)
+            .storeRetryDelay(Duration.ofMillis(100))
+            .onBatch(b -> settled.addAndGet(b.applied().size() + b.duplicates().size()))
+            .build();
     consumer.start();
 
     await().atMost(Duration.ofSeconds(30)).until(() -> lostConnections.get() >= 1);
     proxy.restore();
 
-    await().atMost(Duration.ofSeconds(60)).until(() -> settled.get() + broker.ready(queue + ".dlq") >= 20);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> settled.get() + broker.ready(queue + ".dlq") >= 20);
     Map<String, Integer> counts = db.effectCounts();
-    assertThat(broker.ready(queue + ".dlq")).as("dead-lettered because the database went away").isZero();
+    assertThat(broker.ready(queue + ".dlq"))
+        .as("dead-lettered because the database went away")
+        .isZero();
     assertThat(counts).as("every message applied after the outage, m-7 included").hasSize(20);
     assertThat(counts.values()).as("each exactly once").allMatch(n -> n == 1);
     assertThat(broker.ready(queue)).as("every delivery acknowledged").isZero();
@@ -111,35 +123,46 @@ class RabbitDatabaseOutageIT {
     AtomicBoolean cut = new AtomicBoolean();
     AtomicInteger lostConnections = new AtomicInteger();
     AtomicInteger settled = new AtomicInteger();
-    // The batch's connection stays healthy; the handler's lookups (its own pool, through the proxy) lose theirs, as
-    // when the handler reads through a second DataSource or the server drops some of the connections.
+    // The batch's connection stays healthy; the handler's lookups (its own pool, through the proxy)
+    // lose theirs, as
+    // when the handler reads through a second DataSource or the server drops some of the
+    // connections.
     JdbcInbox inbox = JdbcInbox.builder(db.pool, db.store()).consumer("rabbit-outage-it").build();
-    consumer = RabbitInboxConsumer.builder(broker.connection(), queue, inbox)
-        .handler((c, d) -> {
-          String body = RabbitInboxIT.body(d);
-          if (body.equals("cut") && cut.compareAndSet(false, true)) {
-            proxy.cut();
-          }
-          try (java.sql.Connection lookup = viaProxy.getConnection();
-               java.sql.Statement s = lookup.createStatement()) {
-            s.execute("SELECT 1");
-          } catch (SQLException e) {
-            lostConnections.incrementAndGet();
-            throw e;
-          }
-          TestDb.log(c, db.effects(), RabbitInboxConsumer.amqpMessageId(d), body);
-        })
-        .batchSize(10).prefetch(20).maxAttempts(1).storeRetryDelay(Duration.ofMillis(100))
-        .onBatch(b -> settled.addAndGet(b.applied().size() + b.duplicates().size()))
-        .build();
+    consumer =
+        RabbitInboxConsumer.builder(broker.connection(), queue, inbox)
+            .handler(
+                (c, d) -> {
+                  String body = RabbitInboxIT.body(d);
+                  if (body.equals("cut") && cut.compareAndSet(false, true)) {
+                    proxy.cut();
+                  }
+                  try (java.sql.Connection lookup = viaProxy.getConnection();
+                      java.sql.Statement s = lookup.createStatement()) {
+                    s.execute("SELECT 1");
+                  } catch (SQLException e) {
+                    lostConnections.incrementAndGet();
+                    throw e;
+                  }
+                  TestDb.log(c, db.effects(), RabbitInboxConsumer.amqpMessageId(d), body);
+                })
+            .batchSize(10)
+            .prefetch(20)
+            .maxAttempts(1)
+            .storeRetryDelay(Duration.ofMillis(100))
+            .onBatch(b -> settled.addAndGet(b.applied().size() + b.duplicates().size()))
+            .build();
     consumer.start();
 
     await().atMost(Duration.ofSeconds(30)).until(() -> lostConnections.get() >= 2);
     proxy.restore();
 
-    await().atMost(Duration.ofSeconds(60)).until(() -> settled.get() + broker.ready(queue + ".dlq") >= 20);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> settled.get() + broker.ready(queue + ".dlq") >= 20);
     Map<String, Integer> counts = db.effectCounts();
-    assertThat(broker.ready(queue + ".dlq")).as("dead-lettered because the database went away").isZero();
+    assertThat(broker.ready(queue + ".dlq"))
+        .as("dead-lettered because the database went away")
+        .isZero();
     assertThat(counts).as("every message applied after the outage, m-7 included").hasSize(20);
     assertThat(counts.values()).as("each exactly once").allMatch(n -> n == 1);
     assertThat(broker.ready(queue)).as("every delivery acknowledged").isZero();

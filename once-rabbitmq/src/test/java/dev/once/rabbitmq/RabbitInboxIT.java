@@ -35,8 +35,13 @@ class RabbitInboxIT {
   private final List<RabbitInboxConsumer> consumers = new ArrayList<>();
   private final AtomicInteger settled = new AtomicInteger();
   private final AtomicInteger duplicates = new AtomicInteger();
-  /** The handler of the message with this body waits for {@link #gate} once (signalling {@link #entered}). */
+
+  /**
+   * The handler of the message with this body waits for {@link #gate} once (signalling {@link
+   * #entered}).
+   */
   private volatile String gatedBody;
+
   private final CountDownLatch entered = new CountDownLatch(1);
   private final CountDownLatch gate = new CountDownLatch(1);
   private final Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
@@ -61,28 +66,34 @@ class RabbitInboxIT {
     return start(broker.connection(), queue, maxAttempts);
   }
 
-  private RabbitInboxConsumer start(com.rabbitmq.client.Connection connection, String queue, int maxAttempts)
-      throws Exception {
+  private RabbitInboxConsumer start(
+      com.rabbitmq.client.Connection connection, String queue, int maxAttempts) throws Exception {
     JdbcInbox inbox = JdbcInbox.builder(db.pool, db.store()).consumer("rabbit-it").build();
-    RabbitInboxConsumer consumer = RabbitInboxConsumer.builder(connection, queue, inbox)
-        .handler((c, d) -> {
-          String body = new String(d.getBody(), StandardCharsets.UTF_8);
-          handled.computeIfAbsent(body, k -> new AtomicInteger()).incrementAndGet();
-          if (body.equals(gatedBody) && entered.getCount() > 0) {
-            entered.countDown();
-            assertThat(gate.await(60, TimeUnit.SECONDS)).isTrue();
-          }
-          if (body.startsWith("poison")) {
-            throw new IllegalStateException("cannot apply " + body);
-          }
-          TestDb.log(c, db.effects(), RabbitInboxConsumer.amqpMessageId(d), body);
-        })
-        .prefetch(100).batchSize(40).linger(Duration.ofMillis(10)).maxAttempts(maxAttempts)
-        .onBatch(b -> {
-          duplicates.addAndGet(b.duplicates().size());
-          settled.addAndGet(b.applied().size() + b.duplicates().size());
-        })
-        .build();
+    RabbitInboxConsumer consumer =
+        RabbitInboxConsumer.builder(connection, queue, inbox)
+            .handler(
+                (c, d) -> {
+                  String body = new String(d.getBody(), StandardCharsets.UTF_8);
+                  handled.computeIfAbsent(body, k -> new AtomicInteger()).incrementAndGet();
+                  if (body.equals(gatedBody) && entered.getCount() > 0) {
+                    entered.countDown();
+                    assertThat(gate.await(60, TimeUnit.SECONDS)).isTrue();
+                  }
+                  if (body.startsWith("poison")) {
+                    throw new IllegalStateException("cannot apply " + body);
+                  }
+                  TestDb.log(c, db.effects(), RabbitInboxConsumer.amqpMessageId(d), body);
+                })
+            .prefetch(100)
+            .batchSize(40)
+            .linger(Duration.ofMillis(10))
+            .maxAttempts(maxAttempts)
+            .onBatch(
+                b -> {
+                  duplicates.addAndGet(b.duplicates().size());
+                  settled.addAndGet(b.applied().size() + b.duplicates().size());
+                })
+            .build();
     consumers.add(consumer);
     consumer.start();
     return consumer;
@@ -97,7 +108,10 @@ class RabbitInboxIT {
     List<String> ids = new ArrayList<>();
     int messages = 300;
     for (int i = 0; i < messages; i++) {
-      String id = !ids.isEmpty() && random.nextInt(100) < 30 ? ids.get(random.nextInt(ids.size())) : "m-" + i;
+      String id =
+          !ids.isEmpty() && random.nextInt(100) < 30
+              ? ids.get(random.nextInt(ids.size()))
+              : "m-" + i;
       ids.add(id);
       broker.publish(queue, id, "effect " + id);
     }
@@ -112,7 +126,12 @@ class RabbitInboxIT {
     assertThat(counts.values()).allMatch(n -> n == 1);
     assertThat(broker.ready(queue)).as("every delivery acknowledged").isZero();
     assertThat(broker.ready(queue + ".dlq")).isZero();
-    System.out.println("[once-rabbitmq] " + messages + " deliveries, " + distinct.size() + " distinct ids, each applied once");
+    System.out.println(
+        "[once-rabbitmq] "
+            + messages
+            + " deliveries, "
+            + distinct.size()
+            + " distinct ids, each applied once");
   }
 
   @Test
@@ -123,7 +142,9 @@ class RabbitInboxIT {
     }
     start(queue, 3);
 
-    await().atMost(Duration.ofSeconds(60)).until(() -> broker.ready(queue + ".dlq") == 1 && db.effectRows() == 19);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> broker.ready(queue + ".dlq") == 1 && db.effectRows() == 19);
 
     GetResponse dead = broker.get(queue + ".dlq");
     assertThat(dead.getProps().getMessageId()).isEqualTo("m-7");
@@ -143,7 +164,9 @@ class RabbitInboxIT {
     broker.publish(queue, "m-1", "effect m-1");
     start(queue, 5);
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> broker.ready(queue + ".dlq") == 2 && db.effectRows() == 1);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> broker.ready(queue + ".dlq") == 2 && db.effectRows() == 1);
     assertThat(handled).containsOnlyKeys("effect m-1");
     assertThat(broker.ready(queue)).isZero();
   }
@@ -163,26 +186,38 @@ class RabbitInboxIT {
         }
         gatedBody = "effect m-50";
         RabbitInboxConsumer consumer = start(connection, queue, 5);
-        assertThat(entered.await(60, TimeUnit.SECONDS)).as("the batch holding m-50 is in its transaction").isTrue();
+        assertThat(entered.await(60, TimeUnit.SECONDS))
+            .as("the batch holding m-50 is in its transaction")
+            .isTrue();
 
-        proxy.cut();                                          // every unacked delivery goes back to the queue
+        proxy.cut(); // every unacked delivery goes back to the queue
         await().atMost(Duration.ofSeconds(30)).until(() -> !connection.isOpen());
-        gate.countDown();                                     // that batch commits; its ack cannot reach the broker
+        gate.countDown(); // that batch commits; its ack cannot reach the broker
         for (int i = 200; i < 300; i++) {
           broker.publish(queue, "m-" + i, "effect m-" + i);
         }
-        proxy.restore();                                      // automatic recovery re-creates channel and consumer
+        proxy.restore(); // automatic recovery re-creates channel and consumer
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> db.effectRows() >= 300 && broker.ready(queue) == 0);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> db.effectRows() >= 300 && broker.ready(queue) == 0);
         consumer.close();
         Map<String, Integer> counts = db.effectCounts();
         assertThat(counts).hasSize(300);
         assertThat(counts.values()).allMatch(n -> n == 1);
         assertThat(broker.ready(queue)).as("every delivery acknowledged after recovery").isZero();
         assertThat(handled.get("effect m-50")).as("m-50's handler runs once").hasValue(1);
-        assertThat(duplicates.get()).as("the committed, unacknowledged batch came back and was skipped").isPositive();
-        System.out.println("[once-rabbitmq] outage: " + proxy.acceptedConnections() + " proxied connections, "
-            + settled.get() + " deliveries settled for 300 ids, " + duplicates.get() + " redelivered duplicates skipped");
+        assertThat(duplicates.get())
+            .as("the committed, unacknowledged batch came back and was skipped")
+            .isPositive();
+        System.out.println(
+            "[once-rabbitmq] outage: "
+                + proxy.acceptedConnections()
+                + " proxied connections, "
+                + settled.get()
+                + " deliveries settled for 300 ids, "
+                + duplicates.get()
+                + " redelivered duplicates skipped");
       } finally {
         connection.abort();
       }
@@ -191,7 +226,8 @@ class RabbitInboxIT {
 
   @Test
   void startingOnAMissingQueueFailsAndLeavesTheConnectionUsable() throws Exception {
-    assertThatThrownBy(() -> start("once-missing-" + System.nanoTime(), 5)).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> start("once-missing-" + System.nanoTime(), 5))
+        .isInstanceOf(IOException.class);
     assertThat(broker.connection().isOpen()).isTrue();
     String queue = broker.queueWithDeadLetters("once-after-missing");
     broker.publish(queue, "m-1", "effect m-1");

@@ -13,18 +13,19 @@ import java.sql.PreparedStatement;
 import java.time.Duration;
 
 /**
- * A child JVM for {@link RabbitCrashIT}: consumes a queue into PostgreSQL until killed, or until it reads
- * {@code stop} on stdin (then it drains, acks, prints {@code CLOSED} and exits). One line per event on stdout.
+ * A child JVM for {@link RabbitCrashIT}: consumes a queue into PostgreSQL until killed, or until it
+ * reads {@code stop} on stdin (then it drains, acks, prints {@code CLOSED} and exits). One line per
+ * event on stdout.
  *
- * <p>Args: rabbitUri queue jdbcUrl user password(- for empty) tablePrefix. Messages are {@code log <text>},
- * {@code deposit <account> <amount>} or {@code transfer <from> <to> <amount>}; each appends one effect row. After each
- * acknowledged batch it prints {@code BATCH applied=<n> duplicates=<n> redelivered=<n> redeliveredDuplicates=<n>}
- * (redelivered: of the applied, those RabbitMQ had handed out before; redeliveredDuplicates: of the duplicates).
+ * <p>Args: rabbitUri queue jdbcUrl user password(- for empty) tablePrefix. Messages are {@code log
+ * <text>}, {@code deposit <account> <amount>} or {@code transfer <from> <to> <amount>}; each
+ * appends one effect row. After each acknowledged batch it prints {@code BATCH applied=<n>
+ * duplicates=<n> redelivered=<n> redeliveredDuplicates=<n>} (redelivered: of the applied, those
+ * RabbitMQ had handed out before; redeliveredDuplicates: of the duplicates).
  */
 public final class RabbitWorker {
 
-  private RabbitWorker() {
-  }
+  private RabbitWorker() {}
 
   public static void main(String[] args) throws Exception {
     String uri = args[0];
@@ -38,39 +39,69 @@ public final class RabbitWorker {
     String effects = prefix + "_effects";
     String accounts = prefix + "_accounts";
     try (HikariDataSource pool = new HikariDataSource(config);
-         Connection rabbit = TestBroker.factory(uri).newConnection("once-rabbitmq-worker")) {
-      JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(pool).table(prefix + "_once")
-          .concurrentClaims(ConcurrentClaimPolicy.WAIT).build();
+        Connection rabbit = TestBroker.factory(uri).newConnection("once-rabbitmq-worker")) {
+      JdbcIdempotencyStore store =
+          JdbcIdempotencyStore.builder(pool)
+              .table(prefix + "_once")
+              .concurrentClaims(ConcurrentClaimPolicy.WAIT)
+              .build();
       JdbcInbox inbox = JdbcInbox.builder(pool, store).consumer("rabbit-worker").build();
-      RabbitInboxConsumer consumer = RabbitInboxConsumer.builder(rabbit, queue, inbox)
-          .handler((c, d) -> {
-            String id = RabbitInboxConsumer.amqpMessageId(d);
-            String body = new String(d.getBody(), StandardCharsets.UTF_8);
-            String[] p = body.split(" ");
-            switch (p[0]) {
-              case "log" -> { }
-              case "deposit" -> update(c, "UPDATE " + accounts + " SET balance = balance + ? WHERE id = ?",
-                  Long.parseLong(p[2]), Integer.parseInt(p[1]));
-              case "transfer" -> {
-                long amount = Long.parseLong(p[3]);
-                if (update(c, "UPDATE " + accounts + " SET balance = balance - ? WHERE id = ? AND balance >= "
-                    + amount, amount, Integer.parseInt(p[1])) == 1) {
-                  update(c, "UPDATE " + accounts + " SET balance = balance + ? WHERE id = ?", amount,
-                      Integer.parseInt(p[2]));
-                }
-              }
-              default -> throw new IllegalArgumentException(body);
-            }
-            TestDb.log(c, effects, id, body);
-          })
-          .prefetch(100).batchSize(25).linger(Duration.ofMillis(5))
-          .onBatch(b -> System.out.println("BATCH applied=" + b.applied().size() + " duplicates="
-              + b.duplicates().size() + " redelivered=" + redelivered(b.applied()) + " redeliveredDuplicates="
-              + redelivered(b.duplicates())))
-          .build();
+      RabbitInboxConsumer consumer =
+          RabbitInboxConsumer.builder(rabbit, queue, inbox)
+              .handler(
+                  (c, d) -> {
+                    String id = RabbitInboxConsumer.amqpMessageId(d);
+                    String body = new String(d.getBody(), StandardCharsets.UTF_8);
+                    String[] p = body.split(" ");
+                    switch (p[0]) {
+                      case "log" -> {}
+                      case "deposit" ->
+                          update(
+                              c,
+                              "UPDATE " + accounts + " SET balance = balance + ? WHERE id = ?",
+                              Long.parseLong(p[2]),
+                              Integer.parseInt(p[1]));
+                      case "transfer" -> {
+                        long amount = Long.parseLong(p[3]);
+                        if (update(
+                                c,
+                                "UPDATE "
+                                    + accounts
+                                    + " SET balance = balance - ? WHERE id = ? AND balance >= "
+                                    + amount,
+                                amount,
+                                Integer.parseInt(p[1]))
+                            == 1) {
+                          update(
+                              c,
+                              "UPDATE " + accounts + " SET balance = balance + ? WHERE id = ?",
+                              amount,
+                              Integer.parseInt(p[2]));
+                        }
+                      }
+                      default -> throw new IllegalArgumentException(body);
+                    }
+                    TestDb.log(c, effects, id, body);
+                  })
+              .prefetch(100)
+              .batchSize(25)
+              .linger(Duration.ofMillis(5))
+              .onBatch(
+                  b ->
+                      System.out.println(
+                          "BATCH applied="
+                              + b.applied().size()
+                              + " duplicates="
+                              + b.duplicates().size()
+                              + " redelivered="
+                              + redelivered(b.applied())
+                              + " redeliveredDuplicates="
+                              + redelivered(b.duplicates())))
+              .build();
       consumer.start();
       System.out.println("READY");
-      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       for (String line; (line = in.readLine()) != null; ) {
         if (line.equals("stop")) {
           break;
@@ -81,12 +112,16 @@ public final class RabbitWorker {
     }
   }
 
-  /** How many of these deliveries RabbitMQ had handed out before (to a consumer that died without acking). */
+  /**
+   * How many of these deliveries RabbitMQ had handed out before (to a consumer that died without
+   * acking).
+   */
   private static long redelivered(java.util.List<com.rabbitmq.client.Delivery> deliveries) {
     return deliveries.stream().filter(d -> d.getEnvelope().isRedeliver()).count();
   }
 
-  private static int update(java.sql.Connection c, String sql, long amount, int account) throws Exception {
+  private static int update(java.sql.Connection c, String sql, long amount, int account)
+      throws Exception {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setLong(1, amount);
       ps.setInt(2, account);

@@ -15,8 +15,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The real RabbitMQ for the tests: {@code ONCE_TEST_RABBITMQ_URI} (system property {@code once.test.rabbitmq.uri}),
- * default {@code amqp://guest:guest@127.0.0.1:5672}. Queues get unique names and are deleted on {@link #close}.
+ * The real RabbitMQ for the tests: {@code ONCE_TEST_RABBITMQ_URI} (system property {@code
+ * once.test.rabbitmq.uri}), default {@code amqp://guest:guest@127.0.0.1:5672}. Queues get unique
+ * names and are deleted on {@link #close}.
  */
 final class TestBroker implements AutoCloseable {
 
@@ -48,7 +49,10 @@ final class TestBroker implements AutoCloseable {
     return connection;
   }
 
-  /** A fresh queue whose dead-letter exchange routes to {@code <queue>.dlq}; returns the queue's name. */
+  /**
+   * A fresh queue whose dead-letter exchange routes to {@code <queue>.dlq}; returns the queue's
+   * name.
+   */
   String queueWithDeadLetters(String prefix) throws Exception {
     String queue = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     String dlx = queue + ".dlx";
@@ -64,7 +68,8 @@ final class TestBroker implements AutoCloseable {
 
   /** Publishes with a publisher confirm; {@code messageId} null publishes without the property. */
   void publish(String queue, String messageId, String body) throws Exception {
-    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId(messageId).deliveryMode(2).build();
+    AMQP.BasicProperties props =
+        new AMQP.BasicProperties.Builder().messageId(messageId).deliveryMode(2).build();
     channel.basicPublish("", queue, props, body.getBytes(StandardCharsets.UTF_8));
     channel.waitForConfirmsOrDie(Duration.ofSeconds(10).toMillis());
   }

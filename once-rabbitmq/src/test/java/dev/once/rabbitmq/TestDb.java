@@ -16,14 +16,15 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * PostgreSQL (from {@link TestServers#postgres()}) with a unique {@code <prefix>_effects} log (no unique constraint,
- * so duplicates stay countable), {@code <prefix>_accounts} and the inbox table {@code <prefix>_once}; all dropped on
- * {@link #close}.
+ * PostgreSQL (from {@link TestServers#postgres()}) with a unique {@code <prefix>_effects} log (no
+ * unique constraint, so duplicates stay countable), {@code <prefix>_accounts} and the inbox table
+ * {@code <prefix>_once}; all dropped on {@link #close}.
  */
 final class TestDb implements AutoCloseable {
 
   final TestDatabase db = TestServers.postgres();
-  final String prefix = "once_rmq_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+  final String prefix =
+      "once_rmq_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
   final HikariDataSource pool;
 
   TestDb() throws SQLException {
@@ -33,9 +34,13 @@ final class TestDb implements AutoCloseable {
     config.setPassword(db.password());
     config.setMaximumPoolSize(3);
     pool = new HikariDataSource(config);
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE " + effects() + " (id BIGSERIAL PRIMARY KEY, msg_id VARCHAR(100) NOT NULL,"
-          + " payload VARCHAR(200) NOT NULL, committed_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE "
+              + effects()
+              + " (id BIGSERIAL PRIMARY KEY, msg_id VARCHAR(100) NOT NULL,"
+              + " payload VARCHAR(200) NOT NULL, committed_at TIMESTAMPTZ NOT NULL DEFAULT now())");
       s.execute("CREATE TABLE " + accounts() + " (id INT PRIMARY KEY, balance BIGINT NOT NULL)");
     }
     store().createSchema();
@@ -58,14 +63,19 @@ final class TestDb implements AutoCloseable {
   }
 
   JdbcIdempotencyStore store(javax.sql.DataSource ds) {
-    return JdbcIdempotencyStore.builder(ds).table(onceTable()).concurrentClaims(ConcurrentClaimPolicy.WAIT).build();
+    return JdbcIdempotencyStore.builder(ds)
+        .table(onceTable())
+        .concurrentClaims(ConcurrentClaimPolicy.WAIT)
+        .build();
   }
 
   /** Effect rows per message id. */
   Map<String, Integer> effectCounts() throws SQLException {
     Map<String, Integer> counts = new HashMap<>();
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT msg_id, COUNT(*) FROM " + effects() + " GROUP BY msg_id")) {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT msg_id, COUNT(*) FROM " + effects() + " GROUP BY msg_id")) {
       while (rs.next()) {
         counts.put(rs.getString(1), rs.getInt(2));
       }
@@ -74,8 +84,9 @@ final class TestDb implements AutoCloseable {
   }
 
   long scalar(String sql) throws SQLException {
-    try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(sql);
-         ResultSet rs = ps.executeQuery()) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql);
+        ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
     }
@@ -87,7 +98,8 @@ final class TestDb implements AutoCloseable {
 
   /** Appends one effect row on the batch's connection. */
   static void log(Connection c, String effects, String msgId, String payload) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)")) {
       ps.setString(1, msgId);
       ps.setString(2, payload);
       ps.executeUpdate();
@@ -96,7 +108,8 @@ final class TestDb implements AutoCloseable {
 
   @Override
   public void close() throws SQLException {
-    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
       s.execute("DROP TABLE IF EXISTS " + effects());
       s.execute("DROP TABLE IF EXISTS " + accounts());
       s.execute("DROP TABLE IF EXISTS " + onceTable());

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A Kafka topic and a RabbitMQ queue whose message ids overlap ({@code m-0}, {@code m-1}, ...), consumed through
- * inboxes of one name on one PostgreSQL database, built exactly as the README shows: the real KRaft broker of the
- * test kit, the real RabbitMQ, the real PostgreSQL.
+ * A Kafka topic and a RabbitMQ queue whose message ids overlap ({@code m-0}, {@code m-1}, ...),
+ * consumed through inboxes of one name on one PostgreSQL database, built exactly as the README
+ * shows: the real KRaft broker of the test kit, the real RabbitMQ, the real PostgreSQL.
  */
 class TwoSourcesOneInboxIT {
 
@@ -67,7 +67,8 @@ class TwoSourcesOneInboxIT {
     try {
       rabbit.close();
     } finally {
-      try (Connection c = db.pool.getConnection(); Statement s = c.createStatement()) {
+      try (Connection c = db.pool.getConnection();
+          Statement s = c.createStatement()) {
         s.execute("DROP TABLE IF EXISTS " + db.prefix + "_offsets");
       }
       db.close();
@@ -75,43 +76,60 @@ class TwoSourcesOneInboxIT {
   }
 
   @Test
-  void aKafkaTopicAndARabbitQueueWithOverlappingIdsOnOneInboxNameEachApplyAllTheirMessages() throws Exception {
-    consumeTheTopicThenTheQueue(JdbcInbox.builder(db.pool, db.store()).consumer("payments").build());
+  void aKafkaTopicAndARabbitQueueWithOverlappingIdsOnOneInboxNameEachApplyAllTheirMessages()
+      throws Exception {
+    consumeTheTopicThenTheQueue(
+        JdbcInbox.builder(db.pool, db.store()).consumer("payments").build());
 
     assertThat(effects("kafka")).as("every record of the topic applied").isEqualTo(MESSAGES);
-    assertThat(effects("rabbitmq")).as("every delivery of the queue applied, although the topic had its ids")
+    assertThat(effects("rabbitmq"))
+        .as("every delivery of the queue applied, although the topic had its ids")
         .isEqualTo(MESSAGES);
     assertThat(rabbitDuplicates).as("no delivery skipped as a duplicate").hasValue(0);
   }
 
   @Test
   void aSharedScopeNamedOnPurposeStillDedupesAcrossSources() throws Exception {
-    consumeTheTopicThenTheQueue(JdbcInbox.builder(db.pool, db.store()).sharedScope("payments").build());
+    consumeTheTopicThenTheQueue(
+        JdbcInbox.builder(db.pool, db.store()).sharedScope("payments").build());
 
     assertThat(effects("kafka")).isEqualTo(MESSAGES);
-    assertThat(effects("rabbitmq")).as("the queue's ids were applied from the topic already").isZero();
+    assertThat(effects("rabbitmq"))
+        .as("the queue's ids were applied from the topic already")
+        .isZero();
     assertThat(rabbitDuplicates).hasValue(MESSAGES);
   }
 
-  /** Kafka applies its records first; then the queue's deliveries, with the same ids, are consumed to the last ack. */
+  /**
+   * Kafka applies its records first; then the queue's deliveries, with the same ids, are consumed
+   * to the last ack.
+   */
   private void consumeTheTopicThenTheQueue(JdbcInbox inbox) throws Exception {
-    try (Connection c = db.pool.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = db.pool.getConnection();
+        Statement s = c.createStatement()) {
       s.execute("ALTER TABLE " + db.effects() + " ADD COLUMN source VARCHAR(20)");
     }
     String topic = "payments-" + db.prefix;
     TestKafka.createTopic(topic, 2);
     for (int i = 0; i < MESSAGES; i++) {
       ProducerRecord<String, String> r = new ProducerRecord<>(topic, "k" + i, "transfer " + i);
-      r.headers().add(KafkaInboxConsumer.MESSAGE_ID_HEADER, ("m-" + i).getBytes(StandardCharsets.UTF_8));
+      r.headers()
+          .add(KafkaInboxConsumer.MESSAGE_ID_HEADER, ("m-" + i).getBytes(StandardCharsets.UTF_8));
       producer.send(r);
     }
     producer.flush();
-    kafkaConsumer = KafkaInboxConsumer.builder(kafkaConsumer(), db.pool, inbox,
-            (connection, r) -> effect(connection, KafkaInboxConsumer.messageIdHeader(r), "kafka"))
-        .topics(List.of(topic))
-        .deadLetters(producer)
-        .offsetsTable(db.prefix + "_offsets").createSchema(true)
-        .build();
+    kafkaConsumer =
+        KafkaInboxConsumer.builder(
+                kafkaConsumer(),
+                db.pool,
+                inbox,
+                (connection, r) ->
+                    effect(connection, KafkaInboxConsumer.messageIdHeader(r), "kafka"))
+            .topics(List.of(topic))
+            .deadLetters(producer)
+            .offsetsTable(db.prefix + "_offsets")
+            .createSchema(true)
+            .build();
     threads.submit(kafkaConsumer::run);
     await().atMost(Duration.ofSeconds(60)).until(() -> effects("kafka") >= MESSAGES);
 
@@ -119,13 +137,17 @@ class TwoSourcesOneInboxIT {
     for (int i = 0; i < MESSAGES; i++) {
       rabbit.publish(queue, "m-" + i, "transfer " + i);
     }
-    rabbitConsumer = RabbitInboxConsumer.builder(rabbit.connection(), queue, inbox)
-        .handler((connection, delivery) -> effect(connection, RabbitInboxConsumer.amqpMessageId(delivery), "rabbitmq"))
-        .onBatch(b -> {
-          rabbitDuplicates.addAndGet(b.duplicates().size());
-          rabbitSettled.addAndGet(b.applied().size() + b.duplicates().size());
-        })
-        .build();
+    rabbitConsumer =
+        RabbitInboxConsumer.builder(rabbit.connection(), queue, inbox)
+            .handler(
+                (connection, delivery) ->
+                    effect(connection, RabbitInboxConsumer.amqpMessageId(delivery), "rabbitmq"))
+            .onBatch(
+                b -> {
+                  rabbitDuplicates.addAndGet(b.duplicates().size());
+                  rabbitSettled.addAndGet(b.applied().size() + b.duplicates().size());
+                })
+            .build();
     rabbitConsumer.start();
     await().atMost(Duration.ofSeconds(60)).until(() -> rabbitSettled.get() == MESSAGES);
     assertThat(rabbit.ready(queue)).as("every delivery acknowledged").isZero();
@@ -142,8 +164,9 @@ class TwoSourcesOneInboxIT {
   }
 
   private void effect(Connection connection, String id, String source) throws Exception {
-    try (var ps = connection.prepareStatement("INSERT INTO " + db.effects() + " (msg_id, payload, source)"
-        + " VALUES (?, ?, ?)")) {
+    try (var ps =
+        connection.prepareStatement(
+            "INSERT INTO " + db.effects() + " (msg_id, payload, source)" + " VALUES (?, ?, ?)")) {
       ps.setString(1, id);
       ps.setString(2, source + " " + id);
       ps.setString(3, source);
@@ -155,7 +178,8 @@ class TwoSourcesOneInboxIT {
   private long effects(String source) throws Exception {
     String where = " FROM " + db.effects() + " WHERE source = '" + source + "'";
     long rows = db.scalar("SELECT COUNT(*)" + where);
-    assertThat(db.scalar("SELECT COUNT(DISTINCT msg_id)" + where)).as("ids of " + source + " applied twice")
+    assertThat(db.scalar("SELECT COUNT(DISTINCT msg_id)" + where))
+        .as("ids of " + source + " applied twice")
         .isEqualTo(rows);
     return rows;
   }

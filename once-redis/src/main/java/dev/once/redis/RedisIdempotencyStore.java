@@ -27,8 +27,8 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,8 +40,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * An {@link IdempotencyStore} in Redis, on Lettuce: one hash per record, and each step (claim, complete,
- * release, renew) one Lua script that Redis runs atomically.
+ * An {@link IdempotencyStore} in Redis, on Lettuce: one hash per record, and each step (claim,
+ * complete, release, renew) one Lua script that Redis runs atomically.
  *
  * <pre>{@code
  * RedisIdempotencyStore store = RedisIdempotencyStore.builder(RedisURI.create("redis://localhost:6379"))
@@ -55,38 +55,43 @@ import java.util.function.Supplier;
  * store.close();                              // at shutdown
  * }</pre>
  *
- * <p><b>Lease mode only.</b> A claim in Redis cannot commit with a database transaction, and what survives a Redis
- * crash or failover depends on its persistence and replication settings: see {@code docs/guarantees.md}.
+ * <p><b>Lease mode only.</b> A claim in Redis cannot commit with a database transaction, and what
+ * survives a Redis crash or failover depends on its persistence and replication settings: see
+ * {@code docs/guarantees.md}.
  *
- * <p><b>Atomic steps, Redis's clock.</b> The scripts are loaded once (SCRIPT LOAD) and called by SHA (EVALSHA);
- * after a Redis restart or failover they are reloaded on the first NOSCRIPT. Each script checks the fingerprint or
- * the fencing token, decides with Redis's own clock ({@code TIME}), and sets the record's time to live itself
- * ({@code PEXPIRE}), so clock skew between application nodes never matters. Fencing tokens are Redis's time in
- * microseconds, or the record's previous token + 1 if that is larger: they grow across a release or purge as long
- * as Redis's clock does not go back.
+ * <p><b>Atomic steps, Redis's clock.</b> The scripts are loaded once (SCRIPT LOAD) and called by
+ * SHA (EVALSHA); after a Redis restart or failover they are reloaded on the first NOSCRIPT. Each
+ * script checks the fingerprint or the fencing token, decides with Redis's own clock ({@code
+ * TIME}), and sets the record's time to live itself ({@code PEXPIRE}), so clock skew between
+ * application nodes never matters. Fencing tokens are Redis's time in microseconds, or the record's
+ * previous token + 1 if that is larger: they grow across a release or purge as long as Redis's
+ * clock does not go back.
  *
- * <p><b>Keys.</b> Record {@code k} lives at {@code keyPrefix + "{" + k.digestHex() + "}"}: the raw key and the
- * tenant never reach Redis, and the braces are a Redis Cluster hash tag that keeps a record in one slot.
- * {@link #claimAll} sends the claims of distinct keys as one pipeline; a key repeated in the batch is claimed in a
- * following pipeline, after the earlier occurrence.
+ * <p><b>Keys.</b> Record {@code k} lives at {@code keyPrefix + "{" + k.digestHex() + "}"}: the raw
+ * key and the tenant never reach Redis, and the braces are a Redis Cluster hash tag that keeps a
+ * record in one slot. {@link #claimAll} sends the claims of distinct keys as one pipeline; a key
+ * repeated in the batch is claimed in a following pipeline, after the earlier occurrence.
  *
- * <p><b>Expiry.</b> Redis deletes each record by its TTL, so {@link #purgeExpired} is rarely needed: it is a bounded
- * sweep (SCAN over the prefix, a check-and-delete script per key) for records that are logically expired but not
- * yet deleted, which happens only when the store's clock is shifted ({@link Builder#clockOffset}).
+ * <p><b>Expiry.</b> Redis deletes each record by its TTL, so {@link #purgeExpired} is rarely
+ * needed: it is a bounded sweep (SCAN over the prefix, a check-and-delete script per key) for
+ * records that are logically expired but not yet deleted, which happens only when the store's clock
+ * is shifted ({@link Builder#clockOffset}).
  *
- * <p><b>Failures.</b> While Redis cannot be reached, every call fails at once with
- * {@link StoreUnavailableException} (with {@link #clientOptions(Duration)}, commands are rejected while
- * disconnected, not queued), or after the command timeout if Redis stops answering. Lettuce reconnects by itself;
- * nothing needs to be rebuilt. Thread-safe; all threads share one multiplexed connection.
+ * <p><b>Failures.</b> While Redis cannot be reached, every call fails at once with {@link
+ * StoreUnavailableException} (with {@link #clientOptions(Duration)}, commands are rejected while
+ * disconnected, not queued), or after the command timeout if Redis stops answering. Lettuce
+ * reconnects by itself; nothing needs to be rebuilt. Thread-safe; all threads share one multiplexed
+ * connection.
  *
- * <p><b>A failed call may have run.</b> When the connection drops, a script already sent may have run on Redis
- * with only its answer lost: the call fails with {@link StoreUnavailableException}, and the caller cannot tell.
- * With {@link #clientOptions(Duration)} Lettuce fails such commands and does not send them again; with Lettuce's
- * default options (a client of your own), it re-sends the commands in flight and those queued while disconnected
- * once it has reconnected (at-least-once), so a script can run twice. Both are safe: a {@link #complete} repeated
- * with the same token and outcome succeeds, a renewal repeated extends the same lease, and a claim that ran twice
- * answers {@link ClaimResult.InProgress} to its own caller, whose key then waits for its lease to end. Only a
- * repeated {@link #release} reports {@link LeaseLostException}, as the record it deleted is gone.
+ * <p><b>A failed call may have run.</b> When the connection drops, a script already sent may have
+ * run on Redis with only its answer lost: the call fails with {@link StoreUnavailableException},
+ * and the caller cannot tell. With {@link #clientOptions(Duration)} Lettuce fails such commands and
+ * does not send them again; with Lettuce's default options (a client of your own), it re-sends the
+ * commands in flight and those queued while disconnected once it has reconnected (at-least-once),
+ * so a script can run twice. Both are safe: a {@link #complete} repeated with the same token and
+ * outcome succeeds, a renewal repeated extends the same lease, and a claim that ran twice answers
+ * {@link ClaimResult.InProgress} to its own caller, whose key then waits for its lease to end. Only
+ * a repeated {@link #release} reports {@link LeaseLostException}, as the record it deleted is gone.
  */
 public final class RedisIdempotencyStore implements IdempotencyStore, AutoCloseable {
 
@@ -103,8 +108,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   private final ScriptRunner scripts;
   private volatile boolean closed;
 
-  private RedisIdempotencyStore(Builder b, RedisClient client, ClientResources resources,
-                                StatefulRedisConnection<byte[], byte[]> connection) {
+  private RedisIdempotencyStore(
+      Builder b,
+      RedisClient client,
+      ClientResources resources,
+      StatefulRedisConnection<byte[], byte[]> connection) {
     this.name = b.name;
     this.keys = new RedisKeys(b.keyPrefix);
     this.clockOffset = b.clockOffset;
@@ -116,35 +124,38 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   }
 
   /**
-   * A store that creates and owns its own {@link RedisClient} for {@code uri}, with {@link #clientOptions(Duration)}
-   * and reconnect attempts backing off to at most one second apart; {@link #close()} shuts it down.
+   * A store that creates and owns its own {@link RedisClient} for {@code uri}, with {@link
+   * #clientOptions(Duration)} and reconnect attempts backing off to at most one second apart;
+   * {@link #close()} shuts it down.
    */
   public static Builder builder(RedisURI uri) {
     return new Builder(Objects.requireNonNull(uri, "uri"), null);
   }
 
   /**
-   * A store that opens its own connection on your client (which must have been created with a {@link RedisURI}).
-   * {@link #close()} closes that connection and leaves the client to you. The client's options apply: give it
-   * {@link #clientOptions(Duration)} so that calls fail at once while Redis is unreachable instead of waiting in a
-   * queue for the command timeout.
+   * A store that opens its own connection on your client (which must have been created with a
+   * {@link RedisURI}). {@link #close()} closes that connection and leaves the client to you. The
+   * client's options apply: give it {@link #clientOptions(Duration)} so that calls fail at once
+   * while Redis is unreachable instead of waiting in a queue for the command timeout.
    */
   public static Builder builder(RedisClient client) {
     return new Builder(null, Objects.requireNonNull(client, "client"));
   }
 
   /**
-   * The Lettuce options this store is built for: reconnect automatically, reject commands while disconnected (so
-   * a call during an outage fails at once with {@link StoreUnavailableException} instead of waiting in a queue to
-   * be sent after the reconnect; a command in flight when the connection drops fails too, though it may have run),
-   * and time out connects and commands after {@code commandTimeout}.
+   * The Lettuce options this store is built for: reconnect automatically, reject commands while
+   * disconnected (so a call during an outage fails at once with {@link StoreUnavailableException}
+   * instead of waiting in a queue to be sent after the reconnect; a command in flight when the
+   * connection drops fails too, though it may have run), and time out connects and commands after
+   * {@code commandTimeout}.
    */
   public static ClientOptions clientOptions(Duration commandTimeout) {
     requirePositive("commandTimeout", commandTimeout);
     return ClientOptions.builder()
         .autoReconnect(true)
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).keepAlive(true).build())
+        .socketOptions(
+            SocketOptions.builder().connectTimeout(commandTimeout).keepAlive(true).build())
         .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
         .build();
   }
@@ -181,8 +192,15 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
       List<Call> calls = new ArrayList<>(round.size());
       for (int i : round) {
         ClaimRequest r = requests.get(i);
-        calls.add(new Call(Script.CLAIM, keys.recordKey(r.key()),
-            List.of(r.fingerprint().digest(), r.lease().toMillis(), r.retention().toMillis(), offset)));
+        calls.add(
+            new Call(
+                Script.CLAIM,
+                keys.recordKey(r.key()),
+                List.of(
+                    r.fingerprint().digest(),
+                    r.lease().toMillis(),
+                    r.retention().toMillis(),
+                    offset)));
       }
       List<List<Object>> replies = scripts.run(calls, scope, "claim");
       for (int j = 0; j < round.size(); j++) {
@@ -193,9 +211,10 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   }
 
   /**
-   * Splits a batch into pipelines of distinct keys: the first occurrence of every key, then the second, and so on.
-   * Each pipeline runs after the previous one answered, so a repeated key sees the earlier claim; within one
-   * pipeline the order does not matter, so calls that met NOSCRIPT can safely be sent again.
+   * Splits a batch into pipelines of distinct keys: the first occurrence of every key, then the
+   * second, and so on. Each pipeline runs after the previous one answered, so a repeated key sees
+   * the earlier claim; within one pipeline the order does not matter, so calls that met NOSCRIPT
+   * can safely be sent again.
    */
   private static List<List<Integer>> rounds(List<IdempotencyKey> keys) {
     if (keys.size() == 1) {
@@ -217,11 +236,18 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
     Objects.requireNonNull(outcome, "outcome");
     requirePositive("retention", retention);
-    runOnRecord(key, token, "complete", Script.COMPLETE,
+    runOnRecord(
+        key,
+        token,
+        "complete",
+        Script.COMPLETE,
         List.of(token, outcome.toBytes(), retention.toMillis(), offsetMs()));
   }
 
-  /** One pipeline of complete scripts (a key repeated in the list goes in a later pipeline, in list order). */
+  /**
+   * One pipeline of complete scripts (a key repeated in the list goes in a later pipeline, in list
+   * order).
+   */
   @Override
   public void completeAll(List<Completion> completions) {
     if (completions.isEmpty()) {
@@ -236,8 +262,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
       List<Call> calls = new ArrayList<>(round.size());
       for (int i : round) {
         Completion c = completions.get(i);
-        calls.add(new Call(Script.COMPLETE, keys.recordKey(c.key()),
-            List.of(c.token(), c.outcome().toBytes(), c.retention().toMillis(), offset)));
+        calls.add(
+            new Call(
+                Script.COMPLETE,
+                keys.recordKey(c.key()),
+                List.of(c.token(), c.outcome().toBytes(), c.retention().toMillis(), offset)));
       }
       List<List<Object>> replies = scripts.run(calls, scope, "complete");
       for (int j = 0; j < round.size(); j++) {
@@ -264,19 +293,23 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     runOnRecord(key, token, "renew", Script.RENEW, List.of(token, lease.toMillis(), offsetMs()));
   }
 
-  private void runOnRecord(IdempotencyKey key, long token, String action, Script script, List<Object> args) {
+  private void runOnRecord(
+      IdempotencyKey key, long token, String action, Script script, List<Object> args) {
     checkOpen(key.scope());
-    List<Object> reply = scripts.run(List.of(new Call(script, keys.recordKey(key), args)), key.scope(), action).get(0);
+    List<Object> reply =
+        scripts
+            .run(List.of(new Call(script, keys.recordKey(key), args)), key.scope(), action)
+            .get(0);
     if (!done(reply, key.scope(), action)) {
       throw new LeaseLostException(key.scope(), name, token, action);
     }
   }
 
   /**
-   * Deletes at most {@code limit} records under this store's prefix whose retention is over and that hold no live
-   * lease. Redis's own TTL deletes records on time, so in production this finds little; it walks the whole prefix
-   * with SCAN ({@value #SCAN_COUNT} keys per step) and checks and deletes each candidate with one script, so a call
-   * costs one pass over the prefix's keys.
+   * Deletes at most {@code limit} records under this store's prefix whose retention is over and
+   * that hold no live lease. Redis's own TTL deletes records on time, so in production this finds
+   * little; it walks the whole prefix with SCAN ({@value #SCAN_COUNT} keys per step) and checks and
+   * deletes each candidate with one script, so a call costs one pass over the prefix's keys.
    */
   @Override
   public int purgeExpired(int limit) {
@@ -343,7 +376,10 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
   }
 
-  /** Closes the store's connection, and the client and its resources if the store created them. Idempotent. */
+  /**
+   * Closes the store's connection, and the client and its resources if the store created them.
+   * Idempotent.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -362,7 +398,13 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
 
   @Override
   public String toString() {
-    return "RedisIdempotencyStore[" + name + ", prefix '" + keys.prefix() + "', timeout " + commandTimeout + "]";
+    return "RedisIdempotencyStore["
+        + name
+        + ", prefix '"
+        + keys.prefix()
+        + "', timeout "
+        + commandTimeout
+        + "]";
   }
 
   private static void requirePositive(String name, Duration value) {
@@ -387,9 +429,10 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
 
     /**
-     * Prepended to every key the store writes; records are {@code keyPrefix + "{" + digest + "}"}. Must not hold
-     * {@code '{'} or {@code '}'} (they would change the Redis Cluster slot) or control characters; at most 256
-     * characters. Give each application or environment sharing a Redis its own. Default {@code "once:"}.
+     * Prepended to every key the store writes; records are {@code keyPrefix + "{" + digest + "}"}.
+     * Must not hold {@code '{'} or {@code '}'} (they would change the Redis Cluster slot) or
+     * control characters; at most 256 characters. Give each application or environment sharing a
+     * Redis its own. Default {@code "once:"}.
      */
     public Builder keyPrefix(String keyPrefix) {
       RedisKeys.checkPrefix(keyPrefix);
@@ -404,8 +447,8 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
 
     /**
-     * How long a call waits for Redis before it fails with {@link StoreUnavailableException}; also the connect
-     * timeout of a client the store creates. At least 1 ms. Default 2 s.
+     * How long a call waits for Redis before it fails with {@link StoreUnavailableException}; also
+     * the connect timeout of a client the store creates. At least 1 ms. Default 2 s.
      */
     public Builder commandTimeout(Duration commandTimeout) {
       requirePositive("commandTimeout", commandTimeout);
@@ -414,9 +457,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
 
     /**
-     * Shifts Redis's clock as this store's scripts see it, for tests that move time (leases, retention). The
-     * supplier is read on every call. TTLs stay relative, so a shifted record still expires in Redis no later than
-     * it would unshifted. Default: no shift.
+     * Shifts Redis's clock as this store's scripts see it, for tests that move time (leases,
+     * retention). The supplier is read on every call. TTLs stay relative, so a shifted record still
+     * expires in Redis no later than it would unshifted. Default: no shift.
      */
     public Builder clockOffset(Supplier<Duration> offset) {
       this.clockOffset = Objects.requireNonNull(offset, "clockOffset");
@@ -427,15 +470,18 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
      * Connects and loads the scripts.
      *
      * @throws StoreUnavailableException if Redis cannot be reached
-     * @throws StoreException            if it answers the script loads wrongly
+     * @throws StoreException if it answers the script loads wrongly
      */
     public RedisIdempotencyStore build() {
       ClientResources resources = null;
       RedisClient c = client;
       if (c == null) {
-        resources = DefaultClientResources.builder()
-            .reconnectDelay(Delay.exponential(Duration.ZERO, Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
-            .build();
+        resources =
+            DefaultClientResources.builder()
+                .reconnectDelay(
+                    Delay.exponential(
+                        Duration.ZERO, Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
         c = RedisClient.create(resources, uri);
         c.setOptions(clientOptions(commandTimeout));
       }
@@ -443,7 +489,8 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
       try {
         connection = c.connect(ByteArrayCodec.INSTANCE);
         connection.setTimeout(commandTimeout);
-        RedisIdempotencyStore store = new RedisIdempotencyStore(this, client == null ? c : null, resources, connection);
+        RedisIdempotencyStore store =
+            new RedisIdempotencyStore(this, client == null ? c : null, resources, connection);
         store.scripts.loadScripts(null, "start");
         return store;
       } catch (RuntimeException e) {
@@ -455,7 +502,8 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
           resources.shutdown();
         }
         if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) {
-          throw e; // a misconfigured client (e.g. created without a RedisURI), not an unreachable server
+          throw e; // a misconfigured client (e.g. created without a RedisURI), not an unreachable
+          // server
         }
         throw RedisErrors.translate(e, name, null, "connect");
       }

@@ -20,9 +20,9 @@ import java.util.concurrent.TimeUnit;
 import redis.embedded.core.ExecutableProvider;
 
 /**
- * A redis-server child process that a test starts, kills with SIGKILL (as a crash would) and starts again on the
- * same port and data directory. Uses {@code redis-server} from the PATH, else the binary bundled in
- * {@code com.github.codemonstur:embedded-redis}.
+ * A redis-server child process that a test starts, kills with SIGKILL (as a crash would) and starts
+ * again on the same port and data directory. Uses {@code redis-server} from the PATH, else the
+ * binary bundled in {@code com.github.codemonstur:embedded-redis}.
  */
 final class RedisProcess implements AutoCloseable {
 
@@ -44,8 +44,8 @@ final class RedisProcess implements AutoCloseable {
   /**
    * Starts a server on a free port of 127.0.0.1 with its files in {@code dir}.
    *
-   * @param persistent append-only file with {@code appendfsync always} (every write is on disk before Redis
-   *                   answers), else memory only (no AOF, no snapshots)
+   * @param persistent append-only file with {@code appendfsync always} (every write is on disk
+   *     before Redis answers), else memory only (no AOF, no snapshots)
    */
   static RedisProcess start(Path dir, boolean persistent) {
     Path onPath = findOnPath("redis-server");
@@ -58,7 +58,8 @@ final class RedisProcess implements AutoCloseable {
       try {
         executable = ExecutableProvider.newJarResourceProvider().get().toPath();
       } catch (IOException e) {
-        throw new UncheckedIOException("no redis-server on the PATH, and embedded-redis could not unpack its own", e);
+        throw new UncheckedIOException(
+            "no redis-server on the PATH, and embedded-redis could not unpack its own", e);
       }
       source = "the redis-server bundled in embedded-redis (" + executable + ")";
     }
@@ -80,7 +81,8 @@ final class RedisProcess implements AutoCloseable {
     process.destroyForcibly();
     try {
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("redis-server on port " + port + " did not die within 30 s of SIGKILL");
+        throw new IllegalStateException(
+            "redis-server on port " + port + " did not die within 30 s of SIGKILL");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -105,29 +107,52 @@ final class RedisProcess implements AutoCloseable {
 
   @Override
   public String toString() {
-    return source + " on port " + port + (persistent ? ", appendonly yes, appendfsync always" : ", memory only");
+    return source
+        + " on port "
+        + port
+        + (persistent ? ", appendonly yes, appendfsync always" : ", memory only");
   }
 
   private void launch() {
-    List<String> command = List.of(executable.toString(),
-        "--port", String.valueOf(port), "--bind", "127.0.0.1", "--dir", dir.toString(),
-        "--daemonize", "no", "--save", "", "--appendonly", persistent ? "yes" : "no", "--appendfsync", "always");
+    List<String> command =
+        List.of(
+            executable.toString(),
+            "--port",
+            String.valueOf(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            dir.toString(),
+            "--daemonize",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            persistent ? "yes" : "no",
+            "--appendfsync",
+            "always");
     Path log = dir.resolve("redis-" + port + ".log");
     try {
-      process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      process =
+          new ProcessBuilder(command)
+              .directory(dir.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + this, e);
     }
     await("redis-server on port " + port + " answers PING")
         .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(50))
-        .until(() -> {
-          if (!process.isAlive()) {
-            throw new IllegalStateException(this + " exited with " + process.exitValue() + ":\n" + Files.readString(log));
-          }
-          return ping();
-        });
+        .until(
+            () -> {
+              if (!process.isAlive()) {
+                throw new IllegalStateException(
+                    this + " exited with " + process.exitValue() + ":\n" + Files.readString(log));
+              }
+              return ping();
+            });
   }
 
   /** True once the server answers PING with PONG (not while it is still loading its data). */

@@ -30,9 +30,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Stops a real redis-server (a child process this test starts) with SIGKILL and starts it again: while it is down
- * every call is {@link StoreUnavailableException}; after it returns the same store instance answers truthfully,
- * reloading its scripts when the restarted server has forgotten them.
+ * Stops a real redis-server (a child process this test starts) with SIGKILL and starts it again:
+ * while it is down every call is {@link StoreUnavailableException}; after it returns the same store
+ * instance answers truthfully, reloading its scripts when the restarted server has forgotten them.
  */
 @Timeout(120)
 class RedisRestartIT {
@@ -41,16 +41,17 @@ class RedisRestartIT {
   private static final Duration LEASE = Duration.ofMinutes(10);
   private static final Duration RETENTION = Duration.ofHours(1);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final Scope scope = Scope.of("t-" + UUID.randomUUID(), "restart");
   private final AtomicInteger probes = new AtomicInteger();
 
   @Test
-  @DisplayName("AOF with appendfsync always: records survive kill -9; unavailable while down; scripts reloaded after")
+  @DisplayName(
+      "AOF with appendfsync always: records survive kill -9; unavailable while down; scripts reloaded after")
   void persistentRedisKeepsItsRecordsAcrossACrash() {
-    try (RedisProcess redis = RedisProcess.start(dir, true); RedisIdempotencyStore store = storeOn(redis)) {
+    try (RedisProcess redis = RedisProcess.start(dir, true);
+        RedisIdempotencyStore store = storeOn(redis)) {
       System.out.println("[once-redis] RedisRestartIT: " + redis);
       IdempotencyKey held = key("held");
       IdempotencyKey done = key("done");
@@ -62,12 +63,15 @@ class RedisRestartIT {
       assertUnavailableWhileDown(store, held, heldToken);
 
       redis.restart();
-      // Redis 7 forgets its scripts on restart (Redis 6 replays SCRIPT LOAD from the AOF): either way works.
+      // Redis 7 forgets its scripts on restart (Redis 6 replays SCRIPT LOAD from the AOF): either
+      // way works.
       awaitRecovery(store);
 
       assertThat(store.claim(request(done))).isEqualTo(new ClaimResult.Completed(doneOutcome));
-      assertThat(store.claim(request(held))).isInstanceOfSatisfying(ClaimResult.InProgress.class,
-          p -> assertThat(p.retryAfter()).isPositive().isLessThanOrEqualTo(LEASE));
+      assertThat(store.claim(request(held)))
+          .isInstanceOfSatisfying(
+              ClaimResult.InProgress.class,
+              p -> assertThat(p.retryAfter()).isPositive().isLessThanOrEqualTo(LEASE));
       // The owner whose complete failed while Redis was down still owns the key and can finish.
       Outcome heldOutcome = Outcome.of("text/plain", "completed after the restart".getBytes());
       store.complete(held, heldToken, heldOutcome, RETENTION);
@@ -78,7 +82,8 @@ class RedisRestartIT {
   @Test
   @DisplayName("memory only: after kill -9 the records are gone, and the store says so truthfully")
   void redisWithoutPersistenceForgetsItsRecordsAndSaysSo() {
-    try (RedisProcess redis = RedisProcess.start(dir, false); RedisIdempotencyStore store = storeOn(redis)) {
+    try (RedisProcess redis = RedisProcess.start(dir, false);
+        RedisIdempotencyStore store = storeOn(redis)) {
       System.out.println("[once-redis] RedisRestartIT: " + redis);
       IdempotencyKey held = key("held");
       IdempotencyKey done = key("done");
@@ -93,11 +98,13 @@ class RedisRestartIT {
       awaitRecovery(store);
       assertThat(scriptsLoaded(redis)).as("scripts reloaded after NOSCRIPT").isTrue();
 
-      // The server lost its memory: both keys are absent now, and a retry of either runs again. That is the
+      // The server lost its memory: both keys are absent now, and a retry of either runs again.
+      // That is the
       // documented limit of Redis without persistence, not a store error.
       long again = acquired(store.claim(request(held)));
       acquired(store.claim(request(done)));
-      // Fencing survives the loss: the new token is larger (Redis's clock did not go back), and the owner from
+      // Fencing survives the loss: the new token is larger (Redis's clock did not go back), and the
+      // owner from
       // before the crash cannot complete over the new one.
       assertThat(again).as("token after the restart").isGreaterThan(heldToken);
       assertThatThrownBy(() -> store.complete(held, heldToken, Outcome.empty(), RETENTION))
@@ -107,9 +114,11 @@ class RedisRestartIT {
   }
 
   @Test
-  @DisplayName("SCRIPT FLUSH: every step reloads its script on NOSCRIPT, a batch with a repeated key included")
+  @DisplayName(
+      "SCRIPT FLUSH: every step reloads its script on NOSCRIPT, a batch with a repeated key included")
   void scriptsAreReloadedWhenTheScriptCacheIsFlushed() {
-    try (RedisProcess redis = RedisProcess.start(dir, false); RedisIdempotencyStore store = storeOn(redis)) {
+    try (RedisProcess redis = RedisProcess.start(dir, false);
+        RedisIdempotencyStore store = storeOn(redis)) {
       IdempotencyKey k1 = key("k1");
       IdempotencyKey k2 = key("k2");
 
@@ -137,10 +146,13 @@ class RedisRestartIT {
   }
 
   private static RedisIdempotencyStore storeOn(RedisProcess redis) {
-    return RedisIdempotencyStore.builder(RedisURI.create(redis.uri())).name("redis-restart").build();
+    return RedisIdempotencyStore.builder(RedisURI.create(redis.uri()))
+        .name("redis-restart")
+        .build();
   }
 
-  private void assertUnavailableWhileDown(RedisIdempotencyStore store, IdempotencyKey held, long heldToken) {
+  private void assertUnavailableWhileDown(
+      RedisIdempotencyStore store, IdempotencyKey held, long heldToken) {
     assertUnavailable(store, () -> store.claim(request(key("claimed-while-down"))));
     assertUnavailable(store, () -> store.complete(held, heldToken, Outcome.empty(), RETENTION));
     assertUnavailable(store, () -> store.claimAll(List.of(request(key("a")), request(held))));
@@ -151,7 +163,9 @@ class RedisRestartIT {
 
   private static void assertUnavailable(RedisIdempotencyStore store, Runnable call) {
     Throwable thrown = catchThrowable(call::run);
-    assertThat(thrown).as("what a call threw while Redis was down").isInstanceOf(StoreUnavailableException.class)
+    assertThat(thrown)
+        .as("what a call threw while Redis was down")
+        .isInstanceOf(StoreUnavailableException.class)
         .hasMessageContaining("'" + store.name() + "'");
   }
 
@@ -160,7 +174,10 @@ class RedisRestartIT {
         .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(100))
         .ignoreExceptionsInstanceOf(StoreException.class)
-        .until(() -> store.claim(request(key("probe-" + probes.incrementAndGet()))) instanceof ClaimResult.Acquired);
+        .until(
+            () ->
+                store.claim(request(key("probe-" + probes.incrementAndGet())))
+                    instanceof ClaimResult.Acquired);
   }
 
   /** Whether the server has every script of the store in its script cache. */
@@ -176,7 +193,8 @@ class RedisRestartIT {
     assertThat(scriptsLoaded(redis)).isFalse();
   }
 
-  private static void onServer(RedisProcess redis, Consumer<StatefulRedisConnection<String, String>> work) {
+  private static void onServer(
+      RedisProcess redis, Consumer<StatefulRedisConnection<String, String>> work) {
     RedisClient client = RedisClient.create(redis.uri());
     try (StatefulRedisConnection<String, String> c = client.connect()) {
       work.accept(c);

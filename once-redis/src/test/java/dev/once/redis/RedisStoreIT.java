@@ -46,9 +46,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The store against the real Redis the test kit finds (the local server at 127.0.0.1:6379, or an embedded one):
- * the store contract and the outage contract (through a TCP proxy the test cuts), each on its own key prefix, and
- * what only Redis has: server-set TTLs, key names, a caller-owned client. Every key written is deleted afterwards.
+ * The store against the real Redis the test kit finds (the local server at 127.0.0.1:6379, or an
+ * embedded one): the store contract and the outage contract (through a TCP proxy the test cuts),
+ * each on its own key prefix, and what only Redis has: server-set TTLs, key names, a caller-owned
+ * client. Every key written is deleted afterwards.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RedisStoreIT {
@@ -66,7 +67,10 @@ class RedisStoreIT {
   void start() {
     admin = RedisClient.create(server.uri());
     inspect = admin.connect(ByteArrayCodec.INSTANCE);
-    store = RedisIdempotencyStore.builder(RedisURI.create(server.uri())).keyPrefix(prefix("store")).build();
+    store =
+        RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
+            .keyPrefix(prefix("store"))
+            .build();
     System.out.println("[once-redis] RedisStoreIT: " + store + " on " + server);
   }
 
@@ -95,11 +99,13 @@ class RedisStoreIT {
   List<byte[]> keysUnder(String prefix) {
     RedisCommands<byte[], byte[]> redis = inspect.sync();
     List<byte[]> keys = new ArrayList<>();
-    byte[] pattern = (Pattern.compile("([*?\\[\\]\\\\])").matcher(prefix).replaceAll("\\\\$1") + "*")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] pattern =
+        (Pattern.compile("([*?\\[\\]\\\\])").matcher(prefix).replaceAll("\\\\$1") + "*")
+            .getBytes(StandardCharsets.UTF_8);
     ScanCursor cursor = ScanCursor.INITIAL;
     do {
-      KeyScanCursor<byte[]> page = redis.scan(cursor, ScanArgs.Builder.matches(pattern).limit(1000));
+      KeyScanCursor<byte[]> page =
+          redis.scan(cursor, ScanArgs.Builder.matches(pattern).limit(1000));
       keys.addAll(page.getKeys());
       cursor = page;
     } while (!cursor.isFinished());
@@ -121,26 +127,40 @@ class RedisStoreIT {
     String tenant = "tenant-{*}:" + UUID.randomUUID();
     String secret = "secret-{key}*:" + UUID.randomUUID();
     IdempotencyKey key = IdempotencyKey.of(Scope.of(tenant, "POST /payments:{*}"), secret);
-    try (RedisIdempotencyStore s = RedisIdempotencyStore.builder(RedisURI.create(server.uri())).keyPrefix(prefix).build()) {
+    try (RedisIdempotencyStore s =
+        RedisIdempotencyStore.builder(RedisURI.create(server.uri())).keyPrefix(prefix).build()) {
       long token = acquired(s.claim(request(key, Duration.ofSeconds(30), Duration.ofMinutes(5))));
-      s.complete(key, token, Outcome.of("text/plain", "ok".getBytes(StandardCharsets.UTF_8)), Duration.ofMinutes(5));
+      s.complete(
+          key,
+          token,
+          Outcome.of("text/plain", "ok".getBytes(StandardCharsets.UTF_8)),
+          Duration.ofMinutes(5));
     }
 
     List<byte[]> keys = keysUnder(prefix);
     assertThat(keys).hasSize(1);
     String redisKey = new String(keys.get(0), StandardCharsets.UTF_8);
-    assertThat(redisKey).isEqualTo(prefix + "{" + key.digestHex() + "}")
+    assertThat(redisKey)
+        .isEqualTo(prefix + "{" + key.digestHex() + "}")
         .matches(Pattern.quote(prefix) + "\\{[0-9a-f]{64}}");
     Map<byte[], byte[]> hash = inspect.sync().hgetall(keys.get(0));
     StringBuilder dump = new StringBuilder(redisKey);
     List<String> fields = new ArrayList<>();
-    hash.forEach((field, value) -> {
-      fields.add(new String(field, StandardCharsets.UTF_8));
-      dump.append('|').append(new String(field, StandardCharsets.ISO_8859_1))
-          .append('=').append(new String(value, StandardCharsets.ISO_8859_1));
-    });
-    assertThat(fields).containsExactlyInAnyOrder("status", "fingerprint", "token", "lease_until", "expires_at", "outcome");
-    assertThat(dump.toString()).doesNotContain(secret).doesNotContain(tenant).doesNotContain("POST /payments");
+    hash.forEach(
+        (field, value) -> {
+          fields.add(new String(field, StandardCharsets.UTF_8));
+          dump.append('|')
+              .append(new String(field, StandardCharsets.ISO_8859_1))
+              .append('=')
+              .append(new String(value, StandardCharsets.ISO_8859_1));
+        });
+    assertThat(fields)
+        .containsExactlyInAnyOrder(
+            "status", "fingerprint", "token", "lease_until", "expires_at", "outcome");
+    assertThat(dump.toString())
+        .doesNotContain(secret)
+        .doesNotContain(tenant)
+        .doesNotContain("POST /payments");
   }
 
   @Test
@@ -149,27 +169,35 @@ class RedisStoreIT {
     RedisKeys keys = new RedisKeys(store.keyPrefix());
 
     IdempotencyKey claimed = IdempotencyKey.of(scope, "claimed");
-    long token = acquired(store.claim(request(claimed, Duration.ofSeconds(10), Duration.ofHours(1))));
-    assertThat(inspect.sync().pttl(keys.recordKey(claimed))).as("TTL of a claim: its retention")
+    long token =
+        acquired(store.claim(request(claimed, Duration.ofSeconds(10), Duration.ofHours(1))));
+    assertThat(inspect.sync().pttl(keys.recordKey(claimed)))
+        .as("TTL of a claim: its retention")
         .isBetween(Duration.ofMinutes(59).toMillis(), Duration.ofHours(1).toMillis());
 
     IdempotencyKey longLease = IdempotencyKey.of(scope, "lease-longer-than-retention");
     acquired(store.claim(request(longLease, Duration.ofHours(2), Duration.ofHours(1))));
-    assertThat(inspect.sync().pttl(keys.recordKey(longLease))).as("TTL of a claim whose lease outlasts its retention")
+    assertThat(inspect.sync().pttl(keys.recordKey(longLease)))
+        .as("TTL of a claim whose lease outlasts its retention")
         .isBetween(Duration.ofMinutes(119).toMillis(), Duration.ofHours(2).toMillis());
 
     store.complete(claimed, token, Outcome.empty(), Duration.ofMinutes(5));
-    assertThat(inspect.sync().pttl(keys.recordKey(claimed))).as("TTL after complete: the completion's retention")
+    assertThat(inspect.sync().pttl(keys.recordKey(claimed)))
+        .as("TTL after complete: the completion's retention")
         .isBetween(Duration.ofMinutes(4).toMillis(), Duration.ofMinutes(5).toMillis());
 
     IdempotencyKey brief = IdempotencyKey.of(scope, "brief");
-    long briefToken = acquired(store.claim(request(brief, Duration.ofSeconds(10), Duration.ofSeconds(10))));
+    long briefToken =
+        acquired(store.claim(request(brief, Duration.ofSeconds(10), Duration.ofSeconds(10))));
     store.renew(brief, briefToken, Duration.ofMinutes(3));
-    assertThat(inspect.sync().pttl(keys.recordKey(brief))).as("TTL after renew: the record outlives its new lease")
+    assertThat(inspect.sync().pttl(keys.recordKey(brief)))
+        .as("TTL after renew: the record outlives its new lease")
         .isBetween(Duration.ofMinutes(2).toMillis(), Duration.ofMinutes(3).toMillis());
     store.complete(brief, briefToken, Outcome.empty(), Duration.ofMillis(300));
     // Redis deletes the record by itself once the retention is over; no purge runs here.
-    await("Redis expires the completed record").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+    await("Redis expires the completed record")
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(50))
         .until(() -> inspect.sync().exists(keys.recordKey(brief)) == 0);
     acquired(store.claim(request(brief, Duration.ofSeconds(10), Duration.ofMinutes(1))));
   }
@@ -182,11 +210,17 @@ class RedisStoreIT {
     byte[] plainKey = (prefix + "{" + "0".repeat(63) + "}").getBytes(StandardCharsets.UTF_8);
     inspect.sync().set(notARecord, "x".getBytes(StandardCharsets.UTF_8));
     inspect.sync().set(plainKey, "y".getBytes(StandardCharsets.UTF_8));
-    try (RedisIdempotencyStore s = RedisIdempotencyStore.builder(RedisURI.create(server.uri())).keyPrefix(prefix)
-        .clockOffset(() -> Duration.ofMillis(offset.get())).build()) {
+    try (RedisIdempotencyStore s =
+        RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
+            .keyPrefix(prefix)
+            .clockOffset(() -> Duration.ofMillis(offset.get()))
+            .build()) {
       IdempotencyKey key = IdempotencyKey.of(Scope.of("t", "purge"), "k");
-      s.complete(key, acquired(s.claim(request(key, Duration.ofSeconds(10), Duration.ofMinutes(1)))),
-          Outcome.empty(), Duration.ofMinutes(1));
+      s.complete(
+          key,
+          acquired(s.claim(request(key, Duration.ofSeconds(10), Duration.ofMinutes(1)))),
+          Outcome.empty(),
+          Duration.ofMinutes(1));
       assertThat(s.purgeExpired(Integer.MAX_VALUE)).as("nothing expired yet").isZero();
 
       offset.set(Duration.ofMinutes(2).toMillis());
@@ -204,8 +238,11 @@ class RedisStoreIT {
     try {
       client.setOptions(RedisIdempotencyStore.clientOptions(Duration.ofSeconds(2)));
       IdempotencyKey key = IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "own-client"), "k");
-      try (RedisIdempotencyStore s = RedisIdempotencyStore.builder(client).keyPrefix(prefix("own-client"))
-          .name("redis-shared").build()) {
+      try (RedisIdempotencyStore s =
+          RedisIdempotencyStore.builder(client)
+              .keyPrefix(prefix("own-client"))
+              .name("redis-shared")
+              .build()) {
         assertThat(s.name()).isEqualTo("redis-shared");
         long token = acquired(s.claim(request(key, Duration.ofSeconds(10), Duration.ofMinutes(1))));
         s.complete(key, token, Outcome.empty(), Duration.ofMinutes(1));
@@ -222,12 +259,14 @@ class RedisStoreIT {
 
   @Test
   void aCompletionLettuceSendsAgainAfterAReconnectSucceeds() throws Exception {
-    // Lettuce's default options (a caller's own client) re-send the commands in flight when the connection closes,
+    // Lettuce's default options (a caller's own client) re-send the commands in flight when the
+    // connection closes,
     // so a completion that already ran, its answer lost, reaches Redis a second time.
     try (TcpProxy proxy = TcpProxy.start(server.host(), server.port())) {
       RedisClient client = RedisClient.create("redis://127.0.0.1:" + proxy.port());
       try {
-        Throwable failure = completeWhileTheConnectionCloses(proxy, RedisIdempotencyStore.builder(client));
+        Throwable failure =
+            completeWhileTheConnectionCloses(proxy, RedisIdempotencyStore.builder(client));
         assertThat(failure).as("what the re-sent completion answered").isNull();
       } finally {
         client.shutdown();
@@ -238,30 +277,39 @@ class RedisStoreIT {
   @Test
   void aCompletionInFlightWithTheStoresOwnOptionsFailsAndIsNotSentAgain() throws Exception {
     try (TcpProxy proxy = TcpProxy.start(server.host(), server.port())) {
-      Throwable failure = completeWhileTheConnectionCloses(proxy,
-          RedisIdempotencyStore.builder(RedisURI.create("redis://127.0.0.1:" + proxy.port())));
-      // Sent again, it would have answered; it failed, so the caller repeats it (done in the helper).
-      assertThat(failure).as("what the completion in flight threw").isInstanceOf(StoreUnavailableException.class);
+      Throwable failure =
+          completeWhileTheConnectionCloses(
+              proxy,
+              RedisIdempotencyStore.builder(RedisURI.create("redis://127.0.0.1:" + proxy.port())));
+      // Sent again, it would have answered; it failed, so the caller repeats it (done in the
+      // helper).
+      assertThat(failure)
+          .as("what the completion in flight threw")
+          .isInstanceOf(StoreUnavailableException.class);
     }
   }
 
   /**
-   * Claims a key, sends its completion with the answer lost on the way, waits until Redis shows it completed, then
-   * closes the proxied connection in an orderly way. Returns what the completion threw (null if it succeeded), after
-   * checking that repeating it succeeds and that the key replays its outcome.
+   * Claims a key, sends its completion with the answer lost on the way, waits until Redis shows it
+   * completed, then closes the proxied connection in an orderly way. Returns what the completion
+   * threw (null if it succeeded), after checking that repeating it succeeds and that the key
+   * replays its outcome.
    */
-  private Throwable completeWhileTheConnectionCloses(TcpProxy proxy, RedisIdempotencyStore.Builder builder)
-      throws Exception {
+  private Throwable completeWhileTheConnectionCloses(
+      TcpProxy proxy, RedisIdempotencyStore.Builder builder) throws Exception {
     String prefix = prefix("closed-in-flight");
     IdempotencyKey key = IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "in-flight"), "k");
     Outcome outcome = Outcome.of("text/plain", "charged".getBytes(StandardCharsets.UTF_8));
-    try (RedisIdempotencyStore s = builder.keyPrefix(prefix).commandTimeout(Duration.ofSeconds(30)).build()) {
+    try (RedisIdempotencyStore s =
+        builder.keyPrefix(prefix).commandTimeout(Duration.ofSeconds(30)).build()) {
       long token = acquired(s.claim(request(key, Duration.ofMinutes(1), Duration.ofMinutes(5))));
       proxy.loseReplies();
-      CompletableFuture<Void> completion = CompletableFuture.runAsync(
-          () -> s.complete(key, token, outcome, Duration.ofMinutes(5)));
+      CompletableFuture<Void> completion =
+          CompletableFuture.runAsync(() -> s.complete(key, token, outcome, Duration.ofMinutes(5)));
       byte[] record = new RedisKeys(prefix).recordKey(key);
-      await("the completion ran on Redis").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+      await("the completion ran on Redis")
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(20))
           .until(() -> "C".equals(hashField(record, "status")));
       proxy.restore();
       proxy.closeConnections();
@@ -272,8 +320,13 @@ class RedisStoreIT {
       } catch (ExecutionException e) {
         failure = e.getCause();
       }
-      await("the store reconnected").atMost(Duration.ofSeconds(30)).ignoreExceptions()
-          .until(() -> s.claim(request(key, Duration.ofMinutes(1), Duration.ofMinutes(5))) instanceof ClaimResult.Completed);
+      await("the store reconnected")
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  s.claim(request(key, Duration.ofMinutes(1), Duration.ofMinutes(5)))
+                      instanceof ClaimResult.Completed);
       s.complete(key, token, outcome, Duration.ofMinutes(5));
       assertThat(s.claim(request(key, Duration.ofMinutes(1), Duration.ofMinutes(5))))
           .isEqualTo(new ClaimResult.Completed(outcome));
@@ -288,19 +341,27 @@ class RedisStoreIT {
 
   @Test
   void aClosedStoreRefusesCallsAsUnavailable() {
-    RedisIdempotencyStore s = RedisIdempotencyStore.builder(RedisURI.create(server.uri())).keyPrefix(prefix("closed")).build();
+    RedisIdempotencyStore s =
+        RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
+            .keyPrefix(prefix("closed"))
+            .build();
     s.close();
     s.close(); // idempotent
     IdempotencyKey key = IdempotencyKey.of(Scope.of("t", "closed"), "k");
     assertThatThrownBy(() -> s.claim(request(key, Duration.ofSeconds(1), Duration.ofSeconds(1))))
-        .isInstanceOf(StoreUnavailableException.class).hasMessageContaining("closed");
+        .isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("closed");
     assertThatThrownBy(() -> s.purgeExpired(1)).isInstanceOf(StoreUnavailableException.class);
   }
 
   @Test
   void buildingAgainstNothingIsUnavailable() {
-    assertThatThrownBy(() -> RedisIdempotencyStore.builder(RedisURI.create("redis://127.0.0.1:1"))
-        .name("nowhere").commandTimeout(Duration.ofSeconds(1)).build())
+    assertThatThrownBy(
+            () ->
+                RedisIdempotencyStore.builder(RedisURI.create("redis://127.0.0.1:1"))
+                    .name("nowhere")
+                    .commandTimeout(Duration.ofSeconds(1))
+                    .build())
         .isInstanceOf(StoreUnavailableException.class)
         .hasMessageContaining("'nowhere'");
   }
@@ -308,8 +369,11 @@ class RedisStoreIT {
   @Nested
   class Contract extends IdempotencyStoreContract {
     private final AtomicLong offsetMs = new AtomicLong();
-    private final RedisIdempotencyStore contractStore = RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
-        .keyPrefix(prefix("contract")).clockOffset(() -> Duration.ofMillis(offsetMs.get())).build();
+    private final RedisIdempotencyStore contractStore =
+        RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
+            .keyPrefix(prefix("contract"))
+            .clockOffset(() -> Duration.ofMillis(offsetMs.get()))
+            .build();
 
     @AfterAll
     void closeStore() {
@@ -331,10 +395,13 @@ class RedisStoreIT {
   @TestInstance(TestInstance.Lifecycle.PER_CLASS)
   class SlowExecution extends SlowExecutionContract {
     private final String slowPrefix = prefix("slow");
-    private final RedisIdempotencyStore slowStore = RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
-        .keyPrefix(slowPrefix).build();
-    private final RedisIdempotencyStore anHourAhead = RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
-        .keyPrefix(slowPrefix).clockOffset(() -> Duration.ofHours(1)).build();
+    private final RedisIdempotencyStore slowStore =
+        RedisIdempotencyStore.builder(RedisURI.create(server.uri())).keyPrefix(slowPrefix).build();
+    private final RedisIdempotencyStore anHourAhead =
+        RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
+            .keyPrefix(slowPrefix)
+            .clockOffset(() -> Duration.ofHours(1))
+            .build();
 
     @AfterAll
     void closeStores() {
@@ -362,8 +429,11 @@ class RedisStoreIT {
     @BeforeAll
     void startProxy() {
       proxy = TcpProxy.start(server.host(), server.port());
-      proxiedStore = RedisIdempotencyStore.builder(RedisURI.create("redis://127.0.0.1:" + proxy.port()))
-          .keyPrefix(prefix("outage")).name("redis-via-proxy").build();
+      proxiedStore =
+          RedisIdempotencyStore.builder(RedisURI.create("redis://127.0.0.1:" + proxy.port()))
+              .keyPrefix(prefix("outage"))
+              .name("redis-via-proxy")
+              .build();
     }
 
     @AfterAll
@@ -399,9 +469,15 @@ class RedisStoreIT {
     void startProxy() {
       proxy = TcpProxy.start(server.host(), server.port());
       String lostReplyPrefix = prefix("lost-reply");
-      proxiedStore = RedisIdempotencyStore.builder(RedisURI.create("redis://127.0.0.1:" + proxy.port()))
-          .keyPrefix(lostReplyPrefix).name("redis-via-proxy").build();
-      directStore = RedisIdempotencyStore.builder(RedisURI.create(server.uri())).keyPrefix(lostReplyPrefix).build();
+      proxiedStore =
+          RedisIdempotencyStore.builder(RedisURI.create("redis://127.0.0.1:" + proxy.port()))
+              .keyPrefix(lostReplyPrefix)
+              .name("redis-via-proxy")
+              .build();
+      directStore =
+          RedisIdempotencyStore.builder(RedisURI.create(server.uri()))
+              .keyPrefix(lostReplyPrefix)
+              .build();
     }
 
     @AfterAll

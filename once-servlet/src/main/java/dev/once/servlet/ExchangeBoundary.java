@@ -2,14 +2,14 @@ package dev.once.servlet;
 
 import dev.once.IdempotencyStore;
 import dev.once.servlet.internal.NoBoundary;
-import java.io.IOException;
 import jakarta.servlet.ServletException;
+import java.io.IOException;
 
 /**
  * Runs one protected exchange (claim → handler → completion) inside a unit of work, e.g. a database
- * transaction, and supplies the store to use inside it (e.g. a JDBC store bound to that transaction's
- * connection). This is what makes "atomic with business data" possible: the idempotency record and the
- * handler's writes commit together or not at all.
+ * transaction, and supplies the store to use inside it (e.g. a JDBC store bound to that
+ * transaction's connection). This is what makes "atomic with business data" possible: the
+ * idempotency record and the handler's writes commit together or not at all.
  *
  * <pre>{@code
  * ExchangeBoundary jdbcTransaction = new ExchangeBoundary() {
@@ -32,29 +32,36 @@ import jakarta.servlet.ServletException;
  * }</pre>
  *
  * <h2>Contract</h2>
- * <ul>
- *   <li>Call {@code exchange.run(store)} at most once, on the calling thread, and return its result.</li>
- *   <li>When it returns normally, commit the unit of work. If the commit fails, throw: the filter then answers
- *       as if nothing happened (a {@link dev.once.StoreException} becomes 503, anything else propagates).</li>
- *   <li>When it throws <em>anything</em> (checked exceptions included), roll back and rethrow the same
- *       exception unchanged. The filter throws on purpose to undo the handler's effects: when the handler
- *       failed or answered 5xx (unless {@link IdempotentRoute.Builder#storeServerErrors stored}), or when its
- *       result could not be stored because another request took the key over.</li>
- * </ul>
- * The filter writes the response to the client only after this method has returned, so a client never
- * sees a result whose transaction did not commit. On a route with a boundary nothing passes through before
- * that: a response the filter cannot hold (larger than {@link IdempotencyFilter.Builder#maxResponseBytes}, or
- * written asynchronously) is rolled back and answered with a 500 problem, {@code response-not-holdable}.
  *
- * <p>A boundary that is not {@link #none()} is assumed to roll back. With {@link #none()} (lease mode) a
- * failed completion cannot undo what the handler did, so the filter still sends the handler's response.
+ * <ul>
+ *   <li>Call {@code exchange.run(store)} at most once, on the calling thread, and return its
+ *       result.
+ *   <li>When it returns normally, commit the unit of work. If the commit fails, throw: the filter
+ *       then answers as if nothing happened (a {@link dev.once.StoreException} becomes 503,
+ *       anything else propagates).
+ *   <li>When it throws <em>anything</em> (checked exceptions included), roll back and rethrow the
+ *       same exception unchanged. The filter throws on purpose to undo the handler's effects: when
+ *       the handler failed or answered 5xx (unless {@link IdempotentRoute.Builder#storeServerErrors
+ *       stored}), or when its result could not be stored because another request took the key over.
+ * </ul>
+ *
+ * The filter writes the response to the client only after this method has returned, so a client
+ * never sees a result whose transaction did not commit. On a route with a boundary nothing passes
+ * through before that: a response the filter cannot hold (larger than {@link
+ * IdempotencyFilter.Builder#maxResponseBytes}, or written asynchronously) is rolled back and
+ * answered with a 500 problem, {@code response-not-holdable}.
+ *
+ * <p>A boundary that is not {@link #none()} is assumed to roll back. With {@link #none()} (lease
+ * mode) a failed completion cannot undo what the handler did, so the filter still sends the
+ * handler's response.
  */
 public interface ExchangeBoundary {
 
   /**
    * Runs {@code exchange} inside the unit of work.
    *
-   * @param routeStore the store the route uses ({@link IdempotentRoute#store()} or the filter's default)
+   * @param routeStore the store the route uses ({@link IdempotentRoute#store()} or the filter's
+   *     default)
    * @return what {@code exchange} returned
    */
   <T> T run(IdempotencyStore routeStore, Exchange<T> exchange) throws IOException, ServletException;
@@ -69,4 +76,3 @@ public interface ExchangeBoundary {
     return NoBoundary.INSTANCE;
   }
 }
-

@@ -22,10 +22,11 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * A servlet filter that makes retries of a request safe: the first request with an {@code Idempotency-Key}
- * runs the handler and its response is stored; a retry with the same key and the same request gets that
- * response again, byte for byte, marked {@code Idempotent-Replayed: true}, without running the handler.
- * Immutable and thread-safe; build one with {@link #builder(IdempotencyStore)}.
+ * A servlet filter that makes retries of a request safe: the first request with an {@code
+ * Idempotency-Key} runs the handler and its response is stored; a retry with the same key and the
+ * same request gets that response again, byte for byte, marked {@code Idempotent-Replayed: true},
+ * without running the handler. Immutable and thread-safe; build one with {@link
+ * #builder(IdempotencyStore)}.
  *
  * <pre>{@code
  * IdempotencyFilter filter = IdempotencyFilter.builder(store)
@@ -37,70 +38,89 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <h2>Where it goes</h2>
- * After authentication, authorization, rate limiting and request-size limits, and before the handler: the
- * {@link TenantResolver} needs the principal, a request refused earlier (401, 403, 429, 413) must never create
- * a record, and a replay must be authorized again like any request. Register it for the {@code REQUEST}
- * dispatcher (other dispatches pass through), and as async-supported if handlers start async processing.
+ *
+ * After authentication, authorization, rate limiting and request-size limits, and before the
+ * handler: the {@link TenantResolver} needs the principal, a request refused earlier (401, 403,
+ * 429, 413) must never create a record, and a replay must be authorized again like any request.
+ * Register it for the {@code REQUEST} dispatcher (other dispatches pass through), and as
+ * async-supported if handlers start async processing.
  *
  * <h2>What a request gets</h2>
- * A request is protected when the {@link RouteResolver} returns a route whose method is the request's; every
- * other request passes through untouched, even with a key. A resolver that throws gets the request answered
- * <b>500</b>, nothing run. For a protected request:
- * <ol>
- *   <li>The key header is parsed: an RFC 9651 string ({@code "abc"}, escapes {@code \"} and {@code \\}) or,
- *       unless {@link Builder#strictKeySyntax strict}, a bare token of visible ASCII. Then the
- *       {@link KeyPolicy} checks it. Missing on a route that requires it, malformed, repeated, empty or
- *       refused: <b>400</b>. Missing on an optional route: processed normally, unprotected. Any key on a
- *       {@link IdempotentRoute.Builder#streaming streaming} route: <b>400</b>. A key on a {@code multipart/*}
- *       request: <b>415</b> (its parts could not be parsed once the body is read).</li>
- *   <li>The body is read, at most {@link Builder#maxBodyBytes} bytes (else <b>413</b>), and fingerprinted with
- *       the method, the route, the path and the canonical query ({@link FingerprintMode}), as text in the
- *       charset its {@code Content-Type} declares. The handler reads
- *       the same bytes again through {@code getInputStream()}, {@code getReader()} or, for a form, the
- *       parameter methods.</li>
- *   <li>The key is claimed in the store, in the scope (tenant, route operation):
- *     <ul>
- *       <li><em>new</em>: the handler runs with its response captured. A response below 500 (and a 5xx when
- *           {@link IdempotentRoute.Builder#storeServerErrors stored}) is stored with its replay-safe headers and
- *           sent. A 5xx response, a transient 408, 409, 425 or 429, or an exception releases the key, so a retry
- *           runs again.</li>
- *       <li><em>completed</em>: the stored response is replayed.</li>
- *       <li><em>in flight</em>: <b>409</b> with {@code Retry-After}, or a wait of up to
- *           {@link IdempotentRoute.Builder#waitForInFlight}.</li>
- *       <li><em>used for another request</em>: {@link Builder#mismatchStatus} (<b>422</b>).</li>
- *       <li><em>store failed</em>: <b>503</b>; the handler does not run.</li>
- *     </ul></li>
- * </ol>
- * Errors the filter produces are {@code application/problem+json} (RFC 9457) with a {@code type} per kind
- * under {@link Builder#problemTypeBase}, and are never stored. The raw key never appears in a log line or a
- * problem body.
  *
- * <p>A handler whose lease ran out while it ran and whose key another request took over cannot store its
- * result; its client gets the newer request's stored response (replayed) if there is one, else 409
- * {@code lease-lost}. A response that cannot be captured (a {@code text/event-stream}, a body beyond
- * {@link Builder#maxResponseBytes}, async or non-blocking output) goes straight to the client and a tombstone
- * is stored: retries get 409 {@code response-not-replayable} and do not run the handler again. On a route with
- * an {@link ExchangeBoundary} nothing reaches the client before the commit: an event stream is held, and any
- * other such response is rolled back and answered <b>500</b> {@code response-not-holdable}.
+ * A request is protected when the {@link RouteResolver} returns a route whose method is the
+ * request's; every other request passes through untouched, even with a key. A resolver that throws
+ * gets the request answered <b>500</b>, nothing run. For a protected request:
+ *
+ * <ol>
+ *   <li>The key header is parsed: an RFC 9651 string ({@code "abc"}, escapes {@code \"} and {@code
+ *       \\}) or, unless {@link Builder#strictKeySyntax strict}, a bare token of visible ASCII. Then
+ *       the {@link KeyPolicy} checks it. Missing on a route that requires it, malformed, repeated,
+ *       empty or refused: <b>400</b>. Missing on an optional route: processed normally,
+ *       unprotected. Any key on a {@link IdempotentRoute.Builder#streaming streaming} route:
+ *       <b>400</b>. A key on a {@code multipart/*} request: <b>415</b> (its parts could not be
+ *       parsed once the body is read).
+ *   <li>The body is read, at most {@link Builder#maxBodyBytes} bytes (else <b>413</b>), and
+ *       fingerprinted with the method, the route, the path and the canonical query ({@link
+ *       FingerprintMode}), as text in the charset its {@code Content-Type} declares. The handler
+ *       reads the same bytes again through {@code getInputStream()}, {@code getReader()} or, for a
+ *       form, the parameter methods.
+ *   <li>The key is claimed in the store, in the scope (tenant, route operation):
+ *       <ul>
+ *         <li><em>new</em>: the handler runs with its response captured. A response below 500 (and
+ *             a 5xx when {@link IdempotentRoute.Builder#storeServerErrors stored}) is stored with
+ *             its replay-safe headers and sent. A 5xx response, a transient 408, 409, 425 or 429,
+ *             or an exception releases the key, so a retry runs again.
+ *         <li><em>completed</em>: the stored response is replayed.
+ *         <li><em>in flight</em>: <b>409</b> with {@code Retry-After}, or a wait of up to {@link
+ *             IdempotentRoute.Builder#waitForInFlight}.
+ *         <li><em>used for another request</em>: {@link Builder#mismatchStatus} (<b>422</b>).
+ *         <li><em>store failed</em>: <b>503</b>; the handler does not run.
+ *       </ul>
+ * </ol>
+ *
+ * Errors the filter produces are {@code application/problem+json} (RFC 9457) with a {@code type}
+ * per kind under {@link Builder#problemTypeBase}, and are never stored. The raw key never appears
+ * in a log line or a problem body.
+ *
+ * <p>A handler whose lease ran out while it ran and whose key another request took over cannot
+ * store its result; its client gets the newer request's stored response (replayed) if there is one,
+ * else 409 {@code lease-lost}. A response that cannot be captured (a {@code text/event-stream}, a
+ * body beyond {@link Builder#maxResponseBytes}, async or non-blocking output) goes straight to the
+ * client and a tombstone is stored: retries get 409 {@code response-not-replayable} and do not run
+ * the handler again. On a route with an {@link ExchangeBoundary} nothing reaches the client before
+ * the commit: an event stream is held, and any other such response is rolled back and answered
+ * <b>500</b> {@code response-not-holdable}.
  */
 public final class IdempotencyFilter implements Filter {
 
   /** Default name of the key header: {@value}. */
   public static final String DEFAULT_HEADER_NAME = "Idempotency-Key";
+
   /** Default name of the replay marker: {@value}. */
   public static final String DEFAULT_REPLAYED_HEADER_NAME = "Idempotent-Replayed";
+
   /** Default largest request body on a protected route: {@value} bytes (1 MiB). */
   public static final long DEFAULT_MAX_BODY_BYTES = 1L << 20;
+
   /** Default largest captured response body: {@value} bytes (8 MiB). */
   public static final long DEFAULT_MAX_RESPONSE_BYTES = 8L << 20;
+
   /** Default base of problem {@code type} URIs: {@value}. */
   public static final String DEFAULT_PROBLEM_TYPE_BASE = "https://once.dev/problems/";
+
   /** Default status for a key reused with another request: {@value} (Stripe answers 400). */
   public static final int DEFAULT_MISMATCH_STATUS = 422;
+
   /** Response headers that describe one exchange, so are never stored or replayed, by default. */
-  public static final List<String> DEFAULT_PER_REQUEST_HEADERS = List.of(
-      "X-Request-Id", "X-Correlation-Id", "Request-Id", "Traceparent", "Tracestate", "Traceresponse",
-      "Server-Timing");
+  public static final List<String> DEFAULT_PER_REQUEST_HEADERS =
+      List.of(
+          "X-Request-Id",
+          "X-Correlation-Id",
+          "Request-Id",
+          "Traceparent",
+          "Tracestate",
+          "Traceresponse",
+          "Server-Timing");
 
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
   private static final int MAX_BUFFER = Integer.MAX_VALUE - 16;
@@ -134,8 +154,13 @@ public final class IdempotencyFilter implements Filter {
 
   @Override
   public String toString() {
-    return "IdempotencyFilter[" + settings.routes() + ", store " + settings.defaultStore().name() + ", header "
-        + settings.headerName() + "]";
+    return "IdempotencyFilter["
+        + settings.routes()
+        + ", store "
+        + settings.defaultStore().name()
+        + ", header "
+        + settings.headerName()
+        + "]";
   }
 
   /** Builds an {@link IdempotencyFilter}; every setter rejects a bad value at once, naming it. */
@@ -171,8 +196,8 @@ public final class IdempotencyFilter implements Filter {
     }
 
     /**
-     * The tenant of a request: keys of different tenants never meet. Default: the name of
-     * {@code request.getUserPrincipal()}, or {@code ""} (one shared key space) when there is none.
+     * The tenant of a request: keys of different tenants never meet. Default: the name of {@code
+     * request.getUserPrincipal()}, or {@code ""} (one shared key space) when there is none.
      */
     public Builder tenantResolver(TenantResolver tenantResolver) {
       this.tenantResolver = Objects.requireNonNull(tenantResolver, "tenantResolver");
@@ -185,39 +210,50 @@ public final class IdempotencyFilter implements Filter {
       return this;
     }
 
-    /** The response header set to {@code true} on replays. Default {@value #DEFAULT_REPLAYED_HEADER_NAME}. */
+    /**
+     * The response header set to {@code true} on replays. Default {@value
+     * #DEFAULT_REPLAYED_HEADER_NAME}.
+     */
     public Builder replayedHeaderName(String replayedHeaderName) {
       this.replayedHeaderName = token("replayedHeaderName", replayedHeaderName);
       return this;
     }
 
     /**
-     * Whether only the draft's quoted RFC 9651 string is accepted. Default false: a bare token of visible
-     * ASCII ({@code 8e03978e-40d5}, as Stripe's clients send) is accepted too.
+     * Whether only the draft's quoted RFC 9651 string is accepted. Default false: a bare token of
+     * visible ASCII ({@code 8e03978e-40d5}, as Stripe's clients send) is accepted too.
      */
     public Builder strictKeySyntax(boolean strictKeySyntax) {
       this.strictKeySyntax = strictKeySyntax;
       return this;
     }
 
-    /** Which keys are accepted (length, characters, pattern). Default {@link KeyPolicy#defaults()}: 1-255 ASCII. */
+    /**
+     * Which keys are accepted (length, characters, pattern). Default {@link KeyPolicy#defaults()}:
+     * 1-255 ASCII.
+     */
     public Builder keyPolicy(KeyPolicy keyPolicy) {
       this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
       return this;
     }
 
-    /** The status for a key reused with a different request: 400 to 499. Default 422; Stripe uses 400. */
+    /**
+     * The status for a key reused with a different request: 400 to 499. Default 422; Stripe uses
+     * 400.
+     */
     public Builder mismatchStatus(int mismatchStatus) {
       if (mismatchStatus < 400 || mismatchStatus > 499) {
-        throw new IllegalArgumentException("mismatchStatus must be a 4xx status, but was " + mismatchStatus);
+        throw new IllegalArgumentException(
+            "mismatchStatus must be a 4xx status, but was " + mismatchStatus);
       }
       this.mismatchStatus = mismatchStatus;
       return this;
     }
 
     /**
-     * The largest request body on a protected route, in bytes; a larger one gets 413 before anything is
-     * claimed. The body is held in memory to fingerprint it and hand it to the handler. Default 1 MiB.
+     * The largest request body on a protected route, in bytes; a larger one gets 413 before
+     * anything is claimed. The body is held in memory to fingerprint it and hand it to the handler.
+     * Default 1 MiB.
      */
     public Builder maxBodyBytes(long maxBodyBytes) {
       this.maxBodyBytes = size("maxBodyBytes", maxBodyBytes);
@@ -225,8 +261,8 @@ public final class IdempotencyFilter implements Filter {
     }
 
     /**
-     * The largest response body captured for replay, in bytes. A larger response goes straight to the client
-     * as it is written and is not replayable (a tombstone is stored); on a route with an
+     * The largest response body captured for replay, in bytes. A larger response goes straight to
+     * the client as it is written and is not replayable (a tombstone is stored); on a route with an
      * {@link ExchangeBoundary} it is rolled back and answered 500 instead. Default 8 MiB.
      */
     public Builder maxResponseBytes(long maxResponseBytes) {
@@ -234,15 +270,19 @@ public final class IdempotencyFilter implements Filter {
       return this;
     }
 
-    /** Hears claims, completions, releases, lost leases and store failures. Default {@link OnceListener#NOOP}. */
+    /**
+     * Hears claims, completions, releases, lost leases and store failures. Default {@link
+     * OnceListener#NOOP}.
+     */
     public Builder listener(OnceListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 
     /**
-     * The absolute URI that each problem's {@code type} extends with its kind, such as {@code key-missing};
-     * ends with {@code /}, {@code #} or {@code :}. Default {@value #DEFAULT_PROBLEM_TYPE_BASE}.
+     * The absolute URI that each problem's {@code type} extends with its kind, such as {@code
+     * key-missing}; ends with {@code /}, {@code #} or {@code :}. Default {@value
+     * #DEFAULT_PROBLEM_TYPE_BASE}.
      */
     public Builder problemTypeBase(String problemTypeBase) {
       Objects.requireNonNull(problemTypeBase, "problemTypeBase");
@@ -252,19 +292,24 @@ public final class IdempotencyFilter implements Filter {
       } catch (IllegalArgumentException e) {
         ok = false;
       }
-      if (!ok || problemTypeBase.isEmpty() || "/#:".indexOf(problemTypeBase.charAt(problemTypeBase.length() - 1)) < 0) {
-        throw new IllegalArgumentException("problemTypeBase must be an absolute URI ending with '/', '#' or ':',"
-            + " such as https://example.com/problems/, but was '" + problemTypeBase + "'");
+      if (!ok
+          || problemTypeBase.isEmpty()
+          || "/#:".indexOf(problemTypeBase.charAt(problemTypeBase.length() - 1)) < 0) {
+        throw new IllegalArgumentException(
+            "problemTypeBase must be an absolute URI ending with '/', '#' or ':',"
+                + " such as https://example.com/problems/, but was '"
+                + problemTypeBase
+                + "'");
       }
       this.problemTypeBase = problemTypeBase;
       return this;
     }
 
     /**
-     * Response headers that describe one exchange (request ids, trace context), which are never stored, so a
-     * replay carries the ones its own exchange produces. Replaces the default,
-     * {@link #DEFAULT_PER_REQUEST_HEADERS}. Credentials, cookies, hop-by-hop headers and {@code Date} are never
-     * stored whatever this says.
+     * Response headers that describe one exchange (request ids, trace context), which are never
+     * stored, so a replay carries the ones its own exchange produces. Replaces the default, {@link
+     * #DEFAULT_PER_REQUEST_HEADERS}. Credentials, cookies, hop-by-hop headers and {@code Date} are
+     * never stored whatever this says.
      */
     public Builder perRequestHeaders(Collection<String> names) {
       Objects.requireNonNull(names, "perRequestHeaders");
@@ -276,15 +321,16 @@ public final class IdempotencyFilter implements Filter {
     }
 
     /**
-     * Bounds key flooding (checklist I49): at most {@code maxKeyedRequests} keyed requests per tenant in each
-     * {@code window}, counted in this JVM before the claim. Request {@code maxKeyedRequests + 1} gets 429
-     * {@code too-many-keys} with {@code Retry-After} and creates no record. Replays count too: the limit guards
-     * the store, whatever the key. Each instance counts for itself; put a shared rate limiter in front for a
-     * cluster-wide bound. Default: no limit.
+     * Bounds key flooding (checklist I49): at most {@code maxKeyedRequests} keyed requests per
+     * tenant in each {@code window}, counted in this JVM before the claim. Request {@code
+     * maxKeyedRequests + 1} gets 429 {@code too-many-keys} with {@code Retry-After} and creates no
+     * record. Replays count too: the limit guards the store, whatever the key. Each instance counts
+     * for itself; put a shared rate limiter in front for a cluster-wide bound. Default: no limit.
      */
     public Builder keyRateLimit(int maxKeyedRequests, java.time.Duration window) {
       if (maxKeyedRequests < 1) {
-        throw new IllegalArgumentException("maxKeyedRequests must be positive, but was " + maxKeyedRequests);
+        throw new IllegalArgumentException(
+            "maxKeyedRequests must be positive, but was " + maxKeyedRequests);
       }
       if (window == null || window.isNegative() || window.isZero()) {
         throw new IllegalArgumentException("window must be positive, but was " + window);
@@ -300,27 +346,45 @@ public final class IdempotencyFilter implements Filter {
      */
     public IdempotencyFilter build() {
       if (routes == null) {
-        throw new IllegalStateException("routes(...) is required: say which endpoints are idempotent");
+        throw new IllegalStateException(
+            "routes(...) is required: say which endpoints are idempotent");
       }
       if (headerName.equalsIgnoreCase(replayedHeaderName)) {
-        throw new IllegalStateException("headerName and replayedHeaderName must differ, but both are " + headerName);
+        throw new IllegalStateException(
+            "headerName and replayedHeaderName must differ, but both are " + headerName);
       }
-      return new IdempotencyFilter(new FilterSettings(defaultStore, routes, tenantResolver, headerName,
-          replayedHeaderName, strictKeySyntax, keyPolicy, mismatchStatus, maxBodyBytes, maxResponseBytes, listener,
-          problemTypeBase, perRequestHeaders, keyRateLimiter));
+      return new IdempotencyFilter(
+          new FilterSettings(
+              defaultStore,
+              routes,
+              tenantResolver,
+              headerName,
+              replayedHeaderName,
+              strictKeySyntax,
+              keyPolicy,
+              mismatchStatus,
+              maxBodyBytes,
+              maxResponseBytes,
+              listener,
+              problemTypeBase,
+              perRequestHeaders,
+              keyRateLimiter));
     }
 
     private static String token(String name, String value) {
       if (value == null || !TOKEN.matcher(value).matches()) {
-        throw new IllegalArgumentException(name + " must be an HTTP header name, but was "
-            + (value == null ? "null" : "'" + value + "'"));
+        throw new IllegalArgumentException(
+            name
+                + " must be an HTTP header name, but was "
+                + (value == null ? "null" : "'" + value + "'"));
       }
       return value;
     }
 
     private static long size(String name, long value) {
       if (value < 1 || value > MAX_BUFFER) {
-        throw new IllegalArgumentException(name + " must be between 1 and " + MAX_BUFFER + " bytes, but was " + value);
+        throw new IllegalArgumentException(
+            name + " must be between 1 and " + MAX_BUFFER + " bytes, but was " + value);
       }
       return value;
     }

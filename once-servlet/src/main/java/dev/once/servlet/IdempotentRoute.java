@@ -8,8 +8,8 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * One endpoint the {@link IdempotencyFilter} protects: an HTTP method and a path pattern, plus how keys are
- * treated there. Immutable; build one with {@link #builder(String, String)}.
+ * One endpoint the {@link IdempotencyFilter} protects: an HTTP method and a path pattern, plus how
+ * keys are treated there. Immutable; build one with {@link #builder(String, String)}.
  *
  * <pre>{@code
  * IdempotentRoute createOrder = IdempotentRoute.builder("POST", "/orders").build();
@@ -20,14 +20,15 @@ import java.util.regex.Pattern;
  *     .build();
  * }</pre>
  *
- * <p>The route's {@link #operation() operation}, {@code method + " " + pathPattern}, is the operation of every
- * key's {@link dev.once.Scope}: a key names one record per tenant and route. A route protects only requests
- * with its own method; every other method passes through the filter untouched.
+ * <p>The route's {@link #operation() operation}, {@code method + " " + pathPattern}, is the
+ * operation of every key's {@link dev.once.Scope}: a key names one record per tenant and route. A
+ * route protects only requests with its own method; every other method passes through the filter
+ * untouched.
  *
- * <p>Path patterns are matched against the request's path inside the application (servlet path plus path
- * info, as the container decoded and normalised it) and consist of {@code /}-separated segments: a literal
- * segment matches itself, {@code {name}} or {@code *} matches exactly one non-empty segment, and a final
- * {@code **} matches any remainder, including none.
+ * <p>Path patterns are matched against the request's path inside the application (servlet path plus
+ * path info, as the container decoded and normalised it) and consist of {@code /}-separated
+ * segments: a literal segment matches itself, {@code {name}} or {@code *} matches exactly one
+ * non-empty segment, and a final {@code **} matches any remainder, including none.
  */
 public final class IdempotentRoute {
 
@@ -64,9 +65,9 @@ public final class IdempotentRoute {
   /**
    * Starts a route.
    *
-   * @param method      the HTTP method in upper case, such as {@code POST}
-   * @param pathPattern a path starting with {@code /}, optionally with {@code {name}}, {@code *} and a final
-   *                    {@code **} segment
+   * @param method the HTTP method in upper case, such as {@code POST}
+   * @param pathPattern a path starting with {@code /}, optionally with {@code {name}}, {@code *}
+   *     and a final {@code **} segment
    * @throws IllegalArgumentException if either is malformed; the message names the value
    */
   public static Builder builder(String method, String pathPattern) {
@@ -139,18 +140,31 @@ public final class IdempotentRoute {
     return streaming;
   }
 
-  /** Whether a request whose tenant is empty (no authenticated caller) may use a key here; see the builder. */
+  /**
+   * Whether a request whose tenant is empty (no authenticated caller) may use a key here; see the
+   * builder.
+   */
   public boolean allowAnonymous() {
     return allowAnonymous;
   }
 
   @Override
   public String toString() {
-    return "IdempotentRoute[" + operation() + (keyRequired ? ", key required" : ", key optional")
-        + (streaming ? ", streaming" : "") + (allowAnonymous ? "" : ", callers must be authenticated")
-        + ", retention " + retention + ", lease " + lease + ", " + fingerprint
-        + (storeServerErrors ? ", stores 5xx" : "") + (waitForInFlight.isZero() ? "" : ", waits " + waitForInFlight)
-        + (store == null ? "" : ", store " + store.name()) + "]";
+    return "IdempotentRoute["
+        + operation()
+        + (keyRequired ? ", key required" : ", key optional")
+        + (streaming ? ", streaming" : "")
+        + (allowAnonymous ? "" : ", callers must be authenticated")
+        + ", retention "
+        + retention
+        + ", lease "
+        + lease
+        + ", "
+        + fingerprint
+        + (storeServerErrors ? ", stores 5xx" : "")
+        + (waitForInFlight.isZero() ? "" : ", waits " + waitForInFlight)
+        + (store == null ? "" : ", store " + store.name())
+        + "]";
   }
 
   /** Builds an {@link IdempotentRoute}; every setter rejects a bad value at once, naming it. */
@@ -170,36 +184,44 @@ public final class IdempotentRoute {
 
     private Builder(String method, String pathPattern) {
       if (method == null || !METHOD.matcher(method).matches()) {
-        throw new IllegalArgumentException("method must be an upper-case HTTP method such as POST, but was "
-            + (method == null ? "null" : "'" + method + "'"));
+        throw new IllegalArgumentException(
+            "method must be an upper-case HTTP method such as POST, but was "
+                + (method == null ? "null" : "'" + method + "'"));
       }
       PathPattern.compile(pathPattern); // validates, naming the pattern
       if (method.length() + 1 + pathPattern.length() > dev.once.Scope.MAX_PART_LENGTH) {
-        throw new IllegalArgumentException("method and pathPattern together must have at most "
-            + (dev.once.Scope.MAX_PART_LENGTH - 1) + " characters, but have " + (method.length() + pathPattern.length()));
+        throw new IllegalArgumentException(
+            "method and pathPattern together must have at most "
+                + (dev.once.Scope.MAX_PART_LENGTH - 1)
+                + " characters, but have "
+                + (method.length() + pathPattern.length()));
       }
       this.method = method;
       this.pathPattern = pathPattern;
     }
 
     /**
-     * Whether a request without an {@code Idempotency-Key} is refused with 400. When false, such a request is
-     * processed normally, unprotected, every time. Default true.
+     * Whether a request without an {@code Idempotency-Key} is refused with 400. When false, such a
+     * request is processed normally, unprotected, every time. Default true.
      */
     public Builder keyRequired(boolean keyRequired) {
       this.keyRequired = keyRequired;
       return this;
     }
 
-    /** How long a completed response is kept and replayed, by the store's clock; at least 1 ms. Default 24 h. */
+    /**
+     * How long a completed response is kept and replayed, by the store's clock; at least 1 ms.
+     * Default 24 h.
+     */
     public Builder retention(Duration retention) {
       this.retention = positive("retention", retention);
       return this;
     }
 
     /**
-     * How long a request owns its key while the handler runs, before a retry may take the key over and run
-     * the handler again; at least 1 ms. Choose it longer than the handler's worst case. Default 90 s.
+     * How long a request owns its key while the handler runs, before a retry may take the key over
+     * and run the handler again; at least 1 ms. Choose it longer than the handler's worst case.
+     * Default 90 s.
      */
     public Builder lease(Duration lease) {
       this.lease = positive("lease", lease);
@@ -213,9 +235,10 @@ public final class IdempotentRoute {
     }
 
     /**
-     * Whether 5xx responses are final. False (default): a 5xx response releases the key, so a retry runs the
-     * handler again. True (Stripe's behaviour): a 5xx response is stored and replayed like any other. An
-     * exception that escapes the handler is never a response, so it always releases the key.
+     * Whether 5xx responses are final. False (default): a 5xx response releases the key, so a retry
+     * runs the handler again. True (Stripe's behaviour): a 5xx response is stored and replayed like
+     * any other. An exception that escapes the handler is never a response, so it always releases
+     * the key.
      */
     public Builder storeServerErrors(boolean storeServerErrors) {
       this.storeServerErrors = storeServerErrors;
@@ -223,14 +246,15 @@ public final class IdempotentRoute {
     }
 
     /**
-     * How long a request whose key is held by a request in flight waits for it, polling the store, before it
-     * answers 409. Zero (default): 409 at once. When the first request completes within the wait, the
-     * waiting one gets its response, replayed.
+     * How long a request whose key is held by a request in flight waits for it, polling the store,
+     * before it answers 409. Zero (default): 409 at once. When the first request completes within
+     * the wait, the waiting one gets its response, replayed.
      */
     public Builder waitForInFlight(Duration maxWait) {
       Objects.requireNonNull(maxWait, "waitForInFlight");
       if (maxWait.isNegative()) {
-        throw new IllegalArgumentException("waitForInFlight must not be negative, but was " + maxWait);
+        throw new IllegalArgumentException(
+            "waitForInFlight must not be negative, but was " + maxWait);
       }
       this.waitForInFlight = maxWait;
       return this;
@@ -243,8 +267,8 @@ public final class IdempotentRoute {
     }
 
     /**
-     * The unit of work each exchange runs in, e.g. a database transaction that also holds the handler's
-     * writes. Default {@link ExchangeBoundary#none()}.
+     * The unit of work each exchange runs in, e.g. a database transaction that also holds the
+     * handler's writes. Default {@link ExchangeBoundary#none()}.
      */
     public Builder boundary(ExchangeBoundary boundary) {
       this.boundary = Objects.requireNonNull(boundary, "boundary");
@@ -252,10 +276,11 @@ public final class IdempotentRoute {
     }
 
     /**
-     * Declares a route whose responses cannot be captured and replayed (server-sent events, long downloads).
-     * A request to it that carries a key gets 400 ({@code key-not-supported}) before the handler runs; a
-     * request without a key passes through. Cannot be combined with {@link #keyRequired(boolean)
-     * keyRequired(true)}, so declaring a route streaming also makes its key optional. Default false.
+     * Declares a route whose responses cannot be captured and replayed (server-sent events, long
+     * downloads). A request to it that carries a key gets 400 ({@code key-not-supported}) before
+     * the handler runs; a request without a key passes through. Cannot be combined with {@link
+     * #keyRequired(boolean) keyRequired(true)}, so declaring a route streaming also makes its key
+     * optional. Default false.
      */
     public Builder streaming(boolean streaming) {
       this.streaming = streaming;
@@ -266,10 +291,11 @@ public final class IdempotentRoute {
     }
 
     /**
-     * Whether a request with a key whose {@link TenantResolver tenant} is empty, i.e. that has no authenticated
-     * caller, is served. All such requests share one key space per route: any of them that knows a key and its
-     * request gets that key's stored response. When {@code false} such a request is answered 403
-     * ({@code authentication-required}) before anything is claimed or stored. Default {@code true}.
+     * Whether a request with a key whose {@link TenantResolver tenant} is empty, i.e. that has no
+     * authenticated caller, is served. All such requests share one key space per route: any of them
+     * that knows a key and its request gets that key's stored response. When {@code false} such a
+     * request is answered 403 ({@code authentication-required}) before anything is claimed or
+     * stored. Default {@code true}.
      */
     public Builder allowAnonymous(boolean allowAnonymous) {
       this.allowAnonymous = allowAnonymous;
@@ -283,8 +309,12 @@ public final class IdempotentRoute {
      */
     public IdempotentRoute build() {
       if (streaming && keyRequired) {
-        throw new IllegalStateException("route " + method + " " + pathPattern
-            + " is streaming, so it cannot require an Idempotency-Key: set keyRequired(false)");
+        throw new IllegalStateException(
+            "route "
+                + method
+                + " "
+                + pathPattern
+                + " is streaming, so it cannot require an Idempotency-Key: set keyRequired(false)");
       }
       return new IdempotentRoute(this);
     }

@@ -5,9 +5,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.util.Optional;
 
 /**
- * Finds the {@link IdempotentRoute} that protects a request, if any. A request without a route passes
- * through the filter untouched, even when it carries an {@code Idempotency-Key}; so does a request whose
- * method differs from its route's method.
+ * Finds the {@link IdempotentRoute} that protects a request, if any. A request without a route
+ * passes through the filter untouched, even when it carries an {@code Idempotency-Key}; so does a
+ * request whose method differs from its route's method.
  *
  * <pre>{@code
  * RouteResolver routes = RouteResolver.of(
@@ -24,8 +24,9 @@ public interface RouteResolver {
   Optional<IdempotentRoute> resolve(HttpServletRequest request);
 
   /**
-   * A resolver over a fixed list of routes: the first route whose method equals the request's and whose path
-   * pattern matches the request's path inside the application (servlet path plus path info) wins.
+   * A resolver over a fixed list of routes: the first route whose method equals the request's and
+   * whose path pattern matches the request's path inside the application (servlet path plus path
+   * info) wins.
    *
    * @throws IllegalArgumentException if two routes have the same method and path pattern
    */

@@ -47,21 +47,27 @@ import org.junit.jupiter.api.TestInstance;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The HTTP Idempotency-Key conformance checklist ({@code docs/http-conformance.md}), one test per item,
- * over real HTTP against embedded Tomcat 11 nodes. Each subclass supplies the store: the in-memory store and
- * PostgreSQL run the same tests.
+ * The HTTP Idempotency-Key conformance checklist ({@code docs/http-conformance.md}), one test per
+ * item, over real HTTP against embedded Tomcat 11 nodes. Each subclass supplies the store: the
+ * in-memory store and PostgreSQL run the same tests.
  *
- * <p>Nodes: {@code main} (default settings, every route), {@code second} (another filter and Tomcat over the
- * same records, for cross-node items) and {@code custom} (strict key syntax, a key policy, Stripe's 400 for a
- * mismatch, a 64 KiB response capture limit, its own replay header and problem type base).
+ * <p>Nodes: {@code main} (default settings, every route), {@code second} (another filter and Tomcat
+ * over the same records, for cross-node items) and {@code custom} (strict key syntax, a key policy,
+ * Stripe's 400 for a mismatch, a 64 KiB response capture limit, its own replay header and problem
+ * type base).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class AbstractIdempotencyFilterIT {
 
   static final String BASE = IdempotencyFilter.DEFAULT_PROBLEM_TYPE_BASE;
   static final String CUSTOM_BASE = "urn:example:problem:";
-  /** The lease of the {@code /slow} route: short, so a handler can outlast it three times within seconds. */
+
+  /**
+   * The lease of the {@code /slow} route: short, so a handler can outlast it three times within
+   * seconds.
+   */
   static final Duration SLOW_LEASE = Duration.ofSeconds(1);
+
   static final String JSON_X = "{\"item\":\"book\",\"qty\":2}";
   static final String JSON_Y = "{\"item\":\"book\",\"qty\":3}";
 
@@ -95,34 +101,43 @@ abstract class AbstractIdempotencyFilterIT {
   protected Stores.Counting counted;
   protected Stores.Counting waitCounted;
   protected Stores.Barrier barrier;
+
   /** What the main node's listener heard, as "tenant operation event". */
   protected final List<String> heard = new CopyOnWriteArrayList<>();
-  private final OnceListener events = new OnceListener() {
-    @Override
-    public void claimed(Scope scope, String store, ClaimResult.Status status, Duration latency) {
-      heard.add(scope.tenant() + " " + scope.operation() + " claimed " + status);
-    }
 
-    @Override
-    public void completed(Scope scope, String store, Duration latency) {
-      heard.add(scope.tenant() + " " + scope.operation() + " completed");
-    }
+  private final OnceListener events =
+      new OnceListener() {
+        @Override
+        public void claimed(
+            Scope scope, String store, ClaimResult.Status status, Duration latency) {
+          heard.add(scope.tenant() + " " + scope.operation() + " claimed " + status);
+        }
 
-    @Override
-    public void failed(Scope scope, String store, Throwable failure, boolean stored) {
-      heard.add(scope.tenant() + " " + scope.operation() + " failed " + (stored ? "stored" : "released"));
-    }
+        @Override
+        public void completed(Scope scope, String store, Duration latency) {
+          heard.add(scope.tenant() + " " + scope.operation() + " completed");
+        }
 
-    @Override
-    public void leaseLost(Scope scope, String store) {
-      heard.add(scope.tenant() + " " + scope.operation() + " leaseLost");
-    }
+        @Override
+        public void failed(Scope scope, String store, Throwable failure, boolean stored) {
+          heard.add(
+              scope.tenant()
+                  + " "
+                  + scope.operation()
+                  + " failed "
+                  + (stored ? "stored" : "released"));
+        }
 
-    @Override
-    public void storeFailed(Scope scope, String store, StoreException failure) {
-      heard.add(scope.tenant() + " " + scope.operation() + " storeFailed");
-    }
-  };
+        @Override
+        public void leaseLost(Scope scope, String store) {
+          heard.add(scope.tenant() + " " + scope.operation() + " leaseLost");
+        }
+
+        @Override
+        public void storeFailed(Scope scope, String store, StoreException failure) {
+          heard.add(scope.tenant() + " " + scope.operation() + " storeFailed");
+        }
+      };
 
   @BeforeAll
   void startNodes() throws Exception {
@@ -130,37 +145,57 @@ abstract class AbstractIdempotencyFilterIT {
     counted = new Stores.Counting(store());
     waitCounted = new Stores.Counting(store());
     barrier = new Stores.Barrier(store());
-    main = Node.start(IdempotencyFilter.builder(store()).listener(events).routes(RouteResolver.of(
-        IdempotentRoute.builder("POST", "/orders").build(),
-        IdempotentRoute.builder("POST", "/orders/{id}/refunds").build(),
-        IdempotentRoute.builder("POST", "/slow").lease(SLOW_LEASE).build(),
-        IdempotentRoute.builder("POST", "/secure/orders").build(),
-        IdempotentRoute.builder("POST", "/optional").keyRequired(false).store(counted).build(),
-        IdempotentRoute.builder("POST", "/raw").fingerprint(FingerprintMode.RAW_BYTES).build(),
-        IdempotentRoute.builder("POST", "/pdf").build(),
-        IdempotentRoute.builder("POST", "/empty").build(),
-        IdempotentRoute.builder("POST", "/form").build(),
-        IdempotentRoute.builder("POST", "/stripe").storeServerErrors(true).build(),
-        IdempotentRoute.builder("POST", "/wait").waitForInFlight(Duration.ofSeconds(2)).store(waitCounted).build(),
-        IdempotentRoute.builder("POST", "/counted").store(counted).build(),
-        IdempotentRoute.builder("POST", "/barrier").store(barrier).build(),
-        IdempotentRoute.builder("POST", "/outage").store(outageStore()).build(),
-        IdempotentRoute.builder("POST", "/sse").build(),
-        IdempotentRoute.builder("POST", "/async").build(),
-        IdempotentRoute.builder("POST", "/events").streaming(true).build())).build());
-    second = Node.start(IdempotencyFilter.builder(secondNodeStore())
-        .routes(RouteResolver.of(IdempotentRoute.builder("POST", "/orders").build())).build());
-    custom = Node.start(IdempotencyFilter.builder(store())
-        .routes(RouteResolver.of(
-            IdempotentRoute.builder("POST", "/orders").build(),
-            IdempotentRoute.builder("POST", "/big").build()))
-        .strictKeySyntax(true)
-        .keyPolicy(KeyPolicy.builder().minLength(20).pattern("[0-9a-f-]+").build())
-        .mismatchStatus(400)
-        .maxResponseBytes(64 * 1024)
-        .replayedHeaderName("X-Replayed")
-        .problemTypeBase(CUSTOM_BASE)
-        .build());
+    main =
+        Node.start(
+            IdempotencyFilter.builder(store())
+                .listener(events)
+                .routes(
+                    RouteResolver.of(
+                        IdempotentRoute.builder("POST", "/orders").build(),
+                        IdempotentRoute.builder("POST", "/orders/{id}/refunds").build(),
+                        IdempotentRoute.builder("POST", "/slow").lease(SLOW_LEASE).build(),
+                        IdempotentRoute.builder("POST", "/secure/orders").build(),
+                        IdempotentRoute.builder("POST", "/optional")
+                            .keyRequired(false)
+                            .store(counted)
+                            .build(),
+                        IdempotentRoute.builder("POST", "/raw")
+                            .fingerprint(FingerprintMode.RAW_BYTES)
+                            .build(),
+                        IdempotentRoute.builder("POST", "/pdf").build(),
+                        IdempotentRoute.builder("POST", "/empty").build(),
+                        IdempotentRoute.builder("POST", "/form").build(),
+                        IdempotentRoute.builder("POST", "/stripe").storeServerErrors(true).build(),
+                        IdempotentRoute.builder("POST", "/wait")
+                            .waitForInFlight(Duration.ofSeconds(2))
+                            .store(waitCounted)
+                            .build(),
+                        IdempotentRoute.builder("POST", "/counted").store(counted).build(),
+                        IdempotentRoute.builder("POST", "/barrier").store(barrier).build(),
+                        IdempotentRoute.builder("POST", "/outage").store(outageStore()).build(),
+                        IdempotentRoute.builder("POST", "/sse").build(),
+                        IdempotentRoute.builder("POST", "/async").build(),
+                        IdempotentRoute.builder("POST", "/events").streaming(true).build()))
+                .build());
+    second =
+        Node.start(
+            IdempotencyFilter.builder(secondNodeStore())
+                .routes(RouteResolver.of(IdempotentRoute.builder("POST", "/orders").build()))
+                .build());
+    custom =
+        Node.start(
+            IdempotencyFilter.builder(store())
+                .routes(
+                    RouteResolver.of(
+                        IdempotentRoute.builder("POST", "/orders").build(),
+                        IdempotentRoute.builder("POST", "/big").build()))
+                .strictKeySyntax(true)
+                .keyPolicy(KeyPolicy.builder().minLength(20).pattern("[0-9a-f-]+").build())
+                .mismatchStatus(400)
+                .maxResponseBytes(64 * 1024)
+                .replayedHeaderName("X-Replayed")
+                .problemTypeBase(CUSTOM_BASE)
+                .build());
   }
 
   @AfterAll
@@ -232,7 +267,8 @@ abstract class AbstractIdempotencyFilterIT {
     assertThat(TestApp.count(t)).isEqualTo(1);
 
     assertReplayOf(post("/orders", t, "\"" + key + "\"").json(JSON_X).send(), first);
-    assertReplayOf(post("/orders", t, key).json(JSON_X).send(), first); // the stored key is the unquoted value
+    assertReplayOf(
+        post("/orders", t, key).json(JSON_X).send(), first); // the stored key is the unquoted value
     assertThat(TestApp.count(t)).isEqualTo(1);
   }
 
@@ -252,15 +288,16 @@ abstract class AbstractIdempotencyFilterIT {
   void a3_malformedKeyIsRejectedBeforeTheHandler() {
     String t = newTest();
     int before = counted.total();
-    List<String> malformed = List.of(
-        "\"abc",                // unbalanced
-        "\"f\u00fc\u00fc\"",    // non-ASCII inside a string
-        "f\u00fc\u00fc",        // non-ASCII bare
-        "\"ab\tc\"",            // TAB inside a string
-        "ab\tc",                // TAB inside a bare key
-        "\"a\\x\"",             // an escape RFC 9651 does not define
-        "\"abc\" trailing",     // garbage after the string
-        "ab cd");               // a space in a bare key
+    List<String> malformed =
+        List.of(
+            "\"abc", // unbalanced
+            "\"f\u00fc\u00fc\"", // non-ASCII inside a string
+            "f\u00fc\u00fc", // non-ASCII bare
+            "\"ab\tc\"", // TAB inside a string
+            "ab\tc", // TAB inside a bare key
+            "\"a\\x\"", // an escape RFC 9651 does not define
+            "\"abc\" trailing", // garbage after the string
+            "ab cd"); // a space in a bare key
     for (String value : malformed) {
       Reply r = post("/counted", t, value).json(JSON_X).sendRaw();
       assertProblem(r, 400, BASE, "key-invalid");
@@ -270,10 +307,15 @@ abstract class AbstractIdempotencyFilterIT {
 
     // Strict mode accepts only the sf-string.
     String uuid = newKey();
-    assertProblem(Client.post(custom.url("/orders")).test(t).key(uuid).json(JSON_X).send(), 400, CUSTOM_BASE,
+    assertProblem(
+        Client.post(custom.url("/orders")).test(t).key(uuid).json(JSON_X).send(),
+        400,
+        CUSTOM_BASE,
         "key-invalid");
     assertThat(TestApp.count(t)).isZero();
-    assertFresh(Client.post(custom.url("/orders")).test(t).key("\"" + uuid + "\"").json(JSON_X).send(), 201);
+    assertFresh(
+        Client.post(custom.url("/orders")).test(t).key("\"" + uuid + "\"").json(JSON_X).send(),
+        201);
     assertThat(TestApp.count(t)).isEqualTo(1);
   }
 
@@ -300,12 +342,28 @@ abstract class AbstractIdempotencyFilterIT {
     assertThat(counted.total()).as("store calls for the 256-character key").isEqualTo(before);
 
     // minLength 20 and the pattern [0-9a-f-]+ on the custom node
-    assertProblem(Client.post(custom.url("/orders")).test(t).key("\"0123456789abcdef012\"").json(JSON_X).send(),
-        400, CUSTOM_BASE, "key-invalid");
-    assertProblem(Client.post(custom.url("/orders")).test(t).key("\"ZZZZZZZZZZZZZZZZZZZZZZZZ\"").json(JSON_X).send(),
-        400, CUSTOM_BASE, "key-invalid");
+    assertProblem(
+        Client.post(custom.url("/orders"))
+            .test(t)
+            .key("\"0123456789abcdef012\"")
+            .json(JSON_X)
+            .send(),
+        400,
+        CUSTOM_BASE,
+        "key-invalid");
+    assertProblem(
+        Client.post(custom.url("/orders"))
+            .test(t)
+            .key("\"ZZZZZZZZZZZZZZZZZZZZZZZZ\"")
+            .json(JSON_X)
+            .send(),
+        400,
+        CUSTOM_BASE,
+        "key-invalid");
     assertThat(TestApp.count(t)).isEqualTo(1);
-    assertFresh(Client.post(custom.url("/orders")).test(t).key("\"" + newKey() + "\"").json(JSON_X).send(), 201);
+    assertFresh(
+        Client.post(custom.url("/orders")).test(t).key("\"" + newKey() + "\"").json(JSON_X).send(),
+        201);
     assertThat(TestApp.count(t)).isEqualTo(2);
   }
 
@@ -313,10 +371,16 @@ abstract class AbstractIdempotencyFilterIT {
   void a6_duplicateKeyFieldsAreRejected() {
     String t = newTest();
     int before = counted.total();
-    assertProblem(post("/counted", t, newKey()).key(newKey()).json(JSON_X).sendRaw(), 400, BASE, "key-invalid");
+    assertProblem(
+        post("/counted", t, newKey()).key(newKey()).json(JSON_X).sendRaw(),
+        400,
+        BASE,
+        "key-invalid");
     String same = newKey();
-    assertProblem(post("/counted", t, same).key(same).json(JSON_X).sendRaw(), 400, BASE, "key-invalid");
-    assertProblem(post("/counted", t, "\"a\", \"b\"").json(JSON_X).send(), 400, BASE, "key-invalid");
+    assertProblem(
+        post("/counted", t, same).key(same).json(JSON_X).sendRaw(), 400, BASE, "key-invalid");
+    assertProblem(
+        post("/counted", t, "\"a\", \"b\"").json(JSON_X).send(), 400, BASE, "key-invalid");
     assertProblem(post("/counted", t, "a, b").json(JSON_X).send(), 400, BASE, "key-invalid");
     assertProblem(post("/counted", t, "a,b").json(JSON_X).send(), 400, BASE, "key-invalid");
     assertThat(TestApp.count(t)).isZero();
@@ -382,7 +446,8 @@ abstract class AbstractIdempotencyFilterIT {
     int completes = counted.calls("complete");
     Reply r = post("/counted", t, newKey()).json(JSON_X).send();
     assertFresh(r, 201);
-    assertThat(r.header("Set-Cookie")).startsWith("session=s"); // the client's own response is untouched
+    assertThat(r.header("Set-Cookie"))
+        .startsWith("session=s"); // the client's own response is untouched
     assertThat(r.json().get("echo").get("qty").asInt()).isEqualTo(2); // the handler bound the body
     assertThat(TestApp.count(t)).isEqualTo(1);
     assertThat(counted.calls("claim")).isEqualTo(claims + 1);
@@ -396,18 +461,22 @@ abstract class AbstractIdempotencyFilterIT {
     Reply first = post("/orders", t, key).json(JSON_X).send();
     Reply replay = post("/orders", t, key).json(JSON_X).send();
     assertReplayOf(replay, first);
-    assertThat(replay.header("Location")).isEqualTo(first.header("Location")).isEqualTo("/orders/1");
+    assertThat(replay.header("Location"))
+        .isEqualTo(first.header("Location"))
+        .isEqualTo("/orders/1");
     assertThat(replay.header("ETag")).isEqualTo(first.header("ETag")).isEqualTo("\"v1\"");
     assertThat(replay.header("Content-Length")).isEqualTo(Integer.toString(first.body().length));
 
     String notAcceptable = newKey();
-    Reply first406 = post("/orders", t, notAcceptable).header("X-Status", "406").json(JSON_X).send();
+    Reply first406 =
+        post("/orders", t, notAcceptable).header("X-Status", "406").json(JSON_X).send();
     assertThat(first406.status()).isEqualTo(406);
     assertReplayOf(post("/orders", t, notAcceptable).json(JSON_X).send(), first406);
 
     String written = newKey(); // through getWriter(), with a charset
     Reply viaWriter = post("/orders", t, written).header("X-Use-Writer", "1").json(JSON_X).send();
-    assertThat(viaWriter.header("Content-Type")).isEqualToIgnoringCase("application/json;charset=UTF-8");
+    assertThat(viaWriter.header("Content-Type"))
+        .isEqualToIgnoringCase("application/json;charset=UTF-8");
     assertReplayOf(post("/orders", t, written).json(JSON_X).send(), viaWriter);
     assertThat(TestApp.count(t)).isEqualTo(3);
   }
@@ -417,7 +486,8 @@ abstract class AbstractIdempotencyFilterIT {
     String t = newTest();
     String key = newKey();
     assertThat(post("/orders", t, key).json(JSON_X).send().header("Idempotent-Replayed")).isNull();
-    assertThat(post("/orders", t, key).json(JSON_X).send().header("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(post("/orders", t, key).json(JSON_X).send().header("Idempotent-Replayed"))
+        .isEqualTo("true");
 
     String customKey = "\"" + newKey() + "\"";
     Reply fresh = Client.post(custom.url("/orders")).test(t).key(customKey).json(JSON_X).send();
@@ -439,8 +509,10 @@ abstract class AbstractIdempotencyFilterIT {
     Reply unprocessable = post("/orders", t, invalid).header("X-Status", "422").json(JSON_X).send();
     assertReplayOf(post("/orders", t, invalid).json(JSON_X).send(), unprocessable);
 
-    String viaSendError = newKey(); // HttpServletResponse.sendError, rendered by the container each time
-    Reply error = post("/orders", t, viaSendError).header("X-Send-Error", "402").json(JSON_X).send();
+    String viaSendError =
+        newKey(); // HttpServletResponse.sendError, rendered by the container each time
+    Reply error =
+        post("/orders", t, viaSendError).header("X-Send-Error", "402").json(JSON_X).send();
     assertFresh(error, 402);
     Reply errorReplay = post("/orders", t, viaSendError).json(JSON_X).send();
     assertThat(errorReplay.status()).isEqualTo(402);
@@ -455,13 +527,26 @@ abstract class AbstractIdempotencyFilterIT {
     String key = newKey();
     String secure = "/secure/orders";
     assertThat(post(secure, t, key).json(JSON_X).send().status()).isEqualTo(401);
-    assertThat(post(secure, t, key).header("X-User", "alice").header("X-Rate-Limit", "exceeded").json(JSON_X)
-        .send().status()).isEqualTo(429);
+    assertThat(
+            post(secure, t, key)
+                .header("X-User", "alice")
+                .header("X-Rate-Limit", "exceeded")
+                .json(JSON_X)
+                .send()
+                .status())
+        .isEqualTo(429);
     TestApp.REVOKED.add("mallory");
-    assertThat(post(secure, t, key).header("X-User", "mallory").json(JSON_X).send().status()).isEqualTo(403);
-    assertThat(post(secure, t, key).header("X-User", "alice")
-        .body("application/json", ("{\"pad\":\"" + "x".repeat(70_000) + "\"}").getBytes(StandardCharsets.UTF_8))
-        .send().status()).isEqualTo(413);
+    assertThat(post(secure, t, key).header("X-User", "mallory").json(JSON_X).send().status())
+        .isEqualTo(403);
+    assertThat(
+            post(secure, t, key)
+                .header("X-User", "alice")
+                .body(
+                    "application/json",
+                    ("{\"pad\":\"" + "x".repeat(70_000) + "\"}").getBytes(StandardCharsets.UTF_8))
+                .send()
+                .status())
+        .isEqualTo(413);
     assertThat(TestApp.count(t)).isZero();
 
     Reply valid = post(secure, t, key).header("X-User", "alice").json(JSON_X).send();
@@ -499,8 +584,10 @@ abstract class AbstractIdempotencyFilterIT {
     Reply again = post("/pdf", t, pdf).send();
     assertReplayOf(again, document);
     assertThat(again.header("Content-Type")).isEqualTo("application/pdf");
-    assertThat(again.header("Content-Length")).isEqualTo(Integer.toString(TestApp.Handler.pdfBytes().length));
-    assertThat(again.header("Content-Disposition")).isEqualTo("attachment; filename=\"invoice.pdf\"");
+    assertThat(again.header("Content-Length"))
+        .isEqualTo(Integer.toString(TestApp.Handler.pdfBytes().length));
+    assertThat(again.header("Content-Disposition"))
+        .isEqualTo("attachment; filename=\"invoice.pdf\"");
     assertThat(TestApp.count(t)).isEqualTo(2);
   }
 
@@ -511,7 +598,8 @@ abstract class AbstractIdempotencyFilterIT {
     String t = newTest();
     String key = newKey();
     Reply first = post("/orders", t, key).json(JSON_X).send();
-    JsonNode problem = assertProblem(post("/orders", t, key).json(JSON_Y).send(), 422, BASE, "key-reused");
+    JsonNode problem =
+        assertProblem(post("/orders", t, key).json(JSON_Y).send(), 422, BASE, "key-reused");
     assertThat(problem.get("title").asString()).isEqualTo("Idempotency-Key is already used");
     assertThat(TestApp.count(t)).isEqualTo(1);
     assertReplayOf(post("/orders", t, key).json(JSON_X).send(), first);
@@ -519,7 +607,10 @@ abstract class AbstractIdempotencyFilterIT {
     // Stripe's status, configured
     String stripeKey = "\"" + newKey() + "\"";
     Client.post(custom.url("/orders")).test(t).key(stripeKey).json(JSON_X).send();
-    assertProblem(Client.post(custom.url("/orders")).test(t).key(stripeKey).json(JSON_Y).send(), 400, CUSTOM_BASE,
+    assertProblem(
+        Client.post(custom.url("/orders")).test(t).key(stripeKey).json(JSON_Y).send(),
+        400,
+        CUSTOM_BASE,
         "key-reused");
     assertThat(TestApp.count(t)).isEqualTo(2);
   }
@@ -530,8 +621,14 @@ abstract class AbstractIdempotencyFilterIT {
     String key = newKey();
     Reply first = post("/orders?currency=EUR&express=1", t, key).json(JSON_X).send();
     assertFresh(first, 201);
-    assertProblem(post("/orders?currency=USD&express=1", t, key).json(JSON_X).send(), 422, BASE, "key-reused");
-    assertReplayOf(post("/orders?express=1&currency=EUR", t, key).json(JSON_X).send(), first); // order of params
+    assertProblem(
+        post("/orders?currency=USD&express=1", t, key).json(JSON_X).send(),
+        422,
+        BASE,
+        "key-reused");
+    assertReplayOf(
+        post("/orders?express=1&currency=EUR", t, key).json(JSON_X).send(),
+        first); // order of params
     assertThat(TestApp.count(t)).isEqualTo(1);
   }
 
@@ -544,7 +641,8 @@ abstract class AbstractIdempotencyFilterIT {
 
     String raw = newKey();
     assertFresh(post("/raw", t, raw).json("{\"a\":1,\"b\":2}").send(), 201);
-    assertProblem(post("/raw", t, raw).json("{ \"b\":2, \"a\":1 }").send(), 422, BASE, "key-reused");
+    assertProblem(
+        post("/raw", t, raw).json("{ \"b\":2, \"a\":1 }").send(), 422, BASE, "key-reused");
     assertThat(TestApp.count(t)).isEqualTo(2);
   }
 
@@ -553,24 +651,46 @@ abstract class AbstractIdempotencyFilterIT {
     String t = newTest();
     String key = newKey();
     String latin1 = "application/json; charset=ISO-8859-1";
-    Reply first = post("/orders", t, key).header("X-Use-Reader", "1")
-        .body(latin1, "{\"item\":\"caf\u00e9\",\"qty\":2}".getBytes(StandardCharsets.ISO_8859_1)).send();
+    Reply first =
+        post("/orders", t, key)
+            .header("X-Use-Reader", "1")
+            .body(
+                latin1, "{\"item\":\"caf\u00e9\",\"qty\":2}".getBytes(StandardCharsets.ISO_8859_1))
+            .send();
     assertFresh(first, 201);
     assertThat(first.json().get("echo").get("item").asString()).isEqualTo("caf\u00e9");
-    // The same JSON, laid out differently: canonicalised as ISO-8859-1 text, not rejected as malformed UTF-8.
-    assertReplayOf(post("/orders", t, key)
-        .body(latin1, "{ \"qty\": 2, \"item\": \"caf\u00e9\" }".getBytes(StandardCharsets.ISO_8859_1)).send(), first);
+    // The same JSON, laid out differently: canonicalised as ISO-8859-1 text, not rejected as
+    // malformed UTF-8.
+    assertReplayOf(
+        post("/orders", t, key)
+            .body(
+                latin1,
+                "{ \"qty\": 2, \"item\": \"caf\u00e9\" }".getBytes(StandardCharsets.ISO_8859_1))
+            .send(),
+        first);
     // The same text in UTF-8 is the same request; other text is not.
-    assertReplayOf(post("/orders", t, key).body("application/json; charset=UTF-8",
-        "{\"item\":\"caf\u00e9\",\"qty\":2}".getBytes(StandardCharsets.UTF_8)).send(), first);
-    assertProblem(post("/orders", t, key)
-        .body(latin1, "{\"item\":\"cafe\",\"qty\":2}".getBytes(StandardCharsets.ISO_8859_1)).send(), 422, BASE,
+    assertReplayOf(
+        post("/orders", t, key)
+            .body(
+                "application/json; charset=UTF-8",
+                "{\"item\":\"caf\u00e9\",\"qty\":2}".getBytes(StandardCharsets.UTF_8))
+            .send(),
+        first);
+    assertProblem(
+        post("/orders", t, key)
+            .body(latin1, "{\"item\":\"cafe\",\"qty\":2}".getBytes(StandardCharsets.ISO_8859_1))
+            .send(),
+        422,
+        BASE,
         "key-reused");
     // The same bytes declared in two charsets are two texts.
     String text = newKey();
     byte[] bytes = "caf\u00e9".getBytes(StandardCharsets.UTF_8);
     assertFresh(post("/orders", t, text).body("text/plain; charset=UTF-8", bytes).send(), 201);
-    assertProblem(post("/orders", t, text).body("text/plain; charset=ISO-8859-1", bytes).send(), 422, BASE,
+    assertProblem(
+        post("/orders", t, text).body("text/plain; charset=ISO-8859-1", bytes).send(),
+        422,
+        BASE,
         "key-reused");
     assertThat(TestApp.count(t)).isEqualTo(2);
   }
@@ -595,7 +715,8 @@ abstract class AbstractIdempotencyFilterIT {
     String key = newKey();
     assertFresh(post("/orders", t, key).json(JSON_X).send(), 201);
     assertThat(post("/orders", t, key).json(JSON_Y).send().status()).isEqualTo(422);
-    assertThat(post("/orders", t, key).json("{\"something\":\"else\"}").send().status()).isEqualTo(422);
+    assertThat(post("/orders", t, key).json("{\"something\":\"else\"}").send().status())
+        .isEqualTo(422);
     assertThat(TestApp.count(t)).isEqualTo(1);
   }
 
@@ -604,7 +725,8 @@ abstract class AbstractIdempotencyFilterIT {
     String t = newTest();
     String key = newKey();
     TestApp.Gate gate = TestApp.gate();
-    CompletableFuture<Reply> a = post("/orders", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
+    CompletableFuture<Reply> a =
+        post("/orders", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
     await().atMost(Duration.ofSeconds(30)).until(() -> gate.arrived() == 1);
 
     assertProblem(post("/orders", t, key).json(JSON_Y).send(), 422, BASE, "key-reused");
@@ -627,21 +749,34 @@ abstract class AbstractIdempotencyFilterIT {
   @Test
   void bodyBindingDownstreamStillWorks() {
     String t = newTest();
-    Reply viaReader = post("/orders", t, newKey()).header("X-Use-Reader", "1")
-        .body("application/json;charset=UTF-8", "{\"item\":\"caf\u00e9\",\"qty\":7}".getBytes(StandardCharsets.UTF_8))
-        .send();
+    Reply viaReader =
+        post("/orders", t, newKey())
+            .header("X-Use-Reader", "1")
+            .body(
+                "application/json;charset=UTF-8",
+                "{\"item\":\"caf\u00e9\",\"qty\":7}".getBytes(StandardCharsets.UTF_8))
+            .send();
     assertThat(viaReader.json().get("echo").get("item").asString()).isEqualTo("caf\u00e9");
 
     String formKey = newKey();
     byte[] form = "item=pen+set&qty=1&qty=2".getBytes(StandardCharsets.US_ASCII);
-    Reply posted = post("/form?q=search", t, formKey).body("application/x-www-form-urlencoded", form).send();
+    Reply posted =
+        post("/form?q=search", t, formKey).body("application/x-www-form-urlencoded", form).send();
     assertFresh(posted, 201);
     assertThat(posted.json().get("item").asString()).isEqualTo("pen set");
     assertThat(posted.json().get("qty").get(1).asString()).isEqualTo("2");
     assertThat(posted.json().get("q").asString()).isEqualTo("search");
-    assertReplayOf(post("/form?q=search", t, formKey).body("application/x-www-form-urlencoded", form).send(), posted);
-    assertThat(post("/form?q=search", t, formKey).body("application/x-www-form-urlencoded",
-        "item=pen+set&qty=1&qty=3".getBytes(StandardCharsets.US_ASCII)).send().status()).isEqualTo(422);
+    assertReplayOf(
+        post("/form?q=search", t, formKey).body("application/x-www-form-urlencoded", form).send(),
+        posted);
+    assertThat(
+            post("/form?q=search", t, formKey)
+                .body(
+                    "application/x-www-form-urlencoded",
+                    "item=pen+set&qty=1&qty=3".getBytes(StandardCharsets.US_ASCII))
+                .send()
+                .status())
+        .isEqualTo(422);
     assertThat(TestApp.count(t)).isEqualTo(2);
   }
 
@@ -652,12 +787,14 @@ abstract class AbstractIdempotencyFilterIT {
     String t = newTest();
     String key = newKey();
     TestApp.Gate gate = TestApp.gate();
-    CompletableFuture<Reply> a = post("/orders", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
+    CompletableFuture<Reply> a =
+        post("/orders", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
     await().atMost(Duration.ofSeconds(30)).until(() -> gate.arrived() == 1);
 
     Reply b = post("/orders", t, key).json(JSON_X).send();
     JsonNode problem = assertProblem(b, 409, BASE, "request-in-progress");
-    assertThat(problem.get("title").asString()).isEqualTo("A request is outstanding for this Idempotency-Key");
+    assertThat(problem.get("title").asString())
+        .isEqualTo("A request is outstanding for this Idempotency-Key");
     assertThat(Long.parseLong(b.header("Retry-After"))).isBetween(1L, 90L);
 
     gate.open();
@@ -675,15 +812,26 @@ abstract class AbstractIdempotencyFilterIT {
     List<CompletableFuture<Reply>> replies = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       Node node = i % 2 == 0 ? main : second;
-      replies.add(Client.post(node.url("/orders")).test(t).key(key).header("X-Gate", gate.id()).json(JSON_X)
-          .sendAsync());
+      replies.add(
+          Client.post(node.url("/orders"))
+              .test(t)
+              .key(key)
+              .header("X-Gate", gate.id())
+              .json(JSON_X)
+              .sendAsync());
     }
-    await().atMost(Duration.ofSeconds(60))
-        .until(() -> gate.arrived() == 1 && replies.stream().filter(CompletableFuture::isDone).count() == 49);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                gate.arrived() == 1
+                    && replies.stream().filter(CompletableFuture::isDone).count() == 49);
     gate.open();
     List<Reply> all = replies.stream().map(CompletableFuture::join).toList();
     assertThat(all).filteredOn(r -> r.status() == 201).hasSize(1);
-    assertThat(all).filteredOn(r -> r.status() == 409).hasSize(49)
+    assertThat(all)
+        .filteredOn(r -> r.status() == 409)
+        .hasSize(49)
         .allSatisfy(r -> assertProblem(r, 409, BASE, "request-in-progress"));
     assertThat(TestApp.count(t)).isEqualTo(1);
   }
@@ -706,7 +854,8 @@ abstract class AbstractIdempotencyFilterIT {
     String t = newTest();
     String key = newKey();
     TestApp.Gate gate = TestApp.gate();
-    CompletableFuture<Reply> a = post("/counted", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
+    CompletableFuture<Reply> a =
+        post("/counted", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
     await().atMost(Duration.ofSeconds(30)).until(() -> gate.arrived() == 1);
     int claims = counted.calls("claim");
 
@@ -724,11 +873,14 @@ abstract class AbstractIdempotencyFilterIT {
     String t = newTest();
     String key = newKey();
     TestApp.Gate gate = TestApp.gate();
-    CompletableFuture<Reply> a = post("/wait", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
+    CompletableFuture<Reply> a =
+        post("/wait", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
     await().atMost(Duration.ofSeconds(30)).until(() -> gate.arrived() == 1);
     int claims = waitCounted.calls("claim");
     CompletableFuture<Reply> b = post("/wait", t, key).json(JSON_X).sendAsync();
-    await().atMost(Duration.ofSeconds(30)).until(() -> waitCounted.calls("claim") >= claims + 2); // b is polling
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> waitCounted.calls("claim") >= claims + 2); // b is polling
     assertThat(b).isNotDone();
     gate.open();
     Reply first = a.join();
@@ -739,11 +891,13 @@ abstract class AbstractIdempotencyFilterIT {
     // A first request that outlasts the wait: 409 after about 2 s.
     String slowKey = newKey();
     TestApp.Gate slow = TestApp.gate();
-    CompletableFuture<Reply> c = post("/wait", t, slowKey).header("X-Gate", slow.id()).json(JSON_X).sendAsync();
+    CompletableFuture<Reply> c =
+        post("/wait", t, slowKey).header("X-Gate", slow.id()).json(JSON_X).sendAsync();
     await().atMost(Duration.ofSeconds(30)).until(() -> slow.arrived() == 1);
     long start = System.nanoTime();
     Reply late = post("/wait", t, slowKey).json(JSON_X).send();
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(1900));
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(1900));
     assertProblem(late, 409, BASE, "request-in-progress");
     assertThat(late.header("Retry-After")).isNotNull();
     slow.open();
@@ -757,7 +911,8 @@ abstract class AbstractIdempotencyFilterIT {
   void f31_failureReleasesTheKey() {
     String t = newTest();
     String thrown = newKey();
-    assertThat(post("/orders", t, thrown).header("X-Fail", "1").json(JSON_X).send().status()).isEqualTo(500);
+    assertThat(post("/orders", t, thrown).header("X-Fail", "1").json(JSON_X).send().status())
+        .isEqualTo(500);
     assertFresh(post("/orders", t, thrown).json(JSON_X).send(), 201);
     assertThat(TestApp.count(t)).isEqualTo(2);
 
@@ -823,8 +978,8 @@ abstract class AbstractIdempotencyFilterIT {
     String t = newTest();
     String key = newKey();
     TestApp.Gate zombieGate = TestApp.gate();
-    CompletableFuture<Reply> zombie = post("/orders", t, key).header("X-Gate", zombieGate.id()).json(JSON_X)
-        .sendAsync();
+    CompletableFuture<Reply> zombie =
+        post("/orders", t, key).header("X-Gate", zombieGate.id()).json(JSON_X).sendAsync();
     await().atMost(Duration.ofSeconds(30)).until(() -> zombieGate.arrived() == 1);
     advanceClock(Duration.ofSeconds(91));
 
@@ -836,7 +991,9 @@ abstract class AbstractIdempotencyFilterIT {
     Reply zombieReply = zombie.join();
     assertReplayOf(zombieReply, newer);
     assertThat(zombieReply.json().get("order").asInt()).isEqualTo(2);
-    assertReplayOf(post("/orders", t, key).json(JSON_X).send(), newer); // the stored response stays the newer one
+    assertReplayOf(
+        post("/orders", t, key).json(JSON_X).send(),
+        newer); // the stored response stays the newer one
     assertThat(TestApp.count(t)).isEqualTo(2);
   }
 
@@ -850,7 +1007,9 @@ abstract class AbstractIdempotencyFilterIT {
     assertThat(TestApp.count(t)).isZero();
 
     restoreStore();
-    await().atMost(Duration.ofSeconds(30)).until(() -> post("/outage", t, key).json(JSON_X).send().status() == 201);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> post("/outage", t, key).json(JSON_X).send().status() == 201);
     assertThat(TestApp.count(t)).isEqualTo(1);
   }
 
@@ -864,7 +1023,8 @@ abstract class AbstractIdempotencyFilterIT {
     assertThat(stream.status()).isEqualTo(200);
     assertThat(stream.text()).contains("data: first 1", "data: second 1");
 
-    // Not declared, detected: the stream reaches the client, a tombstone is stored, the retry does not run.
+    // Not declared, detected: the stream reaches the client, a tombstone is stored, the retry does
+    // not run.
     String sseKey = newKey();
     Reply sse = post("/sse", t, sseKey).send();
     assertThat(sse.status()).isEqualTo(200);
@@ -886,7 +1046,10 @@ abstract class AbstractIdempotencyFilterIT {
     Reply big = Client.post(custom.url("/big")).test(t).key(bigKey).send();
     assertThat(big.status()).isEqualTo(200);
     assertThat(big.body()).hasSize(256 * 1024);
-    assertProblem(Client.post(custom.url("/big")).test(t).key(bigKey).send(), 409, CUSTOM_BASE,
+    assertProblem(
+        Client.post(custom.url("/big")).test(t).key(bigKey).send(),
+        409,
+        CUSTOM_BASE,
         "response-not-replayable");
     assertThat(TestApp.count(t)).isEqualTo(4);
   }
@@ -901,7 +1064,8 @@ abstract class AbstractIdempotencyFilterIT {
     advanceClock(Duration.ofHours(24).minusSeconds(1));
     assertReplayOf(post("/orders", t, key).json(JSON_X).send(), first);
     advanceClock(Duration.ofSeconds(2));
-    Reply renewed = post("/orders", t, key).json(JSON_Y).send(); // another body, but the key has expired
+    Reply renewed =
+        post("/orders", t, key).json(JSON_Y).send(); // another body, but the key has expired
     assertFresh(renewed, 201);
     assertThat(TestApp.count(t)).isEqualTo(2);
   }
@@ -910,16 +1074,29 @@ abstract class AbstractIdempotencyFilterIT {
   void g39_clientSuppliedTimeHasNoEffect() {
     String t = newTest();
     String key = newKey();
-    String farFuture = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusYears(2));
+    String farFuture =
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusYears(2));
     TestApp.Gate gate = TestApp.gate();
-    CompletableFuture<Reply> a = post("/orders", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
+    CompletableFuture<Reply> a =
+        post("/orders", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
     await().atMost(Duration.ofSeconds(30)).until(() -> gate.arrived() == 1);
-    assertProblem(post("/orders", t, key).header("Date", farFuture).header("If-Unmodified-Since", farFuture)
-        .json(JSON_X).sendRaw(), 409, BASE, "request-in-progress");
+    assertProblem(
+        post("/orders", t, key)
+            .header("Date", farFuture)
+            .header("If-Unmodified-Since", farFuture)
+            .json(JSON_X)
+            .sendRaw(),
+        409,
+        BASE,
+        "request-in-progress");
     gate.open();
     Reply first = a.join();
-    Reply replay = post("/orders", t, key).header("Date", farFuture).header("X-Request-Time", "2099-01-01T00:00:00Z")
-        .json(JSON_X).sendRaw();
+    Reply replay =
+        post("/orders", t, key)
+            .header("Date", farFuture)
+            .header("X-Request-Time", "2099-01-01T00:00:00Z")
+            .json(JSON_X)
+            .sendRaw();
     assertReplayOf(replay, first);
     assertThat(TestApp.count(t)).isEqualTo(1);
   }
@@ -929,7 +1106,8 @@ abstract class AbstractIdempotencyFilterIT {
     String t = newTest();
     String key = newKey();
     TestApp.Gate gate = TestApp.gate();
-    CompletableFuture<Reply> a = post("/orders", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
+    CompletableFuture<Reply> a =
+        post("/orders", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
     await().atMost(Duration.ofSeconds(30)).until(() -> gate.arrived() == 1);
     store().purgeExpired(10_000);
     assertProblem(post("/orders", t, key).json(JSON_X).send(), 409, BASE, "request-in-progress");
@@ -937,7 +1115,8 @@ abstract class AbstractIdempotencyFilterIT {
     Reply first = a.join();
 
     for (int i = 0; i < 10; i++) { // retries racing the reaper
-      CompletableFuture<Integer> purge = CompletableFuture.supplyAsync(() -> store().purgeExpired(10_000));
+      CompletableFuture<Integer> purge =
+          CompletableFuture.supplyAsync(() -> store().purgeExpired(10_000));
       assertReplayOf(post("/orders", t, key).json(JSON_X).send(), first);
       purge.join();
     }
@@ -964,8 +1143,12 @@ abstract class AbstractIdempotencyFilterIT {
     // Bob cannot cause a 409 or a 422 for Alice's request in flight.
     String inFlight = newKey();
     TestApp.Gate gate = TestApp.gate();
-    CompletableFuture<Reply> aliceAgain = post("/orders", t, inFlight).header("X-User", "alice")
-        .header("X-Gate", gate.id()).json(JSON_X).sendAsync();
+    CompletableFuture<Reply> aliceAgain =
+        post("/orders", t, inFlight)
+            .header("X-User", "alice")
+            .header("X-Gate", gate.id())
+            .json(JSON_X)
+            .sendAsync();
     await().atMost(Duration.ofSeconds(30)).until(() -> gate.arrived() == 1);
     assertFresh(post("/orders", t, inFlight).header("X-User", "bob").json(JSON_Y).send(), 201);
     gate.open();
@@ -983,7 +1166,8 @@ abstract class AbstractIdempotencyFilterIT {
     assertThat(refused.status()).isEqualTo(403);
     assertThat(refused.replayed()).isFalse();
     TestApp.REVOKED.remove("alice");
-    assertReplayOf(post("/secure/orders", t, key).header("X-User", "alice").json(JSON_X).send(), first);
+    assertReplayOf(
+        post("/secure/orders", t, key).header("X-User", "alice").json(JSON_X).send(), first);
   }
 
   @Test
@@ -997,8 +1181,13 @@ abstract class AbstractIdempotencyFilterIT {
 
     Reply replay = post("/orders", t, key).json(JSON_X).sendRaw();
     assertThat(replay.replayed()).isTrue();
-    for (String name : List.of("Set-Cookie", "WWW-Authenticate", "Proxy-Authenticate", "Keep-Alive",
-        "Transfer-Encoding")) {
+    for (String name :
+        List.of(
+            "Set-Cookie",
+            "WWW-Authenticate",
+            "Proxy-Authenticate",
+            "Keep-Alive",
+            "Transfer-Encoding")) {
       assertThat(replay.headers(name)).as(name).isEmpty();
     }
     assertThat(replay.header("X-Request-Id")).startsWith("edge-"); // this exchange's own id
@@ -1015,20 +1204,19 @@ abstract class AbstractIdempotencyFilterIT {
     String secret = "secret-" + UUID.randomUUID();
     List<String> logs = new CopyOnWriteArrayList<>();
     SimpleFormatter formatter = new SimpleFormatter();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        logs.add(record.getLoggerName() + " " + formatter.format(record));
-      }
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            logs.add(record.getLoggerName() + " " + formatter.format(record));
+          }
 
-      @Override
-      public void flush() {
-      }
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {
-      }
-    };
+          @Override
+          public void close() {}
+        };
     capture.setLevel(Level.ALL);
     Logger root = Logger.getLogger("");
     Logger ours = Logger.getLogger("dev.once.servlet.IdempotencyFilter");
@@ -1053,7 +1241,9 @@ abstract class AbstractIdempotencyFilterIT {
       assertThat(r.text()).doesNotContain(secret);
     }
     String outageDigest = IdempotencyKey.of(Scope.global("POST /outage"), secret).toString();
-    assertThat(String.join("\n", logs)).as("the outage was logged by its digest").contains(outageDigest)
+    assertThat(String.join("\n", logs))
+        .as("the outage was logged by its digest")
+        .contains(outageDigest)
         .doesNotContain(secret);
     Optional<String> dump = storeDump();
     dump.ifPresent(d -> assertThat(d).isNotEmpty().doesNotContain(secret));
@@ -1072,10 +1262,18 @@ abstract class AbstractIdempotencyFilterIT {
     assertProblem(declared, 413, BASE, "request-too-large");
 
     // No Content-Length (chunked): refused once the limit is passed.
-    HttpResponse<byte[]> chunked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(main.url("/counted")))
-        .header("Idempotency-Key", key).header("X-Test", t).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(new byte[3 * 1024 * 1024])))
-        .build(), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> chunked =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(main.url("/counted")))
+                    .header("Idempotency-Key", key)
+                    .header("X-Test", t)
+                    .header("Content-Type", "application/json")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofInputStream(
+                            () -> new ByteArrayInputStream(new byte[3 * 1024 * 1024])))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
     assertThat(chunked.statusCode()).isEqualTo(413);
     assertThat(TestApp.count(t)).isZero();
     assertThat(counted.calls("claim")).isEqualTo(claims);
@@ -1090,9 +1288,16 @@ abstract class AbstractIdempotencyFilterIT {
     String key = newKey();
     int claims = counted.calls("claim");
     String boundary = "once-boundary";
-    byte[] upload = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"receipt\"; filename=\"r.txt\"\r\n"
-        + "Content-Type: text/plain\r\n\r\npaid\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
-    Reply refused = post("/counted", t, key).body("multipart/form-data; boundary=" + boundary, upload).send();
+    byte[] upload =
+        ("--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"receipt\"; filename=\"r.txt\"\r\n"
+                + "Content-Type: text/plain\r\n\r\npaid\r\n--"
+                + boundary
+                + "--\r\n")
+            .getBytes(StandardCharsets.UTF_8);
+    Reply refused =
+        post("/counted", t, key).body("multipart/form-data; boundary=" + boundary, upload).send();
     assertProblem(refused, 415, BASE, "media-type-not-supported");
     assertThat(refused.text()).contains("multipart");
     assertThat(TestApp.count(t)).isZero();
@@ -1103,13 +1308,19 @@ abstract class AbstractIdempotencyFilterIT {
   @Test
   void aRouteResolverThatFailsAnswers500AndRunsNothing() {
     String t = newTest();
-    try (Node failing = Node.start(IdempotencyFilter.builder(store()).routes(request -> {
-      throw new IllegalStateException("the routing table is not loaded");
-    }).build())) {
+    try (Node failing =
+        Node.start(
+            IdempotencyFilter.builder(store())
+                .routes(
+                    request -> {
+                      throw new IllegalStateException("the routing table is not loaded");
+                    })
+                .build())) {
       Reply reply = Client.post(failing.url("/orders")).test(t).key(newKey()).json(JSON_X).send();
       assertProblem(reply, 500, BASE, "route-unresolved");
       assertThat(reply.text()).doesNotContain("routing table");
-      assertThat(Client.post(failing.url("/orders")).test(t).json(JSON_X).send().status()).isEqualTo(500);
+      assertThat(Client.post(failing.url("/orders")).test(t).json(JSON_X).send().status())
+          .isEqualTo(500);
     }
     assertThat(TestApp.count(t)).isZero();
   }
@@ -1117,43 +1328,94 @@ abstract class AbstractIdempotencyFilterIT {
   @Test
   void i49_keyFloodingIsBoundedPerTenantAndCreatesNoRecord() throws Exception {
     String t = newTest();
-    IdempotencyFilter limited = IdempotencyFilter.builder(store())
-        .routes(RouteResolver.of(IdempotentRoute.builder("POST", "/orders").build()))
-        .keyRateLimit(3, Duration.ofHours(1))
-        .build();
-    IdempotencyFilter shortWindow = IdempotencyFilter.builder(store())
-        .routes(RouteResolver.of(IdempotentRoute.builder("POST", "/orders").build()))
-        .keyRateLimit(1, Duration.ofMillis(300))
-        .build();
-    try (Node node = Node.start(limited); Node quick = Node.start(shortWindow)) {
+    IdempotencyFilter limited =
+        IdempotencyFilter.builder(store())
+            .routes(RouteResolver.of(IdempotentRoute.builder("POST", "/orders").build()))
+            .keyRateLimit(3, Duration.ofHours(1))
+            .build();
+    IdempotencyFilter shortWindow =
+        IdempotencyFilter.builder(store())
+            .routes(RouteResolver.of(IdempotentRoute.builder("POST", "/orders").build()))
+            .keyRateLimit(1, Duration.ofMillis(300))
+            .build();
+    try (Node node = Node.start(limited);
+        Node quick = Node.start(shortWindow)) {
       String alice = "alice-" + t;
       List<String> keys = List.of(newKey(), newKey(), newKey(), newKey());
       for (String key : keys.subList(0, 3)) {
-        assertFresh(Client.post(node.url("/orders")).test(t).key(key).header("X-User", alice).json(JSON_X).send(), 201);
+        assertFresh(
+            Client.post(node.url("/orders"))
+                .test(t)
+                .key(key)
+                .header("X-User", alice)
+                .json(JSON_X)
+                .send(),
+            201);
       }
-      Reply flooded = Client.post(node.url("/orders")).test(t).key(keys.get(3)).header("X-User", alice).json(JSON_X)
-          .send();
+      Reply flooded =
+          Client.post(node.url("/orders"))
+              .test(t)
+              .key(keys.get(3))
+              .header("X-User", alice)
+              .json(JSON_X)
+              .send();
       assertProblem(flooded, 429, BASE, "too-many-keys");
       assertThat(Long.parseLong(flooded.header("Retry-After"))).isBetween(1L, 3600L);
       assertThat(TestApp.count(t)).as("handler runs").isEqualTo(3);
 
       // Another tenant has its own budget.
-      assertFresh(Client.post(node.url("/orders")).test(t).key(keys.get(3)).header("X-User", "bob-" + t)
-          .json(JSON_X).send(), 201);
-      // The refused key left no record: on a node without the limit it executes as new, not as a replay or a 409.
-      assertFresh(Client.post(main.url("/orders")).test(t).key(keys.get(3)).header("X-User", alice).json(JSON_X)
-          .send(), 201);
+      assertFresh(
+          Client.post(node.url("/orders"))
+              .test(t)
+              .key(keys.get(3))
+              .header("X-User", "bob-" + t)
+              .json(JSON_X)
+              .send(),
+          201);
+      // The refused key left no record: on a node without the limit it executes as new, not as a
+      // replay or a 409.
+      assertFresh(
+          Client.post(main.url("/orders"))
+              .test(t)
+              .key(keys.get(3))
+              .header("X-User", alice)
+              .json(JSON_X)
+              .send(),
+          201);
       assertThat(TestApp.count(t)).as("handler runs").isEqualTo(5);
 
       // A window ends: the budget comes back.
       String carol = "carol-" + t;
-      assertFresh(Client.post(quick.url("/orders")).test(t).key(newKey()).header("X-User", carol).json(JSON_X)
-          .send(), 201);
-      assertProblem(Client.post(quick.url("/orders")).test(t).key(newKey()).header("X-User", carol).json(JSON_X)
-          .send(), 429, BASE, "too-many-keys");
-      await("carol's window ends").atMost(Duration.ofSeconds(10)).until(() ->
-          Client.post(quick.url("/orders")).test(t).key(newKey()).header("X-User", carol).json(JSON_X).send()
-              .status() == 201);
+      assertFresh(
+          Client.post(quick.url("/orders"))
+              .test(t)
+              .key(newKey())
+              .header("X-User", carol)
+              .json(JSON_X)
+              .send(),
+          201);
+      assertProblem(
+          Client.post(quick.url("/orders"))
+              .test(t)
+              .key(newKey())
+              .header("X-User", carol)
+              .json(JSON_X)
+              .send(),
+          429,
+          BASE,
+          "too-many-keys");
+      await("carol's window ends")
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  Client.post(quick.url("/orders"))
+                          .test(t)
+                          .key(newKey())
+                          .header("X-User", carol)
+                          .json(JSON_X)
+                          .send()
+                          .status()
+                      == 201);
     }
   }
 
@@ -1164,24 +1426,42 @@ abstract class AbstractIdempotencyFilterIT {
     String t = newTest();
     String key = newKey();
     Set<String> types = new HashSet<>();
-    types.add(assertProblem(post("/orders", t, null).json(JSON_X).send(), 400, BASE, "key-missing")
-        .get("type").asString());
-    types.add(assertProblem(post("/orders", t, "\"unterminated").json(JSON_X).send(), 400, BASE, "key-invalid")
-        .get("type").asString());
-    types.add(assertProblem(post("/counted", t, key).body("application/json", new byte[2 * 1024 * 1024]).send(),
-        413, BASE, "request-too-large").get("type").asString());
+    types.add(
+        assertProblem(post("/orders", t, null).json(JSON_X).send(), 400, BASE, "key-missing")
+            .get("type")
+            .asString());
+    types.add(
+        assertProblem(
+                post("/orders", t, "\"unterminated").json(JSON_X).send(), 400, BASE, "key-invalid")
+            .get("type")
+            .asString());
+    types.add(
+        assertProblem(
+                post("/counted", t, key).body("application/json", new byte[2 * 1024 * 1024]).send(),
+                413,
+                BASE,
+                "request-too-large")
+            .get("type")
+            .asString());
     cutStore();
-    types.add(assertProblem(post("/outage", t, key).json(JSON_X).send(), 503, BASE, "store-unavailable")
-        .get("type").asString());
+    types.add(
+        assertProblem(post("/outage", t, key).json(JSON_X).send(), 503, BASE, "store-unavailable")
+            .get("type")
+            .asString());
     restoreStore();
 
     TestApp.Gate gate = TestApp.gate();
-    CompletableFuture<Reply> a = post("/orders", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
+    CompletableFuture<Reply> a =
+        post("/orders", t, key).header("X-Gate", gate.id()).json(JSON_X).sendAsync();
     await().atMost(Duration.ofSeconds(30)).until(() -> gate.arrived() == 1);
-    types.add(assertProblem(post("/orders", t, key).json(JSON_X).send(), 409, BASE, "request-in-progress")
-        .get("type").asString());
-    types.add(assertProblem(post("/orders", t, key).json(JSON_Y).send(), 422, BASE, "key-reused")
-        .get("type").asString());
+    types.add(
+        assertProblem(post("/orders", t, key).json(JSON_X).send(), 409, BASE, "request-in-progress")
+            .get("type")
+            .asString());
+    types.add(
+        assertProblem(post("/orders", t, key).json(JSON_Y).send(), 422, BASE, "key-reused")
+            .get("type")
+            .asString());
     gate.open();
     Reply first = a.join();
     assertThat(types).hasSize(6);
@@ -1198,23 +1478,31 @@ abstract class AbstractIdempotencyFilterIT {
   @Test
   void theListenerHearsEveryStepByScopeNeverByKey() {
     String t = newTest();
-    String user = "user-" + UUID.randomUUID(); // a tenant of its own, so only this test's events match
+    String user =
+        "user-" + UUID.randomUUID(); // a tenant of its own, so only this test's events match
     String key = newKey();
     post("/orders", t, key).header("X-User", user).json(JSON_X).send();
     post("/orders", t, key).header("X-User", user).json(JSON_X).send();
     post("/orders", t, key).header("X-User", user).json(JSON_Y).send();
-    post("/orders", t, newKey()).header("X-User", user).header("X-Status", "503").json(JSON_X).send();
+    post("/orders", t, newKey())
+        .header("X-User", user)
+        .header("X-Status", "503")
+        .json(JSON_X)
+        .send();
     cutStore();
     post("/outage", t, newKey()).header("X-User", user).json(JSON_X).send();
     restoreStore();
 
     String o = user + " POST /orders ";
-    assertThat(heard.stream().filter(e -> e.startsWith(user + " ")).toList()).containsExactly(
-        o + "claimed ACQUIRED", o + "completed",
-        o + "claimed COMPLETED",
-        o + "claimed MISMATCH",
-        o + "claimed ACQUIRED", o + "failed released",
-        user + " POST /outage storeFailed");
+    assertThat(heard.stream().filter(e -> e.startsWith(user + " ")).toList())
+        .containsExactly(
+            o + "claimed ACQUIRED",
+            o + "completed",
+            o + "claimed COMPLETED",
+            o + "claimed MISMATCH",
+            o + "claimed ACQUIRED",
+            o + "failed released",
+            user + " POST /outage storeFailed");
     assertThat(heard).noneMatch(e -> e.contains(key));
   }
 }

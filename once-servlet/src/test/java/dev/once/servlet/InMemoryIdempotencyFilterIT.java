@@ -7,7 +7,10 @@ import dev.once.testkit.MutableClock;
 import java.time.Duration;
 import java.util.Optional;
 
-/** The checklist against {@link InMemoryIdempotencyStore}; both nodes share one instance, as one JVM can. */
+/**
+ * The checklist against {@link InMemoryIdempotencyStore}; both nodes share one instance, as one JVM
+ * can.
+ */
 class InMemoryIdempotencyFilterIT extends AbstractIdempotencyFilterIT {
 
   private MutableClock clock;
@@ -22,8 +25,7 @@ class InMemoryIdempotencyFilterIT extends AbstractIdempotencyFilterIT {
   }
 
   @Override
-  protected void stopBackend() {
-  }
+  protected void stopBackend() {}
 
   @Override
   protected IdempotencyStore store() {

@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A child JVM on this test's class path, for tests that must kill what they test for real
- * ({@code destroyForcibly()} is SIGKILL). Its stdout and stderr are collected line by line, so a test waits on
- * what the child said ({@link #saw}) instead of sleeping.
+ * A child JVM on this test's class path, for tests that must kill what they test for real ({@code
+ * destroyForcibly()} is SIGKILL). Its stdout and stderr are collected line by line, so a test waits
+ * on what the child said ({@link #saw}) instead of sleeping.
  *
  * <pre>{@code
  * ChildJvm consumer = ChildJvm.start(ChaosConsumer.class, List.of("-Xmx256m"), List.of(bootstrap, jdbcUrl));
@@ -40,7 +40,8 @@ public final class ChildJvm implements AutoCloseable {
     command.addAll(args);
     try {
       ChildJvm child = new ChildJvm(new ProcessBuilder(command).redirectErrorStream(true).start());
-      Thread reader = new Thread(child::read, mainClass.getSimpleName() + "-" + child.process.pid());
+      Thread reader =
+          new Thread(child::read, mainClass.getSimpleName() + "-" + child.process.pid());
       reader.setDaemon(true);
       reader.start();
       return child;
@@ -50,7 +51,9 @@ public final class ChildJvm implements AutoCloseable {
   }
 
   private void read() {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line; (line = in.readLine()) != null; ) {
         lines.add(line);
       }
@@ -73,8 +76,11 @@ public final class ChildJvm implements AutoCloseable {
   }
 
   public String firstWith(String prefix) {
-    return lines.stream().filter(l -> l.startsWith(prefix)).findFirst()
-        .orElseThrow(() -> new AssertionError("the child never printed '" + prefix + "'; output: " + lines));
+    return lines.stream()
+        .filter(l -> l.startsWith(prefix))
+        .findFirst()
+        .orElseThrow(
+            () -> new AssertionError("the child never printed '" + prefix + "'; output: " + lines));
   }
 
   public long count(String prefix) {

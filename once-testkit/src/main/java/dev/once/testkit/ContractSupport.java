@@ -24,16 +24,17 @@ final class ContractSupport {
 
   /** The lease of most claims in the suites. */
   static final Duration LEASE = Duration.ofSeconds(10);
+
   /** A lease that outlives every test that does not move the clock by hours. */
   static final Duration LONG_LEASE = Duration.ofHours(1);
+
   /** The retention of most claims and completions in the suites. */
   static final Duration RETENTION = Duration.ofHours(1);
 
   static final Fingerprint FP_A = Fingerprint.of("contract request A");
   static final Fingerprint FP_B = Fingerprint.of("contract request B");
 
-  private ContractSupport() {
-  }
+  private ContractSupport() {}
 
   /** A scope no other test (in this run or an earlier one against the same table) has used. */
   static Scope newScope() {
@@ -70,8 +71,8 @@ final class ContractSupport {
   }
 
   /**
-   * Asserts that {@code result} replays {@code expected}: same content type, same attributes in the same
-   * order, same body bytes.
+   * Asserts that {@code result} replays {@code expected}: same content type, same attributes in the
+   * same order, same body bytes.
    */
   static void assertReplays(ClaimResult result, Outcome expected) {
     assertThat(result).as("claim answer").isInstanceOf(ClaimResult.Completed.class);
@@ -82,7 +83,8 @@ final class ContractSupport {
     assertThat(actual.contentType()).as("content type").isEqualTo(expected.contentType());
     assertThat(new ArrayList<>(actual.attributes().entrySet()))
         .as("attributes, in order")
-        .containsExactlyElementsOf(new ArrayList<Map.Entry<String, String>>(expected.attributes().entrySet()));
+        .containsExactlyElementsOf(
+            new ArrayList<Map.Entry<String, String>>(expected.attributes().entrySet()));
     assertThat(actual.bodyLength()).as("body length").isEqualTo(expected.bodyLength());
     assertThat(actual.body()).as("body bytes").isEqualTo(expected.body());
   }
@@ -100,16 +102,20 @@ final class ContractSupport {
   }
 
   /**
-   * Waits until {@code store} serves claims again after an outage; each probe uses a fresh key, so a probe that
-   * half-worked is harmless.
+   * Waits until {@code store} serves claims again after an outage; each probe uses a fresh key, so
+   * a probe that half-worked is harmless.
    */
-  static void awaitClaimsServed(IdempotencyStore store, Scope scope, AtomicInteger probes, Duration atMost) {
-    org.awaitility.Awaitility.await("the store serves claims again after the connection was restored")
+  static void awaitClaimsServed(
+      IdempotencyStore store, Scope scope, AtomicInteger probes, Duration atMost) {
+    org.awaitility.Awaitility.await(
+            "the store serves claims again after the connection was restored")
         .atMost(atMost)
         .pollInterval(Duration.ofMillis(200))
         .ignoreExceptionsInstanceOf(StoreException.class)
-        .until(() -> store.claim(request(key(scope, "probe-" + probes.incrementAndGet()), FP_A))
-            instanceof ClaimResult.Acquired);
+        .until(
+            () ->
+                store.claim(request(key(scope, "probe-" + probes.incrementAndGet()), FP_A))
+                    instanceof ClaimResult.Acquired);
   }
 
   static void shutdown(ExecutorService executor) {

@@ -10,8 +10,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The checker of a chaos test: every id the test sent is classified by how many committed effects it has, and every
- * effect whose id was never sent is "unexpected". A single lost, duplicated or unexpected id fails.
+ * The checker of a chaos test: every id the test sent is classified by how many committed effects
+ * it has, and every effect whose id was never sent is "unexpected". A single lost, duplicated or
+ * unexpected id fails.
  *
  * <pre>{@code
  * EffectChecker.Verdict v = EffectChecker.check(sentIds, effectCountsById);
@@ -23,13 +24,13 @@ public final class EffectChecker {
 
   private static final int EXAMPLES = 20;
 
-  private EffectChecker() {
-  }
+  private EffectChecker() {}
 
   /**
    * Classifies the ids.
    *
-   * @param sent    every id the broker acknowledged (or the client was told succeeded); repeats are ignored
+   * @param sent every id the broker acknowledged (or the client was told succeeded); repeats are
+   *     ignored
    * @param effects committed effects per id, as counted in a sink with no unique constraint
    */
   public static Verdict check(Collection<String> sent, Map<String, ? extends Number> effects) {
@@ -54,18 +55,20 @@ public final class EffectChecker {
         unexpected.add(e.getKey());
       }
     }
-    return new Verdict(List.copyOf(ok), List.copyOf(lost), List.copyOf(duplicated), List.copyOf(unexpected));
+    return new Verdict(
+        List.copyOf(ok), List.copyOf(lost), List.copyOf(duplicated), List.copyOf(unexpected));
   }
 
   /**
    * The classes of ids.
    *
-   * @param ok         exactly one effect
-   * @param lost       sent, no effect
+   * @param ok exactly one effect
+   * @param lost sent, no effect
    * @param duplicated more than one effect (each as {@code "id xN"})
    * @param unexpected an effect for an id never sent
    */
-  public record Verdict(List<String> ok, List<String> lost, List<String> duplicated, List<String> unexpected) {
+  public record Verdict(
+      List<String> ok, List<String> lost, List<String> duplicated, List<String> unexpected) {
 
     /** Fails unless every sent id has exactly one effect and no other effect exists. */
     public void assertExactlyOnce(String context) {
@@ -74,11 +77,23 @@ public final class EffectChecker {
       assertThat(unexpected).as("unexpected ids (%s)", context).isEmpty();
     }
 
-    /** Counts, with up to 20 examples of each bad class: {@code ok=N lost=N duplicated=N unexpected=N}. */
+    /**
+     * Counts, with up to 20 examples of each bad class: {@code ok=N lost=N duplicated=N
+     * unexpected=N}.
+     */
     @Override
     public String toString() {
-      return "ok=" + ok.size() + " lost=" + lost.size() + examples(lost) + " duplicated=" + duplicated.size()
-          + examples(duplicated) + " unexpected=" + unexpected.size() + examples(unexpected);
+      return "ok="
+          + ok.size()
+          + " lost="
+          + lost.size()
+          + examples(lost)
+          + " duplicated="
+          + duplicated.size()
+          + examples(duplicated)
+          + " unexpected="
+          + unexpected.size()
+          + examples(unexpected);
     }
 
     private static String examples(List<String> ids) {

@@ -55,8 +55,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The behaviour every {@link IdempotencyStore} must show, as written in that interface's Javadoc. A store
- * module passes it by extending this class in a few lines:
+ * The behaviour every {@link IdempotencyStore} must show, as written in that interface's Javadoc. A
+ * store module passes it by extending this class in a few lines:
  *
  * <pre>{@code
  * class PostgresStoreContractIT extends IdempotencyStoreContract {
@@ -71,14 +71,15 @@ import org.junit.jupiter.api.Timeout;
  * }
  * }</pre>
  *
- * <p>The class uses {@link TestInstance.Lifecycle#PER_CLASS one test instance per class}, so a store kept in
- * an instance field lives for the whole class. Tests run one at a time. Each test works in its own random
- * {@link Scope}, so tests never see each other's records even when they share one table, and no cleanup is
- * needed. One exception: {@link #purgeDeletesOnlyExpiredRecordsInBoundedBatches() the purge test} counts the
- * records it purges, so it assumes nobody else writes to the store's table while this class runs.
+ * <p>The class uses {@link TestInstance.Lifecycle#PER_CLASS one test instance per class}, so a
+ * store kept in an instance field lives for the whole class. Tests run one at a time. Each test
+ * works in its own random {@link Scope}, so tests never see each other's records even when they
+ * share one table, and no cleanup is needed. One exception: {@link
+ * #purgeDeletesOnlyExpiredRecordsInBoundedBatches() the purge test} counts the records it purges,
+ * so it assumes nobody else writes to the store's table while this class runs.
  *
- * <p>Time only moves through {@link #advanceClock}; nothing sleeps. Every test is bounded by a timeout, so a
- * deadlocked store fails instead of hanging the build.
+ * <p>Time only moves through {@link #advanceClock}; nothing sleeps. Every test is bounded by a
+ * timeout, so a deadlocked store fails instead of hanging the build.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -96,7 +97,8 @@ public abstract class IdempotencyStoreContract {
   // Claim answers
 
   @Test
-  @DisplayName("a fresh claim acquires; after complete, the same fingerprint replays the stored outcome")
+  @DisplayName(
+      "a fresh claim acquires; after complete, the same fingerprint replays the stored outcome")
   void freshClaimAcquiresAndCompletionReplays() {
     IdempotencyKey key = key(newScope(), "order-1");
     ClaimResult.Acquired first = acquired(store().claim(request(key, FP_A)));
@@ -187,13 +189,15 @@ public abstract class IdempotencyStoreContract {
     assertThatThrownBy(() -> store().complete(key, zombie, outcome("zombie"), RETENTION))
         .isInstanceOf(LeaseLostException.class);
     assertThatThrownBy(() -> store().release(key, zombie)).isInstanceOf(LeaseLostException.class);
-    assertThatThrownBy(() -> store().renew(key, zombie, LEASE)).isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> store().renew(key, zombie, LEASE))
+        .isInstanceOf(LeaseLostException.class);
 
     assertReplays(store().claim(request(key, FP_A)), ownerOutcome);
   }
 
   @Test
-  @DisplayName("a zombie cannot complete while the new owner is still working, and the owner then can")
+  @DisplayName(
+      "a zombie cannot complete while the new owner is still working, and the owner then can")
   void zombieCannotCompleteBeforeNewOwner() {
     IdempotencyKey key = key(newScope(), "order-1");
     long zombie = acquired(store().claim(request(key, FP_A, LEASE))).token();
@@ -211,7 +215,8 @@ public abstract class IdempotencyStoreContract {
   }
 
   @Test
-  @DisplayName("release frees the key; stale or repeated writes are refused with LeaseLostException")
+  @DisplayName(
+      "release frees the key; stale or repeated writes are refused with LeaseLostException")
   void releaseFreesTheKeyAndStaleWritesAreRefused() {
     Scope scope = newScope();
 
@@ -230,8 +235,10 @@ public abstract class IdempotencyStoreContract {
 
     IdempotencyKey wrong = key(scope, "wrong-token");
     long held = acquired(store().claim(request(wrong, FP_A))).token();
-    assertThatThrownBy(() -> store().release(wrong, held + 1)).isInstanceOf(LeaseLostException.class);
-    assertThatThrownBy(() -> store().release(wrong, held - 1)).isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> store().release(wrong, held + 1))
+        .isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> store().release(wrong, held - 1))
+        .isInstanceOf(LeaseLostException.class);
     assertThatThrownBy(() -> store().complete(wrong, held + 1, outcome("x"), RETENTION))
         .isInstanceOf(LeaseLostException.class);
     assertInProgress(store().claim(request(wrong, FP_A)), LEASE);
@@ -241,8 +248,10 @@ public abstract class IdempotencyStoreContract {
     store().release(afterRelease, released);
     assertThatThrownBy(() -> store().complete(afterRelease, released, outcome("x"), RETENTION))
         .isInstanceOf(LeaseLostException.class);
-    assertThatThrownBy(() -> store().release(afterRelease, released)).isInstanceOf(LeaseLostException.class);
-    assertThatThrownBy(() -> store().renew(afterRelease, released, LEASE)).isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> store().release(afterRelease, released))
+        .isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> store().renew(afterRelease, released, LEASE))
+        .isInstanceOf(LeaseLostException.class);
 
     IdempotencyKey twice = key(scope, "complete-twice");
     long once = acquired(store().claim(request(twice, FP_A))).token();
@@ -262,14 +271,16 @@ public abstract class IdempotencyStoreContract {
   }
 
   @Test
-  @DisplayName("a completion repeated with its token and outcome succeeds and changes nothing; another outcome is refused")
+  @DisplayName(
+      "a completion repeated with its token and outcome succeeds and changes nothing; another outcome is refused")
   void repeatedCompletionSucceedsAndChangesNothing() {
     IdempotencyKey key = key(newScope(), "order-1");
     long token = acquired(store().claim(request(key, FP_A))).token();
     Outcome outcome = outcome("charged");
     store().complete(key, token, outcome, Duration.ofHours(1));
 
-    // The first answer was lost with the connection: the caller sends the same completion again, and again.
+    // The first answer was lost with the connection: the caller sends the same completion again,
+    // and again.
     store().complete(key, token, outcome, Duration.ofHours(1));
     store().complete(key, token, outcome("charged"), Duration.ofDays(30));
     assertReplays(store().claim(request(key, FP_A)), outcome);
@@ -279,7 +290,8 @@ public abstract class IdempotencyStoreContract {
         .isInstanceOf(LeaseLostException.class);
     assertReplays(store().claim(request(key, FP_A)), outcome);
 
-    // The repeats did not extend the retention: the record expires an hour after the first completion.
+    // The repeats did not extend the retention: the record expires an hour after the first
+    // completion.
     advanceClock(Duration.ofMinutes(61));
     assertThatThrownBy(() -> store().complete(key, token, outcome, RETENTION))
         .as("a repeat after the record expired")
@@ -297,8 +309,10 @@ public abstract class IdempotencyStoreContract {
     Outcome same = outcome("same answer");
     store().complete(key, owner, same, RETENTION);
 
-    assertThatThrownBy(() -> store().complete(key, zombie, same, RETENTION)).isInstanceOf(LeaseLostException.class);
-    assertThatThrownBy(() -> store().completeAll(List.of(new Completion(key, zombie, same, RETENTION))))
+    assertThatThrownBy(() -> store().complete(key, zombie, same, RETENTION))
+        .isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(
+            () -> store().completeAll(List.of(new Completion(key, zombie, same, RETENTION))))
         .isInstanceOf(LeaseLostException.class);
     store().complete(key, owner, same, RETENTION);
     assertReplays(store().claim(request(key, FP_A)), same);
@@ -312,15 +326,16 @@ public abstract class IdempotencyStoreContract {
 
     advanceClock(Duration.ofSeconds(8));
     store().renew(key, token, Duration.ofSeconds(10));
-    advanceClock(Duration.ofSeconds(8));   // 16 s after the claim, 8 s after the renewal
+    advanceClock(Duration.ofSeconds(8)); // 16 s after the claim, 8 s after the renewal
 
     assertInProgress(store().claim(request(key, FP_A, LEASE)), Duration.ofSeconds(10));
 
-    advanceClock(Duration.ofSeconds(3));   // 11 s after the renewal
+    advanceClock(Duration.ofSeconds(3)); // 11 s after the renewal
 
     long takeover = acquired(store().claim(request(key, FP_A, LEASE))).token();
     assertThat(takeover).isGreaterThan(token);
-    assertThatThrownBy(() -> store().renew(key, token, LEASE)).isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> store().renew(key, token, LEASE))
+        .isInstanceOf(LeaseLostException.class);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -344,20 +359,24 @@ public abstract class IdempotencyStoreContract {
   }
 
   @Test
-  @DisplayName("an abandoned in-progress record is kept for the claim's retention, then treated as absent")
+  @DisplayName(
+      "an abandoned in-progress record is kept for the claim's retention, then treated as absent")
   void abandonedClaimExpiresAfterRetention() {
     IdempotencyKey key = key(newScope(), "order-1");
     acquired(store().claim(new ClaimRequest(key, FP_A, LEASE, Duration.ofHours(1))));
 
     advanceClock(Duration.ofMinutes(59));
-    assertThat(store().claim(request(key, FP_B))).as("lease expired, retention not").isInstanceOf(ClaimResult.Mismatch.class);
+    assertThat(store().claim(request(key, FP_B)))
+        .as("lease expired, retention not")
+        .isInstanceOf(ClaimResult.Mismatch.class);
 
     advanceClock(Duration.ofMinutes(2));
     acquired(store().claim(request(key, FP_B)));
   }
 
   @Test
-  @DisplayName("purgeExpired deletes expired records in bounded batches, never a live lease or a retained record")
+  @DisplayName(
+      "purgeExpired deletes expired records in bounded batches, never a live lease or a retained record")
   void purgeDeletesOnlyExpiredRecordsInBoundedBatches() {
     // A clean slate: everything earlier tests (or earlier runs on a shared table) left has expired.
     advanceClock(Duration.ofDays(3650));
@@ -378,7 +397,12 @@ public abstract class IdempotencyStoreContract {
     acquired(store().claim(new ClaimRequest(live, FP_A, Duration.ofHours(2), Duration.ofHours(1))));
     IdempotencyKey kept = key(scope, "completed-kept-3h");
     Outcome keptOutcome = outcome("kept for 3 h");
-    store().complete(kept, acquired(store().claim(request(kept, FP_A))).token(), keptOutcome, Duration.ofHours(3));
+    store()
+        .complete(
+            kept,
+            acquired(store().claim(request(kept, FP_A))).token(),
+            keptOutcome,
+            Duration.ofHours(3));
     IdempotencyKey abandoned = key(scope, "abandoned-kept-3h");
     acquired(store().claim(new ClaimRequest(abandoned, FP_A, LEASE, Duration.ofHours(3))));
 
@@ -394,10 +418,12 @@ public abstract class IdempotencyStoreContract {
     }
     assertThat(total).as("records purged in all").isEqualTo(5);
 
-    assertInProgress(store().claim(new ClaimRequest(live, FP_A, Duration.ofHours(2), Duration.ofHours(1))),
+    assertInProgress(
+        store().claim(new ClaimRequest(live, FP_A, Duration.ofHours(2), Duration.ofHours(1))),
         Duration.ofHours(2));
     assertReplays(store().claim(request(kept, FP_A)), keptOutcome);
-    assertThat(store().claim(request(abandoned, FP_B))).as("an abandoned claim within its retention")
+    assertThat(store().claim(request(abandoned, FP_B)))
+        .as("an abandoned claim within its retention")
         .isInstanceOf(ClaimResult.Mismatch.class);
     for (IdempotencyKey key : completed) {
       acquired(store().claim(request(key, FP_A)));
@@ -417,10 +443,14 @@ public abstract class IdempotencyStoreContract {
         ClaimRequest request = request(key(scope, "race-" + round), FP_A, LONG_LEASE);
         List<ClaimResult> results = race(pool, RACERS, i -> request);
 
-        assertThat(results).filteredOn(r -> r instanceof ClaimResult.Acquired)
-            .as("acquisitions in round " + round).hasSize(1);
-        assertThat(results).filteredOn(r -> r instanceof ClaimResult.InProgress)
-            .as("in-progress answers in round " + round).hasSize(RACERS - 1);
+        assertThat(results)
+            .filteredOn(r -> r instanceof ClaimResult.Acquired)
+            .as("acquisitions in round " + round)
+            .hasSize(1);
+        assertThat(results)
+            .filteredOn(r -> r instanceof ClaimResult.InProgress)
+            .as("in-progress answers in round " + round)
+            .hasSize(RACERS - 1);
       }
     } finally {
       ContractSupport.shutdown(pool);
@@ -428,7 +458,8 @@ public abstract class IdempotencyStoreContract {
   }
 
   @Test
-  @DisplayName("64 concurrent claims with two fingerprints: one acquires, its twins wait, the others mismatch")
+  @DisplayName(
+      "64 concurrent claims with two fingerprints: one acquires, its twins wait, the others mismatch")
   void concurrentClaimsWithMixedFingerprints() throws Exception {
     Scope scope = newScope();
     ExecutorService pool = Executors.newFixedThreadPool(RACERS);
@@ -453,9 +484,13 @@ public abstract class IdempotencyStoreContract {
           if (i == winners.get(0)) {
             continue;
           }
-          Class<?> expected = requests.get(i).fingerprint().equals(winner)
-              ? ClaimResult.InProgress.class : ClaimResult.Mismatch.class;
-          assertThat(results.get(i)).as("answer to racer %d in round %d", i, round).isInstanceOf(expected);
+          Class<?> expected =
+              requests.get(i).fingerprint().equals(winner)
+                  ? ClaimResult.InProgress.class
+                  : ClaimResult.Mismatch.class;
+          assertThat(results.get(i))
+              .as("answer to racer %d in round %d", i, round)
+              .isInstanceOf(expected);
         }
       }
     } finally {
@@ -484,8 +519,12 @@ public abstract class IdempotencyStoreContract {
     }
     assertThat(tokens).as("distinct tokens").hasSize(20);
     for (int i = 0; i < 20; i++) {
-      store().complete(requests.get(i).key(), ((ClaimResult.Acquired) results.get(i)).token(),
-          outcome("batch-" + i), RETENTION);
+      store()
+          .complete(
+              requests.get(i).key(),
+              ((ClaimResult.Acquired) results.get(i)).token(),
+              outcome("batch-" + i),
+              RETENTION);
     }
     for (int i = 0; i < 20; i++) {
       assertReplays(store().claim(requests.get(i)), outcome("batch-" + i));
@@ -500,8 +539,11 @@ public abstract class IdempotencyStoreContract {
     IdempotencyKey k1 = key(scope, "k1");
     IdempotencyKey k2 = key(scope, "k2");
 
-    List<ClaimResult> results = store().claimAll(List.of(
-        request(k1, FP_A), request(k2, FP_A), request(k1, FP_A), request(k1, FP_B)));
+    List<ClaimResult> results =
+        store()
+            .claimAll(
+                List.of(
+                    request(k1, FP_A), request(k2, FP_A), request(k1, FP_A), request(k1, FP_B)));
 
     assertThat(results).hasSize(4);
     acquired(results.get(0));
@@ -535,9 +577,16 @@ public abstract class IdempotencyStoreContract {
     long zombie = acquired(store().claim(request(expired, FP_A, LEASE))).token();
     advanceClock(LEASE.plusSeconds(1));
 
-    List<ClaimResult> results = store().claimAll(List.of(
-        request(fresh, FP_A), request(done, FP_A), request(held, FP_A), request(other, FP_B),
-        request(expired, FP_A), request(expired, FP_A)));
+    List<ClaimResult> results =
+        store()
+            .claimAll(
+                List.of(
+                    request(fresh, FP_A),
+                    request(done, FP_A),
+                    request(held, FP_A),
+                    request(other, FP_B),
+                    request(expired, FP_A),
+                    request(expired, FP_A)));
 
     assertThat(results).hasSize(6);
     long freshToken = acquired(results.get(0)).token();
@@ -567,8 +616,12 @@ public abstract class IdempotencyStoreContract {
     List<ClaimResult> claims = store().claimAll(requests);
     List<Completion> completions = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
-      completions.add(new Completion(requests.get(i).key(), acquired(claims.get(i)).token(),
-          outcome("complete-all-" + i), RETENTION));
+      completions.add(
+          new Completion(
+              requests.get(i).key(),
+              acquired(claims.get(i)).token(),
+              outcome("complete-all-" + i),
+              RETENTION));
     }
 
     store().completeAll(completions);
@@ -592,10 +645,14 @@ public abstract class IdempotencyStoreContract {
     advanceClock(LEASE.plusSeconds(1));
     long owner = acquired(store().claim(request(stale, FP_A, LONG_LEASE))).token();
 
-    assertThatThrownBy(() -> store().completeAll(List.of(
-        new Completion(before, beforeToken, outcome("before"), RETENTION),
-        new Completion(stale, zombie, outcome("zombie"), RETENTION),
-        new Completion(after, afterToken, outcome("after"), RETENTION))))
+    assertThatThrownBy(
+            () ->
+                store()
+                    .completeAll(
+                        List.of(
+                            new Completion(before, beforeToken, outcome("before"), RETENTION),
+                            new Completion(stale, zombie, outcome("zombie"), RETENTION),
+                            new Completion(after, afterToken, outcome("after"), RETENTION))))
         .isInstanceOf(LeaseLostException.class)
         .satisfies(e -> assertThat(((LeaseLostException) e).token()).isEqualTo(zombie));
 
@@ -607,33 +664,51 @@ public abstract class IdempotencyStoreContract {
   }
 
   @Test
-  @DisplayName("completeAll repeated after a lost answer succeeds; a repeat with another outcome is reported")
+  @DisplayName(
+      "completeAll repeated after a lost answer succeeds; a repeat with another outcome is reported")
   void completeAllRepeatedSucceedsAndAnotherOutcomeIsReported() {
     Scope scope = newScope();
     List<Completion> completions = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       IdempotencyKey key = key(scope, "repeat-all-" + i);
-      completions.add(new Completion(key, acquired(store().claim(request(key, FP_A))).token(),
-          outcome("repeat-all-" + i), RETENTION));
+      completions.add(
+          new Completion(
+              key,
+              acquired(store().claim(request(key, FP_A))).token(),
+              outcome("repeat-all-" + i),
+              RETENTION));
     }
     store().completeAll(completions);
 
     store().completeAll(completions);
-    // One batch holding the same completion twice, as a caller resending a whole batch with a part already sent.
+    // One batch holding the same completion twice, as a caller resending a whole batch with a part
+    // already sent.
     store().completeAll(List.of(completions.get(0), completions.get(0), completions.get(1)));
 
     Completion changed = completions.get(1);
-    assertThatThrownBy(() -> store().completeAll(List.of(completions.get(0),
-        new Completion(changed.key(), changed.token(), outcome("another answer"), RETENTION), completions.get(2))))
+    assertThatThrownBy(
+            () ->
+                store()
+                    .completeAll(
+                        List.of(
+                            completions.get(0),
+                            new Completion(
+                                changed.key(),
+                                changed.token(),
+                                outcome("another answer"),
+                                RETENTION),
+                            completions.get(2))))
         .isInstanceOf(LeaseLostException.class)
         .satisfies(e -> assertThat(((LeaseLostException) e).token()).isEqualTo(changed.token()));
     for (int i = 0; i < 3; i++) {
-      assertReplays(store().claim(request(completions.get(i).key(), FP_A)), outcome("repeat-all-" + i));
+      assertReplays(
+          store().claim(request(completions.get(i).key(), FP_A)), outcome("repeat-all-" + i));
     }
   }
 
   @Test
-  @DisplayName("8 concurrent claimAll of the same 50 keys in different orders: each key acquired once")
+  @DisplayName(
+      "8 concurrent claimAll of the same 50 keys in different orders: each key acquired once")
   void concurrentBatchesAcquireEachKeyOnce() throws Exception {
     int threads = 8;
     int keys = 50;
@@ -657,10 +732,12 @@ public abstract class IdempotencyStoreContract {
         List<Future<List<ClaimResult>>> futures = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
           List<ClaimRequest> order = orders.get(t);
-          futures.add(pool.submit(() -> {
-            start.await(30, TimeUnit.SECONDS);
-            return store().claimAll(order);
-          }));
+          futures.add(
+              pool.submit(
+                  () -> {
+                    start.await(30, TimeUnit.SECONDS);
+                    return store().claimAll(order);
+                  }));
         }
         Map<IdempotencyKey, Integer> acquisitions = new HashMap<>();
         for (int t = 0; t < threads; t++) {
@@ -668,7 +745,8 @@ public abstract class IdempotencyStoreContract {
           assertThat(results).as("answers of batch %d (seed %d)", t, seed).hasSize(keys);
           for (int i = 0; i < keys; i++) {
             ClaimResult r = results.get(i);
-            assertThat(r).as("answer %d of batch %d (seed %d)", i, t, seed)
+            assertThat(r)
+                .as("answer %d of batch %d (seed %d)", i, t, seed)
                 .isInstanceOfAny(ClaimResult.Acquired.class, ClaimResult.InProgress.class);
             if (r instanceof ClaimResult.Acquired) {
               acquisitions.merge(orders.get(t).get(i).key(), 1, Integer::sum);
@@ -677,7 +755,8 @@ public abstract class IdempotencyStoreContract {
         }
         for (ClaimRequest request : base) {
           assertThat(acquisitions.getOrDefault(request.key(), 0))
-              .as("acquisitions of %s in round %d (seed %d)", request.key(), round, seed).isEqualTo(1);
+              .as("acquisitions of %s in round %d (seed %d)", request.key(), round, seed)
+              .isEqualTo(1);
         }
       }
     } finally {
@@ -695,31 +774,49 @@ public abstract class IdempotencyStoreContract {
     String op = "collide-" + run;
 
     // Delimiter shifted between tenant and key.
-    assertIndependent(List.of(
-        IdempotencyKey.of(Scope.of(run + "a", op), "b:c"),
-        IdempotencyKey.of(Scope.of(run + "a:b", op), "c")));
+    assertIndependent(
+        List.of(
+            IdempotencyKey.of(Scope.of(run + "a", op), "b:c"),
+            IdempotencyKey.of(Scope.of(run + "a:b", op), "c")));
     // Delimiter shifted between tenant and operation.
-    assertIndependent(List.of(
-        IdempotencyKey.of(Scope.of(run + "a", "b:c"), "k"),
-        IdempotencyKey.of(Scope.of(run + "a:b", "c"), "k")));
+    assertIndependent(
+        List.of(
+            IdempotencyKey.of(Scope.of(run + "a", "b:c"), "k"),
+            IdempotencyKey.of(Scope.of(run + "a:b", "c"), "k")));
     // Tenant and operation swapped.
-    assertIndependent(List.of(
-        IdempotencyKey.of(Scope.of(run + "x", run + "y"), "k"),
-        IdempotencyKey.of(Scope.of(run + "y", run + "x"), "k")));
+    assertIndependent(
+        List.of(
+            IdempotencyKey.of(Scope.of(run + "x", run + "y"), "k"),
+            IdempotencyKey.of(Scope.of(run + "y", run + "x"), "k")));
     // Characters that are special to LIKE, glob, Redis patterns, SQL or shells.
     Scope scope = Scope.of("t-" + run, "special");
     List<IdempotencyKey> special = new ArrayList<>();
-    for (String value : List.of("*", "?", "[a]", "{x}", "{}", "a%", "a_", "a", "'; DROP TABLE x; --", "\\",
-        "a b", ":", "A", "a ")) {
+    for (String value :
+        List.of(
+            "*",
+            "?",
+            "[a]",
+            "{x}",
+            "{}",
+            "a%",
+            "a_",
+            "a",
+            "'; DROP TABLE x; --",
+            "\\",
+            "a b",
+            ":",
+            "A",
+            "a ")) {
       special.add(IdempotencyKey.of(scope, value));
     }
     assertIndependent(special);
     // The same key in different operations, and a global scope against a tenant's.
-    assertIndependent(List.of(
-        IdempotencyKey.of(Scope.of("t-" + run, "op-1"), "k"),
-        IdempotencyKey.of(Scope.of("t-" + run, "op-2"), "k"),
-        IdempotencyKey.of(Scope.global("op-1-" + run), "k"),
-        IdempotencyKey.of(Scope.of("t-" + run, "op-1-" + run), "k")));
+    assertIndependent(
+        List.of(
+            IdempotencyKey.of(Scope.of("t-" + run, "op-1"), "k"),
+            IdempotencyKey.of(Scope.of("t-" + run, "op-2"), "k"),
+            IdempotencyKey.of(Scope.global("op-1-" + run), "k"),
+            IdempotencyKey.of(Scope.of("t-" + run, "op-1-" + run), "k")));
   }
 
   @Test
@@ -743,7 +840,8 @@ public abstract class IdempotencyStoreContract {
     List<Long> tokens = new ArrayList<>();
     for (IdempotencyKey key : keys) {
       ClaimResult result = store().claim(request(key, FP_A));
-      assertThat(result).as("first claim of %s (a collision with an earlier key of the group?)", key)
+      assertThat(result)
+          .as("first claim of %s (a collision with an earlier key of the group?)", key)
           .isInstanceOf(ClaimResult.Acquired.class);
       tokens.add(((ClaimResult.Acquired) result).token());
     }
@@ -756,38 +854,49 @@ public abstract class IdempotencyStoreContract {
   }
 
   private static Outcome outcomeFor(IdempotencyKey key, int index) {
-    return outcome(index + ":" + key.scope().tenant() + "/" + key.scope().operation() + "/" + key.value());
+    return outcome(
+        index + ":" + key.scope().tenant() + "/" + key.scope().operation() + "/" + key.value());
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // Outcomes
 
   @Test
-  @DisplayName("outcomes replay byte for byte: 1 MiB body, empty body, unicode and empty attributes")
+  @DisplayName(
+      "outcomes replay byte for byte: 1 MiB body, empty body, unicode and empty attributes")
   void outcomesReplayByteForByte() {
     Scope scope = newScope();
     byte[] big = new byte[1 << 20];
     new Random(42).nextBytes(big);
-    List<Outcome> outcomes = List.of(
-        Outcome.builder().contentType("application/octet-stream").attribute("size", "1048576").body(big).build(),
-        Outcome.empty(),
-        Outcome.builder().contentType("text/plain; charset=utf-8").body(new byte[0]).build(),
-        Outcome.builder()
-            .contentType("application/json; charset=utf-8")
-            .attribute("zeta", "last in alphabet, first here")
-            .attribute("greeting", "grüß dich, ¿qué tal? 日本語 😀")
-            .attribute("empty", "")
-            .attribute("ключ", "значение")
-            .attribute("alpha", "")
-            .body("{\"emoji\":\"😀\",\"nul\":\"\u0000\"}".getBytes(StandardCharsets.UTF_8))
-            .build(),
-        Outcome.builder().contentType("application/octet-stream")
-            .body(new byte[] {0, (byte) 0xFF, (byte) 0xC3, 0x28, 0, 0x7F, (byte) 0x80}).build());
+    List<Outcome> outcomes =
+        List.of(
+            Outcome.builder()
+                .contentType("application/octet-stream")
+                .attribute("size", "1048576")
+                .body(big)
+                .build(),
+            Outcome.empty(),
+            Outcome.builder().contentType("text/plain; charset=utf-8").body(new byte[0]).build(),
+            Outcome.builder()
+                .contentType("application/json; charset=utf-8")
+                .attribute("zeta", "last in alphabet, first here")
+                .attribute("greeting", "grüß dich, ¿qué tal? 日本語 😀")
+                .attribute("empty", "")
+                .attribute("ключ", "значение")
+                .attribute("alpha", "")
+                .body("{\"emoji\":\"😀\",\"nul\":\"\u0000\"}".getBytes(StandardCharsets.UTF_8))
+                .build(),
+            Outcome.builder()
+                .contentType("application/octet-stream")
+                .body(new byte[] {0, (byte) 0xFF, (byte) 0xC3, 0x28, 0, 0x7F, (byte) 0x80})
+                .build());
 
     List<IdempotencyKey> keys = new ArrayList<>();
     for (int i = 0; i < outcomes.size(); i++) {
       IdempotencyKey key = key(scope, "outcome-" + i);
-      store().complete(key, acquired(store().claim(request(key, FP_A))).token(), outcomes.get(i), RETENTION);
+      store()
+          .complete(
+              key, acquired(store().claim(request(key, FP_A))).token(), outcomes.get(i), RETENTION);
       keys.add(key);
     }
     for (int i = 0; i < outcomes.size(); i++) {
@@ -807,46 +916,81 @@ public abstract class IdempotencyStoreContract {
     Fingerprint fp = Fingerprint.of("charge 10 EUR");
 
     IdempotencyKey key = key(scope, "sequential");
-    Execution<String> first = once.execute(key, fp, ResultCodec.utf8(), () -> "charged-" + counter.incrementAndGet());
+    Execution<String> first =
+        once.execute(key, fp, ResultCodec.utf8(), () -> "charged-" + counter.incrementAndGet());
     assertThat(first.replayed()).isFalse();
     for (int i = 0; i < 9; i++) {
-      Execution<String> again = once.execute(key, fp, ResultCodec.utf8(), () -> "charged-" + counter.incrementAndGet());
+      Execution<String> again =
+          once.execute(key, fp, ResultCodec.utf8(), () -> "charged-" + counter.incrementAndGet());
       assertThat(again.replayed()).isTrue();
       assertThat(again.value()).isEqualTo(first.value()).isEqualTo("charged-1");
     }
     assertThat(counter).hasValue(1);
 
-    assertThatThrownBy(() -> once.execute(key, Fingerprint.of("charge 20 EUR"), ResultCodec.utf8(),
-        () -> "charged-" + counter.incrementAndGet()))
+    assertThatThrownBy(
+            () ->
+                once.execute(
+                    key,
+                    Fingerprint.of("charge 20 EUR"),
+                    ResultCodec.utf8(),
+                    () -> "charged-" + counter.incrementAndGet()))
         .isInstanceOf(FingerprintMismatchException.class);
     assertThat(counter).hasValue(1);
 
     IdempotencyKey flaky = key(scope, "released-after-failure");
     RuntimeException boom = new RuntimeException("gateway timeout");
-    assertThatThrownBy(() -> once.execute(flaky, fp, ResultCodec.utf8(), () -> {
-      counter.incrementAndGet();
-      throw boom;
-    })).isSameAs(boom);
-    Execution<String> retried = once.execute(flaky, fp, ResultCodec.utf8(), () -> "ok-" + counter.incrementAndGet());
+    assertThatThrownBy(
+            () ->
+                once.execute(
+                    flaky,
+                    fp,
+                    ResultCodec.utf8(),
+                    () -> {
+                      counter.incrementAndGet();
+                      throw boom;
+                    }))
+        .isSameAs(boom);
+    Execution<String> retried =
+        once.execute(flaky, fp, ResultCodec.utf8(), () -> "ok-" + counter.incrementAndGet());
     assertThat(retried.replayed()).isFalse();
     assertThat(retried.value()).isEqualTo("ok-3");
     assertThat(counter).hasValue(3);
 
-    Once storing = once.toBuilder().failurePolicy(FailurePolicy.storeWhen(IllegalStateException.class)).build();
+    Once storing =
+        once.toBuilder()
+            .failurePolicy(FailurePolicy.storeWhen(IllegalStateException.class))
+            .build();
     IdempotencyKey declined = key(scope, "stored-failure");
     AtomicInteger attempts = new AtomicInteger();
-    assertThatThrownBy(() -> storing.execute(declined, fp, ResultCodec.utf8(), () -> {
-      attempts.incrementAndGet();
-      throw new IllegalStateException("card declined");
-    })).isInstanceOf(IllegalStateException.class).hasMessage("card declined");
+    assertThatThrownBy(
+            () ->
+                storing.execute(
+                    declined,
+                    fp,
+                    ResultCodec.utf8(),
+                    () -> {
+                      attempts.incrementAndGet();
+                      throw new IllegalStateException("card declined");
+                    }))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("card declined");
     for (int i = 0; i < 3; i++) {
-      assertThatThrownBy(() -> storing.execute(declined, fp, ResultCodec.utf8(), () -> {
-        attempts.incrementAndGet();
-        return "must not run";
-      })).isInstanceOfSatisfying(ReplayedFailureException.class, e -> {
-        assertThat(e.originalType()).isEqualTo(IllegalStateException.class.getName());
-        assertThat(e.originalMessage()).isEqualTo("card declined");
-      });
+      assertThatThrownBy(
+              () ->
+                  storing.execute(
+                      declined,
+                      fp,
+                      ResultCodec.utf8(),
+                      () -> {
+                        attempts.incrementAndGet();
+                        return "must not run";
+                      }))
+          .isInstanceOfSatisfying(
+              ReplayedFailureException.class,
+              e -> {
+                assertThat(e.originalType()).isEqualTo(IllegalStateException.class.getName());
+                assertThat(e.originalMessage()).isEqualTo("card declined");
+              });
     }
     assertThat(attempts).hasValue(1);
   }
@@ -864,14 +1008,17 @@ public abstract class IdempotencyStoreContract {
       CyclicBarrier start = new CyclicBarrier(threads);
       List<Future<Object>> futures = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
-        futures.add(pool.submit(() -> {
-          start.await(30, TimeUnit.SECONDS);
-          try {
-            return once.execute(key, fp, ResultCodec.utf8(), () -> "value-" + counter.incrementAndGet());
-          } catch (InProgressException e) {
-            return e;
-          }
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  start.await(30, TimeUnit.SECONDS);
+                  try {
+                    return once.execute(
+                        key, fp, ResultCodec.utf8(), () -> "value-" + counter.incrementAndGet());
+                  } catch (InProgressException e) {
+                    return e;
+                  }
+                }));
       }
       int fresh = 0;
       for (Future<Object> future : futures) {
@@ -895,16 +1042,18 @@ public abstract class IdempotencyStoreContract {
   // ---------------------------------------------------------------------------------------------------------
 
   /** Runs {@code n} claims released together by a barrier; answers in racer order. */
-  private List<ClaimResult> race(ExecutorService pool, int n, java.util.function.IntFunction<ClaimRequest> requests)
+  private List<ClaimResult> race(
+      ExecutorService pool, int n, java.util.function.IntFunction<ClaimRequest> requests)
       throws Exception {
     CyclicBarrier start = new CyclicBarrier(n);
     List<Future<ClaimResult>> futures = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       ClaimRequest request = requests.apply(i);
-      Callable<ClaimResult> racer = () -> {
-        start.await(30, TimeUnit.SECONDS);
-        return store().claim(request);
-      };
+      Callable<ClaimResult> racer =
+          () -> {
+            start.await(30, TimeUnit.SECONDS);
+            return store().claim(request);
+          };
       futures.add(pool.submit(racer));
     }
     List<ClaimResult> results = new ArrayList<>();

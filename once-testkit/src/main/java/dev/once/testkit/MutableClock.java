@@ -9,8 +9,8 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A {@link Clock} that stands still until a test moves it, so lease and retention tests never sleep.
- * Thread-safe: any thread may read it while another advances it.
+ * A {@link Clock} that stands still until a test moves it, so lease and retention tests never
+ * sleep. Thread-safe: any thread may read it while another advances it.
  *
  * <pre>{@code
  * MutableClock clock = MutableClock.startingAt(Instant.parse("2030-01-01T00:00:00Z"));
@@ -30,7 +30,8 @@ public final class MutableClock extends Clock {
 
   /** A clock in UTC that reads {@code start} until moved. */
   public static MutableClock startingAt(Instant start) {
-    return new MutableClock(new AtomicReference<>(Objects.requireNonNull(start, "start")), ZoneOffset.UTC);
+    return new MutableClock(
+        new AtomicReference<>(Objects.requireNonNull(start, "start")), ZoneOffset.UTC);
   }
 
   /** A clock in UTC that reads the current system time until moved. */
@@ -41,12 +42,14 @@ public final class MutableClock extends Clock {
   /**
    * Moves the clock forward.
    *
-   * @throws IllegalArgumentException if {@code amount} is negative: time used for leases never goes back
+   * @throws IllegalArgumentException if {@code amount} is negative: time used for leases never goes
+   *     back
    */
   public void advance(Duration amount) {
     Objects.requireNonNull(amount, "amount");
     if (amount.isNegative()) {
-      throw new IllegalArgumentException("a clock only moves forward, but the amount was " + amount);
+      throw new IllegalArgumentException(
+          "a clock only moves forward, but the amount was " + amount);
     }
     now.updateAndGet(t -> t.plus(amount));
   }

@@ -34,9 +34,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * What {@link Once} does with an action slower than its lease, against a real store: its lease is renewed in the
- * background, so retries meanwhile find it in progress and it runs once; and a renewal that finds the key taken
- * over is reported, and the late action's result is not stored. A store module extends it:
+ * What {@link Once} does with an action slower than its lease, against a real store: its lease is
+ * renewed in the background, so retries meanwhile find it in progress and it runs once; and a
+ * renewal that finds the key taken over is reported, and the late action's result is not stored. A
+ * store module extends it:
  *
  * <pre>{@code
  * class RedisSlowExecutionIT extends SlowExecutionContract {
@@ -51,6 +52,7 @@ public abstract class SlowExecutionContract {
 
   /** Short, so an action can run three times its lease in a few seconds. */
   protected static final Duration LEASE = Duration.ofSeconds(1);
+
   private static final ResultCodec<String> CODEC = ResultCodec.utf8();
 
   private final ExecutorService background = Executors.newCachedThreadPool();
@@ -59,8 +61,9 @@ public abstract class SlowExecutionContract {
   protected abstract IdempotencyStore store();
 
   /**
-   * The same records as {@link #store()}, seen through the store's clock shifted one hour ahead (e.g. its
-   * {@code clockOffset}): to it every live lease of {@link #store()} looks expired, so it takes them over.
+   * The same records as {@link #store()}, seen through the store's clock shifted one hour ahead
+   * (e.g. its {@code clockOffset}): to it every live lease of {@link #store()} looks expired, so it
+   * takes them over.
    */
   protected abstract IdempotencyStore storeAnHourAhead();
 
@@ -70,30 +73,41 @@ public abstract class SlowExecutionContract {
   }
 
   @Test
-  @DisplayName("an action running three times its lease runs once: retries meanwhile are in progress, then replay")
+  @DisplayName(
+      "an action running three times its lease runs once: retries meanwhile are in progress, then replay")
   void anActionSlowerThanItsLeaseRunsOnceWhileRetriesArrive() throws Exception {
     Once once = Once.builder(store()).lease(LEASE).build();
     IdempotencyKey key = key(newScope(), "slow");
     AtomicInteger runs = new AtomicInteger();
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch finish = new CountDownLatch(1);
-    Future<Execution<String>> slow = background.submit(() -> once.execute(key, FP_A, CODEC, () -> {
-      runs.incrementAndGet();
-      started.countDown();
-      awaitLatch(finish);
-      return "first";
-    }));
+    Future<Execution<String>> slow =
+        background.submit(
+            () ->
+                once.execute(
+                    key,
+                    FP_A,
+                    CODEC,
+                    () -> {
+                      runs.incrementAndGet();
+                      started.countDown();
+                      awaitLatch(finish);
+                      return "first";
+                    }));
     assertThat(started.await(10, TimeUnit.SECONDS)).as("the slow action started").isTrue();
 
     AtomicInteger retries = new AtomicInteger();
     await("every retry during three leases finds the key in progress")
-        .during(LEASE.multipliedBy(3)).atMost(LEASE.multipliedBy(3).plusSeconds(5))
+        .during(LEASE.multipliedBy(3))
+        .atMost(LEASE.multipliedBy(3).plusSeconds(5))
         .pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          retries.incrementAndGet();
-          return catchThrowable(() -> once.execute(key, FP_A, CODEC, () -> "retry-" + runs.incrementAndGet()))
-              instanceof InProgressException;
-        });
+        .until(
+            () -> {
+              retries.incrementAndGet();
+              return catchThrowable(
+                      () -> once.execute(key, FP_A, CODEC, () -> "retry-" + runs.incrementAndGet()))
+                  instanceof InProgressException;
+            });
     finish.countDown();
 
     assertThat(slow.get(10, TimeUnit.SECONDS)).isEqualTo(new Execution<>("first", false));
@@ -104,7 +118,8 @@ public abstract class SlowExecutionContract {
   }
 
   @Test
-  @DisplayName("a renewal refused after a takeover is reported, and the late action's result is not stored")
+  @DisplayName(
+      "a renewal refused after a takeover is reported, and the late action's result is not stored")
   void aRenewalAfterATakeoverIsReportedAndTheZombiesResultIsNotStored() throws Exception {
     Renewals renewals = new Renewals();
     Once zombie = Once.builder(store()).lease(LEASE).listener(renewals).build();
@@ -112,23 +127,36 @@ public abstract class SlowExecutionContract {
     IdempotencyKey key = key(newScope(), "taken-over");
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch finish = new CountDownLatch(1);
-    Future<Execution<String>> late = background.submit(() -> zombie.execute(key, FP_A, CODEC, () -> {
-      started.countDown();
-      awaitLatch(finish);
-      return "zombie";
-    }));
+    Future<Execution<String>> late =
+        background.submit(
+            () ->
+                zombie.execute(
+                    key,
+                    FP_A,
+                    CODEC,
+                    () -> {
+                      started.countDown();
+                      awaitLatch(finish);
+                      return "zombie";
+                    }));
     assertThat(started.await(10, TimeUnit.SECONDS)).as("the zombie's action started").isTrue();
 
-    assertThat(taker.execute(key, FP_A, CODEC, () -> "taker")).isEqualTo(new Execution<>("taker", false));
-    await("the zombie's heartbeat reports its lease lost").atMost(LEASE.multipliedBy(5))
+    assertThat(taker.execute(key, FP_A, CODEC, () -> "taker"))
+        .isEqualTo(new Execution<>("taker", false));
+    await("the zombie's heartbeat reports its lease lost")
+        .atMost(LEASE.multipliedBy(5))
         .until(() -> renewals.failures.stream().anyMatch(LeaseLostException.class::isInstance));
     finish.countDown();
 
     Throwable thrown = catchThrowable(() -> late.get(10, TimeUnit.SECONDS));
-    assertThat(thrown).isInstanceOf(ExecutionException.class).cause().isInstanceOf(LeaseLostException.class);
+    assertThat(thrown)
+        .isInstanceOf(ExecutionException.class)
+        .cause()
+        .isInstanceOf(LeaseLostException.class);
     assertThat(renewals.leasesLost).as("the refused completion is reported").hasValue(1);
     assertThat(Once.builder(store()).build().execute(key, FP_A, CODEC, () -> "third"))
-        .as("the key keeps the taker's result").isEqualTo(new Execution<>("taker", true));
+        .as("the key keeps the taker's result")
+        .isEqualTo(new Execution<>("taker", true));
   }
 
   private static void awaitLatch(CountDownLatch latch) {

@@ -33,10 +33,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * What a store does when its server cannot be reached: every operation fails closed with
- * {@link StoreUnavailableException} (never "absent", never "acquired", never a hang), and once the server is
- * back the store answers truthfully again without being rebuilt. A store module extends it with a TCP proxy
- * between the store and the server:
+ * What a store does when its server cannot be reached: every operation fails closed with {@link
+ * StoreUnavailableException} (never "absent", never "acquired", never a hang), and once the server
+ * is back the store answers truthfully again without being rebuilt. A store module extends it with
+ * a TCP proxy between the store and the server:
  *
  * <pre>{@code
  * class PostgresOutageIT extends StoreOutageContract {
@@ -46,10 +46,10 @@ import org.junit.jupiter.api.function.Executable;
  * }
  * }</pre>
  *
- * <p>The suite always restores the connection, in a {@code finally} block and again after each test, so
- * {@link #restoreConnection()} must be idempotent. Each store call made during the outage must fail within
- * {@value #CALL_TIMEOUT_SECONDS} s (configure connect and socket timeouts accordingly), and the store must
- * serve again within {@value #RECOVERY_SECONDS} s of the restore.
+ * <p>The suite always restores the connection, in a {@code finally} block and again after each
+ * test, so {@link #restoreConnection()} must be idempotent. Each store call made during the outage
+ * must fail within {@value #CALL_TIMEOUT_SECONDS} s (configure connect and socket timeouts
+ * accordingly), and the store must serve again within {@value #RECOVERY_SECONDS} s of the restore.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -57,14 +57,16 @@ public abstract class StoreOutageContract {
 
   /** How long one store call may take to fail while the server is unreachable, in seconds. */
   public static final int CALL_TIMEOUT_SECONDS = 60;
+
   /** How long the store may take to serve again after the connection is restored, in seconds. */
   public static final int RECOVERY_SECONDS = 30;
 
   private final AtomicInteger probes = new AtomicInteger();
 
   /**
-   * The store under test, reaching its server through the connection {@link #cutConnection()} cuts. Called
-   * often; return the same instance for the whole test class: the suite checks that it recovers by itself.
+   * The store under test, reaching its server through the connection {@link #cutConnection()} cuts.
+   * Called often; return the same instance for the whole test class: the suite checks that it
+   * recovers by itself.
    */
   protected abstract IdempotencyStore store();
 
@@ -80,7 +82,8 @@ public abstract class StoreOutageContract {
   }
 
   @Test
-  @DisplayName("claim, complete and claimAll fail as unavailable while cut; the store recovers with its records")
+  @DisplayName(
+      "claim, complete and claimAll fail as unavailable while cut; the store recovers with its records")
   void claimCompleteAndClaimAllFailClosedAndTheStoreRecovers() {
     Scope scope = newScope();
     IdempotencyKey held = key(scope, "held-across-outage");
@@ -88,14 +91,24 @@ public abstract class StoreOutageContract {
     IdempotencyKey refused = key(scope, "claimed-during-outage");
     long heldToken = acquired(store().claim(request(held, FP_A, LONG_LEASE))).token();
     Outcome doneOutcome = outcome("before the outage");
-    store().complete(done, acquired(store().claim(request(done, FP_A))).token(), doneOutcome, RETENTION);
+    store()
+        .complete(
+            done, acquired(store().claim(request(done, FP_A))).token(), doneOutcome, RETENTION);
 
     cutConnection();
     try {
       assertUnavailable("claim", () -> store().claim(request(refused, FP_A, LONG_LEASE)));
-      assertUnavailable("complete", () -> store().complete(held, heldToken, outcome("during"), RETENTION));
-      assertUnavailable("claimAll", () -> store().claimAll(List.of(
-          request(refused, FP_A, LONG_LEASE), request(done, FP_A), request(held, FP_A, LONG_LEASE))));
+      assertUnavailable(
+          "complete", () -> store().complete(held, heldToken, outcome("during"), RETENTION));
+      assertUnavailable(
+          "claimAll",
+          () ->
+              store()
+                  .claimAll(
+                      List.of(
+                          request(refused, FP_A, LONG_LEASE),
+                          request(done, FP_A),
+                          request(held, FP_A, LONG_LEASE))));
     } finally {
       restoreConnection();
     }
@@ -151,13 +164,22 @@ public abstract class StoreOutageContract {
   }
 
   private void assertUnavailable(String operation, Executable call) {
-    Throwable thrown = Assertions.assertTimeoutPreemptively(Duration.ofSeconds(CALL_TIMEOUT_SECONDS),
-        () -> catchThrowable(call::execute),
-        () -> operation + " did not fail within " + CALL_TIMEOUT_SECONDS + " s while the server was unreachable");
-    assertThat(thrown).as("what %s threw while the server was unreachable", operation)
+    Throwable thrown =
+        Assertions.assertTimeoutPreemptively(
+            Duration.ofSeconds(CALL_TIMEOUT_SECONDS),
+            () -> catchThrowable(call::execute),
+            () ->
+                operation
+                    + " did not fail within "
+                    + CALL_TIMEOUT_SECONDS
+                    + " s while the server was unreachable");
+    assertThat(thrown)
+        .as("what %s threw while the server was unreachable", operation)
         .isInstanceOf(StoreUnavailableException.class)
         .hasMessageContaining("'" + store().name() + "'");
-    assertThat(((StoreException) thrown).storeName()).as("storeName() of the exception").isEqualTo(store().name());
+    assertThat(((StoreException) thrown).storeName())
+        .as("storeName() of the exception")
+        .isEqualTo(store().name());
   }
 
   private void awaitRecovery(Scope scope) {

@@ -44,8 +44,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A SQL store whose claim, complete and release run on the caller's connection, so the idempotency record
- * and the business change commit or roll back together. A store module extends it in a few lines:
+ * A SQL store whose claim, complete and release run on the caller's connection, so the idempotency
+ * record and the business change commit or roll back together. A store module extends it in a few
+ * lines:
  *
  * <pre>{@code
  * class PostgresTransactionalIT extends TransactionalStoreContract {
@@ -57,10 +58,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * }
  * }</pre>
  *
- * <p>The suite keeps its business rows in {@value #BUSINESS_TABLE} ({@code id VARCHAR(100) PRIMARY KEY,
- * amount INT NOT NULL}), which it creates if it is missing. Each test uses fresh random keys and row ids, so
- * test classes may share the tables. Every connection the suite opens is rolled back and closed after the
- * test. The clock is never moved: leases here are long enough to outlive every test.
+ * <p>The suite keeps its business rows in {@value #BUSINESS_TABLE} ({@code id VARCHAR(100) PRIMARY
+ * KEY, amount INT NOT NULL}), which it creates if it is missing. Each test uses fresh random keys
+ * and row ids, so test classes may share the tables. Every connection the suite opens is rolled
+ * back and closed after the test. The clock is never moved: leases here are long enough to outlive
+ * every test.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -76,15 +78,19 @@ public abstract class TransactionalStoreContract {
   private final List<Connection> opened = new ArrayList<>();
   private ExecutorService background;
 
-  /** A new connection to the database under test (the contract sets autocommit false and closes it). */
+  /**
+   * A new connection to the database under test (the contract sets autocommit false and closes it).
+   */
   protected abstract Connection openConnection() throws SQLException;
 
   /**
-   * A store view whose claim/complete/release run on the caller's connection, inside its transaction.
-   * waitForConcurrentClaims=false: a claim that meets a key held by another open transaction answers
-   * ClaimResult.InProgress at once; true: it waits for that transaction to end, then answers truthfully.
+   * A store view whose claim/complete/release run on the caller's connection, inside its
+   * transaction. waitForConcurrentClaims=false: a claim that meets a key held by another open
+   * transaction answers ClaimResult.InProgress at once; true: it waits for that transaction to end,
+   * then answers truthfully.
    */
-  protected abstract IdempotencyStore storeOn(Connection connection, boolean waitForConcurrentClaims);
+  protected abstract IdempotencyStore storeOn(
+      Connection connection, boolean waitForConcurrentClaims);
 
   /** The same records, through a store with its own connections (autocommit). */
   protected abstract IdempotencyStore standaloneStore();
@@ -100,7 +106,8 @@ public abstract class TransactionalStoreContract {
       try (Statement s = c.createStatement()) {
         s.execute(CREATE_BUSINESS_TABLE);
       } catch (SQLException e) {
-        // Another test class may have created it meanwhile ("already exists"); anything else is real.
+        // Another test class may have created it meanwhile ("already exists"); anything else is
+        // real.
         if (!businessTableExists(c)) {
           throw e;
         }
@@ -122,7 +129,8 @@ public abstract class TransactionalStoreContract {
 
   @AfterEach
   void closeEverything() {
-    // Connections first, in the order they were opened: rolling back a holder unblocks a claim still
+    // Connections first, in the order they were opened: rolling back a holder unblocks a claim
+    // still
     // waiting in a background thread, so the threads can then stop.
     for (Connection c : opened) {
       try {
@@ -143,7 +151,8 @@ public abstract class TransactionalStoreContract {
   // ---------------------------------------------------------------------------------------------------------
 
   @Test
-  @DisplayName("a claim completed in a committed transaction commits together with the business row")
+  @DisplayName(
+      "a claim completed in a committed transaction commits together with the business row")
   void claimAndBusinessRowCommitTogether() throws SQLException {
     IdempotencyKey key = key(newScope(), "order-1");
     String row = newRowId();
@@ -178,7 +187,8 @@ public abstract class TransactionalStoreContract {
   }
 
   @Test
-  @DisplayName("a connection closed without commit (a crash) leaves neither the record nor the business row")
+  @DisplayName(
+      "a connection closed without commit (a crash) leaves neither the record nor the business row")
   void crashBeforeCommitLeavesNothing() throws SQLException {
     IdempotencyKey key = key(newScope(), "order-1");
     String row = newRowId();
@@ -195,15 +205,23 @@ public abstract class TransactionalStoreContract {
   }
 
   @ParameterizedTest(name = "isolation level {0}")
-  @ValueSource(ints = {Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ,
-      Connection.TRANSACTION_SERIALIZABLE})
+  @ValueSource(
+      ints = {
+        Connection.TRANSACTION_READ_COMMITTED,
+        Connection.TRANSACTION_REPEATABLE_READ,
+        Connection.TRANSACTION_SERIALIZABLE
+      })
   @DisplayName("claims that do not acquire leave the transaction usable")
   void claimsThatDoNotAcquireDoNotPoisonTheTransaction(int isolation) throws SQLException {
     IdempotencyKey completed = key(newScope(), "completed-earlier");
     IdempotencyKey held = key(newScope(), "held-by-another");
     Outcome outcome = outcome("completed earlier");
     IdempotencyStore standalone = standaloneStore();
-    standalone.complete(completed, acquired(standalone.claim(request(completed, FP_A))).token(), outcome, RETENTION);
+    standalone.complete(
+        completed,
+        acquired(standalone.claim(request(completed, FP_A))).token(),
+        outcome,
+        RETENTION);
     acquired(standalone.claim(request(held, FP_A, LONG_LEASE)));
 
     String row = newRowId();
@@ -214,7 +232,8 @@ public abstract class TransactionalStoreContract {
     assertUsable(c, "a claim answered Completed");
     assertThat(store.claim(request(completed, FP_B))).isInstanceOf(ClaimResult.Mismatch.class);
     assertUsable(c, "a claim answered Mismatch");
-    assertThat(store.claim(request(held, FP_A, LONG_LEASE))).isInstanceOf(ClaimResult.InProgress.class);
+    assertThat(store.claim(request(held, FP_A, LONG_LEASE)))
+        .isInstanceOf(ClaimResult.InProgress.class);
     assertUsable(c, "a claim answered InProgress");
     insertBusinessRow(c, row);
     c.commit();
@@ -224,7 +243,8 @@ public abstract class TransactionalStoreContract {
   }
 
   @Test
-  @DisplayName("fail-fast: a key held by another open transaction is in progress at once, then completed")
+  @DisplayName(
+      "fail-fast: a key held by another open transaction is in progress at once, then completed")
   void failFastAnswersInProgressWhileAnotherTransactionHoldsTheKey() throws Exception {
     IdempotencyKey key = key(newScope(), "order-1");
     Connection c1 = transaction(Connection.TRANSACTION_READ_COMMITTED);
@@ -234,7 +254,9 @@ public abstract class TransactionalStoreContract {
     long token = acquired(t1.claim(request(key, FP_A, LONG_LEASE))).token();
 
     Future<ClaimResult> second = background.submit(() -> t2.claim(request(key, FP_A, LONG_LEASE)));
-    await("a fail-fast claim of a key held by an open transaction answers").atMost(PROMPTLY).until(second::isDone);
+    await("a fail-fast claim of a key held by an open transaction answers")
+        .atMost(PROMPTLY)
+        .until(second::isDone);
     assertThat(second.get()).isInstanceOf(ClaimResult.InProgress.class);
     c2.commit();
 
@@ -248,12 +270,14 @@ public abstract class TransactionalStoreContract {
 
   @ParameterizedTest(name = "wait for concurrent claims: {0}")
   @ValueSource(booleans = {false, true})
-  @DisplayName("replays of a completed key in concurrent open transactions all replay, none waits or gets 'in progress'")
+  @DisplayName(
+      "replays of a completed key in concurrent open transactions all replay, none waits or gets 'in progress'")
   void concurrentReplaysOfACompletedKeyAllReplay(boolean waitForConcurrentClaims) throws Exception {
     IdempotencyKey key = key(newScope(), "order-1");
     Outcome outcome = outcome("completed earlier");
     IdempotencyStore standalone = standaloneStore();
-    standalone.complete(key, acquired(standalone.claim(request(key, FP_A))).token(), outcome, RETENTION);
+    standalone.complete(
+        key, acquired(standalone.claim(request(key, FP_A))).token(), outcome, RETENTION);
 
     Connection c1 = transaction(Connection.TRANSACTION_READ_COMMITTED);
     assertReplays(storeOn(c1, waitForConcurrentClaims).claim(request(key, FP_A)), outcome);
@@ -271,7 +295,8 @@ public abstract class TransactionalStoreContract {
   }
 
   @Test
-  @DisplayName("wait mode: a claim blocks while another transaction holds the key, then sees its commit")
+  @DisplayName(
+      "wait mode: a claim blocks while another transaction holds the key, then sees its commit")
   void waitModeBlocksUntilTheHolderCommits() throws Exception {
     IdempotencyKey key = key(newScope(), "order-1");
     Connection c1 = transaction(Connection.TRANSACTION_READ_COMMITTED);
@@ -287,13 +312,16 @@ public abstract class TransactionalStoreContract {
     t1.complete(key, token, outcome, RETENTION);
     c1.commit();
 
-    await("the waiting claim answers after the holder committed").atMost(PROMPTLY).until(second::isDone);
+    await("the waiting claim answers after the holder committed")
+        .atMost(PROMPTLY)
+        .until(second::isDone);
     assertReplays(second.get(), outcome);
     c2.commit();
   }
 
   @Test
-  @DisplayName("wait mode: a claim blocks while another transaction holds the key, then acquires after its rollback")
+  @DisplayName(
+      "wait mode: a claim blocks while another transaction holds the key, then acquires after its rollback")
   void waitModeAcquiresAfterTheHolderRollsBack() throws Exception {
     IdempotencyKey key = key(newScope(), "order-1");
     Connection c1 = transaction(Connection.TRANSACTION_READ_COMMITTED);
@@ -307,7 +335,9 @@ public abstract class TransactionalStoreContract {
 
     c1.rollback();
 
-    await("the waiting claim answers after the holder rolled back").atMost(PROMPTLY).until(second::isDone);
+    await("the waiting claim answers after the holder rolled back")
+        .atMost(PROMPTLY)
+        .until(second::isDone);
     long token = acquired(second.get()).token();
     Outcome outcome = outcome("t2");
     t2.complete(key, token, outcome, RETENTION);
@@ -330,23 +360,29 @@ public abstract class TransactionalStoreContract {
     for (int t = 0; t < threads; t++) {
       Connection c = connections.get(t);
       String row = rowPrefix + "-" + t;
-      futures.add(background.submit(() -> {
-        IdempotencyStore store = storeOn(c, false);
-        start.await(30, TimeUnit.SECONDS);
-        ClaimResult result = store.claim(request(key, FP_A, LONG_LEASE));
-        if (result instanceof ClaimResult.Acquired acquired) {
-          insertBusinessRow(c, row);
-          store.complete(key, acquired.token(), outcome("winner"), RETENTION);
-        }
-        c.commit();
-        return result;
-      }));
+      futures.add(
+          background.submit(
+              () -> {
+                IdempotencyStore store = storeOn(c, false);
+                start.await(30, TimeUnit.SECONDS);
+                ClaimResult result = store.claim(request(key, FP_A, LONG_LEASE));
+                if (result instanceof ClaimResult.Acquired acquired) {
+                  insertBusinessRow(c, row);
+                  store.complete(key, acquired.token(), outcome("winner"), RETENTION);
+                }
+                c.commit();
+                return result;
+              }));
     }
     int acquisitions = 0;
     for (int t = 0; t < threads; t++) {
       ClaimResult result = futures.get(t).get(90, TimeUnit.SECONDS);
-      assertThat(result).as("answer to transaction %d", t)
-          .isInstanceOfAny(ClaimResult.Acquired.class, ClaimResult.InProgress.class, ClaimResult.Completed.class);
+      assertThat(result)
+          .as("answer to transaction %d", t)
+          .isInstanceOfAny(
+              ClaimResult.Acquired.class,
+              ClaimResult.InProgress.class,
+              ClaimResult.Completed.class);
       if (result instanceof ClaimResult.Acquired) {
         acquisitions++;
       }
@@ -357,31 +393,43 @@ public abstract class TransactionalStoreContract {
   }
 
   @ParameterizedTest(name = "isolation level {0}")
-  @ValueSource(ints = {Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ,
-      Connection.TRANSACTION_SERIALIZABLE})
+  @ValueSource(
+      ints = {
+        Connection.TRANSACTION_READ_COMMITTED,
+        Connection.TRANSACTION_REPEATABLE_READ,
+        Connection.TRANSACTION_SERIALIZABLE
+      })
   @DisplayName("a claim never acquires a key completed after the transaction's snapshot was taken")
   void claimAfterSnapshotNeverAcquiresACompletedKey(int isolation) throws SQLException {
     IdempotencyKey key = key(newScope(), "order-1");
     Connection c = transaction(isolation);
     IdempotencyStore store = storeOn(c, false);
-    businessRowsOn(c, newRowId());   // the transaction's first read: under snapshot isolation, its snapshot
+    businessRowsOn(
+        c, newRowId()); // the transaction's first read: under snapshot isolation, its snapshot
 
     IdempotencyStore standalone = standaloneStore();
     Outcome outcome = outcome("completed elsewhere");
-    standalone.complete(key, acquired(standalone.claim(request(key, FP_A))).token(), outcome, RETENTION);
+    standalone.complete(
+        key, acquired(standalone.claim(request(key, FP_A))).token(), outcome, RETENTION);
 
     ClaimResult[] result = new ClaimResult[1];
-    Throwable thrown = catchThrowable(() -> result[0] = store.claim(request(key, FP_A, LONG_LEASE)));
+    Throwable thrown =
+        catchThrowable(() -> result[0] = store.claim(request(key, FP_A, LONG_LEASE)));
     if (thrown == null) {
       // Anything but the stored outcome is a lie; Acquired would mean a second execution.
       assertReplays(result[0], outcome);
     } else {
-      // The only other truthful answer: the store cannot answer from this snapshot and says so with a
-      // serialization failure (SQLState class 40), so the caller retries the whole transaction. Read committed
+      // The only other truthful answer: the store cannot answer from this snapshot and says so with
+      // a
+      // serialization failure (SQLState class 40), so the caller retries the whole transaction.
+      // Read committed
       // has no snapshot to be stale, so there the claim must answer.
-      assertThat(isolation).as("isolation level of a claim that threw %s", thrown)
+      assertThat(isolation)
+          .as("isolation level of a claim that threw %s", thrown)
           .isNotEqualTo(Connection.TRANSACTION_READ_COMMITTED);
-      assertThat(thrown).as("what the claim threw").isInstanceOf(StoreException.class)
+      assertThat(thrown)
+          .as("what the claim threw")
+          .isInstanceOf(StoreException.class)
           .isNotInstanceOf(StoreUnavailableException.class);
       SQLException cause = sqlCause(thrown);
       assertThat((Throwable) cause).as("the SQL failure under %s", thrown).isNotNull();
@@ -398,7 +446,8 @@ public abstract class TransactionalStoreContract {
     Connection c = openConnection();
     opened.add(c);
     assertThat(c.getMetaData().supportsTransactionIsolationLevel(isolation))
-        .as("the database supports isolation level %s", isolation).isTrue();
+        .as("the database supports isolation level %s", isolation)
+        .isTrue();
     c.setTransactionIsolation(isolation);
     c.setAutoCommit(false);
     return c;
@@ -409,7 +458,8 @@ public abstract class TransactionalStoreContract {
   }
 
   private static void insertBusinessRow(Connection c, String id) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("INSERT INTO " + BUSINESS_TABLE + " (id, amount) VALUES (?, ?)")) {
+    try (PreparedStatement s =
+        c.prepareStatement("INSERT INTO " + BUSINESS_TABLE + " (id, amount) VALUES (?, ?)")) {
       s.setString(1, id);
       s.setInt(2, 10);
       assertThat(s.executeUpdate()).as("rows inserted").isEqualTo(1);
@@ -424,7 +474,8 @@ public abstract class TransactionalStoreContract {
   }
 
   private static int businessRowsOn(Connection c, String id) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM " + BUSINESS_TABLE + " WHERE id = ?")) {
+    try (PreparedStatement s =
+        c.prepareStatement("SELECT COUNT(*) FROM " + BUSINESS_TABLE + " WHERE id = ?")) {
       s.setString(1, id);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();
@@ -436,7 +487,8 @@ public abstract class TransactionalStoreContract {
   private int businessRowsStartingWith(String prefix) throws SQLException {
     // Row ids are "row-" + UUID + "-" + n: no LIKE wildcard characters to escape.
     try (Connection c = openConnection();
-         PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM " + BUSINESS_TABLE + " WHERE id LIKE ?")) {
+        PreparedStatement s =
+            c.prepareStatement("SELECT COUNT(*) FROM " + BUSINESS_TABLE + " WHERE id LIKE ?")) {
       c.setAutoCommit(true);
       s.setString(1, prefix + "%");
       try (ResultSet rs = s.executeQuery()) {

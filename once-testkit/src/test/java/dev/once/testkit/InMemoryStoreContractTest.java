@@ -9,7 +9,8 @@ import java.time.Instant;
 class InMemoryStoreContractTest extends IdempotencyStoreContract {
 
   private final MutableClock clock = MutableClock.startingAt(Instant.parse("2030-01-01T00:00:00Z"));
-  private final InMemoryIdempotencyStore store = InMemoryIdempotencyStore.builder().clock(clock).build();
+  private final InMemoryIdempotencyStore store =
+      InMemoryIdempotencyStore.builder().clock(clock).build();
 
   @Override
   protected IdempotencyStore store() {

@@ -4,8 +4,8 @@ import dev.once.IdempotencyStore;
 import dev.once.testkit.SwitchableStoreOutageContractTest.SwitchableStore;
 
 /**
- * Runs the lost-reply suite against an in-memory store behind a switch that applies a completion and then reports
- * the connection lost: this checks the suite itself, not a real store.
+ * Runs the lost-reply suite against an in-memory store behind a switch that applies a completion
+ * and then reports the connection lost: this checks the suite itself, not a real store.
  */
 class SwitchableStoreLostReplyContractTest extends LostReplyContract {
 

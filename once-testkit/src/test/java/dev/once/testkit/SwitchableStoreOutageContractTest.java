@@ -35,8 +35,8 @@ class SwitchableStoreOutageContractTest extends StoreOutageContract {
   }
 
   /**
-   * Fails every call with {@link StoreUnavailableException} while unreachable; while losing replies, a completion
-   * is applied and then fails the same way, as if its answer had been lost.
+   * Fails every call with {@link StoreUnavailableException} while unreachable; while losing
+   * replies, a completion is applied and then fails the same way, as if its answer had been lost.
    */
   static final class SwitchableStore implements IdempotencyStore {
     final AtomicBoolean reachable = new AtomicBoolean(true);
@@ -81,7 +81,8 @@ class SwitchableStoreOutageContractTest extends StoreOutageContract {
 
     private void checkReply() {
       if (losingReplies.get()) {
-        throw new StoreUnavailableException("connection reset before the answer arrived", name(), null, null);
+        throw new StoreUnavailableException(
+            "connection reset before the answer arrived", name(), null, null);
       }
     }
 

@@ -10,8 +10,9 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * H2: a {@code MERGE ... WHEN MATCHED AND <dead> THEN UPDATE WHEN NOT MATCHED THEN INSERT} then a read.
- * H2 rolls back only the failing statement, so a unique violation from two racing MERGEs is simply retried.
+ * H2: a {@code MERGE ... WHEN MATCHED AND <dead> THEN UPDATE WHEN NOT MATCHED THEN INSERT} then a
+ * read. H2 rolls back only the failing statement, so a unique violation from two racing MERGEs is
+ * simply retried.
  */
 final class H2Operations extends UpsertThenReadOperations {
 
@@ -25,9 +26,11 @@ final class H2Operations extends UpsertThenReadOperations {
   }
 
   @Override
-  protected void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
+  protected void upsert(
+      Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
       throws SQLException {
-    // H2 has no per-statement lock timeout: set the session's to zero around a MERGE that must not wait.
+    // H2 has no per-statement lock timeout: set the session's to zero around a MERGE that must not
+    // wait.
     String previousTimeout = noWait ? setLockTimeout(c, "0") : null;
     try {
       merge(c, sorted, nonces, offsetMs);
@@ -41,8 +44,9 @@ final class H2Operations extends UpsertThenReadOperations {
   private static String setLockTimeout(Connection c, String millis) throws SQLException {
     String previous;
     try (Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery(
-             "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'LOCK_TIMEOUT'")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'LOCK_TIMEOUT'")) {
       previous = rs.next() ? rs.getString(1) : "10000";
     }
     try (Statement s = c.createStatement()) {
@@ -51,19 +55,30 @@ final class H2Operations extends UpsertThenReadOperations {
     return previous;
   }
 
-  private void merge(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs) throws SQLException {
-    String row = "(CAST(? AS BINARY(32)), CAST(? AS BINARY(32)), CAST(? AS BIGINT), CAST(? AS BIGINT),"
-        + " CAST(? AS BIGINT), " + now() + ")";
-    String sql = "MERGE INTO " + table + " r USING (VALUES "
-        + String.join(", ", Collections.nCopies(sorted.size(), row))
-        + ") AS s(id, fp, nonce, lease, retention, now_ms) ON r.id = s.id"
-        + " WHEN MATCHED AND (r.expires_at <= s.now_ms OR (r.status = 'P' AND r.lease_until <= s.now_ms"
-        + " AND r.fingerprint = s.fp)) THEN UPDATE SET status = 'P', fingerprint = s.fp,"
-        + " token = NEXT VALUE FOR " + sequence + ", nonce = s.nonce, lease_until = s.now_ms + s.lease,"
-        + " expires_at = s.now_ms + GREATEST(s.lease, s.retention), outcome = NULL"
-        + " WHEN NOT MATCHED THEN INSERT (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
-        + " VALUES (s.id, 'P', s.fp, NEXT VALUE FOR " + sequence + ", s.nonce, s.now_ms + s.lease,"
-        + " s.now_ms + GREATEST(s.lease, s.retention), NULL)";
+  private void merge(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs)
+      throws SQLException {
+    String row =
+        "(CAST(? AS BINARY(32)), CAST(? AS BINARY(32)), CAST(? AS BIGINT), CAST(? AS BIGINT),"
+            + " CAST(? AS BIGINT), "
+            + now()
+            + ")";
+    String sql =
+        "MERGE INTO "
+            + table
+            + " r USING (VALUES "
+            + String.join(", ", Collections.nCopies(sorted.size(), row))
+            + ") AS s(id, fp, nonce, lease, retention, now_ms) ON r.id = s.id"
+            + " WHEN MATCHED AND (r.expires_at <= s.now_ms OR (r.status = 'P' AND r.lease_until <= s.now_ms"
+            + " AND r.fingerprint = s.fp)) THEN UPDATE SET status = 'P', fingerprint = s.fp,"
+            + " token = NEXT VALUE FOR "
+            + sequence
+            + ", nonce = s.nonce, lease_until = s.now_ms + s.lease,"
+            + " expires_at = s.now_ms + GREATEST(s.lease, s.retention), outcome = NULL"
+            + " WHEN NOT MATCHED THEN INSERT (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
+            + " VALUES (s.id, 'P', s.fp, NEXT VALUE FOR "
+            + sequence
+            + ", s.nonce, s.now_ms + s.lease,"
+            + " s.now_ms + GREATEST(s.lease, s.retention), NULL)";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int p = 1;
       for (int i = 0; i < sorted.size(); i++) {

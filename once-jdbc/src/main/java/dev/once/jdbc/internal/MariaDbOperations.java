@@ -8,10 +8,10 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * MariaDB and MySQL: {@code INSERT ... ON DUPLICATE KEY UPDATE} takes over only dead records (a duplicate
- * is never an error), then a locking read reports each row. The read locks ({@code FOR UPDATE}) because
- * under REPEATABLE READ, MariaDB's and MySQL's default, a plain read would show the transaction's old
- * snapshot instead of the row just met.
+ * MariaDB and MySQL: {@code INSERT ... ON DUPLICATE KEY UPDATE} takes over only dead records (a
+ * duplicate is never an error), then a locking read reports each row. The read locks ({@code FOR
+ * UPDATE}) because under REPEATABLE READ, MariaDB's and MySQL's default, a plain read would show
+ * the transaction's old snapshot instead of the row just met.
  */
 final class MariaDbOperations extends UpsertThenReadOperations {
 
@@ -26,24 +26,45 @@ final class MariaDbOperations extends UpsertThenReadOperations {
   }
 
   @Override
-  protected void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
+  protected void upsert(
+      Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
       throws SQLException {
-    String row = "(?, 'P', ?, NEXTVAL(" + sequence + "), ?, " + now() + " + ?, " + now() + " + ?, NULL)";
+    String row =
+        "(?, 'P', ?, NEXTVAL(" + sequence + "), ?, " + now() + " + ?, " + now() + " + ?, NULL)";
     String acquired = "nonce = VALUES(nonce)";
-    String sql = (noWait ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
-        + "INSERT INTO " + table + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome) VALUES "
-        + String.join(", ", Collections.nCopies(sorted.size(), row))
-        + " ON DUPLICATE KEY UPDATE"
-        // Assignments run left to right and later ones see earlier results, so the decision is taken first,
-        // on the old values, and recorded in nonce.
-        + " nonce = IF(expires_at <= " + now() + " OR (status = 'P' AND lease_until <= " + now()
-        + " AND fingerprint = VALUES(fingerprint)), VALUES(nonce), nonce),"
-        + " token = IF(" + acquired + ", VALUES(token), token),"
-        + " status = IF(" + acquired + ", 'P', status),"
-        + " fingerprint = IF(" + acquired + ", VALUES(fingerprint), fingerprint),"
-        + " lease_until = IF(" + acquired + ", VALUES(lease_until), lease_until),"
-        + " expires_at = IF(" + acquired + ", VALUES(expires_at), expires_at),"
-        + " outcome = IF(" + acquired + ", NULL, outcome)";
+    String sql =
+        (noWait ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
+            + "INSERT INTO "
+            + table
+            + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome) VALUES "
+            + String.join(", ", Collections.nCopies(sorted.size(), row))
+            + " ON DUPLICATE KEY UPDATE"
+            // Assignments run left to right and later ones see earlier results, so the decision is
+            // taken first,
+            // on the old values, and recorded in nonce.
+            + " nonce = IF(expires_at <= "
+            + now()
+            + " OR (status = 'P' AND lease_until <= "
+            + now()
+            + " AND fingerprint = VALUES(fingerprint)), VALUES(nonce), nonce),"
+            + " token = IF("
+            + acquired
+            + ", VALUES(token), token),"
+            + " status = IF("
+            + acquired
+            + ", 'P', status),"
+            + " fingerprint = IF("
+            + acquired
+            + ", VALUES(fingerprint), fingerprint),"
+            + " lease_until = IF("
+            + acquired
+            + ", VALUES(lease_until), lease_until),"
+            + " expires_at = IF("
+            + acquired
+            + ", VALUES(expires_at), expires_at),"
+            + " outcome = IF("
+            + acquired
+            + ", NULL, outcome)";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int p = 1;
       for (int i = 0; i < sorted.size(); i++) {

@@ -1,11 +1,18 @@
 package dev.once.jdbc.internal;
 
 /**
- * What one claim statement learned about one key: either it acquired the record, or the record's state as
- * the statement saw it, or that another open transaction holds it.
+ * What one claim statement learned about one key: either it acquired the record, or the record's
+ * state as the statement saw it, or that another open transaction holds it.
  */
-record Observed(Long acquiredToken, String status, byte[] fingerprint, long leaseUntil, long expiresAt,
-                byte[] outcome, long now, boolean heldByOtherTransaction) {
+record Observed(
+    Long acquiredToken,
+    String status,
+    byte[] fingerprint,
+    long leaseUntil,
+    long expiresAt,
+    byte[] outcome,
+    long now,
+    boolean heldByOtherTransaction) {
 
   static Observed acquired(long token) {
     return new Observed(token, null, null, 0, 0, null, 0, false);

@@ -16,22 +16,32 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * PostgreSQL: one statement claims a whole batch. {@code INSERT ... ON CONFLICT DO NOTHING} never raises a
- * unique violation, so a lost race cannot abort the caller's transaction; an {@code UPDATE} in the same
- * statement takes over only dead records, and the statement reads back the rows it did not take.
+ * PostgreSQL: one statement claims a whole batch. {@code INSERT ... ON CONFLICT DO NOTHING} never
+ * raises a unique violation, so a lost race cannot abort the caller's transaction; an {@code
+ * UPDATE} in the same statement takes over only dead records, and the statement reads back the rows
+ * it did not take.
  */
 final class PostgresOperations extends SqlOperations {
 
   private static final String SINGLE_INPUT =
       "SELECT ?::bytea AS id, ?::bytea AS fp, ?::bigint AS lease, ?::bigint AS retention, 1::bigint AS ord";
-  private static final String BATCH_INPUT = "SELECT i.id, i.fp, i.lease, i.retention, i.ord"
-      + " FROM unnest(?::bytea[], ?::bytea[], ?::bigint[], ?::bigint[]) WITH ORDINALITY AS i(id, fp, lease, retention, ord)";
-  /** What an acquired record is written as: in progress for its lease, or (inbox) completed for its retention. */
-  private static final String IN_PROGRESS = "'P', input.fp, %s, clock.now_ms, clock.now_ms + input.lease,"
-      + " clock.now_ms + GREATEST(input.lease, input.retention), NULL";
-  private static final String COMPLETED = "'C', input.fp, %s, clock.now_ms, clock.now_ms,"
-      + " clock.now_ms + input.retention, '\\x" + HexFormat.of().formatHex(Outcome.empty().toBytes())
-      + "'::bytea";
+  private static final String BATCH_INPUT =
+      "SELECT i.id, i.fp, i.lease, i.retention, i.ord"
+          + " FROM unnest(?::bytea[], ?::bytea[], ?::bigint[], ?::bigint[]) WITH ORDINALITY AS i(id, fp, lease, retention, ord)";
+
+  /**
+   * What an acquired record is written as: in progress for its lease, or (inbox) completed for its
+   * retention.
+   */
+  private static final String IN_PROGRESS =
+      "'P', input.fp, %s, clock.now_ms, clock.now_ms + input.lease,"
+          + " clock.now_ms + GREATEST(input.lease, input.retention), NULL";
+
+  private static final String COMPLETED =
+      "'C', input.fp, %s, clock.now_ms, clock.now_ms,"
+          + " clock.now_ms + input.retention, '\\x"
+          + HexFormat.of().formatHex(Outcome.empty().toBytes())
+          + "'::bytea";
 
   private final String singleClaimSql;
   private final String batchClaimSql;
@@ -53,32 +63,51 @@ final class PostgresOperations extends SqlOperations {
 
   @Override
   protected String now() {
-    // statement_timestamp(): fresh for each statement even inside a long caller transaction, unlike now().
+    // statement_timestamp(): fresh for each statement even inside a long caller transaction, unlike
+    // now().
     return "((EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::bigint + ?::bigint)";
   }
 
   private String claimSql(String input, String acquiredRow) {
-    // Three parts, one statement: insert the new keys (DO NOTHING, so a live duplicate is only a read: no row
-    // lock, no WAL), take over the dead records among the rest (an expired record, or an expired lease with the
-    // same fingerprint; READ COMMITTED rechecks that on the row's latest version), and read back what neither
-    // took. A row committed by another transaction after this statement's snapshot shows as missing: the
-    // caller claims it again. Both lookups of the table go through "id = ANY(ARRAY(...))" of the ids not inserted,
-    // an index condition in every plan (a join on input.id let the generic plan PostgreSQL caches after five
-    // executions keep the sequential scan it chose while the table was empty, and that scan then grew with the
+    // Three parts, one statement: insert the new keys (DO NOTHING, so a live duplicate is only a
+    // read: no row
+    // lock, no WAL), take over the dead records among the rest (an expired record, or an expired
+    // lease with the
+    // same fingerprint; READ COMMITTED rechecks that on the row's latest version), and read back
+    // what neither
+    // took. A row committed by another transaction after this statement's snapshot shows as
+    // missing: the
+    // caller claims it again. Both lookups of the table go through "id = ANY(ARRAY(...))" of the
+    // ids not inserted,
+    // an index condition in every plan (a join on input.id let the generic plan PostgreSQL caches
+    // after five
+    // executions keep the sequential scan it chose while the table was empty, and that scan then
+    // grew with the
     // table), and no lookup at all for a batch of new ids.
-    return "WITH clock AS (SELECT " + now() + " AS now_ms), input AS (" + input + "),"
-        + " inserted AS (INSERT INTO " + table + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
-        + " SELECT input.id, " + acquiredRow.formatted("nextval('" + sequence + "')")
+    return "WITH clock AS (SELECT "
+        + now()
+        + " AS now_ms), input AS ("
+        + input
+        + "),"
+        + " inserted AS (INSERT INTO "
+        + table
+        + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
+        + " SELECT input.id, "
+        + acquiredRow.formatted("nextval('" + sequence + "')")
         + " FROM input CROSS JOIN clock ORDER BY input.id"
         + " ON CONFLICT (id) DO NOTHING RETURNING id, token),"
-        + " taken AS (UPDATE " + table + " r SET (status, fingerprint, token, nonce, lease_until, expires_at, outcome) = ("
-        + acquiredRow.formatted("nextval('" + sequence + "')") + ")"
+        + " taken AS (UPDATE "
+        + table
+        + " r SET (status, fingerprint, token, nonce, lease_until, expires_at, outcome) = ("
+        + acquiredRow.formatted("nextval('" + sequence + "')")
+        + ")"
         + " FROM input CROSS JOIN clock"
         + " WHERE r.id = ANY(ARRAY(SELECT id FROM input WHERE id NOT IN (SELECT id FROM inserted))) AND r.id = input.id AND input.id NOT IN (SELECT id FROM inserted)"
         + " AND (r.expires_at <= clock.now_ms"
         + " OR (r.status = 'P' AND r.lease_until <= clock.now_ms AND r.fingerprint = input.fp))"
         + " RETURNING r.id, r.token),"
-        + " existing AS (SELECT id, status, fingerprint, lease_until, expires_at, outcome FROM " + table
+        + " existing AS (SELECT id, status, fingerprint, lease_until, expires_at, outcome FROM "
+        + table
         + " WHERE id = ANY(ARRAY(SELECT id FROM input WHERE id NOT IN (SELECT id FROM inserted))))"
         + " SELECT input.ord, COALESCE(inserted.token, taken.token), r.status, r.fingerprint, r.lease_until,"
         + " r.expires_at, r.outcome, clock.now_ms"
@@ -89,13 +118,17 @@ final class PostgresOperations extends SqlOperations {
   }
 
   @Override
-  protected List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode,
-                                      boolean mayBlock) throws SQLException {
+  protected List<Observed> claimRound(
+      Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode, boolean mayBlock)
+      throws SQLException {
     List<ClaimRequest> free = requests;
     Set<ByteBuffer> held = Set.of();
-    // An inbox claim takes no advisory locks: it may wait, and its INSERT waits by itself for a transaction that
-    // holds the same new id (then the read-back misses the row and the id is claimed again). That saves a lock
-    // per id, which for big batches could also exhaust the shared lock table (max_locks_per_transaction).
+    // An inbox claim takes no advisory locks: it may wait, and its INSERT waits by itself for a
+    // transaction that
+    // holds the same new id (then the read-back misses the row and the id is claimed again). That
+    // saves a lock
+    // per id, which for big batches could also exhaust the shared lock table
+    // (max_locks_per_transaction).
     if (mode.inCallerTransaction() && mode != ClaimMode.TRANSACTION_WAIT_COMPLETED) {
       held = lockKeys(c, requests, mayBlock);
       if (!held.isEmpty()) {
@@ -107,25 +140,33 @@ final class PostgresOperations extends SqlOperations {
         }
       }
     }
-    List<Observed> freeObserved = free.isEmpty() ? List.of()
-        : claimFree(c, free, offsetMs, mode == ClaimMode.TRANSACTION_WAIT_COMPLETED);
+    List<Observed> freeObserved =
+        free.isEmpty()
+            ? List.of()
+            : claimFree(c, free, offsetMs, mode == ClaimMode.TRANSACTION_WAIT_COMPLETED);
     if (held.isEmpty()) {
       return freeObserved;
     }
     List<Observed> out = new ArrayList<>(requests.size());
     int next = 0;
     for (ClaimRequest r : requests) {
-      out.add(held.contains(ByteBuffer.wrap(r.key().digest())) ? Observed.held() : freeObserved.get(next++));
+      out.add(
+          held.contains(ByteBuffer.wrap(r.key().digest()))
+              ? Observed.held()
+              : freeObserved.get(next++));
     }
     return out;
   }
 
-  private List<Observed> claimFree(Connection c, List<ClaimRequest> requests, long offsetMs, boolean completed)
+  private List<Observed> claimFree(
+      Connection c, List<ClaimRequest> requests, long offsetMs, boolean completed)
       throws SQLException {
     boolean single = requests.size() == 1;
     List<Observed> out = new ArrayList<>(requests.size());
-    String sql = completed ? (single ? singleCompletedClaimSql : batchCompletedClaimSql)
-        : (single ? singleClaimSql : batchClaimSql);
+    String sql =
+        completed
+            ? (single ? singleCompletedClaimSql : batchCompletedClaimSql)
+            : (single ? singleClaimSql : batchClaimSql);
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setLong(1, offsetMs);
       if (single) {
@@ -158,10 +199,20 @@ final class PostgresOperations extends SqlOperations {
           if (!rs.wasNull()) {
             out.add(Observed.acquired(token));
           } else if (rs.getString(3) == null) {
-            out.add(Observed.missing()); // conflicted with a row committed after this statement's snapshot
+            out.add(
+                Observed
+                    .missing()); // conflicted with a row committed after this statement's snapshot
           } else {
-            out.add(new Observed(null, rs.getString(3), rs.getBytes(4), rs.getLong(5), rs.getLong(6),
-                rs.getBytes(7), rs.getLong(8), false));
+            out.add(
+                new Observed(
+                    null,
+                    rs.getString(3),
+                    rs.getBytes(4),
+                    rs.getLong(5),
+                    rs.getLong(6),
+                    rs.getBytes(7),
+                    rs.getLong(8),
+                    false));
           }
         }
       }
@@ -170,20 +221,25 @@ final class PostgresOperations extends SqlOperations {
   }
 
   /**
-   * Transaction-scoped advisory locks keyed by the record id: a claim inside a caller's transaction learns
-   * at once (or waits, in order) whether another open transaction holds the key, instead of blocking on its
-   * uncommitted row. Returns the ids held elsewhere.
+   * Transaction-scoped advisory locks keyed by the record id: a claim inside a caller's transaction
+   * learns at once (or waits, in order) whether another open transaction holds the key, instead of
+   * blocking on its uncommitted row. Returns the ids held elsewhere.
    */
-  private static Set<ByteBuffer> lockKeys(Connection c, List<ClaimRequest> requests, boolean wait) throws SQLException {
+  private static Set<ByteBuffer> lockKeys(Connection c, List<ClaimRequest> requests, boolean wait)
+      throws SQLException {
     Long[] keys = new Long[requests.size()];
     for (int i = 0; i < keys.length; i++) {
       keys[i] = ByteBuffer.wrap(requests.get(i).key().digest()).getLong();
     }
     String sorted = "(SELECT DISTINCT k FROM unnest(?::bigint[]) AS k ORDER BY k) AS sorted";
-    String sql = wait
-        // pg_advisory_xact_lock returns void; the inner query takes the locks in key order, the outer says "held".
-        ? "SELECT k, true FROM (SELECT k, pg_advisory_xact_lock(k) FROM " + sorted + ") AS locked"
-        : "SELECT k, pg_try_advisory_xact_lock(k) FROM " + sorted;
+    String sql =
+        wait
+            // pg_advisory_xact_lock returns void; the inner query takes the locks in key order, the
+            // outer says "held".
+            ? "SELECT k, true FROM (SELECT k, pg_advisory_xact_lock(k) FROM "
+                + sorted
+                + ") AS locked"
+            : "SELECT k, pg_try_advisory_xact_lock(k) FROM " + sorted;
     Set<Long> refused = new HashSet<>();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       Array array = c.createArrayOf("int8", keys);
@@ -207,8 +263,10 @@ final class PostgresOperations extends SqlOperations {
 
   @Override
   public void limitIdleTransaction(Connection c, Duration timeout) throws SQLException {
-    // set_config(..., true) is SET LOCAL: it ends with the transaction, so the pooled session keeps its own setting.
-    try (PreparedStatement ps = c.prepareStatement("SELECT set_config('idle_in_transaction_session_timeout', ?, true)")) {
+    // set_config(..., true) is SET LOCAL: it ends with the transaction, so the pooled session keeps
+    // its own setting.
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT set_config('idle_in_transaction_session_timeout', ?, true)")) {
       ps.setString(1, Long.toString(timeout.toMillis()));
       ps.execute();
     }
@@ -217,7 +275,12 @@ final class PostgresOperations extends SqlOperations {
   @Override
   protected String purgeSql() {
     // SKIP LOCKED: never wait behind, nor delete under, a claim that holds the row right now.
-    return "DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table + " WHERE " + purgeCondition()
+    return "DELETE FROM "
+        + table
+        + " WHERE id IN (SELECT id FROM "
+        + table
+        + " WHERE "
+        + purgeCondition()
         + " LIMIT ? FOR UPDATE SKIP LOCKED)";
   }
 }

@@ -19,17 +19,21 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The statements of one SQL dialect, run on a connection someone else owns. Times are epoch milliseconds by
- * the database clock plus a test offset; the JVM clock is never consulted.
+ * The statements of one SQL dialect, run on a connection someone else owns. Times are epoch
+ * milliseconds by the database clock plus a test offset; the JVM clock is never consulted.
  */
 public abstract class SqlOperations {
 
-  /** Reported to a claim that met a key held by another open transaction, whose lease is not visible. */
+  /**
+   * Reported to a claim that met a key held by another open transaction, whose lease is not
+   * visible.
+   */
   static final Duration HELD_RETRY_AFTER = Duration.ofSeconds(1);
 
   private static final int MAX_ATTEMPTS = 16;
 
   protected final String table;
+
   /** Hands out fencing tokens, so they grow even across a deleted record (release, purge). */
   protected final String sequence;
 
@@ -51,44 +55,48 @@ public abstract class SqlOperations {
 
   /**
    * Claims distinct keys in one go. Answers per request: acquired, the row as seen, held by another
-   * transaction, or {@code null} when the row changed under the statement and the claim must be repeated.
-   * Inside a caller's transaction, {@code mayBlock} false means: never wait behind another open transaction,
-   * report such keys as held instead.
+   * transaction, or {@code null} when the row changed under the statement and the claim must be
+   * repeated. Inside a caller's transaction, {@code mayBlock} false means: never wait behind
+   * another open transaction, report such keys as held instead.
    */
-  protected abstract List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode,
-                                               boolean mayBlock) throws SQLException;
+  protected abstract List<Observed> claimRound(
+      Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode, boolean mayBlock)
+      throws SQLException;
 
   /**
-   * Whether {@link ClaimMode#TRANSACTION_WAIT_COMPLETED} claims write acquired records completed, with an empty
-   * outcome and the request's retention, so the caller must not complete them. Dialects that cannot answer false
-   * and claim as {@link ClaimMode#TRANSACTION_WAIT} does.
+   * Whether {@link ClaimMode#TRANSACTION_WAIT_COMPLETED} claims write acquired records completed,
+   * with an empty outcome and the request's retention, so the caller must not complete them.
+   * Dialects that cannot answer false and claim as {@link ClaimMode#TRANSACTION_WAIT} does.
    */
   public boolean claimsCompleted() {
     return false;
   }
 
   /**
-   * Limits how long the caller's open transaction on {@code c} may then sit idle (no statement running) before the
-   * server ends it, rolling it back: a transaction whose client vanished without a word (a network partition, a
-   * host gone) would otherwise hold its claims until the server's TCP keepalive notices, hours by default. Lasts
-   * until the transaction ends. Dialects whose server has no transaction-local setting for it do nothing.
+   * Limits how long the caller's open transaction on {@code c} may then sit idle (no statement
+   * running) before the server ends it, rolling it back: a transaction whose client vanished
+   * without a word (a network partition, a host gone) would otherwise hold its claims until the
+   * server's TCP keepalive notices, hours by default. Lasts until the transaction ends. Dialects
+   * whose server has no transaction-local setting for it do nothing.
    */
-  public void limitIdleTransaction(Connection c, Duration timeout) throws SQLException {
-  }
+  public void limitIdleTransaction(Connection c, Duration timeout) throws SQLException {}
 
   /** SQL that deletes at most {@code ?} purgeable rows; parameters: offset, offset, limit. */
   protected abstract String purgeSql();
 
   /**
-   * Claims every request, in as few statements as the dialect allows. A key repeated in the batch is claimed
-   * in a later round, so it sees the earlier occurrence exactly as a sequential claim would.
+   * Claims every request, in as few statements as the dialect allows. A key repeated in the batch
+   * is claimed in a later round, so it sees the earlier occurrence exactly as a sequential claim
+   * would.
    *
-   * <p>Inside a caller's transaction a claim first never blocks. A key another open transaction holds is then
-   * read without locks: a committed completed record (or another fingerprint) is answered at once, so
-   * concurrent replays never queue behind each other; only a key that is really in flight is reported in
-   * progress (fail-fast) or claimed again, waiting for its holder (wait mode).
+   * <p>Inside a caller's transaction a claim first never blocks. A key another open transaction
+   * holds is then read without locks: a committed completed record (or another fingerprint) is
+   * answered at once, so concurrent replays never queue behind each other; only a key that is
+   * really in flight is reported in progress (fail-fast) or claimed again, waiting for its holder
+   * (wait mode).
    */
-  public List<ClaimResult> claim(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
+  public List<ClaimResult> claim(
+      Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode)
       throws SQLException {
     ClaimResult[] results = new ClaimResult[requests.size()];
     for (List<Integer> round : rounds(requests)) {
@@ -96,10 +104,15 @@ public abstract class SqlOperations {
       Set<Integer> waitFor = new HashSet<>();
       for (int attempt = 1; !pending.isEmpty(); attempt++) {
         if (attempt > MAX_ATTEMPTS) {
-          // A serialization failure (40001): in a caller's transaction this happens when its snapshot cannot see
-          // what the claim keeps running into, and only retrying the whole transaction can answer truthfully.
-          throw new SQLException("claim did not settle after " + MAX_ATTEMPTS
-              + " attempts: the records kept changing under it", "40001");
+          // A serialization failure (40001): in a caller's transaction this happens when its
+          // snapshot cannot see
+          // what the claim keeps running into, and only retrying the whole transaction can answer
+          // truthfully.
+          throw new SQLException(
+              "claim did not settle after "
+                  + MAX_ATTEMPTS
+                  + " attempts: the records kept changing under it",
+              "40001");
         }
         List<Integer> again = new ArrayList<>();
         List<Integer> held = new ArrayList<>();
@@ -137,14 +150,17 @@ public abstract class SqlOperations {
             ClaimRequest request = batch.get(j);
             Observed row = rows.get(ByteBuffer.wrap(request.key().digest()));
             ClaimResult settled = classify(request, row);
-            if (settled instanceof ClaimResult.Completed || settled instanceof ClaimResult.Mismatch) {
+            if (settled instanceof ClaimResult.Completed
+                || settled instanceof ClaimResult.Mismatch) {
               results[held.get(j)] = settled;
             } else if (mode.waits()) {
               waitFor.add(held.get(j));
               again.add(held.get(j));
             } else {
-              results[held.get(j)] = settled instanceof ClaimResult.InProgress ? settled
-                  : new ClaimResult.InProgress(HELD_RETRY_AFTER);
+              results[held.get(j)] =
+                  settled instanceof ClaimResult.InProgress
+                      ? settled
+                      : new ClaimResult.InProgress(HELD_RETRY_AFTER);
             }
           }
         }
@@ -162,10 +178,20 @@ public abstract class SqlOperations {
     return out;
   }
 
-  /** Reads rows as committed (no locks, never waits): what a claimer blocked by another transaction can know. */
-  private Map<ByteBuffer, Observed> peek(Connection c, List<ClaimRequest> requests, long offsetMs) throws SQLException {
-    String sql = "SELECT id, status, fingerprint, lease_until, expires_at, outcome, " + now() + " FROM " + table
-        + " WHERE id IN (" + String.join(", ", java.util.Collections.nCopies(requests.size(), "?")) + ")";
+  /**
+   * Reads rows as committed (no locks, never waits): what a claimer blocked by another transaction
+   * can know.
+   */
+  private Map<ByteBuffer, Observed> peek(Connection c, List<ClaimRequest> requests, long offsetMs)
+      throws SQLException {
+    String sql =
+        "SELECT id, status, fingerprint, lease_until, expires_at, outcome, "
+            + now()
+            + " FROM "
+            + table
+            + " WHERE id IN ("
+            + String.join(", ", java.util.Collections.nCopies(requests.size(), "?"))
+            + ")";
     Map<ByteBuffer, Observed> rows = new HashMap<>();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int p = 1;
@@ -175,8 +201,17 @@ public abstract class SqlOperations {
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          rows.put(ByteBuffer.wrap(rs.getBytes(1)), new Observed(null, rs.getString(2), rs.getBytes(3), rs.getLong(4),
-              rs.getLong(5), rs.getBytes(6), rs.getLong(7), false));
+          rows.put(
+              ByteBuffer.wrap(rs.getBytes(1)),
+              new Observed(
+                  null,
+                  rs.getString(2),
+                  rs.getBytes(3),
+                  rs.getLong(4),
+                  rs.getLong(5),
+                  rs.getBytes(6),
+                  rs.getLong(7),
+                  false));
         }
       }
     }
@@ -199,7 +234,10 @@ public abstract class SqlOperations {
     return rounds;
   }
 
-  /** Turns what a statement saw into an answer, or {@code null} when the row moved and we must look again. */
+  /**
+   * Turns what a statement saw into an answer, or {@code null} when the row moved and we must look
+   * again.
+   */
   static ClaimResult classify(ClaimRequest request, Observed o) {
     if (o == null) {
       return null;
@@ -225,10 +263,17 @@ public abstract class SqlOperations {
     return null; // the lease ran out between statements: take it over on the next attempt
   }
 
-  public boolean complete(Connection c, byte[] id, long token, byte[] outcome, long retentionMs, long offsetMs)
+  public boolean complete(
+      Connection c, byte[] id, long token, byte[] outcome, long retentionMs, long offsetMs)
       throws SQLException {
-    String sql = "UPDATE " + table + " SET status = 'C', outcome = ?, lease_until = " + now()
-        + ", expires_at = " + now() + " + ? WHERE id = ? AND token = ? AND status = 'P'";
+    String sql =
+        "UPDATE "
+            + table
+            + " SET status = 'C', outcome = ?, lease_until = "
+            + now()
+            + ", expires_at = "
+            + now()
+            + " + ? WHERE id = ? AND token = ? AND status = 'P'";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setBytes(1, outcome);
       ps.setLong(2, offsetMs);
@@ -241,18 +286,32 @@ public abstract class SqlOperations {
   }
 
   /**
-   * The statement of {@link #complete} for many records, sent as one JDBC batch (one round trip where the driver
-   * pipelines batches, as PostgreSQL's and MariaDB's do).
+   * The statement of {@link #complete} for many records, sent as one JDBC batch (one round trip
+   * where the driver pipelines batches, as PostgreSQL's and MariaDB's do).
    *
    * @return per record, whether it is now completed with its token and outcome
    */
-  public boolean[] completeAll(Connection c, List<byte[]> ids, long[] tokens, List<byte[]> outcomes,
-                               long[] retentionMs, long offsetMs) throws SQLException {
+  public boolean[] completeAll(
+      Connection c,
+      List<byte[]> ids,
+      long[] tokens,
+      List<byte[]> outcomes,
+      long[] retentionMs,
+      long offsetMs)
+      throws SQLException {
     if (ids.size() == 1) {
-      return new boolean[] {complete(c, ids.get(0), tokens[0], outcomes.get(0), retentionMs[0], offsetMs)};
+      return new boolean[] {
+        complete(c, ids.get(0), tokens[0], outcomes.get(0), retentionMs[0], offsetMs)
+      };
     }
-    String sql = "UPDATE " + table + " SET status = 'C', outcome = ?, lease_until = " + now()
-        + ", expires_at = " + now() + " + ? WHERE id = ? AND token = ? AND status = 'P'";
+    String sql =
+        "UPDATE "
+            + table
+            + " SET status = 'C', outcome = ?, lease_until = "
+            + now()
+            + ", expires_at = "
+            + now()
+            + " + ? WHERE id = ? AND token = ? AND status = 'P'";
     boolean[] done = new boolean[ids.size()];
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < done.length; i++) {
@@ -266,21 +325,28 @@ public abstract class SqlOperations {
       }
       int[] counts = ps.executeBatch();
       for (int i = 0; i < done.length; i++) {
-        // A count other than 1 is a refusal, a repeat, or (SUCCESS_NO_INFO, a bulk protocol) unknown: ask the table.
-        done[i] = counts[i] == 1 || isCompletedWith(c, ids.get(i), tokens[i], outcomes.get(i), offsetMs);
+        // A count other than 1 is a refusal, a repeat, or (SUCCESS_NO_INFO, a bulk protocol)
+        // unknown: ask the table.
+        done[i] =
+            counts[i] == 1 || isCompletedWith(c, ids.get(i), tokens[i], outcomes.get(i), offsetMs);
       }
     }
     return done;
   }
 
   /**
-   * Whether the record is completed with this token and outcome and not expired: the update found nothing to do
-   * because this very completion already ran (its first answer was lost), which is a success and changes nothing.
+   * Whether the record is completed with this token and outcome and not expired: the update found
+   * nothing to do because this very completion already ran (its first answer was lost), which is a
+   * success and changes nothing.
    */
-  private boolean isCompletedWith(Connection c, byte[] id, long token, byte[] outcome, long offsetMs)
-      throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT outcome FROM " + table
-        + " WHERE id = ? AND token = ? AND status = 'C' AND expires_at > " + now())) {
+  private boolean isCompletedWith(
+      Connection c, byte[] id, long token, byte[] outcome, long offsetMs) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT outcome FROM "
+                + table
+                + " WHERE id = ? AND token = ? AND status = 'C' AND expires_at > "
+                + now())) {
       ps.setBytes(1, id);
       ps.setLong(2, token);
       ps.setLong(3, offsetMs);
@@ -291,17 +357,25 @@ public abstract class SqlOperations {
   }
 
   public boolean release(Connection c, byte[] id, long token) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "DELETE FROM " + table + " WHERE id = ? AND token = ? AND status = 'P'")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "DELETE FROM " + table + " WHERE id = ? AND token = ? AND status = 'P'")) {
       ps.setBytes(1, id);
       ps.setLong(2, token);
       return ps.executeUpdate() == 1;
     }
   }
 
-  public boolean renew(Connection c, byte[] id, long token, long leaseMs, long offsetMs) throws SQLException {
-    String sql = "UPDATE " + table + " SET lease_until = " + now() + " + ?, expires_at = GREATEST(expires_at, "
-        + now() + " + ?) WHERE id = ? AND token = ? AND status = 'P'";
+  public boolean renew(Connection c, byte[] id, long token, long leaseMs, long offsetMs)
+      throws SQLException {
+    String sql =
+        "UPDATE "
+            + table
+            + " SET lease_until = "
+            + now()
+            + " + ?, expires_at = GREATEST(expires_at, "
+            + now()
+            + " + ?) WHERE id = ? AND token = ? AND status = 'P'";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setLong(1, offsetMs);
       ps.setLong(2, leaseMs);

@@ -15,9 +15,10 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Dialects without {@code RETURNING} on an upsert (MariaDB/MySQL, H2): one statement takes the dead or
- * missing records, writing a random nonce into each it takes; a second reads every row back, and a row
- * carrying our nonce is ours. Rows are written in id order, so concurrent batches cannot deadlock.
+ * Dialects without {@code RETURNING} on an upsert (MariaDB/MySQL, H2): one statement takes the dead
+ * or missing records, writing a random nonce into each it takes; a second reads every row back, and
+ * a row carrying our nonce is ours. Rows are written in id order, so concurrent batches cannot
+ * deadlock.
  */
 abstract class UpsertThenReadOperations extends SqlOperations {
 
@@ -26,12 +27,14 @@ abstract class UpsertThenReadOperations extends SqlOperations {
   }
 
   /** Writes the claims; {@code sorted} is in id order and {@code nonces} matches it. */
-  protected abstract void upsert(Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs,
-                                 boolean noWait) throws SQLException;
+  protected abstract void upsert(
+      Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
+      throws SQLException;
 
   @Override
-  protected final List<Observed> claimRound(Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode,
-                                            boolean mayBlock) throws SQLException {
+  protected final List<Observed> claimRound(
+      Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode, boolean mayBlock)
+      throws SQLException {
     List<Integer> order = idOrder(requests);
     List<ClaimRequest> sorted = new ArrayList<>(requests.size());
     List<Long> nonces = new ArrayList<>(requests.size());
@@ -42,22 +45,26 @@ abstract class UpsertThenReadOperations extends SqlOperations {
     try {
       upsert(c, sorted, nonces, offsetMs, !mayBlock);
     } catch (SQLException e) {
-      boolean raced = SqlErrors.isUniqueViolation(e); // H2: a racing MERGE inserted (and committed) first
+      boolean raced =
+          SqlErrors.isUniqueViolation(e); // H2: a racing MERGE inserted (and committed) first
       if (!raced && !SqlErrors.isLockTimeout(e)) {
         throw e;
       }
-      // Only this statement was rolled back. Settle the keys one by one, so one busy key cannot make the
+      // Only this statement was rolled back. Settle the keys one by one, so one busy key cannot
+      // make the
       // whole batch go round again and again.
       if (requests.size() == 1) {
         return Collections.singletonList(raced ? Observed.missing() : Observed.held());
       }
       Observed[] out = new Observed[requests.size()];
-      for (int i : order) { // id order still, so these single claims cannot deadlock each other either
+      for (int i :
+          order) { // id order still, so these single claims cannot deadlock each other either
         out[i] = claimRound(c, List.of(requests.get(i)), offsetMs, mode, mayBlock).get(0);
       }
       return Arrays.asList(out);
     }
-    Map<ByteBuffer, Observed> rows = readRows(c, sorted, offsetMs, mode.inCallerTransaction(), nonces);
+    Map<ByteBuffer, Observed> rows =
+        readRows(c, sorted, offsetMs, mode.inCallerTransaction(), nonces);
     List<Observed> out = new ArrayList<>(requests.size());
     for (ClaimRequest r : requests) {
       out.add(rows.get(ByteBuffer.wrap(r.key().digest())));
@@ -65,11 +72,24 @@ abstract class UpsertThenReadOperations extends SqlOperations {
     return out;
   }
 
-  /** Reads rows by id after an upsert; {@code forUpdate} to see the latest version under any isolation. */
-  private Map<ByteBuffer, Observed> readRows(Connection c, List<ClaimRequest> requests, long offsetMs,
-                                               boolean forUpdate, List<Long> nonces) throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT id, nonce, token, status, fingerprint, lease_until, expires_at, outcome, ")
-        .append(now()).append(" FROM ").append(table).append(" WHERE id IN (");
+  /**
+   * Reads rows by id after an upsert; {@code forUpdate} to see the latest version under any
+   * isolation.
+   */
+  private Map<ByteBuffer, Observed> readRows(
+      Connection c,
+      List<ClaimRequest> requests,
+      long offsetMs,
+      boolean forUpdate,
+      List<Long> nonces)
+      throws SQLException {
+    StringBuilder sql =
+        new StringBuilder(
+                "SELECT id, nonce, token, status, fingerprint, lease_until, expires_at, outcome, ")
+            .append(now())
+            .append(" FROM ")
+            .append(table)
+            .append(" WHERE id IN (");
     sql.append(String.join(", ", Collections.nCopies(requests.size(), "?"))).append(")");
     if (forUpdate) {
       sql.append(" FOR UPDATE");
@@ -93,8 +113,17 @@ abstract class UpsertThenReadOperations extends SqlOperations {
           if (mine != null && mine == nonce && "P".equals(rs.getString(4))) {
             rows.put(id, Observed.acquired(rs.getLong(3)));
           } else {
-            rows.put(id, new Observed(null, rs.getString(4), rs.getBytes(5), rs.getLong(6), rs.getLong(7),
-                rs.getBytes(8), rs.getLong(9), false));
+            rows.put(
+                id,
+                new Observed(
+                    null,
+                    rs.getString(4),
+                    rs.getBytes(5),
+                    rs.getLong(6),
+                    rs.getLong(7),
+                    rs.getBytes(8),
+                    rs.getLong(9),
+                    false));
           }
         }
       }
@@ -102,13 +131,18 @@ abstract class UpsertThenReadOperations extends SqlOperations {
     return rows;
   }
 
-  /** Requests in id order, so concurrent batches lock rows in one order and cannot deadlock each other. */
+  /**
+   * Requests in id order, so concurrent batches lock rows in one order and cannot deadlock each
+   * other.
+   */
   private static List<Integer> idOrder(List<ClaimRequest> requests) {
     List<Integer> order = new ArrayList<>(requests.size());
     for (int i = 0; i < requests.size(); i++) {
       order.add(i);
     }
-    order.sort((a, b) -> Arrays.compareUnsigned(requests.get(a).key().digest(), requests.get(b).key().digest()));
+    order.sort(
+        (a, b) ->
+            Arrays.compareUnsigned(requests.get(a).key().digest(), requests.get(b).key().digest()));
     return order;
   }
 }

@@ -12,9 +12,9 @@ import java.util.regex.Pattern;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * The consumer offsets kept beside the effects: one row per (group, topic, partition) holding the next offset to
- * read. Written in the batch's transaction; only ever moves forward, so a zombie's late batch cannot move it back.
- * Plain SQL that PostgreSQL, MariaDB and H2 all run.
+ * The consumer offsets kept beside the effects: one row per (group, topic, partition) holding the
+ * next offset to read. Written in the batch's transaction; only ever moves forward, so a zombie's
+ * late batch cannot move it back. Plain SQL that PostgreSQL, MariaDB and H2 all run.
  */
 public final class OffsetTable {
 
@@ -24,7 +24,8 @@ public final class OffsetTable {
 
   public OffsetTable(String table) {
     if (!NAME.matcher(table).matches()) {
-      throw new IllegalArgumentException("offsets table must be a plain SQL identifier, but was '" + table + "'");
+      throw new IllegalArgumentException(
+          "offsets table must be a plain SQL identifier, but was '" + table + "'");
     }
     this.table = table;
   }
@@ -35,19 +36,32 @@ public final class OffsetTable {
 
   public void createSchema(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS " + table + " (consumer_group VARCHAR(255) NOT NULL,"
-          + " topic VARCHAR(255) NOT NULL, topic_partition INT NOT NULL, next_offset BIGINT NOT NULL,"
-          + " PRIMARY KEY (consumer_group, topic, topic_partition))");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS "
+              + table
+              + " (consumer_group VARCHAR(255) NOT NULL,"
+              + " topic VARCHAR(255) NOT NULL, topic_partition INT NOT NULL, next_offset BIGINT NOT NULL,"
+              + " PRIMARY KEY (consumer_group, topic, topic_partition))");
     }
   }
 
   /** Moves each partition's next offset forward to the given value (never back). */
-  public void advance(Connection c, String group, Map<TopicPartition, Long> next) throws SQLException {
-    try (PreparedStatement update = c.prepareStatement("UPDATE " + table + " SET next_offset = ? WHERE consumer_group = ?"
-        + " AND topic = ? AND topic_partition = ? AND next_offset < ?");
-         PreparedStatement insert = c.prepareStatement("INSERT INTO " + table
-             + " (consumer_group, topic, topic_partition, next_offset) SELECT ?, ?, ?, ? WHERE NOT EXISTS"
-             + " (SELECT 1 FROM " + table + " WHERE consumer_group = ? AND topic = ? AND topic_partition = ?)")) {
+  public void advance(Connection c, String group, Map<TopicPartition, Long> next)
+      throws SQLException {
+    try (PreparedStatement update =
+            c.prepareStatement(
+                "UPDATE "
+                    + table
+                    + " SET next_offset = ? WHERE consumer_group = ?"
+                    + " AND topic = ? AND topic_partition = ? AND next_offset < ?");
+        PreparedStatement insert =
+            c.prepareStatement(
+                "INSERT INTO "
+                    + table
+                    + " (consumer_group, topic, topic_partition, next_offset) SELECT ?, ?, ?, ? WHERE NOT EXISTS"
+                    + " (SELECT 1 FROM "
+                    + table
+                    + " WHERE consumer_group = ? AND topic = ? AND topic_partition = ?)")) {
       for (Map.Entry<TopicPartition, Long> e : next.entrySet()) {
         update.setLong(1, e.getValue());
         update.setString(2, group);
@@ -69,11 +83,14 @@ public final class OffsetTable {
   }
 
   /** The stored next offsets of these partitions; partitions never written are absent. */
-  public Map<TopicPartition, Long> read(Connection c, String group, Collection<TopicPartition> partitions)
-      throws SQLException {
+  public Map<TopicPartition, Long> read(
+      Connection c, String group, Collection<TopicPartition> partitions) throws SQLException {
     Map<TopicPartition, Long> found = new HashMap<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT next_offset FROM " + table
-        + " WHERE consumer_group = ? AND topic = ? AND topic_partition = ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT next_offset FROM "
+                + table
+                + " WHERE consumer_group = ? AND topic = ? AND topic_partition = ?")) {
       for (TopicPartition tp : partitions) {
         ps.setString(1, group);
         ps.setString(2, tp.topic());

@@ -5,9 +5,10 @@ import java.util.Map;
 
 /**
  * Failpoints for crash tests, off unless the system property {@code once.failpoints} names them:
- * {@code -Donce.failpoints=rabbitmq.after-commit-before-ack:halt} (comma-separated {@code name:action}).
- * Actions: {@code halt} ({@code Runtime.halt(137)}, no shutdown hooks, like SIGKILL) and {@code throw}
- * ({@link FailpointException}). Not a public API: it exists so tests can stop the consumer at exact points.
+ * {@code -Donce.failpoints=rabbitmq.after-commit-before-ack:halt} (comma-separated {@code
+ * name:action}). Actions: {@code halt} ({@code Runtime.halt(137)}, no shutdown hooks, like SIGKILL)
+ * and {@code throw} ({@link FailpointException}). Not a public API: it exists so tests can stop the
+ * consumer at exact points.
  */
 public final class Failpoints {
 
@@ -19,8 +20,7 @@ public final class Failpoints {
 
   private static final Map<String, String> ARMED = parse(System.getProperty(PROPERTY, ""));
 
-  private Failpoints() {
-  }
+  private Failpoints() {}
 
   /** Runs the failpoint's action if it is armed; does nothing otherwise. */
   public static void hit(String name) {
@@ -35,7 +35,8 @@ public final class Failpoints {
         Runtime.getRuntime().halt(137);
       }
       case "throw" -> throw new FailpointException(name);
-      default -> throw new IllegalStateException("unknown failpoint action '" + action + "' for " + name);
+      default ->
+          throw new IllegalStateException("unknown failpoint action '" + action + "' for " + name);
     }
   }
 
@@ -48,7 +49,8 @@ public final class Failpoints {
       }
       int colon = p.indexOf(':');
       if (colon <= 0 || colon == p.length() - 1) {
-        throw new IllegalArgumentException(PROPERTY + " entries must be name:action, but was '" + p + "'");
+        throw new IllegalArgumentException(
+            PROPERTY + " entries must be name:action, but was '" + p + "'");
       }
       armed.put(p.substring(0, colon), p.substring(colon + 1));
     }

@@ -19,7 +19,8 @@ class FailpointsTest {
   void refusesAnEntryWithoutAction() {
     assertThatThrownBy(() -> Failpoints.parse("rabbitmq.after-commit-before-ack"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("once.failpoints entries must be name:action, but was 'rabbitmq.after-commit-before-ack'");
+        .hasMessage(
+            "once.failpoints entries must be name:action, but was 'rabbitmq.after-commit-before-ack'");
   }
 
   @Test

@@ -13,14 +13,14 @@ import java.util.concurrent.CancellationException;
 public final class RedisErrors {
 
   /**
-   * Error replies that mean "not now" rather than "never": loading its data after a restart, busy running a
-   * script, a replica that cannot write or lost its primary, a cluster that is re-sharding or down, out of memory.
+   * Error replies that mean "not now" rather than "never": loading its data after a restart, busy
+   * running a script, a replica that cannot write or lost its primary, a cluster that is
+   * re-sharding or down, out of memory.
    */
   private static final List<String> UNAVAILABLE_REPLIES =
       List.of("LOADING", "BUSY", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "OOM");
 
-  private RedisErrors() {
-  }
+  private RedisErrors() {}
 
   public static StoreException translate(Throwable e, String store, Scope scope, String action) {
     if (e instanceof StoreException s) {
@@ -33,9 +33,9 @@ public final class RedisErrors {
   }
 
   /**
-   * An error reply from Redis is unavailable only for the transient kinds above; anything Lettuce raises on the
-   * client side (not connected and rejecting commands, connection lost or refused, command timed out, queue
-   * full, cancelled on disconnect) means the server could not be reached.
+   * An error reply from Redis is unavailable only for the transient kinds above; anything Lettuce
+   * raises on the client side (not connected and rejecting commands, connection lost or refused,
+   * command timed out, queue full, cancelled on disconnect) means the server could not be reached.
    */
   public static boolean isUnavailable(Throwable e) {
     for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
@@ -45,7 +45,9 @@ public final class RedisErrors {
       }
     }
     for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
-      if (t instanceof RedisException || t instanceof IOException || t instanceof CancellationException) {
+      if (t instanceof RedisException
+          || t instanceof IOException
+          || t instanceof CancellationException) {
         return true;
       }
     }

@@ -6,10 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Names the Redis key of each record: {@code prefix + "{" + digestHex + "}"}. The braces are a Redis Cluster
- * hash tag, so everything of one record lives in one slot; inside them is only the 64-character SHA-256 of
- * (tenant, operation, key), so no character a caller puts in a key or tenant ({@code {}, *, :} and the rest)
- * ever reaches Redis, moves a record to another slot or matches another scope's pattern.
+ * Names the Redis key of each record: {@code prefix + "{" + digestHex + "}"}. The braces are a
+ * Redis Cluster hash tag, so everything of one record lives in one slot; inside them is only the
+ * 64-character SHA-256 of (tenant, operation, key), so no character a caller puts in a key or
+ * tenant ({@code {}, *, :} and the rest) ever reaches Redis, moves a record to another slot or
+ * matches another scope's pattern.
  */
 public final class RedisKeys {
 
@@ -28,24 +29,31 @@ public final class RedisKeys {
   /**
    * Rejects a prefix that would break the key scheme.
    *
-   * @throws IllegalArgumentException if it is null, too long, or holds a brace or a control character
+   * @throws IllegalArgumentException if it is null, too long, or holds a brace or a control
+   *     character
    */
   public static void checkPrefix(String prefix) {
     if (prefix == null) {
       throw new IllegalArgumentException("keyPrefix must not be null");
     }
     if (prefix.length() > MAX_PREFIX_LENGTH) {
-      throw new IllegalArgumentException("keyPrefix must be at most " + MAX_PREFIX_LENGTH + " characters, but was "
-          + prefix.length());
+      throw new IllegalArgumentException(
+          "keyPrefix must be at most "
+              + MAX_PREFIX_LENGTH
+              + " characters, but was "
+              + prefix.length());
     }
     for (int i = 0; i < prefix.length(); i++) {
       char c = prefix.charAt(i);
       if (c == '{' || c == '}') {
-        // A brace in the prefix would become the Redis Cluster hash tag and put every record in one slot.
-        throw new IllegalArgumentException("keyPrefix must not contain '{' or '}', but was '" + prefix + "'");
+        // A brace in the prefix would become the Redis Cluster hash tag and put every record in one
+        // slot.
+        throw new IllegalArgumentException(
+            "keyPrefix must not contain '{' or '}', but was '" + prefix + "'");
       }
       if (Character.isISOControl(c)) {
-        throw new IllegalArgumentException("keyPrefix must not contain control characters (index " + i + ")");
+        throw new IllegalArgumentException(
+            "keyPrefix must not contain control characters (index " + i + ")");
       }
     }
   }
@@ -79,11 +87,15 @@ public final class RedisKeys {
     return out.toByteArray();
   }
 
-  /** Whether a key that SCAN returned is exactly one of this prefix's record keys (and not something else that matched). */
+  /**
+   * Whether a key that SCAN returned is exactly one of this prefix's record keys (and not something
+   * else that matched).
+   */
   public boolean isRecordKey(byte[] key) {
     if (key.length != prefix.length + DIGEST_HEX_LENGTH + 2
         || !Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)
-        || key[prefix.length] != '{' || key[key.length - 1] != '}') {
+        || key[prefix.length] != '{'
+        || key[key.length - 1] != '}') {
       return false;
     }
     for (int i = prefix.length + 1; i < key.length - 1; i++) {

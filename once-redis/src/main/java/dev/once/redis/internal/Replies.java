@@ -6,16 +6,23 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
-/** Reads the scripts' replies. A reply that is not one the scripts give is an {@link IllegalStateException}. */
+/**
+ * Reads the scripts' replies. A reply that is not one the scripts give is an {@link
+ * IllegalStateException}.
+ */
 public final class Replies {
 
-  private Replies() {
-  }
+  private Replies() {}
 
-  /** {@code {'A', token}}, {@code {'C', outcome}}, {@code {'I', ms left}} or {@code {'M'}}, as claim.lua answers. */
+  /**
+   * {@code {'A', token}}, {@code {'C', outcome}}, {@code {'I', ms left}} or {@code {'M'}}, as
+   * claim.lua answers.
+   */
   public static ClaimResult claim(List<Object> reply) {
-    String kind = reply == null || reply.isEmpty() || !(reply.get(0) instanceof byte[] b)
-        ? "?" : new String(b, StandardCharsets.US_ASCII);
+    String kind =
+        reply == null || reply.isEmpty() || !(reply.get(0) instanceof byte[] b)
+            ? "?"
+            : new String(b, StandardCharsets.US_ASCII);
     switch (kind) {
       case "A":
         return new ClaimResult.Acquired(number(reply, kind));
@@ -26,7 +33,8 @@ public final class Replies {
         try {
           return new ClaimResult.Completed(Outcome.fromBytes(outcome));
         } catch (IllegalArgumentException e) {
-          throw new IllegalStateException("a completed record with a corrupt outcome: " + e.getMessage(), e);
+          throw new IllegalStateException(
+              "a completed record with a corrupt outcome: " + e.getMessage(), e);
         }
       case "I":
         return new ClaimResult.InProgress(Duration.ofMillis(Math.max(1, number(reply, kind))));
@@ -39,7 +47,10 @@ public final class Replies {
 
   /** {@code {1}} or {@code {0}}: whether complete, release, renew or purge changed the record. */
   public static boolean done(List<Object> reply) {
-    if (reply == null || reply.size() != 1 || !(reply.get(0) instanceof Long n) || (n != 0 && n != 1)) {
+    if (reply == null
+        || reply.size() != 1
+        || !(reply.get(0) instanceof Long n)
+        || (n != 0 && n != 1)) {
       throw new IllegalStateException("unexpected reply " + describe(reply));
     }
     return n == 1;

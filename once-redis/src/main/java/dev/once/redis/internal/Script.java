@@ -7,7 +7,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 
-/** One Lua script of the store: its text (a resource next to this class) and the SHA-1 that EVALSHA names it by. */
+/**
+ * One Lua script of the store: its text (a resource next to this class) and the SHA-1 that EVALSHA
+ * names it by.
+ */
 public enum Script {
   CLAIM("claim.lua"),
   COMPLETE("complete.lua"),
@@ -24,7 +27,8 @@ public enum Script {
   Script(String resource) {
     try (InputStream in = Script.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException("script resource " + resource + " is missing from once-redis");
+        throw new IllegalStateException(
+            "script resource " + resource + " is missing from once-redis");
       }
       this.text = in.readAllBytes();
     } catch (IOException e) {

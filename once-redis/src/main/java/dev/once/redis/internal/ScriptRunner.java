@@ -23,22 +23,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Runs the store's scripts by SHA (EVALSHA) on one shared, thread-safe connection. A list of calls goes out as
- * one pipeline: written and flushed together, answered in order, without touching the connection's auto-flush
- * (other threads share it). Scripts are loaded with SCRIPT LOAD when the store starts and again whenever Redis
- * answers NOSCRIPT (it restarted, failed over or had its script cache flushed).
+ * Runs the store's scripts by SHA (EVALSHA) on one shared, thread-safe connection. A list of calls
+ * goes out as one pipeline: written and flushed together, answered in order, without touching the
+ * connection's auto-flush (other threads share it). Scripts are loaded with SCRIPT LOAD when the
+ * store starts and again whenever Redis answers NOSCRIPT (it restarted, failed over or had its
+ * script cache flushed).
  */
 public final class ScriptRunner {
 
-  /** One script call on one record. Arguments are sent as they are: numbers as decimal text, bytes as bytes. */
-  public record Call(Script script, byte[] key, List<Object> args) {
-  }
+  /**
+   * One script call on one record. Arguments are sent as they are: numbers as decimal text, bytes
+   * as bytes.
+   */
+  public record Call(Script script, byte[] key, List<Object> args) {}
 
   private final StatefulRedisConnection<byte[], byte[]> connection;
   private final Duration timeout;
   private final String storeName;
 
-  public ScriptRunner(StatefulRedisConnection<byte[], byte[]> connection, Duration timeout, String storeName) {
+  public ScriptRunner(
+      StatefulRedisConnection<byte[], byte[]> connection, Duration timeout, String storeName) {
     this.connection = connection;
     this.timeout = timeout;
     this.storeName = storeName;
@@ -58,18 +62,21 @@ public final class ScriptRunner {
     for (int i = 0; i < loads.size(); i++) {
       String sha = await(loads.get(i), deadline, loads, scope, action + " (SCRIPT LOAD)");
       if (!Script.ALL.get(i).sha().equalsIgnoreCase(sha)) {
-        throw new StoreException("SCRIPT LOAD of " + Script.ALL.get(i) + " answered SHA " + sha, storeName, scope, null);
+        throw new StoreException(
+            "SCRIPT LOAD of " + Script.ALL.get(i) + " answered SHA " + sha, storeName, scope, null);
       }
     }
   }
 
   /**
-   * Runs the calls as one pipeline and returns each reply (a list of integers and byte arrays) in call order.
-   * Calls that met NOSCRIPT are sent again once after the scripts were reloaded, so the calls must not depend on
-   * each other's order (callers send at most one call per record in a pipeline).
+   * Runs the calls as one pipeline and returns each reply (a list of integers and byte arrays) in
+   * call order. Calls that met NOSCRIPT are sent again once after the scripts were reloaded, so the
+   * calls must not depend on each other's order (callers send at most one call per record in a
+   * pipeline).
    *
-   * @throws StoreUnavailableException if Redis cannot be reached or does not answer within the command timeout
-   * @throws StoreException            for any other failure
+   * @throws StoreUnavailableException if Redis cannot be reached or does not answer within the
+   *     command timeout
+   * @throws StoreException for any other failure
    */
   public List<List<Object>> run(List<Call> calls, Scope scope, String action) {
     List<List<Object>> replies = new ArrayList<>(calls.size());
@@ -117,22 +124,30 @@ public final class ScriptRunner {
     return await(future, System.nanoTime() + timeout.toNanos(), List.of(future), scope, action);
   }
 
-  private <T> T await(Future<T> future, long deadline, List<? extends Future<?>> batch, Scope scope, String action) {
+  private <T> T await(
+      Future<T> future,
+      long deadline,
+      List<? extends Future<?>> batch,
+      Scope scope,
+      String action) {
     try {
       return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       if (cause instanceof RedisNoScriptException) {
-        throw new StoreException(action + " failed: " + cause.getMessage(), storeName, scope, cause);
+        throw new StoreException(
+            action + " failed: " + cause.getMessage(), storeName, scope, cause);
       }
       throw RedisErrors.translate(cause, storeName, scope, action);
     } catch (TimeoutException e) {
       cancel(batch);
-      throw new StoreUnavailableException(action + " got no answer within " + timeout, storeName, scope, e);
+      throw new StoreUnavailableException(
+          action + " got no answer within " + timeout, storeName, scope, e);
     } catch (InterruptedException e) {
       cancel(batch);
       Thread.currentThread().interrupt();
-      throw new StoreException(action + " was interrupted while waiting for Redis", storeName, scope, e);
+      throw new StoreException(
+          action + " was interrupted while waiting for Redis", storeName, scope, e);
     } catch (CancellationException e) {
       throw RedisErrors.translate(e, storeName, scope, action);
     }
@@ -145,10 +160,11 @@ public final class ScriptRunner {
   }
 
   private static AsyncCommand<byte[], byte[], List<Object>> evalsha(Call call) {
-    CommandArgs<byte[], byte[]> args = new CommandArgs<>(ByteArrayCodec.INSTANCE)
-        .add(call.script().sha())
-        .add(1)
-        .addKey(call.key());
+    CommandArgs<byte[], byte[]> args =
+        new CommandArgs<>(ByteArrayCodec.INSTANCE)
+            .add(call.script().sha())
+            .add(1)
+            .addKey(call.key());
     for (Object arg : call.args()) {
       if (arg instanceof byte[] bytes) {
         args.add(bytes);

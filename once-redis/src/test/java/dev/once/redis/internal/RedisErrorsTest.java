@@ -25,7 +25,9 @@ class RedisErrorsTest {
 
   @Test
   void unreachableServersAreUnavailable() {
-    assertUnavailable(new RedisConnectionException("Unable to connect to 127.0.0.1:1", new ConnectException("refused")));
+    assertUnavailable(
+        new RedisConnectionException(
+            "Unable to connect to 127.0.0.1:1", new ConnectException("refused")));
     assertUnavailable(new RedisException("Currently not connected. Commands are rejected."));
     assertUnavailable(new RedisException("Connection disconnected"));
     assertUnavailable(new RedisCommandTimeoutException("Command timed out after 2 second(s)"));
@@ -38,29 +40,43 @@ class RedisErrorsTest {
   void transientErrorRepliesAreUnavailable() {
     assertUnavailable(new RedisLoadingException("LOADING Redis is loading the dataset in memory"));
     assertUnavailable(new RedisBusyException("BUSY Redis is busy running a script."));
-    assertUnavailable(new RedisReadOnlyException("READONLY You can't write against a read only replica."));
+    assertUnavailable(
+        new RedisReadOnlyException("READONLY You can't write against a read only replica."));
     assertUnavailable(new RedisCommandExecutionException("MASTERDOWN Link with MASTER is down"));
     assertUnavailable(new RedisCommandExecutionException("CLUSTERDOWN The cluster is down"));
-    assertUnavailable(new RedisCommandExecutionException("TRYAGAIN Multiple keys request during rehashing"));
-    assertUnavailable(new RedisCommandExecutionException("OOM command not allowed when used memory > 'maxmemory'."));
+    assertUnavailable(
+        new RedisCommandExecutionException("TRYAGAIN Multiple keys request during rehashing"));
+    assertUnavailable(
+        new RedisCommandExecutionException(
+            "OOM command not allowed when used memory > 'maxmemory'."));
   }
 
   @Test
   void otherErrorRepliesAreStoreFailures() {
-    assertFailure(new RedisCommandExecutionException("ERR Error running script: attempt to compare nil with number"));
-    assertFailure(new RedisCommandExecutionException("WRONGTYPE Operation against a key holding the wrong kind of value"));
+    assertFailure(
+        new RedisCommandExecutionException(
+            "ERR Error running script: attempt to compare nil with number"));
+    assertFailure(
+        new RedisCommandExecutionException(
+            "WRONGTYPE Operation against a key holding the wrong kind of value"));
     assertFailure(new RedisNoScriptException("NOSCRIPT No matching script. Please use EVAL."));
     assertFailure(new IllegalStateException("unexpected reply"));
     // An error reply wrapped in a client exception is still judged by the reply.
-    assertFailure(new RedisException("wrapped", new RedisCommandExecutionException("ERR unknown command")));
+    assertFailure(
+        new RedisException("wrapped", new RedisCommandExecutionException("ERR unknown command")));
   }
 
   @Test
   void theTranslationNamesTheStoreTheScopeAndTheAction() {
-    StoreException e = RedisErrors.translate(new RedisException("Connection disconnected"), "redis-main", SCOPE, "claim");
+    StoreException e =
+        RedisErrors.translate(
+            new RedisException("Connection disconnected"), "redis-main", SCOPE, "claim");
 
-    assertThat(e).isInstanceOf(StoreUnavailableException.class)
-        .hasMessageContaining("'redis-main'").hasMessageContaining("claim failed").hasMessageContaining("Connection disconnected");
+    assertThat(e)
+        .isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("'redis-main'")
+        .hasMessageContaining("claim failed")
+        .hasMessageContaining("Connection disconnected");
     assertThat(e.storeName()).isEqualTo("redis-main");
     assertThat(e.scope()).isEqualTo(SCOPE);
     StoreException already = new StoreException("x", "redis-main", SCOPE, null);
@@ -69,11 +85,13 @@ class RedisErrorsTest {
 
   private static void assertUnavailable(Throwable t) {
     assertThat(RedisErrors.isUnavailable(t)).as("%s is unavailable", t).isTrue();
-    assertThat(RedisErrors.translate(t, "redis", SCOPE, "claim")).isInstanceOf(StoreUnavailableException.class);
+    assertThat(RedisErrors.translate(t, "redis", SCOPE, "claim"))
+        .isInstanceOf(StoreUnavailableException.class);
   }
 
   private static void assertFailure(Throwable t) {
     assertThat(RedisErrors.isUnavailable(t)).as("%s is a failure", t).isFalse();
-    assertThat(RedisErrors.translate(t, "redis", SCOPE, "claim")).isExactlyInstanceOf(StoreException.class);
+    assertThat(RedisErrors.translate(t, "redis", SCOPE, "claim"))
+        .isExactlyInstanceOf(StoreException.class);
   }
 }

@@ -20,7 +20,8 @@ class RedisKeysTest {
 
   @Test
   void recordKeyIsPrefixThenTheDigestInsideOneHashTag() {
-    IdempotencyKey key = IdempotencyKey.of(Scope.of("alice", "POST /payments"), "8e03978e-40d5-43e8");
+    IdempotencyKey key =
+        IdempotencyKey.of(Scope.of("alice", "POST /payments"), "8e03978e-40d5-43e8");
 
     String redisKey = text(keys.recordKey(key));
 
@@ -30,14 +31,32 @@ class RedisKeysTest {
 
   @Test
   void bracesGlobsAndColonsInKeysAndTenantsNeverReachTheRedisKey() {
-    List<String> nasty = List.of("{", "}", "{x}", "*", "a*b", ":", "a:b:c", "once:{", "}{", "[a-z]", "?", "\\",
-        "{" + "0".repeat(64) + "}", "ключ", "😀");
+    List<String> nasty =
+        List.of(
+            "{",
+            "}",
+            "{x}",
+            "*",
+            "a*b",
+            ":",
+            "a:b:c",
+            "once:{",
+            "}{",
+            "[a-z]",
+            "?",
+            "\\",
+            "{" + "0".repeat(64) + "}",
+            "ключ",
+            "😀");
     Set<String> seen = new HashSet<>();
     for (String part : nasty) {
-      for (IdempotencyKey key : List.of(
-          IdempotencyKey.of(Scope.of(part, "op"), "k"),
-          IdempotencyKey.of(Scope.of("t", "op" + part), "k"),
-          IdempotencyKey.of(Scope.of("t", "op"), part.chars().allMatch(c -> c < 0x7F) ? part : "ascii-" + part.length()))) {
+      for (IdempotencyKey key :
+          List.of(
+              IdempotencyKey.of(Scope.of(part, "op"), "k"),
+              IdempotencyKey.of(Scope.of("t", "op" + part), "k"),
+              IdempotencyKey.of(
+                  Scope.of("t", "op"),
+                  part.chars().allMatch(c -> c < 0x7F) ? part : "ascii-" + part.length()))) {
         String redisKey = text(keys.recordKey(key));
         assertThat(redisKey).as("Redis key for %s", part).matches(RECORD_KEY);
         // Exactly one hash tag, so Redis Cluster hashes only the digest.
@@ -51,7 +70,8 @@ class RedisKeysTest {
   @Test
   void theScanPatternEscapesGlobCharactersOfThePrefix() {
     assertThat(text(new RedisKeys("once:").scanPattern())).isEqualTo("once:{*");
-    assertThat(text(new RedisKeys("app*[1]?\\:").scanPattern())).isEqualTo("app\\*\\[1\\]\\?\\\\:{*");
+    assertThat(text(new RedisKeys("app*[1]?\\:").scanPattern()))
+        .isEqualTo("app\\*\\[1\\]\\?\\\\:{*");
     assertThat(text(new RedisKeys("").scanPattern())).isEqualTo("{*");
     assertThat(text(new RedisKeys("café:").scanPattern())).isEqualTo("café:{*");
   }
@@ -72,12 +92,15 @@ class RedisKeysTest {
 
   @Test
   void aPrefixThatWouldBreakTheSchemeIsRejected() {
-    assertThatThrownBy(() -> new RedisKeys("once:{tenant}:")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new RedisKeys("once:{tenant}:"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("keyPrefix must not contain '{' or '}', but was 'once:{tenant}:'");
     assertThatThrownBy(() -> new RedisKeys("}")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new RedisKeys("a\nb")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new RedisKeys("a\nb"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("control");
-    assertThatThrownBy(() -> new RedisKeys("x".repeat(257))).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new RedisKeys("x".repeat(257)))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("at most 256");
     assertThatThrownBy(() -> new RedisKeys(null)).isInstanceOf(IllegalArgumentException.class);
     assertThat(new RedisKeys("x".repeat(256)).prefix()).hasSize(256);

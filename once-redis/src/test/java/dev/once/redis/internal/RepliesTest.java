@@ -15,32 +15,41 @@ class RepliesTest {
 
   @Test
   void claimRepliesBecomeTheFourAnswers() {
-    Outcome outcome = Outcome.builder().contentType("text/plain").attribute("status", "201").body("hi").build();
+    Outcome outcome =
+        Outcome.builder().contentType("text/plain").attribute("status", "201").body("hi").build();
 
     assertThat(Replies.claim(List.of(b("A"), 1_795_508_709_799_169L)))
         .isEqualTo(new ClaimResult.Acquired(1_795_508_709_799_169L));
-    assertThat(Replies.claim(List.of(b("C"), outcome.toBytes()))).isEqualTo(new ClaimResult.Completed(outcome));
-    assertThat(Replies.claim(List.of(b("I"), 9_500L))).isEqualTo(new ClaimResult.InProgress(Duration.ofMillis(9_500)));
+    assertThat(Replies.claim(List.of(b("C"), outcome.toBytes())))
+        .isEqualTo(new ClaimResult.Completed(outcome));
+    assertThat(Replies.claim(List.of(b("I"), 9_500L)))
+        .isEqualTo(new ClaimResult.InProgress(Duration.ofMillis(9_500)));
     assertThat(Replies.claim(List.of(b("M")))).isEqualTo(new ClaimResult.Mismatch());
   }
 
   @Test
   void inProgressIsNeverLessThanOneMillisecond() {
-    assertThat(((ClaimResult.InProgress) Replies.claim(List.of(b("I"), 0L))).retryAfter()).isEqualTo(Duration.ofMillis(1));
+    assertThat(((ClaimResult.InProgress) Replies.claim(List.of(b("I"), 0L))).retryAfter())
+        .isEqualTo(Duration.ofMillis(1));
   }
 
   @Test
   void anythingElseIsRefusedNotGuessed() {
-    assertThatThrownBy(() -> Replies.claim(List.of(b("X")))).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> Replies.claim(List.of(b("X"))))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("unexpected claim reply");
     assertThatThrownBy(() -> Replies.claim(List.of())).isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> Replies.claim(null)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> Replies.claim(List.of(b("A")))).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> Replies.claim(List.of(b("A"), b("12")))).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> Replies.claim(Arrays.asList(b("C"), null))).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> Replies.claim(List.of(b("A"))))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> Replies.claim(List.of(b("A"), b("12"))))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> Replies.claim(Arrays.asList(b("C"), null)))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("without its outcome");
     assertThatThrownBy(() -> Replies.claim(List.of(b("C"), new byte[] {9, 9})))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("corrupt outcome");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("corrupt outcome");
   }
 
   @Test
@@ -48,7 +57,8 @@ class RepliesTest {
     assertThat(Replies.done(List.of(1L))).isTrue();
     assertThat(Replies.done(List.of(0L))).isFalse();
     assertThatThrownBy(() -> Replies.done(List.of(2L))).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> Replies.done(List.of(b("1")))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> Replies.done(List.of(b("1"))))
+        .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> Replies.done(List.of())).isInstanceOf(IllegalStateException.class);
   }
 

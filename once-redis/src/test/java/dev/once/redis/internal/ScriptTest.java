@@ -17,7 +17,9 @@ class ScriptTest {
     for (Script script : Script.ALL) {
       String text = new String(script.text(), StandardCharsets.UTF_8);
       assertThat(text).as("%s", script).contains("KEYS[1]").contains("redis.call('TIME')");
-      assertThat(script.sha()).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(script.text())));
+      assertThat(script.sha())
+          .isEqualTo(
+              HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(script.text())));
       assertThat(shas.add(script.sha())).isTrue();
     }
     assertThat(Script.ALL).containsExactly(Script.values());
@@ -26,7 +28,9 @@ class ScriptTest {
   @Test
   void claimCompleteAndRenewSetTheTimeToLiveThemselves() {
     for (Script script : Set.of(Script.CLAIM, Script.COMPLETE, Script.RENEW)) {
-      assertThat(new String(script.text(), StandardCharsets.UTF_8)).as("%s", script).contains("PEXPIRE");
+      assertThat(new String(script.text(), StandardCharsets.UTF_8))
+          .as("%s", script)
+          .contains("PEXPIRE");
     }
   }
 }

@@ -23,10 +23,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The request the handler sees: the body the filter already read (to fingerprint it) is served again by
- * {@link #getInputStream()} and {@link #getReader()}, and for a form POST by the parameter methods, so body
- * binding downstream works as without the filter. As the container does, it refuses {@code getReader()} after
- * {@code getInputStream()} and the reverse.
+ * The request the handler sees: the body the filter already read (to fingerprint it) is served
+ * again by {@link #getInputStream()} and {@link #getReader()}, and for a form POST by the parameter
+ * methods, so body binding downstream works as without the filter. As the container does, it
+ * refuses {@code getReader()} after {@code getInputStream()} and the reverse.
  */
 public final class CachedBodyRequest extends HttpServletRequestWrapper {
 
@@ -37,9 +37,9 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
   private Map<String, String[]> parameters;
 
   /**
-   * @param body               the complete body the filter read
-   * @param ownsFormParameters whether this wrapper must parse the form body for the parameter methods (the
-   *                           container can no longer read it)
+   * @param body the complete body the filter read
+   * @param ownsFormParameters whether this wrapper must parse the form body for the parameter
+   *     methods (the container can no longer read it)
    */
   public CachedBodyRequest(HttpServletRequest request, byte[] body, boolean ownsFormParameters) {
     super(request);
@@ -52,7 +52,8 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
    *
    * @return the bytes, or {@code null} if there were more than {@code limit}
    */
-  public static byte[] readBody(InputStream in, long declaredLength, long limit) throws IOException {
+  public static byte[] readBody(InputStream in, long declaredLength, long limit)
+      throws IOException {
     int initial = (int) Math.min(limit, declaredLength > 0 ? declaredLength : 8192);
     ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(initial, 32));
     byte[] buffer = new byte[8192];
@@ -84,7 +85,8 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
       throw new IllegalStateException("getInputStream() has already been called for this request");
     }
     if (reader == null) {
-      reader = new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), bodyCharset()));
+      reader =
+          new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), bodyCharset()));
     }
     return reader;
   }
@@ -117,7 +119,9 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
 
   @Override
   public Enumeration<String> getParameterNames() {
-    return ownsFormParameters ? Collections.enumeration(parameters().keySet()) : super.getParameterNames();
+    return ownsFormParameters
+        ? Collections.enumeration(parameters().keySet())
+        : super.getParameterNames();
   }
 
   @Override
@@ -129,7 +133,10 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
     return values == null ? null : values.clone();
   }
 
-  /** Query parameters (UTF-8, the container's default URI encoding) then form parameters, as Tomcat orders them. */
+  /**
+   * Query parameters (UTF-8, the container's default URI encoding) then form parameters, as Tomcat
+   * orders them.
+   */
   private Map<String, String[]> parameters() {
     if (parameters == null) {
       Charset charset;
@@ -139,7 +146,8 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
         charset = StandardCharsets.ISO_8859_1;
       }
       Map<String, List<String>> collected = new LinkedHashMap<>();
-      List<FormData.Pair> pairs = new ArrayList<>(FormData.parse(getQueryString(), StandardCharsets.UTF_8));
+      List<FormData.Pair> pairs =
+          new ArrayList<>(FormData.parse(getQueryString(), StandardCharsets.UTF_8));
       pairs.addAll(FormData.parse(new String(body, StandardCharsets.ISO_8859_1), charset));
       for (FormData.Pair p : pairs) {
         collected.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(p.value());
@@ -189,7 +197,8 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
       if (listener == null) {
         throw new NullPointerException("listener");
       }
-      // Everything is already here: report it at once, as a container does for a fully received body.
+      // Everything is already here: report it at once, as a container does for a fully received
+      // body.
       try {
         if (!isFinished()) {
           listener.onDataAvailable();

@@ -27,40 +27,45 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The response the handler writes to: status, headers, cookies, content type and body are held in memory
- * until the filter decides what the client gets, and behave as a container's would meanwhile. Flushing
- * (the stream, the writer or {@link #flushBuffer()}) or writing the declared {@code Content-Length} marks it
- * committed, so later header changes are ignored and {@code sendError}, {@code reset} and
- * {@code resetBuffer} throw {@link IllegalStateException}; nothing reaches the client yet. {@code sendError}
- * and {@code sendRedirect} are recorded and end the output.
+ * The response the handler writes to: status, headers, cookies, content type and body are held in
+ * memory until the filter decides what the client gets, and behave as a container's would
+ * meanwhile. Flushing (the stream, the writer or {@link #flushBuffer()}) or writing the declared
+ * {@code Content-Length} marks it committed, so later header changes are ignored and {@code
+ * sendError}, {@code reset} and {@code resetBuffer} throw {@link IllegalStateException}; nothing
+ * reaches the client yet. {@code sendError} and {@code sendRedirect} are recorded and end the
+ * output.
  *
- * <p>Some responses cannot be held: a {@code text/event-stream} content type, a body beyond the capture limit,
- * or non-blocking output. In lease mode the response then switches to <em>pass-through</em>: what was captured
- * is written to the real response and everything after goes straight to the client. {@link #passThrough()}
- * tells the filter, which stores a tombstone instead of a replayable response. In atomic mode
- * ({@code mayPassThrough} false) nothing may reach the client before the transaction commits: an event stream
- * is held like any response, and a body beyond the limit or non-blocking output makes the response
- * {@link #unholdable()} instead, its bytes discarded, so that the filter can roll back and answer an error.
+ * <p>Some responses cannot be held: a {@code text/event-stream} content type, a body beyond the
+ * capture limit, or non-blocking output. In lease mode the response then switches to
+ * <em>pass-through</em>: what was captured is written to the real response and everything after
+ * goes straight to the client. {@link #passThrough()} tells the filter, which stores a tombstone
+ * instead of a replayable response. In atomic mode ({@code mayPassThrough} false) nothing may reach
+ * the client before the transaction commits: an event stream is held like any response, and a body
+ * beyond the limit or non-blocking output makes the response {@link #unholdable()} instead, its
+ * bytes discarded, so that the filter can roll back and answer an error.
  *
- * <p>The handler may write from another thread (an async handler) while the filter switches the response to
- * pass-through: output, the switch and the captured state take one lock, so every byte reaches the client once
- * and in order. That lock is never taken before the writer's own lock (characters the writer holds are moved
- * into the body before it, not inside), since a writer thread takes them in the other order.
+ * <p>The handler may write from another thread (an async handler) while the filter switches the
+ * response to pass-through: output, the switch and the captured state take one lock, so every byte
+ * reaches the client once and in order. That lock is never taken before the writer's own lock
+ * (characters the writer holds are moved into the body before it, not inside), since a writer
+ * thread takes them in the other order.
  */
 public final class CapturingResponse extends HttpServletResponseWrapper {
 
   private static final DateTimeFormatter HTTP_DATE =
-      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
+          .withZone(ZoneOffset.UTC);
 
   /** One captured header line; {@code replace} when it came from a {@code set*Header} call. */
-  public record Header(String name, String value, boolean replace) {
-  }
+  public record Header(String name, String value, boolean replace) {}
 
   private final HttpServletResponse real;
   private final long maxBodyBytes;
   private final boolean mayPassThrough;
+
   /** Guards the body, the pass-through switch and the captured status, headers and cookies. */
   private final Object lock = new Object();
+
   private final String defaultCharset;
   private final Sink sink = new Sink();
   private final ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -93,8 +98,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   }
 
   /**
-   * @param mayPassThrough whether bytes may reach the client before the filter decides; {@code false} in atomic
-   *                       mode, where they must wait for the commit
+   * @param mayPassThrough whether bytes may reach the client before the filter decides; {@code
+   *     false} in atomic mode, where they must wait for the commit
    */
   public CapturingResponse(HttpServletResponse real, long maxBodyBytes, boolean mayPassThrough) {
     super(real);
@@ -112,7 +117,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     }
   }
 
-  // ----------------------------------------------------------------------------------- what the filter reads
+  // ----------------------------------------------------------------------------------- what the
+  // filter reads
 
   /** Why the response went straight to the client, or {@code null} while it is captured. */
   public String passThrough() {
@@ -120,16 +126,16 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   }
 
   /**
-   * Why the response could not be held while pass-through is not allowed, or {@code null}. Its output was
-   * discarded: nothing of it reached the client.
+   * Why the response could not be held while pass-through is not allowed, or {@code null}. Its
+   * output was discarded: nothing of it reached the client.
    */
   public String unholdable() {
     return unholdableReason;
   }
 
   /**
-   * Gives up holding the response (e.g. the handler went asynchronous in atomic mode): what was captured and
-   * whatever is written later are discarded. Idempotent.
+   * Gives up holding the response (e.g. the handler went asynchronous in atomic mode): what was
+   * captured and whatever is written later are discarded. Idempotent.
    */
   public void abandon(String reason) {
     synchronized (lock) {
@@ -140,39 +146,60 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     }
   }
 
-  /** Moves characters the writer still holds into the captured body. Call when the handler has returned. */
+  /**
+   * Moves characters the writer still holds into the captured body. Call when the handler has
+   * returned.
+   */
   public void finish() {
     syncWriter();
   }
 
-  /** The captured response: status, headers, cookies, content type, body, and whether it was a sendError. */
+  /**
+   * The captured response: status, headers, cookies, content type, body, and whether it was a
+   * sendError.
+   */
   public Captured captured() {
     syncWriter();
     synchronized (lock) {
-      return new Captured(status, List.copyOf(headers), List.copyOf(cookies), getContentType(), body.toByteArray(),
-          errorSent, errorMessage, trailers);
+      return new Captured(
+          status,
+          List.copyOf(headers),
+          List.copyOf(cookies),
+          getContentType(),
+          body.toByteArray(),
+          errorSent,
+          errorMessage,
+          trailers);
     }
   }
 
   /** A snapshot of a captured response. */
-  public record Captured(int status, List<Header> headers, List<Cookie> cookies, String contentType, byte[] body,
-                         boolean errorSent, String errorMessage, Supplier<Map<String, String>> trailers) {
-  }
+  public record Captured(
+      int status,
+      List<Header> headers,
+      List<Cookie> cookies,
+      String contentType,
+      byte[] body,
+      boolean errorSent,
+      String errorMessage,
+      Supplier<Map<String, String>> trailers) {}
 
   /**
-   * Sends the rest of the response straight to the client from now on, after writing what was captured.
-   * Idempotent.
+   * Sends the rest of the response straight to the client from now on, after writing what was
+   * captured. Idempotent.
    */
   public void startPassThrough(String reason) throws IOException {
     if (!mayPassThrough) {
-      throw new IllegalStateException("this response must be held until the filter decides: " + reason);
+      throw new IllegalStateException(
+          "this response must be held until the filter decides: " + reason);
     }
     synchronized (lock) {
       switchToPassThrough(reason);
     }
   }
 
-  // No syncWriter() here: it takes the writer's lock inside ours. Characters the writer still holds reach the
+  // No syncWriter() here: it takes the writer's lock inside ours. Characters the writer still holds
+  // reach the
   // sink after the bytes before them whenever it flushes, so their order is kept.
   private void switchToPassThrough(String reason) throws IOException {
     if (passThroughReason != null || unholdableReason != null) {
@@ -200,7 +227,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
       real.sendError(status, errorMessage);
       return;
     }
-    // The real stream is taken only when there is something to write: an async handler may still choose the
+    // The real stream is taken only when there is something to write: an async handler may still
+    // choose the
     // real response's writer.
     if (body.size() > 0) {
       body.writeTo(realOut());
@@ -219,8 +247,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   }
 
   /**
-   * The response cannot be held as it is: in lease mode it passes through; in atomic mode it is held anyway
-   * ({@code holdAnyway}) or abandoned.
+   * The response cannot be held as it is: in lease mode it passes through; in atomic mode it is
+   * held anyway ({@code holdAnyway}) or abandoned.
    */
   private void cannotHold(String reason, boolean holdAnyway) throws IOException {
     synchronized (lock) {
@@ -255,7 +283,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     }
   }
 
-  // ----------------------------------------------------------------------------------- status and errors
+  // ----------------------------------------------------------------------------------- status and
+  // errors
 
   @Override
   public void setStatus(int sc) {
@@ -289,7 +318,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
         return;
       }
       if (committed) {
-        throw new IllegalStateException("Cannot call sendError() after the response has been committed");
+        throw new IllegalStateException(
+            "Cannot call sendError() after the response has been committed");
       }
       body.reset();
       status = sc;
@@ -326,7 +356,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
         return;
       }
       if (committed) {
-        throw new IllegalStateException("Cannot call sendRedirect() after the response has been committed");
+        throw new IllegalStateException(
+            "Cannot call sendRedirect() after the response has been committed");
       }
       if (location == null) {
         throw new IllegalArgumentException("location must not be null");
@@ -341,7 +372,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     }
   }
 
-  // ----------------------------------------------------------------------------------- commit and buffer
+  // ----------------------------------------------------------------------------------- commit and
+  // buffer
 
   @Override
   public boolean isCommitted() {
@@ -371,7 +403,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
         return;
       }
       if (committed) {
-        throw new IllegalStateException("Cannot reset the buffer after the response has been committed");
+        throw new IllegalStateException(
+            "Cannot reset the buffer after the response has been committed");
       }
       body.reset();
     }
@@ -416,7 +449,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
         return;
       }
       if (committed || body.size() > 0) {
-        throw new IllegalStateException("Cannot change the buffer size after content has been written");
+        throw new IllegalStateException(
+            "Cannot change the buffer size after content has been written");
       }
       bufferSize = size;
     }
@@ -443,7 +477,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     }
   }
 
-  // ----------------------------------------------------------------------------------- content type
+  // ----------------------------------------------------------------------------------- content
+  // type
 
   @Override
   public void setContentType(String type) {
@@ -470,7 +505,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
         charsetSet = true;
       }
       if (MediaTypes.isEventStream(type)) {
-        // Held in atomic mode: a handler that writes its whole stream and returns is an ordinary response there.
+        // Held in atomic mode: a handler that writes its whole stream and returns is an ordinary
+        // response there.
         cannotHoldUnchecked("the response is a text/event-stream", true);
       }
     }
@@ -555,7 +591,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   @Override
   public PrintWriter getWriter() throws IOException {
     if (usingStream) {
-      throw new IllegalStateException("getOutputStream() has already been called for this response");
+      throw new IllegalStateException(
+          "getOutputStream() has already been called for this response");
     }
     if (writer == null) {
       String name = passing() ? real.getCharacterEncoding() : charset;
@@ -594,7 +631,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
           return;
         }
         if (closed || unholdableReason != null) {
-          return; // a container ignores output after the response was completed; an abandoned one is discarded
+          return; // a container ignores output after the response was completed; an abandoned one
+          // is discarded
         }
         body.write(b, off, len);
         if (body.size() > maxBodyBytes) {
@@ -650,10 +688,12 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
       synchronized (lock) {
         cannotHoldUnchecked("the handler writes without blocking", false);
         if (unholdableReason != null) {
-          throw new IllegalStateException("non-blocking output cannot be held until the transaction commits");
+          throw new IllegalStateException(
+              "non-blocking output cannot be held until the transaction commits");
         }
         if (errorSent) {
-          throw new IllegalStateException("the response was ended with sendError(); there is nothing to write");
+          throw new IllegalStateException(
+              "the response was ended with sendError(); there is nothing to write");
         }
         try {
           realOut().setWriteListener(listener);
@@ -770,7 +810,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     if (name.equalsIgnoreCase("Set-Cookie") && !cookies.isEmpty()) {
       return true;
     }
-    return headers.stream().anyMatch(h -> h.name().equalsIgnoreCase(name)) || real.containsHeader(name);
+    return headers.stream().anyMatch(h -> h.name().equalsIgnoreCase(name))
+        || real.containsHeader(name);
   }
 
   @Override
@@ -798,8 +839,10 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
       return real.getHeaders(name);
     }
     List<String> values = new ArrayList<>();
-    String single = name.equalsIgnoreCase("Content-Type") || name.equalsIgnoreCase("Content-Length")
-        ? getHeader(name) : null;
+    String single =
+        name.equalsIgnoreCase("Content-Type") || name.equalsIgnoreCase("Content-Length")
+            ? getHeader(name)
+            : null;
     if (single != null) {
       values.add(single);
     }
@@ -840,7 +883,8 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
       } else if (!committed) {
         trailers = supplier;
       } else {
-        throw new IllegalStateException("Cannot set trailer fields after the response has been committed");
+        throw new IllegalStateException(
+            "Cannot set trailer fields after the response has been committed");
       }
     }
   }

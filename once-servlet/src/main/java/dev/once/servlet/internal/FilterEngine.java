@@ -25,7 +25,10 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-/** What {@link dev.once.servlet.IdempotencyFilter} does with each request. Immutable and thread-safe. */
+/**
+ * What {@link dev.once.servlet.IdempotencyFilter} does with each request. Immutable and
+ * thread-safe.
+ */
 public final class FilterEngine {
 
   static final String LOGGER_NAME = "dev.once.servlet.IdempotencyFilter";
@@ -39,8 +42,9 @@ public final class FilterEngine {
 
   public FilterEngine(FilterSettings settings) {
     this.s = settings;
-    this.headerPolicy = new HeaderPolicy(settings.perRequestHeaders(), settings.headerName(),
-        settings.replayedHeaderName());
+    this.headerPolicy =
+        new HeaderPolicy(
+            settings.perRequestHeaders(), settings.headerName(), settings.replayedHeaderName());
     this.engine = OnceEngine.of(settings.listener());
   }
 
@@ -54,11 +58,25 @@ public final class FilterEngine {
     try {
       resolved = s.routes().resolve(req);
     } catch (RuntimeException e) {
-      // Fail closed: this request may be one that must not run twice, and nothing can protect it now.
-      LOG.log(System.Logger.Level.ERROR, "the RouteResolver " + s.routes() + " failed for " + req.getMethod() + " "
-          + req.getRequestURI() + "; answered 500 without running the request", e);
-      problem(req, res, Problem.of(Problem.Kind.ROUTE_UNRESOLVED, "The server could not tell whether this request"
-          + " must be protected against running twice, so it was not processed; retry later."));
+      // Fail closed: this request may be one that must not run twice, and nothing can protect it
+      // now.
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "the RouteResolver "
+              + s.routes()
+              + " failed for "
+              + req.getMethod()
+              + " "
+              + req.getRequestURI()
+              + "; answered 500 without running the request",
+          e);
+      problem(
+          req,
+          res,
+          Problem.of(
+              Problem.Kind.ROUTE_UNRESOLVED,
+              "The server could not tell whether this request"
+                  + " must be protected against running twice, so it was not processed; retry later."));
       return;
     }
     if (resolved.isEmpty() || !resolved.get().method().equals(req.getMethod())) {
@@ -68,12 +86,19 @@ public final class FilterEngine {
     req.setAttribute(FILTERED, Boolean.TRUE);
     IdempotentRoute route = resolved.get();
 
-    KeyHeaderParser.Result header = KeyHeaderParser.parse(Collections.list(req.getHeaders(s.headerName())),
-        s.headerName(), s.strictKeySyntax());
+    KeyHeaderParser.Result header =
+        KeyHeaderParser.parse(
+            Collections.list(req.getHeaders(s.headerName())), s.headerName(), s.strictKeySyntax());
     if (header instanceof KeyHeaderParser.Absent) {
       if (route.keyRequired()) {
-        problem(req, res, Problem.of(Problem.Kind.KEY_MISSING, "This endpoint requires an " + s.headerName()
-            + " header: send a new unique key with each request and the same key with its retries."));
+        problem(
+            req,
+            res,
+            Problem.of(
+                Problem.Kind.KEY_MISSING,
+                "This endpoint requires an "
+                    + s.headerName()
+                    + " header: send a new unique key with each request and the same key with its retries."));
       } else {
         chain.doFilter(req, res);
       }
@@ -84,24 +109,46 @@ public final class FilterEngine {
       return;
     }
     if (MediaTypes.isMultipart(req.getContentType())) {
-      // The container parses parts from its own input stream, which the fingerprint must consume first: a
-      // handler would see no parts. Refused before the claim, so nothing is stored and the key stays new.
-      problem(req, res, Problem.of(Problem.Kind.MEDIA_TYPE_NOT_SUPPORTED, "This endpoint does not accept"
-          + " multipart bodies with an " + s.headerName() + " header; send the content in another media type"
-          + " (such as JSON), or upload it to an endpoint that is not idempotent and refer to it here."));
+      // The container parses parts from its own input stream, which the fingerprint must consume
+      // first: a
+      // handler would see no parts. Refused before the claim, so nothing is stored and the key
+      // stays new.
+      problem(
+          req,
+          res,
+          Problem.of(
+              Problem.Kind.MEDIA_TYPE_NOT_SUPPORTED,
+              "This endpoint does not accept"
+                  + " multipart bodies with an "
+                  + s.headerName()
+                  + " header; send the content in another media type"
+                  + " (such as JSON), or upload it to an endpoint that is not idempotent and refer to it here."));
       return;
     }
     if (route.streaming()) {
-      problem(req, res, Problem.of(Problem.Kind.KEY_NOT_SUPPORTED, "This endpoint streams its response, so a"
-          + " retry cannot be answered with it; send the request without an " + s.headerName() + " header."));
+      problem(
+          req,
+          res,
+          Problem.of(
+              Problem.Kind.KEY_NOT_SUPPORTED,
+              "This endpoint streams its response, so a"
+                  + " retry cannot be answered with it; send the request without an "
+                  + s.headerName()
+                  + " header."));
       return;
     }
     Scope scope = scope(req, route);
     if (scope.tenant().isEmpty() && !route.allowAnonymous()) {
-      // Anonymous callers would share one key space: one could read another's response or burn its key.
-      problem(req, res, Problem.of(Problem.Kind.AUTHENTICATION_REQUIRED, "Keys on this endpoint belong to an"
-          + " authenticated caller, and this request has none; send it authenticated. Nothing was processed or"
-          + " stored."));
+      // Anonymous callers would share one key space: one could read another's response or burn its
+      // key.
+      problem(
+          req,
+          res,
+          Problem.of(
+              Problem.Kind.AUTHENTICATION_REQUIRED,
+              "Keys on this endpoint belong to an"
+                  + " authenticated caller, and this request has none; send it authenticated. Nothing was processed or"
+                  + " stored."));
       return;
     }
     IdempotencyKey key;
@@ -113,45 +160,84 @@ public final class FilterEngine {
     }
 
     long declared = req.getContentLengthLong();
-    byte[] body = declared > s.maxBodyBytes() ? null
-        : CachedBodyRequest.readBody(req.getInputStream(), declared, s.maxBodyBytes());
+    byte[] body =
+        declared > s.maxBodyBytes()
+            ? null
+            : CachedBodyRequest.readBody(req.getInputStream(), declared, s.maxBodyBytes());
     if (body == null) {
-      problem(req, res, Problem.of(Problem.Kind.REQUEST_TOO_LARGE, "An idempotent request body may have at most "
-          + s.maxBodyBytes() + " bytes, so that it can be fingerprinted; nothing was processed."));
+      problem(
+          req,
+          res,
+          Problem.of(
+              Problem.Kind.REQUEST_TOO_LARGE,
+              "An idempotent request body may have at most "
+                  + s.maxBodyBytes()
+                  + " bytes, so that it can be fingerprinted; nothing was processed."));
       return;
     }
     boolean form = MediaTypes.isForm(req.getContentType());
     boolean formReadUpstream = form && body.length == 0 && declared > 0;
-    CachedBodyRequest wrapped = new CachedBodyRequest(req, body,
-        form && !formReadUpstream && "POST".equals(req.getMethod()));
-    Fingerprint fingerprint = RequestFingerprinter.fingerprint(new RequestFingerprinter.Parts(req.getMethod(),
-        route.operation(), RouteTable.pathWithinApplication(req), req.getQueryString(), req.getContentType(), body,
-        formReadUpstream ? FormData.fromMap(req.getParameterMap()) : null), route.fingerprint());
+    CachedBodyRequest wrapped =
+        new CachedBodyRequest(
+            req, body, form && !formReadUpstream && "POST".equals(req.getMethod()));
+    Fingerprint fingerprint =
+        RequestFingerprinter.fingerprint(
+            new RequestFingerprinter.Parts(
+                req.getMethod(),
+                route.operation(),
+                RouteTable.pathWithinApplication(req),
+                req.getQueryString(),
+                req.getContentType(),
+                body,
+                formReadUpstream ? FormData.fromMap(req.getParameterMap()) : null),
+            route.fingerprint());
 
     if (s.keyRateLimiter() != null) {
       java.time.Duration wait = s.keyRateLimiter().acquire(key.scope().tenant());
       if (wait != null) {
-        problem(req, res, new Problem(Problem.Kind.TOO_MANY_KEYS, Problem.Kind.TOO_MANY_KEYS.status(),
-            "This caller sent more idempotent requests than allowed in the current window; nothing was processed"
-                + " or stored. Retry later.", wait));
+        problem(
+            req,
+            res,
+            new Problem(
+                Problem.Kind.TOO_MANY_KEYS,
+                Problem.Kind.TOO_MANY_KEYS.status(),
+                "This caller sent more idempotent requests than allowed in the current window; nothing was processed"
+                    + " or stored. Retry later.",
+                wait));
         return;
       }
     }
-    new Exchange(route, key, new ClaimRequest(key, fingerprint, route.lease(), route.retention()), wrapped, res,
-        chain).run();
+    new Exchange(
+            route,
+            key,
+            new ClaimRequest(key, fingerprint, route.lease(), route.retention()),
+            wrapped,
+            res,
+            chain)
+        .run();
   }
 
   private Scope scope(HttpServletRequest req, IdempotentRoute route) throws ServletException {
     String tenant = s.tenantResolver().tenant(req);
     if (tenant == null) {
-      throw new ServletException("the TenantResolver " + s.tenantResolver() + " returned null for "
-          + req.getMethod() + " " + req.getRequestURI() + "; return \"\" for \"no tenant\"");
+      throw new ServletException(
+          "the TenantResolver "
+              + s.tenantResolver()
+              + " returned null for "
+              + req.getMethod()
+              + " "
+              + req.getRequestURI()
+              + "; return \"\" for \"no tenant\"");
     }
     try {
       return Scope.of(tenant, route.operation());
     } catch (InvalidKeyException e) {
-      throw new ServletException("the TenantResolver returned an unusable tenant for " + route.operation() + ": "
-          + e.getMessage(), e);
+      throw new ServletException(
+          "the TenantResolver returned an unusable tenant for "
+              + route.operation()
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -176,32 +262,30 @@ public final class FilterEngine {
     }
   }
 
-  private void problem(HttpServletRequest req, HttpServletResponse res, Problem problem) throws IOException {
+  private void problem(HttpServletRequest req, HttpServletResponse res, Problem problem)
+      throws IOException {
     problem.write(res, s.problemTypeBase(), req.getRequestURI());
   }
 
   // ------------------------------------------------------------------------------------------------ one exchange
 
   /** What the client gets. */
-  private sealed interface Reply {
-  }
+  private sealed interface Reply {}
 
-  private record Fresh(CapturingResponse.Captured captured) implements Reply {
-  }
+  private record Fresh(CapturingResponse.Captured captured) implements Reply {}
 
-  private record Replay(StoredResponse stored) implements Reply {
-  }
+  private record Replay(StoredResponse stored) implements Reply {}
 
-  private record Failure(Problem problem) implements Reply {
-  }
+  private record Failure(Problem problem) implements Reply {}
 
-  private record Busy(Duration retryAfter) implements Reply {
-  }
+  private record Busy(Duration retryAfter) implements Reply {}
 
-  private record AlreadySent() implements Reply {
-  }
+  private record AlreadySent() implements Reply {}
 
-  /** Thrown through the boundary to roll it back; caught by {@link Exchange#run()}, never escapes the filter. */
+  /**
+   * Thrown through the boundary to roll it back; caught by {@link Exchange#run()}, never escapes
+   * the filter.
+   */
   private abstract static class Signal extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -219,7 +303,10 @@ public final class FilterEngine {
     }
   }
 
-  /** The handler answered with a response that is not stored (5xx, a transient 4xx): the key was released. */
+  /**
+   * The handler answered with a response that is not stored (5xx, a transient 4xx): the key was
+   * released.
+   */
   private static final class Unstored extends Signal {
     private static final long serialVersionUID = 1L;
     private final transient Reply reply;
@@ -252,8 +339,13 @@ public final class FilterEngine {
     private final ExchangeBoundary boundary;
     private final boolean leaseMode;
 
-    Exchange(IdempotentRoute route, IdempotencyKey key, ClaimRequest claim, CachedBodyRequest request,
-             HttpServletResponse response, FilterChain chain) {
+    Exchange(
+        IdempotentRoute route,
+        IdempotencyKey key,
+        ClaimRequest claim,
+        CachedBodyRequest request,
+        HttpServletResponse response,
+        FilterChain chain) {
       this.route = route;
       this.key = key;
       this.claim = claim;
@@ -273,12 +365,17 @@ public final class FilterEngine {
           long left = deadline - System.nanoTime();
           if (left > 0 && !Thread.currentThread().isInterrupted()) {
             // Poll: stores share no notification channel, and waiting is opt-in and short.
-            LockSupport.parkNanos(Math.min(left, Math.min(busy.retryAfter().toNanos(), MAX_POLL_NANOS)));
+            LockSupport.parkNanos(
+                Math.min(left, Math.min(busy.retryAfter().toNanos(), MAX_POLL_NANOS)));
             continue;
           }
-          reply = new Failure(new Problem(Problem.Kind.IN_PROGRESS, Problem.Kind.IN_PROGRESS.status(),
-              "A request with this key is still being processed; retry after it has finished to get its response.",
-              busy.retryAfter()));
+          reply =
+              new Failure(
+                  new Problem(
+                      Problem.Kind.IN_PROGRESS,
+                      Problem.Kind.IN_PROGRESS.status(),
+                      "A request with this key is still being processed; retry after it has finished to get its response.",
+                      busy.retryAfter()));
         }
         write(reply);
         return;
@@ -289,7 +386,8 @@ public final class FilterEngine {
       try {
         return boundary.run(routeStore, this::exchange);
       } catch (StoreException e) {
-        // The claim failed before the handler ran, or (atomic mode) the completion or commit failed and the
+        // The claim failed before the handler ran, or (atomic mode) the completion or commit failed
+        // and the
         // unit of work rolled back: either way nothing happened under protection.
         return unavailable();
       } catch (RuntimeException | IOException | ServletException e) {
@@ -326,13 +424,18 @@ public final class FilterEngine {
       try {
         return engine.claim(store, request);
       } catch (StoreException e) {
-        LOG.log(System.Logger.Level.WARNING, "claim of {0} failed; answering 503: {1}", key, e.getMessage());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "claim of {0} failed; answering 503: {1}",
+            key,
+            e.getMessage());
         throw e;
       }
     }
 
     private Reply execute(IdempotencyStore store, long token) throws IOException {
-      // In lease mode the lease is renewed while the handler runs; in atomic mode the open transaction holds the key.
+      // In lease mode the lease is renewed while the handler runs; in atomic mode the open
+      // transaction holds the key.
       OnceEngine.Held held = engine.hold(store, key, token, route.lease());
       try {
         return execute(held);
@@ -361,54 +464,83 @@ public final class FilterEngine {
       }
       String unholdable = capture.unholdable();
       if (unholdable != null) {
-        LOG.log(System.Logger.Level.WARNING, "{0} runs in a transaction, so its response must be held until the"
-            + " commit, but {1}: rolled back and answered 500. Raise the response size limit, or run the route in"
-            + " lease mode", route, unholdable);
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "{0} runs in a transaction, so its response must be held until the"
+                + " commit, but {1}: rolled back and answered 500. Raise the response size limit, or run the route in"
+                + " lease mode",
+            route,
+            unholdable);
         release(held, new IllegalStateException("the response could not be held: " + unholdable));
-        throw new Unstored(new Failure(Problem.of(Problem.Kind.RESPONSE_NOT_HOLDABLE, "This endpoint's response"
-            + " could not be held until its transaction committed, so its work was rolled back and nothing was"
-            + " stored; a retry runs it again.")));
+        throw new Unstored(
+            new Failure(
+                Problem.of(
+                    Problem.Kind.RESPONSE_NOT_HOLDABLE,
+                    "This endpoint's response"
+                        + " could not be held until its transaction committed, so its work was rolled back and nothing was"
+                        + " stored; a retry runs it again.")));
       }
       String streamed = capture.passThrough();
       if (streamed != null) {
         return tombstone(held, capture.getStatus(), streamed);
       }
       CapturingResponse.Captured captured = capture.captured();
-      if (isTransient(captured.status()) || (captured.status() >= 500 && !route.storeServerErrors())) {
+      if (isTransient(captured.status())
+          || (captured.status() >= 500 && !route.storeServerErrors())) {
         release(held, new ServerErrorResponse(captured.status()));
         throw new Unstored(new Fresh(captured));
       }
       try {
         Outcome outcome = StoredResponse.toOutcome(captured, headerPolicy);
         if (captured.status() >= 500) {
-          held.completeFailure(outcome, route.retention(), new ServerErrorResponse(captured.status()));
+          held.completeFailure(
+              outcome, route.retention(), new ServerErrorResponse(captured.status()));
         } else {
           held.complete(outcome, route.retention());
         }
       } catch (LeaseLostException e) {
-        LOG.log(System.Logger.Level.WARNING, "the response for {0} was not stored: its lease was taken over"
-            + " (fencing token {1} is stale)", key, held.token());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "the response for {0} was not stored: its lease was taken over"
+                + " (fencing token {1} is stale)",
+            key,
+            held.token());
         throw new LeaseLost(captured, e);
       } catch (StoreException e) {
         if (!leaseMode) {
           throw e; // the boundary rolls the handler's work back; the client gets 503
         }
-        LOG.log(System.Logger.Level.WARNING, "the response for {0} could not be stored, so it is sent but not"
-            + " replayable; the key stays in progress until its lease ends: {1}", key, e.getMessage());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "the response for {0} could not be stored, so it is sent but not"
+                + " replayable; the key stays in progress until its lease ends: {1}",
+            key,
+            e.getMessage());
       }
       return new Fresh(captured);
     }
 
-    /** The response went to the client while it was written: store a tombstone so the key is not run again. */
+    /**
+     * The response went to the client while it was written: store a tombstone so the key is not run
+     * again.
+     */
     private Reply tombstone(OnceEngine.Held held, int status, String why) {
       try {
         held.complete(StoredResponse.tombstone(status), route.retention());
-        LOG.log(System.Logger.Level.DEBUG, "the response for {0} was streamed ({1}); stored a tombstone", key, why);
+        LOG.log(
+            System.Logger.Level.DEBUG,
+            "the response for {0} was streamed ({1}); stored a tombstone",
+            key,
+            why);
       } catch (LeaseLostException e) {
         // reported by the engine; the response is already on its way
       } catch (StoreException e) {
-        LOG.log(System.Logger.Level.WARNING, "the tombstone for {0} could not be stored; the key stays in"
-            + " progress until its lease ends: {1}", key, e.getMessage());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "the tombstone for {0} could not be stored; the key stays in"
+                + " progress until its lease ends: {1}",
+            key,
+            e.getMessage());
         if (!leaseMode) {
           throw e;
         }
@@ -419,14 +551,17 @@ public final class FilterEngine {
     private void release(OnceEngine.Held held, Throwable cause) {
       RuntimeException unreleased = held.fail(cause, null, route.retention());
       if (unreleased instanceof StoreException e) {
-        LOG.log(System.Logger.Level.WARNING, "could not release {0}; it stays in progress until its lease ends: {1}",
-            key, e.getMessage());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "could not release {0}; it stays in progress until its lease ends: {1}",
+            key,
+            e.getMessage());
       }
     }
 
     /**
-     * The handler ran, but a newer owner took the key over before its result was stored. Answer with the newer
-     * owner's response when there is one; otherwise 409.
+     * The handler ran, but a newer owner took the key over before its result was stored. Answer
+     * with the newer owner's response when there is one; otherwise 409.
      */
     private Reply afterLeaseLost(CapturingResponse.Captured ours) throws IOException {
       ClaimResult again;
@@ -439,25 +574,33 @@ public final class FilterEngine {
         case COMPLETED:
           return replay(((ClaimResult.Completed) again).outcome());
         case IN_PROGRESS:
-          return leaseLost("another request with this key took it over while this one ran, and is still"
-              + " running; retry to get its response.", ((ClaimResult.InProgress) again).retryAfter());
+          return leaseLost(
+              "another request with this key took it over while this one ran, and is still"
+                  + " running; retry to get its response.",
+              ((ClaimResult.InProgress) again).retryAfter());
         case MISMATCH:
-          return leaseLost("another request took this key over while this one ran, and the key now belongs to a"
-              + " different request.", null);
+          return leaseLost(
+              "another request took this key over while this one ran, and the key now belongs to a"
+                  + " different request.",
+              null);
         default:
           long token = ((ClaimResult.Acquired) again).token();
           if (leaseMode) {
-            // Nobody holds the key now, and this request's effects happened: store its response after all.
+            // Nobody holds the key now, and this request's effects happened: store its response
+            // after all.
             try {
-              engine.settle(routeStore, key, token).complete(StoredResponse.toOutcome(ours, headerPolicy),
-                  route.retention());
+              engine
+                  .settle(routeStore, key, token)
+                  .complete(StoredResponse.toOutcome(ours, headerPolicy), route.retention());
               return new Fresh(ours);
             } catch (LeaseLostException | StoreException e) {
-              return leaseLost("this request's lease expired before its response could be stored.", null);
+              return leaseLost(
+                  "this request's lease expired before its response could be stored.", null);
             }
           }
           release(engine.settle(routeStore, key, token), new IllegalStateException("lease lost"));
-          return leaseLost("this request's lease expired before it finished, so its work was rolled back; retry.",
+          return leaseLost(
+              "this request's lease expired before it finished, so its work was rolled back; retry.",
               null);
       }
     }
@@ -467,30 +610,47 @@ public final class FilterEngine {
       try {
         stored = StoredResponse.fromOutcome(outcome);
       } catch (IllegalArgumentException e) {
-        throw new IOException("the record for " + key + " does not hold an HTTP response: " + e.getMessage(), e);
+        throw new IOException(
+            "the record for " + key + " does not hold an HTTP response: " + e.getMessage(), e);
       }
       if (stored.kind() == StoredResponse.Kind.TOMBSTONE) {
-        return new Failure(Problem.of(Problem.Kind.NOT_REPLAYABLE, "The first request with this key was answered"
-            + " while its response was being written (it was streamed), so it cannot be replayed and is not run"
-            + " again; use a new key for a new request."));
+        return new Failure(
+            Problem.of(
+                Problem.Kind.NOT_REPLAYABLE,
+                "The first request with this key was answered"
+                    + " while its response was being written (it was streamed), so it cannot be replayed and is not run"
+                    + " again; use a new key for a new request."));
       }
       return new Replay(stored);
     }
 
     private Reply mismatch() {
-      return new Failure(new Problem(Problem.Kind.KEY_REUSED, s.mismatchStatus(), "This " + s.headerName()
-          + " was already used for a different request (another method, path, query or body); use a new key"
-          + " for a new request.", null));
+      return new Failure(
+          new Problem(
+              Problem.Kind.KEY_REUSED,
+              s.mismatchStatus(),
+              "This "
+                  + s.headerName()
+                  + " was already used for a different request (another method, path, query or body); use a new key"
+                  + " for a new request.",
+              null));
     }
 
     private Reply leaseLost(String detail, Duration retryAfter) {
-      return new Failure(new Problem(Problem.Kind.LEASE_LOST, Problem.Kind.LEASE_LOST.status(),
-          "This request was processed, but " + detail, retryAfter));
+      return new Failure(
+          new Problem(
+              Problem.Kind.LEASE_LOST,
+              Problem.Kind.LEASE_LOST.status(),
+              "This request was processed, but " + detail,
+              retryAfter));
     }
 
     private Reply unavailable() {
-      return new Failure(Problem.of(Problem.Kind.STORE_UNAVAILABLE, "The idempotency store cannot be reached, so"
-          + " the request was not processed; retry later with the same key."));
+      return new Failure(
+          Problem.of(
+              Problem.Kind.STORE_UNAVAILABLE,
+              "The idempotency store cannot be reached, so"
+                  + " the request was not processed; retry later with the same key."));
     }
 
     private void write(Reply reply) throws IOException {
@@ -508,9 +668,10 @@ public final class FilterEngine {
   }
 
   /**
-   * A 4xx that tells the client "not now" rather than "no": 408 Request Timeout, 409 Conflict, 425 Too Early and
-   * 429 Too Many Requests. Storing one would answer every retry with it until the retention ends, so the key is
-   * released (and, with a boundary, the handler's work rolled back) and a retry runs again.
+   * A 4xx that tells the client "not now" rather than "no": 408 Request Timeout, 409 Conflict, 425
+   * Too Early and 429 Too Many Requests. Storing one would answer every retry with it until the
+   * retention ends, so the key is released (and, with a boundary, the handler's work rolled back)
+   * and a retry runs again.
    */
   static boolean isTransient(int status) {
     return status == 408 || status == 409 || status == 425 || status == 429;

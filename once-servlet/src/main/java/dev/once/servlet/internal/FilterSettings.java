@@ -8,9 +8,18 @@ import dev.once.servlet.TenantResolver;
 import java.util.List;
 
 /** The filter's validated settings, as its builder hands them over. */
-public record FilterSettings(IdempotencyStore defaultStore, RouteResolver routes, TenantResolver tenantResolver,
-                             String headerName, String replayedHeaderName, boolean strictKeySyntax,
-                             KeyPolicy keyPolicy, int mismatchStatus, long maxBodyBytes, long maxResponseBytes,
-                             OnceListener listener, String problemTypeBase, List<String> perRequestHeaders,
-                             KeyRateLimiter keyRateLimiter) {
-}
+public record FilterSettings(
+    IdempotencyStore defaultStore,
+    RouteResolver routes,
+    TenantResolver tenantResolver,
+    String headerName,
+    String replayedHeaderName,
+    boolean strictKeySyntax,
+    KeyPolicy keyPolicy,
+    int mismatchStatus,
+    long maxBodyBytes,
+    long maxResponseBytes,
+    OnceListener listener,
+    String problemTypeBase,
+    List<String> perRequestHeaders,
+    KeyRateLimiter keyRateLimiter) {}

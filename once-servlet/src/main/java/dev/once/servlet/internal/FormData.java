@@ -9,16 +9,14 @@ import java.util.Map;
 /** {@code application/x-www-form-urlencoded} decoding, for query strings and form bodies. */
 public final class FormData {
 
-  private FormData() {
-  }
+  private FormData() {}
 
   /** A decoded name and value. */
-  public record Pair(String name, String value) {
-  }
+  public record Pair(String name, String value) {}
 
   /**
-   * Decodes {@code a=1&b=x+y&c} into pairs in order ({@code c} has the value {@code ""}); empty segments are
-   * skipped; a malformed percent escape is kept as text.
+   * Decodes {@code a=1&b=x+y&c} into pairs in order ({@code c} has the value {@code ""}); empty
+   * segments are skipped; a malformed percent escape is kept as text.
    */
   public static List<Pair> parse(String encoded, Charset charset) {
     List<Pair> pairs = new ArrayList<>();
@@ -47,12 +45,19 @@ public final class FormData {
       char c = s.charAt(i);
       if (c == '+') {
         bytes.write(' ');
-      } else if (c == '%' && i + 2 < s.length() && hex(s.charAt(i + 1)) >= 0 && hex(s.charAt(i + 2)) >= 0) {
+      } else if (c == '%'
+          && i + 2 < s.length()
+          && hex(s.charAt(i + 1)) >= 0
+          && hex(s.charAt(i + 2)) >= 0) {
         bytes.write(hex(s.charAt(i + 1)) * 16 + hex(s.charAt(i + 2)));
         i += 2;
       } else {
-        int end = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
-            ? i + 2 : i + 1;
+        int end =
+            Character.isHighSurrogate(c)
+                    && i + 1 < s.length()
+                    && Character.isLowSurrogate(s.charAt(i + 1))
+                ? i + 2
+                : i + 1;
         byte[] raw = s.substring(i, end).getBytes(charset);
         bytes.write(raw, 0, raw.length);
         i = end - 1;

@@ -16,24 +16,23 @@ import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.json.JsonFactory;
 
 /**
- * Canonical JSON for fingerprints, read and written with Jackson's streaming API: object members sorted by
- * name (UTF-16 code units, as RFC 8785), no insignificant whitespace, strings re-escaped one way, numbers by
- * value ({@code 1}, {@code 1.0}, {@code 1e0} and {@code 10E-1} are all {@code 1}; {@code -0} is {@code 0}).
- * Array order is kept. Thread-safe.
+ * Canonical JSON for fingerprints, read and written with Jackson's streaming API: object members
+ * sorted by name (UTF-16 code units, as RFC 8785), no insignificant whitespace, strings re-escaped
+ * one way, numbers by value ({@code 1}, {@code 1.0}, {@code 1e0} and {@code 10E-1} are all {@code
+ * 1}; {@code -0} is {@code 0}). Array order is kept. Thread-safe.
  */
 public final class JsonCanonicalizer {
 
-  private static final JsonFactory JSON = JsonFactory.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .build();
+  private static final JsonFactory JSON =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
   private static final Object NULL = new Object();
 
-  private JsonCanonicalizer() {
-  }
+  private JsonCanonicalizer() {}
 
   /**
-   * The canonical form of {@code json}, or {@code null} when it is not exactly one well-formed JSON value (a
-   * syntax error, trailing content, a repeated member name, a number or nesting beyond Jackson's limits).
+   * The canonical form of {@code json}, or {@code null} when it is not exactly one well-formed JSON
+   * value (a syntax error, trailing content, a repeated member name, a number or nesting beyond
+   * Jackson's limits).
    */
   public static byte[] canonicalize(byte[] json) {
     try (JsonParser p = JSON.createParser(ObjectReadContext.empty(), json)) {
@@ -57,21 +56,23 @@ public final class JsonCanonicalizer {
 
   private static Object read(JsonParser p, JsonToken token) {
     switch (token) {
-      case START_OBJECT: {
-        Map<String, Object> members = new TreeMap<>();
-        for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
-          String name = p.currentName();
-          members.put(name, read(p, p.nextToken()));
+      case START_OBJECT:
+        {
+          Map<String, Object> members = new TreeMap<>();
+          for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+            String name = p.currentName();
+            members.put(name, read(p, p.nextToken()));
+          }
+          return members;
         }
-        return members;
-      }
-      case START_ARRAY: {
-        List<Object> items = new ArrayList<>();
-        for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
-          items.add(read(p, t));
+      case START_ARRAY:
+        {
+          List<Object> items = new ArrayList<>();
+          for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+            items.add(read(p, t));
+          }
+          return items;
         }
-        return items;
-      }
       case VALUE_STRING:
         return p.getString();
       case VALUE_NUMBER_INT:
@@ -115,7 +116,10 @@ public final class JsonCanonicalizer {
     }
   }
 
-  /** The shortest exact decimal: no trailing zeros, an exponent only where BigDecimal's own form uses one. */
+  /**
+   * The shortest exact decimal: no trailing zeros, an exponent only where BigDecimal's own form
+   * uses one.
+   */
   static String canonicalNumber(BigDecimal n) {
     if (n.signum() == 0) {
       return "0";

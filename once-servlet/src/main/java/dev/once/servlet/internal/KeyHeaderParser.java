@@ -7,53 +7,56 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Parses the {@code Idempotency-Key} field. The draft defines it as an RFC 9651 Item whose bare item is a
- * String ({@code "8e03978e-40d5"}); parameters are parsed and, as RFC 9651 says of unknown ones, ignored. Unless
- * strict, a bare key of visible ASCII without quotes is accepted too ({@code 8e03978e-40d5}), as most clients
- * send. Details never contain the key.
+ * Parses the {@code Idempotency-Key} field. The draft defines it as an RFC 9651 Item whose bare
+ * item is a String ({@code "8e03978e-40d5"}); parameters are parsed and, as RFC 9651 says of
+ * unknown ones, ignored. Unless strict, a bare key of visible ASCII without quotes is accepted too
+ * ({@code 8e03978e-40d5}), as most clients send. Details never contain the key.
  */
 public final class KeyHeaderParser {
 
   /** What the field said. */
-  public sealed interface Result {
-  }
+  public sealed interface Result {}
 
   /** No field at all. */
-  public record Absent() implements Result {
-  }
+  public record Absent() implements Result {}
 
   /** One well-formed field; {@code key} is the unquoted, unescaped value (possibly empty). */
-  public record Valid(String key) implements Result {
-  }
+  public record Valid(String key) implements Result {}
 
   /** Malformed: {@code detail} says why, without repeating the value. */
-  public record Invalid(String detail) implements Result {
-  }
+  public record Invalid(String detail) implements Result {}
 
-  private KeyHeaderParser() {
-  }
+  private KeyHeaderParser() {}
 
   /**
    * Parses the field lines received for the header.
    *
-   * @param fieldLines every field line of the header, in order (one per line, as the container reports them)
+   * @param fieldLines every field line of the header, in order (one per line, as the container
+   *     reports them)
    * @param headerName the header's name, for messages
-   * @param strict     accept only the structured-field string form
+   * @param strict accept only the structured-field string form
    */
   public static Result parse(List<String> fieldLines, String headerName, boolean strict) {
     if (fieldLines.isEmpty()) {
       return new Absent();
     }
     if (fieldLines.size() > 1) {
-      return new Invalid("The request has " + fieldLines.size() + " " + headerName
-          + " fields; send exactly one key.");
+      return new Invalid(
+          "The request has "
+              + fieldLines.size()
+              + " "
+              + headerName
+              + " fields; send exactly one key.");
     }
     String value = trimOws(fieldLines.get(0));
     if (value.startsWith("\"")) {
       return new Parser(value, headerName).item();
     }
     if (strict) {
-      return new Invalid("The " + headerName + " must be a quoted structured-field string (RFC 9651), such as \"8e03978e-40d5-43e8\".");
+      return new Invalid(
+          "The "
+              + headerName
+              + " must be a quoted structured-field string (RFC 9651), such as \"8e03978e-40d5-43e8\".");
     }
     return bare(value, headerName);
   }
@@ -65,16 +68,32 @@ public final class KeyHeaderParser {
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (c == ',') {
-        return new Invalid("The " + headerName + " field holds a list (a comma at index " + i
-            + "); send exactly one key, or quote a key that contains commas.");
+        return new Invalid(
+            "The "
+                + headerName
+                + " field holds a list (a comma at index "
+                + i
+                + "); send exactly one key, or quote a key that contains commas.");
       }
       if (c < 0x21 || c > 0x7E) {
-        return new Invalid("The " + headerName + " contains " + describe(c) + " at index " + i
-            + "; an unquoted key is visible ASCII only (quote a key with spaces).");
+        return new Invalid(
+            "The "
+                + headerName
+                + " contains "
+                + describe(c)
+                + " at index "
+                + i
+                + "; an unquoted key is visible ASCII only (quote a key with spaces).");
       }
       if (c == '"' || c == '\\') {
-        return new Invalid("The " + headerName + " contains '" + c + "' at index " + i
-            + "; quote and escape such a key as a structured-field string.");
+        return new Invalid(
+            "The "
+                + headerName
+                + " contains '"
+                + c
+                + "' at index "
+                + i
+                + "; quote and escape such a key as a structured-field string.");
       }
     }
     return new Valid(value);
@@ -127,8 +146,12 @@ public final class KeyHeaderParser {
         }
         return new Valid(key);
       } catch (Malformed e) {
-        return new Invalid("The " + headerName + " is not a valid structured-field string (RFC 9651): it "
-            + e.getMessage() + ".");
+        return new Invalid(
+            "The "
+                + headerName
+                + " is not a valid structured-field string (RFC 9651): it "
+                + e.getMessage()
+                + ".");
       }
     }
 
@@ -144,13 +167,19 @@ public final class KeyHeaderParser {
           }
           char next = s.charAt(i++);
           if (next != '"' && next != '\\') {
-            throw new Malformed("has an invalid escape at index " + (i - 2) + " (only \\\" and \\\\ are allowed)");
+            throw new Malformed(
+                "has an invalid escape at index " + (i - 2) + " (only \\\" and \\\\ are allowed)");
           }
           out.append(next);
         } else if (c == '"') {
           return out.toString();
         } else if (c < 0x20 || c > 0x7E) {
-          throw new Malformed("contains " + describe(c) + " at index " + (i - 1) + " (strings are printable ASCII)");
+          throw new Malformed(
+              "contains "
+                  + describe(c)
+                  + " at index "
+                  + (i - 1)
+                  + " (strings are printable ASCII)");
         } else {
           out.append(c);
         }
@@ -299,8 +328,11 @@ public final class KeyHeaderParser {
         } else if (c == '"') {
           bytes.flip();
           try {
-            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes);
+            StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(bytes);
           } catch (CharacterCodingException e) {
             throw new Malformed("has a display-string parameter that is not UTF-8");
           }

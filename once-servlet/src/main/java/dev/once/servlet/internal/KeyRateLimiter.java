@@ -6,14 +6,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
- * At most {@code limit} keyed requests per tenant in each fixed window, counted in this JVM before any claim,
- * so a flood of fresh keys creates no records. Windows of idle tenants are dropped as the next window opens,
- * which keeps the map as small as the set of recently active tenants.
+ * At most {@code limit} keyed requests per tenant in each fixed window, counted in this JVM before
+ * any claim, so a flood of fresh keys creates no records. Windows of idle tenants are dropped as
+ * the next window opens, which keeps the map as small as the set of recently active tenants.
  */
 public final class KeyRateLimiter {
 
-  private record Window(long start, AtomicInteger used) {
-  }
+  private record Window(long start, AtomicInteger used) {}
 
   private final int limit;
   private final long windowNanos;
@@ -28,12 +27,20 @@ public final class KeyRateLimiter {
     this.lastSweep = nanoTime.getAsLong();
   }
 
-  /** Counts one keyed request; answers {@code null} if allowed, else how long until the tenant's window ends. */
+  /**
+   * Counts one keyed request; answers {@code null} if allowed, else how long until the tenant's
+   * window ends.
+   */
   public Duration acquire(String tenant) {
     long now = nanoTime.getAsLong();
     sweep(now);
-    Window w = windows.compute(tenant, (t, current) ->
-        current == null || now - current.start() >= windowNanos ? new Window(now, new AtomicInteger()) : current);
+    Window w =
+        windows.compute(
+            tenant,
+            (t, current) ->
+                current == null || now - current.start() >= windowNanos
+                    ? new Window(now, new AtomicInteger())
+                    : current);
     if (w.used().incrementAndGet() <= limit) {
       return null;
     }

@@ -5,8 +5,7 @@ import java.util.Locale;
 /** Just enough media-type handling for fingerprints and captured responses. */
 public final class MediaTypes {
 
-  private MediaTypes() {
-  }
+  private MediaTypes() {}
 
   /** {@code type/subtype} in lower case without parameters, or {@code ""} for none. */
   public static String essence(String contentType) {

@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * A compiled route path pattern: {@code /}-separated segments, each a literal, {@code {name}} or {@code *}
- * (one non-empty segment), with an optional final {@code **} (any remainder, including none).
+ * A compiled route path pattern: {@code /}-separated segments, each a literal, {@code {name}} or
+ * {@code *} (one non-empty segment), with an optional final {@code **} (any remainder, including
+ * none).
  */
 public final class PathPattern {
 
@@ -14,7 +15,7 @@ public final class PathPattern {
 
   private final String pattern;
   private final String[] segments; // null entry = one-segment wildcard
-  private final boolean tail;      // ends with /**
+  private final boolean tail; // ends with /**
 
   private PathPattern(String pattern, String[] segments, boolean tail) {
     this.pattern = pattern;
@@ -25,8 +26,8 @@ public final class PathPattern {
   /**
    * Compiles {@code pattern}.
    *
-   * @throws IllegalArgumentException if it does not start with {@code /}, contains whitespace, a query or a
-   *     fragment, an empty segment, or a misplaced {@code **} or brace
+   * @throws IllegalArgumentException if it does not start with {@code /}, contains whitespace, a
+   *     query or a fragment, an empty segment, or a misplaced {@code **} or brace
    */
   public static PathPattern compile(String pattern) {
     if (pattern == null || !pattern.startsWith("/")) {
@@ -61,7 +62,11 @@ public final class PathPattern {
       } else if (part.equals("*") || VARIABLE.matcher(part).matches()) {
         segments.add(null);
       } else if (part.contains("{") || part.contains("}") || part.contains("*")) {
-        throw bad(pattern, "segment '" + part + "' mixes text with '{', '}' or '*'; a variable is a whole segment");
+        throw bad(
+            pattern,
+            "segment '"
+                + part
+                + "' mixes text with '{', '}' or '*'; a variable is a whole segment");
       } else {
         segments.add(part);
       }
@@ -70,8 +75,11 @@ public final class PathPattern {
   }
 
   private static IllegalArgumentException bad(String pattern, String why) {
-    return new IllegalArgumentException("pathPattern must be a path such as /orders or /orders/{id}/refunds, but was "
-        + (pattern == null ? "null" : "'" + pattern + "'") + ": " + why);
+    return new IllegalArgumentException(
+        "pathPattern must be a path such as /orders or /orders/{id}/refunds, but was "
+            + (pattern == null ? "null" : "'" + pattern + "'")
+            + ": "
+            + why);
   }
 
   /** Whether {@code path} (starting with {@code /}) matches. */

@@ -9,12 +9,12 @@ import tools.jackson.core.ObjectWriteContext;
 import tools.jackson.core.json.JsonFactory;
 
 /**
- * An RFC 9457 problem the filter itself answers with. Written with Jackson, so the body is always valid JSON;
- * never stored as a key's result.
+ * An RFC 9457 problem the filter itself answers with. Written with Jackson, so the body is always
+ * valid JSON; never stored as a key's result.
  *
- * @param kind       which problem
- * @param status     the HTTP status (the kind's, or the configured mismatch status)
- * @param detail     a sentence for this occurrence; never the key
+ * @param kind which problem
+ * @param status the HTTP status (the kind's, or the configured mismatch status)
+ * @param detail a sentence for this occurrence; never the key
  * @param retryAfter the {@code Retry-After} to send, or {@code null}
  */
 public record Problem(Kind kind, int status, String detail, Duration retryAfter) {
@@ -26,18 +26,23 @@ public record Problem(Kind kind, int status, String detail, Duration retryAfter)
     KEY_MISSING("key-missing", 400, "Idempotency-Key is missing"),
     KEY_INVALID("key-invalid", 400, "Idempotency-Key is invalid"),
     KEY_NOT_SUPPORTED("key-not-supported", 400, "This endpoint does not support idempotent replay"),
-    AUTHENTICATION_REQUIRED("authentication-required", 403, "Idempotency-Key needs an authenticated caller"),
-    REQUEST_TOO_LARGE("request-too-large", 413, "Request body is too large for an idempotent request"),
-    MEDIA_TYPE_NOT_SUPPORTED("media-type-not-supported", 415,
+    AUTHENTICATION_REQUIRED(
+        "authentication-required", 403, "Idempotency-Key needs an authenticated caller"),
+    REQUEST_TOO_LARGE(
+        "request-too-large", 413, "Request body is too large for an idempotent request"),
+    MEDIA_TYPE_NOT_SUPPORTED(
+        "media-type-not-supported",
+        415,
         "This media type is not supported for an idempotent request"),
     KEY_REUSED("key-reused", 422, "Idempotency-Key is already used"),
     IN_PROGRESS("request-in-progress", 409, "A request is outstanding for this Idempotency-Key"),
     LEASE_LOST("lease-lost", 409, "Another request took over this Idempotency-Key"),
-    NOT_REPLAYABLE("response-not-replayable", 409, "The response for this Idempotency-Key cannot be replayed"),
+    NOT_REPLAYABLE(
+        "response-not-replayable", 409, "The response for this Idempotency-Key cannot be replayed"),
     STORE_UNAVAILABLE("store-unavailable", 503, "Idempotency store is unavailable"),
     ROUTE_UNRESOLVED("route-unresolved", 500, "Cannot tell whether this request is idempotent"),
-    RESPONSE_NOT_HOLDABLE("response-not-holdable", 500,
-        "The response cannot be held until the transaction commits"),
+    RESPONSE_NOT_HOLDABLE(
+        "response-not-holdable", 500, "The response cannot be held until the transaction commits"),
     TOO_MANY_KEYS("too-many-keys", 429, "Too many idempotent requests");
 
     private final String slug;

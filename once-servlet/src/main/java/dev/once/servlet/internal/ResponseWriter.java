@@ -12,11 +12,11 @@ import java.util.Set;
 /** Writes a captured or stored response to the client. */
 public final class ResponseWriter {
 
-  private ResponseWriter() {
-  }
+  private ResponseWriter() {}
 
   /** The handler's own response, as it wrote it: every header and cookie, trailers included. */
-  public static void writeFresh(HttpServletResponse res, CapturingResponse.Captured c) throws IOException {
+  public static void writeFresh(HttpServletResponse res, CapturingResponse.Captured c)
+      throws IOException {
     res.setStatus(c.status());
     applyHeaders(res, c.headers());
     for (Cookie cookie : c.cookies()) {
@@ -42,8 +42,8 @@ public final class ResponseWriter {
   }
 
   /** A stored response, marked with {@code replayedHeader: true}. */
-  public static void writeReplay(HttpServletResponse res, StoredResponse stored, String replayedHeader)
-      throws IOException {
+  public static void writeReplay(
+      HttpServletResponse res, StoredResponse stored, String replayedHeader) throws IOException {
     res.setStatus(stored.status());
     Set<String> seen = new HashSet<>();
     for (Map.Entry<String, String> h : stored.headers()) {
@@ -74,8 +74,8 @@ public final class ResponseWriter {
     }
   }
 
-  private static void writeBody(HttpServletResponse res, int status, byte[] body, boolean contentLength)
-      throws IOException {
+  private static void writeBody(
+      HttpServletResponse res, int status, byte[] body, boolean contentLength) throws IOException {
     if (status == 204 || status == 304 || status < 200) {
       return; // no content, by definition
     }

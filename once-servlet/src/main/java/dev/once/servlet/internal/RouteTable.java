@@ -50,7 +50,9 @@ public final class RouteTable implements RouteResolver {
     return Optional.empty();
   }
 
-  /** Servlet path plus path info: decoded and normalised by the container, without the context path. */
+  /**
+   * Servlet path plus path info: decoded and normalised by the container, without the context path.
+   */
   public static String pathWithinApplication(HttpServletRequest request) {
     String servletPath = request.getServletPath();
     String pathInfo = request.getPathInfo();

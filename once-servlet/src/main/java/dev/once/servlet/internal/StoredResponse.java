@@ -8,16 +8,24 @@ import java.util.Set;
 
 /**
  * An HTTP response as an {@link Outcome}: the body, the content type, and attributes {@code kind}
- * ({@code response}, {@code error} for a {@code sendError}, or {@code tombstone} for a response that went
- * straight to the client and cannot be replayed), {@code status}, {@code message} (of a {@code sendError}) and
- * one {@code header.N} attribute {@code "Name: value"} per replay-safe header line, in order.
+ * ({@code response}, {@code error} for a {@code sendError}, or {@code tombstone} for a response
+ * that went straight to the client and cannot be replayed), {@code status}, {@code message} (of a
+ * {@code sendError}) and one {@code header.N} attribute {@code "Name: value"} per replay-safe
+ * header line, in order.
  */
-public record StoredResponse(Kind kind, int status, List<Map.Entry<String, String>> headers, String contentType,
-                             byte[] body, String errorMessage) {
+public record StoredResponse(
+    Kind kind,
+    int status,
+    List<Map.Entry<String, String>> headers,
+    String contentType,
+    byte[] body,
+    String errorMessage) {
 
   /** What was stored. */
   public enum Kind {
-    RESPONSE("response"), ERROR("error"), TOMBSTONE("tombstone");
+    RESPONSE("response"),
+    ERROR("error"),
+    TOMBSTONE("tombstone");
 
     private final String attribute;
 
@@ -42,9 +50,10 @@ public record StoredResponse(Kind kind, int status, List<Map.Entry<String, Strin
 
   /** The replay-safe part of a captured response. */
   public static Outcome toOutcome(CapturingResponse.Captured captured, HeaderPolicy policy) {
-    Outcome.Builder b = Outcome.builder()
-        .attribute(KIND, (captured.errorSent() ? Kind.ERROR : Kind.RESPONSE).attribute)
-        .attribute(STATUS, Integer.toString(captured.status()));
+    Outcome.Builder b =
+        Outcome.builder()
+            .attribute(KIND, (captured.errorSent() ? Kind.ERROR : Kind.RESPONSE).attribute)
+            .attribute(STATUS, Integer.toString(captured.status()));
     if (captured.errorSent() && captured.errorMessage() != null) {
       b.attribute(MESSAGE, captured.errorMessage());
     }
@@ -67,7 +76,9 @@ public record StoredResponse(Kind kind, int status, List<Map.Entry<String, Strin
     return b.body(captured.body()).build();
   }
 
-  /** The record of a response that went to the client as it was written and so cannot be replayed. */
+  /**
+   * The record of a response that went to the client as it was written and so cannot be replayed.
+   */
   public static Outcome tombstone(int status) {
     return Outcome.builder()
         .attribute(KIND, Kind.TOMBSTONE.attribute)
@@ -78,7 +89,8 @@ public record StoredResponse(Kind kind, int status, List<Map.Entry<String, Strin
   /**
    * Reads an outcome written by {@link #toOutcome} or {@link #tombstone}.
    *
-   * @throws IllegalArgumentException if it is not one (for example written by {@code Once} in the same scope)
+   * @throws IllegalArgumentException if it is not one (for example written by {@code Once} in the
+   *     same scope)
    */
   public static StoredResponse fromOutcome(Outcome outcome) {
     String kind = outcome.attribute(KIND);
@@ -92,7 +104,8 @@ public record StoredResponse(Kind kind, int status, List<Map.Entry<String, Strin
         String line = a.getValue();
         int colon = line.indexOf(": ");
         if (colon <= 0) {
-          throw new IllegalArgumentException("the stored outcome has a malformed header attribute " + a.getKey());
+          throw new IllegalArgumentException(
+              "the stored outcome has a malformed header attribute " + a.getKey());
         }
         headers.add(Map.entry(line.substring(0, colon), line.substring(colon + 2)));
       }
@@ -103,7 +116,12 @@ public record StoredResponse(Kind kind, int status, List<Map.Entry<String, Strin
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("the stored outcome has a malformed status", e);
     }
-    return new StoredResponse(Kind.of(kind), code, List.copyOf(headers),
-        outcome.contentType().isEmpty() ? null : outcome.contentType(), outcome.body(), outcome.attribute(MESSAGE));
+    return new StoredResponse(
+        Kind.of(kind),
+        code,
+        List.copyOf(headers),
+        outcome.contentType().isEmpty() ? null : outcome.contentType(),
+        outcome.body(),
+        outcome.attribute(MESSAGE));
   }
 }

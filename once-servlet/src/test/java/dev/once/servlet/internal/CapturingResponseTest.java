@@ -48,8 +48,8 @@ class CapturingResponseTest {
     capture.getOutputStream().write('x');
     capture.getOutputStream().flush();
     assertThat(capture.isCommitted()).isTrue();
-    capture.setStatus(500);               // ignored once committed
-    capture.setHeader("X-Late", "1");     // ignored once committed
+    capture.setStatus(500); // ignored once committed
+    capture.setHeader("X-Late", "1"); // ignored once committed
     assertThat(capture.getStatus()).isEqualTo(201);
     assertThat(capture.containsHeader("X-Late")).isFalse();
     assertThatThrownBy(() -> capture.sendError(500)).isInstanceOf(IllegalStateException.class);
@@ -140,24 +140,33 @@ class CapturingResponseTest {
     CountDownLatch switching = new CountDownLatch(1);
     AtomicBoolean writing = new AtomicBoolean();
     AtomicBoolean written = new AtomicBoolean();
-    Thread writer = new Thread(() -> {
-      try {
-        switching.await();
-        writing.set(true);
-        out.write("late.".getBytes(StandardCharsets.US_ASCII));
-        written.set(true);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }, "async-writer");
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                switching.await();
+                writing.set(true);
+                out.write("late.".getBytes(StandardCharsets.US_ASCII));
+                written.set(true);
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            "async-writer");
     writer.start();
-    // The switch is under way (the held bytes are going out) when the writer thread writes: it must neither
+    // The switch is under way (the held bytes are going out) when the writer thread writes: it must
+    // neither
     // write into the buffer being emptied nor overtake the held bytes.
-    real.beforeFirstWrite = () -> {
-      switching.countDown();
-      await().atMost(Duration.ofSeconds(10)).until(() -> written.get()
-          || (writing.get() && writer.getState() == Thread.State.BLOCKED));
-    };
+    real.beforeFirstWrite =
+        () -> {
+          switching.countDown();
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .until(
+                  () ->
+                      written.get()
+                          || (writing.get() && writer.getState() == Thread.State.BLOCKED));
+        };
     capture.startPassThrough("the handler started asynchronous processing");
     writer.join(10_000);
     assertThat(written).isTrue();
@@ -168,21 +177,24 @@ class CapturingResponseTest {
   void manyWriterThreadsAndASwitchKeepEveryByte() throws Exception {
     int threads = 4;
     int lines = 2_000;
-    ServletOutputStream out = capture.getOutputStream(); // the 1 KiB limit is passed early: a second switch
+    ServletOutputStream out =
+        capture.getOutputStream(); // the 1 KiB limit is passed early: a second switch
     CountDownLatch start = new CountDownLatch(1);
     List<Thread> writers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int id = t;
-      Thread w = new Thread(() -> {
-        try {
-          start.await();
-          for (int i = 0; i < lines; i++) {
-            out.write((id + ":" + i + "\n").getBytes(StandardCharsets.US_ASCII));
-          }
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      Thread w =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  for (int i = 0; i < lines; i++) {
+                    out.write((id + ":" + i + "\n").getBytes(StandardCharsets.US_ASCII));
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
       w.start();
       writers.add(w);
     }
@@ -209,16 +221,22 @@ class CapturingResponseTest {
     held.getWriter().flush();
     assertThat(held.passThrough()).isNull();
     assertThat(held.unholdable()).isNull();
-    assertThat(held.captured().body()).isEqualTo("data: 1\n\n".getBytes(StandardCharsets.ISO_8859_1));
+    assertThat(held.captured().body())
+        .isEqualTo("data: 1\n\n".getBytes(StandardCharsets.ISO_8859_1));
     held.getWriter().write("data: 2\n\n"); // past the limit: given up, not sent
     held.getWriter().flush();
     assertThat(held.unholdable()).contains("exceeds 10 bytes");
     assertThat(held.captured().body()).isEmpty();
     assertThat(client.body.size()).isZero();
     assertThat(client.committed).isFalse();
-    assertThatThrownBy(() -> held.startPassThrough("async")).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> new CapturingResponse(new Fakes.Response().proxy, 10, false).getOutputStream()
-        .setWriteListener(null)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> held.startPassThrough("async"))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(
+            () ->
+                new CapturingResponse(new Fakes.Response().proxy, 10, false)
+                    .getOutputStream()
+                    .setWriteListener(null))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test

@@ -47,7 +47,8 @@ class JsonCanonicalizerTest {
   @Test
   void stringsAreEscapedOneWay() {
     assertThat(canonical("[\"\\u0041\\/\\u00e9\"]")).isEqualTo(canonical("[\"A/\u00e9\"]"));
-    assertThat(canonical("[\"tab\\there\",\"quote\\\"\"]")).isEqualTo("[\"tab\\there\",\"quote\\\"\"]");
+    assertThat(canonical("[\"tab\\there\",\"quote\\\"\"]"))
+        .isEqualTo("[\"tab\\there\",\"quote\\\"\"]");
   }
 
   @Test
@@ -57,8 +58,19 @@ class JsonCanonicalizerTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "   ", "{", "{\"a\":1,}", "{\"a\":1} {}", "[1] x", "{\"a\":1,\"a\":2}", "NaN",
-      "{'a':1}", "[1e99999999999]"})
+  @ValueSource(
+      strings = {
+        "",
+        "   ",
+        "{",
+        "{\"a\":1,}",
+        "{\"a\":1} {}",
+        "[1] x",
+        "{\"a\":1,\"a\":2}",
+        "NaN",
+        "{'a':1}",
+        "[1e99999999999]"
+      })
   void anythingButOneWellFormedValueIsNotCanonicalised(String json) {
     assertThat(canonical(json)).isNull();
   }

@@ -44,11 +44,31 @@ class KeyHeaderParserTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "\"abc", "\"f\u00fc\u00fc\"", "f\u00fc\u00fc", "\"a\tb\"", "a\tb", "a b", "\"a\\x\"", "\"abc\\",
-      "\"abc\" x", "\"abc\"x", "ab\"c", "ab\\c", "\"a\u0001\"", "a\u007f",
-      "\"abc\";", "\"abc\";A=1", "\"abc\";a=", "\"abc\";a=?2", "\"abc\";a=1.2345", "\"abc\";a=:not base64!:",
-      "\"abc\";a=1234567890123456", "\"abc\";a=%\"%zz\""})
+  @ValueSource(
+      strings = {
+        "\"abc",
+        "\"f\u00fc\u00fc\"",
+        "f\u00fc\u00fc",
+        "\"a\tb\"",
+        "a\tb",
+        "a b",
+        "\"a\\x\"",
+        "\"abc\\",
+        "\"abc\" x",
+        "\"abc\"x",
+        "ab\"c",
+        "ab\\c",
+        "\"a\u0001\"",
+        "a\u007f",
+        "\"abc\";",
+        "\"abc\";A=1",
+        "\"abc\";a=",
+        "\"abc\";a=?2",
+        "\"abc\";a=1.2345",
+        "\"abc\";a=:not base64!:",
+        "\"abc\";a=1234567890123456",
+        "\"abc\";a=%\"%zz\""
+      })
   void a3_malformedValuesAreInvalid(String value) {
     assertThat(lenient(value)).isInstanceOf(Invalid.class);
     assertThat(strict(value)).isInstanceOf(Invalid.class);
@@ -57,7 +77,8 @@ class KeyHeaderParserTest {
   @Test
   void a3_detailsNeverRepeatTheKey() {
     String secret = "s3cr3t-value";
-    for (String value : List.of("\"" + secret, secret + "\u00fc", "\"" + secret + "\" x", secret + ", other")) {
+    for (String value :
+        List.of("\"" + secret, secret + "\u00fc", "\"" + secret + "\" x", secret + ", other")) {
       Invalid invalid = (Invalid) lenient(value);
       assertThat(invalid.detail()).doesNotContain(secret).contains("Idempotency-Key");
     }
@@ -84,13 +105,16 @@ class KeyHeaderParserTest {
 
   @Test
   void absentWhenThereIsNoField() {
-    assertThat(KeyHeaderParser.parse(List.of(), "Idempotency-Key", false)).isInstanceOf(Absent.class);
+    assertThat(KeyHeaderParser.parse(List.of(), "Idempotency-Key", false))
+        .isInstanceOf(Absent.class);
   }
 
   @Test
   void parametersAreParsedAndIgnored() {
     assertThat(lenient("\"abc\";v=1")).isEqualTo(new Valid("abc"));
-    assertThat(lenient("\"abc\"; v=1;w;x=?0;y=-1.5;z=tok/en:1;b=:aGk=:;d=@1659578233;s=\"q\";e=%\"caf%c3%a9\""))
+    assertThat(
+            lenient(
+                "\"abc\"; v=1;w;x=?0;y=-1.5;z=tok/en:1;b=:aGk=:;d=@1659578233;s=\"q\";e=%\"caf%c3%a9\""))
         .isEqualTo(new Valid("abc"));
     assertThat(lenient("\"abc\";*k=token")).isEqualTo(new Valid("abc"));
   }

@@ -39,10 +39,22 @@ class PathPatternTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "orders", "/orders?x=1", "/orders#f", "/a b", "/a//b", "/**/a", "/a{id}", "/x*y",
-      "/a/{1}"})
+  @ValueSource(
+      strings = {
+        "",
+        "orders",
+        "/orders?x=1",
+        "/orders#f",
+        "/a b",
+        "/a//b",
+        "/**/a",
+        "/a{id}",
+        "/x*y",
+        "/a/{1}"
+      })
   void malformedPatternsAreRefusedWithTheirValue(String pattern) {
-    assertThatThrownBy(() -> PathPattern.compile(pattern)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> PathPattern.compile(pattern))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'" + pattern + "'");
   }
 }

@@ -13,9 +13,13 @@ class ProblemTest {
 
   @Test
   void j50_bodiesAreValidJsonWhateverTheDetail() {
-    String detail = "quote \" backslash \\ newline \n tab \t control \u0001 unicode \u00e9 \ud83d\ude00 </script>";
+    String detail =
+        "quote \" backslash \\ newline \n tab \t control \u0001 unicode \u00e9 \ud83d\ude00 </script>";
     Problem p = Problem.of(Problem.Kind.KEY_INVALID, detail);
-    JsonNode json = JsonMapper.builder().build().readTree(p.body("https://once.dev/problems/", "/orders?a=\"1\""));
+    JsonNode json =
+        JsonMapper.builder()
+            .build()
+            .readTree(p.body("https://once.dev/problems/", "/orders?a=\"1\""));
     assertThat(json.get("type").asString()).isEqualTo("https://once.dev/problems/key-invalid");
     assertThat(json.get("title").asString()).isEqualTo("Idempotency-Key is invalid");
     assertThat(json.get("status").asInt()).isEqualTo(400);

@@ -21,16 +21,19 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import tools.jackson.databind.JsonNode;
 
-/** Sends real HTTP to a {@link Node}: {@link HttpClient} for ordinary requests, a raw socket for odd bytes. */
+/**
+ * Sends real HTTP to a {@link Node}: {@link HttpClient} for ordinary requests, a raw socket for odd
+ * bytes.
+ */
 public final class Client {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5))
-      .build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
-  private Client() {
-  }
+  private Client() {}
 
   /** A response: status, headers (lower-case names), body. */
   public record Reply(int status, Map<String, List<String>> headers, byte[] body) {
@@ -111,9 +114,14 @@ public final class Client {
     }
 
     public CompletableFuture<Reply> sendAsync() {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(90))
-          .method(method, body.length == 0 && !"POST".equals(method) ? HttpRequest.BodyPublishers.noBody()
-              : HttpRequest.BodyPublishers.ofByteArray(body));
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create(url))
+              .timeout(Duration.ofSeconds(90))
+              .method(
+                  method,
+                  body.length == 0 && !"POST".equals(method)
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofByteArray(body));
       for (String[] h : headers) {
         b.header(h[0], h[1]);
       }
@@ -122,15 +130,18 @@ public final class Client {
     }
 
     /**
-     * Sends the request over a plain socket with exactly these header bytes (ISO-8859-1), so field values
-     * that {@link HttpClient} would refuse or re-encode (a TAB, raw non-ASCII, a repeated field) reach the
-     * server as written.
+     * Sends the request over a plain socket with exactly these header bytes (ISO-8859-1), so field
+     * values that {@link HttpClient} would refuse or re-encode (a TAB, raw non-ASCII, a repeated
+     * field) reach the server as written.
      */
     public Reply sendRaw() {
       URI uri = URI.create(url);
       StringBuilder head = new StringBuilder();
-      head.append(method).append(' ').append(uri.getRawPath())
-          .append(uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()).append(" HTTP/1.1\r\n");
+      head.append(method)
+          .append(' ')
+          .append(uri.getRawPath())
+          .append(uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery())
+          .append(" HTTP/1.1\r\n");
       head.append("Host: ").append(uri.getHost()).append(':').append(uri.getPort()).append("\r\n");
       head.append("Connection: close\r\n");
       head.append("Content-Length: ").append(body.length).append("\r\n");
@@ -175,7 +186,9 @@ public final class Client {
     Map<String, List<String>> headers = new LinkedHashMap<>();
     for (int i = 1; i < lines.length; i++) {
       int colon = lines[i].indexOf(':');
-      headers.computeIfAbsent(lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+      headers
+          .computeIfAbsent(
+              lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
           .add(lines[i].substring(colon + 1).strip());
     }
     byte[] rest = java.util.Arrays.copyOfRange(raw, end + 4, raw.length);
@@ -190,7 +203,10 @@ public final class Client {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int i = 0;
     while (true) {
-      int lineEnd = indexOf(java.util.Arrays.copyOfRange(in, i, in.length), "\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      int lineEnd =
+          indexOf(
+              java.util.Arrays.copyOfRange(in, i, in.length),
+              "\r\n".getBytes(StandardCharsets.ISO_8859_1));
       if (lineEnd < 0) {
         throw new IOException("truncated chunk size");
       }

@@ -20,8 +20,8 @@ import org.apache.tomcat.util.descriptor.web.FilterDef;
 import org.apache.tomcat.util.descriptor.web.FilterMap;
 
 /**
- * An embedded Tomcat 11 on a random port of 127.0.0.1: the request-id and security filters, then the filter
- * under test, then {@link TestApp.Handler}. One node is one "instance" of the service.
+ * An embedded Tomcat 11 on a random port of 127.0.0.1: the request-id and security filters, then
+ * the filter under test, then {@link TestApp.Handler}. One node is one "instance" of the service.
  */
 public final class Node implements AutoCloseable {
 
@@ -60,12 +60,13 @@ public final class Node implements AutoCloseable {
     tomcat.setHostname("127.0.0.1");
     tomcat.setPort(0);
     tomcat.getConnector().setProperty("address", "127.0.0.1");
-    // Read a refused body to its end, so the client always gets the 413 instead of a reset connection.
+    // Read a refused body to its end, so the client always gets the 413 instead of a reset
+    // connection.
     tomcat.getConnector().setProperty("maxSwallowSize", "-1");
     tomcat.getConnector().setProperty("maxPostSize", "-1");
     Context ctx = tomcat.addContext("", null);
     if (ctx instanceof StandardContext standard) {
-      standard.setClearReferencesRmiTargets(false);      // needs --add-opens; nothing to clear in a test
+      standard.setClearReferencesRmiTargets(false); // needs --add-opens; nothing to clear in a test
       standard.setClearReferencesThreadLocals(false);
     }
     for (Map.Entry<String, Filter> f : filters.entrySet()) {

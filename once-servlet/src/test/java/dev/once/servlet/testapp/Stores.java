@@ -15,11 +15,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Store decorators for the tests: counting calls, holding claims at a barrier, failing on demand. */
+/**
+ * Store decorators for the tests: counting calls, holding claims at a barrier, failing on demand.
+ */
 public final class Stores {
 
-  private Stores() {
-  }
+  private Stores() {}
 
   /** Delegates everything; subclasses intercept. */
   public static class Forwarding implements IdempotencyStore {
@@ -77,7 +78,10 @@ public final class Stores {
       calls.computeIfAbsent(what, k -> new AtomicInteger()).incrementAndGet();
     }
 
-    /** Calls of {@code operation} ("claim", "complete", "release", ...) for keys in {@code tenant}, or all. */
+    /**
+     * Calls of {@code operation} ("claim", "complete", "release", ...) for keys in {@code tenant},
+     * or all.
+     */
     public int calls(String operation) {
       AtomicInteger n = calls.get(operation);
       return n == null ? 0 : n.get();
@@ -123,8 +127,8 @@ public final class Stores {
   }
 
   /**
-   * Holds every claim at a barrier until {@code parties} claims are inside the store call together: the
-   * widest possible window between "looking" and "inserting" a layer could have.
+   * Holds every claim at a barrier until {@code parties} claims are inside the store call together:
+   * the widest possible window between "looking" and "inserting" a layer could have.
    */
   public static final class Barrier extends Forwarding {
     private volatile CyclicBarrier barrier;
@@ -155,7 +159,9 @@ public final class Stores {
     }
   }
 
-  /** Answers {@link StoreUnavailableException} to everything while cut, like a store that is down. */
+  /**
+   * Answers {@link StoreUnavailableException} to everything while cut, like a store that is down.
+   */
   public static final class Switchable extends Forwarding {
     private final AtomicBoolean cut = new AtomicBoolean();
 
@@ -196,7 +202,10 @@ public final class Stores {
     }
   }
 
-  /** Fails {@code complete} while armed: a crash between the business write and the record's completion. */
+  /**
+   * Fails {@code complete} while armed: a crash between the business write and the record's
+   * completion.
+   */
   public static final class FailingCompletion extends Forwarding {
     private final AtomicBoolean armed;
 

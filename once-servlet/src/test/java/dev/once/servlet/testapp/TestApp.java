@@ -31,15 +31,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The application behind the filter in the integration tests: a plain servlet that binds its JSON body with
- * Jackson and counts its invocations per test, and the filters a real service puts in front of the
- * idempotency layer (request ids, authentication, authorization, a rate limiter, a size limit).
+ * The application behind the filter in the integration tests: a plain servlet that binds its JSON
+ * body with Jackson and counts its invocations per test, and the filters a real service puts in
+ * front of the idempotency layer (request ids, authentication, authorization, a rate limiter, a
+ * size limit).
  *
- * <p>Tests steer the handler with headers, which are not part of the fingerprint: {@code X-Test} names the
- * counter, {@code X-Gate} makes the handler wait at a {@link Gate}, {@code X-Status} picks the status,
- * {@code X-Fail} makes it throw, {@code X-Send-Error} makes it call {@code sendError}. Inside a test boundary's
- * transaction it inserts an order, and with {@code X-Violate-At-Commit} also breaks a deferred constraint, so
- * that the handler succeeds and the commit fails.
+ * <p>Tests steer the handler with headers, which are not part of the fingerprint: {@code X-Test}
+ * names the counter, {@code X-Gate} makes the handler wait at a {@link Gate}, {@code X-Status}
+ * picks the status, {@code X-Fail} makes it throw, {@code X-Send-Error} makes it call {@code
+ * sendError}. Inside a test boundary's transaction it inserts an order, and with {@code
+ * X-Violate-At-Commit} also breaks a deferred constraint, so that the handler succeeds and the
+ * commit fails.
  */
 public final class TestApp {
 
@@ -47,13 +49,14 @@ public final class TestApp {
 
   private static final Map<String, AtomicInteger> COUNTS = new ConcurrentHashMap<>();
   private static final Map<String, Gate> GATES = new ConcurrentHashMap<>();
+
   /** Principals whose permission was revoked: the authorization filter answers 403. */
   public static final Set<String> REVOKED = ConcurrentHashMap.newKeySet();
+
   /** The connection of the current exchange's transaction, when a test boundary opened one. */
   public static final ThreadLocal<Connection> TRANSACTION = new ThreadLocal<>();
 
-  private TestApp() {
-  }
+  private TestApp() {}
 
   /** How many times the handler ran for {@code testId}, over every node. */
   public static int count(String testId) {
@@ -73,7 +76,9 @@ public final class TestApp {
     GATES.clear();
   }
 
-  /** A handler waits here until the test opens it; the test can wait until handlers have arrived. */
+  /**
+   * A handler waits here until the test opens it; the test can wait until handlers have arrived.
+   */
   public static final class Gate {
     private final String id;
     private final CountDownLatch open = new CountDownLatch(1);
@@ -121,9 +126,13 @@ public final class TestApp {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected void service(HttpServletRequest req, HttpServletResponse res) throws ServletException, IOException {
+    protected void service(HttpServletRequest req, HttpServletResponse res)
+        throws ServletException, IOException {
       String testId = req.getHeader("X-Test");
-      int n = COUNTS.computeIfAbsent(testId == null ? "" : testId, k -> new AtomicInteger()).incrementAndGet();
+      int n =
+          COUNTS
+              .computeIfAbsent(testId == null ? "" : testId, k -> new AtomicInteger())
+              .incrementAndGet();
       String gate = req.getHeader("X-Gate");
       if (gate != null && GATES.containsKey(gate)) {
         GATES.get(gate).pass();
@@ -167,7 +176,8 @@ public final class TestApp {
         res.sendError(Integer.parseInt(sendError), "card declined");
         return;
       }
-      int status = req.getHeader("X-Status") == null ? 201 : Integer.parseInt(req.getHeader("X-Status"));
+      int status =
+          req.getHeader("X-Status") == null ? 201 : Integer.parseInt(req.getHeader("X-Status"));
       res.setStatus(status);
       res.setHeader("Location", path + "/" + n);
       res.setHeader("ETag", "\"v" + n + "\"");
@@ -213,13 +223,15 @@ public final class TestApp {
       return JSON.readValue(req.getInputStream(), Map.class);
     }
 
-    private static void insertOrderInTransaction(HttpServletRequest req, int n) throws ServletException {
+    private static void insertOrderInTransaction(HttpServletRequest req, int n)
+        throws ServletException {
       Connection c = TRANSACTION.get();
       if (c == null) {
         return;
       }
       String testId = req.getHeader("X-Test");
-      try (PreparedStatement s = c.prepareStatement("INSERT INTO once_servlet_orders (test_id, n) VALUES (?, ?)")) {
+      try (PreparedStatement s =
+          c.prepareStatement("INSERT INTO once_servlet_orders (test_id, n) VALUES (?, ?)")) {
         s.setString(1, testId);
         s.setInt(2, n);
         s.executeUpdate();
@@ -227,9 +239,10 @@ public final class TestApp {
         throw new ServletException(e);
       }
       if (req.getHeader("X-Violate-At-Commit") != null) {
-        // once_servlet_deferred's unique constraint is checked only at commit: the handler runs on unaware.
-        try (PreparedStatement s = c.prepareStatement(
-            "INSERT INTO once_servlet_deferred (test_id) VALUES (?), (?)")) {
+        // once_servlet_deferred's unique constraint is checked only at commit: the handler runs on
+        // unaware.
+        try (PreparedStatement s =
+            c.prepareStatement("INSERT INTO once_servlet_deferred (test_id) VALUES (?), (?)")) {
           s.setString(1, testId);
           s.setString(2, testId);
           s.executeUpdate();
@@ -265,39 +278,44 @@ public final class TestApp {
       w.flush();
     }
 
-    /** Answers from another thread, through the container's own response: nothing the filter can capture. */
+    /**
+     * Answers from another thread, through the container's own response: nothing the filter can
+     * capture.
+     */
     private static void async(HttpServletRequest req, int n) {
       AsyncContext ctx = req.startAsync();
-      ctx.start(() -> {
-        try {
-          ServletResponse response = ctx.getResponse();
-          response.setContentType("text/plain");
-          response.getWriter().write("async " + n);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        } finally {
-          ctx.complete();
-        }
-      });
+      ctx.start(
+          () -> {
+            try {
+              ServletResponse response = ctx.getResponse();
+              response.setContentType("text/plain");
+              response.getWriter().write("async " + n);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            } finally {
+              ctx.complete();
+            }
+          });
     }
 
     /**
-     * Answers from another thread through the wrappers it was given, as Spring MVC does, once the test opens
-     * {@code X-Async-Gate} gate (so after the filter has seen the asynchronous start).
+     * Answers from another thread through the wrappers it was given, as Spring MVC does, once the
+     * test opens {@code X-Async-Gate} gate (so after the filter has seen the asynchronous start).
      */
     private static void asyncWrapped(HttpServletRequest req, HttpServletResponse res, int n) {
       Gate gate = GATES.get(req.getHeader("X-Async-Gate"));
       AsyncContext ctx = req.startAsync(req, res);
-      ctx.start(() -> {
-        try {
-          gate.pass();
-          res.setContentType("text/plain");
-          res.getWriter().write("async " + n);
-          ctx.complete();
-        } catch (IOException | ServletException | IllegalStateException e) {
-          // The filter may have ended the exchange already: there is nobody left to answer.
-        }
-      });
+      ctx.start(
+          () -> {
+            try {
+              gate.pass();
+              res.setContentType("text/plain");
+              res.getWriter().write("async " + n);
+              ctx.complete();
+            } catch (IOException | ServletException | IllegalStateException e) {
+              // The filter may have ended the exchange already: there is nobody left to answer.
+            }
+          });
     }
 
     private static void big(HttpServletResponse res) throws IOException {
@@ -308,7 +326,8 @@ public final class TestApp {
       }
     }
 
-    private static void form(HttpServletRequest req, HttpServletResponse res, int n) throws IOException {
+    private static void form(HttpServletRequest req, HttpServletResponse res, int n)
+        throws IOException {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("order", n);
       out.put("item", req.getParameter("item"));
@@ -331,8 +350,9 @@ public final class TestApp {
   }
 
   /**
-   * Authentication from {@code X-User}; under {@code /secure/} a principal is required (401), a revoked one is
-   * refused (403), {@code X-Rate-Limit: exceeded} is refused (429) and bodies above 64 KiB are refused (413).
+   * Authentication from {@code X-User}; under {@code /secure/} a principal is required (401), a
+   * revoked one is refused (403), {@code X-Rate-Limit: exceeded} is refused (429) and bodies above
+   * 64 KiB are refused (413).
    */
   public static final class SecurityFilter implements Filter {
     @Override
@@ -364,17 +384,19 @@ public final class TestApp {
         return;
       }
       Principal principal = () -> user;
-      chain.doFilter(new HttpServletRequestWrapper(req) {
-        @Override
-        public Principal getUserPrincipal() {
-          return principal;
-        }
+      chain.doFilter(
+          new HttpServletRequestWrapper(req) {
+            @Override
+            public Principal getUserPrincipal() {
+              return principal;
+            }
 
-        @Override
-        public String getRemoteUser() {
-          return user;
-        }
-      }, response);
+            @Override
+            public String getRemoteUser() {
+              return user;
+            }
+          },
+          response);
     }
   }
 }

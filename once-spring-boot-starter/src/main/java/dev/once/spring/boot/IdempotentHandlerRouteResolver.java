@@ -38,34 +38,40 @@ import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMappi
 import org.springframework.web.util.ServletRequestPathUtils;
 
 /**
- * Finds the {@link IdempotentRoute} of a request from Spring MVC's own request mappings: it asks the handler
- * mappings which handler method would serve the request, and if that method (or its controller) carries
- * {@link Idempotent}, answers the route for the operation {@code "<METHOD> <mapping's path pattern>"}.
+ * Finds the {@link IdempotentRoute} of a request from Spring MVC's own request mappings: it asks
+ * the handler mappings which handler method would serve the request, and if that method (or its
+ * controller) carries {@link Idempotent}, answers the route for the operation {@code "<METHOD>
+ * <mapping's path pattern>"}.
  *
- * <p>Routes are built once, when the application context has started, from every {@code @RequestMapping} handler
- * method that carries {@link Idempotent}: a bad duration or an unknown store bean fails the start-up, naming the
- * method. Where the application authenticates (Spring Security's filter chain is a bean), a route serves only
- * authenticated callers unless {@link Idempotent#allowAnonymous()} or {@code once.http.allow-anonymous} says
- * otherwise; without authentication every caller shares one key space per route, which is logged as a warning at
- * start-up. A request whose HTTP method no route uses is answered without a lookup. A mapping that declares no HTTP
- * method is protected for POST and PATCH. Thread-safe.
+ * <p>Routes are built once, when the application context has started, from every
+ * {@code @RequestMapping} handler method that carries {@link Idempotent}: a bad duration or an
+ * unknown store bean fails the start-up, naming the method. Where the application authenticates
+ * (Spring Security's filter chain is a bean), a route serves only authenticated callers unless
+ * {@link Idempotent#allowAnonymous()} or {@code once.http.allow-anonymous} says otherwise; without
+ * authentication every caller shares one key space per route, which is logged as a warning at
+ * start-up. A request whose HTTP method no route uses is answered without a lookup. A mapping that
+ * declares no HTTP method is protected for POST and PATCH. Thread-safe.
  */
-public final class IdempotentHandlerRouteResolver implements RouteResolver, SmartInitializingSingleton {
+public final class IdempotentHandlerRouteResolver
+    implements RouteResolver, SmartInitializingSingleton {
 
   private static final Log LOG = LogFactory.getLog(IdempotentHandlerRouteResolver.class);
 
-  /** The bean Spring Security's {@code @EnableWebSecurity} registers: the application authenticates requests. */
+  /**
+   * The bean Spring Security's {@code @EnableWebSecurity} registers: the application authenticates
+   * requests.
+   */
   static final String SPRING_SECURITY_FILTER_CHAIN = "springSecurityFilterChain";
 
   /** HTTP methods a mapping without a method condition is protected for. */
   static final List<String> DEFAULT_METHODS = List.of("POST", "PATCH");
 
-  private record RouteKey(Method handler, String httpMethod, String pattern) {
-  }
+  private record RouteKey(Method handler, String httpMethod, String pattern) {}
 
-  private record Routes(List<RequestMappingInfoHandlerMapping> mappings, Map<RouteKey, IdempotentRoute> byKey,
-                        Set<String> httpMethods) {
-  }
+  private record Routes(
+      List<RequestMappingInfoHandlerMapping> mappings,
+      Map<RouteKey, IdempotentRoute> byKey,
+      Set<String> httpMethods) {}
 
   private final ObjectProvider<RequestMappingInfoHandlerMapping> handlerMappings;
   private final BeanFactory beanFactory;
@@ -77,15 +83,19 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
 
   /**
    * @param handlerMappings Spring MVC's request mappings, asked in their order
-   * @param beanFactory     resolves {@link Idempotent#store()} bean names
-   * @param placeholders    resolves {@code ${...}} in {@link Idempotent} durations
-   * @param defaults        {@code once.http.*}: lease, retention, wait used where the annotation leaves them empty
-   * @param boundaries      the exchange boundary for a route's store ({@code null}: the filter's default)
+   * @param beanFactory resolves {@link Idempotent#store()} bean names
+   * @param placeholders resolves {@code ${...}} in {@link Idempotent} durations
+   * @param defaults {@code once.http.*}: lease, retention, wait used where the annotation leaves
+   *     them empty
+   * @param boundaries the exchange boundary for a route's store ({@code null}: the filter's
+   *     default)
    */
-  public IdempotentHandlerRouteResolver(ObjectProvider<RequestMappingInfoHandlerMapping> handlerMappings,
-                                        BeanFactory beanFactory, PropertyResolver placeholders,
-                                        OnceProperties.Http defaults,
-                                        Function<IdempotencyStore, ExchangeBoundary> boundaries) {
+  public IdempotentHandlerRouteResolver(
+      ObjectProvider<RequestMappingInfoHandlerMapping> handlerMappings,
+      BeanFactory beanFactory,
+      PropertyResolver placeholders,
+      OnceProperties.Http defaults,
+      Function<IdempotencyStore, ExchangeBoundary> boundaries) {
     this.handlerMappings = Objects.requireNonNull(handlerMappings, "handlerMappings");
     this.beanFactory = Objects.requireNonNull(beanFactory, "beanFactory");
     this.placeholders = Objects.requireNonNull(placeholders, "placeholders");
@@ -121,13 +131,21 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
         chain = mapping.getHandler(lookup);
       } catch (Exception e) {
         if (e instanceof ErrorResponse) {
-          // No method, media type or parameters match (405, 415, 400): the DispatcherServlet answers that itself,
+          // No method, media type or parameters match (405, 415, 400): the DispatcherServlet
+          // answers that itself,
           // before any handler runs, so there is nothing to protect.
           return Optional.empty();
         }
-        // Anything else: which handler would run is unknown, so the filter must fail closed, not let it through.
-        throw new IllegalStateException("cannot tell which handler serves " + request.getMethod() + " "
-            + request.getRequestURI() + ": " + e, e);
+        // Anything else: which handler would run is unknown, so the filter must fail closed, not
+        // let it through.
+        throw new IllegalStateException(
+            "cannot tell which handler serves "
+                + request.getMethod()
+                + " "
+                + request.getRequestURI()
+                + ": "
+                + e,
+            e);
       }
       if (chain == null) {
         continue;
@@ -139,8 +157,10 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
       if (pattern == null) {
         return Optional.empty();
       }
-      return Optional.ofNullable(current.byKey().get(
-          new RouteKey(handler.getMethod(), request.getMethod(), pattern.toString())));
+      return Optional.ofNullable(
+          current
+              .byKey()
+              .get(new RouteKey(handler.getMethod(), request.getMethod(), pattern.toString())));
     }
     return Optional.empty();
   }
@@ -164,9 +184,11 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
     Map<RouteKey, IdempotentRoute> byKey = new LinkedHashMap<>();
     Set<String> httpMethods = new LinkedHashSet<>();
     boolean authenticates = beanFactory.containsBean(SPRING_SECURITY_FILTER_CHAIN);
-    anonymousByDefault = defaults.getAllowAnonymous() != null ? defaults.getAllowAnonymous() : !authenticates;
+    anonymousByDefault =
+        defaults.getAllowAnonymous() != null ? defaults.getAllowAnonymous() : !authenticates;
     for (RequestMappingInfoHandlerMapping mapping : mappings) {
-      for (Map.Entry<RequestMappingInfo, HandlerMethod> e : mapping.getHandlerMethods().entrySet()) {
+      for (Map.Entry<RequestMappingInfo, HandlerMethod> e :
+          mapping.getHandlerMethods().entrySet()) {
         HandlerMethod handler = e.getValue();
         Idempotent annotation = annotation(handler);
         if (annotation == null) {
@@ -178,67 +200,83 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
         if (methods.isEmpty()) {
           methods.addAll(DEFAULT_METHODS);
         }
-        Set<String> patterns = info.getPatternValues().isEmpty() ? Set.of("") : info.getPatternValues();
+        Set<String> patterns =
+            info.getPatternValues().isEmpty() ? Set.of("") : info.getPatternValues();
         for (String method : methods) {
           for (String pattern : patterns) {
-            byKey.put(new RouteKey(handler.getMethod(), method, pattern), route(handler, annotation, method, pattern));
+            byKey.put(
+                new RouteKey(handler.getMethod(), method, pattern),
+                route(handler, annotation, method, pattern));
             httpMethods.add(method);
           }
         }
       }
     }
     if (!byKey.isEmpty() && LOG.isInfoEnabled()) {
-      LOG.info("Idempotency-Key protects " + byKey.size() + " route(s): "
-          + String.join(", ", byKey.values().stream().map(IdempotentRoute::toString).toList()));
+      LOG.info(
+          "Idempotency-Key protects "
+              + byKey.size()
+              + " route(s): "
+              + String.join(", ", byKey.values().stream().map(IdempotentRoute::toString).toList()));
     }
     warnIfCallersShareKeys(byKey.values(), authenticates);
     return new Routes(mappings, Map.copyOf(byKey), Set.copyOf(httpMethods));
   }
 
   /**
-   * An application that does not authenticate serves every caller in one key space per route; say so once, unless
-   * a {@code TenantResolver} of the application's own names the callers, or {@code once.http.allow-anonymous=true}
-   * says it is meant.
+   * An application that does not authenticate serves every caller in one key space per route; say
+   * so once, unless a {@code TenantResolver} of the application's own names the callers, or {@code
+   * once.http.allow-anonymous=true} says it is meant.
    */
   private void warnIfCallersShareKeys(Iterable<IdempotentRoute> all, boolean authenticates) {
-    if (authenticates || defaults.getAllowAnonymous() != null
+    if (authenticates
+        || defaults.getAllowAnonymous() != null
         || !(beanFactory.getBeanProvider(TenantResolver.class).getIfUnique()
-        instanceof PrincipalTenantResolver)) {
+            instanceof PrincipalTenantResolver)) {
       return;
     }
     List<String> shared = new ArrayList<>();
-    all.forEach(route -> {
-      if (route.allowAnonymous()) {
-        shared.add(route.operation());
-      }
-    });
+    all.forEach(
+        route -> {
+          if (route.allowAnonymous()) {
+            shared.add(route.operation());
+          }
+        });
     if (!shared.isEmpty()) {
-      LOG.warn("The application does not authenticate its callers (no Spring Security filter chain), so every"
-          + " caller of " + String.join(", ", shared) + " shares one Idempotency-Key space per route: a caller who"
-          + " knows another's key and request gets that response. Authenticate callers (keys are then scoped to"
-          + " each one), or set once.http.allow-anonymous=true to declare the shared space intended.");
+      LOG.warn(
+          "The application does not authenticate its callers (no Spring Security filter chain), so every"
+              + " caller of "
+              + String.join(", ", shared)
+              + " shares one Idempotency-Key space per route: a caller who"
+              + " knows another's key and request gets that response. Authenticate callers (keys are then scoped to"
+              + " each one), or set once.http.allow-anonymous=true to declare the shared space intended.");
     }
   }
 
   private static Idempotent annotation(HandlerMethod handler) {
-    Idempotent onMethod = AnnotatedElementUtils.findMergedAnnotation(handler.getMethod(), Idempotent.class);
-    return onMethod != null ? onMethod
+    Idempotent onMethod =
+        AnnotatedElementUtils.findMergedAnnotation(handler.getMethod(), Idempotent.class);
+    return onMethod != null
+        ? onMethod
         : AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(), Idempotent.class);
   }
 
-  private IdempotentRoute route(HandlerMethod handler, Idempotent a, String method, String pattern) {
+  private IdempotentRoute route(
+      HandlerMethod handler, Idempotent a, String method, String pattern) {
     String where = "@Idempotent on " + handler.getShortLogMessage();
     try {
-      IdempotencyStore store = a.store().isEmpty() ? null : beanFactory.getBean(a.store(), IdempotencyStore.class);
-      IdempotentRoute.Builder b = IdempotentRoute.builder(method, SpringPatterns.toRoutePattern(pattern))
-          .keyRequired(a.keyRequired())
-          .retention(duration(a.retention(), defaults.getRetention()))
-          .lease(duration(a.lease(), defaults.getLease()))
-          .fingerprint(a.fingerprint())
-          .storeServerErrors(a.storeServerErrors())
-          .waitForInFlight(duration(a.waitForInFlight(), defaults.getWaitForInFlight()))
-          .allowAnonymous(a.allowAnonymous() || anonymousByDefault)
-          .store(store);
+      IdempotencyStore store =
+          a.store().isEmpty() ? null : beanFactory.getBean(a.store(), IdempotencyStore.class);
+      IdempotentRoute.Builder b =
+          IdempotentRoute.builder(method, SpringPatterns.toRoutePattern(pattern))
+              .keyRequired(a.keyRequired())
+              .retention(duration(a.retention(), defaults.getRetention()))
+              .lease(duration(a.lease(), defaults.getLease()))
+              .fingerprint(a.fingerprint())
+              .storeServerErrors(a.storeServerErrors())
+              .waitForInFlight(duration(a.waitForInFlight(), defaults.getWaitForInFlight()))
+              .allowAnonymous(a.allowAnonymous() || anonymousByDefault)
+              .store(store);
       ExchangeBoundary boundary = boundaries.apply(store);
       if (boundary != null) {
         refuseDeferredResponse(handler);
@@ -246,20 +284,25 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
       }
       return b.build();
     } catch (RuntimeException e) {
-      throw new IllegalStateException(where + " (" + method + " " + pattern + "): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          where + " (" + method + " " + pattern + "): " + e.getMessage(), e);
     }
   }
 
   /**
-   * A route with a boundary holds its response until the transaction commits, so its handler must answer before it
-   * returns: bytes written later would either reach the client before the commit or never.
+   * A route with a boundary holds its response until the transaction commits, so its handler must
+   * answer before it returns: bytes written later would either reach the client before the commit
+   * or never.
    */
   private static void refuseDeferredResponse(HandlerMethod handler) {
     String deferred = DeferredResponses.describe(handler);
     if (deferred != null) {
-      throw new IllegalStateException("the handler " + deferred + ", so it answers after it returns; but the route"
-          + " runs in atomic mode, where its response is held until its transaction commits. Return the whole"
-          + " response instead, or run in lease mode (once.http.atomic=false)");
+      throw new IllegalStateException(
+          "the handler "
+              + deferred
+              + ", so it answers after it returns; but the route"
+              + " runs in atomic mode, where its response is held until its transaction commits. Return the whole"
+              + " response instead, or run in lease mode (once.http.atomic=false)");
     }
   }
 
@@ -273,6 +316,8 @@ public final class IdempotentHandlerRouteResolver implements RouteResolver, Smar
   @Override
   public String toString() {
     Routes r = routes;
-    return "IdempotentHandlerRouteResolver[" + (r == null ? "not started" : r.byKey().size() + " routes") + "]";
+    return "IdempotentHandlerRouteResolver["
+        + (r == null ? "not started" : r.byKey().size() + " routes")
+        + "]";
   }
 }

@@ -3,10 +3,11 @@ package dev.once.spring.boot;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * The message id of a Kafka record for the idempotent listeners of {@link OnceKafkaListenerContainerFactory}: the
- * key under which "already applied" is remembered. Declare one bean to replace the default (the UTF-8 value of the
- * last {@code once.kafka.message-id-header} header, default {@value OnceKafkaListenerContainerFactory#MESSAGE_ID_HEADER},
- * or the SpEL {@code once.kafka.message-id-expression} evaluated on the record).
+ * The message id of a Kafka record for the idempotent listeners of {@link
+ * OnceKafkaListenerContainerFactory}: the key under which "already applied" is remembered. Declare
+ * one bean to replace the default (the UTF-8 value of the last {@code once.kafka.message-id-header}
+ * header, default {@value OnceKafkaListenerContainerFactory#MESSAGE_ID_HEADER}, or the SpEL {@code
+ * once.kafka.message-id-expression} evaluated on the record).
  *
  * <pre>{@code
  * @Bean
@@ -15,12 +16,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * }
  * }</pre>
  *
- * <p>It sees the raw record, before any payload conversion. It must be deterministic: a redelivery must get the
- * same id. Thread-safe: it is called from every consumer thread.
+ * <p>It sees the raw record, before any payload conversion. It must be deterministic: a redelivery
+ * must get the same id. Thread-safe: it is called from every consumer thread.
  */
 @FunctionalInterface
 public interface KafkaMessageIdResolver {
 
-  /** The record's id, or null (or blank) if it has none; then {@code once.kafka.no-id-policy} applies. */
+  /**
+   * The record's id, or null (or blank) if it has none; then {@code once.kafka.no-id-policy}
+   * applies.
+   */
   String messageId(ConsumerRecord<?, ?> record);
 }

@@ -3,13 +3,14 @@ package dev.once.spring.boot;
 import org.springframework.messaging.converter.MessageConversionException;
 
 /**
- * A delivery to an idempotent listener has no usable message id (none, blank, or one the key policy refuses), so it
- * cannot be told apart from its own redelivery and is never processed unprotected.
+ * A delivery to an idempotent listener has no usable message id (none, blank, or one the key policy
+ * refuses), so it cannot be told apart from its own redelivery and is never processed unprotected.
  *
- * <p>It is a {@link MessageConversionException} on purpose: Spring Kafka's {@code DefaultErrorHandler} and Spring
- * AMQP's {@code ConditionalRejectingErrorHandler} both classify that as fatal, so without any extra configuration
- * the record goes straight to the recoverer (the dead-letter topic with a {@code DeadLetterPublishingRecoverer})
- * and the AMQP message is rejected without requeue (to the queue's dead-letter exchange), with no retries.
+ * <p>It is a {@link MessageConversionException} on purpose: Spring Kafka's {@code
+ * DefaultErrorHandler} and Spring AMQP's {@code ConditionalRejectingErrorHandler} both classify
+ * that as fatal, so without any extra configuration the record goes straight to the recoverer (the
+ * dead-letter topic with a {@code DeadLetterPublishingRecoverer}) and the AMQP message is rejected
+ * without requeue (to the queue's dead-letter exchange), with no retries.
  */
 public class MissingMessageIdException extends MessageConversionException {
 
@@ -22,8 +23,12 @@ public class MissingMessageIdException extends MessageConversionException {
    * @param detail what was wrong with the id
    */
   public MissingMessageIdException(String source, String detail) {
-    super("no usable message id on the delivery from " + source + " (" + detail
-        + "); it is not processed, so that it can never be applied twice");
+    super(
+        "no usable message id on the delivery from "
+            + source
+            + " ("
+            + detail
+            + "); it is not processed, so that it can never be applied twice");
     this.source = source;
   }
 

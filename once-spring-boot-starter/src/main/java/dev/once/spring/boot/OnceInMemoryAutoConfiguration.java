@@ -9,17 +9,24 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 
 /**
- * The in-memory store: {@code once.store=memory}, or the fallback when {@code once.store} is unset and no other
- * store was configured (no DataSource). Right for one instance that may forget its keys on restart.
+ * The in-memory store: {@code once.store=memory}, or the fallback when {@code once.store} is unset
+ * and no other store was configured (no DataSource). Right for one instance that may forget its
+ * keys on restart.
  */
 @AutoConfiguration(after = {OnceJdbcAutoConfiguration.class, OnceRedisAutoConfiguration.class})
-@ConditionalOnProperty(prefix = "once", name = "store", havingValue = "memory", matchIfMissing = true)
+@ConditionalOnProperty(
+    prefix = "once",
+    name = "store",
+    havingValue = "memory",
+    matchIfMissing = true)
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceInMemoryAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean(IdempotencyStore.class)
   public InMemoryIdempotencyStore onceIdempotencyStore(OnceProperties properties) {
-    return InMemoryIdempotencyStore.builder().maxRecords(properties.getMemory().getMaxRecords()).build();
+    return InMemoryIdempotencyStore.builder()
+        .maxRecords(properties.getMemory().getMaxRecords())
+        .build();
   }
 }

@@ -15,10 +15,12 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 
 /**
- * The JDBC store on the application's {@link DataSource}: the default whenever there is one ({@code once.store}
- * unset or {@code jdbc}). Backs off when the application defines its own {@link IdempotencyStore} bean.
+ * The JDBC store on the application's {@link DataSource}: the default whenever there is one ({@code
+ * once.store} unset or {@code jdbc}). Backs off when the application defines its own {@link
+ * IdempotencyStore} bean.
  */
-@AutoConfiguration(afterName = "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration")
+@AutoConfiguration(
+    afterName = "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration")
 @ConditionalOnClass({JdbcIdempotencyStore.class, DataSource.class})
 @ConditionalOnSingleCandidate(DataSource.class)
 @ConditionalOnProperty(prefix = "once", name = "store", havingValue = "jdbc", matchIfMissing = true)
@@ -27,13 +29,15 @@ public class OnceJdbcAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean(IdempotencyStore.class)
-  public JdbcIdempotencyStore onceIdempotencyStore(DataSource dataSource, OnceProperties properties) {
+  public JdbcIdempotencyStore onceIdempotencyStore(
+      DataSource dataSource, OnceProperties properties) {
     OnceProperties.Jdbc jdbc = properties.getJdbc();
-    boolean create = switch (jdbc.getCreateSchema()) {
-      case ALWAYS -> true;
-      case NEVER -> false;
-      case EMBEDDED -> isInMemory(dataSource);
-    };
+    boolean create =
+        switch (jdbc.getCreateSchema()) {
+          case ALWAYS -> true;
+          case NEVER -> false;
+          case EMBEDDED -> isInMemory(dataSource);
+        };
     return JdbcIdempotencyStore.builder(dataSource)
         .table(jdbc.getTable())
         .concurrentClaims(jdbc.getConcurrentClaims())
@@ -47,7 +51,9 @@ public class OnceJdbcAutoConfiguration {
     try (Connection c = dataSource.getConnection()) {
       String url = c.getMetaData().getURL();
       String u = url == null ? "" : url.toLowerCase(Locale.ROOT);
-      return u.startsWith("jdbc:h2:mem:") || u.startsWith("jdbc:hsqldb:mem:") || u.startsWith("jdbc:derby:memory:");
+      return u.startsWith("jdbc:h2:mem:")
+          || u.startsWith("jdbc:hsqldb:mem:")
+          || u.startsWith("jdbc:derby:memory:");
     } catch (SQLException e) {
       return false;
     }

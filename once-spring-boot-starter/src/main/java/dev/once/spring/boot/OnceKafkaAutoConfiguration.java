@@ -23,21 +23,33 @@ import org.springframework.kafka.transaction.KafkaAwareTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
- * Registers {@link OnceKafkaListenerContainerFactory} as {@value OnceKafkaListenerContainerFactory#BEAN_NAME} when
- * the application has Spring Kafka and one DataSource; configured by Boot's own configurer, so every
- * {@code spring.kafka.listener.*} setting, the {@code CommonErrorHandler}, converter and interceptor beans apply to
- * it as to Boot's {@code kafkaListenerContainerFactory}. {@code once.kafka.enabled=false} turns it off.
+ * Registers {@link OnceKafkaListenerContainerFactory} as {@value
+ * OnceKafkaListenerContainerFactory#BEAN_NAME} when the application has Spring Kafka and one
+ * DataSource; configured by Boot's own configurer, so every {@code spring.kafka.listener.*}
+ * setting, the {@code CommonErrorHandler}, converter and interceptor beans apply to it as to Boot's
+ * {@code kafkaListenerContainerFactory}. {@code once.kafka.enabled=false} turns it off.
  */
-@AutoConfiguration(after = OnceJdbcAutoConfiguration.class, afterName = {
-    "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration",
-    "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
-    "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
-    "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"})
-@ConditionalOnClass({ConcurrentKafkaListenerContainerFactory.class, ConcurrentKafkaListenerContainerFactoryConfigurer.class,
-    JdbcIdempotencyStore.class, DataSourceUtils.class})
+@AutoConfiguration(
+    after = OnceJdbcAutoConfiguration.class,
+    afterName = {
+      "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration",
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
+      "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"
+    })
+@ConditionalOnClass({
+  ConcurrentKafkaListenerContainerFactory.class,
+  ConcurrentKafkaListenerContainerFactoryConfigurer.class,
+  JdbcIdempotencyStore.class,
+  DataSourceUtils.class
+})
 @ConditionalOnSingleCandidate(DataSource.class)
 @ConditionalOnBean(ConcurrentKafkaListenerContainerFactoryConfigurer.class)
-@ConditionalOnProperty(prefix = "once.kafka", name = "enabled", havingValue = "true", matchIfMissing = true)
+@ConditionalOnProperty(
+    prefix = "once.kafka",
+    name = "enabled",
+    havingValue = "true",
+    matchIfMissing = true)
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceKafkaAutoConfiguration {
 
@@ -45,20 +57,33 @@ public class OnceKafkaAutoConfiguration {
   @ConditionalOnMissingBean(name = OnceKafkaListenerContainerFactory.BEAN_NAME)
   public OnceKafkaListenerContainerFactory onceKafkaListenerContainerFactory(
       ConcurrentKafkaListenerContainerFactoryConfigurer configurer,
-      ObjectProvider<ConsumerFactory<Object, Object>> consumerFactory, KafkaProperties kafkaProperties,
-      ObjectProvider<ContainerCustomizer<Object, Object, ConcurrentMessageListenerContainer<Object, Object>>> customizer,
-      DataSource dataSource, ObjectProvider<PlatformTransactionManager> transactionManagers,
-      ObjectProvider<KafkaMessageIdResolver> messageIds, OnceProperties properties) {
+      ObjectProvider<ConsumerFactory<Object, Object>> consumerFactory,
+      KafkaProperties kafkaProperties,
+      ObjectProvider<
+              ContainerCustomizer<
+                  Object, Object, ConcurrentMessageListenerContainer<Object, Object>>>
+          customizer,
+      DataSource dataSource,
+      ObjectProvider<PlatformTransactionManager> transactionManagers,
+      ObjectProvider<KafkaMessageIdResolver> messageIds,
+      OnceProperties properties) {
     OnceProperties.Kafka kafka = properties.getKafka();
-    OnceKafkaListenerContainerFactory factory = new OnceKafkaListenerContainerFactory(
-        ListenerStores.store(dataSource, properties), dataSource,
-        ListenerStores.transactionManager(transactionManagers, dataSource,
-            tm -> tm instanceof KafkaAwareTransactionManager<?, ?>),
-        messageIds.getIfAvailable(() -> defaultMessageIds(kafka)),
-        kafka.getNoIdPolicy() == OnceProperties.KafkaNoIdPolicy.TOPIC_PARTITION_OFFSET, kafka.getConsumer(),
-        kafka.getRetention());
-    configurer.configure(factory, consumerFactory.getIfAvailable(
-        () -> new DefaultKafkaConsumerFactory<>(kafkaProperties.buildConsumerProperties())));
+    OnceKafkaListenerContainerFactory factory =
+        new OnceKafkaListenerContainerFactory(
+            ListenerStores.store(dataSource, properties),
+            dataSource,
+            ListenerStores.transactionManager(
+                transactionManagers,
+                dataSource,
+                tm -> tm instanceof KafkaAwareTransactionManager<?, ?>),
+            messageIds.getIfAvailable(() -> defaultMessageIds(kafka)),
+            kafka.getNoIdPolicy() == OnceProperties.KafkaNoIdPolicy.TOPIC_PARTITION_OFFSET,
+            kafka.getConsumer(),
+            kafka.getRetention());
+    configurer.configure(
+        factory,
+        consumerFactory.getIfAvailable(
+            () -> new DefaultKafkaConsumerFactory<>(kafkaProperties.buildConsumerProperties())));
     customizer.ifAvailable(factory::setContainerCustomizer);
     return factory;
   }
@@ -71,7 +96,8 @@ public class OnceKafkaAutoConfiguration {
     }
     String header = kafka.getMessageIdHeader();
     if (header == null || header.isBlank()) {
-      throw new IllegalArgumentException("once.kafka.message-id-header must not be blank, but was '" + header + "'");
+      throw new IllegalArgumentException(
+          "once.kafka.message-id-header must not be blank, but was '" + header + "'");
     }
     return OnceKafkaListenerContainerFactory.headerMessageIds(header);
   }

@@ -20,9 +20,10 @@ import org.springframework.kafka.listener.MessageListener;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
- * A Kafka listener container factory whose listeners apply each message at most once, with their database writes.
- * Point a {@code @KafkaListener} at it; the starter registers one as {@value #BEAN_NAME}, configured from
- * {@code spring.kafka.listener.*} like Boot's default factory (same consumer factory, error handler, converters).
+ * A Kafka listener container factory whose listeners apply each message at most once, with their
+ * database writes. Point a {@code @KafkaListener} at it; the starter registers one as {@value
+ * #BEAN_NAME}, configured from {@code spring.kafka.listener.*} like Boot's default factory (same
+ * consumer factory, error handler, converters).
  *
  * <pre>{@code
  * @KafkaListener(topics = "payments", containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
@@ -31,59 +32,75 @@ import org.springframework.transaction.PlatformTransactionManager;
  * }
  * }</pre>
  *
- * <p>For each record (each poll, for a batch listener) the container's call runs in ONE transaction of the given
- * {@link PlatformTransactionManager} on {@code dataSource}: the message ids are claimed in one statement, the method
- * is invoked only with the fresh records (a record listener is not invoked for a duplicate; a batch listener gets
- * the fresh records of the poll, in order, and is not invoked if there are none), the markers are completed and the
- * transaction commits. Only then does the call return to the container, which commits the offsets afterwards (any
- * {@code AckMode}; a manual {@code Acknowledgment} is held back until the commit). The method's
- * {@code JdbcTemplate}, {@code JdbcClient}, {@code @Transactional} (propagation REQUIRED) and JPA writes join that
- * transaction. So a crash before the commit leaves nothing and the record is redelivered; a crash after it leaves
- * the effect and its marker, and the redelivery is skipped.
+ * <p>For each record (each poll, for a batch listener) the container's call runs in ONE transaction
+ * of the given {@link PlatformTransactionManager} on {@code dataSource}: the message ids are
+ * claimed in one statement, the method is invoked only with the fresh records (a record listener is
+ * not invoked for a duplicate; a batch listener gets the fresh records of the poll, in order, and
+ * is not invoked if there are none), the markers are completed and the transaction commits. Only
+ * then does the call return to the container, which commits the offsets afterwards (any {@code
+ * AckMode}; a manual {@code Acknowledgment} is held back until the commit). The method's {@code
+ * JdbcTemplate}, {@code JdbcClient}, {@code @Transactional} (propagation REQUIRED) and JPA writes
+ * join that transaction. So a crash before the commit leaves nothing and the record is redelivered;
+ * a crash after it leaves the effect and its marker, and the redelivery is skipped.
  *
- * <p>An exception from the method rolls back the transaction (no marker is kept) and reaches the container's error
- * handler unchanged, so a {@code DefaultErrorHandler} with a {@code DeadLetterPublishingRecoverer} retries and then
- * dead-letters it. A record without an id throws {@link MissingMessageIdException} (unless the factory falls back to
- * topic-partition-offset ids), which that error handler dead-letters at once. Batch listeners keep
- * {@code BatchListenerFailedException}'s meaning; its index may be the one in the list the method received.
+ * <p>An exception from the method rolls back the transaction (no marker is kept) and reaches the
+ * container's error handler unchanged, so a {@code DefaultErrorHandler} with a {@code
+ * DeadLetterPublishingRecoverer} retries and then dead-letters it. A record without an id throws
+ * {@link MissingMessageIdException} (unless the factory falls back to topic-partition-offset ids),
+ * which that error handler dead-letters at once. Batch listeners keep {@code
+ * BatchListenerFailedException}'s meaning; its index may be the one in the list the method
+ * received.
  *
- * <p>A database outage is not the records' fault and never reaches that error handler: when the claim or the
- * commit fails, or the method's exception comes from a lost connection (SQLState {@code 08…}, {@code 57P01..3}, a
- * JDBC connection exception), the consumer thread waits an outage backoff (100 ms doubling to 10 s while the outage
- * lasts), then seeks back to the failed records, which are polled and tried again. No delivery attempt is counted,
- * no offset is committed and nothing is dead-lettered, however long the database is away.
+ * <p>A database outage is not the records' fault and never reaches that error handler: when the
+ * claim or the commit fails, or the method's exception comes from a lost connection (SQLState
+ * {@code 08…}, {@code 57P01..3}, a JDBC connection exception), the consumer thread waits an outage
+ * backoff (100 ms doubling to 10 s while the outage lasts), then seeks back to the failed records,
+ * which are polled and tried again. No delivery attempt is counted, no offset is committed and
+ * nothing is dead-lettered, however long the database is away.
  *
- * <p>The ids are scoped by {@code consumer}, by default the listener's consumer group: instances of one service
- * share a group and apply each id once between them; another group applies it once more, for itself.
+ * <p>The ids are scoped by {@code consumer}, by default the listener's consumer group: instances of
+ * one service share a group and apply each id once between them; another group applies it once
+ * more, for itself.
  */
-public class OnceKafkaListenerContainerFactory extends ConcurrentKafkaListenerContainerFactory<Object, Object> {
+public class OnceKafkaListenerContainerFactory
+    extends ConcurrentKafkaListenerContainerFactory<Object, Object> {
 
   /** The name under which the starter registers its factory. */
   public static final String BEAN_NAME = "onceKafkaListenerContainerFactory";
 
-  /** The default id header, the same as {@code dev.once.kafka.KafkaInboxConsumer.MESSAGE_ID_HEADER}. */
+  /**
+   * The default id header, the same as {@code dev.once.kafka.KafkaInboxConsumer.MESSAGE_ID_HEADER}.
+   */
   public static final String MESSAGE_ID_HEADER = "message-id";
 
   private final KafkaInboxSupport support;
 
   /**
-   * @param store              the JDBC store of the markers, in {@code dataSource}; give it
-   *                           {@code ConcurrentClaimPolicy.WAIT} so that a concurrent duplicate waits for the first
-   *                           commit and is then skipped
-   * @param dataSource         the database the listeners write to
+   * @param store the JDBC store of the markers, in {@code dataSource}; give it {@code
+   *     ConcurrentClaimPolicy.WAIT} so that a concurrent duplicate waits for the first commit and
+   *     is then skipped
+   * @param dataSource the database the listeners write to
    * @param transactionManager the application's transaction manager for {@code dataSource}
-   * @param messageIds         the id of a record; {@link #headerMessageIds(String)} for a header
-   * @param offsetFallback     a record without an id gets {@code <topic>-<partition>-<offset>}; false (the default
-   *                           in the starter): it is rejected with {@link MissingMessageIdException}
-   * @param consumer           the scope of the ids; null for the consumer group
-   * @param retention          how long an applied id is remembered; longer than any redelivery you expect
+   * @param messageIds the id of a record; {@link #headerMessageIds(String)} for a header
+   * @param offsetFallback a record without an id gets {@code <topic>-<partition>-<offset>}; false
+   *     (the default in the starter): it is rejected with {@link MissingMessageIdException}
+   * @param consumer the scope of the ids; null for the consumer group
+   * @param retention how long an applied id is remembered; longer than any redelivery you expect
    */
-  public OnceKafkaListenerContainerFactory(JdbcIdempotencyStore store, DataSource dataSource,
-                                           PlatformTransactionManager transactionManager,
-                                           KafkaMessageIdResolver messageIds, boolean offsetFallback,
-                                           String consumer, Duration retention) {
-    this.support = new KafkaInboxSupport(new ListenerInbox(store, dataSource, transactionManager, retention),
-        messageIds, offsetFallback, consumer);
+  public OnceKafkaListenerContainerFactory(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      PlatformTransactionManager transactionManager,
+      KafkaMessageIdResolver messageIds,
+      boolean offsetFallback,
+      String consumer,
+      Duration retention) {
+    this.support =
+        new KafkaInboxSupport(
+            new ListenerInbox(store, dataSource, transactionManager, retention),
+            messageIds,
+            offsetFallback,
+            consumer);
   }
 
   /** Ids from the UTF-8 value of the record's last {@code header}. */
@@ -95,16 +112,18 @@ public class OnceKafkaListenerContainerFactory extends ConcurrentKafkaListenerCo
   }
 
   /**
-   * Puts the outage rule in front of the container's error handler, after the {@code ContainerCustomizer} ran (it
-   * may have set its own handler). Without a handler, that is in front of the {@link DefaultErrorHandler} the
-   * container would use; a container with a transaction manager and no handler is left as it is.
+   * Puts the outage rule in front of the container's error handler, after the {@code
+   * ContainerCustomizer} ran (it may have set its own handler). Without a handler, that is in front
+   * of the {@link DefaultErrorHandler} the container would use; a container with a transaction
+   * manager and no handler is left as it is.
    */
   @Override
-  protected void customizeContainer(ConcurrentMessageListenerContainer<Object, Object> instance,
-                                    KafkaListenerEndpoint endpoint) {
+  protected void customizeContainer(
+      ConcurrentMessageListenerContainer<Object, Object> instance, KafkaListenerEndpoint endpoint) {
     super.customizeContainer(instance, endpoint);
     CommonErrorHandler handler = instance.getCommonErrorHandler();
-    if (handler == null && instance.getContainerProperties().getTransactionManager() == null
+    if (handler == null
+        && instance.getContainerProperties().getTransactionManager() == null
         && instance.getContainerProperties().getKafkaAwareTransactionManager() == null) {
       handler = new DefaultErrorHandler();
     }
@@ -115,19 +134,23 @@ public class OnceKafkaListenerContainerFactory extends ConcurrentKafkaListenerCo
 
   @Override
   @SuppressWarnings("unchecked")
-  protected void initializeContainer(ConcurrentMessageListenerContainer<Object, Object> instance,
-                                     KafkaListenerEndpoint endpoint) {
+  protected void initializeContainer(
+      ConcurrentMessageListenerContainer<Object, Object> instance, KafkaListenerEndpoint endpoint) {
     super.initializeContainer(instance, endpoint);
     Object listener = instance.getContainerProperties().getMessageListener();
-    // Outermost, so that everything the endpoint set up (filtering, conversion, the method) runs in the transaction.
+    // Outermost, so that everything the endpoint set up (filtering, conversion, the method) runs in
+    // the transaction.
     if (listener instanceof BatchMessageListener<?, ?> batch) {
       instance.setupMessageListener(
           new OnceBatchListenerAdapter<>((BatchMessageListener<Object, Object>) batch, support));
     } else if (listener instanceof MessageListener<?, ?> record) {
-      instance.setupMessageListener(new OnceRecordListenerAdapter<>((MessageListener<Object, Object>) record, support));
+      instance.setupMessageListener(
+          new OnceRecordListenerAdapter<>((MessageListener<Object, Object>) record, support));
     } else {
-      throw new IllegalStateException("an idempotent Kafka listener must be a MessageListener or a "
-          + "BatchMessageListener, but was " + listener);
+      throw new IllegalStateException(
+          "an idempotent Kafka listener must be a MessageListener or a "
+              + "BatchMessageListener, but was "
+              + listener);
     }
   }
 }

@@ -27,43 +27,61 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
- * Registers an idempotent {@link SimpleRabbitListenerContainerFactory} as
- * {@value OnceRabbitListenerAdvice#CONTAINER_FACTORY} when the application has Spring AMQP and one DataSource:
- * Boot's configurer applies every {@code spring.rabbitmq.listener.simple.*} setting (retry included) and the
- * {@code MessageConverter} bean, then {@link OnceRabbitListenerAdvice} is appended to the advice chain.
- * {@code once.rabbit.enabled=false} turns it off.
+ * Registers an idempotent {@link SimpleRabbitListenerContainerFactory} as {@value
+ * OnceRabbitListenerAdvice#CONTAINER_FACTORY} when the application has Spring AMQP and one
+ * DataSource: Boot's configurer applies every {@code spring.rabbitmq.listener.simple.*} setting
+ * (retry included) and the {@code MessageConverter} bean, then {@link OnceRabbitListenerAdvice} is
+ * appended to the advice chain. {@code once.rabbit.enabled=false} turns it off.
  */
-@AutoConfiguration(after = OnceJdbcAutoConfiguration.class, afterName = {
-    "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration",
-    "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
-    "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
-    "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"})
-@ConditionalOnClass({SimpleRabbitListenerContainerFactory.class, SimpleRabbitListenerContainerFactoryConfigurer.class,
-    JdbcIdempotencyStore.class, DataSourceUtils.class})
+@AutoConfiguration(
+    after = OnceJdbcAutoConfiguration.class,
+    afterName = {
+      "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration",
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
+      "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"
+    })
+@ConditionalOnClass({
+  SimpleRabbitListenerContainerFactory.class,
+  SimpleRabbitListenerContainerFactoryConfigurer.class,
+  JdbcIdempotencyStore.class,
+  DataSourceUtils.class
+})
 @ConditionalOnSingleCandidate(DataSource.class)
 @ConditionalOnBean({SimpleRabbitListenerContainerFactoryConfigurer.class, ConnectionFactory.class})
-@ConditionalOnProperty(prefix = "once.rabbit", name = "enabled", havingValue = "true", matchIfMissing = true)
+@ConditionalOnProperty(
+    prefix = "once.rabbit",
+    name = "enabled",
+    havingValue = "true",
+    matchIfMissing = true)
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceRabbitAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean
-  public OnceRabbitListenerAdvice onceRabbitListenerAdvice(DataSource dataSource,
-                                                           ObjectProvider<PlatformTransactionManager> transactionManagers,
-                                                           ObjectProvider<RabbitMessageIdResolver> messageIds,
-                                                           OnceProperties properties) {
+  public OnceRabbitListenerAdvice onceRabbitListenerAdvice(
+      DataSource dataSource,
+      ObjectProvider<PlatformTransactionManager> transactionManagers,
+      ObjectProvider<RabbitMessageIdResolver> messageIds,
+      OnceProperties properties) {
     OnceProperties.Rabbit rabbit = properties.getRabbit();
-    return new OnceRabbitListenerAdvice(ListenerStores.store(dataSource, properties), dataSource,
-        ListenerStores.transactionManager(transactionManagers, dataSource,
-            tm -> tm instanceof RabbitTransactionManager),
-        messageIds.getIfAvailable(() -> defaultMessageIds(rabbit)), rabbit.getConsumer(), rabbit.getRetention());
+    return new OnceRabbitListenerAdvice(
+        ListenerStores.store(dataSource, properties),
+        dataSource,
+        ListenerStores.transactionManager(
+            transactionManagers, dataSource, tm -> tm instanceof RabbitTransactionManager),
+        messageIds.getIfAvailable(() -> defaultMessageIds(rabbit)),
+        rabbit.getConsumer(),
+        rabbit.getRetention());
   }
 
   @Bean(name = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
   @ConditionalOnMissingBean(name = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
   public SimpleRabbitListenerContainerFactory onceRabbitListenerContainerFactory(
-      SimpleRabbitListenerContainerFactoryConfigurer configurer, ConnectionFactory connectionFactory,
-      ObjectProvider<ContainerCustomizer<SimpleMessageListenerContainer>> customizer, OnceRabbitListenerAdvice advice,
+      SimpleRabbitListenerContainerFactoryConfigurer configurer,
+      ConnectionFactory connectionFactory,
+      ObjectProvider<ContainerCustomizer<SimpleMessageListenerContainer>> customizer,
+      OnceRabbitListenerAdvice advice,
       RabbitProperties rabbitProperties) {
     SimpleRabbitListenerContainerFactory factory = new SimpleRabbitListenerContainerFactory();
     configurer.configure(factory, connectionFactory);
@@ -74,11 +92,16 @@ public class OnceRabbitAutoConfiguration {
     }
     RabbitProperties.ListenerRetry retry = rabbitProperties.getListener().getSimple().getRetry();
     if (retry.isEnabled()) {
-      // Spring AMQP's stateless retry re-enters the same invocation and would skip our advice from the second
+      // Spring AMQP's stateless retry re-enters the same invocation and would skip our advice from
+      // the second
       // attempt on (those attempts would run outside any transaction): the advice retries instead.
       chain.removeIf(a -> a instanceof StatelessRetryOperationsInterceptor);
-      advice.setRetry(new OnceRabbitListenerAdvice.Retry((int) Math.min(Integer.MAX_VALUE, 1 + retry.getMaxRetries()),
-          retry.getInitialInterval(), retry.getMultiplier(), retry.getMaxInterval()));
+      advice.setRetry(
+          new OnceRabbitListenerAdvice.Retry(
+              (int) Math.min(Integer.MAX_VALUE, 1 + retry.getMaxRetries()),
+              retry.getInitialInterval(),
+              retry.getMultiplier(),
+              retry.getMaxInterval()));
     }
     chain.add(advice);
     factory.setAdviceChain(chain.toArray(Advice[]::new));

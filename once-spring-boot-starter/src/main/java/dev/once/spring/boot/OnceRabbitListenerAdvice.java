@@ -18,9 +18,10 @@ import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
- * A Spring AMQP container advice that applies each message at most once, with the listener's database writes. The
- * starter registers a {@code SimpleRabbitListenerContainerFactory} named {@value #CONTAINER_FACTORY} with it in the
- * advice chain, and with Boot's listener retry settings moved into it ({@link Retry}):
+ * A Spring AMQP container advice that applies each message at most once, with the listener's
+ * database writes. The starter registers a {@code SimpleRabbitListenerContainerFactory} named
+ * {@value #CONTAINER_FACTORY} with it in the advice chain, and with Boot's listener retry settings
+ * moved into it ({@link Retry}):
  *
  * <pre>{@code
  * @RabbitListener(queues = "orders", containerFactory = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
@@ -30,28 +31,36 @@ import org.springframework.transaction.PlatformTransactionManager;
  * }</pre>
  *
  * <p>Per delivery (per batch for a consumer-batch listener) it opens ONE transaction of the given
- * {@link PlatformTransactionManager} on {@code dataSource}, claims the message id(s) in one statement, invokes the
- * listener only for fresh ones (a batch listener gets the fresh messages, in order), completes the markers and
- * commits. Only then does the container acknowledge ({@code AcknowledgeMode.AUTO}, Boot's default), so a crash or a
- * lost channel after the commit makes RabbitMQ redeliver a message that is then skipped and acknowledged.
+ * {@link PlatformTransactionManager} on {@code dataSource}, claims the message id(s) in one
+ * statement, invokes the listener only for fresh ones (a batch listener gets the fresh messages, in
+ * order), completes the markers and commits. Only then does the container acknowledge ({@code
+ * AcknowledgeMode.AUTO}, Boot's default), so a crash or a lost channel after the commit makes
+ * RabbitMQ redeliver a message that is then skipped and acknowledged.
  *
- * <p>A listener exception rolls back (no marker kept). With {@code spring.rabbitmq.listener.simple.retry.enabled=true}
- * the listener is tried {@code 1 + max-retries} times, each attempt in its own transaction, then the message is
- * rejected without requeue, to the queue's dead-letter exchange; without retry the exception goes to the container
- * (requeued unless {@code default-requeue-rejected=false}). A message without an id throws
- * {@link MissingMessageIdException}, which Spring AMQP rejects without requeue; it is never applied. A database
- * outage (the claim fails, or the listener's exception comes from a lost connection) is not the message's fault: it
- * spends no attempt and is never dead-lettered; the delivery is requeued after an outage backoff (100 ms doubling
- * to 10 s while the outage lasts), as the plain RabbitMQ and Kafka inboxes wait outages out. The ids are
- * scoped by {@code consumer}, by default the queue the message came from. Thread-safe.
+ * <p>A listener exception rolls back (no marker kept). With {@code
+ * spring.rabbitmq.listener.simple.retry.enabled=true} the listener is tried {@code 1 + max-retries}
+ * times, each attempt in its own transaction, then the message is rejected without requeue, to the
+ * queue's dead-letter exchange; without retry the exception goes to the container (requeued unless
+ * {@code default-requeue-rejected=false}). A message without an id throws {@link
+ * MissingMessageIdException}, which Spring AMQP rejects without requeue; it is never applied. A
+ * database outage (the claim fails, or the listener's exception comes from a lost connection) is
+ * not the message's fault: it spends no attempt and is never dead-lettered; the delivery is
+ * requeued after an outage backoff (100 ms doubling to 10 s while the outage lasts), as the plain
+ * RabbitMQ and Kafka inboxes wait outages out. The ids are scoped by {@code consumer}, by default
+ * the queue the message came from. Thread-safe.
  */
 public final class OnceRabbitListenerAdvice implements MethodInterceptor {
 
-  /** The name under which the starter registers its idempotent {@code SimpleRabbitListenerContainerFactory}. */
+  /**
+   * The name under which the starter registers its idempotent {@code
+   * SimpleRabbitListenerContainerFactory}.
+   */
   public static final String CONTAINER_FACTORY = "onceRabbitListenerContainerFactory";
 
-  private static final System.Logger LOG = System.getLogger(OnceRabbitListenerAdvice.class.getName());
-  private static final InboxDecisions.Backoff NO_BACKOFF = new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO);
+  private static final System.Logger LOG =
+      System.getLogger(OnceRabbitListenerAdvice.class.getName());
+  private static final InboxDecisions.Backoff NO_BACKOFF =
+      new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO);
 
   private final ListenerInbox inbox;
   private final ListenerInbox.OutageBackoff outages = new ListenerInbox.OutageBackoff();
@@ -60,20 +69,23 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   private volatile Retry retry = new Retry(1, Duration.ZERO, 1.0, Duration.ZERO);
 
   /**
-   * Retries a failed listener in-process, each attempt in its own transaction, then rejects the message without
-   * requeue (to the dead-letter exchange). Used instead of Spring AMQP's stateless retry interceptor: that one calls
-   * {@code proceed()} again on the same invocation, which skips every advice inside it from the second attempt on,
-   * so those attempts would run outside any transaction.
+   * Retries a failed listener in-process, each attempt in its own transaction, then rejects the
+   * message without requeue (to the dead-letter exchange). Used instead of Spring AMQP's stateless
+   * retry interceptor: that one calls {@code proceed()} again on the same invocation, which skips
+   * every advice inside it from the second attempt on, so those attempts would run outside any
+   * transaction.
    *
-   * @param maxAttempts     attempts in all, at least 1
+   * @param maxAttempts attempts in all, at least 1
    * @param initialInterval pause before the second attempt
-   * @param multiplier      factor of each next pause, at least 1
-   * @param maxInterval     longest pause
+   * @param multiplier factor of each next pause, at least 1
+   * @param maxInterval longest pause
    */
-  public record Retry(int maxAttempts, Duration initialInterval, double multiplier, Duration maxInterval) {
+  public record Retry(
+      int maxAttempts, Duration initialInterval, double multiplier, Duration maxInterval) {
     public Retry {
       if (maxAttempts < 1) {
-        throw new IllegalArgumentException("maxAttempts must be at least 1, but was " + maxAttempts);
+        throw new IllegalArgumentException(
+            "maxAttempts must be at least 1, but was " + maxAttempts);
       }
       if (multiplier < 1) {
         throw new IllegalArgumentException("multiplier must be at least 1, but was " + multiplier);
@@ -84,31 +96,40 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   }
 
   /**
-   * Sets the in-process retry. Default: one attempt, and the failure goes to the container, which requeues it
-   * unless {@code default-requeue-rejected=false}. The starter sets it from {@code spring.rabbitmq.listener.simple.retry.*}.
+   * Sets the in-process retry. Default: one attempt, and the failure goes to the container, which
+   * requeues it unless {@code default-requeue-rejected=false}. The starter sets it from {@code
+   * spring.rabbitmq.listener.simple.retry.*}.
    */
   public void setRetry(Retry retry) {
     this.retry = Objects.requireNonNull(retry, "retry");
   }
 
   /**
-   * @param store              the JDBC store of the markers in {@code dataSource}, with
-   *                           {@code ConcurrentClaimPolicy.WAIT}
-   * @param dataSource         the database the listeners write to
+   * @param store the JDBC store of the markers in {@code dataSource}, with {@code
+   *     ConcurrentClaimPolicy.WAIT}
+   * @param dataSource the database the listeners write to
    * @param transactionManager the application's transaction manager for {@code dataSource}
-   * @param messageIds         the id of a message; {@link #amqpMessageIds()} for the {@code message-id} property
-   * @param consumer           the scope of the ids; null for the queue the message was consumed from
-   * @param retention          how long an applied id is remembered
+   * @param messageIds the id of a message; {@link #amqpMessageIds()} for the {@code message-id}
+   *     property
+   * @param consumer the scope of the ids; null for the queue the message was consumed from
+   * @param retention how long an applied id is remembered
    */
-  public OnceRabbitListenerAdvice(JdbcIdempotencyStore store, DataSource dataSource,
-                                  PlatformTransactionManager transactionManager, RabbitMessageIdResolver messageIds,
-                                  String consumer, Duration retention) {
+  public OnceRabbitListenerAdvice(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      PlatformTransactionManager transactionManager,
+      RabbitMessageIdResolver messageIds,
+      String consumer,
+      Duration retention) {
     this.inbox = new ListenerInbox(store, dataSource, transactionManager, retention);
     this.messageIds = Objects.requireNonNull(messageIds, "messageIds");
     this.consumer = consumer;
   }
 
-  /** Ids from the AMQP {@code message-id} property, as {@code dev.once.rabbitmq.RabbitInboxConsumer} does. */
+  /**
+   * Ids from the AMQP {@code message-id} property, as {@code dev.once.rabbitmq.RabbitInboxConsumer}
+   * does.
+   */
   public static RabbitMessageIdResolver amqpMessageIds() {
     return message -> message.getMessageProperties().getMessageId();
   }
@@ -116,7 +137,8 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   @Override
   public Object invoke(MethodInvocation invocation) throws Throwable {
     Object[] args = invocation.getArguments();
-    // The container's ContainerDelegate.invokeListener(Channel, Object data): data is a Message or a List<Message>.
+    // The container's ContainerDelegate.invokeListener(Channel, Object data): data is a Message or
+    // a List<Message>.
     if (args.length != 2 || !(args[1] instanceof Message || args[1] instanceof List<?>)) {
       return invocation.proceed();
     }
@@ -128,10 +150,15 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
     for (Message m : messages) {
       ids.add(idOf(m));
     }
-    String scope = consumer != null ? consumer
-        : "rabbit:" + Objects.requireNonNullElse(messages.get(0).getMessageProperties().getConsumerQueue(), "");
+    String scope =
+        consumer != null
+            ? consumer
+            : "rabbit:"
+                + Objects.requireNonNullElse(
+                    messages.get(0).getMessageProperties().getConsumerQueue(), "");
     Retry r = retry;
-    InboxDecisions decisions = new InboxDecisions(r.maxAttempts(), NO_BACKOFF, ListenerInbox.OUTAGE_BACKOFF);
+    InboxDecisions decisions =
+        new InboxDecisions(r.maxAttempts(), NO_BACKOFF, ListenerInbox.OUTAGE_BACKOFF);
     long pause = r.initialInterval().toMillis();
     for (int failed = 0; ; ) {
       try {
@@ -147,11 +174,16 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
         InboxDecisions.Decision next = decisions.afterHandlerFailure(failure, failed);
         failed = next.attempts();
         if (r.maxAttempts() == 1) {
-          throw failure;   // the container decides: requeue or not (spring.rabbitmq.listener.*.default-requeue-rejected)
+          throw failure; // the container decides: requeue or not
+          // (spring.rabbitmq.listener.*.default-requeue-rejected)
         }
         if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
-          throw new AmqpRejectAndDontRequeueException("listener failed " + failed + " times; rejected without "
-              + "requeue (to the dead-letter exchange, if the queue has one)", failure);
+          throw new AmqpRejectAndDontRequeueException(
+              "listener failed "
+                  + failed
+                  + " times; rejected without "
+                  + "requeue (to the dead-letter exchange, if the queue has one)",
+              failure);
         }
         Thread.sleep(pause);
         pause = Math.min((long) (pause * r.multiplier()), r.maxInterval().toMillis());
@@ -160,48 +192,67 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   }
 
   /**
-   * The database is down (or went away under the listener): not the message's fault, so no attempt is spent and it
-   * is never dead-lettered, whatever {@code default-requeue-rejected} says. After an outage backoff (growing while the
-   * outage lasts) the delivery goes back to the queue at once, and its redelivery tries again.
+   * The database is down (or went away under the listener): not the message's fault, so no attempt
+   * is spent and it is never dead-lettered, whatever {@code default-requeue-rejected} says. After
+   * an outage backoff (growing while the outage lasts) the delivery goes back to the queue at once,
+   * and its redelivery tries again.
    */
   private ImmediateRequeueAmqpException outage(Throwable failure) throws InterruptedException {
     int inARow = outages.failed();
     long wait = ListenerInbox.OutageBackoff.waitNanos(inARow);
-    LOG.log(System.Logger.Level.WARNING, "database failed for an idempotent listener (" + inARow + " in a row); "
-        + "requeueing the delivery in " + TimeUnit.NANOSECONDS.toMillis(wait) + " ms, no attempt spent: " + failure);
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "database failed for an idempotent listener ("
+            + inARow
+            + " in a row); "
+            + "requeueing the delivery in "
+            + TimeUnit.NANOSECONDS.toMillis(wait)
+            + " ms, no attempt spent: "
+            + failure);
     TimeUnit.NANOSECONDS.sleep(wait);
-    return new ImmediateRequeueAmqpException("the database failed; requeued without spending an attempt", failure);
+    return new ImmediateRequeueAmqpException(
+        "the database failed; requeued without spending an attempt", failure);
   }
 
-  private Object attempt(MethodInvocation invocation, Object[] args, List<Message> messages, List<String> ids,
-                         String scope) throws Throwable {
+  private Object attempt(
+      MethodInvocation invocation,
+      Object[] args,
+      List<Message> messages,
+      List<String> ids,
+      String scope)
+      throws Throwable {
     // A clone per attempt: proceed() may be called only once on an invocation.
-    ProxyMethodInvocation call = (ProxyMethodInvocation) ((ProxyMethodInvocation) invocation).invocableClone();
+    ProxyMethodInvocation call =
+        (ProxyMethodInvocation) ((ProxyMethodInvocation) invocation).invocableClone();
     Object[] result = new Object[1];
-    inbox.process(scope, ids, fresh -> {
-      List<Message> passed = new ArrayList<>();
-      for (int i = 0; i < fresh.length; i++) {
-        if (fresh[i]) {
-          passed.add(messages.get(i));
-        }
-      }
-      if (passed.isEmpty()) {
-        return;   // duplicates only: returning normally lets the container acknowledge them
-      }
-      if (args[1] instanceof List<?> && passed.size() < messages.size()) {
-        Object[] narrowed = args.clone();
-        narrowed[1] = passed;
-        call.setArguments(narrowed);
-      }
-      result[0] = call.proceed();
-    });
+    inbox.process(
+        scope,
+        ids,
+        fresh -> {
+          List<Message> passed = new ArrayList<>();
+          for (int i = 0; i < fresh.length; i++) {
+            if (fresh[i]) {
+              passed.add(messages.get(i));
+            }
+          }
+          if (passed.isEmpty()) {
+            return; // duplicates only: returning normally lets the container acknowledge them
+          }
+          if (args[1] instanceof List<?> && passed.size() < messages.size()) {
+            Object[] narrowed = args.clone();
+            narrowed[1] = passed;
+            call.setArguments(narrowed);
+          }
+          result[0] = call.proceed();
+        });
     return result[0];
   }
 
   private String idOf(Message m) {
     InboxDecisions.ResolvedId id = inbox.resolveId(() -> messageIds.messageId(m), null);
     if (id.rejected()) {
-      throw new MissingMessageIdException(m.getMessageProperties().getConsumerQueue(),
+      throw new MissingMessageIdException(
+          m.getMessageProperties().getConsumerQueue(),
           id.rejection() + (id.cause() == null ? "" : ": " + id.cause()));
     }
     return id.id();

@@ -11,8 +11,8 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 
 /**
- * The Redis store ({@code once.store=redis}), when {@code dev.once:once-redis} is on the class path. Redis stores
- * run in lease mode: there is no transaction to share with the handler's writes.
+ * The Redis store ({@code once.store=redis}), when {@code dev.once:once-redis} is on the class
+ * path. Redis stores run in lease mode: there is no transaction to share with the handler's writes.
  */
 @AutoConfiguration
 @ConditionalOnClass({RedisIdempotencyStore.class, RedisURI.class})

@@ -16,26 +16,39 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Atomic mode for the JDBC store: {@link TransactionalExchangeBoundary}, so the key record, the handler's
- * {@code @Transactional} writes and the stored response commit in one transaction. On by default whenever the store
- * is JDBC and the application has a {@link PlatformTransactionManager}; {@code once.http.atomic=false} turns it off
- * (lease mode).
+ * Atomic mode for the JDBC store: {@link TransactionalExchangeBoundary}, so the key record, the
+ * handler's {@code @Transactional} writes and the stored response commit in one transaction. On by
+ * default whenever the store is JDBC and the application has a {@link PlatformTransactionManager};
+ * {@code once.http.atomic=false} turns it off (lease mode).
  */
-@AutoConfiguration(after = OnceJdbcAutoConfiguration.class, afterName = {
-    "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
-    "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"})
-@ConditionalOnClass({JdbcIdempotencyStore.class, ExchangeBoundary.class, TransactionTemplate.class, DataSourceUtils.class})
+@AutoConfiguration(
+    after = OnceJdbcAutoConfiguration.class,
+    afterName = {
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
+      "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"
+    })
+@ConditionalOnClass({
+  JdbcIdempotencyStore.class,
+  ExchangeBoundary.class,
+  TransactionTemplate.class,
+  DataSourceUtils.class
+})
 @ConditionalOnSingleCandidate(JdbcIdempotencyStore.class)
 @ConditionalOnBean({PlatformTransactionManager.class, DataSource.class})
-@ConditionalOnProperty(prefix = "once.http", name = "atomic", havingValue = "true", matchIfMissing = true)
+@ConditionalOnProperty(
+    prefix = "once.http",
+    name = "atomic",
+    havingValue = "true",
+    matchIfMissing = true)
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceTransactionAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean(ExchangeBoundary.class)
-  public TransactionalExchangeBoundary onceTransactionalExchangeBoundary(JdbcIdempotencyStore store,
-                                                                         DataSource dataSource,
-                                                                         PlatformTransactionManager transactionManager) {
+  public TransactionalExchangeBoundary onceTransactionalExchangeBoundary(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      PlatformTransactionManager transactionManager) {
     return new TransactionalExchangeBoundary(store, dataSource, transactionManager);
   }
 }

@@ -25,19 +25,32 @@ import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping;
 
 /**
- * The Idempotency-Key filter for Spring MVC: {@link Idempotent} handler methods become idempotent routes, keys are
- * scoped to the authenticated principal, and the filter runs after Spring Security's filter chain, so 401 and 403
- * are answered before any key is claimed and are never stored.
+ * The Idempotency-Key filter for Spring MVC: {@link Idempotent} handler methods become idempotent
+ * routes, keys are scoped to the authenticated principal, and the filter runs after Spring
+ * Security's filter chain, so 401 and 403 are answered before any key is claimed and are never
+ * stored.
  */
-@AutoConfiguration(after = {OnceJdbcAutoConfiguration.class, OnceRedisAutoConfiguration.class,
-    OnceInMemoryAutoConfiguration.class, OnceTransactionAutoConfiguration.class})
+@AutoConfiguration(
+    after = {
+      OnceJdbcAutoConfiguration.class,
+      OnceRedisAutoConfiguration.class,
+      OnceInMemoryAutoConfiguration.class,
+      OnceTransactionAutoConfiguration.class
+    })
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 @ConditionalOnClass({IdempotencyFilter.class, DispatcherServlet.class})
-@ConditionalOnProperty(prefix = "once.http", name = "enabled", havingValue = "true", matchIfMissing = true)
+@ConditionalOnProperty(
+    prefix = "once.http",
+    name = "enabled",
+    havingValue = "true",
+    matchIfMissing = true)
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceWebMvcAutoConfiguration {
 
-  /** Name of the filter's registration bean; define a bean of this name to register the filter yourself. */
+  /**
+   * Name of the filter's registration bean; define a bean of this name to register the filter
+   * yourself.
+   */
   public static final String FILTER_REGISTRATION_BEAN_NAME = "onceIdempotencyFilterRegistration";
 
   @Bean
@@ -60,22 +73,33 @@ public class OnceWebMvcAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean(RouteResolver.class)
-  public IdempotentHandlerRouteResolver onceRouteResolver(ObjectProvider<RequestMappingInfoHandlerMapping> mappings,
-                                                          ConfigurableListableBeanFactory beanFactory,
-                                                          Environment environment, OnceProperties properties,
-                                                          ObjectProvider<ExchangeBoundary> boundaries,
-                                                          ObjectProvider<IdempotencyStore> stores) {
+  public IdempotentHandlerRouteResolver onceRouteResolver(
+      ObjectProvider<RequestMappingInfoHandlerMapping> mappings,
+      ConfigurableListableBeanFactory beanFactory,
+      Environment environment,
+      OnceProperties properties,
+      ObjectProvider<ExchangeBoundary> boundaries,
+      ObjectProvider<IdempotencyStore> stores) {
     Boolean atomic = properties.getHttp().getAtomic();
-    return new IdempotentHandlerRouteResolver(mappings, beanFactory, environment, properties.getHttp(),
-        routeStore -> Boolean.FALSE.equals(atomic) ? null
-            : boundaryFor(boundaries.getIfUnique(), routeStore != null ? routeStore : stores.getIfUnique()));
+    return new IdempotentHandlerRouteResolver(
+        mappings,
+        beanFactory,
+        environment,
+        properties.getHttp(),
+        routeStore ->
+            Boolean.FALSE.equals(atomic)
+                ? null
+                : boundaryFor(
+                    boundaries.getIfUnique(),
+                    routeStore != null ? routeStore : stores.getIfUnique()));
   }
 
   /**
-   * The boundary a route on {@code store} runs in. The filter takes any boundary for a unit of work that rolls the
-   * handler's effects back, and answers accordingly ("not processed, retry" when the completion fails), so a route
-   * whose store is not in the transaction (a Redis route next to the JDBC default) must get none and run in lease
-   * mode. A boundary of the application's own applies to every route, as it always did.
+   * The boundary a route on {@code store} runs in. The filter takes any boundary for a unit of work
+   * that rolls the handler's effects back, and answers accordingly ("not processed, retry" when the
+   * completion fails), so a route whose store is not in the transaction (a Redis route next to the
+   * JDBC default) must get none and run in lease mode. A boundary of the application's own applies
+   * to every route, as it always did.
    */
   static ExchangeBoundary boundaryFor(ExchangeBoundary boundary, IdempotencyStore store) {
     if (boundary instanceof TransactionalExchangeBoundary transactional) {
@@ -86,31 +110,39 @@ public class OnceWebMvcAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean
-  public IdempotencyFilter onceIdempotencyFilter(ObjectProvider<IdempotencyStore> stores, RouteResolver routes,
-                                                 TenantResolver tenants, KeyPolicy keyPolicy,
-                                                 OnceProperties properties, ObjectProvider<OnceListener> listeners,
-                                                 ObjectProvider<ExchangeBoundary> boundaries) {
+  public IdempotencyFilter onceIdempotencyFilter(
+      ObjectProvider<IdempotencyStore> stores,
+      RouteResolver routes,
+      TenantResolver tenants,
+      KeyPolicy keyPolicy,
+      OnceProperties properties,
+      ObjectProvider<OnceListener> listeners,
+      ObjectProvider<ExchangeBoundary> boundaries) {
     IdempotencyStore store = stores.getIfUnique();
     if (store == null) {
-      throw new IllegalStateException(missingStore(properties.getStore(), stores.stream().count() > 1));
+      throw new IllegalStateException(
+          missingStore(properties.getStore(), stores.stream().count() > 1));
     }
     OnceProperties.Http http = properties.getHttp();
     if (Boolean.TRUE.equals(http.getAtomic()) && boundaries.getIfUnique() == null) {
-      throw new IllegalStateException("once.http.atomic=true needs the JDBC store (once.store=jdbc), a single "
-          + "DataSource and a PlatformTransactionManager; the store is " + store.name()
-          + ". Remove once.http.atomic to run in lease mode.");
+      throw new IllegalStateException(
+          "once.http.atomic=true needs the JDBC store (once.store=jdbc), a single "
+              + "DataSource and a PlatformTransactionManager; the store is "
+              + store.name()
+              + ". Remove once.http.atomic to run in lease mode.");
     }
     List<OnceListener> all = listeners.orderedStream().toList();
-    IdempotencyFilter.Builder b = IdempotencyFilter.builder(store)
-        .routes(routes)
-        .tenantResolver(tenants)
-        .headerName(http.getHeaderName())
-        .replayedHeaderName(http.getReplayedHeaderName())
-        .strictKeySyntax(http.isStrictKeySyntax())
-        .keyPolicy(keyPolicy)
-        .mismatchStatus(http.getMismatchStatus())
-        .maxBodyBytes(http.getMaxBodySize().toBytes())
-        .maxResponseBytes(http.getMaxResponseSize().toBytes());
+    IdempotencyFilter.Builder b =
+        IdempotencyFilter.builder(store)
+            .routes(routes)
+            .tenantResolver(tenants)
+            .headerName(http.getHeaderName())
+            .replayedHeaderName(http.getReplayedHeaderName())
+            .strictKeySyntax(http.isStrictKeySyntax())
+            .keyPolicy(keyPolicy)
+            .mismatchStatus(http.getMismatchStatus())
+            .maxBodyBytes(http.getMaxBodySize().toBytes())
+            .maxResponseBytes(http.getMaxResponseSize().toBytes());
     if (!all.isEmpty()) {
       b.listener(all.size() == 1 ? all.get(0) : new CompositeListener(all));
     }
@@ -122,12 +154,13 @@ public class OnceWebMvcAutoConfiguration {
 
   /**
    * Registers the filter for every request dispatch, ordered after Spring Security's filter chain
-   * ({@code once.http.filter-order}); not for error, forward or async dispatches, which replay nothing.
+   * ({@code once.http.filter-order}); not for error, forward or async dispatches, which replay
+   * nothing.
    */
   @Bean(name = FILTER_REGISTRATION_BEAN_NAME)
   @ConditionalOnMissingBean(name = FILTER_REGISTRATION_BEAN_NAME)
-  public FilterRegistrationBean<IdempotencyFilter> onceIdempotencyFilterRegistration(IdempotencyFilter filter,
-                                                                                     OnceProperties properties) {
+  public FilterRegistrationBean<IdempotencyFilter> onceIdempotencyFilterRegistration(
+      IdempotencyFilter filter, OnceProperties properties) {
     FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(filter);
     registration.setName("onceIdempotencyFilter");
     registration.setOrder(properties.getHttp().getFilterOrder());

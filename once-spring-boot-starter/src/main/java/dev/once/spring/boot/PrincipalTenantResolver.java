@@ -18,12 +18,14 @@ import org.springframework.security.oauth2.core.OAuth2AuthenticatedPrincipal;
 import org.springframework.util.ClassUtils;
 
 /**
- * The tenant of a key is the caller, told apart by who vouches for its name, not by the name alone: a JWT
- * {@code sub} from two issuers, an OAuth2 client whose id equals a user's name, or a password user and a token
- * subject called alike are different callers, and never see each other's responses.
+ * The tenant of a key is the caller, told apart by who vouches for its name, not by the name alone:
+ * a JWT {@code sub} from two issuers, an OAuth2 client whose id equals a user's name, or a password
+ * user and a token subject called alike are different callers, and never see each other's
+ * responses.
  *
- * <p>The tenant is {@code kind|qualifier|name}, each part escaped ({@code %} as {@code %25}, {@code |} as
- * {@code %7C}, control characters as {@code %XX}) so that no two callers encode alike:
+ * <p>The tenant is {@code kind|qualifier|name}, each part escaped ({@code %} as {@code %25}, {@code
+ * |} as {@code %7C}, control characters as {@code %XX}) so that no two callers encode alike:
+ *
  * <table>
  *   <caption>kinds</caption>
  *   <tr><th>kind</th><th>qualifier</th><th>when</th></tr>
@@ -39,26 +41,32 @@ import org.springframework.util.ClassUtils;
  *   <tr><td>{@code servlet}</td><td>empty</td><td>no Spring Security authentication, but the servlet
  *       container's {@link HttpServletRequest#getUserPrincipal() user principal}</td></tr>
  * </table>
+ *
  * e.g. {@code user||alice} or {@code issuer|https://login.example.com|alice}. A tenant longer than
- * {@value Scope#MAX_PART_LENGTH} characters becomes {@code sha256:} and the SHA-256 of that text, in hex.
+ * {@value Scope#MAX_PART_LENGTH} characters becomes {@code sha256:} and the SHA-256 of that text,
+ * in hex.
  *
- * <p>No authenticated caller (none, or Spring Security's anonymous authentication) is the empty tenant, which every
- * such caller shares; the starter refuses those requests where the application authenticates, unless the route
- * allows them ({@link Idempotent#allowAnonymous()}).
+ * <p>No authenticated caller (none, or Spring Security's anonymous authentication) is the empty
+ * tenant, which every such caller shares; the starter refuses those requests where the application
+ * authenticates, unless the route allows them ({@link Idempotent#allowAnonymous()}).
  *
- * <p>The filter must run after the security filter chain for the principal to be known, which is where the starter
- * registers it. Changing how tenants are derived (this class, or a {@link TenantResolver} of your own) moves every
- * existing key to another scope: a retry of a request sent before the change runs again.
+ * <p>The filter must run after the security filter chain for the principal to be known, which is
+ * where the starter registers it. Changing how tenants are derived (this class, or a {@link
+ * TenantResolver} of your own) moves every existing key to another scope: a retry of a request sent
+ * before the change runs again.
  */
 public final class PrincipalTenantResolver implements TenantResolver {
 
   private static final ClassLoader LOADER = PrincipalTenantResolver.class.getClassLoader();
-  private static final boolean SPRING_SECURITY = ClassUtils.isPresent(
-      "org.springframework.security.core.context.SecurityContextHolder", LOADER);
-  private static final boolean OAUTH2 = ClassUtils.isPresent(
-      "org.springframework.security.oauth2.core.ClaimAccessor", LOADER);
-  private static final boolean OAUTH2_LOGIN = ClassUtils.isPresent(
-      "org.springframework.security.oauth2.client.authentication.OAuth2AuthenticationToken", LOADER);
+  private static final boolean SPRING_SECURITY =
+      ClassUtils.isPresent(
+          "org.springframework.security.core.context.SecurityContextHolder", LOADER);
+  private static final boolean OAUTH2 =
+      ClassUtils.isPresent("org.springframework.security.oauth2.core.ClaimAccessor", LOADER);
+  private static final boolean OAUTH2_LOGIN =
+      ClassUtils.isPresent(
+          "org.springframework.security.oauth2.client.authentication.OAuth2AuthenticationToken",
+          LOADER);
 
   static final String USER = "user";
   static final String ISSUER = "issuer";
@@ -75,7 +83,9 @@ public final class PrincipalTenantResolver implements TenantResolver {
       }
     }
     Principal principal = request.getUserPrincipal();
-    return principal == null || principal.getName() == null ? "" : encode(SERVLET, "", principal.getName());
+    return principal == null || principal.getName() == null
+        ? ""
+        : encode(SERVLET, "", principal.getName());
   }
 
   /** {@code kind|qualifier|name}, escaped; hashed when longer than a scope part may be. */
@@ -85,7 +95,8 @@ public final class PrincipalTenantResolver implements TenantResolver {
       return tenant;
     }
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(tenant.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(tenant.getBytes(StandardCharsets.UTF_8));
       return HASHED + HexFormat.of().formatHex(digest);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
@@ -100,7 +111,8 @@ public final class PrincipalTenantResolver implements TenantResolver {
         if (b == null) {
           b = new StringBuilder(part.length() + 8).append(part, 0, i);
         }
-        b.append('%').append(HexFormat.of().withUpperCase().toHexDigits((byte) c)); // all are below U+00A0
+        b.append('%')
+            .append(HexFormat.of().withUpperCase().toHexDigits((byte) c)); // all are below U+00A0
       } else if (b != null) {
         b.append(c);
       }
@@ -112,7 +124,9 @@ public final class PrincipalTenantResolver implements TenantResolver {
   private static final class SpringSecurity {
     static String tenant() {
       Authentication auth = SecurityContextHolder.getContext().getAuthentication();
-      if (auth == null || !auth.isAuthenticated() || auth instanceof AnonymousAuthenticationToken
+      if (auth == null
+          || !auth.isAuthenticated()
+          || auth instanceof AnonymousAuthenticationToken
           || auth.getName() == null) {
         return null;
       }
@@ -158,7 +172,8 @@ public final class PrincipalTenantResolver implements TenantResolver {
 
   @Override
   public String toString() {
-    return SPRING_SECURITY ? "PrincipalTenantResolver[Spring Security, then servlet principal]"
+    return SPRING_SECURITY
+        ? "PrincipalTenantResolver[Spring Security, then servlet principal]"
         : "PrincipalTenantResolver[servlet principal]";
   }
 }

@@ -3,9 +3,10 @@ package dev.once.spring.boot;
 import org.springframework.amqp.core.Message;
 
 /**
- * The message id of an AMQP message for {@link OnceRabbitListenerAdvice}: the key under which "already applied" is
- * remembered. Declare one bean to replace the default (the AMQP {@code message-id} property, or the SpEL
- * {@code once.rabbit.message-id-expression} evaluated on the {@link Message}).
+ * The message id of an AMQP message for {@link OnceRabbitListenerAdvice}: the key under which
+ * "already applied" is remembered. Declare one bean to replace the default (the AMQP {@code
+ * message-id} property, or the SpEL {@code once.rabbit.message-id-expression} evaluated on the
+ * {@link Message}).
  *
  * <pre>{@code
  * @Bean
@@ -14,11 +15,15 @@ import org.springframework.amqp.core.Message;
  * }
  * }</pre>
  *
- * <p>It must be deterministic: a redelivery must get the same id. Thread-safe: called from every consumer thread.
+ * <p>It must be deterministic: a redelivery must get the same id. Thread-safe: called from every
+ * consumer thread.
  */
 @FunctionalInterface
 public interface RabbitMessageIdResolver {
 
-  /** The message's id, or null (or blank) if it has none; such a message is rejected without requeue. */
+  /**
+   * The message's id, or null (or blank) if it has none; such a message is rejected without
+   * requeue.
+   */
   String messageId(Message message);
 }

@@ -6,7 +6,10 @@ import org.springframework.expression.Expression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.expression.spel.support.SimpleEvaluationContext;
 
-/** A message id from a SpEL expression over the record or message (read-only: properties and methods). */
+/**
+ * A message id from a SpEL expression over the record or message (read-only: properties and
+ * methods).
+ */
 final class SpelMessageIds {
 
   private final String source;
@@ -24,7 +27,9 @@ final class SpelMessageIds {
     if (value == null) {
       return null;
     }
-    return value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : value.toString();
+    return value instanceof byte[] bytes
+        ? new String(bytes, StandardCharsets.UTF_8)
+        : value.toString();
   }
 
   @Override

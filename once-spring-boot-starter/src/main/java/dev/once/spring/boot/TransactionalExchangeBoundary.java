@@ -12,44 +12,50 @@ import java.util.Objects;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
-import org.springframework.transaction.TransactionException;
-import org.springframework.transaction.UnexpectedRollbackException;
 import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.TransactionStatus;
+import org.springframework.transaction.UnexpectedRollbackException;
 import org.springframework.transaction.support.DefaultTransactionDefinition;
 
 /**
- * Atomic mode: runs claim, handler and stored response in one Spring-managed transaction, so the idempotency record
- * and the handler's database writes commit together or not at all.
+ * Atomic mode: runs claim, handler and stored response in one Spring-managed transaction, so the
+ * idempotency record and the handler's database writes commit together or not at all.
  *
- * <p>For a route whose store is {@code store}, {@link #run} begins a transaction with the application's
- * {@link PlatformTransactionManager} (propagation REQUIRED), takes that transaction's connection from
- * {@link DataSourceUtils#getConnection(DataSource)} and hands the filter {@link JdbcIdempotencyStore#onConnection}
- * bound to it. The handler's {@code @Transactional} services (propagation REQUIRED, the default), its
- * {@code JdbcTemplate} and {@code JdbcClient} join that transaction. Then:
+ * <p>For a route whose store is {@code store}, {@link #run} begins a transaction with the
+ * application's {@link PlatformTransactionManager} (propagation REQUIRED), takes that transaction's
+ * connection from {@link DataSourceUtils#getConnection(DataSource)} and hands the filter {@link
+ * JdbcIdempotencyStore#onConnection} bound to it. The handler's {@code @Transactional} services
+ * (propagation REQUIRED, the default), its {@code JdbcTemplate} and {@code JdbcClient} join that
+ * transaction. Then:
+ *
  * <ul>
- *   <li>the exchange returns (a 2xx–4xx response stored, a replay, a 409 or 422 answered): commit. The record and
- *       the business rows become visible together; the filter sends the response only after the commit;</li>
- *   <li>the exchange throws (the handler failed or answered 5xx, and the filter released the key and threw to undo
- *       it): roll back, so neither the business rows nor the record survive, and rethrow the same exception. A
- *       retry executes afresh;</li>
- *   <li>a joined {@code @Transactional} method failed and marked the transaction rollback-only, yet the handler
- *       answered normally: the commit rolls back and throws Spring's {@code UnexpectedRollbackException}, so the
- *       client gets an error rather than a response whose effects were undone, and a retry executes afresh. Mark
- *       business exceptions that are final answers (a card decline) {@code noRollbackFor}.</li>
+ *   <li>the exchange returns (a 2xx–4xx response stored, a replay, a 409 or 422 answered): commit.
+ *       The record and the business rows become visible together; the filter sends the response
+ *       only after the commit;
+ *   <li>the exchange throws (the handler failed or answered 5xx, and the filter released the key
+ *       and threw to undo it): roll back, so neither the business rows nor the record survive, and
+ *       rethrow the same exception. A retry executes afresh;
+ *   <li>a joined {@code @Transactional} method failed and marked the transaction rollback-only, yet
+ *       the handler answered normally: the commit rolls back and throws Spring's {@code
+ *       UnexpectedRollbackException}, so the client gets an error rather than a response whose
+ *       effects were undone, and a retry executes afresh. Mark business exceptions that are final
+ *       answers (a card decline) {@code noRollbackFor}.
  * </ul>
- * While the transaction is open its uncommitted claim keeps other requests with the same key out on every
- * instance that shares the database: they get 409 at once ({@code ConcurrentClaimPolicy.FAIL_FAST}) or wait
- * for the commit and replay ({@code WAIT}).
  *
- * <p>A transaction that cannot begin (the database is down) is a {@link StoreUnavailableException} and a failed commit
- * a {@link StoreException}: the filter answers 503 and nothing was kept.
+ * While the transaction is open its uncommitted claim keeps other requests with the same key out on
+ * every instance that shares the database: they get 409 at once ({@code
+ * ConcurrentClaimPolicy.FAIL_FAST}) or wait for the commit and replay ({@code WAIT}).
  *
- * <p>Only routes on {@code store} are atomic ({@link #isAtomic}): the starter gives routes with another store
- * (Redis, in-memory, another JDBC store) no boundary at all, so the filter runs them in lease mode and answers as
- * lease mode does (a completion that fails after the handler's own commit still sends the handler's response).
- * {@link #run} also passes such a route's exchange through untouched. {@code store} must live in
- * {@code dataSource}, the database {@code transactionManager} manages. Thread-safe.
+ * <p>A transaction that cannot begin (the database is down) is a {@link StoreUnavailableException}
+ * and a failed commit a {@link StoreException}: the filter answers 503 and nothing was kept.
+ *
+ * <p>Only routes on {@code store} are atomic ({@link #isAtomic}): the starter gives routes with
+ * another store (Redis, in-memory, another JDBC store) no boundary at all, so the filter runs them
+ * in lease mode and answers as lease mode does (a completion that fails after the handler's own
+ * commit still sends the handler's response). {@link #run} also passes such a route's exchange
+ * through untouched. {@code store} must live in {@code dataSource}, the database {@code
+ * transactionManager} manages. Thread-safe.
  */
 public final class TransactionalExchangeBoundary implements ExchangeBoundary {
 
@@ -59,16 +65,19 @@ public final class TransactionalExchangeBoundary implements ExchangeBoundary {
   private final TransactionDefinition definition;
 
   /**
-   * @param store              the JDBC store whose routes run atomically
-   * @param dataSource         the database {@code store} lives in
+   * @param store the JDBC store whose routes run atomically
+   * @param dataSource the database {@code store} lives in
    * @param transactionManager the application's transaction manager for {@code dataSource}
    */
-  public TransactionalExchangeBoundary(JdbcIdempotencyStore store, DataSource dataSource,
-                                       PlatformTransactionManager transactionManager) {
+  public TransactionalExchangeBoundary(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      PlatformTransactionManager transactionManager) {
     this.store = Objects.requireNonNull(store, "store");
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     this.transactionManager = Objects.requireNonNull(transactionManager, "transactionManager");
-    DefaultTransactionDefinition d = new DefaultTransactionDefinition(TransactionDefinition.PROPAGATION_REQUIRED);
+    DefaultTransactionDefinition d =
+        new DefaultTransactionDefinition(TransactionDefinition.PROPAGATION_REQUIRED);
     d.setName("once: idempotent exchange");
     this.definition = d;
   }
@@ -79,7 +88,8 @@ public final class TransactionalExchangeBoundary implements ExchangeBoundary {
   }
 
   @Override
-  public <T> T run(IdempotencyStore routeStore, Exchange<T> exchange) throws IOException, ServletException {
+  public <T> T run(IdempotencyStore routeStore, Exchange<T> exchange)
+      throws IOException, ServletException {
     if (!isAtomic(routeStore)) {
       return exchange.run(routeStore);
     }
@@ -88,7 +98,8 @@ public final class TransactionalExchangeBoundary implements ExchangeBoundary {
       status = transactionManager.getTransaction(definition);
     } catch (TransactionException e) {
       // The database cannot be reached: fail closed (the filter answers 503), nothing ran.
-      throw new StoreUnavailableException("cannot begin a transaction: " + e.getMessage(), store.name(), null, e);
+      throw new StoreUnavailableException(
+          "cannot begin a transaction: " + e.getMessage(), store.name(), null, e);
     }
     T result;
     try {
@@ -110,11 +121,15 @@ public final class TransactionalExchangeBoundary implements ExchangeBoundary {
     try {
       transactionManager.commit(status);
     } catch (UnexpectedRollbackException e) {
-      // A joined @Transactional method marked the transaction rollback-only: the handler's fault, not the store's.
+      // A joined @Transactional method marked the transaction rollback-only: the handler's fault,
+      // not the store's.
       throw e;
     } catch (TransactionException e) {
-      throw new StoreException("commit failed; the response and its writes were rolled back: " + e.getMessage(),
-          store.name(), null, e);
+      throw new StoreException(
+          "commit failed; the response and its writes were rolled back: " + e.getMessage(),
+          store.name(),
+          null,
+          e);
     }
     return result;
   }

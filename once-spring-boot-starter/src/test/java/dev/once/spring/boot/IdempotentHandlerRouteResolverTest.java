@@ -30,9 +30,12 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
 
 class IdempotentHandlerRouteResolverTest {
 
-  private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(OnceInMemoryAutoConfiguration.class, OnceWebMvcAutoConfiguration.class))
-      .withUserConfiguration(Mvc.class);
+  private final WebApplicationContextRunner runner =
+      new WebApplicationContextRunner()
+          .withConfiguration(
+              AutoConfigurations.of(
+                  OnceInMemoryAutoConfiguration.class, OnceWebMvcAutoConfiguration.class))
+          .withUserConfiguration(Mvc.class);
 
   @Configuration(proxyBeanMethods = false)
   @EnableWebMvc
@@ -64,8 +67,13 @@ class IdempotentHandlerRouteResolverTest {
     }
 
     @PostMapping("/{id:\\d+}/refunds")
-    @Idempotent(retention = "${test.refund-retention:7d}", lease = "5s", fingerprint = FingerprintMode.RAW_BYTES,
-        storeServerErrors = true, waitForInFlight = "250ms", keyRequired = false)
+    @Idempotent(
+        retention = "${test.refund-retention:7d}",
+        lease = "5s",
+        fingerprint = FingerprintMode.RAW_BYTES,
+        storeServerErrors = true,
+        waitForInFlight = "250ms",
+        keyRequired = false)
     String refund(@PathVariable long id) {
       return "refunded " + id;
     }
@@ -129,110 +137,142 @@ class IdempotentHandlerRouteResolverTest {
   static class BrokenMapping {
     @Bean
     RequestMappingHandlerMapping brokenMapping() {
-      RequestMappingHandlerMapping broken = new RequestMappingHandlerMapping() {
-        @Override
-        protected HandlerMethod getHandlerInternal(HttpServletRequest request) {
-          throw new IllegalStateException("the mapping is broken");
-        }
-      };
+      RequestMappingHandlerMapping broken =
+          new RequestMappingHandlerMapping() {
+            @Override
+            protected HandlerMethod getHandlerInternal(HttpServletRequest request) {
+              throw new IllegalStateException("the mapping is broken");
+            }
+          };
       broken.setOrder(Ordered.HIGHEST_PRECEDENCE);
       return broken;
     }
   }
 
-  private static Optional<IdempotentRoute> resolve(RouteResolver resolver, String method, String path) {
+  private static Optional<IdempotentRoute> resolve(
+      RouteResolver resolver, String method, String path) {
     MockHttpServletRequest request = new MockHttpServletRequest(method, path);
     Optional<IdempotentRoute> route = resolver.resolve(request);
     assertThat(request.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE))
-        .as("the lookup leaves the request's attributes alone").isNull();
+        .as("the lookup leaves the request's attributes alone")
+        .isNull();
     return route;
   }
 
   @Test
   void anAnnotatedHandlerGetsTheDefaultsAndTheOperationOfItsMapping() {
-    runner.run(context -> {
-      RouteResolver resolver = context.getBean(RouteResolver.class);
-      IdempotentRoute create = resolve(resolver, "POST", "/orders").orElseThrow();
-      assertThat(create.operation()).isEqualTo("POST /orders");
-      assertThat(create.keyRequired()).isTrue();
-      assertThat(create.retention()).isEqualTo(Duration.ofHours(24));
-      assertThat(create.lease()).isEqualTo(Duration.ofSeconds(90));
-      assertThat(create.fingerprint()).isEqualTo(FingerprintMode.CANONICAL_JSON);
-      assertThat(create.store()).isEmpty();
-    });
-  }
-
-  @Test
-  void theAnnotationsSettingsReachTheRoute() {
-    runner.withPropertyValues("test.refund-retention=3d").run(context -> {
-      IdempotentRoute refund = resolve(context.getBean(RouteResolver.class), "POST", "/orders/42/refunds").orElseThrow();
-      assertThat(refund.operation()).isEqualTo("POST /orders/{id}/refunds");
-      assertThat(refund.retention()).isEqualTo(Duration.ofDays(3));
-      assertThat(refund.lease()).isEqualTo(Duration.ofSeconds(5));
-      assertThat(refund.fingerprint()).isEqualTo(FingerprintMode.RAW_BYTES);
-      assertThat(refund.storeServerErrors()).isTrue();
-      assertThat(refund.waitForInFlight()).isEqualTo(Duration.ofMillis(250));
-      assertThat(refund.keyRequired()).isFalse();
-    });
-  }
-
-  @Test
-  void propertiesSetTheDefaults() {
-    runner.withPropertyValues("once.http.retention=2h", "once.http.lease=30s", "once.http.wait-for-in-flight=1s")
-        .run(context -> {
-          IdempotentRoute create = resolve(context.getBean(RouteResolver.class), "POST", "/orders").orElseThrow();
-          assertThat(create.retention()).isEqualTo(Duration.ofHours(2));
-          assertThat(create.lease()).isEqualTo(Duration.ofSeconds(30));
-          assertThat(create.waitForInFlight()).isEqualTo(Duration.ofSeconds(1));
+    runner.run(
+        context -> {
+          RouteResolver resolver = context.getBean(RouteResolver.class);
+          IdempotentRoute create = resolve(resolver, "POST", "/orders").orElseThrow();
+          assertThat(create.operation()).isEqualTo("POST /orders");
+          assertThat(create.keyRequired()).isTrue();
+          assertThat(create.retention()).isEqualTo(Duration.ofHours(24));
+          assertThat(create.lease()).isEqualTo(Duration.ofSeconds(90));
+          assertThat(create.fingerprint()).isEqualTo(FingerprintMode.CANONICAL_JSON);
+          assertThat(create.store()).isEmpty();
         });
   }
 
   @Test
+  void theAnnotationsSettingsReachTheRoute() {
+    runner
+        .withPropertyValues("test.refund-retention=3d")
+        .run(
+            context -> {
+              IdempotentRoute refund =
+                  resolve(context.getBean(RouteResolver.class), "POST", "/orders/42/refunds")
+                      .orElseThrow();
+              assertThat(refund.operation()).isEqualTo("POST /orders/{id}/refunds");
+              assertThat(refund.retention()).isEqualTo(Duration.ofDays(3));
+              assertThat(refund.lease()).isEqualTo(Duration.ofSeconds(5));
+              assertThat(refund.fingerprint()).isEqualTo(FingerprintMode.RAW_BYTES);
+              assertThat(refund.storeServerErrors()).isTrue();
+              assertThat(refund.waitForInFlight()).isEqualTo(Duration.ofMillis(250));
+              assertThat(refund.keyRequired()).isFalse();
+            });
+  }
+
+  @Test
+  void propertiesSetTheDefaults() {
+    runner
+        .withPropertyValues(
+            "once.http.retention=2h", "once.http.lease=30s", "once.http.wait-for-in-flight=1s")
+        .run(
+            context -> {
+              IdempotentRoute create =
+                  resolve(context.getBean(RouteResolver.class), "POST", "/orders").orElseThrow();
+              assertThat(create.retention()).isEqualTo(Duration.ofHours(2));
+              assertThat(create.lease()).isEqualTo(Duration.ofSeconds(30));
+              assertThat(create.waitForInFlight()).isEqualTo(Duration.ofSeconds(1));
+            });
+  }
+
+  @Test
   void requestsToOtherHandlersOrMethodsOrPathsAreNotProtected() {
-    runner.run(context -> {
-      RouteResolver resolver = context.getBean(RouteResolver.class);
-      assertThat(resolve(resolver, "POST", "/orders/7/notes")).isEmpty();
-      assertThat(resolve(resolver, "GET", "/orders/7")).isEmpty();
-      assertThat(resolve(resolver, "POST", "/orders/abc/refunds")).as("the regex does not match").isEmpty();
-      assertThat(resolve(resolver, "POST", "/nowhere")).isEmpty();
-      assertThat(resolve(resolver, "PUT", "/orders")).isEmpty();
-    });
+    runner.run(
+        context -> {
+          RouteResolver resolver = context.getBean(RouteResolver.class);
+          assertThat(resolve(resolver, "POST", "/orders/7/notes")).isEmpty();
+          assertThat(resolve(resolver, "GET", "/orders/7")).isEmpty();
+          assertThat(resolve(resolver, "POST", "/orders/abc/refunds"))
+              .as("the regex does not match")
+              .isEmpty();
+          assertThat(resolve(resolver, "POST", "/nowhere")).isEmpty();
+          assertThat(resolve(resolver, "PUT", "/orders")).isEmpty();
+        });
   }
 
   @Test
   void aTypeLevelAnnotationNamesAPerRouteStoreByBeanName() {
-    runner.run(context -> {
-      IdempotentRoute audit = resolve(context.getBean(RouteResolver.class), "POST", "/audits").orElseThrow();
-      assertThat(audit.store()).map(IdempotencyStore::name).hasValue("audit");
-      assertThat(context.getBean(IdempotencyStore.class).name()).as("the default store is still the application's")
-          .isEqualTo("memory");
-    });
+    runner.run(
+        context -> {
+          IdempotentRoute audit =
+              resolve(context.getBean(RouteResolver.class), "POST", "/audits").orElseThrow();
+          assertThat(audit.store()).map(IdempotencyStore::name).hasValue("audit");
+          assertThat(context.getBean(IdempotencyStore.class).name())
+              .as("the default store is still the application's")
+              .isEqualTo("memory");
+        });
   }
 
   @Test
   void aBadDurationFailsTheStartNamingTheHandler() {
-    runner.withUserConfiguration(BadDuration.class).run(context -> {
-      assertThat(context).hasFailed();
-      assertThat(context.getStartupFailure()).hasMessageContaining("@Idempotent on")
-          .hasMessageContaining("Bad#bad").hasMessageContaining("soon");
-    });
+    runner
+        .withUserConfiguration(BadDuration.class)
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(context.getStartupFailure())
+                  .hasMessageContaining("@Idempotent on")
+                  .hasMessageContaining("Bad#bad")
+                  .hasMessageContaining("soon");
+            });
   }
 
   @Test
   void anUnknownStoreFailsTheStartNamingTheBean() {
-    runner.withUserConfiguration(UnknownStore.class).run(context -> {
-      assertThat(context).hasFailed();
-      assertThat(context.getStartupFailure()).hasMessageContaining("noSuchStore");
-    });
+    runner
+        .withUserConfiguration(UnknownStore.class)
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(context.getStartupFailure()).hasMessageContaining("noSuchStore");
+            });
   }
 
   @Test
   void aHandlerMappingThatFailsIsAFailureNotAnUnprotectedRequest() {
-    runner.withUserConfiguration(BrokenMapping.class).run(context -> {
-      RouteResolver resolver = context.getBean(RouteResolver.class);
-      assertThatThrownBy(() -> resolver.resolve(new MockHttpServletRequest("POST", "/orders")))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("POST /orders")
-          .hasMessageContaining("the mapping is broken");
-    });
+    runner
+        .withUserConfiguration(BrokenMapping.class)
+        .run(
+            context -> {
+              RouteResolver resolver = context.getBean(RouteResolver.class);
+              assertThatThrownBy(
+                      () -> resolver.resolve(new MockHttpServletRequest("POST", "/orders")))
+                  .isInstanceOf(IllegalStateException.class)
+                  .hasMessageContaining("POST /orders")
+                  .hasMessageContaining("the mapping is broken");
+            });
   }
 }

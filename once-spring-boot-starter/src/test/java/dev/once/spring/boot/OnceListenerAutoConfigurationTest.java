@@ -22,9 +22,15 @@ import org.springframework.transaction.PlatformTransactionManager;
 
 class OnceListenerAutoConfigurationTest {
 
-  private final ApplicationContextRunner runner = new ApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, RabbitAutoConfiguration.class,
-          OnceJdbcAutoConfiguration.class, OnceKafkaAutoConfiguration.class, OnceRabbitAutoConfiguration.class));
+  private final ApplicationContextRunner runner =
+      new ApplicationContextRunner()
+          .withConfiguration(
+              AutoConfigurations.of(
+                  KafkaAutoConfiguration.class,
+                  RabbitAutoConfiguration.class,
+                  OnceJdbcAutoConfiguration.class,
+                  OnceKafkaAutoConfiguration.class,
+                  OnceRabbitAutoConfiguration.class));
 
   @Configuration(proxyBeanMethods = false)
   static class Database {
@@ -43,61 +49,79 @@ class OnceListenerAutoConfigurationTest {
 
   @Test
   void withSpringKafkaSpringAmqpAndADataSourceBothIdempotentFactoriesAreRegistered() {
-    runner.withUserConfiguration(Database.class).run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context).hasSingleBean(OnceKafkaListenerContainerFactory.class);
-      assertThat(context).hasBean(OnceKafkaListenerContainerFactory.BEAN_NAME);
-      // Boot's own factories stay, for the listeners that are not idempotent.
-      assertThat(context).hasBean("kafkaListenerContainerFactory");
-      assertThat(context).hasBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY);
-      assertThat(context).hasBean("rabbitListenerContainerFactory");
-    });
+    runner
+        .withUserConfiguration(Database.class)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(OnceKafkaListenerContainerFactory.class);
+              assertThat(context).hasBean(OnceKafkaListenerContainerFactory.BEAN_NAME);
+              // Boot's own factories stay, for the listeners that are not idempotent.
+              assertThat(context).hasBean("kafkaListenerContainerFactory");
+              assertThat(context).hasBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY);
+              assertThat(context).hasBean("rabbitListenerContainerFactory");
+            });
   }
 
   @Test
   void withoutADataSourceNoIdempotentFactoryIsRegistered() {
-    runner.run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context).doesNotHaveBean(OnceKafkaListenerContainerFactory.BEAN_NAME);
-      assertThat(context).doesNotHaveBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY);
-    });
+    runner.run(
+        context -> {
+          assertThat(context).hasNotFailed();
+          assertThat(context).doesNotHaveBean(OnceKafkaListenerContainerFactory.BEAN_NAME);
+          assertThat(context).doesNotHaveBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY);
+        });
   }
 
   @Test
   void eachFactoryCanBeSwitchedOffByProperty() {
-    runner.withUserConfiguration(Database.class)
-        .withPropertyValues("once.kafka.enabled=false", "once.rabbit.enabled=false").run(context -> {
-          assertThat(context).hasNotFailed();
-          assertThat(context).doesNotHaveBean(OnceKafkaListenerContainerFactory.BEAN_NAME);
-          assertThat(context).doesNotHaveBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY);
-        });
+    runner
+        .withUserConfiguration(Database.class)
+        .withPropertyValues("once.kafka.enabled=false", "once.rabbit.enabled=false")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).doesNotHaveBean(OnceKafkaListenerContainerFactory.BEAN_NAME);
+              assertThat(context).doesNotHaveBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY);
+            });
   }
 
   @Test
   void withoutSpringKafkaOrSpringAmqpOnTheClassPathTheStarterStillStarts() {
-    runner.withUserConfiguration(Database.class)
-        .withClassLoader(new FilteredClassLoader(KafkaTemplate.class, RabbitTemplate.class)).run(context -> {
-          assertThat(context).hasNotFailed();
-          assertThat(context).doesNotHaveBean(OnceKafkaListenerContainerFactory.BEAN_NAME);
-          assertThat(context).doesNotHaveBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY);
-        });
+    runner
+        .withUserConfiguration(Database.class)
+        .withClassLoader(new FilteredClassLoader(KafkaTemplate.class, RabbitTemplate.class))
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).doesNotHaveBean(OnceKafkaListenerContainerFactory.BEAN_NAME);
+              assertThat(context).doesNotHaveBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY);
+            });
   }
 
   @Test
   void bootsRabbitRetryIsMovedIntoTheAdviceSoThatEveryAttemptHasItsTransaction() {
-    runner.withUserConfiguration(Database.class)
-        .withPropertyValues("spring.rabbitmq.listener.simple.retry.enabled=true",
-            "spring.rabbitmq.listener.simple.retry.max-retries=4").run(context -> {
-          SimpleRabbitListenerContainerFactory factory =
-              context.getBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY, SimpleRabbitListenerContainerFactory.class);
-          Advice[] chain = factory.getAdviceChain();
-          assertThat(chain).containsExactly(context.getBean(OnceRabbitListenerAdvice.class));
-        });
+    runner
+        .withUserConfiguration(Database.class)
+        .withPropertyValues(
+            "spring.rabbitmq.listener.simple.retry.enabled=true",
+            "spring.rabbitmq.listener.simple.retry.max-retries=4")
+        .run(
+            context -> {
+              SimpleRabbitListenerContainerFactory factory =
+                  context.getBean(
+                      OnceRabbitListenerAdvice.CONTAINER_FACTORY,
+                      SimpleRabbitListenerContainerFactory.class);
+              Advice[] chain = factory.getAdviceChain();
+              assertThat(chain).containsExactly(context.getBean(OnceRabbitListenerAdvice.class));
+            });
   }
 
   @Test
   void aBadMessageIdExpressionFailsTheStartUp() {
-    runner.withUserConfiguration(Database.class).withPropertyValues("once.kafka.message-id-expression=key(")
+    runner
+        .withUserConfiguration(Database.class)
+        .withPropertyValues("once.kafka.message-id-expression=key(")
         .run(context -> assertThat(context).hasFailed());
   }
 }

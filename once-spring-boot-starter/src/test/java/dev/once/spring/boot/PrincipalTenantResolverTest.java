@@ -30,13 +30,15 @@ import org.springframework.security.oauth2.server.resource.authentication.JwtAut
 import org.springframework.security.oauth2.server.resource.introspection.OAuth2IntrospectionAuthenticatedPrincipal;
 
 /**
- * The tenant encoding, on Authentication objects as Spring Security's own filters build them (the HTTP proof is
- * {@code CallerScopeIT}).
+ * The tenant encoding, on Authentication objects as Spring Security's own filters build them (the
+ * HTTP proof is {@code CallerScopeIT}).
  */
 class PrincipalTenantResolverTest {
 
-  private static final List<GrantedAuthority> USER_ROLE = List.of(new SimpleGrantedAuthority("ROLE_USER"));
-  private static final UserDetails ALICE = User.withUsername("alice").password("{noop}x").roles("USER").build();
+  private static final List<GrantedAuthority> USER_ROLE =
+      List.of(new SimpleGrantedAuthority("ROLE_USER"));
+  private static final UserDetails ALICE =
+      User.withUsername("alice").password("{noop}x").roles("USER").build();
 
   private final PrincipalTenantResolver resolver = new PrincipalTenantResolver();
 
@@ -51,14 +53,19 @@ class PrincipalTenantResolverTest {
   }
 
   private static Jwt jwt(String issuer, String subject) {
-    Jwt.Builder b = Jwt.withTokenValue("t").header("alg", "RS256").subject(subject)
-        .issuedAt(Instant.now()).expiresAt(Instant.now().plusSeconds(60));
+    Jwt.Builder b =
+        Jwt.withTokenValue("t")
+            .header("alg", "RS256")
+            .subject(subject)
+            .issuedAt(Instant.now())
+            .expiresAt(Instant.now().plusSeconds(60));
     return issuer == null ? b.build() : b.issuer(issuer).build();
   }
 
   @Test
   void theApplicationsOwnUsersAreOneKindHoweverTheyLoggedIn() {
-    String password = tenantOf(UsernamePasswordAuthenticationToken.authenticated(ALICE, "x", USER_ROLE));
+    String password =
+        tenantOf(UsernamePasswordAuthenticationToken.authenticated(ALICE, "x", USER_ROLE));
     String rememberMe = tenantOf(new RememberMeAuthenticationToken("k", ALICE, USER_ROLE));
 
     assertThat(password).isEqualTo("user||alice");
@@ -67,17 +74,31 @@ class PrincipalTenantResolverTest {
 
   @Test
   void callersCalledAlikeButVouchedForByDifferentAuthoritiesAreDifferentTenants() {
-    Map<String, String> tenants = Map.of(
-        "password user", tenantOf(UsernamePasswordAuthenticationToken.authenticated(ALICE, "x", USER_ROLE)),
-        "JWT from A", tenantOf(new JwtAuthenticationToken(jwt("https://a.example", "alice"), USER_ROLE)),
-        "JWT from B", tenantOf(new JwtAuthenticationToken(jwt("https://b.example", "alice"), USER_ROLE)),
-        "JWT without issuer", tenantOf(new JwtAuthenticationToken(jwt(null, "alice"), USER_ROLE)),
-        "OAuth2 login at github", tenantOf(new OAuth2AuthenticationToken(
-            new DefaultOAuth2User(USER_ROLE, Map.of("login", "alice"), "login"), USER_ROLE, "github")),
-        "OAuth2 login at gitlab", tenantOf(new OAuth2AuthenticationToken(
-            new DefaultOAuth2User(USER_ROLE, Map.of("login", "alice"), "login"), USER_ROLE, "gitlab")),
-        "custom authentication", tenantOf(UsernamePasswordAuthenticationToken.authenticated("alice", "x",
-            USER_ROLE)));
+    Map<String, String> tenants =
+        Map.of(
+            "password user",
+                tenantOf(UsernamePasswordAuthenticationToken.authenticated(ALICE, "x", USER_ROLE)),
+            "JWT from A",
+                tenantOf(new JwtAuthenticationToken(jwt("https://a.example", "alice"), USER_ROLE)),
+            "JWT from B",
+                tenantOf(new JwtAuthenticationToken(jwt("https://b.example", "alice"), USER_ROLE)),
+            "JWT without issuer",
+                tenantOf(new JwtAuthenticationToken(jwt(null, "alice"), USER_ROLE)),
+            "OAuth2 login at github",
+                tenantOf(
+                    new OAuth2AuthenticationToken(
+                        new DefaultOAuth2User(USER_ROLE, Map.of("login", "alice"), "login"),
+                        USER_ROLE,
+                        "github")),
+            "OAuth2 login at gitlab",
+                tenantOf(
+                    new OAuth2AuthenticationToken(
+                        new DefaultOAuth2User(USER_ROLE, Map.of("login", "alice"), "login"),
+                        USER_ROLE,
+                        "gitlab")),
+            "custom authentication",
+                tenantOf(
+                    UsernamePasswordAuthenticationToken.authenticated("alice", "x", USER_ROLE)));
 
     assertThat(Set.copyOf(tenants.values())).as(tenants.toString()).hasSize(tenants.size());
     assertThat(tenants.get("JWT from A")).isEqualTo("issuer|https://a.example|alice");
@@ -88,19 +109,31 @@ class PrincipalTenantResolverTest {
 
   @Test
   void anIntrospectedTokenFromTheSameIssuerAsAJwtNamesTheSameCaller() {
-    OAuth2IntrospectionAuthenticatedPrincipal introspected = new OAuth2IntrospectionAuthenticatedPrincipal(
-        "alice", Map.of("iss", "https://a.example", "sub", "alice"), USER_ROLE);
-    String opaque = tenantOf(new BearerTokenAuthentication(introspected,
-        new OAuth2AccessToken(OAuth2AccessToken.TokenType.BEARER, "t", Instant.now(), Instant.now().plusSeconds(60)),
-        USER_ROLE));
+    OAuth2IntrospectionAuthenticatedPrincipal introspected =
+        new OAuth2IntrospectionAuthenticatedPrincipal(
+            "alice", Map.of("iss", "https://a.example", "sub", "alice"), USER_ROLE);
+    String opaque =
+        tenantOf(
+            new BearerTokenAuthentication(
+                introspected,
+                new OAuth2AccessToken(
+                    OAuth2AccessToken.TokenType.BEARER,
+                    "t",
+                    Instant.now(),
+                    Instant.now().plusSeconds(60)),
+                USER_ROLE));
 
-    assertThat(opaque).isEqualTo(tenantOf(new JwtAuthenticationToken(jwt("https://a.example", "alice"), USER_ROLE)));
+    assertThat(opaque)
+        .isEqualTo(
+            tenantOf(new JwtAuthenticationToken(jwt("https://a.example", "alice"), USER_ROLE)));
   }
 
   @Test
   void anAnonymousAuthenticationIsNoTenantAndTheServletPrincipalIsTheFallback() {
-    SecurityContextHolder.getContext().setAuthentication(new AnonymousAuthenticationToken(
-        "key", "anonymousUser", List.of(new SimpleGrantedAuthority("ROLE_ANONYMOUS"))));
+    SecurityContextHolder.getContext()
+        .setAuthentication(
+            new AnonymousAuthenticationToken(
+                "key", "anonymousUser", List.of(new SimpleGrantedAuthority("ROLE_ANONYMOUS"))));
     MockHttpServletRequest anonymous = new MockHttpServletRequest("POST", "/payments");
     assertThat(resolver.tenant(anonymous)).isEmpty();
 
@@ -111,20 +144,24 @@ class PrincipalTenantResolverTest {
 
   @Test
   void separatorsInsideAPartCannotForgeAnotherCaller() {
-    Set<String> tenants = Stream.of(
-            PrincipalTenantResolver.encode("user", "a|b", "c"),
-            PrincipalTenantResolver.encode("user", "a", "b|c"),
-            PrincipalTenantResolver.encode("user|a", "b", "c"),
-            PrincipalTenantResolver.encode("user", "a%7Cb", "c"))
-        .collect(Collectors.toSet());
+    Set<String> tenants =
+        Stream.of(
+                PrincipalTenantResolver.encode("user", "a|b", "c"),
+                PrincipalTenantResolver.encode("user", "a", "b|c"),
+                PrincipalTenantResolver.encode("user|a", "b", "c"),
+                PrincipalTenantResolver.encode("user", "a%7Cb", "c"))
+            .collect(Collectors.toSet());
 
     assertThat(tenants).hasSize(4);
-    assertThat(PrincipalTenantResolver.encode("user", "", "tab\there")).isEqualTo("user||tab%09here");
+    assertThat(PrincipalTenantResolver.encode("user", "", "tab\there"))
+        .isEqualTo("user||tab%09here");
   }
 
   @Test
   void aTenantTooLongForAScopeIsHashed() {
-    String tenant = PrincipalTenantResolver.encode("issuer", "https://a.example", "x".repeat(Scope.MAX_PART_LENGTH));
+    String tenant =
+        PrincipalTenantResolver.encode(
+            "issuer", "https://a.example", "x".repeat(Scope.MAX_PART_LENGTH));
 
     assertThat(tenant).startsWith("sha256:").hasSize("sha256:".length() + 64);
     assertThat(Scope.of(tenant, "POST /payments").tenant()).isEqualTo(tenant);

@@ -11,12 +11,12 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 
 /**
- * The Kafka broker the tests use, once per JVM: the server at {@code ONCE_TEST_KAFKA_BOOTSTRAP} (or the system
- * property {@code once.test.kafka.bootstrap}) when it answers, otherwise a real in-process KRaft broker (Kafka's own
- * {@code KafkaRaftServer}: one combined controller+broker, formatted like {@code kafka-storage format --standalone},
- * free ports, a temp directory) stopped by a shutdown
- * hook. Needs {@code org.apache.kafka:kafka_2.13} (and kafka-clients) on the test classpath: the test kit declares
- * them optional, like the other embedded fallbacks.
+ * The Kafka broker the tests use, once per JVM: the server at {@code ONCE_TEST_KAFKA_BOOTSTRAP} (or
+ * the system property {@code once.test.kafka.bootstrap}) when it answers, otherwise a real
+ * in-process KRaft broker (Kafka's own {@code KafkaRaftServer}: one combined controller+broker,
+ * formatted like {@code kafka-storage format --standalone}, free ports, a temp directory) stopped
+ * by a shutdown hook. Needs {@code org.apache.kafka:kafka_2.13} (and kafka-clients) on the test
+ * classpath: the test kit declares them optional, like the other embedded fallbacks.
  *
  * <pre>{@code
  * String servers = TestKafka.bootstrap();
@@ -27,8 +27,7 @@ public final class TestKafka {
 
   private static String bootstrap;
 
-  private TestKafka() {
-  }
+  private TestKafka() {}
 
   /** A child JVM uses its parent's broker as is: never probe, never start another. */
   public static synchronized void use(String servers) {
@@ -38,10 +37,15 @@ public final class TestKafka {
   /** The bootstrap servers of the tests' broker, found or started on first use. */
   public static synchronized String bootstrap() {
     if (bootstrap == null) {
-      String configured = System.getProperty("once.test.kafka.bootstrap", System.getenv("ONCE_TEST_KAFKA_BOOTSTRAP"));
+      String configured =
+          System.getProperty(
+              "once.test.kafka.bootstrap", System.getenv("ONCE_TEST_KAFKA_BOOTSTRAP"));
       if (configured != null && !configured.isBlank() && answers(configured)) {
         bootstrap = configured;
-        System.out.println("[once-testkit] tests use the Kafka broker at " + configured + " (ONCE_TEST_KAFKA_BOOTSTRAP)");
+        System.out.println(
+            "[once-testkit] tests use the Kafka broker at "
+                + configured
+                + " (ONCE_TEST_KAFKA_BOOTSTRAP)");
       } else {
         bootstrap = startEmbedded(configured);
       }
@@ -70,7 +74,9 @@ public final class TestKafka {
       Properties p = new Properties();
       p.put("process.roles", "broker,controller");
       p.put("node.id", "1");
-      p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+      p.put(
+          "listeners",
+          "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
       p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
       p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
       p.put("controller.listener.names", "CONTROLLER");
@@ -91,30 +97,47 @@ public final class TestKafka {
         p.store(out, "once-kafka tests");
       }
       java.io.ByteArrayOutputStream formatLog = new java.io.ByteArrayOutputStream();
-      int rc = kafka.tools.StorageTool.execute(new String[] {"format", "--cluster-id",
-          org.apache.kafka.common.Uuid.randomUuid().toString(), "--config", config.toString(), "--standalone"},
-          new java.io.PrintStream(formatLog, true, java.nio.charset.StandardCharsets.UTF_8));
+      int rc =
+          kafka.tools.StorageTool.execute(
+              new String[] {
+                "format",
+                "--cluster-id",
+                org.apache.kafka.common.Uuid.randomUuid().toString(),
+                "--config",
+                config.toString(),
+                "--standalone"
+              },
+              new java.io.PrintStream(formatLog, true, java.nio.charset.StandardCharsets.UTF_8));
       if (rc != 0) {
         throw new IllegalStateException("kafka-storage format failed (" + rc + "): " + formatLog);
       }
-      kafka.server.KafkaRaftServer server = new kafka.server.KafkaRaftServer(kafka.server.KafkaConfig.fromProps(p),
-          org.apache.kafka.common.utils.Time.SYSTEM);
+      kafka.server.KafkaRaftServer server =
+          new kafka.server.KafkaRaftServer(
+              kafka.server.KafkaConfig.fromProps(p), org.apache.kafka.common.utils.Time.SYSTEM);
       server.startup();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        server.shutdown();
-        server.awaitShutdown();
-        try {
-          org.apache.kafka.common.utils.Utils.delete(dir.toFile());
-        } catch (java.io.IOException e) {
-          System.err.println("[once-testkit] could not delete " + dir + ": " + e);
-        }
-      }, "once-kafka-broker-stop"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    server.shutdown();
+                    server.awaitShutdown();
+                    try {
+                      org.apache.kafka.common.utils.Utils.delete(dir.toFile());
+                    } catch (java.io.IOException e) {
+                      System.err.println("[once-testkit] could not delete " + dir + ": " + e);
+                    }
+                  },
+                  "once-kafka-broker-stop"));
       String servers = "127.0.0.1:" + brokerPort;
       if (!answers(servers)) {
         throw new IllegalStateException("the in-process broker at " + servers + " does not answer");
       }
-      System.out.println("[once-testkit] tests use an in-process KRaft broker (kafka_2.13 4.4.0 KafkaRaftServer) at "
-          + servers + " in " + dir + (configured == null ? "" : "; " + configured + " did not answer"));
+      System.out.println(
+          "[once-testkit] tests use an in-process KRaft broker (kafka_2.13 4.4.0 KafkaRaftServer) at "
+              + servers
+              + " in "
+              + dir
+              + (configured == null ? "" : "; " + configured + " did not answer"));
       return servers;
     } catch (Exception e) {
       throw new IllegalStateException("could not start the in-process Kafka broker: " + e, e);
@@ -122,23 +145,33 @@ public final class TestKafka {
   }
 
   private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
   }
 
   /** Creates a topic and waits until the broker leads every partition. */
   public static void createTopic(String topic, int partitions) throws Exception {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
-      admin.createTopics(java.util.List.of(new NewTopic(topic, partitions, (short) 1))).all()
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
+      admin
+          .createTopics(java.util.List.of(new NewTopic(topic, partitions, (short) 1)))
+          .all()
           .get(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);
-      // The controller has the topic; wait until the broker leads every partition, or the first produce request
+      // The controller has the topic; wait until the broker leads every partition, or the first
+      // produce request
       // may meet NOT_LEADER_OR_FOLLOWER.
-      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
-        var d = admin.describeTopics(java.util.List.of(topic)).allTopicNames().get().get(topic);
-        return d.partitions().size() == partitions && d.partitions().stream().allMatch(p -> p.leader() != null
-            && !p.leader().isEmpty());
-      });
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                var d =
+                    admin.describeTopics(java.util.List.of(topic)).allTopicNames().get().get(topic);
+                return d.partitions().size() == partitions
+                    && d.partitions().stream()
+                        .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+              });
     }
   }
 }

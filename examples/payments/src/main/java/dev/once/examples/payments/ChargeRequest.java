@@ -1,5 +1,4 @@
 package dev.once.examples.payments;
 
 /** The body of {@code POST /payments}. */
-public record ChargeRequest(String customerId, Long amountCents, String currency) {
-}
+public record ChargeRequest(String customerId, Long amountCents, String currency) {}

@@ -5,7 +5,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A stand-in card processor: approves up to {@value #LIMIT_CENTS} cents, declines above, and takes
- * {@code payments.processor-latency} to answer (default 0), so that a request still in flight is easy to see.
+ * {@code payments.processor-latency} to answer (default 0), so that a request still in flight is
+ * easy to see.
  */
 public final class FakeCardProcessor implements CardProcessor {
 
@@ -16,13 +17,15 @@ public final class FakeCardProcessor implements CardProcessor {
 
   public FakeCardProcessor(Duration latency) {
     if (latency.isNegative()) {
-      throw new IllegalArgumentException("payments.processor-latency must not be negative, but was " + latency);
+      throw new IllegalArgumentException(
+          "payments.processor-latency must not be negative, but was " + latency);
     }
     this.latency = latency;
   }
 
   @Override
-  public Authorization charge(String paymentId, String customerId, long amountCents, String currency) {
+  public Authorization charge(
+      String paymentId, String customerId, long amountCents, String currency) {
     if (!latency.isZero()) {
       try {
         Thread.sleep(latency.toMillis());
@@ -34,6 +37,7 @@ public final class FakeCardProcessor implements CardProcessor {
     if (amountCents > LIMIT_CENTS) {
       return Authorization.declined("amount exceeds the card's limit of " + LIMIT_CENTS + " cents");
     }
-    return Authorization.approved("auth_" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    return Authorization.approved(
+        "auth_" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
   }
 }

@@ -13,8 +13,9 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * The payments API. The two {@code POST}s are {@link Idempotent}: the {@code Idempotency-Key} header is required,
- * a retry gets the first response back, and the key is scoped to the authenticated user and the route.
+ * The payments API. The two {@code POST}s are {@link Idempotent}: the {@code Idempotency-Key}
+ * header is required, a retry gets the first response back, and the key is scoped to the
+ * authenticated user and the route.
  */
 @RestController
 @RequestMapping("/payments")
@@ -35,9 +36,11 @@ class PaymentController {
 
   @PostMapping("/{id}/refunds")
   @Idempotent
-  ResponseEntity<Refund> refund(@PathVariable("id") String id, @RequestBody RefundRequest request, Principal user) {
+  ResponseEntity<Refund> refund(
+      @PathVariable("id") String id, @RequestBody RefundRequest request, Principal user) {
     Refund refund = service.refund(user.getName(), id, request);
-    return ResponseEntity.created(URI.create("/payments/" + id + "/refunds/" + refund.id())).body(refund);
+    return ResponseEntity.created(URI.create("/payments/" + id + "/refunds/" + refund.id()))
+        .body(refund);
   }
 
   @GetMapping

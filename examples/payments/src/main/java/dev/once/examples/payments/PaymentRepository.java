@@ -14,7 +14,8 @@ import org.springframework.stereotype.Repository;
 @Repository
 class PaymentRepository {
 
-  private static final String SELECT = """
+  private static final String SELECT =
+      """
       SELECT p.id, p.customer_id, p.amount_cents, p.currency, p.status, p.created_at,
              COALESCE((SELECT SUM(r.amount_cents) FROM refunds r WHERE r.payment_id = p.id), 0) AS refunded_cents
       FROM payments p""";
@@ -26,7 +27,8 @@ class PaymentRepository {
   }
 
   void insert(String id, String owner, ChargeRequest request, String status, Instant createdAt) {
-    jdbc.sql("""
+    jdbc.sql(
+            """
             INSERT INTO payments (id, owner, customer_id, amount_cents, currency, status, created_at)
             VALUES (:id, :owner, :customer, :amount, :currency, :status, :createdAt)""")
         .param("id", id)
@@ -40,7 +42,8 @@ class PaymentRepository {
   }
 
   void settle(String id, String status, String processorReference) {
-    jdbc.sql("UPDATE payments SET status = :status, processor_reference = :reference WHERE id = :id")
+    jdbc.sql(
+            "UPDATE payments SET status = :status, processor_reference = :reference WHERE id = :id")
         .param("status", status)
         .param("reference", processorReference)
         .param("id", id)
@@ -55,13 +58,17 @@ class PaymentRepository {
         .optional();
   }
 
-  /** Locks the payment row until the transaction ends, so concurrent refunds of one payment queue up. */
+  /**
+   * Locks the payment row until the transaction ends, so concurrent refunds of one payment queue
+   * up.
+   */
   Optional<Payment> lock(String owner, String id) {
-    List<String> locked = jdbc.sql("SELECT id FROM payments WHERE owner = :owner AND id = :id FOR UPDATE")
-        .param("owner", owner)
-        .param("id", id)
-        .query(String.class)
-        .list();
+    List<String> locked =
+        jdbc.sql("SELECT id FROM payments WHERE owner = :owner AND id = :id FOR UPDATE")
+            .param("owner", owner)
+            .param("id", id)
+            .query(String.class)
+            .list();
     return locked.isEmpty() ? Optional.empty() : find(owner, id);
   }
 
@@ -73,7 +80,8 @@ class PaymentRepository {
   }
 
   void insertRefund(String id, String paymentId, long amountCents, Instant createdAt) {
-    jdbc.sql("""
+    jdbc.sql(
+            """
             INSERT INTO refunds (id, payment_id, amount_cents, created_at)
             VALUES (:id, :payment, :amount, :createdAt)""")
         .param("id", id)
@@ -84,8 +92,13 @@ class PaymentRepository {
   }
 
   private static Payment payment(ResultSet rs, int row) throws SQLException {
-    return new Payment(rs.getString("id"), rs.getString("customer_id"), rs.getLong("amount_cents"),
-        rs.getString("currency"), rs.getString("status"), rs.getLong("refunded_cents"),
+    return new Payment(
+        rs.getString("id"),
+        rs.getString("customer_id"),
+        rs.getLong("amount_cents"),
+        rs.getString("currency"),
+        rs.getString("status"),
+        rs.getLong("refunded_cents"),
         rs.getObject("created_at", OffsetDateTime.class).toInstant());
   }
 }

@@ -5,7 +5,10 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
-/** Business outcomes as RFC 9457 problem details, written as the response body (so the filter can store them). */
+/**
+ * Business outcomes as RFC 9457 problem details, written as the response body (so the filter can
+ * store them).
+ */
 @RestControllerAdvice
 class ProblemAdvice {
 

@@ -9,7 +9,10 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class ProcessorConfig {
 
-  /** The fake processor, unless another {@link CardProcessor} was registered (the tests register a scripted one). */
+  /**
+   * The fake processor, unless another {@link CardProcessor} was registered (the tests register a
+   * scripted one).
+   */
   @Bean
   @ConditionalOnMissingBean(CardProcessor.class)
   CardProcessor cardProcessor(@Value("${payments.processor-latency:0ms}") Duration latency) {

@@ -1,5 +1,4 @@
 package dev.once.examples.payments;
 
 /** The body of {@code POST /payments/{id}/refunds}. */
-public record RefundRequest(Long amountCents) {
-}
+public record RefundRequest(Long amountCents) {}

@@ -29,9 +29,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The payments service as it ships (its embedded default: H2 files in {@code payments.data-dir}) in a child JVM,
- * SIGKILLed again and again under clients that retry every key until it has a final answer: a charge the service
- * answered 201 must still be there, charged once and replayed, after every crash.
+ * The payments service as it ships (its embedded default: H2 files in {@code payments.data-dir}) in
+ * a child JVM, SIGKILLed again and again under clients that retry every key until it has a final
+ * answer: a charge the service answered 201 must still be there, charged once and replayed, after
+ * every crash.
  */
 class CrashDrillIT {
 
@@ -62,7 +63,8 @@ class CrashDrillIT {
   @Test
   void everyChargeAnswered201SurvivesRepeatedSigkillsOfTheService() throws Exception {
     long seed = Long.getLong("once.chaos.seed", System.nanoTime());
-    System.out.println("[payments] crash drill seed " + seed + " (repeat with -Donce.chaos.seed=" + seed + ")");
+    System.out.println(
+        "[payments] crash drill seed " + seed + " (repeat with -Donce.chaos.seed=" + seed + ")");
     Random random = new Random(seed);
     dataDir = Files.createTempDirectory("once-payments-crash");
     start();
@@ -73,7 +75,9 @@ class CrashDrillIT {
       for (int kill = 0; kill < KILLS; kill++) {
         awaitAcknowledged(clients, clients.acknowledged() + 20 + random.nextInt(100));
         // A service that died by itself would make this kill count for nothing.
-        assertThat(service.process().isAlive()).as("the service is alive before kill %d", kill + 1).isTrue();
+        assertThat(service.process().isAlive())
+            .as("the service is alive before kill %d", kill + 1)
+            .isTrue();
         killTimes.add(System.nanoTime());
         service.kill();
         killedAt.add(clients.acknowledged());
@@ -86,12 +90,25 @@ class CrashDrillIT {
       Map<String, RetryingClients.Answer> answers = clients.answers();
       List<String> acknowledged = clients.acknowledgedKeys();
       EffectChecker.Verdict verdict = EffectChecker.check(acknowledged, paymentsPerCustomer());
-      System.out.println("[payments] crash drill seed " + seed + ": " + KILLS + " SIGKILLs at " + killedAt + " keys answered 201; "
-          + acknowledged.size() + " keys answered 201 in all; " + verdict);
+      System.out.println(
+          "[payments] crash drill seed "
+              + seed
+              + ": "
+              + KILLS
+              + " SIGKILLs at "
+              + killedAt
+              + " keys answered 201; "
+              + acknowledged.size()
+              + " keys answered 201 in all; "
+              + verdict);
       for (String lost : verdict.lost()) {
         long at = answers.get(lost).answeredAt();
-        System.out.println("[payments] lost " + lost + ": answered " + killTimes.stream()
-            .map(k -> (k - at) / 1_000_000 + " ms").toList() + " before each kill");
+        System.out.println(
+            "[payments] lost "
+                + lost
+                + ": answered "
+                + killTimes.stream().map(k -> (k - at) / 1_000_000 + " ms").toList()
+                + " before each kill");
       }
       assertThat(clients.failures()).as("clients that failed").isEmpty();
       assertThat(answers.values()).as("final answers").allMatch(a -> a.status() == 201);
@@ -99,8 +116,12 @@ class CrashDrillIT {
       for (String key : acknowledged) {
         HttpResponse<String> replay = post(key);
         assertThat(replay.statusCode()).as("replay of %s", key).isEqualTo(201);
-        assertThat(replay.headers().firstValue("Idempotent-Replayed")).as("replay of %s", key).hasValue("true");
-        assertThat(replay.headers().firstValue("Location")).as("replay of %s", key).hasValue(answers.get(key).location());
+        assertThat(replay.headers().firstValue("Idempotent-Replayed"))
+            .as("replay of %s", key)
+            .hasValue("true");
+        assertThat(replay.headers().firstValue("Location"))
+            .as("replay of %s", key)
+            .hasValue(answers.get(key).location());
       }
     }
   }
@@ -110,40 +131,75 @@ class CrashDrillIT {
       await().atMost(Duration.ofSeconds(30)).until(() -> clients.acknowledged() >= target);
     } catch (ConditionTimeoutException e) {
       List<String> out = service.lines();
-      throw new AssertionError(clients.acknowledged() + " of " + target + " keys answered 201; unanswered "
-          + clients.unanswered() + "; " + service + " said last: " + out.subList(Math.max(0, out.size() - 40), out.size())
-          + "; its threads: " + threadDump(service.process()), e);
+      throw new AssertionError(
+          clients.acknowledged()
+              + " of "
+              + target
+              + " keys answered 201; unanswered "
+              + clients.unanswered()
+              + "; "
+              + service
+              + " said last: "
+              + out.subList(Math.max(0, out.size() - 40), out.size())
+              + "; its threads: "
+              + threadDump(service.process()),
+          e);
     }
   }
 
   private static String threadDump(Process process) {
     try {
-      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-          Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+      Process jcmd =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                  Long.toString(process.pid()),
+                  "Thread.print")
+              .redirectErrorStream(true)
+              .start();
       return new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       return "(no thread dump: " + e + ")";
     }
   }
 
-  /** Starts the service on a free port with its data in {@link #dataDir}, and waits until it serves. */
+  /**
+   * Starts the service on a free port with its data in {@link #dataDir}, and waits until it serves.
+   */
   private void start() {
-    ChildJvm child = ChildJvm.start(PaymentsApplication.class,
-        List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
-        List.of("--server.port=0", "--payments.data-dir=" + dataDir, "--spring.main.banner-mode=off"));
+    ChildJvm child =
+        ChildJvm.start(
+            PaymentsApplication.class,
+            List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
+            List.of(
+                "--server.port=0",
+                "--payments.data-dir=" + dataDir,
+                "--spring.main.banner-mode=off"));
     service = child;
-    await().atMost(Duration.ofSeconds(60)).until(() -> child.lines().stream().anyMatch(l -> l.contains("Started PaymentsApplication"))
-        || !child.process().isAlive());
-    assertThat(child.process().isAlive()).as("the service started; its output: %s", child.lines()).isTrue();
-    child.lines().stream().filter(l -> l.contains("Started PaymentsApplication")).forEach(System.out::println);
-    Matcher port = child.lines().stream().map(PORT::matcher).filter(Matcher::find).findFirst()
-        .orElseThrow(() -> new AssertionError("no port in " + child.lines()));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                child.lines().stream().anyMatch(l -> l.contains("Started PaymentsApplication"))
+                    || !child.process().isAlive());
+    assertThat(child.process().isAlive())
+        .as("the service started; its output: %s", child.lines())
+        .isTrue();
+    child.lines().stream()
+        .filter(l -> l.contains("Started PaymentsApplication"))
+        .forEach(System.out::println);
+    Matcher port =
+        child.lines().stream()
+            .map(PORT::matcher)
+            .filter(Matcher::find)
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no port in " + child.lines()));
     base = URI.create("http://127.0.0.1:" + port.group(1));
   }
 
   /** Payments per customer id (the key that charged them), from the service's own API. */
   private Map<String, Integer> paymentsPerCustomer() throws IOException, InterruptedException {
-    HttpResponse<String> all = http.send(request("/payments").GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> all =
+        http.send(request("/payments").GET().build(), HttpResponse.BodyHandlers.ofString());
     assertThat(all.statusCode()).isEqualTo(200);
     Map<String, Integer> counts = new HashMap<>();
     Matcher m = CUSTOMER.matcher(all.body());
@@ -154,16 +210,22 @@ class CrashDrillIT {
   }
 
   private HttpResponse<String> post(String key) throws IOException, InterruptedException {
-    return http.send(request("/payments")
-        .header("Content-Type", "application/json")
-        .header("Idempotency-Key", key)
-        .POST(HttpRequest.BodyPublishers.ofString(PaymentsApiContract.charge(key, 1250))).build(),
+    return http.send(
+        request("/payments")
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", key)
+            .POST(HttpRequest.BodyPublishers.ofString(PaymentsApiContract.charge(key, 1250)))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
-        .header("Authorization", "Basic " + Base64.getEncoder()
-            .encodeToString("alice:alice".getBytes(StandardCharsets.UTF_8)));
+    return HttpRequest.newBuilder(base.resolve(path))
+        .timeout(Duration.ofSeconds(30))
+        .header(
+            "Authorization",
+            "Basic "
+                + Base64.getEncoder()
+                    .encodeToString("alice:alice".getBytes(StandardCharsets.UTF_8)));
   }
 }

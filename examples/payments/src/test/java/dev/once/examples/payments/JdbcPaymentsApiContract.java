@@ -7,8 +7,9 @@ import dev.once.spring.boot.TransactionalExchangeBoundary;
 import org.junit.jupiter.api.Test;
 
 /**
- * The API contract plus atomic mode, the default with a JDBC store: the key record, the payment and the stored
- * response commit in one transaction, so a failure anywhere before the commit leaves neither.
+ * The API contract plus atomic mode, the default with a JDBC store: the key record, the payment and
+ * the stored response commit in one transaction, so a failure anywhere before the commit leaves
+ * neither.
  */
 abstract class JdbcPaymentsApiContract extends PaymentsApiContract {
 
@@ -18,7 +19,9 @@ abstract class JdbcPaymentsApiContract extends PaymentsApiContract {
   }
 
   long paymentRows(String customer) {
-    return app.jdbc().queryForObject("SELECT COUNT(*) FROM payments WHERE customer_id = ?", Long.class, customer);
+    return app.jdbc()
+        .queryForObject(
+            "SELECT COUNT(*) FROM payments WHERE customer_id = ?", Long.class, customer);
   }
 
   @Test
@@ -31,7 +34,8 @@ abstract class JdbcPaymentsApiContract extends PaymentsApiContract {
     String key = key();
     String customer = customer();
     long records = storedRecords();
-    processor.failNext(customer, 1); // the processor fails after the service inserted the pending payment
+    processor.failNext(
+        customer, 1); // the processor fails after the service inserted the pending payment
 
     Reply failed = app.post(ALICE, "/payments", key, charge(customer, 1250));
 
@@ -54,9 +58,12 @@ abstract class JdbcPaymentsApiContract extends PaymentsApiContract {
     String customer = customer();
     long records = storedRecords();
 
-    // The service returned (its @Transactional work joined the exchange's transaction) and the 201 is written,
+    // The service returned (its @Transactional work joined the exchange's transaction) and the 201
+    // is written,
     // then something fails before the key is completed.
-    Reply failed = app.post(ALICE, "/payments", key, charge(customer, 1250), FailAfterHandlerFilter.HEADER, "1");
+    Reply failed =
+        app.post(
+            ALICE, "/payments", key, charge(customer, 1250), FailAfterHandlerFilter.HEADER, "1");
 
     assertThat(failed.status()).isEqualTo(500);
     assertThat(processor.calls(customer)).isEqualTo(1);

@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * {@code once.http.atomic=false} on the JDBC store: lease mode. Retries and concurrent duplicates are still answered
- * from the store, but the record commits on its own connection, apart from the handler's transaction. This test
- * shows the gap atomic mode closes: a failure after the handler's transaction committed releases the key while the
- * payment stays, so the retry charges again.
+ * {@code once.http.atomic=false} on the JDBC store: lease mode. Retries and concurrent duplicates
+ * are still answered from the store, but the record commits on its own connection, apart from the
+ * handler's transaction. This test shows the gap atomic mode closes: a failure after the handler's
+ * transaction committed releases the key while the payment stays, so the retry charges again.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LeaseModeIT {
@@ -28,7 +28,8 @@ class LeaseModeIT {
 
   @BeforeAll
   void start() {
-    Map<String, String> properties = new LinkedHashMap<>(PaymentsApp.h2("lease-" + UUID.randomUUID()));
+    Map<String, String> properties =
+        new LinkedHashMap<>(PaymentsApp.h2("lease-" + UUID.randomUUID()));
     properties.put("once.http.atomic", "false");
     app = PaymentsApp.start(processor, properties);
   }
@@ -39,7 +40,9 @@ class LeaseModeIT {
   }
 
   private long paymentRows(String customer) {
-    return app.jdbc().queryForObject("SELECT COUNT(*) FROM payments WHERE customer_id = ?", Long.class, customer);
+    return app.jdbc()
+        .queryForObject(
+            "SELECT COUNT(*) FROM payments WHERE customer_id = ?", Long.class, customer);
   }
 
   @Test
@@ -53,7 +56,8 @@ class LeaseModeIT {
     String customer = "cust-" + UUID.randomUUID();
     String body = PaymentsApiContract.charge(customer, 1250);
     ScriptedProcessor.Gate gate = processor.hold(customer);
-    CompletableFuture<Reply> first = CompletableFuture.supplyAsync(() -> app.post("alice", "/payments", key, body));
+    CompletableFuture<Reply> first =
+        CompletableFuture.supplyAsync(() -> app.post("alice", "/payments", key, body));
     assertThat(gate.awaitEntered()).isTrue();
 
     Reply duplicate = app.post("alice", "/payments", key, body);
@@ -81,7 +85,9 @@ class LeaseModeIT {
     Reply retry = app.post("alice", "/payments", key, body);
     assertThat(retry.status()).isEqualTo(201);
     assertThat(retry.replayed()).as("the failure released the key").isFalse();
-    assertThat(paymentRows(customer)).as("charged twice: why money paths use atomic mode").isEqualTo(2);
+    assertThat(paymentRows(customer))
+        .as("charged twice: why money paths use atomic mode")
+        .isEqualTo(2);
     assertThat(processor.calls(customer)).isEqualTo(2);
   }
 }

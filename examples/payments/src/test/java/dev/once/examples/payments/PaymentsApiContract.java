@@ -16,9 +16,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * What the payments API promises a client, over real HTTP against the running application. Every store runs
- * these: H2, PostgreSQL and Redis. The handler count is the card processor's call count for the test's own
- * customer, so tests never see each other's effects.
+ * What the payments API promises a client, over real HTTP against the running application. Every
+ * store runs these: H2, PostgreSQL and Redis. The handler count is the card processor's call count
+ * for the test's own customer, so tests never see each other's effects.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class PaymentsApiContract {
@@ -58,7 +58,11 @@ abstract class PaymentsApiContract {
   }
 
   static String charge(String customer, long cents) {
-    return "{\"customerId\":\"" + customer + "\",\"amountCents\":" + cents + ",\"currency\":\"EUR\"}";
+    return "{\"customerId\":\""
+        + customer
+        + "\",\"amountCents\":"
+        + cents
+        + ",\"currency\":\"EUR\"}";
   }
 
   static JsonNode json(Reply reply) {
@@ -76,7 +80,8 @@ abstract class PaymentsApiContract {
 
   static void assertProblem(Reply reply, int status) {
     assertThat(reply.status()).as(reply.toString()).isEqualTo(status);
-    assertThat(reply.header("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+    assertThat(reply.header("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
     JsonNode problem = json(reply);
     assertThat(problem.path("status").asInt()).isEqualTo(status);
     assertThat(problem.path("type").asString()).isNotEmpty();
@@ -128,8 +133,9 @@ abstract class PaymentsApiContract {
     String key = key();
     String customer = customer();
     ScriptedProcessor.Gate gate = processor.hold(customer);
-    CompletableFuture<Reply> first = CompletableFuture.supplyAsync(
-        () -> app.post(ALICE, "/payments", key, charge(customer, 1250)));
+    CompletableFuture<Reply> first =
+        CompletableFuture.supplyAsync(
+            () -> app.post(ALICE, "/payments", key, charge(customer, 1250)));
     assertThat(gate.awaitEntered()).as("the first charge reached the processor").isTrue();
 
     Reply duplicate = app.post(ALICE, "/payments", key, charge(customer, 1250));
@@ -164,7 +170,8 @@ abstract class PaymentsApiContract {
     List<JsonNode> payments = payments(ALICE, customer);
     assertThat(payments).hasSize(1);
     assertThat(payments.get(0).path("status").asString()).isEqualTo("declined");
-    assertThat(payments.get(0).path("id").asString()).isEqualTo(json(declined).path("paymentId").asString());
+    assertThat(payments.get(0).path("id").asString())
+        .isEqualTo(json(declined).path("paymentId").asString());
   }
 
   @Test
@@ -213,10 +220,20 @@ abstract class PaymentsApiContract {
     String key = key();
     String customer = customer();
 
-    Reply created = app.post(ALICE, "/payments", key,
-        "{\"customerId\":\"" + customer + "\",\"amountCents\":4321,\"currency\":\"SEK\"}");
-    Reply reordered = app.post(ALICE, "/payments", key,
-        "{ \"currency\" : \"SEK\",\n  \"amountCents\" : 4321, \"customerId\" : \"" + customer + "\" }");
+    Reply created =
+        app.post(
+            ALICE,
+            "/payments",
+            key,
+            "{\"customerId\":\"" + customer + "\",\"amountCents\":4321,\"currency\":\"SEK\"}");
+    Reply reordered =
+        app.post(
+            ALICE,
+            "/payments",
+            key,
+            "{ \"currency\" : \"SEK\",\n  \"amountCents\" : 4321, \"customerId\" : \""
+                + customer
+                + "\" }");
 
     assertThat(created.status()).isEqualTo(201);
     Reply stored = app.get(ALICE, created.header("Location").orElseThrow());
@@ -226,7 +243,9 @@ abstract class PaymentsApiContract {
     assertThat(payment.path("amountCents").asLong()).isEqualTo(4321);
     assertThat(payment.path("currency").asString()).isEqualTo("SEK");
     assertThat(payment.path("status").asString()).isEqualTo("captured");
-    assertThat(reordered.replayed()).as("the same JSON, reordered and re-spaced, is the same request").isTrue();
+    assertThat(reordered.replayed())
+        .as("the same JSON, reordered and re-spaced, is the same request")
+        .isTrue();
     assertThat(reordered.body()).isEqualTo(created.body());
     assertThat(processor.calls(customer)).isEqualTo(1);
   }
@@ -252,7 +271,8 @@ abstract class PaymentsApiContract {
   @Test
   void refundsAreIdempotentAndAnExcessiveRefundIsAStoredBusinessProblem() {
     String customer = customer();
-    String paymentId = json(app.post(ALICE, "/payments", key(), charge(customer, 1250))).path("id").asString();
+    String paymentId =
+        json(app.post(ALICE, "/payments", key(), charge(customer, 1250))).path("id").asString();
     String refunds = "/payments/" + paymentId + "/refunds";
     String partial = key();
     String excessive = key();

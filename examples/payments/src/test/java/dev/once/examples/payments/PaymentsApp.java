@@ -23,9 +23,9 @@ import org.springframework.core.Ordered;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
- * The payments application started for real on a free port, and a plain {@link HttpClient} to talk to it the way
- * a client does. {@link ScriptedProcessor} replaces the card processor; {@link FailAfterHandlerFilter} sits just
- * inside the Idempotency-Key filter.
+ * The payments application started for real on a free port, and a plain {@link HttpClient} to talk
+ * to it the way a client does. {@link ScriptedProcessor} replaces the card processor; {@link
+ * FailAfterHandlerFilter} sits just inside the Idempotency-Key filter.
  */
 final class PaymentsApp implements AutoCloseable {
 
@@ -49,10 +49,11 @@ final class PaymentsApp implements AutoCloseable {
     }
   }
 
-  private static final HttpClient HTTP = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(10))
-      .build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
 
   final ConfigurableApplicationContext context;
   final URI base;
@@ -66,8 +67,8 @@ final class PaymentsApp implements AutoCloseable {
   }
 
   /**
-   * Starts the application on a free port with {@code properties} as command-line arguments, so that they win
-   * over application.properties.
+   * Starts the application on a free port with {@code properties} as command-line arguments, so
+   * that they win over application.properties.
    */
   static PaymentsApp start(ScriptedProcessor processor, Map<String, String> properties) {
     Map<String, String> all = new LinkedHashMap<>();
@@ -78,14 +79,18 @@ final class PaymentsApp implements AutoCloseable {
     all.putAll(properties);
     List<String> args = new ArrayList<>();
     all.forEach((k, v) -> args.add("--" + k + "=" + v));
-    ConfigurableApplicationContext context = new SpringApplicationBuilder(PaymentsApplication.class)
-        .initializers(ctx -> {
-          ctx.getBeanFactory().registerSingleton("cardProcessor", processor);
-          FilterRegistrationBean<FailAfterHandlerFilter> failing = new FilterRegistrationBean<>(new FailAfterHandlerFilter());
-          failing.setOrder(Ordered.LOWEST_PRECEDENCE - 99); // just after the Idempotency-Key filter
-          ctx.getBeanFactory().registerSingleton("failAfterHandlerFilter", failing);
-        })
-        .run(args.toArray(String[]::new));
+    ConfigurableApplicationContext context =
+        new SpringApplicationBuilder(PaymentsApplication.class)
+            .initializers(
+                ctx -> {
+                  ctx.getBeanFactory().registerSingleton("cardProcessor", processor);
+                  FilterRegistrationBean<FailAfterHandlerFilter> failing =
+                      new FilterRegistrationBean<>(new FailAfterHandlerFilter());
+                  failing.setOrder(
+                      Ordered.LOWEST_PRECEDENCE - 99); // just after the Idempotency-Key filter
+                  ctx.getBeanFactory().registerSingleton("failAfterHandlerFilter", failing);
+                })
+            .run(args.toArray(String[]::new));
     return new PaymentsApp(context, processor);
   }
 
@@ -99,8 +104,10 @@ final class PaymentsApp implements AutoCloseable {
   }
 
   Reply post(String user, String path, String key, String json, String... headers) {
-    HttpRequest.Builder b = request(user, path).POST(HttpRequest.BodyPublishers.ofString(json))
-        .header("Content-Type", "application/json");
+    HttpRequest.Builder b =
+        request(user, path)
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .header("Content-Type", "application/json");
     if (key != null) {
       b.header("Idempotency-Key", key);
     }
@@ -115,10 +122,14 @@ final class PaymentsApp implements AutoCloseable {
   }
 
   private HttpRequest.Builder request(String user, String path) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
     if (user != null) {
-      b.header("Authorization", "Basic " + Base64.getEncoder()
-          .encodeToString((user + ":" + user).getBytes(StandardCharsets.UTF_8)));
+      b.header(
+          "Authorization",
+          "Basic "
+              + Base64.getEncoder()
+                  .encodeToString((user + ":" + user).getBytes(StandardCharsets.UTF_8)));
     }
     return b;
   }

@@ -11,14 +11,16 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * A schema of its own in the test PostgreSQL ({@link TestServers#postgres()}: the local server, or an embedded one),
- * so that these tests never meet another module's tables; dropped on {@link #close()}.
+ * A schema of its own in the test PostgreSQL ({@link TestServers#postgres()}: the local server, or
+ * an embedded one), so that these tests never meet another module's tables; dropped on {@link
+ * #close()}.
  */
 final class PostgresSchema implements AutoCloseable {
 
   private final TestDatabase db = TestServers.postgres();
-  final String name = "payments_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12)
-      .toLowerCase(Locale.ROOT);
+  final String name =
+      "payments_it_"
+          + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
 
   PostgresSchema() {
     execute("CREATE SCHEMA " + name);
@@ -40,14 +42,20 @@ final class PostgresSchema implements AutoCloseable {
   }
 
   private Map<String, String> properties(TestDatabase server) {
-    String url = server.jdbcUrl() + (server.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + name;
-    return Map.of("spring.datasource.url", url,
-        "spring.datasource.username", server.user(),
-        "spring.datasource.password", server.password());
+    String url =
+        server.jdbcUrl() + (server.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + name;
+    return Map.of(
+        "spring.datasource.url",
+        url,
+        "spring.datasource.username",
+        server.user(),
+        "spring.datasource.password",
+        server.password());
   }
 
   private void execute(String sql) {
-    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+    try (Connection c = db.connect();
+        Statement s = c.createStatement()) {
       s.execute(sql);
     } catch (SQLException e) {
       throw new IllegalStateException(sql + " failed on " + db, e);

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The payments API with the keys in Redis ({@code once.store=redis}) and the payments in H2: lease mode, since a
- * Redis record cannot commit with the database transaction.
+ * The payments API with the keys in Redis ({@code once.store=redis}) and the payments in H2: lease
+ * mode, since a Redis record cannot commit with the database transaction.
  */
 class RedisPaymentsIT extends PaymentsApiContract {
 
@@ -29,7 +29,8 @@ class RedisPaymentsIT extends PaymentsApiContract {
     TestRedis redis = TestServers.redis();
     client = RedisClient.create(redis.uri());
     connection = client.connect();
-    Map<String, String> properties = new LinkedHashMap<>(PaymentsApp.h2("payments-" + UUID.randomUUID()));
+    Map<String, String> properties =
+        new LinkedHashMap<>(PaymentsApp.h2("payments-" + UUID.randomUUID()));
     properties.put("once.store", "redis");
     properties.put("once.redis.url", redis.uri());
     properties.put("once.redis.key-prefix", prefix);

@@ -20,10 +20,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Careful clients of the payments API, for the crash and partition drills: each sends charges with fresh keys, one
- * key at a time, and retries a key with the same request until it gets a final answer, through refused
- * connections, 5xx and 409 alike, as a client must across a crash or an outage. Each key is also its charge's
- * customer id, so the payments table tells how many times each key charged. Thread-safe.
+ * Careful clients of the payments API, for the crash and partition drills: each sends charges with
+ * fresh keys, one key at a time, and retries a key with the same request until it gets a final
+ * answer, through refused connections, 5xx and 409 alike, as a client must across a crash or an
+ * outage. Each key is also its charge's customer id, so the payments table tells how many times
+ * each key charged. Thread-safe.
  */
 final class RetryingClients implements AutoCloseable {
 
@@ -31,18 +32,21 @@ final class RetryingClients implements AutoCloseable {
    * A key's final answer: its status, for a 201 the payment's {@code Location}, and when it came
    * ({@link System#nanoTime()}, to tell a lost key's place among the drill's crashes).
    */
-  record Answer(int status, String location, long answeredAt) {
-  }
+  record Answer(int status, String location, long answeredAt) {}
 
-  /** How long a client waits before it sends a key again; the server's Retry-After is whole seconds, too coarse. */
+  /**
+   * How long a client waits before it sends a key again; the server's Retry-After is whole seconds,
+   * too coarse.
+   */
   private static final Duration RETRY_PAUSE = Duration.ofMillis(50);
 
   private final String prefix;
   private final Supplier<URI> base;
-  private final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5))
-      .build();
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   private final ExecutorService threads;
   private final Map<String, Answer> answers = new ConcurrentHashMap<>();
   private final Set<String> unanswered = ConcurrentHashMap.newKeySet();
@@ -60,8 +64,8 @@ final class RetryingClients implements AutoCloseable {
   }
 
   /**
-   * Starts {@code clients} clients, each sending keys {@code prefix-<client>-<n>} to the service at {@code base}
-   * (asked again for every request, so a restarted service may listen elsewhere).
+   * Starts {@code clients} clients, each sending keys {@code prefix-<client>-<n>} to the service at
+   * {@code base} (asked again for every request, so a restarted service may listen elsewhere).
    */
   static RetryingClients start(String prefix, int clients, Supplier<URI> base) {
     return new RetryingClients(prefix, clients, base);
@@ -87,7 +91,10 @@ final class RetryingClients implements AutoCloseable {
     return List.copyOf(failures);
   }
 
-  /** Each client finishes the key it is on (retrying it until it has its final answer) and takes no new one. */
+  /**
+   * Each client finishes the key it is on (retrying it until it has its final answer) and takes no
+   * new one.
+   */
   void stopSendingNewKeys() {
     stopping = true;
   }
@@ -115,23 +122,32 @@ final class RetryingClients implements AutoCloseable {
   }
 
   private Answer untilFinal(String key) throws InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(base.get().resolve("/payments"))
-        .timeout(Duration.ofSeconds(30))
-        .header("Authorization", "Basic " + Base64.getEncoder()
-            .encodeToString("alice:alice".getBytes(StandardCharsets.UTF_8)))
-        .header("Content-Type", "application/json")
-        .header("Idempotency-Key", key)
-        .POST(HttpRequest.BodyPublishers.ofString(PaymentsApiContract.charge(key, 1250)))
-        .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(base.get().resolve("/payments"))
+            .timeout(Duration.ofSeconds(30))
+            .header(
+                "Authorization",
+                "Basic "
+                    + Base64.getEncoder()
+                        .encodeToString("alice:alice".getBytes(StandardCharsets.UTF_8)))
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", key)
+            .POST(HttpRequest.BodyPublishers.ofString(PaymentsApiContract.charge(key, 1250)))
+            .build();
     while (true) {
       try {
         HttpResponse<Void> r = http.send(request, HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() != 409 && r.statusCode() != 429 && r.statusCode() < 500) {
-          return new Answer(r.statusCode(), r.headers().firstValue("Location").orElse(null), System.nanoTime());
+          return new Answer(
+              r.statusCode(), r.headers().firstValue("Location").orElse(null), System.nanoTime());
         }
       } catch (IOException e) {
-        // Refused, reset or timed out: the service is down or restarting. Send the same request again.
-        request = HttpRequest.newBuilder(request, (name, value) -> true).uri(base.get().resolve("/payments")).build();
+        // Refused, reset or timed out: the service is down or restarting. Send the same request
+        // again.
+        request =
+            HttpRequest.newBuilder(request, (name, value) -> true)
+                .uri(base.get().resolve("/payments"))
+                .build();
       }
       TimeUnit.MILLISECONDS.sleep(RETRY_PAUSE.toMillis());
     }
@@ -140,11 +156,12 @@ final class RetryingClients implements AutoCloseable {
   /** Every key answered 201, in no particular order. */
   List<String> acknowledgedKeys() {
     List<String> keys = new ArrayList<>();
-    answers.forEach((key, answer) -> {
-      if (answer.status() == 201) {
-        keys.add(key);
-      }
-    });
+    answers.forEach(
+        (key, answer) -> {
+          if (answer.status() == 201) {
+            keys.add(key);
+          }
+        });
     return keys;
   }
 

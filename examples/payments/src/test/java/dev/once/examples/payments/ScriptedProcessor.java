@@ -7,12 +7,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A card processor the tests steer per customer: count its calls (the handler count), hold a charge on a latch
- * while it is in flight, or fail the next calls. Thread-safe; one instance may serve several application contexts.
+ * A card processor the tests steer per customer: count its calls (the handler count), hold a charge
+ * on a latch while it is in flight, or fail the next calls. Thread-safe; one instance may serve
+ * several application contexts.
  */
 final class ScriptedProcessor implements CardProcessor {
 
-  /** A charge held in flight: {@link #entered} opens when it reaches the processor, {@link #release} lets it go. */
+  /**
+   * A charge held in flight: {@link #entered} opens when it reaches the processor, {@link #release}
+   * lets it go.
+   */
   record Gate(CountDownLatch entered, CountDownLatch release) {
     boolean awaitEntered() throws InterruptedException {
       return entered.await(20, TimeUnit.SECONDS);
@@ -34,7 +38,10 @@ final class ScriptedProcessor implements CardProcessor {
     return gate;
   }
 
-  /** Makes the next {@code times} charges for {@code customerId} throw, after the payment row was inserted. */
+  /**
+   * Makes the next {@code times} charges for {@code customerId} throw, after the payment row was
+   * inserted.
+   */
   void failNext(String customerId, int times) {
     failures.put(customerId, new AtomicInteger(times));
   }
@@ -46,7 +53,8 @@ final class ScriptedProcessor implements CardProcessor {
   }
 
   @Override
-  public Authorization charge(String paymentId, String customerId, long amountCents, String currency) {
+  public Authorization charge(
+      String paymentId, String customerId, long amountCents, String currency) {
     calls.computeIfAbsent(customerId, c -> new AtomicInteger()).incrementAndGet();
     Gate gate = gates.get(customerId);
     if (gate != null) {
@@ -65,7 +73,8 @@ final class ScriptedProcessor implements CardProcessor {
       throw new IllegalStateException("injected card processor failure");
     }
     return amountCents > FakeCardProcessor.LIMIT_CENTS
-        ? Authorization.declined("amount exceeds the card's limit of " + FakeCardProcessor.LIMIT_CENTS + " cents")
+        ? Authorization.declined(
+            "amount exceeds the card's limit of " + FakeCardProcessor.LIMIT_CENTS + " cents")
         : Authorization.approved("auth_test_" + paymentId);
   }
 }

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Two instances of the service on different ports, sharing one PostgreSQL database and so one store (atomic mode):
- * a key is one record whichever instance a request reaches.
+ * Two instances of the service on different ports, sharing one PostgreSQL database and so one store
+ * (atomic mode): a key is one record whichever instance a request reaches.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TwoInstancesPostgresIT {
@@ -27,7 +27,8 @@ class TwoInstancesPostgresIT {
   private static final int REQUESTS_PER_KEY = 40;
   private static final int KEYS = 3;
 
-  private final ScriptedProcessor processor = new ScriptedProcessor(); // one card network for both instances
+  private final ScriptedProcessor processor =
+      new ScriptedProcessor(); // one card network for both instances
   private PostgresSchema schema;
   private PaymentsApp a;
   private PaymentsApp b;
@@ -53,7 +54,9 @@ class TwoInstancesPostgresIT {
   }
 
   private long paymentRows(String customer) {
-    return a.jdbc().queryForObject("SELECT COUNT(*) FROM payments WHERE customer_id = ?", Long.class, customer);
+    return a.jdbc()
+        .queryForObject(
+            "SELECT COUNT(*) FROM payments WHERE customer_id = ?", Long.class, customer);
   }
 
   @Test
@@ -82,7 +85,8 @@ class TwoInstancesPostgresIT {
     String customer = "cust-" + UUID.randomUUID();
     String body = PaymentsApiContract.charge(customer, 1250);
     ScriptedProcessor.Gate gate = processor.hold(customer);
-    CompletableFuture<Reply> first = CompletableFuture.supplyAsync(() -> a.post("alice", "/payments", key, body));
+    CompletableFuture<Reply> first =
+        CompletableFuture.supplyAsync(() -> a.post("alice", "/payments", key, body));
     assertThat(gate.awaitEntered()).isTrue();
 
     Reply duplicate = b.post("alice", "/payments", key, body);
@@ -112,10 +116,12 @@ class TwoInstancesPostgresIT {
         List<Future<Reply>> sent = new ArrayList<>();
         for (int i = 0; i < REQUESTS_PER_KEY; i++) {
           PaymentsApp target = i % 2 == 0 ? a : b;
-          sent.add(clients.submit(() -> {
-            go.await();
-            return target.post("alice", "/payments", key, body);
-          }));
+          sent.add(
+              clients.submit(
+                  () -> {
+                    go.await();
+                    return target.post("alice", "/payments", key, body);
+                  }));
         }
         go.countDown();
         List<Reply> replies = new ArrayList<>();
@@ -124,15 +130,18 @@ class TwoInstancesPostgresIT {
         }
 
         assertThat(replies).noneMatch(r -> r.status() >= 500);
-        List<Reply> fresh = replies.stream().filter(r -> r.status() == 201 && !r.replayed()).toList();
+        List<Reply> fresh =
+            replies.stream().filter(r -> r.status() == 201 && !r.replayed()).toList();
         assertThat(fresh).as("exactly one request charged").hasSize(1);
-        assertThat(replies).allSatisfy(r -> {
-          if (r.status() == 201) {
-            assertThat(r.body()).isEqualTo(fresh.get(0).body());
-          } else {
-            assertThat(r.status()).as(r.toString()).isEqualTo(409);
-          }
-        });
+        assertThat(replies)
+            .allSatisfy(
+                r -> {
+                  if (r.status() == 201) {
+                    assertThat(r.body()).isEqualTo(fresh.get(0).body());
+                  } else {
+                    assertThat(r.status()).as(r.toString()).isEqualTo(409);
+                  }
+                });
         assertThat(processor.calls(customer)).isEqualTo(1);
         assertThat(paymentRows(customer)).isEqualTo(1);
       }

@@ -29,9 +29,9 @@ import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcDataSource;
 
 /**
- * Moves money between two accounts in an embedded H2 file database, with the idempotency record committed
- * in the same transaction as the balances. A retried transfer and sixteen racing copies of one transfer
- * each move the money once; the same key with another amount is refused.
+ * Moves money between two accounts in an embedded H2 file database, with the idempotency record
+ * committed in the same transaction as the balances. A retried transfer and sixteen racing copies
+ * of one transfer each move the money once; the same key with another amount is refused.
  *
  * <p>Run: {@code java -jar examples/quickstart/target/once-quickstart.jar [data-folder]}.
  */
@@ -43,10 +43,12 @@ public final class Quickstart {
 
   Quickstart(DataSource dataSource) {
     this.dataSource = dataSource;
-    this.store = JdbcIdempotencyStore.builder(dataSource)
-        .createSchema(true)                               // or ship db/once/h2/V1__once_records.sql yourself
-        .concurrentClaims(ConcurrentClaimPolicy.WAIT)     // a racing copy waits, then sees the committed result
-        .build();
+    this.store =
+        JdbcIdempotencyStore.builder(dataSource)
+            .createSchema(true) // or ship db/once/h2/V1__once_records.sql yourself
+            .concurrentClaims(
+                ConcurrentClaimPolicy.WAIT) // a racing copy waits, then sees the committed result
+            .build();
     this.once = Once.builder(store).build();
   }
 
@@ -54,7 +56,8 @@ public final class Quickstart {
     Path folder = Path.of(args.length > 0 ? args[0] : "data");
     Files.createDirectories(folder);
     JdbcDataSource h2 = new JdbcDataSource();
-    h2.setURL("jdbc:h2:file:" + folder.resolve("quickstart").toAbsolutePath() + ";DB_CLOSE_DELAY=-1");
+    h2.setURL(
+        "jdbc:h2:file:" + folder.resolve("quickstart").toAbsolutePath() + ";DB_CLOSE_DELAY=-1");
     new Quickstart(h2).demo(System.out);
   }
 
@@ -68,7 +71,11 @@ public final class Quickstart {
     String key = "transfer-" + UUID.randomUUID();
     for (int attempt = 1; attempt <= 3; attempt++) {
       Execution<String> e = transfer(key, from, to, 2_500);
-      out.printf("Attempt %d with key %s...: %s (%s)%n", attempt, key.substring(0, 17), e.value(),
+      out.printf(
+          "Attempt %d with key %s...: %s (%s)%n",
+          attempt,
+          key.substring(0, 17),
+          e.value(),
           e.replayed() ? "replayed, nothing moved" : "executed");
     }
 
@@ -98,19 +105,27 @@ public final class Quickstart {
     }
 
     long[] balances = {balance(from), balance(to)};
-    out.printf("Balances: %s = %d, %s = %d (expected 6500 and 13500).%n", from, balances[0], to, balances[1]);
+    out.printf(
+        "Balances: %s = %d, %s = %d (expected 6500 and 13500).%n",
+        from, balances[0], to, balances[1]);
     return balances;
   }
 
   /** One transfer, run once per key: the record and the balance updates share one transaction. */
   Execution<String> transfer(String key, String from, String to, long cents) throws SQLException {
     IdempotencyKey idempotencyKey = IdempotencyKey.of(Scope.of(from, "transfer"), key);
-    Fingerprint fingerprint = Fingerprint.builder().add(from).add(to).add(Long.toString(cents)).build();
+    Fingerprint fingerprint =
+        Fingerprint.builder().add(from).add(to).add(Long.toString(cents)).build();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        Execution<String> e = once.withStore(store.onConnection(c))
-            .execute(idempotencyKey, fingerprint, ResultCodec.utf8(), () -> move(c, from, to, cents));
+        Execution<String> e =
+            once.withStore(store.onConnection(c))
+                .execute(
+                    idempotencyKey,
+                    fingerprint,
+                    ResultCodec.utf8(),
+                    () -> move(c, from, to, cents));
         c.commit();
         return e;
       } catch (RuntimeException | SQLException e) {
@@ -123,8 +138,12 @@ public final class Quickstart {
   }
 
   private static String move(Connection c, String from, String to, long cents) {
-    try (PreparedStatement debit = c.prepareStatement("UPDATE quickstart_accounts SET balance = balance - ? WHERE id = ?");
-         PreparedStatement credit = c.prepareStatement("UPDATE quickstart_accounts SET balance = balance + ? WHERE id = ?")) {
+    try (PreparedStatement debit =
+            c.prepareStatement(
+                "UPDATE quickstart_accounts SET balance = balance - ? WHERE id = ?");
+        PreparedStatement credit =
+            c.prepareStatement(
+                "UPDATE quickstart_accounts SET balance = balance + ? WHERE id = ?")) {
       debit.setLong(1, cents);
       debit.setString(2, from);
       debit.executeUpdate();
@@ -138,9 +157,12 @@ public final class Quickstart {
   }
 
   private void openAccounts(String a, String b, long cents) throws SQLException {
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS quickstart_accounts (id VARCHAR(40) PRIMARY KEY, balance BIGINT NOT NULL)");
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO quickstart_accounts VALUES (?, ?)")) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS quickstart_accounts (id VARCHAR(40) PRIMARY KEY, balance BIGINT NOT NULL)");
+      try (PreparedStatement ps =
+          c.prepareStatement("INSERT INTO quickstart_accounts VALUES (?, ?)")) {
         for (String id : List.of(a, b)) {
           ps.setString(1, id);
           ps.setLong(2, cents);
@@ -152,7 +174,8 @@ public final class Quickstart {
 
   private long balance(String account) throws SQLException {
     try (Connection c = dataSource.getConnection();
-         PreparedStatement ps = c.prepareStatement("SELECT balance FROM quickstart_accounts WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement("SELECT balance FROM quickstart_accounts WHERE id = ?")) {
       ps.setString(1, account);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();

@@ -16,10 +16,12 @@ class QuickstartTest {
   @Test
   void retriedAndRacedTransfersMoveMoneyOnce(@TempDir Path folder) throws Exception {
     JdbcDataSource h2 = new JdbcDataSource();
-    h2.setURL("jdbc:h2:file:" + folder.resolve("quickstart").toAbsolutePath() + ";DB_CLOSE_DELAY=-1");
+    h2.setURL(
+        "jdbc:h2:file:" + folder.resolve("quickstart").toAbsolutePath() + ";DB_CLOSE_DELAY=-1");
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
 
-    long[] balances = new Quickstart(h2).demo(new PrintStream(printed, true, StandardCharsets.UTF_8));
+    long[] balances =
+        new Quickstart(h2).demo(new PrintStream(printed, true, StandardCharsets.UTF_8));
 
     assertThat(balances).containsExactly(6_500, 13_500);
     assertThat(printed.toString(StandardCharsets.UTF_8))

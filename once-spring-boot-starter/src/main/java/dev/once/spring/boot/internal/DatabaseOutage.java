@@ -1,9 +1,10 @@
 package dev.once.spring.boot.internal;
 
 /**
- * What an idempotent Kafka listener throws when its database failed (see {@link ListenerInbox#isOutage}): the
- * records are not at fault, so {@link KafkaOutageErrorHandler} gives them back to the consumer after {@link
- * #waitNanos()} instead of letting the application's error handler count an attempt. Not public API.
+ * What an idempotent Kafka listener throws when its database failed (see {@link
+ * ListenerInbox#isOutage}): the records are not at fault, so {@link KafkaOutageErrorHandler} gives
+ * them back to the consumer after {@link #waitNanos()} instead of letting the application's error
+ * handler count an attempt. Not public API.
  */
 final class DatabaseOutage extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -12,8 +13,12 @@ final class DatabaseOutage extends RuntimeException {
   private final long waitNanos;
 
   DatabaseOutage(Throwable cause, int consecutive, long waitNanos) {
-    super("the database failed for an idempotent listener (" + consecutive + " in a row on this consumer); "
-        + "no delivery attempt is spent", cause);
+    super(
+        "the database failed for an idempotent listener ("
+            + consecutive
+            + " in a row on this consumer); "
+            + "no delivery attempt is spent",
+        cause);
     this.consecutive = consecutive;
     this.waitNanos = waitNanos;
   }

@@ -4,9 +4,9 @@ import java.time.Duration;
 import org.springframework.kafka.support.Acknowledgment;
 
 /**
- * Holds a manual acknowledgment until the database transaction has committed: with
- * {@code AckMode.MANUAL_IMMEDIATE} the container would otherwise commit the offset while the effect could still
- * roll back. A {@code nack} rolls the transaction back, then is passed on. Not public API.
+ * Holds a manual acknowledgment until the database transaction has committed: with {@code
+ * AckMode.MANUAL_IMMEDIATE} the container would otherwise commit the offset while the effect could
+ * still roll back. A {@code nack} rolls the transaction back, then is passed on. Not public API.
  */
 final class DeferredAcknowledgment implements Acknowledgment {
 
@@ -16,7 +16,10 @@ final class DeferredAcknowledgment implements Acknowledgment {
   private Duration nackSleep;
   private int nackIndex = -1;
 
-  /** @param indexMap for a batch: the original batch index of each record the listener saw; null for a record */
+  /**
+   * @param indexMap for a batch: the original batch index of each record the listener saw; null for
+   *     a record
+   */
   DeferredAcknowledgment(Acknowledgment target, int[] indexMap) {
     this.target = target;
     this.indexMap = indexMap;

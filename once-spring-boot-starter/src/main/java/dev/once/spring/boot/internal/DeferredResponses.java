@@ -15,24 +15,33 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
 /**
- * Which Spring MVC handler methods answer after they return: their return value makes Spring MVC start
- * asynchronous processing and write the response from another thread, after the filter's transaction would
- * have committed. Such a handler cannot run on a route whose response is held until a commit.
+ * Which Spring MVC handler methods answer after they return: their return value makes Spring MVC
+ * start asynchronous processing and write the response from another thread, after the filter's
+ * transaction would have committed. Such a handler cannot run on a route whose response is held
+ * until a commit.
  */
 public final class DeferredResponses {
 
-  /** Return types Spring MVC answers asynchronously (subtypes included: {@code SseEmitter}, {@code CompletableFuture}). */
-  private static final List<Class<?>> DEFERRED = List.of(StreamingResponseBody.class, ResponseBodyEmitter.class,
-      DeferredResult.class, WebAsyncTask.class, Callable.class, CompletionStage.class);
+  /**
+   * Return types Spring MVC answers asynchronously (subtypes included: {@code SseEmitter}, {@code
+   * CompletableFuture}).
+   */
+  private static final List<Class<?>> DEFERRED =
+      List.of(
+          StreamingResponseBody.class,
+          ResponseBodyEmitter.class,
+          DeferredResult.class,
+          WebAsyncTask.class,
+          Callable.class,
+          CompletionStage.class);
 
-  private DeferredResponses() {
-  }
+  private DeferredResponses() {}
 
   /**
    * What makes {@code handler} answer after it returns, as a phrase for an error message ("returns
-   * StreamingResponseBody"), or {@code null} when its declared return type answers before it returns. A handler
-   * declared to return {@code Object}, or that starts asynchronous processing itself, is not recognised here; the
-   * filter refuses it when it happens.
+   * StreamingResponseBody"), or {@code null} when its declared return type answers before it
+   * returns. A handler declared to return {@code Object}, or that starts asynchronous processing
+   * itself, is not recognised here; the filter refuses it when it happens.
    */
   public static String describe(HandlerMethod handler) {
     Method method = handler.getMethod();
@@ -41,7 +50,9 @@ public final class DeferredResponses {
     }
     ResolvableType type = ResolvableType.forMethodReturnType(method, handler.getBeanType());
     if (HttpEntity.class.isAssignableFrom(type.toClass())) {
-      type = type.as(HttpEntity.class).getGeneric(0); // ResponseEntity<StreamingResponseBody> and the like
+      type =
+          type.as(HttpEntity.class)
+              .getGeneric(0); // ResponseEntity<StreamingResponseBody> and the like
     }
     Class<?> returned = type.toClass();
     for (Class<?> deferred : DEFERRED) {
@@ -49,7 +60,8 @@ public final class DeferredResponses {
         return "returns " + returned.getSimpleName();
       }
     }
-    if (returned != Object.class && ReactiveAdapterRegistry.getSharedInstance().getAdapter(returned) != null) {
+    if (returned != Object.class
+        && ReactiveAdapterRegistry.getSharedInstance().getAdapter(returned) != null) {
       return "returns " + returned.getSimpleName() + ", a reactive type";
     }
     return null;

@@ -8,34 +8,45 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.springframework.kafka.support.KafkaUtils;
 
-/** What the record and batch adapters share: the inbox, the ids, the consumer name. Not public API. */
+/**
+ * What the record and batch adapters share: the inbox, the ids, the consumer name. Not public API.
+ */
 public final class KafkaInboxSupport {
 
   final ListenerInbox inbox;
   private final KafkaMessageIdResolver ids;
   private final boolean offsetFallback;
   private final String consumer;
-  // Per consumer thread: each polls on its own, and one whose records went through is no longer in an outage.
+  // Per consumer thread: each polls on its own, and one whose records went through is no longer in
+  // an outage.
   private final ThreadLocal<ListenerInbox.OutageBackoff> outages =
       ThreadLocal.withInitial(ListenerInbox.OutageBackoff::new);
 
   /**
-   * @param offsetFallback a record without an id gets {@code <topic>-<partition>-<offset>} instead of being rejected
-   * @param consumer       the scope of the ids; null: the consumer group
+   * @param offsetFallback a record without an id gets {@code <topic>-<partition>-<offset>} instead
+   *     of being rejected
+   * @param consumer the scope of the ids; null: the consumer group
    */
-  public KafkaInboxSupport(ListenerInbox inbox, KafkaMessageIdResolver ids, boolean offsetFallback, String consumer) {
+  public KafkaInboxSupport(
+      ListenerInbox inbox, KafkaMessageIdResolver ids, boolean offsetFallback, String consumer) {
     this.inbox = Objects.requireNonNull(inbox, "inbox");
     this.ids = Objects.requireNonNull(ids, "ids");
     this.offsetFallback = offsetFallback;
     this.consumer = consumer;
   }
 
-  /** The record's id, decided as by every inbox adapter; a record without a usable one is never applied. */
+  /**
+   * The record's id, decided as by every inbox adapter; a record without a usable one is never
+   * applied.
+   */
   String idOf(ConsumerRecord<?, ?> r) {
-    InboxDecisions.ResolvedId id = inbox.resolveId(() -> ids.messageId(r),
-        offsetFallback ? () -> r.topic() + "-" + r.partition() + "-" + r.offset() : null);
+    InboxDecisions.ResolvedId id =
+        inbox.resolveId(
+            () -> ids.messageId(r),
+            offsetFallback ? () -> r.topic() + "-" + r.partition() + "-" + r.offset() : null);
     if (id.rejected()) {
-      throw new MissingMessageIdException(r.topic() + "-" + r.partition() + "@" + r.offset(),
+      throw new MissingMessageIdException(
+          r.topic() + "-" + r.partition() + "@" + r.offset(),
           id.rejection() + (id.cause() == null ? "" : ": " + id.cause()));
     }
     return id.id();
@@ -45,15 +56,17 @@ public final class KafkaInboxSupport {
     if (consumer != null) {
       return consumer;
     }
-    // Per group by default: two services reading one topic apply each message once each, two instances of one
+    // Per group by default: two services reading one topic apply each message once each, two
+    // instances of one
     // service (one group) apply it once between them.
     String group = KafkaUtils.getConsumerGroupId();
     if (group == null && kafkaConsumer != null) {
       group = kafkaConsumer.groupMetadata().groupId();
     }
     if (group == null || group.isBlank()) {
-      throw new IllegalStateException("an idempotent Kafka listener needs a consumer group (its ids are scoped by "
-          + "it), or set once.kafka.consumer");
+      throw new IllegalStateException(
+          "an idempotent Kafka listener needs a consumer group (its ids are scoped by "
+              + "it), or set once.kafka.consumer");
     }
     return "kafka:" + group;
   }
@@ -64,9 +77,9 @@ public final class KafkaInboxSupport {
   }
 
   /**
-   * What the adapters throw after a failed inbox call: a {@link DatabaseOutage} if the database failed, which
-   * {@link KafkaOutageErrorHandler} waits out without spending an attempt; else the failure itself, for the
-   * application's error handler.
+   * What the adapters throw after a failed inbox call: a {@link DatabaseOutage} if the database
+   * failed, which {@link KafkaOutageErrorHandler} waits out without spending an attempt; else the
+   * failure itself, for the application's error handler.
    */
   RuntimeException failed(Throwable failure) {
     if (ListenerInbox.isOutage(failure)) {

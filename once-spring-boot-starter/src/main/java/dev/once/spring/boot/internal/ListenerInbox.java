@@ -25,32 +25,41 @@ import org.springframework.transaction.TransactionStatus;
 import org.springframework.transaction.support.DefaultTransactionDefinition;
 
 /**
- * The part the Kafka and RabbitMQ listener adapters share: one Spring transaction in which a batch's message ids
- * are claimed in one statement, the listener runs for the fresh ones (its JdbcTemplate / JPA writes join the same
- * transaction through the thread-bound connection) and the markers are completed; then one commit. Whatever throws
- * rolls everything back, markers included, and is rethrown unchanged so the container's error handling sees it.
+ * The part the Kafka and RabbitMQ listener adapters share: one Spring transaction in which a
+ * batch's message ids are claimed in one statement, the listener runs for the fresh ones (its
+ * JdbcTemplate / JPA writes join the same transaction through the thread-bound connection) and the
+ * markers are completed; then one commit. Whatever throws rolls everything back, markers included,
+ * and is rethrown unchanged so the container's error handling sees it.
  *
  * <p>Not part of the public API.
  */
 public final class ListenerInbox {
 
-  /** What runs inside the transaction once the ids are claimed; {@code fresh[i]} says message i is new. */
+  /**
+   * What runs inside the transaction once the ids are claimed; {@code fresh[i]} says message i is
+   * new.
+   */
   @FunctionalInterface
   public interface Work {
     void run(boolean[] fresh) throws Throwable;
   }
 
-  /** The waits of an idempotent listener during a database outage, as the plain inboxes': 100 ms doubling to 10 s. */
+  /**
+   * The waits of an idempotent listener during a database outage, as the plain inboxes': 100 ms
+   * doubling to 10 s.
+   */
   public static final InboxDecisions.Backoff OUTAGE_BACKOFF =
       new InboxDecisions.Backoff(Duration.ofMillis(100), Duration.ofSeconds(10));
 
   /**
    * Counts the outages of a listener in a row and says how long to wait before the next try ({@link
-   * #OUTAGE_BACKOFF}, with jitter); a call that went through starts it again from the shortest wait. Thread-safe.
+   * #OUTAGE_BACKOFF}, with jitter); a call that went through starts it again from the shortest
+   * wait. Thread-safe.
    */
   public static final class OutageBackoff {
-    private static final InboxDecisions DECISIONS = new InboxDecisions(1,
-        new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO), OUTAGE_BACKOFF);
+    private static final InboxDecisions DECISIONS =
+        new InboxDecisions(
+            1, new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO), OUTAGE_BACKOFF);
 
     private final AtomicInteger consecutive = new AtomicInteger();
 
@@ -70,8 +79,10 @@ public final class ListenerInbox {
     }
   }
 
-  // A claim that loses a deadlock or a serialization check is retried before the listener ever ran: such a
-  // failure must not spend one of the error handler's attempts and send a healthy message to the dead letters.
+  // A claim that loses a deadlock or a serialization check is retried before the listener ever ran:
+  // such a
+  // failure must not spend one of the error handler's attempts and send a healthy message to the
+  // dead letters.
   private static final int MAX_CLAIM_ATTEMPTS = 8;
 
   private final JdbcIdempotencyStore store;
@@ -82,8 +93,11 @@ public final class ListenerInbox {
   private final Duration retention;
   private final Map<String, JdbcInbox> inboxes = new ConcurrentHashMap<>();
 
-  public ListenerInbox(JdbcIdempotencyStore store, DataSource dataSource, PlatformTransactionManager transactionManager,
-                       Duration retention) {
+  public ListenerInbox(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      PlatformTransactionManager transactionManager,
+      Duration retention) {
     this.store = Objects.requireNonNull(store, "store");
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     this.transactionManager = Objects.requireNonNull(transactionManager, "transactionManager");
@@ -92,37 +106,49 @@ public final class ListenerInbox {
     }
     this.retention = retention;
     this.keyPolicy = KeyPolicy.defaults();
-    DefaultTransactionDefinition d = new DefaultTransactionDefinition(TransactionDefinition.PROPAGATION_REQUIRED);
+    DefaultTransactionDefinition d =
+        new DefaultTransactionDefinition(TransactionDefinition.PROPAGATION_REQUIRED);
     d.setName("once: idempotent listener");
     this.definition = d;
   }
 
   /**
-   * A message's id, decided as by every inbox adapter ({@link InboxDecisions#resolveId}): a throwing id function, no
-   * id without a {@code fallback}, or an id the key policy refuses, rejects the message.
+   * A message's id, decided as by every inbox adapter ({@link InboxDecisions#resolveId}): a
+   * throwing id function, no id without a {@code fallback}, or an id the key policy refuses,
+   * rejects the message.
    */
   public InboxDecisions.ResolvedId resolveId(Supplier<String> idOf, Supplier<String> fallback) {
     return InboxDecisions.resolveId(idOf, fallback, keyPolicy, Scope.global("listener"));
   }
 
   /**
-   * Whether a failed {@link #process} is an outage of the database rather than the message's fault: the claim
-   * failed for good (it is not a lost race, which {@code process} retries itself), or the listener's exception comes
-   * from a lost connection. Such a failure must not spend one of the message's attempts.
+   * Whether a failed {@link #process} is an outage of the database rather than the message's fault:
+   * the claim failed for good (it is not a lost race, which {@code process} retries itself), or the
+   * listener's exception comes from a lost connection. Such a failure must not spend one of the
+   * message's attempts.
    */
   public static boolean isOutage(Throwable failure) {
-    return failure instanceof StoreException || failure instanceof ConnectionLostAtCommit
+    return failure instanceof StoreException
+        || failure instanceof ConnectionLostAtCommit
         || InboxDecisions.isConnectionLost(failure);
   }
 
   /**
-   * Claims {@code ids} under {@code consumer} and runs {@code work} in one transaction, then commits.
+   * Claims {@code ids} under {@code consumer} and runs {@code work} in one transaction, then
+   * commits.
    *
    * @return per message whether it was applied in this transaction (false: a duplicate, skipped)
    */
   public boolean[] process(String consumer, List<String> ids, Work work) throws Throwable {
-    JdbcInbox inbox = inboxes.computeIfAbsent(consumer,
-        c -> JdbcInbox.builder(dataSource, store).consumer(c).retention(retention).keyPolicy(keyPolicy).build());
+    JdbcInbox inbox =
+        inboxes.computeIfAbsent(
+            consumer,
+            c ->
+                JdbcInbox.builder(dataSource, store)
+                    .consumer(c)
+                    .retention(retention)
+                    .keyPolicy(keyPolicy)
+                    .build());
     for (int attempt = 1; ; attempt++) {
       try {
         return processOnce(inbox, ids, work);
@@ -130,7 +156,8 @@ public final class ListenerInbox {
         if (attempt >= MAX_CLAIM_ATTEMPTS || !e.transientFailure) {
           throw e.getCause();
         }
-        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1_000_000L, 20_000_000L) * attempt);
+        LockSupport.parkNanos(
+            ThreadLocalRandom.current().nextLong(1_000_000L, 20_000_000L) * attempt);
       }
     }
   }
@@ -164,9 +191,12 @@ public final class ListenerInbox {
     try {
       transactionManager.commit(status);
     } catch (RuntimeException | Error commitFailure) {
-      // The container redelivers. If the connection died under the commit, the driver's I/O error may not be what
-      // we see: Spring rolls back after a failed commit, and that rollback, on the pool's stand-in for the dead
-      // connection, fails with a bare "connection is closed" that replaces the commit's own exception.
+      // The container redelivers. If the connection died under the commit, the driver's I/O error
+      // may not be what
+      // we see: Spring rolls back after a failed commit, and that rollback, on the pool's stand-in
+      // for the dead
+      // connection, fails with a bare "connection is closed" that replaces the commit's own
+      // exception.
       if (!isOutage(commitFailure) && isClosed(physical)) {
         throw new ConnectionLostAtCommit(commitFailure);
       }
@@ -197,12 +227,17 @@ public final class ListenerInbox {
     private static final long serialVersionUID = 1L;
 
     ConnectionLostAtCommit(Throwable cause) {
-      super("the database connection was lost at the commit (whether it committed is unknown: a redelivery is "
-          + "skipped if it did)", cause);
+      super(
+          "the database connection was lost at the commit (whether it committed is unknown: a redelivery is "
+              + "skipped if it did)",
+          cause);
     }
   }
 
-  /** Carries a claim failure out of the transaction so that it alone is retried; never seen by callers. */
+  /**
+   * Carries a claim failure out of the transaction so that it alone is retried; never seen by
+   * callers.
+   */
   private static final class ClaimFailed extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final boolean transientFailure;

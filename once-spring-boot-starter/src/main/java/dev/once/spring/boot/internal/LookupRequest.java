@@ -11,9 +11,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A view of a request for asking Spring MVC's handler mappings which handler would serve it, ahead of the
- * DispatcherServlet: attributes the lookup sets or removes (the parsed path, the matched pattern, URI variables)
- * stay in this view, so the real request reaches the DispatcherServlet untouched. Not thread-safe.
+ * A view of a request for asking Spring MVC's handler mappings which handler would serve it, ahead
+ * of the DispatcherServlet: attributes the lookup sets or removes (the parsed path, the matched
+ * pattern, URI variables) stay in this view, so the real request reaches the DispatcherServlet
+ * untouched. Not thread-safe.
  */
 public final class LookupRequest extends HttpServletRequestWrapper {
 

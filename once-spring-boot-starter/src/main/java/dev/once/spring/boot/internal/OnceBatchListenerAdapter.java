@@ -12,13 +12,14 @@ import org.springframework.kafka.listener.adapter.AbstractDelegatingMessageListe
 import org.springframework.kafka.support.Acknowledgment;
 
 /**
- * Wraps a batch listener: all ids of the poll are claimed in one statement, the method gets only the fresh records
- * (in order), and its writes and the markers commit in one transaction before the container commits the offsets.
+ * Wraps a batch listener: all ids of the poll are claimed in one statement, the method gets only
+ * the fresh records (in order), and its writes and the markers commit in one transaction before the
+ * container commits the offsets.
  *
- * <p>A {@link BatchListenerFailedException} keeps Spring Kafka's meaning ("the records before it succeeded"): the
- * failed transaction rolled back everything, so the records before the failed one are applied again in a new
- * transaction, then the exception goes to the error handler with the failed record, whose index is translated back
- * to the poll's. Not public API.
+ * <p>A {@link BatchListenerFailedException} keeps Spring Kafka's meaning ("the records before it
+ * succeeded"): the failed transaction rolled back everything, so the records before the failed one
+ * are applied again in a new transaction, then the exception goes to the error handler with the
+ * failed record, whose index is translated back to the poll's. Not public API.
  */
 public final class OnceBatchListenerAdapter<K, V>
     extends AbstractDelegatingMessageListenerAdapter<BatchMessageListener<K, V>>
@@ -32,14 +33,17 @@ public final class OnceBatchListenerAdapter<K, V>
   }
 
   @Override
-  public void onMessage(List<ConsumerRecord<K, V>> records, @Nullable Acknowledgment acknowledgment,
-                        @Nullable Consumer<?, ?> consumer) {
+  public void onMessage(
+      List<ConsumerRecord<K, V>> records,
+      @Nullable Acknowledgment acknowledgment,
+      @Nullable Consumer<?, ?> consumer) {
     List<String> ids = new ArrayList<>(records.size());
     for (int i = 0; i < records.size(); i++) {
       try {
         ids.add(support.idOf(records.get(i)));
       } catch (RuntimeException noId) {
-        // Apply what comes before it, then let the error handler dead-letter this one and redeliver the rest.
+        // Apply what comes before it, then let the error handler dead-letter this one and redeliver
+        // the rest.
         if (i > 0) {
           apply(records.subList(0, i), ids, null, consumer);
         }
@@ -49,38 +53,47 @@ public final class OnceBatchListenerAdapter<K, V>
     apply(records, ids, acknowledgment, consumer);
   }
 
-  private void apply(List<ConsumerRecord<K, V>> records, List<String> ids, @Nullable Acknowledgment acknowledgment,
-                     @Nullable Consumer<?, ?> consumer) {
+  private void apply(
+      List<ConsumerRecord<K, V>> records,
+      List<String> ids,
+      @Nullable Acknowledgment acknowledgment,
+      @Nullable Consumer<?, ?> consumer) {
     List<ConsumerRecord<K, V>> passed = new ArrayList<>();
     int[][] indexMap = new int[1][];
     DeferredAcknowledgment[] deferred = new DeferredAcknowledgment[1];
     boolean[] applied;
     try {
-      applied = support.inbox.process(support.consumerOf(consumer), ids, fresh -> {
-        passed.clear();
-        int[] map = new int[records.size()];
-        for (int i = 0; i < records.size(); i++) {
-          if (fresh[i]) {
-            map[passed.size()] = i;
-            passed.add(records.get(i));
-          }
-        }
-        if (passed.isEmpty()) {
-          return;
-        }
-        indexMap[0] = map;
-        deferred[0] = acknowledgment == null ? null : new DeferredAcknowledgment(acknowledgment, map);
-        invoke(passed, deferred[0], consumer);
-        if (deferred[0] != null && deferred[0].nacked()) {
-          throw new OnceRecordListenerAdapter.NackRequested();
-        }
-      });
+      applied =
+          support.inbox.process(
+              support.consumerOf(consumer),
+              ids,
+              fresh -> {
+                passed.clear();
+                int[] map = new int[records.size()];
+                for (int i = 0; i < records.size(); i++) {
+                  if (fresh[i]) {
+                    map[passed.size()] = i;
+                    passed.add(records.get(i));
+                  }
+                }
+                if (passed.isEmpty()) {
+                  return;
+                }
+                indexMap[0] = map;
+                deferred[0] =
+                    acknowledgment == null ? null : new DeferredAcknowledgment(acknowledgment, map);
+                invoke(passed, deferred[0], consumer);
+                if (deferred[0] != null && deferred[0].nacked()) {
+                  throw new OnceRecordListenerAdapter.NackRequested();
+                }
+              });
     } catch (OnceRecordListenerAdapter.NackRequested nack) {
       deferred[0].replay();
       return;
     } catch (Throwable t) {
       if (ListenerInbox.isOutage(t)) {
-        // Before a BatchListenerFailedException's meaning: the database is gone for the records before it too.
+        // Before a BatchListenerFailedException's meaning: the database is gone for the records
+        // before it too.
         throw support.failed(t);
       }
       BatchListenerFailedException failed = find(t);
@@ -88,10 +101,12 @@ public final class OnceBatchListenerAdapter<K, V>
         int index = originalIndex(failed, passed, indexMap[0]);
         if (index >= 0) {
           if (index > 0) {
-            // The rollback undid the records before the failed one too; Spring will commit their offsets.
+            // The rollback undid the records before the failed one too; Spring will commit their
+            // offsets.
             apply(records.subList(0, index), ids.subList(0, index), null, consumer);
           }
-          throw new BatchListenerFailedException(failed.getMessage(), failed.getCause(), records.get(index));
+          throw new BatchListenerFailedException(
+              failed.getMessage(), failed.getCause(), records.get(index));
         }
       }
       throw KafkaInboxSupport.sneaky(t);
@@ -102,7 +117,8 @@ public final class OnceBatchListenerAdapter<K, V>
       any |= a;
     }
     if (!any) {
-      // Only duplicates: the method never saw them, so nobody else will acknowledge them under a manual ack mode.
+      // Only duplicates: the method never saw them, so nobody else will acknowledge them under a
+      // manual ack mode.
       if (acknowledgment != null) {
         acknowledgment.acknowledge();
       }
@@ -120,7 +136,8 @@ public final class OnceBatchListenerAdapter<K, V>
     return null;
   }
 
-  private int originalIndex(BatchListenerFailedException failed, List<ConsumerRecord<K, V>> passed, int[] map) {
+  private int originalIndex(
+      BatchListenerFailedException failed, List<ConsumerRecord<K, V>> passed, int[] map) {
     ConsumerRecord<?, ?> record = failed.getRecord();
     if (record != null) {
       for (int i = 0; i < passed.size(); i++) {
@@ -134,7 +151,8 @@ public final class OnceBatchListenerAdapter<K, V>
     return index >= 0 && index < passed.size() ? map[index] : -1;
   }
 
-  private void invoke(List<ConsumerRecord<K, V>> records, Acknowledgment ack, Consumer<?, ?> consumer) {
+  private void invoke(
+      List<ConsumerRecord<K, V>> records, Acknowledgment ack, Consumer<?, ?> consumer) {
     switch (this.delegateType) {
       case ACKNOWLEDGING_CONSUMER_AWARE -> this.delegate.onMessage(records, ack, consumer);
       case ACKNOWLEDGING -> this.delegate.onMessage(records, ack);

@@ -10,11 +10,13 @@ import org.springframework.kafka.listener.adapter.AbstractDelegatingMessageListe
 import org.springframework.kafka.support.Acknowledgment;
 
 /**
- * Wraps a record listener (the {@code @KafkaListener} method's adapter): the record's id is claimed, the method runs
- * only if it is fresh, and its writes and the marker commit in one transaction before the call returns, so before
- * the container commits the offset. A duplicate is acknowledged without calling the method. Not public API.
+ * Wraps a record listener (the {@code @KafkaListener} method's adapter): the record's id is
+ * claimed, the method runs only if it is fresh, and its writes and the marker commit in one
+ * transaction before the call returns, so before the container commits the offset. A duplicate is
+ * acknowledged without calling the method. Not public API.
  */
-public final class OnceRecordListenerAdapter<K, V> extends AbstractDelegatingMessageListenerAdapter<MessageListener<K, V>>
+public final class OnceRecordListenerAdapter<K, V>
+    extends AbstractDelegatingMessageListenerAdapter<MessageListener<K, V>>
     implements AcknowledgingConsumerAwareMessageListener<K, V> {
 
   private final KafkaInboxSupport support;
@@ -25,20 +27,27 @@ public final class OnceRecordListenerAdapter<K, V> extends AbstractDelegatingMes
   }
 
   @Override
-  public void onMessage(ConsumerRecord<K, V> record, @Nullable Acknowledgment acknowledgment,
-                        @Nullable Consumer<?, ?> consumer) {
+  public void onMessage(
+      ConsumerRecord<K, V> record,
+      @Nullable Acknowledgment acknowledgment,
+      @Nullable Consumer<?, ?> consumer) {
     String id = support.idOf(record);
-    DeferredAcknowledgment deferred = acknowledgment == null ? null : new DeferredAcknowledgment(acknowledgment, null);
+    DeferredAcknowledgment deferred =
+        acknowledgment == null ? null : new DeferredAcknowledgment(acknowledgment, null);
     boolean[] applied;
     try {
-      applied = support.inbox.process(support.consumerOf(consumer), List.of(id), fresh -> {
-        if (fresh[0]) {
-          invoke(record, deferred, consumer);
-          if (deferred != null && deferred.nacked()) {
-            throw new NackRequested();
-          }
-        }
-      });
+      applied =
+          support.inbox.process(
+              support.consumerOf(consumer),
+              List.of(id),
+              fresh -> {
+                if (fresh[0]) {
+                  invoke(record, deferred, consumer);
+                  if (deferred != null && deferred.nacked()) {
+                    throw new NackRequested();
+                  }
+                }
+              });
     } catch (NackRequested nack) {
       deferred.replay();
       return;
@@ -47,7 +56,8 @@ public final class OnceRecordListenerAdapter<K, V> extends AbstractDelegatingMes
     }
     support.succeeded();
     if (!applied[0]) {
-      // A duplicate: the method never saw it, so nobody else will acknowledge it under a manual ack mode.
+      // A duplicate: the method never saw it, so nobody else will acknowledge it under a manual ack
+      // mode.
       if (acknowledgment != null) {
         acknowledgment.acknowledge();
       }

@@ -6,20 +6,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Turns a Spring MVC path pattern into the plainer pattern syntax of {@code dev.once.servlet.IdempotentRoute}, for
- * the route's operation name ({@code "POST /payments/{id}/refunds"}). Matching itself stays Spring's.
+ * Turns a Spring MVC path pattern into the plainer pattern syntax of {@code
+ * dev.once.servlet.IdempotentRoute}, for the route's operation name ({@code "POST
+ * /payments/{id}/refunds"}). Matching itself stays Spring's.
  */
 public final class SpringPatterns {
 
   private static final Pattern VARIABLE = Pattern.compile("\\{([A-Za-z_][A-Za-z0-9_.-]*)(?::.*)?}");
   private static final Pattern CAPTURE_REST = Pattern.compile("\\{\\*[A-Za-z_][A-Za-z0-9_.-]*}");
 
-  private SpringPatterns() {
-  }
+  private SpringPatterns() {}
 
   /**
-   * {@code {id:\d+}} becomes {@code {id}}, a capture-the-rest {@code {*path}} becomes {@code **}, and a segment that
-   * mixes literals with variables or wildcards ({@code {name}.json}, {@code file?.txt}) becomes {@code *}.
+   * {@code {id:\d+}} becomes {@code {id}}, a capture-the-rest {@code {*path}} becomes {@code **},
+   * and a segment that mixes literals with variables or wildcards ({@code {name}.json}, {@code
+   * file?.txt}) becomes {@code *}.
    */
   public static String toRoutePattern(String springPattern) {
     if (springPattern == null || springPattern.isEmpty() || springPattern.equals("/")) {

@@ -17,23 +17,25 @@ class CompositeListenerTest {
   @Test
   void aFailedRenewalReachesEveryListenerEvenAfterOneThrows() {
     List<String> heard = new ArrayList<>();
-    OnceListener throwing = new OnceListener() {
-      @Override
-      public void renewalFailed(Scope scope, String store, OnceException failure) {
-        throw new IllegalStateException("metrics backend down");
-      }
-    };
-    OnceListener recording = new OnceListener() {
-      @Override
-      public void renewalFailed(Scope scope, String store, OnceException failure) {
-        heard.add(store + " " + failure.getClass().getSimpleName());
-      }
+    OnceListener throwing =
+        new OnceListener() {
+          @Override
+          public void renewalFailed(Scope scope, String store, OnceException failure) {
+            throw new IllegalStateException("metrics backend down");
+          }
+        };
+    OnceListener recording =
+        new OnceListener() {
+          @Override
+          public void renewalFailed(Scope scope, String store, OnceException failure) {
+            heard.add(store + " " + failure.getClass().getSimpleName());
+          }
 
-      @Override
-      public void leaseLost(Scope scope, String store) {
-        heard.add(store + " lease lost");
-      }
-    };
+          @Override
+          public void leaseLost(Scope scope, String store) {
+            heard.add(store + " lease lost");
+          }
+        };
     OnceListener composite = new CompositeListener(List.of(throwing, recording));
 
     composite.renewalFailed(SCOPE, "redis", new LeaseLostException(SCOPE, "redis", 7, "renew"));

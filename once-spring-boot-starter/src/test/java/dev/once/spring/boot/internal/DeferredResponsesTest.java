@@ -18,7 +18,7 @@ class DeferredResponsesTest {
   @SuppressWarnings("unused")
   static class Handlers {
     StreamingResponseBody streaming() {
-      return out -> { };
+      return out -> {};
     }
 
     ResponseEntity<StreamingResponseBody> streamingEntity() {
@@ -53,8 +53,7 @@ class DeferredResponsesTest {
       return null;
     }
 
-    void nothing() {
-    }
+    void nothing() {}
 
     Object anything() {
       return null;
@@ -62,8 +61,13 @@ class DeferredResponsesTest {
   }
 
   private static String describe(String name) {
-    HandlerMethod handler = new HandlerMethod(new Handlers(), Arrays.stream(Handlers.class.getDeclaredMethods())
-        .filter(m -> m.getName().equals(name)).findFirst().orElseThrow());
+    HandlerMethod handler =
+        new HandlerMethod(
+            new Handlers(),
+            Arrays.stream(Handlers.class.getDeclaredMethods())
+                .filter(m -> m.getName().equals(name))
+                .findFirst()
+                .orElseThrow());
     return DeferredResponses.describe(handler);
   }
 

@@ -22,7 +22,10 @@ import org.springframework.kafka.listener.KafkaMessageListenerContainer;
 import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.kafka.listener.MessageListenerContainer;
 
-/** The routing of {@link KafkaOutageErrorHandler}, on Kafka's own {@code MockConsumer}; the real run is in the IT. */
+/**
+ * The routing of {@link KafkaOutageErrorHandler}, on Kafka's own {@code MockConsumer}; the real run
+ * is in the IT.
+ */
 class KafkaOutageErrorHandlerTest {
 
   private static final TopicPartition P0 = new TopicPartition("payments", 0);
@@ -43,30 +46,42 @@ class KafkaOutageErrorHandlerTest {
     }
 
     @Override
-    public void handleRemaining(Exception e, List<ConsumerRecord<?, ?>> records, Consumer<?, ?> consumer,
-                                MessageListenerContainer container) {
+    public void handleRemaining(
+        Exception e,
+        List<ConsumerRecord<?, ?>> records,
+        Consumer<?, ?> consumer,
+        MessageListenerContainer container) {
       seen.add(e);
     }
 
     @Override
-    public boolean handleOne(Exception e, ConsumerRecord<?, ?> record, Consumer<?, ?> consumer,
-                             MessageListenerContainer container) {
+    public boolean handleOne(
+        Exception e,
+        ConsumerRecord<?, ?> record,
+        Consumer<?, ?> consumer,
+        MessageListenerContainer container) {
       seen.add(e);
       return true;
     }
 
     @Override
-    public void handleBatch(Exception e, ConsumerRecords<?, ?> data, Consumer<?, ?> consumer,
-                            MessageListenerContainer container, Runnable invokeListener) {
+    public void handleBatch(
+        Exception e,
+        ConsumerRecords<?, ?> data,
+        Consumer<?, ?> consumer,
+        MessageListenerContainer container,
+        Runnable invokeListener) {
       seen.add(e);
     }
   }
 
   private final MockConsumer<String, String> consumer = new MockConsumer<>("earliest");
   // Not running: the outage wait ends at once (it stops when the container stops).
-  private final MessageListenerContainer container = new KafkaMessageListenerContainer<>(
-      new DefaultKafkaConsumerFactory<>(Map.of()), new ContainerProperties("payments"));
-  private final List<ConsumerRecord<?, ?>> failed = List.of(record(P0, 5), record(P0, 6), record(P1, 3));
+  private final MessageListenerContainer container =
+      new KafkaMessageListenerContainer<>(
+          new DefaultKafkaConsumerFactory<>(Map.of()), new ContainerProperties("payments"));
+  private final List<ConsumerRecord<?, ?>> failed =
+      List.of(record(P0, 5), record(P0, 6), record(P1, 3));
 
   @BeforeEach
   void assign() {
@@ -77,7 +92,8 @@ class KafkaOutageErrorHandlerTest {
   }
 
   @Test
-  void anOutageSeeksEveryPartitionBackToItsFirstFailedRecordAndNeverReachesTheApplicationsHandler() {
+  void
+      anOutageSeeksEveryPartitionBackToItsFirstFailedRecordAndNeverReachesTheApplicationsHandler() {
     Recording application = new Recording(true);
     CommonErrorHandler handler = KafkaOutageErrorHandler.around(application);
 
@@ -93,12 +109,17 @@ class KafkaOutageErrorHandlerTest {
   void aBatchOutageSeeksThePollBackAndNeverReachesTheApplicationsHandler() {
     Recording application = new Recording(true);
     CommonErrorHandler handler = KafkaOutageErrorHandler.around(application);
-    ConsumerRecords<?, ?> poll = new ConsumerRecords<>(Map.of(P0, List.of(record(P0, 5), record(P0, 6)),
-        P1, List.of(record(P1, 3))), Map.of());
+    ConsumerRecords<?, ?> poll =
+        new ConsumerRecords<>(
+            Map.of(P0, List.of(record(P0, 5), record(P0, 6)), P1, List.of(record(P1, 3))),
+            Map.of());
 
-    assertThatThrownBy(() -> handler.handleBatch(outage(), poll, consumer, container, () -> { }))
+    assertThatThrownBy(() -> handler.handleBatch(outage(), poll, consumer, container, () -> {}))
         .isInstanceOf(KafkaException.class);
-    assertThatThrownBy(() -> handler.handleBatchAndReturnRemaining(outage(), poll, consumer, container, () -> { }))
+    assertThatThrownBy(
+            () ->
+                handler.handleBatchAndReturnRemaining(
+                    outage(), poll, consumer, container, () -> {}))
         .isInstanceOf(KafkaException.class);
 
     assertThat(consumer.position(P0)).isEqualTo(5);
@@ -120,8 +141,9 @@ class KafkaOutageErrorHandlerTest {
   void anyOtherFailureReachesTheApplicationsHandlerUnchanged() {
     Recording application = new Recording(true);
     CommonErrorHandler handler = KafkaOutageErrorHandler.around(application);
-    Exception poison = new ListenerExecutionFailedException("listener failed",
-        new IllegalStateException("poison payment"));
+    Exception poison =
+        new ListenerExecutionFailedException(
+            "listener failed", new IllegalStateException("poison payment"));
 
     handler.handleRemaining(poison, failed, consumer, container);
 
@@ -132,8 +154,8 @@ class KafkaOutageErrorHandlerTest {
 
   /** As the container hands it over: wrapped in a ListenerExecutionFailedException. */
   private static Exception outage() {
-    return new ListenerExecutionFailedException("listener failed",
-        new DatabaseOutage(new SQLException("connection lost", "08006"), 1, 0));
+    return new ListenerExecutionFailedException(
+        "listener failed", new DatabaseOutage(new SQLException("connection lost", "08006"), 1, 0));
   }
 
   private static ConsumerRecord<String, String> record(TopicPartition tp, long offset) {

@@ -9,7 +9,8 @@ class SpringPatternsTest {
   @Test
   void plainPatternsStayAsTheyAre() {
     assertThat(SpringPatterns.toRoutePattern("/payments")).isEqualTo("/payments");
-    assertThat(SpringPatterns.toRoutePattern("/payments/{id}/refunds")).isEqualTo("/payments/{id}/refunds");
+    assertThat(SpringPatterns.toRoutePattern("/payments/{id}/refunds"))
+        .isEqualTo("/payments/{id}/refunds");
     assertThat(SpringPatterns.toRoutePattern("/files/**")).isEqualTo("/files/**");
   }
 

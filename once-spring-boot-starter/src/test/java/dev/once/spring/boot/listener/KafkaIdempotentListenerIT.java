@@ -65,15 +65,14 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 import org.springframework.util.backoff.FixedBackOff;
 
 /**
- * Real Spring Boot applications with real {@code @KafkaListener}s on {@code onceKafkaListenerContainerFactory},
- * against a real KRaft broker and PostgreSQL: every message id has exactly one effect row, whatever the duplicates,
- * failures, restarts and races.
+ * Real Spring Boot applications with real {@code @KafkaListener}s on {@code
+ * onceKafkaListenerContainerFactory}, against a real KRaft broker and PostgreSQL: every message id
+ * has exactly one effect row, whatever the duplicates, failures, restarts and races.
  */
 class KafkaIdempotentListenerIT {
 
   /** The JSON payload. */
-  public record Payment(String account, long amount, String note) {
-  }
+  public record Payment(String account, long amount, String note) {}
 
   @SpringBootConfiguration
   @EnableAutoConfiguration
@@ -87,34 +86,43 @@ class KafkaIdempotentListenerIT {
     DefaultErrorHandler errorHandler(KafkaTemplate<?, ?> template) {
       // Two quick retries, then the dead-letter topic <topic>-dlt.
       DeadLetterPublishingRecoverer deadLetters = new DeadLetterPublishingRecoverer(template);
-      ConsumerAwareRecordRecoverer recording = (record, consumer, failure) -> {
-        DEAD_LETTERED.add(idOf(record));
-        deadLetters.accept(record, consumer, failure);
-      };
+      ConsumerAwareRecordRecoverer recording =
+          (record, consumer, failure) -> {
+            DEAD_LETTERED.add(idOf(record));
+            deadLetters.accept(record, consumer, failure);
+          };
       DefaultErrorHandler handler = new DefaultErrorHandler(recording, new FixedBackOff(20, 2));
-      handler.setRetryListeners(new RetryListener() {
-        @Override
-        public void failedDelivery(ConsumerRecord<?, ?> record, Exception failure, int deliveryAttempt) {
-          COUNTED_FAILURES.add(idOf(record));
-        }
-
-        @Override
-        public void failedDelivery(ConsumerRecords<?, ?> records, Exception failure, int deliveryAttempt) {
-          // A BatchListenerFailedException counts an attempt for its record only; any other failure for the poll.
-          for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof BatchListenerFailedException failed && failed.getRecord() != null) {
-              COUNTED_FAILURES.add(idOf(failed.getRecord()));
-              return;
+      handler.setRetryListeners(
+          new RetryListener() {
+            @Override
+            public void failedDelivery(
+                ConsumerRecord<?, ?> record, Exception failure, int deliveryAttempt) {
+              COUNTED_FAILURES.add(idOf(record));
             }
-          }
-          records.forEach(r -> COUNTED_FAILURES.add(idOf(r)));
-        }
-      });
+
+            @Override
+            public void failedDelivery(
+                ConsumerRecords<?, ?> records, Exception failure, int deliveryAttempt) {
+              // A BatchListenerFailedException counts an attempt for its record only; any other
+              // failure for the poll.
+              for (Throwable t = failure; t != null; t = t.getCause()) {
+                if (t instanceof BatchListenerFailedException failed
+                    && failed.getRecord() != null) {
+                  COUNTED_FAILURES.add(idOf(failed.getRecord()));
+                  return;
+                }
+              }
+              records.forEach(r -> COUNTED_FAILURES.add(idOf(r)));
+            }
+          });
       return handler;
     }
   }
 
-  /** Counts every delivery of each id to the listener container, also those that fail before the method runs. */
+  /**
+   * Counts every delivery of each id to the listener container, also those that fail before the
+   * method runs.
+   */
   static class DeliveryCounter {
     @Bean
     RecordInterceptor<Object, Object> countRecordDeliveries() {
@@ -134,13 +142,19 @@ class KafkaIdempotentListenerIT {
   }
 
   static final Map<String, Integer> DELIVERIES = new ConcurrentHashMap<>();
+
   /** The ids the error handler gave up on, as it sends them to the dead-letter topic. */
   static final Set<String> DEAD_LETTERED = ConcurrentHashMap.newKeySet();
+
   /** The ids of the records whose failure the error handler counted as a delivery attempt. */
   static final Set<String> COUNTED_FAILURES = ConcurrentHashMap.newKeySet();
 
-  /** When set, the method cuts this proxy between the application and PostgreSQL at the payment noted "cut". */
+  /**
+   * When set, the method cuts this proxy between the application and PostgreSQL at the payment
+   * noted "cut".
+   */
   static volatile TcpProxy databaseProxy;
+
   static final AtomicBoolean DATABASE_CUT = new AtomicBoolean();
 
   static void cutTheDatabaseOnce() {
@@ -149,8 +163,11 @@ class KafkaIdempotentListenerIT {
     }
   }
 
-  /** The id whose offset commit is lost once: right after its DB commit the container's call fails. */
+  /**
+   * The id whose offset commit is lost once: right after its DB commit the container's call fails.
+   */
   static volatile String failAfterCommitOf;
+
   static final AtomicBoolean FAILED_AFTER_COMMIT = new AtomicBoolean();
 
   /** Record listener: a JSON @Payload POJO, its id header, a plain JdbcTemplate write. */
@@ -164,30 +181,38 @@ class KafkaIdempotentListenerIT {
       this.effects = effects;
     }
 
-    @KafkaListener(topics = "${test.topic}", groupId = "${test.group}",
+    @KafkaListener(
+        topics = "${test.topic}",
+        groupId = "${test.group}",
         containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
     void on(@Payload Payment payment, @Header("message-id") String id) {
       invocations.incrementAndGet();
       if ("cut-at-commit".equals(payment.note())) {
-        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-          @Override
-          public void beforeCommit(boolean readOnly) {
-            cutTheDatabaseOnce(); // the commit then fails on a dead connection, and so does the rollback after it
-          }
-        });
+        TransactionSynchronizationManager.registerSynchronization(
+            new TransactionSynchronization() {
+              @Override
+              public void beforeCommit(boolean readOnly) {
+                cutTheDatabaseOnce(); // the commit then fails on a dead connection, and so does the
+                // rollback after it
+              }
+            });
       }
-      jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id,
+      jdbc.update(
+          "INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)",
+          id,
           payment.account() + ":" + payment.amount());
       if ("poison".equals(payment.note())) {
         throw new IllegalStateException("poison payment " + id);
       }
       if (id.equals(failAfterCommitOf) && FAILED_AFTER_COMMIT.compareAndSet(false, true)) {
-        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-          @Override
-          public void afterCommit() {
-            throw new IllegalStateException("simulated crash after the DB commit, before the offset commit");
-          }
-        });
+        TransactionSynchronizationManager.registerSynchronization(
+            new TransactionSynchronization() {
+              @Override
+              public void afterCommit() {
+                throw new IllegalStateException(
+                    "simulated crash after the DB commit, before the offset commit");
+              }
+            });
       }
     }
   }
@@ -203,7 +228,10 @@ class KafkaIdempotentListenerIT {
       this.effects = effects;
     }
 
-    @KafkaListener(topics = "${test.topic}", groupId = "${test.group}", batch = "true",
+    @KafkaListener(
+        topics = "${test.topic}",
+        groupId = "${test.group}",
+        batch = "true",
         containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
     void on(List<ConsumerRecord<String, String>> records) {
       for (int i = 0; i < records.size(); i++) {
@@ -270,8 +298,11 @@ class KafkaIdempotentListenerIT {
   void batchListenerGetsOnlyTheFreshRecordsOfEachPoll() throws Exception {
     // Sent before the application starts, so that polls are full and hold duplicates of each other.
     List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
-    ConfigurableApplicationContext app = start(BatchListener.class, "g-" + topic,
-        Map.of("spring.kafka.consumer.max-poll-records", "50"));
+    ConfigurableApplicationContext app =
+        start(
+            BatchListener.class,
+            "g-" + topic,
+            Map.of("spring.kafka.consumer.max-poll-records", "50"));
 
     awaitDrained("g-" + topic);
     assertEachOnce(ids);
@@ -286,25 +317,36 @@ class KafkaIdempotentListenerIT {
 
     List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
     awaitDrained("g-" + topic);
-    assertThat(dead).allSatisfy(r -> assertThat(new String(r.headers().lastHeader("message-id").value(),
-        StandardCharsets.UTF_8)).isEqualTo("m-17"));
+    assertThat(dead)
+        .allSatisfy(
+            r ->
+                assertThat(
+                        new String(
+                            r.headers().lastHeader("message-id").value(), StandardCharsets.UTF_8))
+                    .isEqualTo("m-17"));
     List<String> good = ids.stream().filter(id -> !id.equals("m-17")).toList();
     assertEachOnce(good);
-    // The poison one's effect rows were all rolled back with its transaction: no row, and no marker.
+    // The poison one's effect rows were all rolled back with its transaction: no row, and no
+    // marker.
     assertThat(db.effectCounts()).doesNotContainKey("m-17");
     assertThat(db.completedMarkers()).isEqualTo(49);
-    // 49 good ones once, each delivery of the poison one three times (first try and two retries); no duplicate.
+    // 49 good ones once, each delivery of the poison one three times (first try and two retries);
+    // no duplicate.
     long poisonDeliveries = lastSends.stream().filter("m-17"::equals).count();
     assertThat(dead).hasSize((int) poisonDeliveries);
-    assertThat(app.getBean(RecordListener.class).invocations).hasValue(49 + 3 * (int) poisonDeliveries);
+    assertThat(app.getBean(RecordListener.class).invocations)
+        .hasValue(49 + 3 * (int) poisonDeliveries);
   }
 
   @Test
-  void batchListenerPoisonRecordGoesToTheDeadLetterTopicAndTheRecordsAroundItApplyOnce() throws Exception {
-    // Sent first, so that the poison record sits inside a full poll, with records before it that the rolled-back
+  void batchListenerPoisonRecordGoesToTheDeadLetterTopicAndTheRecordsAroundItApplyOnce()
+      throws Exception {
+    // Sent first, so that the poison record sits inside a full poll, with records before it that
+    // the rolled-back
     // transaction undid and the factory must apply again.
     List<String> ids = sendWithDuplicates(100, 0.3, Map.of("m-42", "poison"));
-    start(BatchListener.class, "g-" + topic, Map.of("spring.kafka.consumer.max-poll-records", "50"));
+    start(
+        BatchListener.class, "g-" + topic, Map.of("spring.kafka.consumer.max-poll-records", "50"));
 
     List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
     awaitDrained("g-" + topic);
@@ -316,7 +358,8 @@ class KafkaIdempotentListenerIT {
   }
 
   @Test
-  void failureAfterTheDatabaseCommitBeforeTheOffsetCommitIsRedeliveredAndSkipped() throws Exception {
+  void failureAfterTheDatabaseCommitBeforeTheOffsetCommitIsRedeliveredAndSkipped()
+      throws Exception {
     failAfterCommitOf = "m-33";
     ConfigurableApplicationContext app = start(RecordListener.class, "g-" + topic, Map.of());
     List<String> ids = sendWithDuplicates(100, 0, Map.of());
@@ -324,24 +367,28 @@ class KafkaIdempotentListenerIT {
     awaitDrained("g-" + topic);
     assertThat(FAILED_AFTER_COMMIT).isTrue();
     assertEachOnce(ids);
-    // The error handler redelivered m-33 (its offset was not committed); the redelivery did not reach the method.
+    // The error handler redelivered m-33 (its offset was not committed); the redelivery did not
+    // reach the method.
     assertThat(app.getBean(RecordListener.class).invocations).hasValue(100);
   }
 
   @Test
-  void effectsCommittedButOffsetsNeverCommittedAreSkippedAfterRestartWithTheSameGroup() throws Exception {
+  void effectsCommittedButOffsetsNeverCommittedAreSkippedAfterRestartWithTheSameGroup()
+      throws Exception {
     String group = "g-" + topic;
-    // First life: manual acks that the listener never gives, so no offset is ever committed (no duplicates yet:
+    // First life: manual acks that the listener never gives, so no offset is ever committed (no
+    // duplicates yet:
     // the adapter acknowledges a duplicate itself, which would commit the offsets before it).
-    ConfigurableApplicationContext first = start(RecordListener.class, group,
-        Map.of("spring.kafka.listener.ack-mode", "manual"));
+    ConfigurableApplicationContext first =
+        start(RecordListener.class, group, Map.of("spring.kafka.listener.ack-mode", "manual"));
     List<String> ids = sendWithDuplicates(100, 0, Map.of());
     await().atMost(Duration.ofSeconds(60)).until(() -> db.effectCounts().size() == 100);
     assertThat(committedOffsets(group)).isZero();
     first.close();
     send(ids.subList(0, 30), Map.of());
 
-    // Second life, same group: Kafka redelivers everything from the start; every record is a duplicate.
+    // Second life, same group: Kafka redelivers everything from the start; every record is a
+    // duplicate.
     ConfigurableApplicationContext second = start(RecordListener.class, group, Map.of());
     awaitDrained(group);
     assertEachOnce(ids);
@@ -350,22 +397,28 @@ class KafkaIdempotentListenerIT {
 
   @Test
   void twoApplicationsRacingOnTheSameDuplicatesApplyEachMessageOnce() throws Exception {
-    // Different groups (both read every record at the same time), one shared id scope: a real race on every id.
+    // Different groups (both read every record at the same time), one shared id scope: a real race
+    // on every id.
     String scope = "shared-" + topic;
-    ConfigurableApplicationContext a = start(RecordListener.class, "a-" + topic, Map.of("once.kafka.consumer", scope));
-    ConfigurableApplicationContext b = start(RecordListener.class, "b-" + topic, Map.of("once.kafka.consumer", scope));
+    ConfigurableApplicationContext a =
+        start(RecordListener.class, "a-" + topic, Map.of("once.kafka.consumer", scope));
+    ConfigurableApplicationContext b =
+        start(RecordListener.class, "b-" + topic, Map.of("once.kafka.consumer", scope));
     List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
 
     awaitDrained("a-" + topic);
     awaitDrained("b-" + topic);
     assertEachOnce(ids);
-    int total = a.getBean(RecordListener.class).invocations.get() + b.getBean(RecordListener.class).invocations.get();
+    int total =
+        a.getBean(RecordListener.class).invocations.get()
+            + b.getBean(RecordListener.class).invocations.get();
     assertThat(total).isEqualTo(200);
   }
 
   @Test
-  void aDatabaseLostAtTheCommitOfARecordListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
-      throws Exception {
+  void
+      aDatabaseLostAtTheCommitOfARecordListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
+          throws Exception {
     startBehindDatabaseProxy(RecordListener.class, Map.of());
     List<String> ids = sendWithDuplicates(30, 0, Map.of("m-7", "cut-at-commit", "m-20", "poison"));
 
@@ -374,17 +427,23 @@ class KafkaIdempotentListenerIT {
 
     List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
     awaitDrained("g-" + topic);
-    assertThat(dead).as("dead-lettered: only the poison record, nothing by the outage; got %s", why(dead)).extracting(
-        KafkaIdempotentListenerIT::idOf).containsExactly("m-20");
-    assertThat(COUNTED_FAILURES).as("failures the error handler counted as attempts").containsOnly("m-20");
+    assertThat(dead)
+        .as("dead-lettered: only the poison record, nothing by the outage; got %s", why(dead))
+        .extracting(KafkaIdempotentListenerIT::idOf)
+        .containsExactly("m-20");
+    assertThat(COUNTED_FAILURES)
+        .as("failures the error handler counted as attempts")
+        .containsOnly("m-20");
     assertEachOnce(ids.stream().filter(id -> !id.equals("m-20")).toList());
     assertThat(db.effectCounts()).doesNotContainKey("m-20");
   }
 
   @Test
-  void aDatabaseLostInsideABatchListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
-      throws Exception {
-    startBehindDatabaseProxy(BatchListener.class, Map.of("spring.kafka.consumer.max-poll-records", "10"));
+  void
+      aDatabaseLostInsideABatchListenerSpendsNoAttemptAndDeadLettersNothingWhileAPoisonRecordStillIs()
+          throws Exception {
+    startBehindDatabaseProxy(
+        BatchListener.class, Map.of("spring.kafka.consumer.max-poll-records", "10"));
     List<String> ids = sendWithDuplicates(30, 0, Map.of("m-7", "cut", "m-20", "poison"));
 
     awaitOutageLongerThanTheErrorHandlersAttempts();
@@ -392,34 +451,47 @@ class KafkaIdempotentListenerIT {
 
     List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
     awaitDrained("g-" + topic);
-    assertThat(dead).as("dead-lettered: only the poison record, nothing by the outage; got %s", why(dead)).extracting(
-        KafkaIdempotentListenerIT::idOf).containsExactly("m-20");
-    assertThat(COUNTED_FAILURES).as("failures the error handler counted as attempts").containsOnly("m-20");
+    assertThat(dead)
+        .as("dead-lettered: only the poison record, nothing by the outage; got %s", why(dead))
+        .extracting(KafkaIdempotentListenerIT::idOf)
+        .containsExactly("m-20");
+    assertThat(COUNTED_FAILURES)
+        .as("failures the error handler counted as attempts")
+        .containsOnly("m-20");
     assertEachOnce(ids.stream().filter(id -> !id.equals("m-20")).toList());
     assertThat(db.effectCounts()).doesNotContainKey("m-20");
   }
 
-  // --- helpers -------------------------------------------------------------------------------------------------
+  // --- helpers
+  // -------------------------------------------------------------------------------------------------
 
-  /** Reads the dead-letter topic until at least {@code atLeast} records arrived, then briefly for any more. */
+  /**
+   * Reads the dead-letter topic until at least {@code atLeast} records arrived, then briefly for
+   * any more.
+   */
   private List<ConsumerRecord<String, String>> readDeadLetters(int atLeast) {
     List<ConsumerRecord<String, String>> dead = new ArrayList<>();
     try (KafkaConsumer<String, String> c = consumer("dlt-reader-" + topic)) {
       c.subscribe(List.of(topic + "-dlt"));
-      await().atMost(Duration.ofSeconds(60)).until(() -> {
-        c.poll(Duration.ofMillis(200)).forEach(dead::add);
-        return dead.size() >= atLeast;
-      });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                c.poll(Duration.ofMillis(200)).forEach(dead::add);
+                return dead.size() >= atLeast;
+              });
       c.poll(Duration.ofMillis(500)).forEach(dead::add);
     }
     return dead;
   }
 
   /**
-   * An application that reaches PostgreSQL through {@link #databaseProxy} (a lost database is noticed within a
-   * quarter of a second), with one consumer thread per partition, counting deliveries.
+   * An application that reaches PostgreSQL through {@link #databaseProxy} (a lost database is
+   * noticed within a quarter of a second), with one consumer thread per partition, counting
+   * deliveries.
    */
-  private ConfigurableApplicationContext startBehindDatabaseProxy(Class<?> listener, Map<String, Object> extra) {
+  private ConfigurableApplicationContext startBehindDatabaseProxy(
+      Class<?> listener, Map<String, Object> extra) {
     TestDatabase direct = ListenerDb.DB;
     databaseProxy = TcpProxy.start(direct.host(), direct.port());
     Map<String, Object> p = new HashMap<>(extra);
@@ -431,19 +503,26 @@ class KafkaIdempotentListenerIT {
   }
 
   /**
-   * Waits until m-7 (whose method cut the database) was delivered more often than the error handler's three
-   * attempts, or the error handler gave up on it (what it does once it counted the outage as attempts).
+   * Waits until m-7 (whose method cut the database) was delivered more often than the error
+   * handler's three attempts, or the error handler gave up on it (what it does once it counted the
+   * outage as attempts).
    */
   private void awaitOutageLongerThanTheErrorHandlersAttempts() {
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
         .until(() -> DELIVERIES.getOrDefault("m-7", 0) >= 5 || DEAD_LETTERED.contains("m-7"));
   }
 
-  /** Each dead letter's id and the failure that sent it there, as DeadLetterPublishingRecoverer recorded it. */
+  /**
+   * Each dead letter's id and the failure that sent it there, as DeadLetterPublishingRecoverer
+   * recorded it.
+   */
   private static Map<String, String> why(List<ConsumerRecord<String, String>> dead) {
     Map<String, String> why = new HashMap<>();
     for (ConsumerRecord<String, String> r : dead) {
-      org.apache.kafka.common.header.Header stack = r.headers().lastHeader(KafkaHeaders.DLT_EXCEPTION_STACKTRACE);
+      org.apache.kafka.common.header.Header stack =
+          r.headers().lastHeader(KafkaHeaders.DLT_EXCEPTION_STACKTRACE);
       why.put(idOf(r), stack == null ? "?" : new String(stack.value(), StandardCharsets.UTF_8));
     }
     return why;
@@ -453,8 +532,8 @@ class KafkaIdempotentListenerIT {
     return new String(r.headers().lastHeader("message-id").value(), StandardCharsets.UTF_8);
   }
 
-  private ConfigurableApplicationContext start(Class<?> listener, String group, Map<String, Object> extra,
-                                               Class<?>... more) {
+  private ConfigurableApplicationContext start(
+      Class<?> listener, String group, Map<String, Object> extra, Class<?>... more) {
     Map<String, Object> p = new HashMap<>(db.properties());
     p.put("spring.kafka.bootstrap-servers", TestKafka.bootstrap());
     p.put("spring.kafka.consumer.auto-offset-reset", "earliest");
@@ -464,14 +543,18 @@ class KafkaIdempotentListenerIT {
     p.putAll(extra);
     List<Class<?>> sources = new ArrayList<>(List.of(App.class, listener));
     sources.addAll(List.of(more));
-    ConfigurableApplicationContext context = new SpringApplicationBuilder(sources.toArray(Class<?>[]::new))
-        .properties(p).run();
+    ConfigurableApplicationContext context =
+        new SpringApplicationBuilder(sources.toArray(Class<?>[]::new)).properties(p).run();
     contexts.add(context);
     return context;
   }
 
-  /** Sends {@code distinct} messages m-0.. plus {@code dupShare} of them again, shuffled; returns the distinct ids. */
-  private List<String> sendWithDuplicates(int distinct, double dupShare, Map<String, String> notes) throws Exception {
+  /**
+   * Sends {@code distinct} messages m-0.. plus {@code dupShare} of them again, shuffled; returns
+   * the distinct ids.
+   */
+  private List<String> sendWithDuplicates(int distinct, double dupShare, Map<String, String> notes)
+      throws Exception {
     List<String> ids = new ArrayList<>();
     List<String> sends = new ArrayList<>();
     for (int i = 0; i < distinct; i++) {
@@ -493,10 +576,16 @@ class KafkaIdempotentListenerIT {
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrap());
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     try (KafkaProducer<String, String> producer =
-             new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+        new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
       for (String id : sends) {
-        String json = "{\"account\":\"acc-" + id + "\",\"amount\":" + (id.hashCode() & 0xff) + ",\"note\":\""
-            + notes.getOrDefault(id, "") + "\"}";
+        String json =
+            "{\"account\":\"acc-"
+                + id
+                + "\",\"amount\":"
+                + (id.hashCode() & 0xff)
+                + ",\"note\":\""
+                + notes.getOrDefault(id, "")
+                + "\"}";
         ProducerRecord<String, String> r = new ProducerRecord<>(topic, id, json);
         r.headers().add("message-id", id.getBytes(StandardCharsets.UTF_8));
         producer.send(r).get();
@@ -519,7 +608,9 @@ class KafkaIdempotentListenerIT {
 
   /** Waits until the group has committed offsets up to the end of every partition. */
   private void awaitDrained(String group) {
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> committedOffsets(group) == endOffsets());
   }
 
@@ -527,8 +618,10 @@ class KafkaIdempotentListenerIT {
     try (Admin admin = admin()) {
       Map<TopicPartition, OffsetAndMetadata> offsets =
           admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-      return offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
-          .mapToLong(e -> e.getValue().offset()).sum();
+      return offsets.entrySet().stream()
+          .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+          .mapToLong(e -> e.getValue().offset())
+          .sum();
     }
   }
 
@@ -538,8 +631,11 @@ class KafkaIdempotentListenerIT {
       for (int p = 0; p < 3; p++) {
         request.put(new TopicPartition(topic, p), OffsetSpec.latest());
       }
-      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result = admin.listOffsets(request).all().get();
-      return result.values().stream().mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result =
+          admin.listOffsets(request).all().get();
+      return result.values().stream()
+          .mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset)
+          .sum();
     }
   }
 

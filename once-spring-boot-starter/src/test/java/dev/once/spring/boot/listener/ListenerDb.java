@@ -9,8 +9,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
- * Real PostgreSQL for the listener ITs: an effect log with NO unique constraint (a duplicate effect stays countable)
- * and the Once table, both with unique names, dropped by {@link #drop}.
+ * Real PostgreSQL for the listener ITs: an effect log with NO unique constraint (a duplicate effect
+ * stays countable) and the Once table, both with unique names, dropped by {@link #drop}.
  */
 final class ListenerDb {
 
@@ -21,8 +21,11 @@ final class ListenerDb {
 
   ListenerDb() {
     jdbc = new JdbcTemplate(new DriverManagerDataSource(DB.jdbcUrl(), DB.user(), DB.password()));
-    jdbc.execute("CREATE TABLE " + effects() + " (id BIGSERIAL PRIMARY KEY, msg_id VARCHAR(100) NOT NULL,"
-        + " payload VARCHAR(200) NOT NULL)");
+    jdbc.execute(
+        "CREATE TABLE "
+            + effects()
+            + " (id BIGSERIAL PRIMARY KEY, msg_id VARCHAR(100) NOT NULL,"
+            + " payload VARCHAR(200) NOT NULL)");
   }
 
   String effects() {
@@ -48,7 +51,8 @@ final class ListenerDb {
 
   Map<String, Integer> effectCounts() {
     Map<String, Integer> counts = new HashMap<>();
-    jdbc.query("SELECT msg_id, COUNT(*) FROM " + effects() + " GROUP BY msg_id",
+    jdbc.query(
+        "SELECT msg_id, COUNT(*) FROM " + effects() + " GROUP BY msg_id",
         rs -> {
           counts.put(rs.getString(1), rs.getInt(2));
         });
@@ -56,7 +60,9 @@ final class ListenerDb {
   }
 
   long completedMarkers() {
-    Long n = jdbc.queryForObject("SELECT COUNT(*) FROM " + onceTable() + " WHERE status = 'C'", Long.class);
+    Long n =
+        jdbc.queryForObject(
+            "SELECT COUNT(*) FROM " + onceTable() + " WHERE status = 'C'", Long.class);
     return n == null ? 0 : n;
   }
 

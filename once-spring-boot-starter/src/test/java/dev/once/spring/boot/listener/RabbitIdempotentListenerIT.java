@@ -49,21 +49,30 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
- * A real Spring Boot application with a real {@code @RabbitListener} on {@code onceRabbitListenerContainerFactory},
- * against the RabbitMQ at {@code ONCE_TEST_RABBITMQ_URI} (default amqp://guest:guest@127.0.0.1:5672) and PostgreSQL.
+ * A real Spring Boot application with a real {@code @RabbitListener} on {@code
+ * onceRabbitListenerContainerFactory}, against the RabbitMQ at {@code ONCE_TEST_RABBITMQ_URI}
+ * (default amqp://guest:guest@127.0.0.1:5672) and PostgreSQL.
  */
 class RabbitIdempotentListenerIT {
 
-  /** Deliveries seen per id (the id resolver runs for every delivery, duplicates and redeliveries included). */
+  /**
+   * Deliveries seen per id (the id resolver runs for every delivery, duplicates and redeliveries
+   * included).
+   */
   static final Map<String, Integer> DELIVERIES = new ConcurrentHashMap<>();
+
   /** The id whose acknowledgment is lost once: its channel is closed right after the DB commit. */
   static volatile String loseAckOf;
-  /** When set, the listener of the payment noted "cut" cuts this proxy between the application and PostgreSQL. */
+
+  /**
+   * When set, the listener of the payment noted "cut" cuts this proxy between the application and
+   * PostgreSQL.
+   */
   static volatile TcpProxy databaseProxy;
+
   static final AtomicInteger LOST_CONNECTIONS = new AtomicInteger();
 
-  public record Payment(String account, long amount, String note) {
-  }
+  public record Payment(String account, long amount, String note) {}
 
   @SpringBootConfiguration
   @EnableAutoConfiguration
@@ -97,16 +106,26 @@ class RabbitIdempotentListenerIT {
       this.effects = effects;
     }
 
-    @RabbitListener(queues = "${test.queue}", containerFactory = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
-    void on(@Payload Payment payment, @Header(AmqpHeaders.MESSAGE_ID) String id, com.rabbitmq.client.Channel channel) {
+    @RabbitListener(
+        queues = "${test.queue}",
+        containerFactory = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
+    void on(
+        @Payload Payment payment,
+        @Header(AmqpHeaders.MESSAGE_ID) String id,
+        com.rabbitmq.client.Channel channel) {
       invocations.merge(id, 1, Integer::sum);
       total.incrementAndGet();
-      if ("cut".equals(payment.note()) && databaseProxy != null && !databaseProxy.isCut()
+      if ("cut".equals(payment.note())
+          && databaseProxy != null
+          && !databaseProxy.isCut()
           && invocations.get(id) == 1) {
-        databaseProxy.cut(); // the database goes away inside this delivery's transaction, before its effect
+        databaseProxy
+            .cut(); // the database goes away inside this delivery's transaction, before its effect
       }
       try {
-        jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id,
+        jdbc.update(
+            "INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)",
+            id,
             payment.account() + ":" + payment.amount());
       } catch (RuntimeException e) {
         LOST_CONNECTIONS.incrementAndGet();
@@ -117,16 +136,17 @@ class RabbitIdempotentListenerIT {
       }
       if (id.equals(loseAckOf) && ackLost.compareAndSet(false, true)) {
         // The effect is committed, then the channel dies before the container can acknowledge.
-        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-          @Override
-          public void afterCommit() {
-            try {
-              ((ChannelProxy) channel).getTargetChannel().close();
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            }
-          }
-        });
+        TransactionSynchronizationManager.registerSynchronization(
+            new TransactionSynchronization() {
+              @Override
+              public void afterCommit() {
+                try {
+                  ((ChannelProxy) channel).getTargetChannel().close();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              }
+            });
       }
     }
   }
@@ -153,7 +173,8 @@ class RabbitIdempotentListenerIT {
     admin.exchangeDeclare(queue + ".dlx", BuiltinExchangeType.FANOUT, false, true, null);
     admin.queueDeclare(queue + ".dlq", false, false, false, null);
     admin.queueBind(queue + ".dlq", queue + ".dlx", "");
-    admin.queueDeclare(queue, false, false, false, Map.of("x-dead-letter-exchange", queue + ".dlx"));
+    admin.queueDeclare(
+        queue, false, false, false, Map.of("x-dead-letter-exchange", queue + ".dlx"));
   }
 
   @AfterEach
@@ -173,15 +194,17 @@ class RabbitIdempotentListenerIT {
   }
 
   @Test
-  void jsonPaymentsAreAppliedOnceAndDuplicatesAreAcknowledgedWithoutInvokingTheListener() throws Exception {
+  void jsonPaymentsAreAppliedOnceAndDuplicatesAreAcknowledgedWithoutInvokingTheListener()
+      throws Exception {
     ConfigurableApplicationContext app = start();
     List<String> sends = sendWithDuplicates(100, 0.3, Map.of());
 
     awaitProcessed();
     assertEachOnce(100, null);
     Listener listener = app.getBean(Listener.class);
-    assertThat(listener.total).hasValue(101);                       // 100 payments and the end marker
-    assertThat(DELIVERIES.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(sends.size() + 1);
+    assertThat(listener.total).hasValue(101); // 100 payments and the end marker
+    assertThat(DELIVERIES.values().stream().mapToInt(Integer::intValue).sum())
+        .isEqualTo(sends.size() + 1);
     assertThat(db.completedMarkers()).isEqualTo(101);
     assertThat(admin.queueDeclarePassive(queue).getMessageCount()).isZero();
   }
@@ -192,13 +215,15 @@ class RabbitIdempotentListenerIT {
     sendWithDuplicates(30, 0, Map.of("m-7", "poison"));
 
     awaitProcessed();
-    GetResponse dead = await().atMost(Duration.ofSeconds(30)).until(() -> admin.basicGet(queue + ".dlq", true),
-        r -> r != null);
+    GetResponse dead =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> admin.basicGet(queue + ".dlq", true), r -> r != null);
     assertThat(dead.getProps().getMessageId()).isEqualTo("m-7");
     assertEachOnce(30, "m-7");
-    assertThat(db.effectCounts()).doesNotContainKey("m-7");       // its rows rolled back three times
-    assertThat(app.getBean(Listener.class).invocations.get("m-7")).isEqualTo(3);   // max-attempts
-    assertThat(db.completedMarkers()).isEqualTo(30);              // 29 good ones and the end marker
+    assertThat(db.effectCounts()).doesNotContainKey("m-7"); // its rows rolled back three times
+    assertThat(app.getBean(Listener.class).invocations.get("m-7")).isEqualTo(3); // max-attempts
+    assertThat(db.completedMarkers()).isEqualTo(30); // 29 good ones and the end marker
   }
 
   @Test
@@ -207,19 +232,35 @@ class RabbitIdempotentListenerIT {
     databaseProxy = TcpProxy.start(direct.host(), direct.port());
     TestDatabase proxied = direct.withAddress("127.0.0.1", databaseProxy.port());
     // The application reaches PostgreSQL through the proxy; an outage is noticed within a second.
-    ConfigurableApplicationContext app = start(Map.of("spring.datasource.url", proxied.jdbcUrl(),
-        "spring.datasource.hikari.connection-timeout", "1000", "spring.datasource.hikari.validation-timeout", "500"));
+    ConfigurableApplicationContext app =
+        start(
+            Map.of(
+                "spring.datasource.url",
+                proxied.jdbcUrl(),
+                "spring.datasource.hikari.connection-timeout",
+                "1000",
+                "spring.datasource.hikari.validation-timeout",
+                "500"));
     sendWithDuplicates(20, 0, Map.of("m-7", "cut"));
 
-    // Down for longer than the three attempts Boot's retry allows (each waits a connection timeout of 1 s).
-    await().atMost(Duration.ofSeconds(30)).until(() -> LOST_CONNECTIONS.get() >= 1
-        && (DELIVERIES.getOrDefault("m-7", 0) >= 2 || admin.queueDeclarePassive(queue + ".dlq").getMessageCount() > 0));
+    // Down for longer than the three attempts Boot's retry allows (each waits a connection timeout
+    // of 1 s).
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                LOST_CONNECTIONS.get() >= 1
+                    && (DELIVERIES.getOrDefault("m-7", 0) >= 2
+                        || admin.queueDeclarePassive(queue + ".dlq").getMessageCount() > 0));
     databaseProxy.restore();
 
     awaitProcessed();
-    assertThat(admin.queueDeclarePassive(queue + ".dlq").getMessageCount()).as("dead-lettered by the outage").isZero();
+    assertThat(admin.queueDeclarePassive(queue + ".dlq").getMessageCount())
+        .as("dead-lettered by the outage")
+        .isZero();
     assertEachOnce(20, null);
-    assertThat(app.getBean(Listener.class).invocations.get("m-7")).as("m-7's listener ran again after the outage")
+    assertThat(app.getBean(Listener.class).invocations.get("m-7"))
+        .as("m-7's listener ran again after the outage")
         .isGreaterThanOrEqualTo(2);
   }
 
@@ -233,7 +274,9 @@ class RabbitIdempotentListenerIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> DELIVERIES.getOrDefault("m-5", 0) >= 2);
     assertEachOnce(20, null);
     assertThat(app.getBean(Listener.class).invocations.get("m-5")).isEqualTo(1);
-    await().atMost(Duration.ofSeconds(30)).until(() -> admin.queueDeclarePassive(queue).getMessageCount() == 0);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> admin.queueDeclarePassive(queue).getMessageCount() == 0);
   }
 
   @Test
@@ -243,8 +286,10 @@ class RabbitIdempotentListenerIT {
     sendWithDuplicates(3, 0, Map.of());
 
     awaitProcessed();
-    GetResponse dead = await().atMost(Duration.ofSeconds(30)).until(() -> admin.basicGet(queue + ".dlq", true),
-        r -> r != null);
+    GetResponse dead =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> admin.basicGet(queue + ".dlq", true), r -> r != null);
     assertThat(dead.getProps().getMessageId()).isNull();
     assertThat(app.getBean(Listener.class).total).hasValue(4);
   }
@@ -255,11 +300,17 @@ class RabbitIdempotentListenerIT {
     ConfigurableApplicationContext b = start();
     List<String> sends = sendWithDuplicates(100, 0.3, Map.of());
 
-    // Every delivery went through an id check, then the effects settle and stay at exactly one per id.
-    await().atMost(Duration.ofSeconds(60))
-        .until(() -> DELIVERIES.values().stream().mapToInt(Integer::intValue).sum() >= sends.size() + 1);
+    // Every delivery went through an id check, then the effects settle and stay at exactly one per
+    // id.
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                DELIVERIES.values().stream().mapToInt(Integer::intValue).sum() >= sends.size() + 1);
     await().atMost(Duration.ofSeconds(60)).until(() -> db.effectCounts().size() == 101);
-    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10))
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(10))
         .until(() -> db.effectCounts().values().stream().allMatch(n -> n == 1));
     assertEachOnce(100, null);
     int total = a.getBean(Listener.class).total.get() + b.getBean(Listener.class).total.get();
@@ -268,7 +319,8 @@ class RabbitIdempotentListenerIT {
     assertThat(b.getBean(Listener.class).total.get()).isPositive();
   }
 
-  // --- helpers -------------------------------------------------------------------------------------------------
+  // --- helpers
+  // -------------------------------------------------------------------------------------------------
 
   private ConfigurableApplicationContext start() {
     return start(Map.of());
@@ -276,14 +328,18 @@ class RabbitIdempotentListenerIT {
 
   private ConfigurableApplicationContext start(Map<String, Object> extra) {
     URI uri = URI.create(TestRabbitMq.uri());
-    String[] user = uri.getUserInfo() == null ? new String[] {"guest", "guest"} : uri.getUserInfo().split(":", 2);
+    String[] user =
+        uri.getUserInfo() == null
+            ? new String[] {"guest", "guest"}
+            : uri.getUserInfo().split(":", 2);
     Map<String, Object> p = new HashMap<>(db.properties());
     p.put("spring.main.web-application-type", "none");
     p.put("spring.rabbitmq.host", uri.getHost());
     p.put("spring.rabbitmq.port", uri.getPort() < 0 ? 5672 : uri.getPort());
     p.put("spring.rabbitmq.username", user[0]);
     p.put("spring.rabbitmq.password", user[1]);
-    // The test's own vhost when TestRabbitMq names one (parallel builds each get theirs): the queue is declared there.
+    // The test's own vhost when TestRabbitMq names one (parallel builds each get theirs): the queue
+    // is declared there.
     String path = uri.getPath() == null ? "" : uri.getPath();
     p.put("spring.rabbitmq.virtual-host", path.length() > 1 ? path.substring(1) : "/");
     p.put("spring.rabbitmq.listener.simple.retry.enabled", "true");
@@ -293,13 +349,17 @@ class RabbitIdempotentListenerIT {
     p.put("spring.rabbitmq.listener.simple.prefetch", "10");
     p.put("test.queue", queue);
     p.putAll(extra);
-    ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class, Listener.class).properties(p).run();
+    ConfigurableApplicationContext context =
+        new SpringApplicationBuilder(App.class, Listener.class).properties(p).run();
     contexts.add(context);
     return context;
   }
 
-  /** Sends m-0.. with duplicates mixed in, then an end marker; returns every send but the marker. */
-  private List<String> sendWithDuplicates(int distinct, double dupShare, Map<String, String> notes) throws Exception {
+  /**
+   * Sends m-0.. with duplicates mixed in, then an end marker; returns every send but the marker.
+   */
+  private List<String> sendWithDuplicates(int distinct, double dupShare, Map<String, String> notes)
+      throws Exception {
     List<String> sends = new ArrayList<>();
     for (int i = 0; i < distinct; i++) {
       sends.add("m-" + i);
@@ -310,21 +370,35 @@ class RabbitIdempotentListenerIT {
     }
     Collections.shuffle(sends, random);
     for (String id : sends) {
-      publish(id, "{\"account\":\"acc-" + id + "\",\"amount\":" + (id.hashCode() & 0xff) + ",\"note\":\""
-          + notes.getOrDefault(id, "") + "\"}");
+      publish(
+          id,
+          "{\"account\":\"acc-"
+              + id
+              + "\",\"amount\":"
+              + (id.hashCode() & 0xff)
+              + ",\"note\":\""
+              + notes.getOrDefault(id, "")
+              + "\"}");
     }
     publish("end", "{\"account\":\"end\",\"amount\":0,\"note\":\"\"}");
     return sends;
   }
 
   private void publish(String id, String json) throws Exception {
-    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId(id)
-        .contentType(MessageProperties.CONTENT_TYPE_JSON).deliveryMode(2).build();
+    AMQP.BasicProperties props =
+        new AMQP.BasicProperties.Builder()
+            .messageId(id)
+            .contentType(MessageProperties.CONTENT_TYPE_JSON)
+            .deliveryMode(2)
+            .build();
     admin.basicPublish("", queue, props, json.getBytes(StandardCharsets.UTF_8));
     admin.waitForConfirmsOrDie(10_000);
   }
 
-  /** One consumer, FIFO: once the end marker's effect is there, every delivery before it has been handled. */
+  /**
+   * One consumer, FIFO: once the end marker's effect is there, every delivery before it has been
+   * handled.
+   */
   private void awaitProcessed() {
     await().atMost(Duration.ofSeconds(60)).until(() -> db.effectCounts().containsKey("end"));
   }

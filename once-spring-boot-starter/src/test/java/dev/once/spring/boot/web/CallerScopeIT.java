@@ -51,14 +51,15 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Item 5 of issue 9, over real HTTP through Spring Security on PostgreSQL: keys are scoped to the caller, and a
- * caller is who vouches for the name as well as the name.
+ * Item 5 of issue 9, over real HTTP through Spring Security on PostgreSQL: keys are scoped to the
+ * caller, and a caller is who vouches for the name as well as the name.
  *
- * <p>The security chain is an application's own: HTTP Basic for the application's users, and OAuth2 resource
- * server JWTs from two issuers ({@link JwtIssuerAuthenticationManagerResolver}, each issuer with its own RSA key).
- * The tokens are real: signed here with Nimbus by the two "issuers" (no authorization server can run here) and
- * verified by Spring Security's own {@code BearerTokenAuthenticationFilter} and {@link NimbusJwtDecoder}, which put
- * a real {@code JwtAuthenticationToken} in the security context. {@code /guest/**} is open to anonymous callers.
+ * <p>The security chain is an application's own: HTTP Basic for the application's users, and OAuth2
+ * resource server JWTs from two issuers ({@link JwtIssuerAuthenticationManagerResolver}, each
+ * issuer with its own RSA key). The tokens are real: signed here with Nimbus by the two "issuers"
+ * (no authorization server can run here) and verified by Spring Security's own {@code
+ * BearerTokenAuthenticationFilter} and {@link NimbusJwtDecoder}, which put a real {@code
+ * JwtAuthenticationToken} in the security context. {@code /guest/**} is open to anonymous callers.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CallerScopeIT {
@@ -69,13 +70,13 @@ class CallerScopeIT {
   static final KeyPair KEY_A = rsa();
   static final KeyPair KEY_B = rsa();
 
-  private final String prefix = "once_who_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-  private final JdbcTemplate direct = new JdbcTemplate(
-      new DriverManagerDataSource(DB.jdbcUrl(), DB.user(), DB.password()));
+  private final String prefix =
+      "once_who_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+  private final JdbcTemplate direct =
+      new JdbcTemplate(new DriverManagerDataSource(DB.jdbcUrl(), DB.user(), DB.password()));
   private HttpApp app;
 
-  record Order(String item, int quantity) {
-  }
+  record Order(String item, int quantity) {}
 
   @RestController
   static class Orders {
@@ -106,8 +107,12 @@ class CallerScopeIT {
     }
 
     private Map<String, Object> place(Order order, String by) {
-      long id = jdbc.queryForObject("INSERT INTO " + table + " (item, placed_by) VALUES (?, ?) RETURNING id",
-          Long.class, order.item(), by);
+      long id =
+          jdbc.queryForObject(
+              "INSERT INTO " + table + " (item, placed_by) VALUES (?, ?) RETURNING id",
+              Long.class,
+              order.item(),
+              by);
       return Map.of("id", id, "item", order.item(), "by", by);
     }
   }
@@ -118,37 +123,44 @@ class CallerScopeIT {
   static class App {
     @Bean
     SecurityFilterChain api(HttpSecurity http) throws Exception {
-      Map<String, AuthenticationManager> issuers = Map.of(
-          ISSUER_A, jwtFrom(KEY_A), ISSUER_B, jwtFrom(KEY_B));
-      return http
-          .authorizeHttpRequests(requests -> requests
-              .requestMatchers("/guest/**").permitAll()
-              .anyRequest().authenticated())
+      Map<String, AuthenticationManager> issuers =
+          Map.of(ISSUER_A, jwtFrom(KEY_A), ISSUER_B, jwtFrom(KEY_B));
+      return http.authorizeHttpRequests(
+              requests ->
+                  requests.requestMatchers("/guest/**").permitAll().anyRequest().authenticated())
           .httpBasic(Customizer.withDefaults())
-          .oauth2ResourceServer(resource -> resource.authenticationManagerResolver(
-              new JwtIssuerAuthenticationManagerResolver(issuers::get)))
+          .oauth2ResourceServer(
+              resource ->
+                  resource.authenticationManagerResolver(
+                      new JwtIssuerAuthenticationManagerResolver(issuers::get)))
           .csrf(csrf -> csrf.disable())
-          .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+          .sessionManagement(
+              session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
           .build();
     }
 
     private static AuthenticationManager jwtFrom(KeyPair key) {
-      return new ProviderManager(new JwtAuthenticationProvider(
-          NimbusJwtDecoder.withPublicKey((RSAPublicKey) key.getPublic()).build()));
+      return new ProviderManager(
+          new JwtAuthenticationProvider(
+              NimbusJwtDecoder.withPublicKey((RSAPublicKey) key.getPublic()).build()));
     }
 
     @Bean
     UserDetailsService users() {
-      InMemoryUserDetailsManager users = new InMemoryUserDetailsManager(
-          User.withUsername("alice").password("{noop}alice").roles("USER").build());
+      InMemoryUserDetailsManager users =
+          new InMemoryUserDetailsManager(
+              User.withUsername("alice").password("{noop}alice").roles("USER").build());
       return users::loadUserByUsername;
     }
   }
 
   @BeforeAll
   void start() {
-    direct.execute("CREATE TABLE " + orders() + " (id BIGSERIAL PRIMARY KEY, item VARCHAR(100) NOT NULL,"
-        + " placed_by VARCHAR(100) NOT NULL)");
+    direct.execute(
+        "CREATE TABLE "
+            + orders()
+            + " (id BIGSERIAL PRIMARY KEY, item VARCHAR(100) NOT NULL,"
+            + " placed_by VARCHAR(100) NOT NULL)");
     Map<String, Object> p = new HashMap<>();
     p.put("spring.datasource.url", DB.jdbcUrl());
     p.put("spring.datasource.username", DB.user());
@@ -179,7 +191,8 @@ class CallerScopeIT {
   }
 
   private long placed(String item) {
-    return direct.queryForObject("SELECT COUNT(*) FROM " + orders() + " WHERE item = ?", Long.class, item);
+    return direct.queryForObject(
+        "SELECT COUNT(*) FROM " + orders() + " WHERE item = ?", Long.class, item);
   }
 
   private long records() {
@@ -206,7 +219,8 @@ class CallerScopeIT {
     assertThat(placed(item)).as("the handler never ran").isZero();
     assertThat(records()).as("nothing was claimed or stored").isEqualTo(recordsBefore);
 
-    Reply owner = app.post("/guest/orders", key, json(item), "Authorization", HttpApp.basic("alice"));
+    Reply owner =
+        app.post("/guest/orders", key, json(item), "Authorization", HttpApp.basic("alice"));
     assertThat(owner.status()).as(owner.toString()).isEqualTo(201);
     assertThat(owner.replayed()).isFalse();
     assertThat(placed(item)).isEqualTo(1);
@@ -230,7 +244,9 @@ class CallerScopeIT {
   void aPasswordUserAndJwtSubjectsOfTwoIssuersCalledAlikeNeverSeeEachOthersResponse() {
     String key = UUID.randomUUID().toString();
     String item = "o-" + UUID.randomUUID();
-    String[] callers = {HttpApp.basic("alice"), bearer(ISSUER_A, KEY_A, "alice"), bearer(ISSUER_B, KEY_B, "alice")};
+    String[] callers = {
+      HttpApp.basic("alice"), bearer(ISSUER_A, KEY_A, "alice"), bearer(ISSUER_B, KEY_B, "alice")
+    };
 
     Reply[] firsts = new Reply[callers.length];
     for (int i = 0; i < callers.length; i++) {
@@ -238,25 +254,34 @@ class CallerScopeIT {
     }
     for (int i = 0; i < callers.length; i++) {
       assertThat(firsts[i].status()).as("caller %d: %s", i, firsts[i]).isEqualTo(201);
-      assertThat(firsts[i].replayed()).as("caller %d got another caller's response: %s", i, firsts[i]).isFalse();
+      assertThat(firsts[i].replayed())
+          .as("caller %d got another caller's response: %s", i, firsts[i])
+          .isFalse();
     }
     assertThat(placed(item)).as("one order per caller").isEqualTo(3);
     for (int i = 0; i < callers.length; i++) {
       Reply retry = app.post("/orders", key, json(item), "Authorization", callers[i]);
       assertThat(retry.replayed()).as(retry.toString()).isTrue();
-      assertThat(retry.body()).as("caller %d replays its own response", i).isEqualTo(firsts[i].body());
+      assertThat(retry.body())
+          .as("caller %d replays its own response", i)
+          .isEqualTo(firsts[i].body());
     }
     assertThat(placed(item)).isEqualTo(3);
   }
 
-  /** {@code Authorization: Bearer} with an RS256 JWT that {@code issuer} signed for {@code subject}. */
+  /**
+   * {@code Authorization: Bearer} with an RS256 JWT that {@code issuer} signed for {@code subject}.
+   */
   private static String bearer(String issuer, KeyPair key, String subject) {
-    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.RS256), new JWTClaimsSet.Builder()
-        .issuer(issuer)
-        .subject(subject)
-        .issueTime(new Date())
-        .expirationTime(Date.from(Instant.now().plusSeconds(600)))
-        .build());
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader(JWSAlgorithm.RS256),
+            new JWTClaimsSet.Builder()
+                .issuer(issuer)
+                .subject(subject)
+                .issueTime(new Date())
+                .expirationTime(Date.from(Instant.now().plusSeconds(600)))
+                .build());
     try {
       jwt.sign(new RSASSASigner(key.getPrivate()));
     } catch (JOSEException e) {

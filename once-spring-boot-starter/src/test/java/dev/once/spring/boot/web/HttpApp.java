@@ -17,8 +17,8 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * A Spring Boot application of the test started for real (Tomcat on a free port), and a plain {@link HttpClient}
- * that talks to it the way a client does.
+ * A Spring Boot application of the test started for real (Tomcat on a free port), and a plain
+ * {@link HttpClient} that talks to it the way a client does.
  */
 final class HttpApp implements AutoCloseable {
 
@@ -38,34 +38,48 @@ final class HttpApp implements AutoCloseable {
     }
   }
 
-  /** Spring Boot's Spring Security auto-configurations: exclude them for an application without authentication. */
-  static final String SECURITY_AUTO_CONFIGURATIONS = String.join(",",
-      "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
-      "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
-      "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
-      "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration");
+  /**
+   * Spring Boot's Spring Security auto-configurations: exclude them for an application without
+   * authentication.
+   */
+  static final String SECURITY_AUTO_CONFIGURATIONS =
+      String.join(
+          ",",
+          "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+          "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
+          "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
+          "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration");
 
-  /** Auto-configurations of the starter's optional listener support, which these applications do not use. */
-  static final String UNUSED_AUTO_CONFIGURATIONS = String.join(",",
-      "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration",
-      "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration",
-      "dev.once.spring.boot.OnceKafkaAutoConfiguration",
-      "dev.once.spring.boot.OnceRabbitAutoConfiguration");
+  /**
+   * Auto-configurations of the starter's optional listener support, which these applications do not
+   * use.
+   */
+  static final String UNUSED_AUTO_CONFIGURATIONS =
+      String.join(
+          ",",
+          "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration",
+          "org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration",
+          "dev.once.spring.boot.OnceKafkaAutoConfiguration",
+          "dev.once.spring.boot.OnceRabbitAutoConfiguration");
 
-  private static final HttpClient HTTP = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(10))
-      .build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
 
   final ConfigurableApplicationContext context;
   private final URI base;
 
   private HttpApp(ConfigurableApplicationContext context) {
     this.context = context;
-    this.base = URI.create("http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port"));
+    this.base =
+        URI.create("http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port"));
   }
 
-  /** Starts {@code sources} as a servlet web application on a free port, with {@code properties}. */
+  /**
+   * Starts {@code sources} as a servlet web application on a free port, with {@code properties}.
+   */
   static HttpApp start(Map<String, Object> properties, Class<?>... sources) {
     Map<String, Object> all = new LinkedHashMap<>();
     all.put("server.port", "0");
@@ -80,14 +94,17 @@ final class HttpApp implements AutoCloseable {
 
   /** {@code Authorization} for HTTP Basic with the password equal to the user name. */
   static String basic(String user) {
-    return "Basic " + Base64.getEncoder().encodeToString((user + ":" + user).getBytes(StandardCharsets.UTF_8));
+    return "Basic "
+        + Base64.getEncoder().encodeToString((user + ":" + user).getBytes(StandardCharsets.UTF_8));
   }
 
   /** POSTs JSON with {@code key} (none when {@code null}) and further header name/value pairs. */
   Reply post(String path, String key, String json, String... headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
-        .POST(HttpRequest.BodyPublishers.ofString(json))
-        .header("Content-Type", "application/json");
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(base.resolve(path))
+            .timeout(Duration.ofSeconds(30))
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .header("Content-Type", "application/json");
     if (key != null) {
       b.header("Idempotency-Key", key);
     }

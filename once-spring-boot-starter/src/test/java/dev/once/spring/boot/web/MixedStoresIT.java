@@ -46,14 +46,16 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Item 2 of issue 9: one application in atomic mode with two routes, one on the default JDBC store (PostgreSQL,
- * the transaction's DataSource) and one on a Redis store ({@code @Idempotent(store = "redisStore")}). Both write
- * their effect to PostgreSQL. Only the JDBC route can share the transaction, so only it is atomic; the Redis route
- * runs in lease mode and must answer as lease mode does: when its completion fails after the effect committed, the
- * client gets the handler's response, never "not processed, retry" (a retry after the lease would run it again).
+ * Item 2 of issue 9: one application in atomic mode with two routes, one on the default JDBC store
+ * (PostgreSQL, the transaction's DataSource) and one on a Redis store ({@code @Idempotent(store =
+ * "redisStore")}). Both write their effect to PostgreSQL. Only the JDBC route can share the
+ * transaction, so only it is atomic; the Redis route runs in lease mode and must answer as lease
+ * mode does: when its completion fails after the effect committed, the client gets the handler's
+ * response, never "not processed, retry" (a retry after the lease would run it again).
  *
- * <p>Both the application's DataSource and its Redis store connect through the test kit's {@link TcpProxy}, which a
- * handler cuts after its write (header {@code X-Cut-After-Write}) so that the completion fails for real.
+ * <p>Both the application's DataSource and its Redis store connect through the test kit's {@link
+ * TcpProxy}, which a handler cuts after its write (header {@code X-Cut-After-Write}) so that the
+ * completion fails for real.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MixedStoresIT {
@@ -64,18 +66,19 @@ class MixedStoresIT {
 
   /** Reached by the handlers, which cut them after their write. */
   static TcpProxy databaseProxy;
+
   static TcpProxy redisProxy;
 
-  private final String prefix = "once_mix_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+  private final String prefix =
+      "once_mix_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
   private final String redisPrefix = "once-it:" + prefix + ":";
-  private final JdbcTemplate direct = new JdbcTemplate(
-      new DriverManagerDataSource(DB.jdbcUrl(), DB.user(), DB.password()));
+  private final JdbcTemplate direct =
+      new JdbcTemplate(new DriverManagerDataSource(DB.jdbcUrl(), DB.user(), DB.password()));
   private RedisClient redisClient;
   private StatefulRedisConnection<String, String> redis;
   private HttpApp app;
 
-  record Order(String id, int cents) {
-  }
+  record Order(String id, int cents) {}
 
   @RestController
   static class Orders {
@@ -89,20 +92,21 @@ class MixedStoresIT {
 
     @PostMapping("/atomic/orders")
     @Idempotent
-    ResponseEntity<Map<String, Object>> atomic(@RequestBody Order order,
-                                               @RequestHeader(name = CUT, required = false) String cut) {
+    ResponseEntity<Map<String, Object>> atomic(
+        @RequestBody Order order, @RequestHeader(name = CUT, required = false) String cut) {
       return place(order, cut);
     }
 
     @PostMapping("/redis/orders")
     @Idempotent(store = "redisStore")
-    ResponseEntity<Map<String, Object>> onRedis(@RequestBody Order order,
-                                                @RequestHeader(name = CUT, required = false) String cut) {
+    ResponseEntity<Map<String, Object>> onRedis(
+        @RequestBody Order order, @RequestHeader(name = CUT, required = false) String cut) {
       return place(order, cut);
     }
 
     private ResponseEntity<Map<String, Object>> place(Order order, String cut) {
-      jdbc.update("INSERT INTO " + table + " (order_id, cents) VALUES (?, ?)", order.id(), order.cents());
+      jdbc.update(
+          "INSERT INTO " + table + " (order_id, cents) VALUES (?, ?)", order.id(), order.cents());
       boolean inTransaction = TransactionSynchronizationManager.isActualTransactionActive();
       if ("database".equals(cut)) {
         databaseProxy.cut();
@@ -118,36 +122,44 @@ class MixedStoresIT {
   @EnableAutoConfiguration
   @Import(Orders.class)
   static class App {
-    /** A per-route store; not a default candidate, so the JDBC store stays the application's store. */
+    /**
+     * A per-route store; not a default candidate, so the JDBC store stays the application's store.
+     */
     @Bean(defaultCandidate = false, destroyMethod = "close")
-    RedisIdempotencyStore redisStore(@Value("${test.redis-url}") String url,
-                                     @Value("${test.redis-prefix}") String keyPrefix) {
-      return RedisIdempotencyStore.builder(RedisURI.create(url)).keyPrefix(keyPrefix)
-          .commandTimeout(Duration.ofSeconds(1)).build();
+    RedisIdempotencyStore redisStore(
+        @Value("${test.redis-url}") String url, @Value("${test.redis-prefix}") String keyPrefix) {
+      return RedisIdempotencyStore.builder(RedisURI.create(url))
+          .keyPrefix(keyPrefix)
+          .commandTimeout(Duration.ofSeconds(1))
+          .build();
     }
 
     @Bean
     SecurityFilterChain api(HttpSecurity http) throws Exception {
-      return http
-          .authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
+      return http.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
           .httpBasic(Customizer.withDefaults())
           .csrf(csrf -> csrf.disable())
-          .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+          .sessionManagement(
+              session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
           .build();
     }
 
     @Bean
     UserDetailsService users() {
-      InMemoryUserDetailsManager users = new InMemoryUserDetailsManager(
-          User.withUsername("alice").password("{noop}alice").roles("USER").build());
+      InMemoryUserDetailsManager users =
+          new InMemoryUserDetailsManager(
+              User.withUsername("alice").password("{noop}alice").roles("USER").build());
       return users::loadUserByUsername;
     }
   }
 
   @BeforeAll
   void start() {
-    direct.execute("CREATE TABLE " + orders() + " (id BIGSERIAL PRIMARY KEY, order_id VARCHAR(100) NOT NULL,"
-        + " cents INT NOT NULL)");
+    direct.execute(
+        "CREATE TABLE "
+            + orders()
+            + " (id BIGSERIAL PRIMARY KEY, order_id VARCHAR(100) NOT NULL,"
+            + " cents INT NOT NULL)");
     databaseProxy = TcpProxy.start(DB.host(), DB.port());
     redisProxy = TcpProxy.start(REDIS.host(), REDIS.port());
     redisClient = RedisClient.create(REDIS.uri());
@@ -192,7 +204,8 @@ class MixedStoresIT {
   }
 
   private long placed(String orderId) {
-    return direct.queryForObject("SELECT COUNT(*) FROM " + orders() + " WHERE order_id = ?", Long.class, orderId);
+    return direct.queryForObject(
+        "SELECT COUNT(*) FROM " + orders() + " WHERE order_id = ?", Long.class, orderId);
   }
 
   private long jdbcRecords() {
@@ -235,7 +248,8 @@ class MixedStoresIT {
   }
 
   @Test
-  void aRedisRouteWhoseCompletionFailsAfterItsEffectCommittedAnswersWithTheResultNotWithNotProcessed() {
+  void
+      aRedisRouteWhoseCompletionFailsAfterItsEffectCommittedAnswersWithTheResultNotWithNotProcessed() {
     String key = UUID.randomUUID().toString();
     String order = "r-" + UUID.randomUUID();
 
@@ -243,14 +257,18 @@ class MixedStoresIT {
     redisProxy.restore();
 
     assertThat(placed(order)).as("the effect committed on its own").isEqualTo(1);
-    assertThat(first.status()).as("the truth: processed (not replayable), never 503 'not processed, retry': "
-        + first).isEqualTo(201);
+    assertThat(first.status())
+        .as("the truth: processed (not replayable), never 503 'not processed, retry': " + first)
+        .isEqualTo(201);
     assertThat(first.body()).contains(order);
 
-    // The record stays in progress (or completed, should the store have written it after all): a retry is never
+    // The record stays in progress (or completed, should the store have written it after all): a
+    // retry is never
     // a second execution.
-    Reply retry = await().atMost(Duration.ofSeconds(20))
-        .until(() -> post("/redis/orders", key, order), r -> r.status() != 503);
+    Reply retry =
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> post("/redis/orders", key, order), r -> r.status() != 503);
     assertThat(retry.status() == 409 || retry.replayed()).as(retry.toString()).isTrue();
     assertThat(placed(order)).isEqualTo(1);
   }
@@ -268,8 +286,12 @@ class MixedStoresIT {
     assertThat(first.status()).as("the truth: not processed, retry: " + first).isEqualTo(503);
     assertThat(placed(order)).as("the effect rolled back with the record").isZero();
 
-    Reply retry = await().atMost(Duration.ofSeconds(20))
-        .until(() -> post("/atomic/orders", key, order), r -> r.status() != 503 && r.status() != 409);
+    Reply retry =
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () -> post("/atomic/orders", key, order),
+                r -> r.status() != 503 && r.status() != 409);
     assertThat(retry.status()).as(retry.toString()).isEqualTo(201);
     assertThat(retry.replayed()).isFalse();
     assertThat(placed(order)).isEqualTo(1);

@@ -22,33 +22,32 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Item 5 of issue 9: an application that authenticates nobody (no Spring Security filter chain; its classes are on
- * the class path, its auto-configuration is off) keeps working as before, every caller in one key space per route,
- * and says so at start-up with a warning naming the routes. The store is the default one, JDBC on the embedded
- * database Spring Boot starts when no URL is set. The log is read from the console, where Spring Boot's logging
- * writes it.
+ * Item 5 of issue 9: an application that authenticates nobody (no Spring Security filter chain; its
+ * classes are on the class path, its auto-configuration is off) keeps working as before, every
+ * caller in one key space per route, and says so at start-up with a warning naming the routes. The
+ * store is the default one, JDBC on the embedded database Spring Boot starts when no URL is set.
+ * The log is read from the console, where Spring Boot's logging writes it.
  */
 class NoAuthenticationIT {
 
   static final AtomicInteger RUNS = new AtomicInteger();
 
-  record Vote(String poll, String choice) {
-  }
+  record Vote(String poll, String choice) {}
 
   @RestController
   static class Votes {
     @PostMapping("/votes")
     @Idempotent
     ResponseEntity<Map<String, Object>> vote(@RequestBody Vote vote) {
-      return ResponseEntity.status(201).body(Map.of("poll", vote.poll(), "run", RUNS.incrementAndGet()));
+      return ResponseEntity.status(201)
+          .body(Map.of("poll", vote.poll(), "run", RUNS.incrementAndGet()));
     }
   }
 
   @Configuration(proxyBeanMethods = false)
   @EnableAutoConfiguration
   @Import(Votes.class)
-  static class App {
-  }
+  static class App {}
 
   @Test
   void anApplicationWithoutAuthenticationServesEveryCallerInOneKeySpaceAndWarnsAtStartUp() {
@@ -57,15 +56,27 @@ class NoAuthenticationIT {
     HttpApp started;
     System.setOut(new PrintStream(new Tee(out, console), true, StandardCharsets.UTF_8));
     try {
-      started = HttpApp.start(Map.of("spring.autoconfigure.exclude",
-          HttpApp.UNUSED_AUTO_CONFIGURATIONS + "," + HttpApp.SECURITY_AUTO_CONFIGURATIONS), App.class);
+      started =
+          HttpApp.start(
+              Map.of(
+                  "spring.autoconfigure.exclude",
+                  HttpApp.UNUSED_AUTO_CONFIGURATIONS + "," + HttpApp.SECURITY_AUTO_CONFIGURATIONS),
+              App.class);
     } finally {
       System.setOut(out);
     }
     try (HttpApp app = started) {
-      String warning = console.toString(StandardCharsets.UTF_8).lines()
-          .filter(line -> line.contains("does not authenticate its callers")).findFirst().orElse("no such line");
-      assertThat(warning).contains("WARN").contains("POST /votes").contains("once.http.allow-anonymous");
+      String warning =
+          console
+              .toString(StandardCharsets.UTF_8)
+              .lines()
+              .filter(line -> line.contains("does not authenticate its callers"))
+              .findFirst()
+              .orElse("no such line");
+      assertThat(warning)
+          .contains("WARN")
+          .contains("POST /votes")
+          .contains("once.http.allow-anonymous");
 
       String key = UUID.randomUUID().toString();
       String body = "{\"poll\":\"p-" + key + "\",\"choice\":\"yes\"}";

@@ -52,32 +52,39 @@ import org.springframework.web.multipart.MultipartFile;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
 /**
- * The starter in a real Spring Boot application: embedded Tomcat on a free port, Spring Security (HTTP Basic) in
- * front, the JDBC store on PostgreSQL, handlers written the way applications write them, and a plain HTTP client.
- * The atomic application runs a ledger and a receipt upload; the lease-mode one streams an export.
+ * The starter in a real Spring Boot application: embedded Tomcat on a free port, Spring Security
+ * (HTTP Basic) in front, the JDBC store on PostgreSQL, handlers written the way applications write
+ * them, and a plain HTTP client. The atomic application runs a ledger and a receipt upload; the
+ * lease-mode one streams an export.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebMvcHttpIT {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(10)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
   private static final int EXPORT_LINES = 20_000;
 
   private final TestDatabase db = TestServers.postgres();
-  private final String schema = "once_web_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12)
-      .toLowerCase(Locale.ROOT);
+  private final String schema =
+      "once_web_it_"
+          + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
   private ConfigurableApplicationContext atomic;
   private ConfigurableApplicationContext lease;
 
-  /** The application around the handlers: Spring Boot's auto-configuration, the starter's included. */
+  /**
+   * The application around the handlers: Spring Boot's auto-configuration, the starter's included.
+   */
   @SpringBootConfiguration
   @EnableAutoConfiguration
   static class App {
     @Bean
     SecurityFilterChain api(HttpSecurity http) throws Exception {
-      return http
-          .authorizeHttpRequests(requests -> requests.requestMatchers("/error").permitAll()
-              .anyRequest().authenticated())
+      return http.authorizeHttpRequests(
+              requests ->
+                  requests.requestMatchers("/error").permitAll().anyRequest().authenticated())
           .httpBasic(Customizer.withDefaults())
           .csrf(csrf -> csrf.disable())
           .build();
@@ -85,8 +92,9 @@ class WebMvcHttpIT {
 
     @Bean
     UserDetailsService users() {
-      InMemoryUserDetailsManager users = new InMemoryUserDetailsManager(
-          User.withUsername("alice").password("{noop}alice").roles("USER").build());
+      InMemoryUserDetailsManager users =
+          new InMemoryUserDetailsManager(
+              User.withUsername("alice").password("{noop}alice").roles("USER").build());
       return users::loadUserByUsername;
     }
   }
@@ -110,8 +118,7 @@ class WebMvcHttpIT {
     }
   }
 
-  record Entry(String ref, boolean decline, int receiptBytes) {
-  }
+  record Entry(String ref, boolean decline, int receiptBytes) {}
 
   @RestController
   static class Entries {
@@ -122,8 +129,8 @@ class WebMvcHttpIT {
     }
 
     /**
-     * Swallows the service's failure and answers 201, a common bug: the joined transaction is rollback-only, so
-     * its commit fails after the handler has returned its response.
+     * Swallows the service's failure and answers 201, a common bug: the joined transaction is
+     * rollback-only, so its commit fails after the handler has returned its response.
      */
     @PostMapping("/entries")
     @Idempotent
@@ -133,7 +140,8 @@ class WebMvcHttpIT {
       } catch (IllegalStateException declined) {
         // answered below as if it had worked
       }
-      return ResponseEntity.status(201).contentType(MediaType.APPLICATION_OCTET_STREAM)
+      return ResponseEntity.status(201)
+          .contentType(MediaType.APPLICATION_OCTET_STREAM)
           .body(new byte[entry.receiptBytes()]);
     }
   }
@@ -152,7 +160,10 @@ class WebMvcHttpIT {
 
   @RestController
   static class Exports {
-    /** Written by Spring MVC's task executor after the handler has returned, while the filter switches over. */
+    /**
+     * Written by Spring MVC's task executor after the handler has returned, while the filter
+     * switches over.
+     */
     @PostMapping("/exports")
     @Idempotent
     StreamingResponseBody export() {
@@ -166,12 +177,21 @@ class WebMvcHttpIT {
 
   @BeforeAll
   void start() throws SQLException {
-    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+    try (Connection c = db.connect();
+        Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA " + schema);
       s.execute("CREATE TABLE " + schema + ".ledger (ref TEXT NOT NULL)");
     }
-    atomic = start(Map.of("once.http.max-response-size", "64KB"), Entries.class, Ledger.class, Receipts.class);
-    lease = start(Map.of("once.http.atomic", "false", "once.http.max-response-size", "64KB"), Exports.class);
+    atomic =
+        start(
+            Map.of("once.http.max-response-size", "64KB"),
+            Entries.class,
+            Ledger.class,
+            Receipts.class);
+    lease =
+        start(
+            Map.of("once.http.atomic", "false", "once.http.max-response-size", "64KB"),
+            Exports.class);
   }
 
   @AfterAll
@@ -182,13 +202,16 @@ class WebMvcHttpIT {
     if (lease != null) {
       lease.close();
     }
-    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+    try (Connection c = db.connect();
+        Statement s = c.createStatement()) {
       s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
     }
   }
 
-  private ConfigurableApplicationContext start(Map<String, String> properties, Class<?>... handlers) {
-    String url = db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + schema;
+  private ConfigurableApplicationContext start(
+      Map<String, String> properties, Class<?>... handlers) {
+    String url =
+        db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + schema;
     Map<String, String> all = new LinkedHashMap<>();
     all.put("server.port", "0");
     all.put("server.address", "127.0.0.1");
@@ -203,18 +226,27 @@ class WebMvcHttpIT {
     all.forEach((k, v) -> args.add("--" + k + "=" + v));
     List<Class<?>> sources = new ArrayList<>(List.of(App.class));
     sources.addAll(List.of(handlers));
-    return new SpringApplicationBuilder(sources.toArray(Class<?>[]::new)).run(args.toArray(String[]::new));
+    return new SpringApplicationBuilder(sources.toArray(Class<?>[]::new))
+        .run(args.toArray(String[]::new));
   }
 
-  private static HttpResponse<byte[]> post(ConfigurableApplicationContext app, String path, String key,
-                                           String contentType, byte[] body) {
+  private static HttpResponse<byte[]> post(
+      ConfigurableApplicationContext app,
+      String path,
+      String key,
+      String contentType,
+      byte[] body) {
     int port = app.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(60))
-        .header("Authorization", "Basic " + Base64.getEncoder()
-            .encodeToString("alice:alice".getBytes(StandardCharsets.UTF_8)))
-        .header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(60))
+            .header(
+                "Authorization",
+                "Basic "
+                    + Base64.getEncoder()
+                        .encodeToString("alice:alice".getBytes(StandardCharsets.UTF_8)))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (key != null) {
       b.header("Idempotency-Key", key);
     }
@@ -228,9 +260,20 @@ class WebMvcHttpIT {
     }
   }
 
-  private static HttpResponse<byte[]> entry(ConfigurableApplicationContext app, String key, String ref,
-                                            boolean decline, int receiptBytes) {
-    String json = "{\"ref\":\"" + ref + "\",\"decline\":" + decline + ",\"receiptBytes\":" + receiptBytes + "}";
+  private static HttpResponse<byte[]> entry(
+      ConfigurableApplicationContext app,
+      String key,
+      String ref,
+      boolean decline,
+      int receiptBytes) {
+    String json =
+        "{\"ref\":\""
+            + ref
+            + "\",\"decline\":"
+            + decline
+            + ",\"receiptBytes\":"
+            + receiptBytes
+            + "}";
     return post(app, "/entries", key, "application/json", json.getBytes(StandardCharsets.UTF_8));
   }
 
@@ -248,12 +291,16 @@ class WebMvcHttpIT {
     // The handler answers 201 with a small receipt, but the joined transaction is rollback-only.
     String small = "small-" + UUID.randomUUID();
     HttpResponse<byte[]> held = entry(atomic, UUID.randomUUID().toString(), small, true, 16);
-    assertThat(held.statusCode()).as("a small response: %s", text(held)).isGreaterThanOrEqualTo(500);
+    assertThat(held.statusCode())
+        .as("a small response: %s", text(held))
+        .isGreaterThanOrEqualTo(500);
     assertThat(ledgerRows(small)).isZero();
 
-    // The same with a receipt larger than the capture limit: it must not be sent before the commit either.
+    // The same with a receipt larger than the capture limit: it must not be sent before the commit
+    // either.
     String large = "large-" + UUID.randomUUID();
-    HttpResponse<byte[]> tooLarge = entry(atomic, UUID.randomUUID().toString(), large, true, 200_000);
+    HttpResponse<byte[]> tooLarge =
+        entry(atomic, UUID.randomUUID().toString(), large, true, 200_000);
     assertThat(tooLarge.statusCode()).isEqualTo(500);
     assertThat(tooLarge.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     assertThat(text(tooLarge)).contains("response-not-holdable");
@@ -275,11 +322,17 @@ class WebMvcHttpIT {
     Receipts receipts = atomic.getBean(Receipts.class);
     int before = receipts.runs.get();
     String boundary = "----once" + UUID.randomUUID();
-    byte[] upload = ("--" + boundary + "\r\n"
-        + "Content-Disposition: form-data; name=\"receipt\"; filename=\"receipt.txt\"\r\n"
-        + "Content-Type: text/plain\r\n\r\n"
-        + "paid in full\r\n"
-        + "--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
+    byte[] upload =
+        ("--"
+                + boundary
+                + "\r\n"
+                + "Content-Disposition: form-data; name=\"receipt\"; filename=\"receipt.txt\"\r\n"
+                + "Content-Type: text/plain\r\n\r\n"
+                + "paid in full\r\n"
+                + "--"
+                + boundary
+                + "--\r\n")
+            .getBytes(StandardCharsets.UTF_8);
     String type = "multipart/form-data; boundary=" + boundary;
     String key = UUID.randomUUID().toString();
 
@@ -288,7 +341,8 @@ class WebMvcHttpIT {
     assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     assertThat(text(refused)).contains("media-type-not-supported").contains("multipart");
     assertThat(receipts.runs.get()).isEqualTo(before);
-    // Nothing was claimed or stored: the same key is refused the same way, not replayed or reported in flight.
+    // Nothing was claimed or stored: the same key is refused the same way, not replayed or reported
+    // in flight.
     assertThat(post(atomic, "/receipts", key, type, upload).statusCode()).isEqualTo(415);
     assertThat(receipts.runs.get()).isEqualTo(before);
   }
@@ -299,13 +353,16 @@ class WebMvcHttpIT {
     for (int i = 0; i < EXPORT_LINES; i++) {
       expected.append("line ").append(i).append('\n');
     }
-    // Each export races the executor's writes against the filter switching the response to the client.
+    // Each export races the executor's writes against the filter switching the response to the
+    // client.
     for (int round = 0; round < 5; round++) {
       String key = UUID.randomUUID().toString();
-      HttpResponse<byte[]> export = post(lease, "/exports", key, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
+      HttpResponse<byte[]> export =
+          post(lease, "/exports", key, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
       assertThat(export.statusCode()).isEqualTo(200);
       assertThat(text(export)).as("round %d", round).isEqualTo(expected.toString());
-      HttpResponse<byte[]> retry = post(lease, "/exports", key, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
+      HttpResponse<byte[]> retry =
+          post(lease, "/exports", key, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
       assertThat(retry.statusCode()).isEqualTo(409);
       assertThat(text(retry)).contains("response-not-replayable");
     }

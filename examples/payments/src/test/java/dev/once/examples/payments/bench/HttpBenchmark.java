@@ -29,9 +29,10 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * What the Idempotency-Key layer costs over HTTP: {@code POST /payments} on the payments service with the layer off
- * ({@code once.http.enabled=false}) and on, in the same JVM and run, for a fresh key per request and for a replay
- * of a completed key, per store. Prints requests/s and latency percentiles, and the p99 the layer adds, as a Markdown table.
+ * What the Idempotency-Key layer costs over HTTP: {@code POST /payments} on the payments service
+ * with the layer off ({@code once.http.enabled=false}) and on, in the same JVM and run, for a fresh
+ * key per request and for a replay of a completed key, per store. Prints requests/s and latency
+ * percentiles, and the p99 the layer adds, as a Markdown table.
  *
  * <pre>
  * mvn -B -q -pl examples/payments -am -DskipTests install
@@ -40,18 +41,28 @@ import org.springframework.context.ConfigurableApplicationContext;
  *     dev.once.examples.payments.bench.HttpBenchmark [requests-per-scenario] [clients] [stores...]
  * </pre>
  *
- * Stores: {@code h2} (atomic), {@code postgres} (atomic; {@code TestServers.postgres()}), {@code redis} (lease mode;
- * {@code TestServers.redis()}), {@code memory}. Client and server share the machine, so the figures are the layer's
- * relative cost, not a capacity statement.
+ * Stores: {@code h2} (atomic), {@code postgres} (atomic; {@code TestServers.postgres()}), {@code
+ * redis} (lease mode; {@code TestServers.redis()}), {@code memory}. Client and server share the
+ * machine, so the figures are the layer's relative cost, not a capacity statement.
  */
 public final class HttpBenchmark {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(10)).build();
-  private static final String AUTH = "Basic " + Base64.getEncoder().encodeToString("alice:alice".getBytes(StandardCharsets.UTF_8));
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
+  private static final String AUTH =
+      "Basic " + Base64.getEncoder().encodeToString("alice:alice".getBytes(StandardCharsets.UTF_8));
 
-  private record Result(String store, String scenario, int requests, double seconds, long[] micros, long errors,
-                        Map<Integer, Long> statuses) {
+  private record Result(
+      String store,
+      String scenario,
+      int requests,
+      double seconds,
+      long[] micros,
+      long errors,
+      Map<Integer, Long> statuses) {
     double perSecond() {
       return requests / seconds;
     }
@@ -62,23 +73,30 @@ public final class HttpBenchmark {
     }
   }
 
-  private HttpBenchmark() {
-  }
+  private HttpBenchmark() {}
 
   public static void main(String[] args) throws Exception {
     int requests = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
     int clients = args.length > 1 ? Integer.parseInt(args[1]) : 8;
-    List<String> stores = args.length > 2 ? Arrays.asList(args).subList(2, args.length)
-        : List.of("h2", "postgres", "redis", "memory");
+    List<String> stores =
+        args.length > 2
+            ? Arrays.asList(args).subList(2, args.length)
+            : List.of("h2", "postgres", "redis", "memory");
     measure("memory", requests, clients); // warms the JIT for every store alike; discarded
     List<Result> results = new ArrayList<>();
     for (String store : stores) {
       results.addAll(measure(store, requests, clients));
     }
     System.out.println();
-    System.out.printf(Locale.ROOT, "POST /payments, %d requests per scenario, %d concurrent clients, %d cores, Java %s%n%n",
-        requests, clients, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-    System.out.println("| store | scenario | requests/s | p50 ms | p99 ms | p99 added by the layer |");
+    System.out.printf(
+        Locale.ROOT,
+        "POST /payments, %d requests per scenario, %d concurrent clients, %d cores, Java %s%n%n",
+        requests,
+        clients,
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"));
+    System.out.println(
+        "| store | scenario | requests/s | p50 ms | p99 ms | p99 added by the layer |");
     System.out.println("|---|---|---:|---:|---:|---:|");
     Map<String, Result> off = new LinkedHashMap<>();
     for (Result r : results) {
@@ -86,10 +104,19 @@ public final class HttpBenchmark {
         off.put(r.store(), r);
       }
       Result base = off.get(r.store());
-      String added = r.scenario().equals("layer off") || base == null ? "—"
-          : String.format(Locale.ROOT, "%+.2f ms", r.percentile(99) - base.percentile(99));
-      System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.2f | %.2f | %s |%n", r.store(), r.scenario(), r.perSecond(),
-          r.percentile(50), r.percentile(99), added + (r.errors() > 0 ? " (not 201: " + r.statuses() + ")" : ""));
+      String added =
+          r.scenario().equals("layer off") || base == null
+              ? "—"
+              : String.format(Locale.ROOT, "%+.2f ms", r.percentile(99) - base.percentile(99));
+      System.out.printf(
+          Locale.ROOT,
+          "| %s | %s | %.0f | %.2f | %.2f | %s |%n",
+          r.store(),
+          r.scenario(),
+          r.perSecond(),
+          r.percentile(50),
+          r.percentile(99),
+          added + (r.errors() > 0 ? " (not 201: " + r.statuses() + ")" : ""));
     }
   }
 
@@ -98,13 +125,20 @@ public final class HttpBenchmark {
     String schema = null;
     String prefix = "bench-" + UUID.randomUUID() + ":";
     switch (store) {
-      case "h2" -> props.put("spring.datasource.url", "jdbc:h2:mem:bench-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+      case "h2" ->
+          props.put(
+              "spring.datasource.url",
+              "jdbc:h2:mem:bench-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
       case "memory" -> {
-        props.put("spring.datasource.url", "jdbc:h2:mem:bench-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        props.put(
+            "spring.datasource.url",
+            "jdbc:h2:mem:bench-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         props.put("once.store", "memory");
       }
       case "redis" -> {
-        props.put("spring.datasource.url", "jdbc:h2:mem:bench-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        props.put(
+            "spring.datasource.url",
+            "jdbc:h2:mem:bench-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         props.put("once.store", "redis");
         props.put("once.redis.url", TestServers.redis().uri());
         props.put("once.redis.key-prefix", prefix);
@@ -112,21 +146,27 @@ public final class HttpBenchmark {
       case "postgres" -> {
         TestDatabase db = TestServers.postgres();
         schema = "payments_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+        try (Connection c = db.connect();
+            Statement s = c.createStatement()) {
           s.execute("CREATE SCHEMA " + schema);
         }
-        props.put("spring.datasource.url", db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + schema);
+        props.put(
+            "spring.datasource.url",
+            db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + schema);
         props.put("spring.datasource.username", db.user());
         props.put("spring.datasource.password", db.password());
       }
-      default -> throw new IllegalArgumentException("unknown store " + store + "; use h2, postgres, redis or memory");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown store " + store + "; use h2, postgres, redis or memory");
     }
     List<Result> results = new ArrayList<>();
     try (ConfigurableApplicationContext off = start(props, false);
-         ConfigurableApplicationContext on = start(props, true)) {
+        ConfigurableApplicationContext on = start(props, true)) {
       URI offUri = uri(off);
       URI onUri = uri(on);
-      // Replays cycle through completed keys, more than there are clients, so that concurrent replays are of
+      // Replays cycle through completed keys, more than there are clients, so that concurrent
+      // replays are of
       // different keys (as retries of different requests are).
       String[] replayKeys = new String[clients * 4];
       Arrays.setAll(replayKeys, i -> UUID.randomUUID().toString());
@@ -135,11 +175,22 @@ public final class HttpBenchmark {
       run(offUri, clients, requests / 4, i -> null);
       run(onUri, clients, requests / 4, i -> replayKeys[i % replayKeys.length]);
       results.add(result(store, "layer off", requests, run(offUri, clients, requests, i -> null)));
-      results.add(result(store, "layer on, fresh key", requests, run(onUri, clients, requests, i -> UUID.randomUUID().toString())));
-      results.add(result(store, "layer on, replay", requests, run(onUri, clients, requests, i -> replayKeys[i % replayKeys.length])));
+      results.add(
+          result(
+              store,
+              "layer on, fresh key",
+              requests,
+              run(onUri, clients, requests, i -> UUID.randomUUID().toString())));
+      results.add(
+          result(
+              store,
+              "layer on, replay",
+              requests,
+              run(onUri, clients, requests, i -> replayKeys[i % replayKeys.length])));
     } finally {
       if (store.equals("redis")) {
-        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(TestServers.redis().uri());
+        io.lettuce.core.RedisClient client =
+            io.lettuce.core.RedisClient.create(TestServers.redis().uri());
         try (var connection = client.connect()) {
           List<String> written = connection.sync().keys(prefix + "*");
           if (!written.isEmpty()) {
@@ -150,7 +201,8 @@ public final class HttpBenchmark {
         }
       }
       if (schema != null) {
-        try (Connection c = TestServers.postgres().connect(); Statement s = c.createStatement()) {
+        try (Connection c = TestServers.postgres().connect();
+            Statement s = c.createStatement()) {
           s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         }
       }
@@ -159,14 +211,22 @@ public final class HttpBenchmark {
   }
 
   private static ConfigurableApplicationContext start(Map<String, String> props, boolean layer) {
-    List<String> args = new ArrayList<>(List.of("--server.port=0", "--spring.main.banner-mode=off",
-        "--logging.level.root=WARN", "--once.http.enabled=" + layer));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--server.port=0",
+                "--spring.main.banner-mode=off",
+                "--logging.level.root=WARN",
+                "--once.http.enabled=" + layer));
     props.forEach((k, v) -> args.add("--" + k + "=" + v));
     return new SpringApplicationBuilder(PaymentsApplication.class).run(args.toArray(String[]::new));
   }
 
   private static URI uri(ConfigurableApplicationContext context) {
-    return URI.create("http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port") + "/payments");
+    return URI.create(
+        "http://127.0.0.1:"
+            + context.getEnvironment().getProperty("local.server.port")
+            + "/payments");
   }
 
   private interface Keys {
@@ -181,7 +241,10 @@ public final class HttpBenchmark {
     return new Result(store, scenario, requests, (double) run[1], micros, (long) run[2], statuses);
   }
 
-  /** Sends {@code requests} POSTs from {@code clients} threads; answers {latencies in µs, seconds, errors}. */
+  /**
+   * Sends {@code requests} POSTs from {@code clients} threads; answers {latencies in µs, seconds,
+   * errors}.
+   */
   private static Object[] run(URI uri, int clients, int requests, Keys keys) throws Exception {
     long[] micros = new long[requests];
     AtomicLong next = new AtomicLong();
@@ -193,30 +256,39 @@ public final class HttpBenchmark {
     try {
       List<Future<Void>> done = new ArrayList<>();
       for (int c = 0; c < clients; c++) {
-        done.add(pool.submit((Callable<Void>) () -> {
-          for (int i = (int) next.getAndIncrement(); i < requests; i = (int) next.getAndIncrement()) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-                .header("Authorization", AUTH).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-            String key = keys.key(i);
-            if (key != null) {
-              b.header("Idempotency-Key", key);
-            }
-            long t0 = System.nanoTime();
-            try {
-              HttpResponse<Void> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.discarding());
-              if (r.statusCode() != 201) {
-                errors.incrementAndGet();
-                statuses.merge(r.statusCode(), 1L, Long::sum);
-              }
-            } catch (IOException e) {
-              errors.incrementAndGet();
-              statuses.merge(-1, 1L, Long::sum);
-            }
-            micros[i] = (System.nanoTime() - t0) / 1000;
-          }
-          return null;
-        }));
+        done.add(
+            pool.submit(
+                (Callable<Void>)
+                    () -> {
+                      for (int i = (int) next.getAndIncrement();
+                          i < requests;
+                          i = (int) next.getAndIncrement()) {
+                        HttpRequest.Builder b =
+                            HttpRequest.newBuilder(uri)
+                                .timeout(Duration.ofSeconds(30))
+                                .header("Authorization", AUTH)
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body));
+                        String key = keys.key(i);
+                        if (key != null) {
+                          b.header("Idempotency-Key", key);
+                        }
+                        long t0 = System.nanoTime();
+                        try {
+                          HttpResponse<Void> r =
+                              HTTP.send(b.build(), HttpResponse.BodyHandlers.discarding());
+                          if (r.statusCode() != 201) {
+                            errors.incrementAndGet();
+                            statuses.merge(r.statusCode(), 1L, Long::sum);
+                          }
+                        } catch (IOException e) {
+                          errors.incrementAndGet();
+                          statuses.merge(-1, 1L, Long::sum);
+                        }
+                        micros[i] = (System.nanoTime() - t0) / 1000;
+                      }
+                      return null;
+                    }));
       }
       for (Future<Void> f : done) {
         f.get();
