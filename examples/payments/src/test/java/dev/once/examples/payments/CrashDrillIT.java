@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -36,7 +37,7 @@ import org.junit.jupiter.api.Test;
  */
 class CrashDrillIT {
 
-  private static final int KILLS = 5;
+  private static final int KILLS = 10;
   private static final int CLIENTS = 6;
   private static final Pattern PORT = Pattern.compile("Tomcat started on port (\\d+)");
   private static final Pattern CUSTOMER = Pattern.compile("\"customerId\":\"([^\"]+)\"");
@@ -85,7 +86,7 @@ class CrashDrillIT {
       }
       awaitAcknowledged(clients, clients.acknowledged() + 50);
       clients.stopSendingNewKeys();
-      await().atMost(Duration.ofSeconds(30)).until(clients::finished);
+      awaitOrExplain(clients, "every client finished its last key", clients::finished);
 
       Map<String, RetryingClients.Answer> answers = clients.answers();
       List<String> acknowledged = clients.acknowledgedKeys();
@@ -110,6 +111,9 @@ class CrashDrillIT {
                 + killTimes.stream().map(k -> (k - at) / 1_000_000 + " ms").toList()
                 + " before each kill");
       }
+      if (!verdict.lost().isEmpty()) {
+        System.out.println("[payments] the database files are kept in " + keepDatabase(seed));
+      }
       assertThat(clients.failures()).as("clients that failed").isEmpty();
       assertThat(answers.values()).as("final answers").allMatch(a -> a.status() == 201);
       verdict.assertExactlyOnce("seed " + seed);
@@ -127,14 +131,25 @@ class CrashDrillIT {
   }
 
   private void awaitAcknowledged(RetryingClients clients, int target) {
+    awaitOrExplain(clients, target + " keys answered 201", () -> clients.acknowledged() >= target);
+  }
+
+  /**
+   * Waits until {@code condition} holds; if it never does, fails with what is stuck: the keys not
+   * answered yet and their last answers, the service's last output and its threads.
+   */
+  private void awaitOrExplain(RetryingClients clients, String what, Callable<Boolean> condition) {
     try {
-      await().atMost(Duration.ofSeconds(30)).until(() -> clients.acknowledged() >= target);
+      // Generous: on a loaded machine a restarted service takes long to serve again; a key stuck
+      // for good (409 forever) still fails here.
+      await().atMost(Duration.ofSeconds(90)).until(condition);
     } catch (ConditionTimeoutException e) {
       List<String> out = service.lines();
       throw new AssertionError(
-          clients.acknowledged()
-              + " of "
-              + target
+          "not reached: "
+              + what
+              + "; "
+              + clients.acknowledged()
               + " keys answered 201; unanswered "
               + clients.unanswered()
               + "; "
@@ -145,6 +160,17 @@ class CrashDrillIT {
               + threadDump(service.process()),
           e);
     }
+  }
+
+  /** Copies the H2 files to target/ so that a lost charge can be looked for after the run. */
+  private Path keepDatabase(long seed) throws IOException {
+    Path kept = Path.of("target", "crash-drill-" + seed).toAbsolutePath();
+    try (Stream<Path> files = Files.walk(dataDir)) {
+      for (Path p : files.toList()) {
+        Files.copy(p, kept.resolve(dataDir.relativize(p).toString()));
+      }
+    }
+    return kept;
   }
 
   private static String threadDump(Process process) {
@@ -176,7 +202,7 @@ class CrashDrillIT {
                 "--spring.main.banner-mode=off"));
     service = child;
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofMinutes(3))
         .until(
             () ->
                 child.lines().stream().anyMatch(l -> l.contains("Started PaymentsApplication"))

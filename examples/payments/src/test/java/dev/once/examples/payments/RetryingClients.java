@@ -7,11 +7,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -49,7 +49,10 @@ final class RetryingClients implements AutoCloseable {
           .build();
   private final ExecutorService threads;
   private final Map<String, Answer> answers = new ConcurrentHashMap<>();
-  private final Set<String> unanswered = ConcurrentHashMap.newKeySet();
+
+  /** The keys sent and not finally answered yet, each with the last answer it got. */
+  private final Map<String, String> unanswered = new ConcurrentHashMap<>();
+
   private final List<RuntimeException> failures = new CopyOnWriteArrayList<>();
   private volatile boolean stopping;
 
@@ -81,7 +84,10 @@ final class RetryingClients implements AutoCloseable {
     return Map.copyOf(answers);
   }
 
-  /** The keys sent and not finally answered yet, and why a client stopped, if one did. */
+  /**
+   * The keys sent and not finally answered yet with the last answer each got (a status, an
+   * exception, or "sending" before the first), and why a client stopped, if one did.
+   */
   String unanswered() {
     return unanswered + (failures.isEmpty() ? "" : ", clients failed: " + failures);
   }
@@ -108,7 +114,7 @@ final class RetryingClients implements AutoCloseable {
   private void run(int client) {
     for (int n = 0; !stopping; n++) {
       String key = prefix + "-" + client + "-" + n;
-      unanswered.add(key);
+      unanswered.put(key, "sending");
       try {
         answers.put(key, untilFinal(key));
       } catch (InterruptedException e) {
@@ -137,11 +143,13 @@ final class RetryingClients implements AutoCloseable {
     while (true) {
       try {
         HttpResponse<Void> r = http.send(request, HttpResponse.BodyHandlers.discarding());
+        unanswered.put(key, r.statusCode() + " at " + Instant.now());
         if (r.statusCode() != 409 && r.statusCode() != 429 && r.statusCode() < 500) {
           return new Answer(
               r.statusCode(), r.headers().firstValue("Location").orElse(null), System.nanoTime());
         }
       } catch (IOException e) {
+        unanswered.put(key, e + " at " + Instant.now());
         // Refused, reset or timed out: the service is down or restarting. Send the same request
         // again.
         request =
