@@ -22,6 +22,7 @@ final class HoldingMode implements ResponseMode {
   /** Told that the response cannot be held as it is. */
   interface CannotHold {
     /**
+     * @param reason why, for the filter's log and answer
      * @param holdAnyway whether a response that must not pass through may still be held whole
      */
     void cannotHold(String reason, boolean holdAnyway) throws IOException;

@@ -21,6 +21,7 @@ final class PassThroughMode extends HttpServletResponseWrapper implements Respon
   private ServletOutputStream realOut;
 
   /**
+   * @param real the response to the client
    * @param errorSent whether the held response was ended with {@code sendError}
    */
   PassThroughMode(HttpServletResponse real, boolean errorSent) {
