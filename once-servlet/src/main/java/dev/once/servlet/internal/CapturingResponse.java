@@ -5,7 +5,6 @@ import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -17,23 +16,16 @@ import java.nio.charset.UnsupportedCharsetException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Supplier;
 
 /**
  * The response the handler writes to: status, headers, cookies, content type and body are held in
- * memory until the filter decides what the client gets, and behave as a container's would
- * meanwhile. Flushing (the stream, the writer or {@link #flushBuffer()}) or writing the declared
- * {@code Content-Length} marks it committed, so later header changes are ignored and {@code
- * sendError}, {@code reset} and {@code resetBuffer} throw {@link IllegalStateException}; nothing
- * reaches the client yet. {@code sendError} and {@code sendRedirect} are recorded and end the
- * output.
+ * memory until the filter decides what the client gets, and behave as a container's would meanwhile
+ * (see {@link ResponseBuffer}); nothing reaches the client yet.
  *
  * <p>Some responses cannot be held: a {@code text/event-stream} content type, a body beyond the
  * capture limit, or non-blocking output. In lease mode the response then switches to
@@ -44,11 +36,13 @@ import java.util.function.Supplier;
  * beyond the limit or non-blocking output makes the response {@link #unholdable()} instead, its
  * bytes discarded, so that the filter can roll back and answer an error.
  *
- * <p>The handler may write from another thread (an async handler) while the filter switches the
- * response to pass-through: output, the switch and the captured state take one lock, so every byte
- * reaches the client once and in order. That lock is never taken before the writer's own lock
- * (characters the writer holds are moved into the body before it, not inside), since a writer
- * thread takes them in the other order.
+ * <p>This class is the servlet wrapper and the switch: each call goes to the current {@link
+ * ResponseMode}, {@link HoldingMode} first and {@link PassThroughMode} after a switch. The handler
+ * may write from another thread (an async handler) while the filter switches the response to
+ * pass-through: output, the switch and the captured state take one lock, so every byte reaches the
+ * client once and in order. That lock is never taken before the writer's own lock (characters the
+ * writer holds are moved into the body before it, not inside), since a writer thread takes them in
+ * the other order.
  */
 public final class CapturingResponse extends HttpServletResponseWrapper {
 
@@ -59,38 +53,34 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   /** One captured header line; {@code replace} when it came from a {@code set*Header} call. */
   public record Header(String name, String value, boolean replace) {}
 
+  /** A snapshot of a captured response. */
+  public record Captured(
+      int status,
+      List<Header> headers,
+      List<Cookie> cookies,
+      String contentType,
+      byte[] body,
+      boolean errorSent,
+      String errorMessage,
+      Supplier<Map<String, String>> trailers) {}
+
   private final HttpServletResponse real;
-  private final long maxBodyBytes;
   private final boolean mayPassThrough;
 
-  /** Guards the body, the pass-through switch and the captured status, headers and cookies. */
+  /** Guards the modes, the switch between them and the captured state. */
   private final Object lock = new Object();
 
-  private final String defaultCharset;
-  private final Sink sink = new Sink();
-  private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+  private final HoldingMode holding;
+  private final ResponseBuffer<Cookie> held;
+  private volatile ResponseMode mode;
+  private volatile String passThroughReason;
+  private volatile String unholdableReason;
 
-  private int status = SC_OK;
-  private final List<Header> headers = new ArrayList<>();
-  private final List<Cookie> cookies = new ArrayList<>();
-  private String contentType; // without its charset parameter
-  private String charset;
-  private boolean charsetSet;
-  private Locale locale;
+  private final Sink sink = new Sink();
   private PrintWriter writer;
   private boolean usingStream;
   private boolean usingWriter;
-  private boolean committed;
-  private boolean closed;
   private boolean syncing;
-  private boolean errorSent;
-  private String errorMessage;
-  private long declaredLength = -1;
-  private Supplier<Map<String, String>> trailers;
-  private int bufferSize;
-  private volatile String passThroughReason;
-  private volatile String unholdableReason;
-  private ServletOutputStream realOut;
 
   /** A response that switches to pass-through when it cannot be held (lease mode). */
   public CapturingResponse(HttpServletResponse real, long maxBodyBytes) {
@@ -104,21 +94,13 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   public CapturingResponse(HttpServletResponse real, long maxBodyBytes, boolean mayPassThrough) {
     super(real);
     this.real = real;
-    this.maxBodyBytes = maxBodyBytes;
     this.mayPassThrough = mayPassThrough;
-    String upstream = real.getCharacterEncoding();
-    this.defaultCharset = upstream == null ? "ISO-8859-1" : upstream;
-    this.charset = defaultCharset;
-    this.bufferSize = real.getBufferSize();
-    String upstreamType = real.getContentType();
-    if (upstreamType != null) {
-      this.contentType = MediaTypes.withoutCharset(upstreamType);
-      this.charsetSet = MediaTypes.charset(upstreamType) != null;
-    }
+    this.holding = new HoldingMode(real, maxBodyBytes, this::cannotHold);
+    this.held = holding.buffer();
+    this.mode = holding;
   }
 
-  // ----------------------------------------------------------------------------------- what the
-  // filter reads
+  // ------------------------------------------------------------------------ what the filter reads
 
   /** Why the response went straight to the client, or {@code null} while it is captured. */
   public String passThrough() {
@@ -142,7 +124,7 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
       if (unholdableReason == null) {
         unholdableReason = reason;
       }
-      body.reset();
+      held.discard();
     }
   }
 
@@ -162,27 +144,16 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     syncWriter();
     synchronized (lock) {
       return new Captured(
-          status,
-          List.copyOf(headers),
-          List.copyOf(cookies),
-          getContentType(),
-          body.toByteArray(),
-          errorSent,
-          errorMessage,
-          trailers);
+          held.status(),
+          held.headers(),
+          held.cookies(),
+          mode.getContentType(),
+          held.body(),
+          held.errorSent(),
+          held.errorMessage(),
+          held.trailers());
     }
   }
-
-  /** A snapshot of a captured response. */
-  public record Captured(
-      int status,
-      List<Header> headers,
-      List<Cookie> cookies,
-      String contentType,
-      byte[] body,
-      boolean errorSent,
-      String errorMessage,
-      Supplier<Map<String, String>> trailers) {}
 
   /**
    * Sends the rest of the response straight to the client from now on, after writing what was
@@ -199,77 +170,31 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   }
 
   // No syncWriter() here: it takes the writer's lock inside ours. Characters the writer still holds
-  // reach the
-  // sink after the bytes before them whenever it flushes, so their order is kept.
+  // reach the sink after the bytes before them whenever it flushes, so their order is kept.
   private void switchToPassThrough(String reason) throws IOException {
     if (passThroughReason != null || unholdableReason != null) {
       return;
     }
     passThroughReason = reason;
-    real.setStatus(status);
-    ResponseWriter.applyHeaders(real, headers);
-    for (Cookie c : cookies) {
-      real.addCookie(c);
-    }
-    if (contentType != null) {
-      real.setContentType(getContentTypeCaptured());
-    }
-    if (charsetSet) {
-      real.setCharacterEncoding(charset);
-    }
-    if (declaredLength >= 0) {
-      real.setContentLengthLong(declaredLength);
-    }
-    if (trailers != null) {
-      real.setTrailerFields(trailers);
-    }
-    if (errorSent) {
-      real.sendError(status, errorMessage);
-      return;
-    }
-    // The real stream is taken only when there is something to write: an async handler may still
-    // choose the
-    // real response's writer.
-    if (body.size() > 0) {
-      body.writeTo(realOut());
-      body.reset();
-    }
-    if (committed) {
-      real.flushBuffer();
-    }
-  }
-
-  private ServletOutputStream realOut() throws IOException {
-    if (realOut == null) {
-      realOut = real.getOutputStream();
-    }
-    return realOut;
+    PassThroughMode passing = new PassThroughMode(real, held.errorSent());
+    mode = passing;
+    passing.sendHeld(held);
   }
 
   /**
    * The response cannot be held as it is: in lease mode it passes through; in atomic mode it is
-   * held anyway ({@code holdAnyway}) or abandoned.
+   * held anyway ({@code holdAnyway}) or abandoned. Called under the lock.
    */
   private void cannotHold(String reason, boolean holdAnyway) throws IOException {
-    synchronized (lock) {
-      if (mayPassThrough) {
-        switchToPassThrough(reason);
-      } else if (!holdAnyway) {
-        abandon(reason);
-      }
+    if (mayPassThrough) {
+      switchToPassThrough(reason);
+    } else if (!holdAnyway) {
+      abandon(reason);
     }
   }
 
-  private void cannotHoldUnchecked(String reason, boolean holdAnyway) {
-    try {
-      cannotHold(reason, holdAnyway);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private boolean passing() {
-    return passThroughReason != null;
+  private boolean holding() {
+    return mode == holding;
   }
 
   private void syncWriter() {
@@ -283,23 +208,25 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     }
   }
 
-  // ----------------------------------------------------------------------------------- status and
-  // errors
+  /** What the writer holds is discarded with the held body, so it goes in first. */
+  private void syncWriterBeforeDiscarding() {
+    if (holding()) {
+      syncWriter();
+    }
+  }
+
+  // ------------------------------------------------------------------------ status and errors
 
   @Override
   public void setStatus(int sc) {
     synchronized (lock) {
-      if (passing()) {
-        real.setStatus(sc);
-      } else if (!committed) {
-        status = sc;
-      }
+      mode.setStatus(sc);
     }
   }
 
   @Override
   public int getStatus() {
-    return passing() ? real.getStatus() : status;
+    return mode.getStatus();
   }
 
   @Override
@@ -309,24 +236,9 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void sendError(int sc, String msg) throws IOException {
-    if (!passing()) {
-      syncWriter(); // what the writer holds is discarded with the body
-    }
+    syncWriterBeforeDiscarding();
     synchronized (lock) {
-      if (passing()) {
-        real.sendError(sc, msg);
-        return;
-      }
-      if (committed) {
-        throw new IllegalStateException(
-            "Cannot call sendError() after the response has been committed");
-      }
-      body.reset();
-      status = sc;
-      errorSent = true;
-      errorMessage = msg;
-      committed = true;
-      closed = true;
+      mode.sendError(sc, msg);
     }
   }
 
@@ -347,96 +259,45 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void sendRedirect(String location, int sc, boolean clearBuffer) throws IOException {
-    if (!passing()) {
-      syncWriter(); // what the writer holds is discarded with the body
-    }
+    syncWriterBeforeDiscarding();
     synchronized (lock) {
-      if (passing()) {
-        real.sendRedirect(location, sc, clearBuffer);
-        return;
-      }
-      if (committed) {
-        throw new IllegalStateException(
-            "Cannot call sendRedirect() after the response has been committed");
-      }
-      if (location == null) {
-        throw new IllegalArgumentException("location must not be null");
-      }
-      if (clearBuffer) {
-        body.reset();
-      }
-      status = sc;
-      setHeaderCaptured("Location", location, true);
-      committed = true;
-      closed = true;
+      mode.sendRedirect(location, sc, clearBuffer);
     }
   }
 
-  // ----------------------------------------------------------------------------------- commit and
-  // buffer
+  // ------------------------------------------------------------------------ commit and buffer
 
   @Override
   public boolean isCommitted() {
-    return passing() ? real.isCommitted() : committed;
+    return mode.isCommitted();
   }
 
   @Override
   public void flushBuffer() throws IOException {
     syncWriter();
     synchronized (lock) {
-      if (passing()) {
-        real.flushBuffer();
-      } else {
-        committed = true;
-      }
+      mode.flushBuffer();
     }
   }
 
   @Override
   public void resetBuffer() {
-    if (!passing()) {
-      syncWriter(); // what the writer holds is discarded with the body
-    }
+    syncWriterBeforeDiscarding();
     synchronized (lock) {
-      if (passing()) {
-        real.resetBuffer();
-        return;
-      }
-      if (committed) {
-        throw new IllegalStateException(
-            "Cannot reset the buffer after the response has been committed");
-      }
-      body.reset();
+      mode.resetBuffer();
     }
   }
 
   @Override
   public void reset() {
     synchronized (lock) {
-      if (passing()) {
-        real.reset();
-        return;
+      boolean wasHolding = holding();
+      mode.reset();
+      if (wasHolding) { // the handler may choose its output again
+        writer = null;
+        usingStream = false;
+        usingWriter = false;
       }
-      if (committed) {
-        throw new IllegalStateException("Cannot reset the response after it has been committed");
-      }
-      if (!real.isCommitted()) {
-        real.reset(); // as without this wrapper: headers set before the handler go too
-      }
-      status = SC_OK;
-      headers.clear();
-      cookies.clear();
-      contentType = null;
-      charset = defaultCharset;
-      charsetSet = false;
-      locale = null;
-      body.reset();
-      writer = null;
-      usingStream = false;
-      usingWriter = false;
-      errorSent = false;
-      errorMessage = null;
-      declaredLength = -1;
     }
   }
 
@@ -444,21 +305,13 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   public void setBufferSize(int size) {
     syncWriter();
     synchronized (lock) {
-      if (passing()) {
-        real.setBufferSize(size);
-        return;
-      }
-      if (committed || body.size() > 0) {
-        throw new IllegalStateException(
-            "Cannot change the buffer size after content has been written");
-      }
-      bufferSize = size;
+      mode.setBufferSize(size);
     }
   }
 
   @Override
   public int getBufferSize() {
-    return passing() ? real.getBufferSize() : bufferSize;
+    return mode.getBufferSize();
   }
 
   @Override
@@ -469,78 +322,28 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   @Override
   public void setContentLengthLong(long len) {
     synchronized (lock) {
-      if (passing()) {
-        real.setContentLengthLong(len);
-      } else if (!committed) {
-        declaredLength = len;
-      }
+      mode.setContentLengthLong(len);
     }
   }
 
-  // ----------------------------------------------------------------------------------- content
-  // type
+  // ------------------------------------------------------------------------ content type
 
   @Override
   public void setContentType(String type) {
     synchronized (lock) {
-      if (passing()) {
-        real.setContentType(type);
-        return;
-      }
-      if (committed) {
-        return;
-      }
-      if (type == null) {
-        contentType = null;
-        if (!usingWriter) {
-          charset = defaultCharset;
-          charsetSet = false;
-        }
-        return;
-      }
-      String cs = MediaTypes.charset(type);
-      contentType = MediaTypes.withoutCharset(type);
-      if (cs != null && !usingWriter) {
-        charset = cs;
-        charsetSet = true;
-      }
-      if (MediaTypes.isEventStream(type)) {
-        // Held in atomic mode: a handler that writes its whole stream and returns is an ordinary
-        // response there.
-        cannotHoldUnchecked("the response is a text/event-stream", true);
-      }
+      mode.setContentType(type);
     }
   }
 
   @Override
   public String getContentType() {
-    return passing() ? real.getContentType() : getContentTypeCaptured();
-  }
-
-  private String getContentTypeCaptured() {
-    if (contentType == null) {
-      return null;
-    }
-    return charsetSet ? contentType + ";charset=" + charset : contentType;
+    return mode.getContentType();
   }
 
   @Override
   public void setCharacterEncoding(String encoding) {
     synchronized (lock) {
-      if (passing()) {
-        real.setCharacterEncoding(encoding);
-        return;
-      }
-      if (committed || usingWriter) {
-        return;
-      }
-      if (encoding == null) {
-        charset = defaultCharset;
-        charsetSet = false;
-      } else {
-        charset = encoding;
-        charsetSet = true;
-      }
+      mode.setCharacterEncoding(encoding);
     }
   }
 
@@ -551,33 +354,22 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
 
   @Override
   public String getCharacterEncoding() {
-    return passing() ? real.getCharacterEncoding() : charset;
+    return mode.getCharacterEncoding();
   }
 
   @Override
   public void setLocale(Locale loc) {
     synchronized (lock) {
-      if (passing()) {
-        real.setLocale(loc);
-        return;
-      }
-      if (committed || loc == null) {
-        return;
-      }
-      locale = loc;
-      setHeaderCaptured("Content-Language", loc.toLanguageTag(), true);
+      mode.setLocale(loc);
     }
   }
 
   @Override
   public Locale getLocale() {
-    if (passing()) {
-      return real.getLocale();
-    }
-    return locale != null ? locale : real.getLocale();
+    return mode.getLocale();
   }
 
-  // ----------------------------------------------------------------------------------- output
+  // ------------------------------------------------------------------------ output
 
   @Override
   public ServletOutputStream getOutputStream() {
@@ -595,25 +387,22 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
           "getOutputStream() has already been called for this response");
     }
     if (writer == null) {
-      String name = passing() ? real.getCharacterEncoding() : charset;
+      ResponseMode current = mode;
+      String name = current.getCharacterEncoding();
       Charset cs;
       try {
         cs = Charset.forName(name);
       } catch (IllegalCharsetNameException | UnsupportedCharsetException e) {
         throw new UnsupportedEncodingException(name);
       }
-      if (passing()) {
-        real.setCharacterEncoding(name);
-      } else {
-        charsetSet = true; // as a container does: the content type now names the writer's charset
-      }
+      current.writerUses(name);
       writer = new PrintWriter(new OutputStreamWriter(sink, cs), false);
       usingWriter = true;
     }
     return writer;
   }
 
-  /** Where the handler's bytes go: the capture buffer, or the client once passing through. */
+  /** The handler's output stream: each call goes to the mode of the moment, under the lock. */
   private final class Sink extends ServletOutputStream {
 
     @Override
@@ -624,37 +413,15 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
       synchronized (lock) {
-        if (passing()) {
-          if (!errorSent) {
-            realOut().write(b, off, len);
-          }
-          return;
-        }
-        if (closed || unholdableReason != null) {
-          return; // a container ignores output after the response was completed; an abandoned one
-          // is discarded
-        }
-        body.write(b, off, len);
-        if (body.size() > maxBodyBytes) {
-          cannotHold("the response body exceeds " + maxBodyBytes + " bytes", false);
-        } else if (declaredLength >= 0 && body.size() >= declaredLength) {
-          committed = true;
-        }
+        mode.write(b, off, len);
       }
     }
 
     @Override
     public void flush() throws IOException {
       synchronized (lock) {
-        if (syncing) {
-          return;
-        }
-        if (passing()) {
-          if (!errorSent) {
-            realOut().flush();
-          }
-        } else {
-          committed = true;
+        if (!syncing) { // moving the writer's characters into the body is no flush of the handler's
+          mode.flushOutput();
         }
       }
     }
@@ -662,49 +429,31 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
     @Override
     public void close() throws IOException {
       synchronized (lock) {
-        if (passing()) {
-          if (realOut != null) {
-            realOut.close();
-          }
-          return;
-        }
-        if (syncing) {
-          return;
-        }
-        committed = true;
-        closed = true;
+        mode.closeOutput(syncing);
       }
     }
 
     @Override
     public boolean isReady() {
       synchronized (lock) {
-        return !passing() || realOut == null || realOut.isReady();
+        return mode.isReady();
       }
     }
 
     @Override
     public void setWriteListener(WriteListener listener) {
       synchronized (lock) {
-        cannotHoldUnchecked("the handler writes without blocking", false);
-        if (unholdableReason != null) {
-          throw new IllegalStateException(
-              "non-blocking output cannot be held until the transaction commits");
-        }
-        if (errorSent) {
-          throw new IllegalStateException(
-              "the response was ended with sendError(); there is nothing to write");
-        }
         try {
-          realOut().setWriteListener(listener);
+          cannotHold("the handler writes without blocking", false);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
+        mode.setWriteListener(listener);
       }
     }
   }
 
-  // ----------------------------------------------------------------------------------- headers
+  // ------------------------------------------------------------------------ headers
 
   @Override
   public void setHeader(String name, String value) {
@@ -741,156 +490,50 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
       if (name == null || name.isEmpty()) {
         return;
       }
-      if (passing()) {
-        if (replace) {
-          real.setHeader(name, value);
-        } else {
-          real.addHeader(name, value);
-        }
-        return;
+      if (replace) {
+        mode.setHeader(name, value);
+      } else {
+        mode.addHeader(name, value);
       }
-      if (name.equalsIgnoreCase("Content-Type")) {
-        if (value != null || replace) {
-          setContentType(value);
-        }
-        return;
-      }
-      if (name.equalsIgnoreCase("Content-Length")) {
-        if (value == null) {
-          if (replace && !committed) {
-            declaredLength = -1;
-          }
-          return;
-        }
-        try {
-          setContentLengthLong(Long.parseLong(value.strip()));
-        } catch (NumberFormatException e) {
-          // as Tomcat: an unparseable length is ignored
-        }
-        return;
-      }
-      if (committed) {
-        return;
-      }
-      setHeaderCaptured(name, value, replace);
-    }
-  }
-
-  private void setHeaderCaptured(String name, String value, boolean replace) {
-    if (replace) {
-      headers.removeIf(h -> h.name().equalsIgnoreCase(name));
-    }
-    if (value != null) {
-      headers.add(new Header(name, value, replace));
     }
   }
 
   @Override
   public void addCookie(Cookie cookie) {
     synchronized (lock) {
-      if (passing()) {
-        real.addCookie(cookie);
-      } else if (!committed) {
-        cookies.add(cookie);
-      }
+      mode.addCookie(cookie);
     }
   }
 
   @Override
   public boolean containsHeader(String name) {
-    if (passing()) {
-      return real.containsHeader(name);
-    }
-    if (name.equalsIgnoreCase("Content-Type")) {
-      return contentType != null;
-    }
-    if (name.equalsIgnoreCase("Content-Length")) {
-      return declaredLength >= 0;
-    }
-    if (name.equalsIgnoreCase("Set-Cookie") && !cookies.isEmpty()) {
-      return true;
-    }
-    return headers.stream().anyMatch(h -> h.name().equalsIgnoreCase(name))
-        || real.containsHeader(name);
+    return mode.containsHeader(name);
   }
 
   @Override
   public String getHeader(String name) {
-    if (passing()) {
-      return real.getHeader(name);
-    }
-    if (name.equalsIgnoreCase("Content-Type")) {
-      return getContentTypeCaptured();
-    }
-    if (name.equalsIgnoreCase("Content-Length")) {
-      return declaredLength >= 0 ? Long.toString(declaredLength) : null;
-    }
-    for (Header h : headers) {
-      if (h.name().equalsIgnoreCase(name)) {
-        return h.value();
-      }
-    }
-    return real.getHeader(name);
+    return mode.getHeader(name);
   }
 
   @Override
   public Collection<String> getHeaders(String name) {
-    if (passing()) {
-      return real.getHeaders(name);
-    }
-    List<String> values = new ArrayList<>();
-    String single =
-        name.equalsIgnoreCase("Content-Type") || name.equalsIgnoreCase("Content-Length")
-            ? getHeader(name)
-            : null;
-    if (single != null) {
-      values.add(single);
-    }
-    for (Header h : headers) {
-      if (h.name().equalsIgnoreCase(name)) {
-        values.add(h.value());
-      }
-    }
-    if (values.isEmpty()) {
-      values.addAll(real.getHeaders(name));
-    }
-    return values;
+    return mode.getHeaders(name);
   }
 
   @Override
   public Collection<String> getHeaderNames() {
-    if (passing()) {
-      return real.getHeaderNames();
-    }
-    Set<String> names = new LinkedHashSet<>(real.getHeaderNames());
-    for (Header h : headers) {
-      names.add(h.name());
-    }
-    if (contentType != null) {
-      names.add("Content-Type");
-    }
-    if (declaredLength >= 0) {
-      names.add("Content-Length");
-    }
-    return new ArrayList<>(names);
+    return mode.getHeaderNames();
   }
 
   @Override
   public void setTrailerFields(Supplier<Map<String, String>> supplier) {
     synchronized (lock) {
-      if (passing()) {
-        real.setTrailerFields(supplier);
-      } else if (!committed) {
-        trailers = supplier;
-      } else {
-        throw new IllegalStateException(
-            "Cannot set trailer fields after the response has been committed");
-      }
+      mode.setTrailerFields(supplier);
     }
   }
 
   @Override
   public Supplier<Map<String, String>> getTrailerFields() {
-    return passing() ? real.getTrailerFields() : trailers;
+    return mode.getTrailerFields();
   }
 }

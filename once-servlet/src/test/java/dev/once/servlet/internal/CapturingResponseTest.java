@@ -213,6 +213,137 @@ class CapturingResponseTest {
   }
 
   @Test
+  void theSwitchNeverWaitsForAWriterThatAWriterThreadHolds() throws Exception {
+    PrintWriter out = capture.getWriter();
+    out.write("held.");
+    capture.finish();
+    CountDownLatch switching = new CountDownLatch(1);
+    AtomicBoolean written = new AtomicBoolean();
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                switching.await();
+                out.write("late.");
+                out.flush(); // takes the writer's lock, then waits for the response's
+                written.set(true);
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            "async-writer");
+    writer.setDaemon(true); // a deadlocked thread must not keep the test JVM alive
+    writer.start();
+    // The switch holds the response's lock when the writer thread flushes: were the switch to wait
+    // for the writer's lock now, neither would move.
+    real.beforeFirstWrite =
+        () -> {
+          switching.countDown();
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .until(() -> written.get() || writer.getState() == Thread.State.BLOCKED);
+        };
+    Thread filter =
+        new Thread(
+            () -> {
+              try {
+                capture.startPassThrough("the handler started asynchronous processing");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            "filter");
+    filter.setDaemon(true);
+    filter.start();
+    filter.join(10_000);
+    writer.join(10_000);
+    assertThat(filter.isAlive()).as("the switch finished").isFalse();
+    assertThat(written).isTrue();
+    assertThat(real.body.toString(StandardCharsets.US_ASCII)).isEqualTo("held.late.");
+  }
+
+  @Test
+  void writerThreadsAndASwitchNeitherDeadlockNorLoseCharacters() throws Exception {
+    int threads = 4;
+    int lines = 2_000;
+    // Each flush takes the writer's lock, then the response's: the switch must never take them in
+    // the other order. The 1 KiB limit is passed early, so a writer thread switches too.
+    PrintWriter out = capture.getWriter();
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> writers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      Thread w =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  for (int i = 0; i < lines; i++) {
+                    out.write(id + ":" + i + "\n");
+                    if (i % 50 == 0) {
+                      out.flush();
+                    }
+                  }
+                  out.flush();
+                } catch (InterruptedException e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      w.setDaemon(true); // a deadlocked writer must not keep the test JVM alive
+      w.start();
+      writers.add(w);
+    }
+    start.countDown();
+    capture.startPassThrough("the handler started asynchronous processing");
+    capture.finish();
+    for (Thread w : writers) {
+      w.join(30_000);
+      assertThat(w.isAlive()).as("writer %s finished", w.getName()).isFalse();
+    }
+    String[] received = real.body.toString(StandardCharsets.US_ASCII).split("\n");
+    assertThat(received).hasSize(threads * lines);
+    int[] next = new int[threads];
+    for (String line : received) {
+      int id = Integer.parseInt(line.substring(0, line.indexOf(':')));
+      assertThat(line).as("writer %d's lines arrive in order", id).isEqualTo(id + ":" + next[id]++);
+    }
+  }
+
+  @Test
+  void writerThreadsOfAnAbandonedResponseReachNobody() throws Exception {
+    Fakes.Response client = new Fakes.Response();
+    CapturingResponse held = new CapturingResponse(client.proxy, 1 << 20, false);
+    ServletOutputStream out = held.getOutputStream();
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> writers = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      Thread w =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  for (int i = 0; i < 2_000; i++) {
+                    out.write(new byte[] {'x', '\n'});
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      w.start();
+      writers.add(w);
+    }
+    start.countDown();
+    held.abandon("the handler started asynchronous processing");
+    for (Thread w : writers) {
+      w.join(30_000);
+    }
+    assertThat(held.unholdable()).isEqualTo("the handler started asynchronous processing");
+    assertThat(held.captured().body()).isEmpty();
+    assertThat(client.body.size()).isZero();
+    assertThat(client.committed).isFalse();
+  }
+
+  @Test
   void heldResponsesNeverReachTheClientBeforeTheFilterDecides() throws Exception {
     Fakes.Response client = new Fakes.Response();
     CapturingResponse held = new CapturingResponse(client.proxy, 10, false);

@@ -76,7 +76,7 @@ public final class IdempotentHandlerRouteResolver
   private final ObjectProvider<RequestMappingInfoHandlerMapping> handlerMappings;
   private final BeanFactory beanFactory;
   private final PropertyResolver placeholders;
-  private final OnceProperties.Http defaults;
+  private final OnceHttpProperties defaults;
   private final Function<IdempotencyStore, ExchangeBoundary> boundaries;
   private volatile Routes routes;
   private boolean anonymousByDefault; // set by build() before it builds routes
@@ -94,7 +94,7 @@ public final class IdempotentHandlerRouteResolver
       ObjectProvider<RequestMappingInfoHandlerMapping> handlerMappings,
       BeanFactory beanFactory,
       PropertyResolver placeholders,
-      OnceProperties.Http defaults,
+      OnceHttpProperties defaults,
       Function<IdempotencyStore, ExchangeBoundary> boundaries) {
     this.handlerMappings = Objects.requireNonNull(handlerMappings, "handlerMappings");
     this.beanFactory = Objects.requireNonNull(beanFactory, "beanFactory");

@@ -22,7 +22,7 @@ final class ListenerStores {
    * JdbcIdempotencyStore} bean.
    */
   static JdbcIdempotencyStore store(DataSource dataSource, OnceProperties properties) {
-    OnceProperties.Jdbc jdbc = properties.getJdbc();
+    OnceJdbcProperties jdbc = properties.getJdbc();
     boolean create =
         switch (jdbc.getCreateSchema()) {
           case ALWAYS -> true;

@@ -31,7 +31,7 @@ public class OnceJdbcAutoConfiguration {
   @ConditionalOnMissingBean(IdempotencyStore.class)
   public JdbcIdempotencyStore onceIdempotencyStore(
       DataSource dataSource, OnceProperties properties) {
-    OnceProperties.Jdbc jdbc = properties.getJdbc();
+    OnceJdbcProperties jdbc = properties.getJdbc();
     boolean create =
         switch (jdbc.getCreateSchema()) {
           case ALWAYS -> true;

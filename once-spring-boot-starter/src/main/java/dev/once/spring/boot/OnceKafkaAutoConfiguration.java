@@ -67,7 +67,7 @@ public class OnceKafkaAutoConfiguration {
       ObjectProvider<PlatformTransactionManager> transactionManagers,
       ObjectProvider<KafkaMessageIdResolver> messageIds,
       OnceProperties properties) {
-    OnceProperties.Kafka kafka = properties.getKafka();
+    OnceKafkaProperties kafka = properties.getKafka();
     OnceKafkaListenerContainerFactory factory =
         new OnceKafkaListenerContainerFactory(
             ListenerStores.store(dataSource, properties),
@@ -77,7 +77,7 @@ public class OnceKafkaAutoConfiguration {
                 dataSource,
                 tm -> tm instanceof KafkaAwareTransactionManager<?, ?>),
             messageIds.getIfAvailable(() -> defaultMessageIds(kafka)),
-            kafka.getNoIdPolicy() == OnceProperties.KafkaNoIdPolicy.TOPIC_PARTITION_OFFSET,
+            kafka.getNoIdPolicy() == OnceKafkaProperties.NoIdPolicy.TOPIC_PARTITION_OFFSET,
             kafka.getConsumer(),
             kafka.getRetention());
     configurer.configure(
@@ -88,7 +88,7 @@ public class OnceKafkaAutoConfiguration {
     return factory;
   }
 
-  private static KafkaMessageIdResolver defaultMessageIds(OnceProperties.Kafka kafka) {
+  private static KafkaMessageIdResolver defaultMessageIds(OnceKafkaProperties kafka) {
     String expression = kafka.getMessageIdExpression();
     if (expression != null && !expression.isBlank()) {
       SpelMessageIds spel = new SpelMessageIds(expression);

@@ -64,7 +64,7 @@ public class OnceRabbitAutoConfiguration {
       ObjectProvider<PlatformTransactionManager> transactionManagers,
       ObjectProvider<RabbitMessageIdResolver> messageIds,
       OnceProperties properties) {
-    OnceProperties.Rabbit rabbit = properties.getRabbit();
+    OnceRabbitProperties rabbit = properties.getRabbit();
     return new OnceRabbitListenerAdvice(
         ListenerStores.store(dataSource, properties),
         dataSource,
@@ -109,7 +109,7 @@ public class OnceRabbitAutoConfiguration {
     return factory;
   }
 
-  private static RabbitMessageIdResolver defaultMessageIds(OnceProperties.Rabbit rabbit) {
+  private static RabbitMessageIdResolver defaultMessageIds(OnceRabbitProperties rabbit) {
     String expression = rabbit.getMessageIdExpression();
     if (expression != null && !expression.isBlank()) {
       SpelMessageIds spel = new SpelMessageIds(expression);

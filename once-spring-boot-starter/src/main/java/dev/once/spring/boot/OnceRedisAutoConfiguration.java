@@ -24,7 +24,7 @@ public class OnceRedisAutoConfiguration {
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean(IdempotencyStore.class)
   public RedisIdempotencyStore onceIdempotencyStore(OnceProperties properties) {
-    OnceProperties.Redis redis = properties.getRedis();
+    OnceRedisProperties redis = properties.getRedis();
     return RedisIdempotencyStore.builder(RedisURI.create(redis.getUrl()))
         .keyPrefix(redis.getKeyPrefix())
         .commandTimeout(redis.getCommandTimeout())

@@ -62,7 +62,7 @@ public class OnceWebMvcAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   public KeyPolicy onceKeyPolicy(OnceProperties properties) {
-    OnceProperties.Key key = properties.getHttp().getKey();
+    OnceHttpProperties.Key key = properties.getHttp().getKey();
     return KeyPolicy.builder()
         .minLength(key.getMinLength())
         .maxLength(key.getMaxLength())
@@ -123,7 +123,7 @@ public class OnceWebMvcAutoConfiguration {
       throw new IllegalStateException(
           missingStore(properties.getStore(), stores.stream().count() > 1));
     }
-    OnceProperties.Http http = properties.getHttp();
+    OnceHttpProperties http = properties.getHttp();
     if (Boolean.TRUE.equals(http.getAtomic()) && boundaries.getIfUnique() == null) {
       throw new IllegalStateException(
           "once.http.atomic=true needs the JDBC store (once.store=jdbc), a single "

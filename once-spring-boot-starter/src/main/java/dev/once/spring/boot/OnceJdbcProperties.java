@@ -1,0 +1,77 @@
+package dev.once.spring.boot;
+
+import dev.once.jdbc.ConcurrentClaimPolicy;
+import java.time.Duration;
+
+/**
+ * {@code once.jdbc.*}: the JDBC store ({@code dev.once.jdbc.JdbcIdempotencyStore}) the starter
+ * builds on the application's DataSource, also used by the idempotent listeners. Part of {@link
+ * OnceProperties}.
+ */
+public class OnceJdbcProperties {
+  /** Table of the records, optionally schema-qualified. */
+  private String table = "once_records";
+
+  /** When to create the table on start-up: always, embedded (in-memory databases only) or never. */
+  private SchemaCreation createSchema = SchemaCreation.EMBEDDED;
+
+  /**
+   * In atomic mode, what a request does when another open transaction holds its key: fail-fast
+   * (answer 409 at once) or wait (block until that transaction ends, then replay or run).
+   */
+  private ConcurrentClaimPolicy concurrentClaims = ConcurrentClaimPolicy.FAIL_FAST;
+
+  /**
+   * PostgreSQL: how long a transaction that holds claimed keys (atomic mode, the listeners' inbox)
+   * may sit idle before the server rolls it back, so a client that vanished mid-transaction frees
+   * its keys after this instead of after the server's TCP keepalive (hours). Longer than the
+   * longest pause a handler makes inside its transaction (a slow remote call). 0 leaves the
+   * server's setting.
+   */
+  private Duration idleTransactionTimeout = Duration.ofSeconds(90);
+
+  public String getTable() {
+    return table;
+  }
+
+  public void setTable(String table) {
+    this.table = table;
+  }
+
+  public SchemaCreation getCreateSchema() {
+    return createSchema;
+  }
+
+  public void setCreateSchema(SchemaCreation createSchema) {
+    this.createSchema = createSchema;
+  }
+
+  public ConcurrentClaimPolicy getConcurrentClaims() {
+    return concurrentClaims;
+  }
+
+  public void setConcurrentClaims(ConcurrentClaimPolicy concurrentClaims) {
+    this.concurrentClaims = concurrentClaims;
+  }
+
+  public Duration getIdleTransactionTimeout() {
+    return idleTransactionTimeout;
+  }
+
+  public void setIdleTransactionTimeout(Duration idleTransactionTimeout) {
+    this.idleTransactionTimeout = idleTransactionTimeout;
+  }
+
+  /** When the starter creates the JDBC store's table. */
+  public enum SchemaCreation {
+    /** On every start (the DDL is {@code CREATE ... IF NOT EXISTS}). */
+    ALWAYS,
+    /**
+     * Only for an in-memory database (H2, HSQLDB or Derby in memory), as Spring Boot's own SQL
+     * initialisation.
+     */
+    EMBEDDED,
+    /** Never: ship {@code db/once/<dialect>/V1__once_records.sql} in your migrations. */
+    NEVER
+  }
+}
