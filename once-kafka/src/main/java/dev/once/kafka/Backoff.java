@@ -16,9 +16,4 @@ record Backoff(Duration initial, Duration max) {
   InboxDecisions.Backoff shared() {
     return new InboxDecisions.Backoff(initial, max);
   }
-
-  /** The jittered wait before retry {@code attempt} (1-based), in nanoseconds. */
-  long nanos(int attempt) {
-    return shared().nanos(attempt);
-  }
 }

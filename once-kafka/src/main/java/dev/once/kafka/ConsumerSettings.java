@@ -1,6 +1,7 @@
 package dev.once.kafka;
 
 import dev.once.KeyPolicy;
+import dev.once.kafka.internal.RecordIds;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;

@@ -2,31 +2,31 @@ package dev.once.kafka;
 
 import dev.once.Scope;
 import dev.once.StoreException;
-import dev.once.StoreUnavailableException;
 import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcInbox;
+import dev.once.kafka.internal.BatchOffsets;
+import dev.once.kafka.internal.ConsumerLifecycle;
+import dev.once.kafka.internal.DeadLetters;
+import dev.once.kafka.internal.InboxBatchProcessor;
 import dev.once.kafka.internal.OffsetTable;
+import dev.once.kafka.internal.PausedPartitions;
+import dev.once.kafka.internal.RecordIds;
+import dev.once.kafka.internal.StoredOffsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -109,11 +109,6 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(KafkaInboxConsumer.class.getName());
 
-  /**
-   * How long one poll may block while the consumer waits out an outage with its partitions paused.
-   */
-  private static final long OUTAGE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
   /** Applies one record inside the batch's transaction, on its connection. */
   @FunctionalInterface
   public interface RecordHandler<K, V> {
@@ -147,59 +142,55 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       long applied, long duplicates, long deadLettered, long retries, long outages) {}
 
   private final Consumer<K, V> consumer;
-  private final DataSource dataSource;
-  private final JdbcInbox inbox;
-  private final RecordHandler<K, V> handler;
-  private final BatchHandler<K, V> batchHandler;
   private final List<String> topics;
+  private final Duration pollTimeout;
   private final RecordIds<K, V> ids;
   private final DeadLetters<K, V> deadLetters;
 
   /** Outage or the record's fault, retry or dead-letter: decided as by every inbox adapter. */
   private final InboxDecisions decisions;
 
-  private final Duration pollTimeout;
-  private final OffsetTable offsets;
-
-  private final AtomicLong applied = new AtomicLong();
-  private final AtomicLong duplicates = new AtomicLong();
-  private final AtomicLong retries = new AtomicLong();
-  private final AtomicLong outages = new AtomicLong();
-
-  /**
-   * Assigned partitions whose stored offset could not be read yet: paused until it is (polling
-   * thread only).
-   */
-  private final Set<TopicPartition> unpositioned = new HashSet<>();
-
-  /** Per topic, the source of its ids (polling thread only). */
-  private final Map<String, String> sources = new HashMap<>();
-
+  private final PausedPartitions paused;
+  private final StoredOffsets offsets;
+  private final InboxBatchProcessor<K, V> batches;
   private final ConsumerLifecycle lifecycle;
+
+  private final AtomicLong outages = new AtomicLong();
   private boolean subscribed;
 
   private KafkaInboxConsumer(Builder<K, V> b) {
     this.consumer = b.consumer;
     this.lifecycle = new ConsumerLifecycle(b.consumer);
-    this.dataSource = b.dataSource;
-    this.inbox = b.inbox;
-    this.handler = b.handler;
-    this.batchHandler = b.batchHandler;
     this.topics = List.copyOf(b.topics);
+    this.pollTimeout = b.pollTimeout;
     this.ids = new RecordIds<>(b.messageId, b.noIdPolicy, b.keyPolicy, Scope.global("kafka"));
     this.deadLetters = new DeadLetters<>(b.deadLetters, b.deadLetterTopic);
     this.decisions =
         new InboxDecisions(b.maxAttempts, b.backoff.shared(), b.outageBackoff.shared());
-    this.pollTimeout = b.pollTimeout;
-    this.offsets = b.offsetsInDatabase ? new OffsetTable(b.offsetsTable) : null;
-    if (offsets != null && b.createSchema) {
-      try (Connection c = dataSource.getConnection()) {
-        offsets.createSchema(c);
-      } catch (SQLException e) {
-        throw new IllegalStateException(
-            "could not create the offsets table " + b.offsetsTable + ": " + e, e);
-      }
+    this.paused = new PausedPartitions(b.consumer);
+    this.offsets =
+        new StoredOffsets(
+            b.consumer,
+            b.dataSource,
+            b.offsetsInDatabase ? new OffsetTable(b.offsetsTable) : null,
+            paused,
+            LOG);
+    if (b.createSchema) {
+      offsets.createSchema();
     }
+    RecordHandler<K, V> handler = b.handler;
+    BatchHandler<K, V> batchHandler = b.batchHandler;
+    this.batches =
+        new InboxBatchProcessor<>(
+            b.consumer,
+            b.inbox,
+            handler == null ? null : handler::handle,
+            batchHandler == null ? null : batchHandler::handle,
+            deadLetters,
+            decisions,
+            offsets,
+            lifecycle::sleep,
+            LOG);
   }
 
   /**
@@ -247,7 +238,11 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   /** Counters so far. */
   public Stats stats() {
     return new Stats(
-        applied.get(), duplicates.get(), deadLetters.sent(), retries.get(), outages.get());
+        batches.applied(),
+        batches.duplicates(),
+        deadLetters.sent(),
+        batches.retries(),
+        outages.get());
   }
 
   /**
@@ -301,7 +296,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
                     + " ms with the partitions paused: "
                     + e,
                 e);
-            waitPaused(wait);
+            paused.waitOut(wait, lifecycle::closing);
           } else if (e instanceof CommitFailedException
               || e instanceof RebalanceInProgressException) {
             LOG.log(
@@ -336,21 +331,20 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    */
   public int pollOnce(Duration timeout) {
     if (!subscribed) {
-      consumer.subscribe(topics, new SeekToStoredOffsets());
+      consumer.subscribe(topics, offsets);
       subscribed = true;
     }
-    positionUnpositioned();
+    offsets.positionHeld();
     ConsumerRecords<K, V> records = consumer.poll(timeout);
     if (records.isEmpty()) {
       return 0;
     }
-    Map<TopicPartition, Long> next = new HashMap<>();
+    Map<TopicPartition, Long> next = BatchOffsets.next(records);
     try {
       Failpoints.hit(Failpoints.AFTER_POLL);
       List<ConsumerRecord<K, V>> pending = new ArrayList<>(records.count());
       Map<ConsumerRecord<K, V>, String> idOf = new IdentityHashMap<>();
       for (ConsumerRecord<K, V> r : records) {
-        next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
         RecordIds.Resolved id = ids.resolve(r);
         if (id.rejected()) {
           deadLetters.send(r, id.rejection(), id.cause(), 0);
@@ -359,285 +353,14 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
         idOf.put(r, id.id());
         pending.add(r);
       }
-      processWithRetries(pending, idOf, next);
+      batches.process(pending, idOf, next);
     } catch (RuntimeException e) {
-      rewind(records, e);
+      BatchOffsets.rewindAfter(e, consumer, records, Map.of());
       throw e;
     }
     Failpoints.hit(Failpoints.AFTER_COMMIT_BEFORE_OFFSET_COMMIT);
-    Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
-    next.forEach((tp, offset) -> commit.put(tp, new OffsetAndMetadata(offset)));
-    consumer.commitSync(commit);
+    BatchOffsets.commit(consumer, next);
     return records.count();
-  }
-
-  private void processWithRetries(
-      List<ConsumerRecord<K, V>> pending,
-      Map<ConsumerRecord<K, V>, String> ids,
-      Map<TopicPartition, Long> next) {
-    String group = offsets == null ? null : consumer.groupMetadata().groupId();
-    JdbcInbox.BatchHook beforeCommit =
-        c -> {
-          if (offsets != null) {
-            offsets.advance(c, group, next);
-          }
-          Failpoints.hit(Failpoints.AFTER_EFFECT_BEFORE_COMMIT);
-        };
-    if (batchHandler != null) {
-      if (pending.isEmpty() || !processAsOne(pending, ids, beforeCommit)) {
-        isolate(pending, ids, group);
-        // Whatever was dead-lettered or skipped, the offsets must still move past the whole batch.
-        commitOffsetsOnly(beforeCommit);
-      }
-      return;
-    }
-    Map<ConsumerRecord<K, V>, Integer> failures = new IdentityHashMap<>();
-    JdbcInbox.Handler<ConsumerRecord<K, V>> apply =
-        (c, r) -> {
-          Failpoints.hit(Failpoints.AFTER_CLAIM);
-          handler.handle(c, r);
-        };
-    while (!pending.isEmpty()) {
-      try {
-        JdbcInbox.Batch<ConsumerRecord<K, V>> batch =
-            inbox.process(pending, this::sourceOf, ids::get, apply, beforeCommit);
-        applied.addAndGet(batch.applied().size());
-        duplicates.addAndGet(batch.duplicates().size());
-        return;
-      } catch (JdbcInbox.HandlerFailedException e) {
-        @SuppressWarnings("unchecked")
-        ConsumerRecord<K, V> failed = (ConsumerRecord<K, V>) e.failedMessage();
-        InboxDecisions.Decision decision =
-            decide(e, failures.getOrDefault(failed, 0), DeadLetters.describe(failed));
-        failures.put(failed, decision.attempts());
-        if (decision.action() == InboxDecisions.Action.DEAD_LETTER) {
-          deadLetters.send(
-              failed,
-              "handler failed " + decision.attempts() + " times",
-              e.getCause(),
-              decision.attempts());
-          pending.remove(e.index());
-        } else {
-          retries.incrementAndGet();
-          lifecycle.sleep(decision.waitNanos());
-        }
-      }
-    }
-    // Everything was dead-lettered: nothing for the inbox to commit, but the offsets must still
-    // move past it.
-    commitOffsetsOnly(beforeCommit);
-  }
-
-  /**
-   * Runs the batch handler over {@code records} in one transaction, with up to {@code maxAttempts}
-   * attempts.
-   *
-   * @return false if every attempt failed in the handler (nothing committed)
-   */
-  private boolean processAsOne(
-      List<ConsumerRecord<K, V>> records,
-      Map<ConsumerRecord<K, V>, String> ids,
-      JdbcInbox.BatchHook beforeCommit) {
-    JdbcInbox.BatchHandler<ConsumerRecord<K, V>> apply =
-        (c, fresh) -> {
-          Failpoints.hit(Failpoints.AFTER_CLAIM);
-          batchHandler.handle(c, fresh);
-        };
-    for (int failed = 0; ; ) {
-      try {
-        JdbcInbox.Batch<ConsumerRecord<K, V>> batch =
-            inbox.processAll(records, this::sourceOf, ids::get, apply, beforeCommit);
-        applied.addAndGet(batch.applied().size());
-        duplicates.addAndGet(batch.duplicates().size());
-        return true;
-      } catch (JdbcInbox.HandlerFailedException e) {
-        InboxDecisions.Decision next =
-            decide(
-                e,
-                failed,
-                records.size() == 1
-                    ? DeadLetters.describe(records.get(0))
-                    : "a batch of " + records.size() + " records");
-        failed = next.attempts();
-        if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
-          if (records.size() == 1) {
-            deadLetters.send(
-                records.get(0), "handler failed " + failed + " times", e.getCause(), failed);
-          }
-          return false;
-        }
-        retries.incrementAndGet();
-        lifecycle.sleep(next.waitNanos());
-      }
-    }
-  }
-
-  /**
-   * The batch handler kept failing for the batch: find the poison record by running each record
-   * alone, in poll order. Each transaction stores only its own partition's next offset, so a crash
-   * here resumes right after the last record that committed; the caller stores the whole batch's
-   * offsets at the end.
-   */
-  private void isolate(
-      List<ConsumerRecord<K, V>> records, Map<ConsumerRecord<K, V>, String> ids, String group) {
-    LOG.log(
-        System.Logger.Level.WARNING,
-        "the batch handler failed "
-            + decisions.maxAttempts()
-            + " times for a batch of "
-            + records.size()
-            + " records; running them one at a time to find the failing one");
-    for (ConsumerRecord<K, V> r : records) {
-      Map<TopicPartition, Long> own =
-          Map.of(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
-      JdbcInbox.BatchHook ownOffset =
-          c -> {
-            if (offsets != null) {
-              offsets.advance(c, group, own);
-            }
-            Failpoints.hit(Failpoints.AFTER_EFFECT_BEFORE_COMMIT);
-          };
-      processAsOne(List.of(r), ids, ownOffset);
-    }
-  }
-
-  /**
-   * The source of a record's id in the inbox: its consumer group and topic, so a queue or another
-   * topic on the same inbox with overlapping ids never makes this one skip a record (unless the
-   * inbox shares one scope on purpose).
-   */
-  private String sourceOf(ConsumerRecord<K, V> r) {
-    return sources.computeIfAbsent(
-        r.topic(), topic -> "kafka:" + consumer.groupMetadata().groupId() + "/" + topic);
-  }
-
-  /**
-   * Retry or dead-letter after a handler failure of {@code what}, which failed {@code attempts}
-   * times before. A failpoint or a lost database connection is not the record's fault: it ends the
-   * attempt as an outage (thrown).
-   */
-  private InboxDecisions.Decision decide(
-      JdbcInbox.HandlerFailedException e, int attempts, String what) {
-    if (e.getCause() instanceof Failpoints.FailpointException f) {
-      throw f;
-    }
-    InboxDecisions.Decision next = decisions.afterHandlerFailure(e.getCause(), attempts);
-    if (next.action() == InboxDecisions.Action.WAIT_OUT_OUTAGE) {
-      // The database went away under the handler: no attempt spent, never dead-lettered; run()
-      // waits it out.
-      throw new StoreUnavailableException(
-          "the database connection failed in the handler of "
-              + what
-              + "; the batch was rolled back",
-          "jdbc",
-          Scope.global("kafka"),
-          e);
-    }
-    return next;
-  }
-
-  /**
-   * Stores the batch's next offsets in a transaction of their own (nothing else of the batch is
-   * left to commit).
-   */
-  private void commitOffsetsOnly(JdbcInbox.BatchHook beforeCommit) {
-    if (offsets == null) {
-      return;
-    }
-    try (Connection c = dataSource.getConnection()) {
-      boolean autoCommit = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        beforeCommit.beforeCommit(c);
-        c.commit();
-      } catch (Exception e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(autoCommit);
-      }
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new StoreException(
-          "could not store the offsets of a dead-lettered batch: " + e,
-          "jdbc",
-          Scope.global("kafka"),
-          e);
-    }
-  }
-
-  /**
-   * Waits out a database outage without leaving the group: every assigned partition is paused and
-   * the consumer polls in short steps (heartbeats, {@code max.poll.interval.ms}, rebalance
-   * callbacks), then the partitions whose position is known are resumed. {@link #close()} wakes the
-   * poll up.
-   */
-  private void waitPaused(long nanos) {
-    consumer.pause(consumer.assignment());
-    long until = System.nanoTime() + nanos;
-    for (long left = nanos; left > 0 && !lifecycle.closing(); left = until - System.nanoTime()) {
-      ConsumerRecords<K, V> stray =
-          consumer.poll(Duration.ofNanos(Math.min(left, OUTAGE_POLL_NANOS)));
-      if (!stray.isEmpty()) {
-        rewind(
-            stray,
-            null); // cannot happen with every partition paused; if it does, read them again later
-      }
-      consumer.pause(consumer.assignment()); // partitions assigned by a rebalance meanwhile
-    }
-    Set<TopicPartition> resume = new HashSet<>(consumer.assignment());
-    resume.removeAll(unpositioned);
-    consumer.resume(resume);
-  }
-
-  /**
-   * Seeks every partition of {@code records} that is still assigned back to its first offset in
-   * them.
-   */
-  private void rewind(ConsumerRecords<K, V> records, RuntimeException failure) {
-    try {
-      Set<TopicPartition> assigned = consumer.assignment();
-      for (TopicPartition tp : records.partitions()) {
-        if (assigned.contains(tp)) {
-          consumer.seek(tp, records.records(tp).get(0).offset());
-        }
-      }
-    } catch (RuntimeException e) {
-      if (failure == null) {
-        throw e;
-      }
-      failure.addSuppressed(e);
-    }
-  }
-
-  /**
-   * Reads and seeks to the stored offsets of partitions assigned while the database was down, then
-   * resumes them.
-   */
-  private void positionUnpositioned() {
-    if (unpositioned.isEmpty()) {
-      return;
-    }
-    unpositioned.retainAll(consumer.assignment());
-    if (unpositioned.isEmpty()) {
-      return;
-    }
-    Map<TopicPartition, Long> stored;
-    try (Connection c = dataSource.getConnection()) {
-      stored = offsets.read(c, consumer.groupMetadata().groupId(), unpositioned);
-    } catch (SQLException e) {
-      throw new StoreException(
-          "could not read the stored offsets of " + unpositioned + "; they stay paused: " + e,
-          "jdbc",
-          Scope.global("kafka"),
-          e);
-    }
-    stored.forEach(consumer::seek);
-    consumer.resume(unpositioned);
-    LOG.log(
-        System.Logger.Level.INFO, "read the stored offsets of " + unpositioned + ", resumed them");
-    unpositioned.clear();
   }
 
   /**
@@ -679,41 +402,6 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   @Override
   public void close() {
     lifecycle.close();
-  }
-
-  /**
-   * On assignment, resume each partition at the offset stored with the effects, when there is one.
-   * If the database cannot be read, the partitions are paused (never read from Kafka's committed
-   * offset, which may lag) until {@link #positionUnpositioned()} succeeds.
-   */
-  private final class SeekToStoredOffsets implements ConsumerRebalanceListener {
-    @Override
-    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      if (offsets == null || partitions.isEmpty()) {
-        return;
-      }
-      Map<TopicPartition, Long> stored;
-      try (Connection c = dataSource.getConnection()) {
-        stored = offsets.read(c, consumer.groupMetadata().groupId(), partitions);
-      } catch (SQLException | RuntimeException e) {
-        unpositioned.addAll(partitions);
-        consumer.pause(partitions);
-        LOG.log(
-            System.Logger.Level.WARNING,
-            "could not read the stored offsets of "
-                + partitions
-                + "; they stay paused until the database answers: "
-                + e);
-        return;
-      }
-      stored.forEach(consumer::seek);
-    }
-
-    @Override
-    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      // Nothing in flight: every batch is committed (database, then Kafka) before the next poll.
-      unpositioned.removeAll(partitions);
-    }
   }
 
   /** Builds a {@link KafkaInboxConsumer}; every setting is checked at once. */

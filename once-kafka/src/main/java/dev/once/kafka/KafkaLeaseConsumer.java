@@ -1,32 +1,29 @@
 package dev.once.kafka;
 
-import dev.once.ClaimRequest;
-import dev.once.ClaimResult;
 import dev.once.Fingerprint;
-import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.LeaseLostException;
 import dev.once.OnceEngine;
 import dev.once.OnceListener;
-import dev.once.Outcome;
 import dev.once.Scope;
-import dev.once.StoreException;
+import dev.once.kafka.internal.BatchOffsets;
+import dev.once.kafka.internal.ConsumerLifecycle;
+import dev.once.kafka.internal.DeadLetters;
+import dev.once.kafka.internal.LeaseSettler;
+import dev.once.kafka.internal.PausedPartitions;
+import dev.once.kafka.internal.RecordIds;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -112,12 +109,6 @@ import org.apache.kafka.common.errors.WakeupException;
 public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(KafkaLeaseConsumer.class.getName());
-
-  /**
-   * Longest single poll while every assigned partition waits, so a due partition is resumed
-   * promptly.
-   */
-  private static final long MAX_IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   /** Runs the external effect of one record, while this consumer holds its id's lease. */
   @FunctionalInterface
@@ -210,72 +201,38 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
       long outages,
       long leasesLost) {}
 
-  /** What became of one record. */
-  private enum Settled {
-    DONE,
-    WAIT
-  }
-
-  /**
-   * A partition stopped at one record: why, how often, and an effect whose completion is pending.
-   */
-  private static final class Stall {
-    final long offset;
-    int failures;
-    int waits;
-    int outages;
-    long pendingToken = -1; // the effect ran with this token; its complete failed on a store error
-
-    Stall(long offset) {
-      this.offset = offset;
-    }
-  }
-
   private final Consumer<K, V> consumer;
-  private final IdempotencyStore store;
-  private final LeaseHandler<K, V> handler;
   private final List<String> topics;
-  private final RecordIds<K, V> ids;
-  private final DeadLetters<K, V> deadLetters;
-  private final Function<ConsumerRecord<K, V>, Fingerprint> fingerprint;
-  private final Duration lease;
-  private final Duration retention;
-  private final int maxAttempts;
-  private final Backoff backoff;
-  private final Backoff outageBackoff;
   private final Duration pollTimeout;
-  private final OnceEngine engine;
-
-  private final AtomicLong applied = new AtomicLong();
-  private final AtomicLong duplicates = new AtomicLong();
-  private final AtomicLong retries = new AtomicLong();
-  private final AtomicLong waits = new AtomicLong();
-  private final AtomicLong outages = new AtomicLong();
-  private final AtomicLong leasesLost = new AtomicLong();
+  private final DeadLetters<K, V> deadLetters;
+  private final LeaseSettler<K, V> settler;
+  private final PausedPartitions paused;
   private final ConsumerLifecycle lifecycle;
-
-  /** Polling thread only: where each waiting partition stopped, and until when it is paused. */
-  private final Map<TopicPartition, Stall> stalls = new HashMap<>();
-
-  private final Map<TopicPartition, Long> pausedUntil = new HashMap<>();
   private boolean subscribed;
 
   private KafkaLeaseConsumer(Builder<K, V> b) {
     this.consumer = b.consumer;
     this.lifecycle = new ConsumerLifecycle(b.consumer);
-    this.store = b.store;
-    this.handler = b.handler;
     this.topics = List.copyOf(b.topics);
-    this.ids = new RecordIds<>(b.messageId, b.noIdPolicy, b.keyPolicy, Scope.global(b.name));
-    this.deadLetters = new DeadLetters<>(b.deadLetters, b.deadLetterTopic);
-    this.fingerprint = b.fingerprint;
-    this.lease = b.lease;
-    this.retention = b.retention;
-    this.maxAttempts = b.maxAttempts;
-    this.backoff = b.backoff;
-    this.outageBackoff = b.outageBackoff;
     this.pollTimeout = b.pollTimeout;
-    this.engine = OnceEngine.of(b.listener);
+    this.deadLetters = new DeadLetters<>(b.deadLetters, b.deadLetterTopic);
+    Duration lease = b.lease;
+    LeaseHandler<K, V> handler = b.handler;
+    this.settler =
+        new LeaseSettler<>(
+            b.store,
+            OnceEngine.of(b.listener),
+            (record, held) -> handler.handle(record, new Lease(held, lease)),
+            new RecordIds<>(b.messageId, b.noIdPolicy, b.keyPolicy, Scope.global(b.name)),
+            deadLetters,
+            b.fingerprint,
+            lease,
+            b.retention,
+            b.maxAttempts,
+            b.backoff.shared(),
+            b.outageBackoff.shared(),
+            LOG);
+    this.paused = new PausedPartitions(b.consumer);
   }
 
   /**
@@ -295,13 +252,13 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
   /** Counters so far. */
   public Stats stats() {
     return new Stats(
-        applied.get(),
-        duplicates.get(),
+        settler.applied(),
+        settler.duplicates(),
         deadLetters.sent(),
-        retries.get(),
-        waits.get(),
-        outages.get(),
-        leasesLost.get());
+        settler.retries(),
+        settler.waits(),
+        settler.outages(),
+        settler.leasesLost());
   }
 
   /**
@@ -351,23 +308,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
       consumer.subscribe(topics, new ForgetRevoked());
       subscribed = true;
     }
-    long now = System.nanoTime();
-    long nextDue = Long.MAX_VALUE;
-    for (Iterator<Map.Entry<TopicPartition, Long>> it = pausedUntil.entrySet().iterator();
-        it.hasNext(); ) {
-      Map.Entry<TopicPartition, Long> e = it.next();
-      if (e.getValue() - now <= 0) {
-        consumer.resume(List.of(e.getKey()));
-        it.remove();
-      } else {
-        nextDue = Math.min(nextDue, e.getValue() - now);
-      }
-    }
-    Duration wait = timeout;
-    if (!pausedUntil.isEmpty()) {
-      wait = Duration.ofNanos(Math.min(timeout.toNanos(), Math.min(nextDue, MAX_IDLE_POLL_NANOS)));
-    }
-    ConsumerRecords<K, V> records = consumer.poll(wait);
+    ConsumerRecords<K, V> records = consumer.poll(paused.resumeDue(timeout));
     if (records.isEmpty()) {
       return 0;
     }
@@ -375,200 +316,20 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     try {
       for (TopicPartition tp : records.partitions()) {
         for (ConsumerRecord<K, V> r : records.records(tp)) {
-          long pause = settle(tp, r);
+          long pause = settler.settle(tp, r);
           if (pause > 0) {
-            consumer.seek(tp, r.offset());
-            consumer.pause(List.of(tp));
-            pausedUntil.put(tp, System.nanoTime() + pause);
+            paused.pauseAt(tp, r.offset(), pause);
             break;
           }
           settledUpTo.put(tp, r.offset() + 1);
         }
       }
     } catch (RuntimeException e) {
-      try {
-        for (TopicPartition tp : records.partitions()) {
-          if (consumer.assignment().contains(tp)) {
-            consumer.seek(tp, settledUpTo.getOrDefault(tp, records.records(tp).get(0).offset()));
-          }
-        }
-      } catch (RuntimeException seek) {
-        e.addSuppressed(seek);
-      }
+      BatchOffsets.rewindAfter(e, consumer, records, settledUpTo);
       throw e;
     }
-    if (!settledUpTo.isEmpty()) {
-      Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
-      settledUpTo.forEach((tp, offset) -> commit.put(tp, new OffsetAndMetadata(offset)));
-      consumer.commitSync(commit);
-    }
+    BatchOffsets.commit(consumer, settledUpTo);
     return records.count();
-  }
-
-  /**
-   * Settles one record, or says how long its partition must wait at it.
-   *
-   * @return 0 if the record is settled (applied, skipped or dead-lettered), else the wait in
-   *     nanoseconds
-   */
-  private long settle(TopicPartition tp, ConsumerRecord<K, V> r) {
-    Stall stall = stalls.get(tp);
-    if (stall != null && stall.offset != r.offset()) {
-      stall = null;
-      stalls.remove(tp);
-    }
-    long pause = attempt(r, stall == null ? new Stall(r.offset()) : stall, tp);
-    if (pause == 0) {
-      stalls.remove(tp);
-    }
-    return pause;
-  }
-
-  private long attempt(ConsumerRecord<K, V> r, Stall stall, TopicPartition tp) {
-    RecordIds.Resolved id = ids.resolve(r);
-    if (id.rejected()) {
-      deadLetters.send(r, id.rejection(), id.cause(), 0);
-      return 0;
-    }
-    IdempotencyKey key = id.key();
-    if (stall.pendingToken >= 0
-        && completeOrWait(engine.settle(store, key, stall.pendingToken), stall, tp)
-            == Settled.DONE) {
-      return 0;
-    }
-    if (stall.pendingToken >= 0) {
-      return waitFor(stall, tp, outageBackoff.nanos(stall.outages));
-    }
-    ClaimResult claim;
-    try {
-      claim = engine.claim(store, new ClaimRequest(key, fingerprint.apply(r), lease, retention));
-    } catch (StoreException e) {
-      return waitFor(stall, tp, outage(stall, tp, "claim of " + DeadLetters.describe(r), e));
-    }
-    if (claim instanceof ClaimResult.Completed) {
-      duplicates.incrementAndGet();
-      return 0;
-    }
-    if (claim instanceof ClaimResult.Mismatch) {
-      deadLetters.send(r, "message id reused with another payload", null, 0);
-      return 0;
-    }
-    if (claim instanceof ClaimResult.InProgress inProgress) {
-      waits.incrementAndGet();
-      stall.waits++;
-      long left = Math.max(inProgress.retryAfter().toNanos(), TimeUnit.MILLISECONDS.toNanos(1));
-      return waitFor(stall, tp, Math.min(backoff.nanos(stall.waits), left));
-    }
-    // Renewed in the background while the handler runs, so a handler slower than its lease is not
-    // run twice.
-    OnceEngine.Held held = engine.hold(store, key, ((ClaimResult.Acquired) claim).token(), lease);
-    try {
-      handler.handle(r, new Lease(held, lease));
-    } catch (Exception e) {
-      release(held, e, r);
-      stall.failures++;
-      if (stall.failures >= maxAttempts) {
-        deadLetters.send(r, "handler failed " + stall.failures + " times", e, stall.failures);
-        return 0;
-      }
-      retries.incrementAndGet();
-      LOG.log(
-          System.Logger.Level.INFO,
-          "handler failed on "
-              + DeadLetters.describe(r)
-              + " (attempt "
-              + stall.failures
-              + " of "
-              + maxAttempts
-              + "); its partition waits and tries again: "
-              + e);
-      return waitFor(stall, tp, backoff.nanos(stall.failures));
-    }
-    held.stop();
-    Failpoints.hit(Failpoints.LEASE_AFTER_EFFECT_BEFORE_COMPLETE);
-    if (completeOrWait(held, stall, tp) == Settled.DONE) {
-      return 0;
-    }
-    return stall.pendingToken >= 0
-        ? waitFor(stall, tp, outageBackoff.nanos(stall.outages))
-        : waitFor(stall, tp, backoff.nanos(1));
-  }
-
-  /**
-   * Completes a claim whose effect ran. On a store failure remembers the token, to complete it
-   * later.
-   */
-  private Settled completeOrWait(OnceEngine.Held held, Stall stall, TopicPartition tp) {
-    IdempotencyKey key = held.key();
-    long token = held.token();
-    try {
-      held.complete(Outcome.empty(), retention);
-      applied.incrementAndGet();
-      stall.pendingToken = -1;
-      return Settled.DONE;
-    } catch (LeaseLostException e) {
-      // The lease expired and another delivery took the id over (or the record is gone): the effect
-      // may run twice.
-      // Claim again: the taker's completion answers Completed, its live lease InProgress, a lapsed
-      // one Acquired.
-      leasesLost.incrementAndGet();
-      stall.pendingToken = -1;
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "lease of "
-              + key
-              + " on "
-              + tp
-              + " (token "
-              + token
-              + ") was lost before"
-              + " complete: the effect may have run twice; choose a longer lease or renew it: "
-              + e.getMessage());
-      return Settled.WAIT;
-    } catch (StoreException e) {
-      stall.pendingToken = token;
-      outage(stall, tp, "complete of " + key, e);
-      return Settled.WAIT;
-    }
-  }
-
-  private void release(OnceEngine.Held held, Exception failure, ConsumerRecord<K, V> r) {
-    RuntimeException unreleased = held.fail(failure, null, retention);
-    if (unreleased != null) {
-      // The lease expires by itself; until then the retry waits (InProgress).
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "could not release the claim of "
-              + DeadLetters.describe(r)
-              + "; it is retried once its lease expires: "
-              + unreleased);
-    }
-  }
-
-  private long outage(Stall stall, TopicPartition tp, String what, StoreException e) {
-    outages.incrementAndGet();
-    stall.outages++;
-    long wait = outageBackoff.nanos(stall.outages);
-    LOG.log(
-        System.Logger.Level.WARNING,
-        "store "
-            + store.name()
-            + " failed on the "
-            + what
-            + " (attempt "
-            + stall.outages
-            + "); "
-            + tp
-            + " waits "
-            + TimeUnit.NANOSECONDS.toMillis(wait)
-            + " ms: "
-            + e);
-    return wait;
-  }
-
-  private long waitFor(Stall stall, TopicPartition tp, long nanos) {
-    stalls.put(tp, stall);
-    return Math.max(nanos, 1);
   }
 
   /**
@@ -585,8 +346,8 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
   private final class ForgetRevoked implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      stalls.keySet().removeAll(partitions);
-      pausedUntil.keySet().removeAll(partitions);
+      settler.forget(partitions);
+      paused.forget(partitions);
     }
 
     @Override

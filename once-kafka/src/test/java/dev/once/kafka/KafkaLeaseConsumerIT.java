@@ -262,9 +262,10 @@ class KafkaLeaseConsumerIT {
                   (KafkaLeaseConsumer.LeaseHandler<String, String>)
                       (r, l) -> {
                         api.call(l.messageId(), l.token());
-                        Thread.sleep(
-                            3); // an external call takes a while: the duplicate's claim lands
-                        // meanwhile
+                        // Not a wait: it simulates an external call that takes a while, so racing
+                        // claims often land while the holder runs (InProgress). The assertions hold
+                        // whichever way each race goes.
+                        Thread.sleep(3);
                       })
               .topics(List.of(topic))
               .deadLetters(producer)
@@ -311,21 +312,26 @@ class KafkaLeaseConsumerIT {
       for (Future<RecordMetadata> ack : acks) {
         ack.get();
       }
+      AtomicInteger calls = new AtomicInteger();
+      CountDownLatch atGate = new CountDownLatch(1);
+      CountDownLatch cut = new CountDownLatch(1);
       KafkaLeaseConsumer<String, String> consumer =
           KafkaLeaseConsumer.builder(
                   KafkaFixture.consumer(group, Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10)),
                   viaProxy,
                   (KafkaLeaseConsumer.LeaseHandler<String, String>)
                       (r, l) -> {
-                        api.call(
-                            l.messageId(),
-                            l.token()); // the API is reached directly, not through the proxy
-                        Thread.sleep(5);
+                        // The API is reached directly, not through the proxy.
+                        api.call(l.messageId(), l.token());
+                        if (calls.incrementAndGet() == 40) {
+                          // Mid-stream: this effect's completion meets the cut store.
+                          atGate.countDown();
+                          cut.await(60, TimeUnit.SECONDS);
+                        }
                       })
               // A claim whose reply the cut lost is in progress under our own lease: the record
-              // waits it out. 10 s
-              // bounds that wait and stays well above the outage, so a pending completion is never
-              // outlived.
+              // waits it out. 10 s bounds that wait and stays well above the outage, so a pending
+              // completion is never outlived.
               .topics(List.of(topic))
               .deadLetters(producer)
               .lease(Duration.ofSeconds(10))
@@ -334,9 +340,9 @@ class KafkaLeaseConsumerIT {
               .outageBackoff(Duration.ofMillis(50), Duration.ofMillis(400))
               .build();
       Future<?> loop = threads.submit(consumer::run);
-      await().atMost(Duration.ofSeconds(60)).until(() -> api.raw().size() >= 40);
-      proxy.cut(); // mid-stream: a claim or a complete fails; a record whose effect ran waits to
-      // complete
+      assertThat(atGate.await(60, TimeUnit.SECONDS)).as("40 effects ran").isTrue();
+      proxy.cut(); // the 40th effect ran and waits to complete
+      cut.countDown();
       await().atMost(Duration.ofSeconds(60)).until(() -> consumer.stats().outages() >= 3);
       assertThat(loop.isDone()).as("run() still running during the outage").isFalse();
       proxy.restore();

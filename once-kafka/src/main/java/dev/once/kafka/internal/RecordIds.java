@@ -1,9 +1,12 @@
-package dev.once.kafka;
+package dev.once.kafka.internal;
 
 import dev.once.IdempotencyKey;
 import dev.once.KeyPolicy;
 import dev.once.Scope;
 import dev.once.internal.InboxDecisions;
+import dev.once.kafka.KafkaInboxConsumer;
+import dev.once.kafka.KafkaLeaseConsumer;
+import dev.once.kafka.NoIdPolicy;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -14,14 +17,14 @@ import org.apache.kafka.common.header.Header;
  * KeyPolicy}, decided as every inbox adapter decides it ({@link InboxDecisions#resolveId}). Shared
  * by {@link KafkaInboxConsumer} and {@link KafkaLeaseConsumer}.
  */
-final class RecordIds<K, V> {
+public final class RecordIds<K, V> {
 
   /**
    * Either an id and its key, or the reason the record has none (it is then dead-lettered, never
    * applied).
    */
-  record Resolved(String id, IdempotencyKey key, String rejection, Exception cause) {
-    boolean rejected() {
+  public record Resolved(String id, IdempotencyKey key, String rejection, Exception cause) {
+    public boolean rejected() {
       return rejection != null;
     }
   }
@@ -31,7 +34,7 @@ final class RecordIds<K, V> {
   private final KeyPolicy keyPolicy;
   private final Scope scope;
 
-  RecordIds(
+  public RecordIds(
       Function<ConsumerRecord<K, V>, String> messageId,
       NoIdPolicy noIdPolicy,
       KeyPolicy keyPolicy,
@@ -46,12 +49,12 @@ final class RecordIds<K, V> {
    * The default message id: the last {@value KafkaInboxConsumer#MESSAGE_ID_HEADER} header, UTF-8;
    * null when absent.
    */
-  static String messageIdHeader(ConsumerRecord<?, ?> r) {
+  public static String messageIdHeader(ConsumerRecord<?, ?> r) {
     Header h = r.headers().lastHeader(KafkaInboxConsumer.MESSAGE_ID_HEADER);
     return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 
-  Resolved resolve(ConsumerRecord<K, V> r) {
+  public Resolved resolve(ConsumerRecord<K, V> r) {
     InboxDecisions.ResolvedId id =
         InboxDecisions.resolveId(
             () -> messageId.apply(r),

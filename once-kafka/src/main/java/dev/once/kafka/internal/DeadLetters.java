@@ -1,5 +1,7 @@
-package dev.once.kafka;
+package dev.once.kafka.internal;
 
+import dev.once.kafka.KafkaInboxConsumer;
+import dev.once.kafka.KafkaLeaseConsumer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -17,18 +19,18 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * for the broker's acknowledgement (up to 30 s), so the caller moves past the record only once it
  * is safely elsewhere. Shared by {@link KafkaInboxConsumer} and {@link KafkaLeaseConsumer}.
  */
-final class DeadLetters<K, V> {
+public final class DeadLetters<K, V> {
 
   private final Producer<K, V> producer;
   private final Function<String, String> topicOf;
   private final AtomicLong sent = new AtomicLong();
 
-  DeadLetters(Producer<K, V> producer, Function<String, String> topicOf) {
+  public DeadLetters(Producer<K, V> producer, Function<String, String> topicOf) {
     this.producer = producer;
     this.topicOf = topicOf;
   }
 
-  long sent() {
+  public long sent() {
     return sent.get();
   }
 
@@ -36,7 +38,7 @@ final class DeadLetters<K, V> {
    * @throws IllegalStateException if the broker did not acknowledge it (the caller must not move
    *     past the record)
    */
-  void send(ConsumerRecord<K, V> r, String reason, Throwable cause, int attempts) {
+  public void send(ConsumerRecord<K, V> r, String reason, Throwable cause, int attempts) {
     RecordHeaders headers = new RecordHeaders();
     for (Header h : r.headers()) {
       headers.add(h);
@@ -68,7 +70,7 @@ final class DeadLetters<K, V> {
     sent.incrementAndGet();
   }
 
-  static String describe(ConsumerRecord<?, ?> r) {
+  public static String describe(ConsumerRecord<?, ?> r) {
     return r.topic() + "-" + r.partition() + "@" + r.offset();
   }
 

@@ -1,4 +1,4 @@
-package dev.once.kafka;
+package dev.once.kafka.internal;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -11,7 +11,7 @@ import org.apache.kafka.common.errors.WakeupException;
  * The run/close handshake both runners share: {@code run()} on the polling thread, {@code close()}
  * from any thread, the consumer closed exactly once by whichever of them owns it.
  */
-final class ConsumerLifecycle {
+public final class ConsumerLifecycle {
 
   private final Consumer<?, ?> consumer;
   private final AtomicBoolean closing = new AtomicBoolean();
@@ -19,18 +19,18 @@ final class ConsumerLifecycle {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private boolean consumerClosed;
 
-  ConsumerLifecycle(Consumer<?, ?> consumer) {
+  public ConsumerLifecycle(Consumer<?, ?> consumer) {
     this.consumer = consumer;
   }
 
   /** Marks the start of {@code run()}, which may happen once. */
-  void begin() {
+  public void begin() {
     if (!running.compareAndSet(false, true)) {
       throw new IllegalStateException("run() was already called");
     }
   }
 
-  boolean closing() {
+  public boolean closing() {
     return closing.get();
   }
 
@@ -38,7 +38,7 @@ final class ConsumerLifecycle {
    * The end of {@code run()}, in its {@code finally}: closes the consumer and releases {@link
    * #close()}.
    */
-  void ended() {
+  public void ended() {
     closeConsumer();
     stopped.countDown();
   }
@@ -47,7 +47,7 @@ final class ConsumerLifecycle {
    * Stops {@code run()} (waking the consumer up) and waits up to 30 seconds for it to close the
    * consumer; if {@code run()} never started, closes the consumer here. Idempotent.
    */
-  void close() {
+  public void close() {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
@@ -64,7 +64,7 @@ final class ConsumerLifecycle {
   }
 
   /** Waits on the polling thread, in short steps so that {@link #close()} ends the wait at once. */
-  void sleep(long nanos) {
+  public void sleep(long nanos) {
     long until = System.nanoTime() + nanos;
     for (long left = nanos; left > 0; left = until - System.nanoTime()) {
       if (closing.get()) {
