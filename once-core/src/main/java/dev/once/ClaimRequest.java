@@ -16,6 +16,9 @@ import java.util.Objects;
 public record ClaimRequest(
     IdempotencyKey key, Fingerprint fingerprint, Duration lease, Duration retention) {
 
+  /**
+   * Checks that no part is {@code null} and that {@code lease} and {@code retention} are positive.
+   */
   public ClaimRequest {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(fingerprint, "fingerprint");

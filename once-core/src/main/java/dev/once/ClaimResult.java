@@ -25,12 +25,17 @@ public sealed interface ClaimResult {
 
   /** The four answers, for a {@code switch}. */
   enum Status {
+    /** The caller owns the key: {@link Acquired}. */
     ACQUIRED,
+    /** An earlier execution completed: {@link Completed}. */
     COMPLETED,
+    /** Another execution holds a live lease: {@link InProgress}. */
     IN_PROGRESS,
+    /** The key belongs to a different fingerprint: {@link Mismatch}. */
     MISMATCH
   }
 
+  /** {@return which of the four answers this is} */
   Status status();
 
   /**
@@ -47,6 +52,7 @@ public sealed interface ClaimResult {
 
   /** An earlier execution completed with this outcome. */
   record Completed(Outcome outcome) implements ClaimResult {
+    /** Checks that {@code outcome} is not {@code null}. */
     public Completed {
       Objects.requireNonNull(outcome, "outcome");
     }
@@ -63,6 +69,7 @@ public sealed interface ClaimResult {
    * @param retryAfter time left on that lease by the store's clock; at least 1 ms
    */
   record InProgress(Duration retryAfter) implements ClaimResult {
+    /** Checks that {@code retryAfter} is not {@code null}. */
     public InProgress {
       Objects.requireNonNull(retryAfter, "retryAfter");
     }

@@ -16,11 +16,22 @@ import java.util.List;
 @FunctionalInterface
 public interface FailurePolicy {
 
+  /** What becomes of a key whose action threw. */
   enum Decision {
+    /** Delete the claim, so that a retry executes again. */
     RELEASE,
+    /**
+     * Store the failure as the key's outcome; every retry gets a {@link ReplayedFailureException}.
+     */
     STORE
   }
 
+  /**
+   * Decides for the exception the action threw (never {@code null}).
+   *
+   * @param failure what the action threw
+   * @return release or store
+   */
   Decision decide(Throwable failure);
 
   /** The default: every exception releases the key. */

@@ -77,6 +77,7 @@ public final class Fingerprint {
     return bytes.clone();
   }
 
+  /** The digest as 64 lowercase hexadecimal characters. */
   public String toHex() {
     return Sha256.hex(bytes);
   }
@@ -102,20 +103,42 @@ public final class Fingerprint {
 
     private Builder() {}
 
+    /**
+     * Adds {@code part} as UTF-8. Each part is length-prefixed, so {@code add("ab").add("c")} and
+     * {@code add("a").add("bc")} differ.
+     *
+     * @param part not {@code null}
+     * @return this builder
+     */
     public Builder add(String part) {
       return add(part.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Adds all of {@code part}, length-prefixed.
+     *
+     * @param part not {@code null}
+     * @return this builder
+     */
     public Builder add(byte[] part) {
       return add(part, 0, part.length);
     }
 
+    /**
+     * Adds {@code length} bytes of {@code part} from {@code offset}, length-prefixed.
+     *
+     * @param part the bytes
+     * @param offset the first byte to add
+     * @param length how many bytes to add
+     * @return this builder
+     */
     public Builder add(byte[] part, int offset, int length) {
       md.update(ByteBuffer.allocate(8).putLong(length).array());
       md.update(part, offset, length);
       return this;
     }
 
+    /** The fingerprint of every part added, in order. Call once. */
     public Fingerprint build() {
       return new Fingerprint(md.digest());
     }

@@ -7,6 +7,10 @@ package dev.once;
 public final class FingerprintMismatchException extends OnceException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * Creates the exception for a key in {@code scope} that store {@code storeName} holds for another
+   * fingerprint.
+   */
   public FingerprintMismatchException(Scope scope, String storeName) {
     super(
         "this key in "

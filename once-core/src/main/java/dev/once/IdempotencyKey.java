@@ -39,6 +39,7 @@ public final class IdempotencyKey {
     return KeyPolicy.defaults().key(scope, value);
   }
 
+  /** The scope the key lives in. */
   public Scope scope() {
     return scope;
   }

@@ -47,6 +47,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     this.name = b.name;
   }
 
+  /** A builder with the defaults documented on its setters. */
   public static Builder builder() {
     return new Builder();
   }
@@ -249,6 +250,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       return this;
     }
 
+    /** A new, empty store with these settings. */
     public InMemoryIdempotencyStore build() {
       return new InMemoryIdempotencyStore(this);
     }

@@ -6,8 +6,13 @@ import java.time.Duration;
 public final class InProgressException extends OnceException {
   private static final long serialVersionUID = 1L;
 
+  /** Time left on the holder's lease. */
   private final Duration retryAfter;
 
+  /**
+   * Creates the exception for a key in {@code scope} whose lease in store {@code storeName} has
+   * {@code retryAfter} left.
+   */
   public InProgressException(Scope scope, String storeName, Duration retryAfter) {
     super(
         "an execution for this key in "

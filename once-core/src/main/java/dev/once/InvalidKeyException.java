@@ -6,23 +6,36 @@ public final class InvalidKeyException extends OnceException {
 
   /** Why the value was rejected. */
   public enum Reason {
+    /** The value is {@code null}. */
     MISSING,
+    /** The value is the empty string. */
     EMPTY,
+    /** Shorter than {@link KeyPolicy#minLength()}. */
     TOO_SHORT,
+    /** Longer than {@link KeyPolicy#maxLength()}. */
     TOO_LONG,
+    /** Contains a control character. */
     CONTROL_CHARACTER,
+    /** Contains a non-ASCII character and the policy allows ASCII only. */
     NON_ASCII,
+    /** Contains an unpaired surrogate. */
     MALFORMED_UNICODE,
+    /** Does not match the policy's pattern. */
     PATTERN_MISMATCH
   }
 
+  /** Why the key was rejected. */
   private final Reason reason;
 
+  /**
+   * Creates the exception; {@code message} must not contain the raw key, which may be sensitive.
+   */
   public InvalidKeyException(Reason reason, String message, Scope scope) {
     super(message, scope);
     this.reason = reason;
   }
 
+  /** Why the key was rejected. */
   public Reason reason() {
     return reason;
   }

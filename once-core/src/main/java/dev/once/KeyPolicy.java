@@ -43,6 +43,7 @@ public final class KeyPolicy {
     return DEFAULTS;
   }
 
+  /** A builder starting from {@link #defaults()}. */
   public static Builder builder() {
     return new Builder();
   }
@@ -57,14 +58,17 @@ public final class KeyPolicy {
     return b;
   }
 
+  /** The shortest key accepted, in characters. */
   public int minLength() {
     return minLength;
   }
 
+  /** The longest key accepted, in characters. */
   public int maxLength() {
     return maxLength;
   }
 
+  /** Whether keys may contain non-ASCII characters. */
   public boolean allowNonAscii() {
     return allowNonAscii;
   }
@@ -201,6 +205,7 @@ public final class KeyPolicy {
       return this;
     }
 
+    /** The policy with these settings. */
     public KeyPolicy build() {
       if (minLength > maxLength) {
         throw new IllegalArgumentException(

@@ -8,8 +8,13 @@ package dev.once;
 public final class LeaseLostException extends OnceException {
   private static final long serialVersionUID = 1L;
 
+  /** The stale fencing token. */
   private final long token;
 
+  /**
+   * Creates the exception for {@code operation} (e.g. "complete") refused by store {@code
+   * storeName} because {@code token} is no longer current.
+   */
   public LeaseLostException(Scope scope, String storeName, long token, String operation) {
     super(
         operation

@@ -58,6 +58,7 @@ public final class Once {
     this.engine = OnceEngine.of(b.listener);
   }
 
+  /** A builder over {@code store}, with the defaults documented on its setters. */
   public static Builder builder(IdempotencyStore store) {
     return new Builder(store);
   }
@@ -69,6 +70,7 @@ public final class Once {
     return new Once(b);
   }
 
+  /** A builder starting from this instance's settings. */
   public Builder toBuilder() {
     return new Builder(store)
         .lease(lease)
@@ -78,6 +80,7 @@ public final class Once {
         .waitWhileInProgress(waitWhileInProgress);
   }
 
+  /** The store that records the keys. */
   public IdempotencyStore store() {
     return store;
   }
@@ -88,6 +91,11 @@ public final class Once {
    */
   @FunctionalInterface
   public interface Action<T> {
+    /**
+     * Runs the action.
+     *
+     * @return its result, encoded into the key's outcome
+     */
     T run();
   }
 
@@ -214,6 +222,7 @@ public final class Once {
       return this;
     }
 
+    /** Told of every claim, replay and failure. Default: none. */
     public Builder listener(OnceListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;
@@ -233,6 +242,7 @@ public final class Once {
       return this;
     }
 
+    /** An immutable, thread-safe {@code Once} with these settings. */
     public Once build() {
       return new Once(this);
     }

@@ -108,14 +108,17 @@ public final class OnceEngine {
       this.token = token;
     }
 
+    /** The claimed key. */
     public IdempotencyKey key() {
       return key;
     }
 
+    /** The fencing token the claim returned; {@code complete} and {@code release} present it. */
     public long token() {
       return token;
     }
 
+    /** The store that holds the claim. */
     public IdempotencyStore store() {
       return store;
     }

@@ -11,13 +11,16 @@ package dev.once;
 public class OnceException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The scope of the key involved, or {@code null}. */
   private final Scope scope;
 
+  /** Creates the exception; {@code scope} and {@code cause} may be {@code null}. */
   public OnceException(String message, Scope scope, Throwable cause) {
     super(message, cause);
     this.scope = scope;
   }
 
+  /** Creates the exception without a cause; {@code scope} may be {@code null}. */
   public OnceException(String message, Scope scope) {
     this(message, scope, null);
   }

@@ -49,10 +49,12 @@ public final class Outcome {
     return EMPTY;
   }
 
+  /** An outcome with a content type and a body (copied), no attributes. */
   public static Outcome of(String contentType, byte[] body) {
     return builder().contentType(contentType).body(body).build();
   }
 
+  /** A builder for an empty outcome. */
   public static Builder builder() {
     return new Builder();
   }
@@ -77,6 +79,7 @@ public final class Outcome {
     return body.clone();
   }
 
+  /** The body's length in bytes, without copying it. */
   public int bodyLength() {
     return body.length;
   }
@@ -176,11 +179,13 @@ public final class Outcome {
 
     private Builder() {}
 
+    /** The content type; not {@code null}. Default: the empty string. */
     public Builder contentType(String contentType) {
       this.contentType = Objects.requireNonNull(contentType, "contentType");
       return this;
     }
 
+    /** Adds or replaces an attribute; neither may be {@code null}. */
     public Builder attribute(String name, String value) {
       attributes.put(
           Objects.requireNonNull(name, "attribute name"),
@@ -194,11 +199,13 @@ public final class Outcome {
       return this;
     }
 
+    /** The body, as UTF-8. */
     public Builder body(String utf8) {
       this.body = utf8.getBytes(StandardCharsets.UTF_8);
       return this;
     }
 
+    /** The outcome with these settings. */
     public Outcome build() {
       return new Outcome(
           contentType, Collections.unmodifiableMap(new LinkedHashMap<>(attributes)), body);

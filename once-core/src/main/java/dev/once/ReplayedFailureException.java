@@ -8,9 +8,13 @@ package dev.once;
 public final class ReplayedFailureException extends OnceException {
   private static final long serialVersionUID = 1L;
 
+  /** Class name of the original exception. */
   private final String originalType;
+
+  /** Message of the original exception. */
   private final String originalMessage;
 
+  /** Creates the exception from the stored failure of a key in {@code scope}. */
   public ReplayedFailureException(Scope scope, String originalType, String originalMessage) {
     super("replayed final failure " + originalType + ": " + originalMessage, scope);
     this.originalType = originalType;

@@ -15,8 +15,20 @@ import java.util.Objects;
  */
 public interface ResultCodec<T> {
 
+  /**
+   * Encodes the action's result for storage.
+   *
+   * @param value the result
+   * @return its stored form
+   */
   Outcome encode(T value);
 
+  /**
+   * Decodes a stored result for a replay.
+   *
+   * @param outcome what {@link #encode} returned
+   * @return the result
+   */
   T decode(Outcome outcome);
 
   /** Strings as UTF-8 {@code text/plain}; {@code null} is not allowed. */
@@ -79,6 +91,13 @@ public interface ResultCodec<T> {
   /** A function that may throw, so JSON mappers fit directly. */
   @FunctionalInterface
   interface ThrowingFunction<A, B> {
+    /**
+     * Applies the function.
+     *
+     * @param a the argument
+     * @return the result
+     * @throws Exception when it fails; the codec rethrows it in an {@link IllegalStateException}
+     */
     B apply(A a) throws Exception;
   }
 }

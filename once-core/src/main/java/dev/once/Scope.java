@@ -20,6 +20,10 @@ public record Scope(String tenant, String operation) {
   /** Longest tenant or operation name accepted, in characters. */
   public static final int MAX_PART_LENGTH = 1024;
 
+  /**
+   * Checks both parts: not {@code null}, at most {@link #MAX_PART_LENGTH} characters, and a
+   * non-empty operation (the tenant may be empty).
+   */
   public Scope {
     check("tenant", tenant, true);
     check("operation", operation, false);

@@ -7,8 +7,10 @@ package dev.once;
 public class StoreException extends OnceException {
   private static final long serialVersionUID = 1L;
 
+  /** The name of the store that failed. */
   private final String storeName;
 
+  /** Creates the exception; {@code scope} and {@code cause} may be {@code null}. */
   public StoreException(String message, String storeName, Scope scope, Throwable cause) {
     super("store '" + storeName + "': " + message, scope, cause);
     this.storeName = storeName;

@@ -8,6 +8,7 @@ package dev.once;
 public final class StoreUnavailableException extends StoreException {
   private static final long serialVersionUID = 1L;
 
+  /** Creates the exception; {@code scope} may be {@code null}. */
   public StoreUnavailableException(String message, String storeName, Scope scope, Throwable cause) {
     super("unavailable: " + message, storeName, scope, cause);
   }

@@ -72,7 +72,10 @@ public final class RedisKeys {
     return k;
   }
 
-  /** A SCAN MATCH pattern for every record under the prefix: the prefix with glob characters escaped, then {@code {*}. */
+  /**
+   * A SCAN MATCH pattern for every record under the prefix: the prefix with glob characters
+   * escaped, then {@code {*}}.
+   */
   public byte[] scanPattern() {
     ByteArrayOutputStream out = new ByteArrayOutputStream(prefix.length + 8);
     for (byte b : prefix) {
