@@ -18,6 +18,13 @@ public record ClaimRequest(
 
   /**
    * Checks that no part is {@code null} and that {@code lease} and {@code retention} are positive.
+   *
+   * @param key the key in its scope
+   * @param fingerprint the request's fingerprint
+   * @param lease how long the claim protects an execution; at least 1 ms
+   * @param retention how long an uncompleted record is kept; at least 1 ms
+   * @throws NullPointerException if a part is {@code null}
+   * @throws IllegalArgumentException if {@code lease} or {@code retention} is shorter than 1 ms
    */
   public ClaimRequest {
     Objects.requireNonNull(key, "key");

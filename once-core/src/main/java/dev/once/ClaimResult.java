@@ -50,9 +50,17 @@ public sealed interface ClaimResult {
     }
   }
 
-  /** An earlier execution completed with this outcome. */
+  /**
+   * An earlier execution completed with this outcome.
+   *
+   * @param outcome what the earlier execution stored; replay it
+   */
   record Completed(Outcome outcome) implements ClaimResult {
-    /** Checks that {@code outcome} is not {@code null}. */
+    /**
+     * Checks that {@code outcome} is not {@code null}.
+     *
+     * @param outcome what the earlier execution stored
+     */
     public Completed {
       Objects.requireNonNull(outcome, "outcome");
     }
@@ -69,7 +77,11 @@ public sealed interface ClaimResult {
    * @param retryAfter time left on that lease by the store's clock; at least 1 ms
    */
   record InProgress(Duration retryAfter) implements ClaimResult {
-    /** Checks that {@code retryAfter} is not {@code null}. */
+    /**
+     * Checks that {@code retryAfter} is not {@code null}.
+     *
+     * @param retryAfter time left on the other execution's lease
+     */
     public InProgress {
       Objects.requireNonNull(retryAfter, "retryAfter");
     }

@@ -18,7 +18,17 @@ import java.util.Objects;
  */
 public record Completion(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
 
-  /** Checks that nothing is null and the retention is positive. */
+  /**
+   * Checks that nothing is null and the retention is positive.
+   *
+   * @param key the claimed key
+   * @param token the fencing token its claim returned
+   * @param outcome what a replay answers
+   * @param retention how long the completed record is kept, from now; positive
+   * @throws NullPointerException if {@code key}, {@code outcome} or {@code retention} is {@code
+   *     null}
+   * @throws IllegalArgumentException if {@code retention} is zero or negative
+   */
   public Completion {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(outcome, "outcome");

@@ -34,12 +34,22 @@ public interface FailurePolicy {
    */
   Decision decide(Throwable failure);
 
-  /** The default: every exception releases the key. */
+  /**
+   * The default: every exception releases the key.
+   *
+   * @return a policy that always answers {@link Decision#RELEASE}
+   */
   static FailurePolicy releaseAll() {
     return failure -> Decision.RELEASE;
   }
 
-  /** Stores failures of the given types (and their subclasses); releases every other. */
+  /**
+   * Stores failures of the given types (and their subclasses); releases every other.
+   *
+   * @param finalTypes the failures that are a final answer for the key, such as a declined card;
+   *     none may be {@code null}
+   * @return the policy
+   */
   @SafeVarargs
   static FailurePolicy storeWhen(Class<? extends Throwable>... finalTypes) {
     List<Class<? extends Throwable>> types = List.of(finalTypes);

@@ -31,17 +31,27 @@ public final class Fingerprint {
     this.bytes = bytes;
   }
 
-  /** SHA-256 of {@code data}. */
+  /**
+   * {@return the SHA-256 of {@code data}}
+   *
+   * @param data the bytes to hash; not {@code null}
+   */
   public static Fingerprint of(byte[] data) {
     return new Fingerprint(Sha256.newDigest().digest(data));
   }
 
-  /** SHA-256 of the UTF-8 bytes of {@code text}. */
+  /**
+   * {@return the SHA-256 of the UTF-8 bytes of {@code text}}
+   *
+   * @param text the text to hash; not {@code null}
+   */
   public static Fingerprint of(String text) {
     return of(text.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The fingerprint of no bytes, for operations whose key alone identifies the command. */
+  /**
+   * {@return the fingerprint of no bytes} For operations whose key alone identifies the command.
+   */
   public static Fingerprint empty() {
     return EMPTY;
   }
@@ -49,6 +59,8 @@ public final class Fingerprint {
   /**
    * A fingerprint read back from a store.
    *
+   * @param digest the 32 digest bytes; copied
+   * @return the fingerprint
    * @throws IllegalArgumentException if {@code digest} is not 32 bytes
    */
   public static Fingerprint fromDigest(byte[] digest) {
@@ -62,22 +74,32 @@ public final class Fingerprint {
     return new Fingerprint(digest.clone());
   }
 
-  /** Parses the 64-character hex form of {@link #toHex()}. */
+  /**
+   * Parses the 64-character hex form of {@link #toHex()}.
+   *
+   * @param hex 64 hexadecimal characters, either case
+   * @return the fingerprint
+   * @throws IllegalArgumentException if {@code hex} is not 64 hexadecimal characters
+   */
   public static Fingerprint fromHex(String hex) {
     return fromDigest(HexFormat.of().parseHex(hex));
   }
 
-  /** Fingerprints several parts; each part is length-prefixed so part boundaries cannot shift. */
+  /**
+   * Fingerprints several parts; each part is length-prefixed so part boundaries cannot shift.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The 32 digest bytes (a copy). */
+  /** {@return the 32 digest bytes (a copy)} */
   public byte[] digest() {
     return bytes.clone();
   }
 
-  /** The digest as 64 lowercase hexadecimal characters. */
+  /** {@return the digest as 64 lowercase hexadecimal characters} */
   public String toHex() {
     return Sha256.hex(bytes);
   }
@@ -138,7 +160,7 @@ public final class Fingerprint {
       return this;
     }
 
-    /** The fingerprint of every part added, in order. Call once. */
+    /** {@return the fingerprint of every part added, in order} Call once. */
     public Fingerprint build() {
       return new Fingerprint(md.digest());
     }

@@ -10,6 +10,9 @@ public final class FingerprintMismatchException extends OnceException {
   /**
    * Creates the exception for a key in {@code scope} that store {@code storeName} holds for another
    * fingerprint.
+   *
+   * @param scope the key's scope, shown in the message (the raw key never is)
+   * @param storeName the store's {@link IdempotencyStore#name() name}
    */
   public FingerprintMismatchException(Scope scope, String storeName) {
     super(

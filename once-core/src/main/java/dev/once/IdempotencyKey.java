@@ -33,18 +33,21 @@ public final class IdempotencyKey {
   /**
    * Validates {@code value} with {@link KeyPolicy#defaults()}.
    *
+   * @param scope the tenant and operation the key belongs to
+   * @param value the raw key, such as an {@code Idempotency-Key} header
+   * @return the validated key
    * @throws InvalidKeyException if the value is not acceptable
    */
   public static IdempotencyKey of(Scope scope, String value) {
     return KeyPolicy.defaults().key(scope, value);
   }
 
-  /** The scope the key lives in. */
+  /** {@return the scope the key lives in} */
   public Scope scope() {
     return scope;
   }
 
-  /** The raw key as the caller sent it. Treat it as sensitive: do not log it. */
+  /** {@return the raw key as the caller sent it} Treat it as sensitive: do not log it. */
   public String value() {
     return value;
   }
@@ -53,7 +56,9 @@ public final class IdempotencyKey {
    * SHA-256 over the tenant, the operation and the key, each UTF-8 encoded behind its 4-byte
    * length, after a version tag. Length prefixes make the encoding injective, so {@code ("a",
    * "b:c")} and {@code ("a:b", "c")} differ whatever delimiters, glob characters or braces the
-   * parts hold; the hash keeps lookups fixed-size and the raw key out of the store. Returns a copy.
+   * parts hold; the hash keeps lookups fixed-size and the raw key out of the store.
+   *
+   * @return the 32 digest bytes (a copy)
    */
   public byte[] digest() {
     byte[] d = digest;
@@ -69,7 +74,7 @@ public final class IdempotencyKey {
     return d.clone();
   }
 
-  /** The digest in lowercase hex, 64 characters: safe to log and usable as a store key. */
+  /** {@return the digest in lowercase hex, 64 characters} Safe to log and usable as a store key. */
   public String digestHex() {
     return Sha256.hex(digest());
   }

@@ -56,6 +56,11 @@ public interface IdempotencyStore {
    *   <li>in progress with an expired lease and the same fingerprint: takes it over with a new,
    *       larger token, answers {@link ClaimResult.Acquired}.
    * </ul>
+   *
+   * @param request the key, fingerprint, lease and retention
+   * @return the truthful answer; never {@code null}
+   * @throws StoreUnavailableException if the store cannot be reached
+   * @throws StoreException if the store fails otherwise
    */
   ClaimResult claim(ClaimRequest request);
 
@@ -65,6 +70,9 @@ public interface IdempotencyStore {
    * requests had been claimed one after another: a key repeated later in the batch sees the earlier
    * request's claim (so an identical repeat is {@link ClaimResult.InProgress}, one with another
    * fingerprint a {@link ClaimResult.Mismatch}).
+   *
+   * @param requests the claims, in order; may be empty
+   * @return one answer per request, in request order
    */
   default List<ClaimResult> claimAll(List<ClaimRequest> requests) {
     List<ClaimResult> results = new ArrayList<>(requests.size());
@@ -82,6 +90,10 @@ public interface IdempotencyStore {
    * first call ran but its answer was lost, the call succeeds and changes nothing, not even the
    * retention.
    *
+   * @param key the claimed key
+   * @param token the fencing token the claim returned
+   * @param outcome what every later claim with the same fingerprint replays
+   * @param retention how long the completed record is kept, from now
    * @throws LeaseLostException if {@code token} is not the record's current token, the record is
    *     gone, or it was completed with this token but another outcome
    */
@@ -93,6 +105,7 @@ public interface IdempotencyStore {
    * current is applied; then, if any was refused, the first such is reported. Inside a caller's
    * transaction the caller decides: roll back, or commit the ones that were applied.
    *
+   * @param completions the records to complete; may be empty
    * @throws LeaseLostException for the first completion that {@link #complete} would have refused
    */
   default void completeAll(List<Completion> completions) {
@@ -115,6 +128,8 @@ public interface IdempotencyStore {
    * Deletes the in-progress record so the key can be claimed afresh (the execution failed in a way
    * that is safe to retry).
    *
+   * @param key the claimed key
+   * @param token the fencing token the claim returned
    * @throws LeaseLostException if {@code token} is not the record's current token, or the record is
    *     gone
    */
@@ -123,6 +138,9 @@ public interface IdempotencyStore {
   /**
    * Extends a live claim's lease to {@code lease} from now.
    *
+   * @param key the claimed key
+   * @param token the fencing token the claim returned
+   * @param lease the new lease, counted from now by the store's clock
    * @throws LeaseLostException if {@code token} is not the record's current token, or the record is
    *     gone
    */
@@ -131,11 +149,15 @@ public interface IdempotencyStore {
   /**
    * Deletes at most {@code limit} records whose retention has expired, never one with a live lease.
    *
+   * @param limit the most records to delete in this call; positive
    * @return how many were deleted; call again while it returns {@code limit}
    */
   int purgeExpired(int limit);
 
-  /** A short name for messages and metrics, such as {@code "postgresql"} or {@code "memory"}. */
+  /**
+   * {@return a short name for messages and metrics} Such as {@code "postgresql"} or {@code
+   * "memory"}.
+   */
   String name();
 
   /**
@@ -143,7 +165,9 @@ public interface IdempotencyStore {
    * {@code JdbcIdempotencyStore.onConnection}). Then nothing may call it from another thread, so no
    * background heartbeat renews its leases; none is needed, because the transaction's uncommitted
    * claim keeps other claimers out until it ends, however long the lease. A store that wraps such a
-   * store answers what it answers. Default false.
+   * store answers what it answers.
+   *
+   * @return whether the store joins the caller's transaction; default {@code false}
    */
   default boolean joinsCallerTransaction() {
     return false;
@@ -152,6 +176,7 @@ public interface IdempotencyStore {
   /**
    * A bounded, expiring store in this JVM's memory: for tests and single-instance services.
    *
+   * @return a new store with the builder's defaults
    * @see InMemoryIdempotencyStore#builder()
    */
   static InMemoryIdempotencyStore inMemory() {

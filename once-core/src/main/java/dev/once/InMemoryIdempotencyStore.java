@@ -47,7 +47,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     this.name = b.name;
   }
 
-  /** A builder with the defaults documented on its setters. */
+  /** {@return a new builder, with the defaults documented on its setters} */
   public static Builder builder() {
     return new Builder();
   }
@@ -200,7 +200,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return entry.expiresAt() <= now && (entry.completed() || entry.leaseUntil() <= now);
   }
 
-  /** Records currently held, expired or not. */
+  /** {@return how many records the store holds now, expired or not} */
   public int size() {
     return records.size();
   }
@@ -229,13 +229,25 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
     private Builder() {}
 
-    /** The time source for leases and retention. Default {@link Clock#systemUTC()}. */
+    /**
+     * The time source for leases and retention. Default {@link Clock#systemUTC()}.
+     *
+     * @param clock the store's clock; not {@code null}
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** Most records held at once; positive. Default 100,000. */
+    /**
+     * Most records held at once. Default 100,000. A claim for a new key when the store is full and
+     * nothing has expired throws {@link StoreUnavailableException}.
+     *
+     * @param maxRecords the bound; positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code maxRecords} is not positive
+     */
     public Builder maxRecords(int maxRecords) {
       if (maxRecords < 1) {
         throw new IllegalArgumentException("maxRecords must be positive, but was " + maxRecords);
@@ -244,13 +256,18 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       return this;
     }
 
-    /** The name used in messages and metrics. Default {@code "memory"}. */
+    /**
+     * The name used in messages and metrics. Default {@code "memory"}.
+     *
+     * @param name the store's name; not {@code null}
+     * @return this builder
+     */
     public Builder name(String name) {
       this.name = Objects.requireNonNull(name, "name");
       return this;
     }
 
-    /** A new, empty store with these settings. */
+    /** {@return a new, empty store with these settings} */
     public InMemoryIdempotencyStore build() {
       return new InMemoryIdempotencyStore(this);
     }

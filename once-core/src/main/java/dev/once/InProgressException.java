@@ -12,6 +12,10 @@ public final class InProgressException extends OnceException {
   /**
    * Creates the exception for a key in {@code scope} whose lease in store {@code storeName} has
    * {@code retryAfter} left.
+   *
+   * @param scope the key's scope, shown in the message
+   * @param storeName the store's {@link IdempotencyStore#name() name}
+   * @param retryAfter time left on the holder's lease, by the store's clock
    */
   public InProgressException(Scope scope, String storeName, Duration retryAfter) {
     super(
@@ -25,7 +29,7 @@ public final class InProgressException extends OnceException {
     this.retryAfter = retryAfter;
   }
 
-  /** How long until the current lease expires, as measured by the store's clock. */
+  /** {@return how long until the current lease expires, as measured by the store's clock} */
   public Duration retryAfter() {
     return retryAfter;
   }

@@ -29,13 +29,17 @@ public final class InvalidKeyException extends OnceException {
 
   /**
    * Creates the exception; {@code message} must not contain the raw key, which may be sensitive.
+   *
+   * @param reason which rule the value broke
+   * @param message what was wrong, without the raw key
+   * @param scope the scope the key was meant for
    */
   public InvalidKeyException(Reason reason, String message, Scope scope) {
     super(message, scope);
     this.reason = reason;
   }
 
-  /** Why the key was rejected. */
+  /** {@return why the key was rejected} */
   public Reason reason() {
     return reason;
   }

@@ -38,17 +38,17 @@ public final class KeyPolicy {
     this.pattern = b.pattern;
   }
 
-  /** 1 to 255 ASCII characters, no control characters, no pattern. */
+  /** {@return the default policy: 1 to 255 ASCII characters, no control characters, no pattern} */
   public static KeyPolicy defaults() {
     return DEFAULTS;
   }
 
-  /** A builder starting from {@link #defaults()}. */
+  /** {@return a new builder starting from {@link #defaults()}} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder starting from this policy's settings. */
+  /** {@return a new builder starting from this policy's settings} */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.minLength = minLength;
@@ -58,17 +58,17 @@ public final class KeyPolicy {
     return b;
   }
 
-  /** The shortest key accepted, in characters. */
+  /** {@return the shortest key accepted, in characters} */
   public int minLength() {
     return minLength;
   }
 
-  /** The longest key accepted, in characters. */
+  /** {@return the longest key accepted, in characters} */
   public int maxLength() {
     return maxLength;
   }
 
-  /** Whether keys may contain non-ASCII characters. */
+  /** {@return whether keys may contain non-ASCII characters} */
   public boolean allowNonAscii() {
     return allowNonAscii;
   }
@@ -76,6 +76,11 @@ public final class KeyPolicy {
   /**
    * Validates {@code value} and returns the key it names in {@code scope}.
    *
+   * @param scope the tenant and operation the key belongs to; not {@code null}
+   * @param value the raw key; {@code null} is rejected with {@link
+   *     InvalidKeyException.Reason#MISSING}
+   * @return the validated key
+   * @throws NullPointerException if {@code scope} is {@code null}
    * @throws InvalidKeyException if the value is null, empty, too short or long, contains a control
    *     character, contains non-ASCII while that is not allowed, contains an unpaired surrogate, or
    *     misses the pattern
@@ -172,7 +177,13 @@ public final class KeyPolicy {
 
     private Builder() {}
 
-    /** Shortest accepted key; at least 1. Default 1. */
+    /**
+     * Shortest accepted key, in characters. Default 1.
+     *
+     * @param minLength at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code minLength} is less than 1
+     */
     public Builder minLength(int minLength) {
       if (minLength < 1) {
         throw new IllegalArgumentException("minLength must be at least 1, but was " + minLength);
@@ -181,7 +192,13 @@ public final class KeyPolicy {
       return this;
     }
 
-    /** Longest accepted key, in characters; 1 to 4096. Default 255. */
+    /**
+     * Longest accepted key, in characters. Default 255.
+     *
+     * @param maxLength 1 to 4096
+     * @return this builder
+     * @throws IllegalArgumentException if {@code maxLength} is outside 1 to 4096
+     */
     public Builder maxLength(int maxLength) {
       if (maxLength < 1 || maxLength > 4096) {
         throw new IllegalArgumentException(
@@ -193,19 +210,33 @@ public final class KeyPolicy {
 
     /**
      * Whether characters above U+007E are accepted (control characters never are). Default false.
+     *
+     * @param allowNonAscii whether to accept them
+     * @return this builder
      */
     public Builder allowNonAscii(boolean allowNonAscii) {
       this.allowNonAscii = allowNonAscii;
       return this;
     }
 
-    /** A regular expression the whole key must match, or {@code null} for none. Default none. */
+    /**
+     * A regular expression the whole key must match. Default none.
+     *
+     * @param regex a {@link Pattern} expression, or {@code null} for none
+     * @return this builder
+     * @throws java.util.regex.PatternSyntaxException if {@code regex} is not a valid expression
+     */
     public Builder pattern(String regex) {
       this.pattern = regex == null ? null : Pattern.compile(regex);
       return this;
     }
 
-    /** The policy with these settings. */
+    /**
+     * Builds the policy.
+     *
+     * @return the policy with these settings
+     * @throws IllegalArgumentException if the minimum length exceeds the maximum
+     */
     public KeyPolicy build() {
       if (minLength > maxLength) {
         throw new IllegalArgumentException(

@@ -14,6 +14,11 @@ public final class LeaseLostException extends OnceException {
   /**
    * Creates the exception for {@code operation} (e.g. "complete") refused by store {@code
    * storeName} because {@code token} is no longer current.
+   *
+   * @param scope the key's scope, shown in the message
+   * @param storeName the store's {@link IdempotencyStore#name() name}
+   * @param token the stale fencing token the caller presented
+   * @param operation the refused write, such as {@code "complete"} or {@code "renew"}
    */
   public LeaseLostException(Scope scope, String storeName, long token, String operation) {
     super(
@@ -29,7 +34,7 @@ public final class LeaseLostException extends OnceException {
     this.token = token;
   }
 
-  /** The stale token the caller presented. */
+  /** {@return the stale token the caller presented} */
   public long token() {
     return token;
   }

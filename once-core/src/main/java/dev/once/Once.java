@@ -58,19 +58,29 @@ public final class Once {
     this.engine = OnceEngine.of(b.listener);
   }
 
-  /** A builder over {@code store}, with the defaults documented on its setters. */
+  /**
+   * Starts a builder over {@code store}, with the defaults documented on its setters.
+   *
+   * @param store where the keys are recorded; not {@code null}
+   * @return a new builder
+   */
   public static Builder builder(IdempotencyStore store) {
     return new Builder(store);
   }
 
-  /** The same settings over another store, e.g. a JDBC store bound to the caller's transaction. */
+  /**
+   * The same settings over another store, e.g. a JDBC store bound to the caller's transaction.
+   *
+   * @param other the store to use instead; not {@code null}
+   * @return a new instance; this one is unchanged
+   */
   public Once withStore(IdempotencyStore other) {
     Builder b = toBuilder();
     b.store = Objects.requireNonNull(other, "store");
     return new Once(b);
   }
 
-  /** A builder starting from this instance's settings. */
+  /** {@return a new builder starting from this instance's settings} */
   public Builder toBuilder() {
     return new Builder(store)
         .lease(lease)
@@ -80,7 +90,7 @@ public final class Once {
         .waitWhileInProgress(waitWhileInProgress);
   }
 
-  /** The store that records the keys. */
+  /** {@return the store that records the keys} */
   public IdempotencyStore store() {
     return store;
   }
@@ -101,9 +111,19 @@ public final class Once {
 
   /**
    * Executes {@code action} unless an execution with this key already completed or is in flight.
+   * The class comment lists every answer.
    *
+   * @param <T> the action's result type
+   * @param key the key to claim
+   * @param fingerprint the request's fingerprint; the same key with another fingerprint is refused
    * @param codec stores the result and decodes it on replay
+   * @param action runs only if the claim is acquired
    * @return the fresh result, or the stored one with {@link Execution#replayed()} set
+   * @throws InProgressException if another execution still holds the key after waiting
+   * @throws FingerprintMismatchException if the key was used with another fingerprint
+   * @throws ReplayedFailureException if the first execution's failure was stored
+   * @throws LeaseLostException if another worker took the key over before the result was stored
+   * @throws StoreException if the store fails
    */
   public <T> Execution<T> execute(
       IdempotencyKey key, Fingerprint fingerprint, ResultCodec<T> codec, Action<T> action) {
@@ -133,7 +153,16 @@ public final class Once {
     }
   }
 
-  /** {@link #execute} for callers that need only the value. */
+  /**
+   * {@link #execute} for callers that need only the value; it throws what {@code execute} throws.
+   *
+   * @param <T> the action's result type
+   * @param key the key to claim
+   * @param fingerprint the request's fingerprint
+   * @param codec stores the result and decodes it on replay
+   * @param action runs only if the claim is acquired
+   * @return the fresh or the replayed result
+   */
   public <T> T run(
       IdempotencyKey key, Fingerprint fingerprint, ResultCodec<T> codec, Action<T> action) {
     return execute(key, fingerprint, codec, action).value();
@@ -199,6 +228,10 @@ public final class Once {
     /**
      * How long an execution owns its key unless renewed: while the action runs it is renewed every
      * third of this, so it bounds how long a crashed execution blocks its key. Default 60 s.
+     *
+     * @param lease at least 1 ms
+     * @return this builder
+     * @throws IllegalArgumentException if {@code lease} is shorter than 1 ms
      */
     public Builder lease(Duration lease) {
       ClaimRequest.requirePositive("lease", lease);
@@ -206,7 +239,13 @@ public final class Once {
       return this;
     }
 
-    /** How long a completed result is kept and replayed. Default 24 h. */
+    /**
+     * How long a completed result is kept and replayed. Default 24 h.
+     *
+     * @param retention at least 1 ms
+     * @return this builder
+     * @throws IllegalArgumentException if {@code retention} is shorter than 1 ms
+     */
     public Builder retention(Duration retention) {
       ClaimRequest.requirePositive("retention", retention);
       this.retention = retention;
@@ -216,13 +255,21 @@ public final class Once {
     /**
      * Which failures release the key and which are stored. Default {@link
      * FailurePolicy#releaseAll()}.
+     *
+     * @param failurePolicy not {@code null}
+     * @return this builder
      */
     public Builder failurePolicy(FailurePolicy failurePolicy) {
       this.failurePolicy = Objects.requireNonNull(failurePolicy, "failurePolicy");
       return this;
     }
 
-    /** Told of every claim, replay and failure. Default: none. */
+    /**
+     * Told of every claim, replay and failure. Default: none.
+     *
+     * @param listener not {@code null}; {@link OnceListener#NOOP} for none
+     * @return this builder
+     */
     public Builder listener(OnceListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;
@@ -231,6 +278,10 @@ public final class Once {
     /**
      * How long a call waits for an in-flight execution of the same key to finish before answering
      * {@link InProgressException}. Default zero: answer at once.
+     *
+     * @param maxWait zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code maxWait} is negative
      */
     public Builder waitWhileInProgress(Duration maxWait) {
       Objects.requireNonNull(maxWait, "waitWhileInProgress");
@@ -242,7 +293,7 @@ public final class Once {
       return this;
     }
 
-    /** An immutable, thread-safe {@code Once} with these settings. */
+    /** {@return an immutable, thread-safe {@code Once} with these settings} */
     public Once build() {
       return new Once(this);
     }

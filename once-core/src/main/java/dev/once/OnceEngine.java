@@ -37,17 +37,27 @@ public final class OnceEngine {
     this.heartbeat = heartbeat;
   }
 
-  /** An engine that reports to {@code listener} (guarded: what it throws is logged and ignored). */
+  /**
+   * An engine that reports to {@code listener} (guarded: what it throws is logged and ignored).
+   *
+   * @param listener told of every step; {@link OnceListener#NOOP} for none
+   * @return the engine
+   */
   public static OnceEngine of(OnceListener listener) {
     return new OnceEngine(listener, LeaseHeartbeat.SHARED);
   }
 
-  /** The guarded listener, for what an adapter reports beyond these steps. */
+  /** {@return the guarded listener} For what an adapter reports beyond these steps. */
   public OnceListener listener() {
     return listener;
   }
 
-  /** How often {@link #hold} renews a lease of this length: a third of it. */
+  /**
+   * How often {@link #hold} renews a lease of this length: a third of it.
+   *
+   * @param lease the lease
+   * @return the renewal interval
+   */
   public static Duration heartbeatInterval(Duration lease) {
     return LeaseHeartbeat.interval(lease);
   }
@@ -55,6 +65,11 @@ public final class OnceEngine {
   /**
    * Claims the key and reports the answer ({@link OnceListener#claimed}) or the failure ({@link
    * OnceListener#storeFailed}, then rethrown).
+   *
+   * @param store the store to claim in
+   * @param request the claim
+   * @return the store's answer
+   * @throws StoreException what the store threw, after reporting it
    */
   public ClaimResult claim(IdempotencyStore store, ClaimRequest request) {
     long start = System.nanoTime();
@@ -76,6 +91,13 @@ public final class OnceEngine {
    * Holds an acquired claim while its work runs, renewing the lease in the background (unless the
    * store joins the caller's transaction). Settle it with exactly one of {@link Held#complete},
    * {@link Held#completeFailure} or {@link Held#fail}, or {@link Held#stop} it.
+   *
+   * @param store the store that holds the claim
+   * @param key the claimed key
+   * @param token the fencing token the claim returned
+   * @param lease the claim's lease; it is renewed every third of it
+   * @return the held claim
+   * @throws IllegalArgumentException if {@code lease} is shorter than 1 ms
    */
   public Held hold(IdempotencyStore store, IdempotencyKey key, long token, Duration lease) {
     ClaimRequest.requirePositive("lease", lease);
@@ -89,6 +111,11 @@ public final class OnceEngine {
   /**
    * A claim whose work already ended, to settle without a heartbeat: e.g. an effect whose
    * completion failed on a store error, completed again later with its own token.
+   *
+   * @param store the store that holds the claim
+   * @param key the claimed key
+   * @param token the fencing token the claim returned
+   * @return the claim, with no heartbeat
    */
   public Held settle(IdempotencyStore store, IdempotencyKey key, long token) {
     return new Held(store, key, token);
@@ -108,23 +135,27 @@ public final class OnceEngine {
       this.token = token;
     }
 
-    /** The claimed key. */
+    /** {@return the claimed key} */
     public IdempotencyKey key() {
       return key;
     }
 
-    /** The fencing token the claim returned; {@code complete} and {@code release} present it. */
+    /**
+     * {@return the fencing token the claim returned} {@code complete} and {@code release} present
+     * it.
+     */
     public long token() {
       return token;
     }
 
-    /** The store that holds the claim. */
+    /** {@return the store that holds the claim} */
     public IdempotencyStore store() {
       return store;
     }
 
     /**
-     * Whether the heartbeat found the lease taken over: this execution's result will not be stored.
+     * {@return whether the heartbeat found the lease taken over} If so, this execution's result
+     * will not be stored.
      */
     public boolean leaseLost() {
       LeaseHeartbeat.Beat b = beat;
@@ -142,6 +173,8 @@ public final class OnceEngine {
     /**
      * Stores the outcome of a successful execution and reports {@link OnceListener#completed}.
      *
+     * @param outcome what a replay answers
+     * @param retention how long the completed record is kept, from now
      * @throws LeaseLostException after reporting {@link OnceListener#leaseLost}: another execution
      *     took the key over
      * @throws StoreException after reporting {@link OnceListener#storeFailed}: the key stays in
@@ -155,6 +188,10 @@ public final class OnceEngine {
     /**
      * Stores the outcome of a failed execution as its final answer and reports {@link
      * OnceListener#failed failed(stored)}; throws as {@link #complete} does.
+     *
+     * @param outcome the failure as a replay answers it
+     * @param retention how long the completed record is kept, from now
+     * @param failure what the execution threw, for the listener
      */
     public void completeFailure(Outcome outcome, Duration retention, Throwable failure) {
       store(outcome, retention);
@@ -179,6 +216,9 @@ public final class OnceEngine {
      * key when it is null, and reports it. Never throws for the store: the execution's failure is
      * the news, and a key left claimed is retried once its lease expires.
      *
+     * @param failure what the execution threw, for the listener
+     * @param storedFailure the outcome to store as the key's answer, or {@code null} to release
+     * @param retention how long a stored failure is kept, from now
      * @return what the store threw (already reported), to attach to the failure; null if it was
      *     settled
      */

@@ -14,18 +14,29 @@ public class OnceException extends RuntimeException {
   /** The scope of the key involved, or {@code null}. */
   private final Scope scope;
 
-  /** Creates the exception; {@code scope} and {@code cause} may be {@code null}. */
+  /**
+   * Creates the exception.
+   *
+   * @param message what happened, without the raw key
+   * @param scope the scope of the key involved, or {@code null}
+   * @param cause the underlying failure, or {@code null}
+   */
   public OnceException(String message, Scope scope, Throwable cause) {
     super(message, cause);
     this.scope = scope;
   }
 
-  /** Creates the exception without a cause; {@code scope} may be {@code null}. */
+  /**
+   * Creates the exception without a cause.
+   *
+   * @param message what happened, without the raw key
+   * @param scope the scope of the key involved, or {@code null}
+   */
   public OnceException(String message, Scope scope) {
     this(message, scope, null);
   }
 
-  /** The scope of the key involved, or {@code null} when the failure is not about one key. */
+  /** {@return the scope of the key involved} {@code null} when the failure is not about one key. */
   public Scope scope() {
     return scope;
   }

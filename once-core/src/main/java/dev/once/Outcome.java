@@ -44,47 +44,59 @@ public final class Outcome {
   /**
    * No body, no content type, no attributes: the outcome of an action whose completion is all that
    * matters.
+   *
+   * @return the empty outcome
    */
   public static Outcome empty() {
     return EMPTY;
   }
 
-  /** An outcome with a content type and a body (copied), no attributes. */
+  /**
+   * An outcome with a content type and a body, no attributes.
+   *
+   * @param contentType not {@code null}; may be empty
+   * @param body not {@code null}; copied
+   * @return the outcome
+   */
   public static Outcome of(String contentType, byte[] body) {
     return builder().contentType(contentType).body(body).build();
   }
 
-  /** A builder for an empty outcome. */
+  /** {@return a new builder, starting from an empty outcome} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The content type, or the empty string when none was set. */
+  /** {@return the content type} The empty string when none was set; never {@code null}. */
   public String contentType() {
     return contentType;
   }
 
-  /** Attributes in insertion order; unmodifiable. */
+  /** {@return the attributes in insertion order, unmodifiable} */
   public Map<String, String> attributes() {
     return attributes;
   }
 
-  /** The attribute's value or {@code null}. */
+  /**
+   * {@return the attribute's value, or {@code null} if there is none}
+   *
+   * @param name the attribute's name
+   */
   public String attribute(String name) {
     return attributes.get(name);
   }
 
-  /** The body (a copy). */
+  /** {@return the body (a copy)} */
   public byte[] body() {
     return body.clone();
   }
 
-  /** The body's length in bytes, without copying it. */
+  /** {@return the body's length in bytes} Cheaper than {@code body().length}: no copy. */
   public int bodyLength() {
     return body.length;
   }
 
-  /** The serialized form stores persist; {@link #fromBytes(byte[])} reads it back. */
+  /** {@return the serialized form stores persist} {@link #fromBytes(byte[])} reads it back. */
   public byte[] toBytes() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(body.length + 64);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -106,6 +118,8 @@ public final class Outcome {
   /**
    * Reads the form written by {@link #toBytes()}.
    *
+   * @param data what {@link #toBytes()} wrote
+   * @return the outcome
    * @throws IllegalArgumentException if the bytes are not a stored outcome (truncated, another
    *     version)
    */
@@ -179,13 +193,24 @@ public final class Outcome {
 
     private Builder() {}
 
-    /** The content type; not {@code null}. Default: the empty string. */
+    /**
+     * The content type. Default: the empty string.
+     *
+     * @param contentType not {@code null}
+     * @return this builder
+     */
     public Builder contentType(String contentType) {
       this.contentType = Objects.requireNonNull(contentType, "contentType");
       return this;
     }
 
-    /** Adds or replaces an attribute; neither may be {@code null}. */
+    /**
+     * Adds or replaces an attribute. Attributes keep their insertion order.
+     *
+     * @param name not {@code null}
+     * @param value not {@code null}
+     * @return this builder
+     */
     public Builder attribute(String name, String value) {
       attributes.put(
           Objects.requireNonNull(name, "attribute name"),
@@ -193,19 +218,29 @@ public final class Outcome {
       return this;
     }
 
-    /** The body; the array is copied. */
+    /**
+     * The body. Default: no bytes.
+     *
+     * @param body not {@code null}; copied
+     * @return this builder
+     */
     public Builder body(byte[] body) {
       this.body = Objects.requireNonNull(body, "body").clone();
       return this;
     }
 
-    /** The body, as UTF-8. */
+    /**
+     * The body, as UTF-8.
+     *
+     * @param utf8 not {@code null}
+     * @return this builder
+     */
     public Builder body(String utf8) {
       this.body = utf8.getBytes(StandardCharsets.UTF_8);
       return this;
     }
 
-    /** The outcome with these settings. */
+    /** {@return the outcome with these settings} */
     public Outcome build() {
       return new Outcome(
           contentType, Collections.unmodifiableMap(new LinkedHashMap<>(attributes)), body);

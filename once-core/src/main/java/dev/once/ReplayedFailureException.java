@@ -14,19 +14,25 @@ public final class ReplayedFailureException extends OnceException {
   /** Message of the original exception. */
   private final String originalMessage;
 
-  /** Creates the exception from the stored failure of a key in {@code scope}. */
+  /**
+   * Creates the exception from the stored failure of a key in {@code scope}.
+   *
+   * @param scope the key's scope
+   * @param originalType class name of the exception the first execution threw
+   * @param originalMessage its message; empty if it had none
+   */
   public ReplayedFailureException(Scope scope, String originalType, String originalMessage) {
     super("replayed final failure " + originalType + ": " + originalMessage, scope);
     this.originalType = originalType;
     this.originalMessage = originalMessage;
   }
 
-  /** Class name of the exception the first execution threw. */
+  /** {@return the class name of the exception the first execution threw} */
   public String originalType() {
     return originalType;
   }
 
-  /** Message of the exception the first execution threw (may be empty). */
+  /** {@return the message of the exception the first execution threw} It may be empty. */
   public String originalMessage() {
     return originalMessage;
   }

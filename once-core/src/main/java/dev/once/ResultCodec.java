@@ -31,7 +31,11 @@ public interface ResultCodec<T> {
    */
   T decode(Outcome outcome);
 
-  /** Strings as UTF-8 {@code text/plain}; {@code null} is not allowed. */
+  /**
+   * Strings as UTF-8 {@code text/plain}. Encoding {@code null} throws {@link NullPointerException}.
+   *
+   * @return the codec
+   */
   static ResultCodec<String> utf8() {
     return of(
         "text/plain; charset=utf-8",
@@ -39,12 +43,22 @@ public interface ResultCodec<T> {
         b -> new String(b, StandardCharsets.UTF_8));
   }
 
-  /** Raw bytes under the given content type. */
+  /**
+   * Raw bytes under the given content type, stored and replayed as they are.
+   *
+   * @param contentType the stored {@link Outcome#contentType()}; not {@code null}
+   * @return the codec
+   */
   static ResultCodec<byte[]> bytes(String contentType) {
     return of(contentType, b -> b, b -> b);
   }
 
-  /** For actions whose completion is all that matters: stores nothing, replays {@code null}. */
+  /**
+   * For actions whose completion is all that matters: stores nothing, replays {@code null}.
+   *
+   * @param <T> the action's result type, ignored
+   * @return the codec
+   */
   static <T> ResultCodec<T> discard() {
     return new ResultCodec<>() {
       @Override
@@ -59,7 +73,16 @@ public interface ResultCodec<T> {
     };
   }
 
-  /** A codec from two functions over the body bytes. */
+  /**
+   * A codec from two functions over the body bytes. Encoding {@code null} throws {@link
+   * NullPointerException}; what a function throws is rethrown in an {@link IllegalStateException}.
+   *
+   * @param <T> the result type
+   * @param contentType the stored {@link Outcome#contentType()}; not {@code null}
+   * @param encoder turns a result into body bytes
+   * @param decoder turns stored body bytes back into a result
+   * @return the codec
+   */
   static <T> ResultCodec<T> of(
       String contentType,
       ThrowingFunction<T, byte[]> encoder,

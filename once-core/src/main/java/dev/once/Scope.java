@@ -23,18 +23,36 @@ public record Scope(String tenant, String operation) {
   /**
    * Checks both parts: not {@code null}, at most {@link #MAX_PART_LENGTH} characters, and a
    * non-empty operation (the tenant may be empty).
+   *
+   * @param tenant the tenant or principal; may be empty
+   * @param operation the protected operation; not empty
+   * @throws InvalidKeyException if a part is {@code null}, too long or holds a control character,
+   *     or the operation is empty
    */
   public Scope {
     check("tenant", tenant, true);
     check("operation", operation, false);
   }
 
-  /** A scope for one tenant or principal. */
+  /**
+   * A scope for one tenant or principal.
+   *
+   * @param tenant the tenant or principal; may be empty
+   * @param operation the protected operation; not empty
+   * @return the scope
+   * @throws InvalidKeyException as the constructor does
+   */
   public static Scope of(String tenant, String operation) {
     return new Scope(tenant, operation);
   }
 
-  /** A scope with no tenant: every caller shares the keys of this operation. */
+  /**
+   * A scope with no tenant: every caller shares the keys of this operation.
+   *
+   * @param operation the protected operation; not empty
+   * @return the scope
+   * @throws InvalidKeyException as the constructor does
+   */
   public static Scope global(String operation) {
     return new Scope("", operation);
   }

@@ -10,13 +10,20 @@ public class StoreException extends OnceException {
   /** The name of the store that failed. */
   private final String storeName;
 
-  /** Creates the exception; {@code scope} and {@code cause} may be {@code null}. */
+  /**
+   * Creates the exception.
+   *
+   * @param message what failed
+   * @param storeName the failing store's {@link IdempotencyStore#name() name}
+   * @param scope the scope of the key involved, or {@code null}
+   * @param cause the underlying failure, or {@code null}
+   */
   public StoreException(String message, String storeName, Scope scope, Throwable cause) {
     super("store '" + storeName + "': " + message, scope, cause);
     this.storeName = storeName;
   }
 
-  /** The {@link IdempotencyStore#name() name} of the store that failed. */
+  /** {@return the {@link IdempotencyStore#name() name} of the store that failed} */
   public String storeName() {
     return storeName;
   }

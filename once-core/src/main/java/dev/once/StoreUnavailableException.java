@@ -8,7 +8,14 @@ package dev.once;
 public final class StoreUnavailableException extends StoreException {
   private static final long serialVersionUID = 1L;
 
-  /** Creates the exception; {@code scope} may be {@code null}. */
+  /**
+   * Creates the exception.
+   *
+   * @param message what could not be reached, and how
+   * @param storeName the store's {@link IdempotencyStore#name() name}
+   * @param scope the scope of the key involved, or {@code null}
+   * @param cause the underlying failure, or {@code null}
+   */
   public StoreUnavailableException(String message, String storeName, Scope scope, Throwable cause) {
     super("unavailable: " + message, storeName, scope, cause);
   }
