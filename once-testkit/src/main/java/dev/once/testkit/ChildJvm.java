@@ -31,7 +31,16 @@ public final class ChildJvm implements AutoCloseable {
     this.process = process;
   }
 
-  /** Starts {@code mainClass} in a new JVM with this JVM's {@code java} and class path. */
+  /**
+   * Starts {@code mainClass} in a new JVM with this JVM's {@code java} and class path. Its stdout
+   * and stderr are read into {@link #lines()} by a daemon thread.
+   *
+   * @param mainClass the class whose {@code main} runs
+   * @param jvmArgs options for the child's {@code java}, such as {@code -Xmx256m}
+   * @param args the arguments of {@code main}
+   * @return the running child
+   * @throws java.io.UncheckedIOException if the process cannot be started
+   */
   public static ChildJvm start(Class<?> mainClass, List<String> jvmArgs, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -62,19 +71,31 @@ public final class ChildJvm implements AutoCloseable {
     }
   }
 
+  /** {@return the child's process} */
   public Process process() {
     return process;
   }
 
-  /** Every line the child printed so far (live, thread-safe). */
+  /** {@return every line the child printed so far} The list is live and thread-safe. */
   public List<String> lines() {
     return lines;
   }
 
+  /**
+   * {@return whether the child printed a line starting with {@code prefix}}
+   *
+   * @param prefix the start of the line
+   */
   public boolean saw(String prefix) {
     return lines.stream().anyMatch(l -> l.startsWith(prefix));
   }
 
+  /**
+   * {@return the first line the child printed that starts with {@code prefix}}
+   *
+   * @param prefix the start of the line
+   * @throws AssertionError if the child printed no such line (yet); the message shows its output
+   */
   public String firstWith(String prefix) {
     return lines.stream()
         .filter(l -> l.startsWith(prefix))
@@ -83,18 +104,32 @@ public final class ChildJvm implements AutoCloseable {
             () -> new AssertionError("the child never printed '" + prefix + "'; output: " + lines));
   }
 
+  /**
+   * {@return how many lines the child printed that start with {@code prefix}}
+   *
+   * @param prefix the start of the line
+   */
   public long count(String prefix) {
     return lines.stream().filter(l -> l.startsWith(prefix)).count();
   }
 
-  /** Writes one line to the child's stdin. */
+  /**
+   * Writes one line to the child's stdin.
+   *
+   * @param line the line, without its line break
+   * @throws IOException if the child's stdin is closed
+   */
   public void send(String line) throws IOException {
     OutputStream in = process.getOutputStream();
     in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
     in.flush();
   }
 
-  /** SIGKILL, and wait until the process is gone. */
+  /**
+   * SIGKILL, and wait until the process is gone.
+   *
+   * @throws InterruptedException if interrupted while waiting
+   */
   public void kill() throws InterruptedException {
     process.destroyForcibly().waitFor();
   }

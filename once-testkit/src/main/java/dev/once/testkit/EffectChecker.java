@@ -32,6 +32,7 @@ public final class EffectChecker {
    * @param sent every id the broker acknowledged (or the client was told succeeded); repeats are
    *     ignored
    * @param effects committed effects per id, as counted in a sink with no unique constraint
+   * @return the ids, sorted into ok, lost, duplicated and unexpected
    */
   public static Verdict check(Collection<String> sent, Map<String, ? extends Number> effects) {
     Set<String> expected = new LinkedHashSet<>(sent);
@@ -70,7 +71,12 @@ public final class EffectChecker {
   public record Verdict(
       List<String> ok, List<String> lost, List<String> duplicated, List<String> unexpected) {
 
-    /** Fails unless every sent id has exactly one effect and no other effect exists. */
+    /**
+     * Fails unless every sent id has exactly one effect and no other effect exists.
+     *
+     * @param context what ran, shown in the failure message
+     * @throws AssertionError naming the lost, duplicated or unexpected ids
+     */
     public void assertExactlyOnce(String context) {
       assertThat(lost).as("lost ids (%s)", context).isEmpty();
       assertThat(duplicated).as("duplicated ids (%s)", context).isEmpty();

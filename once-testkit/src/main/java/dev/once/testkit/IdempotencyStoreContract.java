@@ -87,10 +87,16 @@ public abstract class IdempotencyStoreContract {
 
   private static final int RACERS = 64;
 
-  /** The store under test. Called often; return the same instance for the whole test class. */
+  /**
+   * {@return the store under test} Called often; return the same instance for the whole test class.
+   */
   protected abstract IdempotencyStore store();
 
-  /** Moves the store's clock forward by amount (stores decide expiry by their own clock). */
+  /**
+   * Moves the store's clock forward (stores decide expiry by their own clock).
+   *
+   * @param amount how far; positive
+   */
   protected abstract void advanceClock(Duration amount);
 
   // ---------------------------------------------------------------------------------------------------------

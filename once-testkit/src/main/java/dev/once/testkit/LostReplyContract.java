@@ -69,12 +69,15 @@ public abstract class LostReplyContract {
   private final AtomicInteger probes = new AtomicInteger();
 
   /**
-   * The store under test, reaching its server through the connection the suite cuts. Return the
-   * same instance.
+   * {@return the store under test} It reaches its server through the connection the suite cuts.
+   * Return the same instance.
    */
   protected abstract IdempotencyStore store();
 
-  /** A store on the same records as {@link #store()} that does not go through that connection. */
+  /**
+   * {@return a store on the same records as {@link #store()}} It does not go through that
+   * connection.
+   */
   protected abstract IdempotencyStore directStore();
 
   /**

@@ -28,13 +28,17 @@ public final class MutableClock extends Clock {
     this.zone = zone;
   }
 
-  /** A clock in UTC that reads {@code start} until moved. */
+  /**
+   * {@return a clock in UTC that reads {@code start} until moved}
+   *
+   * @param start the first reading; not {@code null}
+   */
   public static MutableClock startingAt(Instant start) {
     return new MutableClock(
         new AtomicReference<>(Objects.requireNonNull(start, "start")), ZoneOffset.UTC);
   }
 
-  /** A clock in UTC that reads the current system time until moved. */
+  /** {@return a clock in UTC that reads the current system time until moved} */
   public static MutableClock startingNow() {
     return startingAt(Instant.now());
   }
@@ -42,6 +46,7 @@ public final class MutableClock extends Clock {
   /**
    * Moves the clock forward.
    *
+   * @param amount how far; zero or positive
    * @throws IllegalArgumentException if {@code amount} is negative: time used for leases never goes
    *     back
    */
@@ -54,7 +59,11 @@ public final class MutableClock extends Clock {
     now.updateAndGet(t -> t.plus(amount));
   }
 
-  /** Sets the clock to {@code instant}, forward or back (for tests of clock skew). */
+  /**
+   * Sets the clock to {@code instant}, forward or back (for tests of clock skew).
+   *
+   * @param instant the new reading; not {@code null}
+   */
   public void set(Instant instant) {
     now.set(Objects.requireNonNull(instant, "instant"));
   }

@@ -57,13 +57,13 @@ public abstract class SlowExecutionContract {
 
   private final ExecutorService background = Executors.newCachedThreadPool();
 
-  /** The store under test. Return the same instance every time. */
+  /** {@return the store under test} Return the same instance every time. */
   protected abstract IdempotencyStore store();
 
   /**
-   * The same records as {@link #store()}, seen through the store's clock shifted one hour ahead
-   * (e.g. its {@code clockOffset}): to it every live lease of {@link #store()} looks expired, so it
-   * takes them over.
+   * {@return the same records as {@link #store()}, seen through the store's clock shifted one hour
+   * ahead} (e.g. its {@code clockOffset}): to it every live lease of {@link #store()} looks
+   * expired, so it takes them over.
    */
   protected abstract IdempotencyStore storeAnHourAhead();
 

@@ -64,9 +64,9 @@ public abstract class StoreOutageContract {
   private final AtomicInteger probes = new AtomicInteger();
 
   /**
-   * The store under test, reaching its server through the connection {@link #cutConnection()} cuts.
-   * Called often; return the same instance for the whole test class: the suite checks that it
-   * recovers by itself.
+   * {@return the store under test, reaching its server through the connection {@link
+   * #cutConnection()} cuts} Called often; return the same instance for the whole test class: the
+   * suite checks that it recovers by itself.
    */
   protected abstract IdempotencyStore store();
 

@@ -79,7 +79,10 @@ public abstract class TransactionalStoreContract {
   private ExecutorService background;
 
   /**
-   * A new connection to the database under test (the contract sets autocommit false and closes it).
+   * {@return a new connection to the database under test} The contract sets autocommit false and
+   * closes it.
+   *
+   * @throws SQLException if the database cannot be reached
    */
   protected abstract Connection openConnection() throws SQLException;
 
@@ -88,11 +91,15 @@ public abstract class TransactionalStoreContract {
    * transaction. waitForConcurrentClaims=false: a claim that meets a key held by another open
    * transaction answers ClaimResult.InProgress at once; true: it waits for that transaction to end,
    * then answers truthfully.
+   *
+   * @param connection the caller's connection, autocommit off
+   * @param waitForConcurrentClaims whether a claim waits for another open transaction's claim
+   * @return the store view
    */
   protected abstract IdempotencyStore storeOn(
       Connection connection, boolean waitForConcurrentClaims);
 
-  /** The same records, through a store with its own connections (autocommit). */
+  /** {@return a store on the same records, with its own connections (autocommit)} */
   protected abstract IdempotencyStore standaloneStore();
 
   @BeforeEach

@@ -29,12 +29,16 @@ public final class TestKafka {
 
   private TestKafka() {}
 
-  /** A child JVM uses its parent's broker as is: never probe, never start another. */
+  /**
+   * A child JVM uses its parent's broker as is: never probe, never start another.
+   *
+   * @param servers the parent's {@link #bootstrap()}
+   */
   public static synchronized void use(String servers) {
     bootstrap = servers;
   }
 
-  /** The bootstrap servers of the tests' broker, found or started on first use. */
+  /** {@return the bootstrap servers of the tests' broker, found or started on first use} */
   public static synchronized String bootstrap() {
     if (bootstrap == null) {
       String configured =
@@ -151,7 +155,13 @@ public final class TestKafka {
     }
   }
 
-  /** Creates a topic and waits until the broker leads every partition. */
+  /**
+   * Creates a topic and waits until the broker leads every partition.
+   *
+   * @param topic the topic's name; it must not exist yet
+   * @param partitions how many partitions
+   * @throws Exception if the broker refuses or does not answer
+   */
   public static void createTopic(String topic, int partitions) throws Exception {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {

@@ -31,6 +31,8 @@ public final class TestRabbitMq {
   /**
    * The broker's AMQP URI, checked to accept TCP connections (once per JVM).
    *
+   * @return the URI: {@code once.test.rabbitmq.uri}, {@code ONCE_TEST_RABBITMQ_URI} or {@link
+   *     #DEFAULT_URI}
    * @throws IllegalStateException if nothing listens there
    */
   public static synchronized String uri() {
