@@ -85,14 +85,22 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     this.standalone = new View(pooled, ClaimMode.STANDALONE);
   }
 
+  /**
+   * Starts a builder over {@code dataSource}, with the defaults documented on its setters.
+   *
+   * @param dataSource where connections come from, usually a pool; not {@code null}
+   * @return a new builder
+   */
   public static Builder builder(DataSource dataSource) {
     return new Builder(dataSource);
   }
 
+  /** {@return the SQL dialect the store speaks, set or detected} */
   public SqlDialect dialect() {
     return dialect;
   }
 
+  /** {@return the records table, as configured (possibly schema-qualified)} */
   public String table() {
     return table;
   }
@@ -113,6 +121,9 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    * {@link ConcurrentClaimPolicy}. On PostgreSQL with {@link Builder#idleTransactionTimeout} set,
    * the claim also bounds how long the transaction may then sit idle, so a holder that vanished
    * does not keep the key for hours.
+   *
+   * @param connection the caller's connection, with its transaction open; not {@code null}
+   * @return a store view bound to that connection; use it on the connection's thread only
    */
   public IdempotencyStore onConnection(Connection connection) {
     Objects.requireNonNull(connection, "connection");
@@ -152,7 +163,15 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         });
   }
 
-  /** The schema DDL for {@code dialect}, with the table (and index) renamed to {@code table}. */
+  /**
+   * The schema DDL for {@code dialect}, with the table (and index) renamed to {@code table}: for
+   * your migrations.
+   *
+   * @param dialect the database's dialect
+   * @param table a plain SQL identifier, optionally schema-qualified
+   * @return the DDL statements, separated by {@code ;}
+   * @throws IllegalArgumentException if {@code table} is not a plain identifier
+   */
   public static String schemaSql(SqlDialect dialect, String table) {
     checkTableName(table);
     try (InputStream in =
@@ -449,13 +468,24 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     }
 
-    /** The SQL dialect. Default: detected from the database's product name on {@link #build()}. */
+    /**
+     * The SQL dialect. Default: detected from the database's product name on {@link #build()}.
+     *
+     * @param dialect not {@code null}
+     * @return this builder
+     */
     public Builder dialect(SqlDialect dialect) {
       this.dialect = Objects.requireNonNull(dialect, "dialect");
       return this;
     }
 
-    /** The table, optionally schema-qualified. Default {@code once_records}. */
+    /**
+     * The table, optionally schema-qualified. Default {@code once_records}.
+     *
+     * @param table a plain SQL identifier, optionally schema-qualified
+     * @return this builder
+     * @throws IllegalArgumentException if {@code table} is not a plain identifier
+     */
     public Builder table(String table) {
       checkTableName(table);
       this.table = table;
@@ -464,6 +494,9 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
     /**
      * The name in messages and metrics. Default the dialect in lower case, e.g. {@code postgresql}.
+     *
+     * @param name not {@code null}
+     * @return this builder
      */
     public Builder name(String name) {
       this.name = Objects.requireNonNull(name, "name");
@@ -473,6 +506,9 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     /**
      * What a claim inside a transaction does when another open transaction holds the key. Default
      * FAIL_FAST.
+     *
+     * @param policy not {@code null}
+     * @return this builder
      */
     public Builder concurrentClaims(ConcurrentClaimPolicy policy) {
       this.concurrentClaims = Objects.requireNonNull(policy, "concurrentClaims");
@@ -482,6 +518,9 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     /**
      * Shifts the database clock as this store sees it, for tests that move time (leases,
      * retention). The supplier is read on every statement. Default: no shift.
+     *
+     * @param offset added to the database's clock; not {@code null}
+     * @return this builder
      */
     public Builder clockOffset(Supplier<Duration> offset) {
       this.clockOffset = Objects.requireNonNull(offset, "clockOffset");
@@ -499,6 +538,10 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
      * a transaction idle for longer is rolled back, and a retry runs it again. Default {@link
      * Duration#ZERO}: the server's own setting applies. Other dialects ignore it (MariaDB's {@code
      * idle_transaction_timeout} has no transaction-local form: set it on the server or the pool).
+     *
+     * @param timeout zero (off), or 1 ms to {@link Integer#MAX_VALUE} ms
+     * @return this builder
+     * @throws IllegalArgumentException if {@code timeout} is outside that range
      */
     public Builder idleTransactionTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "idleTransactionTimeout");
@@ -518,6 +561,9 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     /**
      * Whether {@link #build()} creates the table if it is missing. Default false: ship the schema
      * in your migrations.
+     *
+     * @param createSchema whether to create it
+     * @return this builder
      */
     public Builder createSchema(boolean createSchema) {
       this.createSchema = createSchema;
@@ -528,6 +574,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
      * Builds the store; detects the dialect (one connection) when none was set, and creates the
      * schema if asked.
      *
+     * @return the store; thread-safe
      * @throws dev.once.StoreUnavailableException if the database must be asked and cannot be
      *     reached
      */

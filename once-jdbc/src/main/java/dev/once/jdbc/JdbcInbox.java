@@ -79,13 +79,34 @@ public final class JdbcInbox {
     this.keyPolicy = b.keyPolicy;
   }
 
+  /**
+   * Starts a builder, with the defaults documented on its setters.
+   *
+   * @param dataSource where the batch transactions' connections come from; the same database as
+   *     {@code store}
+   * @param store the store whose table keeps the markers
+   * @return a new builder
+   */
   public static Builder builder(DataSource dataSource, JdbcIdempotencyStore store) {
     return new Builder(dataSource, store);
   }
 
-  /** Applies one message inside the batch's transaction. */
+  /**
+   * Applies one message inside the batch's transaction.
+   *
+   * @param <M> the message type
+   */
   @FunctionalInterface
   public interface Handler<M> {
+    /**
+     * Applies {@code message}. Write on {@code connection} only: it is the batch's transaction, and
+     * do not commit, roll back or close it.
+     *
+     * @param connection the batch's connection, its transaction open
+     * @param message a message whose id was not applied before
+     * @throws Exception to roll the whole batch back; it surfaces in a {@link
+     *     HandlerFailedException}
+     */
     void handle(Connection connection, M message) throws Exception;
   }
 
@@ -101,11 +122,20 @@ public final class JdbcInbox {
    *   }
    * }, null);
    * }</pre>
+   *
+   * @param <M> the message type
    */
   @FunctionalInterface
   public interface BatchHandler<M> {
     /**
-     * @param fresh the messages whose ids were not applied before, in batch order; never empty
+     * Applies the fresh messages. Write on {@code connection} only, and do not commit, roll back or
+     * close it.
+     *
+     * @param connection the batch's connection, its transaction open
+     * @param fresh the messages whose ids were not applied before, in batch order; never empty;
+     *     unmodifiable
+     * @throws Exception to roll the whole batch back; it surfaces in a {@link
+     *     HandlerFailedException} with index -1
      */
     void handle(Connection connection, List<M> fresh) throws Exception;
   }
@@ -122,6 +152,7 @@ public final class JdbcInbox {
    * @param applied messages whose handler ran and committed, in batch order
    * @param duplicates messages skipped because their id was already applied (earlier, or earlier in
    *     this batch)
+   * @param <M> the message type
    */
   public record Batch<M>(List<M> applied, List<M> duplicates) {}
 
@@ -129,6 +160,8 @@ public final class JdbcInbox {
   public static final class HandlerFailedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final transient Object failedMessage;
+
+    /** Position of the failed message in the batch, or -1 for a {@link BatchHandler}. */
     private final int index;
 
     HandlerFailedException(int index, Object message, Throwable cause) {
@@ -146,12 +179,16 @@ public final class JdbcInbox {
     /**
      * Position of the failed message in the batch; -1 when a {@link BatchHandler} failed for the
      * batch as a whole.
+     *
+     * @return the position, or -1
      */
     public int index() {
       return index;
     }
 
-    /** The message whose handler threw; {@code null} when a {@link BatchHandler} failed. */
+    /**
+     * {@return the message whose handler threw} {@code null} when a {@link BatchHandler} failed.
+     */
     public Object failedMessage() {
       return failedMessage;
     }
@@ -160,7 +197,11 @@ public final class JdbcInbox {
   /**
    * Applies the batch in one transaction and commits it.
    *
+   * @param <M> the message type
+   * @param messages the batch, in delivery order; may be empty
    * @param idOf the message's id (e.g. a header or a business key); must satisfy the key policy
+   * @param handler applies each fresh message
+   * @return which messages were applied and which skipped as duplicates
    * @throws HandlerFailedException if a handler threw (everything rolled back)
    * @throws StoreException if the database failed (everything rolled back);
    *     StoreUnavailableException if it is down
@@ -176,6 +217,12 @@ public final class JdbcInbox {
    */
   @FunctionalInterface
   public interface BatchHook {
+    /**
+     * Writes what must commit with the batch.
+     *
+     * @param connection the batch's connection, its transaction open
+     * @throws Exception to roll the batch back; it is rethrown
+     */
     void beforeCommit(Connection connection) throws Exception;
   }
 
@@ -185,7 +232,12 @@ public final class JdbcInbox {
    * and is rethrown (a {@link StoreException} for an {@link SQLException}, unchecked exceptions as
    * they are). Not called for an empty batch.
    *
+   * @param <M> the message type
+   * @param messages the batch, in delivery order; may be empty
+   * @param idOf the message's id; must satisfy the key policy
+   * @param handler applies each fresh message
    * @param afterBatch may be {@code null} (then this is {@link #process(List, Function, Handler)})
+   * @return which messages were applied and which skipped as duplicates
    */
   public <M> Batch<M> process(
       List<M> messages, Function<M, String> idOf, Handler<M> handler, BatchHook afterBatch) {
@@ -198,8 +250,14 @@ public final class JdbcInbox {
    * with {@link Builder#sharedScope}, which makes every source share the name's ids). What broker
    * adapters call.
    *
+   * @param <M> the message type
+   * @param messages the batch, in delivery order; may be empty
    * @param sourceOf where the message came from, e.g. {@code kafka:<group>/<topic>} or {@code
    *     rabbitmq:<queue>}; the empty string means no source (the consumer name's ids)
+   * @param idOf the message's id; must satisfy the key policy
+   * @param handler applies each fresh message
+   * @param afterBatch runs before the commit; may be {@code null}
+   * @return which messages were applied and which skipped as duplicates
    */
   public <M> Batch<M> process(
       List<M> messages,
@@ -229,6 +287,13 @@ public final class JdbcInbox {
    * handler} in one call (not called when there are none). If it throws, the batch is rolled back
    * and {@link HandlerFailedException} has index -1: to find the poison message, process the batch
    * again message by message.
+   *
+   * @param <M> the message type
+   * @param messages the batch, in delivery order; may be empty
+   * @param idOf the message's id; must satisfy the key policy
+   * @param handler applies the fresh messages in one call
+   * @param afterBatch runs before the commit; may be {@code null}
+   * @return which messages were applied and which skipped as duplicates
    */
   public <M> Batch<M> processAll(
       List<M> messages, Function<M, String> idOf, BatchHandler<M> handler, BatchHook afterBatch) {
@@ -238,6 +303,14 @@ public final class JdbcInbox {
   /**
    * Like {@link #processAll(List, Function, BatchHandler, BatchHook)}, with the ids deduped per
    * source as in {@link #process(List, Function, Function, Handler, BatchHook)}.
+   *
+   * @param <M> the message type
+   * @param messages the batch, in delivery order; may be empty
+   * @param sourceOf where the message came from; the empty string means no source
+   * @param idOf the message's id; must satisfy the key policy
+   * @param handler applies the fresh messages in one call
+   * @param afterBatch runs before the commit; may be {@code null}
+   * @return which messages were applied and which skipped as duplicates
    */
   public <M> Batch<M> processAll(
       List<M> messages,
@@ -270,6 +343,8 @@ public final class JdbcInbox {
    * together. A repeated id is fresh only at its first position. An id that another open
    * transaction holds is waited for.
    *
+   * @param connection the caller's connection, its transaction open; not {@code null}
+   * @param ids the messages' ids, in batch order; each must satisfy the key policy
    * @return per id, whether it is fresh (apply it) or a duplicate (skip it)
    * @throws StoreException if the database failed, or an id is held by a claim outside any
    *     transaction (retry)
@@ -290,6 +365,9 @@ public final class JdbcInbox {
    * Whether a failed batch is worth running again at once: it lost a deadlock or a serialization
    * check, or an id was held by another consumer's claim. {@link #process} retries these itself;
    * callers of {@link #claimInTransaction} roll back and retry.
+   *
+   * @param e what a batch or a claim threw
+   * @return whether to run it again at once
    */
   public static boolean isTransient(StoreException e) {
     return e instanceof HeldElsewhereException
@@ -300,6 +378,9 @@ public final class JdbcInbox {
    * Whether {@code failure} (a handler's exception, say) says the database connection or server is
    * gone, exactly as the store classifies {@link dev.once.StoreUnavailableException}: an outage to
    * wait out, not the message's fault.
+   *
+   * @param failure the exception to classify, with its causes
+   * @return whether it is a lost connection
    */
   public static boolean isConnectionLost(Throwable failure) {
     return InboxDecisions.isConnectionLost(failure);
@@ -515,6 +596,9 @@ public final class JdbcInbox {
      * The consumer's name. Its message ids are deduped per source within it: the same id from two
      * sources (a queue and a topic) is applied once for each. Default {@code inbox}. Replaces a
      * {@link #sharedScope} set before.
+     *
+     * @param consumer not {@code null}
+     * @return this builder
      */
     public Builder consumer(String consumer) {
       this.consumer = Objects.requireNonNull(consumer, "consumer");
@@ -530,6 +614,9 @@ public final class JdbcInbox {
      * ({@code m-1}, sequence numbers) would skip each other's messages. This is also the scope
      * versions before per-source scoping used for {@code consumer(name)}, so it keeps their
      * markers. Replaces a {@link #consumer} set before.
+     *
+     * @param name the one scope's name; not {@code null}
+     * @return this builder
      */
     public Builder sharedScope(String name) {
       this.consumer = Objects.requireNonNull(name, "name");
@@ -540,6 +627,10 @@ public final class JdbcInbox {
     /**
      * How long an applied id is remembered; longer than any redelivery or replay you expect.
      * Default 7 days.
+     *
+     * @param retention positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code retention} is {@code null}, zero or negative
      */
     public Builder retention(Duration retention) {
       if (retention == null || retention.isNegative() || retention.isZero()) {
@@ -549,12 +640,18 @@ public final class JdbcInbox {
       return this;
     }
 
-    /** Which message ids are accepted. Default {@link KeyPolicy#defaults()}. */
+    /**
+     * Which message ids are accepted. Default {@link KeyPolicy#defaults()}.
+     *
+     * @param keyPolicy not {@code null}
+     * @return this builder
+     */
     public Builder keyPolicy(KeyPolicy keyPolicy) {
       this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
       return this;
     }
 
+    /** {@return the inbox with these settings; thread-safe} */
     public JdbcInbox build() {
       return new JdbcInbox(this);
     }

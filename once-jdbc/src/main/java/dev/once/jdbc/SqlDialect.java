@@ -25,7 +25,7 @@ public enum SqlDialect {
   }
 
   /**
-   * The classpath resource holding this dialect's schema, e.g. {@code
+   * {@return the classpath resource holding this dialect's schema} For example {@code
    * db/once/postgresql/V1__once_records.sql}.
    */
   public String schemaResource() {
@@ -35,6 +35,9 @@ public enum SqlDialect {
   /**
    * The dialect of the database behind {@code connection}, from its product name.
    *
+   * @param connection an open connection; only its metadata is read
+   * @return the dialect
+   * @throws SQLException if the metadata cannot be read
    * @throws IllegalArgumentException if the product is not one Once supports
    */
   public static SqlDialect detect(Connection connection) throws SQLException {
