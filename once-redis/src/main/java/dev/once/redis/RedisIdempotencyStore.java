@@ -127,6 +127,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
    * A store that creates and owns its own {@link RedisClient} for {@code uri}, with {@link
    * #clientOptions(Duration)} and reconnect attempts backing off to at most one second apart;
    * {@link #close()} shuts it down.
+   *
+   * @param uri the Redis server; not {@code null}
+   * @return a new builder
    */
   public static Builder builder(RedisURI uri) {
     return new Builder(Objects.requireNonNull(uri, "uri"), null);
@@ -137,6 +140,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
    * {@link RedisURI}). {@link #close()} closes that connection and leaves the client to you. The
    * client's options apply: give it {@link #clientOptions(Duration)} so that calls fail at once
    * while Redis is unreachable instead of waiting in a queue for the command timeout.
+   *
+   * @param client your client; not {@code null}
+   * @return a new builder
    */
   public static Builder builder(RedisClient client) {
     return new Builder(null, Objects.requireNonNull(client, "client"));
@@ -148,6 +154,10 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
    * instead of waiting in a queue to be sent after the reconnect; a command in flight when the
    * connection drops fails too, though it may have run), and time out connects and commands after
    * {@code commandTimeout}.
+   *
+   * @param commandTimeout the connect and command timeout; at least 1 ms
+   * @return the options
+   * @throws IllegalArgumentException if {@code commandTimeout} is shorter than 1 ms
    */
   public static ClientOptions clientOptions(Duration commandTimeout) {
     requirePositive("commandTimeout", commandTimeout);
@@ -165,7 +175,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     return name;
   }
 
-  /** The prefix of every key this store writes. */
+  /** {@return the prefix of every key this store writes} */
   public String keyPrefix() {
     return keys.prefix();
   }
@@ -433,6 +443,10 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
      * Must not hold {@code '{'} or {@code '}'} (they would change the Redis Cluster slot) or
      * control characters; at most 256 characters. Give each application or environment sharing a
      * Redis its own. Default {@code "once:"}.
+     *
+     * @param keyPrefix the prefix
+     * @return this builder
+     * @throws IllegalArgumentException if the prefix breaks one of these rules
      */
     public Builder keyPrefix(String keyPrefix) {
       RedisKeys.checkPrefix(keyPrefix);
@@ -440,7 +454,12 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
       return this;
     }
 
-    /** The name in messages and metrics. Default {@code "redis"}. */
+    /**
+     * The name in messages and metrics. Default {@code "redis"}.
+     *
+     * @param name not {@code null}
+     * @return this builder
+     */
     public Builder name(String name) {
       this.name = Objects.requireNonNull(name, "name");
       return this;
@@ -448,7 +467,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
 
     /**
      * How long a call waits for Redis before it fails with {@link StoreUnavailableException}; also
-     * the connect timeout of a client the store creates. At least 1 ms. Default 2 s.
+     * the connect timeout of a client the store creates. Default 2 s.
+     *
+     * @param commandTimeout at least 1 ms
+     * @return this builder
+     * @throws IllegalArgumentException if {@code commandTimeout} is shorter than 1 ms
      */
     public Builder commandTimeout(Duration commandTimeout) {
       requirePositive("commandTimeout", commandTimeout);
@@ -460,6 +483,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
      * Shifts Redis's clock as this store's scripts see it, for tests that move time (leases,
      * retention). The supplier is read on every call. TTLs stay relative, so a shifted record still
      * expires in Redis no later than it would unshifted. Default: no shift.
+     *
+     * @param offset added to Redis's clock; not {@code null}
+     * @return this builder
      */
     public Builder clockOffset(Supplier<Duration> offset) {
       this.clockOffset = Objects.requireNonNull(offset, "clockOffset");
@@ -469,6 +495,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     /**
      * Connects and loads the scripts.
      *
+     * @return the store; thread-safe. Close it when done.
      * @throws StoreUnavailableException if Redis cannot be reached
      * @throws StoreException if it answers the script loads wrongly
      */
