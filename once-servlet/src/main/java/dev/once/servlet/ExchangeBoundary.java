@@ -60,18 +60,37 @@ public interface ExchangeBoundary {
   /**
    * Runs {@code exchange} inside the unit of work.
    *
+   * @param <T> what the exchange returns
    * @param routeStore the store the route uses ({@link IdempotentRoute#store()} or the filter's
    *     default)
+   * @param exchange the claim, the handler and the completion; run it exactly once
    * @return what {@code exchange} returned
+   * @throws IOException what the exchange threw
+   * @throws ServletException what the exchange threw
    */
   <T> T run(IdempotencyStore routeStore, Exchange<T> exchange) throws IOException, ServletException;
 
-  /** The claim, the handler and the completion, against the store it is given. */
+  /**
+   * The claim, the handler and the completion, against the store it is given.
+   *
+   * @param <T> what the exchange returns
+   */
   interface Exchange<T> {
+    /**
+     * Runs the exchange.
+     *
+     * @param store the store to claim and complete in: the route's, or a view of it bound to the
+     *     unit of work
+     * @return the exchange's result
+     * @throws IOException if the request or response fails
+     * @throws ServletException if the handler fails
+     */
     T run(IdempotencyStore store) throws IOException, ServletException;
   }
 
-  /** Runs the exchange directly with the route's store: no unit of work (lease mode). */
+  /**
+   * {@return a boundary that runs the exchange directly with the route's store} No unit of work.
+   */
   static ExchangeBoundary none() {
     return NoBoundary.INSTANCE;
   }

@@ -136,6 +136,8 @@ public final class IdempotencyFilter implements Filter {
   /**
    * Starts a filter whose routes use {@code defaultStore} unless they name their own.
    *
+   * @param defaultStore the store of every route that names none
+   * @return a new builder
    * @throws NullPointerException if {@code defaultStore} is null
    */
   public static Builder builder(IdempotencyStore defaultStore) {
@@ -189,7 +191,12 @@ public final class IdempotencyFilter implements Filter {
       return p == null || p.getName() == null ? "" : p.getName();
     }
 
-    /** Which requests are protected, and how. Required. */
+    /**
+     * Which requests are protected, and how. Required.
+     *
+     * @param routes not {@code null}
+     * @return this builder
+     */
     public Builder routes(RouteResolver routes) {
       this.routes = Objects.requireNonNull(routes, "routes");
       return this;
@@ -198,13 +205,22 @@ public final class IdempotencyFilter implements Filter {
     /**
      * The tenant of a request: keys of different tenants never meet. Default: the name of {@code
      * request.getUserPrincipal()}, or {@code ""} (one shared key space) when there is none.
+     *
+     * @param tenantResolver not {@code null}
+     * @return this builder
      */
     public Builder tenantResolver(TenantResolver tenantResolver) {
       this.tenantResolver = Objects.requireNonNull(tenantResolver, "tenantResolver");
       return this;
     }
 
-    /** The request header carrying the key. Default {@value #DEFAULT_HEADER_NAME}. */
+    /**
+     * The request header carrying the key. Default {@value #DEFAULT_HEADER_NAME}.
+     *
+     * @param headerName an HTTP header name
+     * @return this builder
+     * @throws IllegalArgumentException if it is not a header name
+     */
     public Builder headerName(String headerName) {
       this.headerName = token("headerName", headerName);
       return this;
@@ -213,6 +229,10 @@ public final class IdempotencyFilter implements Filter {
     /**
      * The response header set to {@code true} on replays. Default {@value
      * #DEFAULT_REPLAYED_HEADER_NAME}.
+     *
+     * @param replayedHeaderName an HTTP header name
+     * @return this builder
+     * @throws IllegalArgumentException if it is not a header name
      */
     public Builder replayedHeaderName(String replayedHeaderName) {
       this.replayedHeaderName = token("replayedHeaderName", replayedHeaderName);
@@ -222,6 +242,9 @@ public final class IdempotencyFilter implements Filter {
     /**
      * Whether only the draft's quoted RFC 9651 string is accepted. Default false: a bare token of
      * visible ASCII ({@code 8e03978e-40d5}, as Stripe's clients send) is accepted too.
+     *
+     * @param strictKeySyntax whether to accept the quoted form only
+     * @return this builder
      */
     public Builder strictKeySyntax(boolean strictKeySyntax) {
       this.strictKeySyntax = strictKeySyntax;
@@ -231,6 +254,9 @@ public final class IdempotencyFilter implements Filter {
     /**
      * Which keys are accepted (length, characters, pattern). Default {@link KeyPolicy#defaults()}:
      * 1-255 ASCII.
+     *
+     * @param keyPolicy not {@code null}
+     * @return this builder
      */
     public Builder keyPolicy(KeyPolicy keyPolicy) {
       this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
@@ -240,6 +266,10 @@ public final class IdempotencyFilter implements Filter {
     /**
      * The status for a key reused with a different request: 400 to 499. Default 422; Stripe uses
      * 400.
+     *
+     * @param mismatchStatus 400 to 499
+     * @return this builder
+     * @throws IllegalArgumentException if it is not a 4xx status
      */
     public Builder mismatchStatus(int mismatchStatus) {
       if (mismatchStatus < 400 || mismatchStatus > 499) {
@@ -254,6 +284,10 @@ public final class IdempotencyFilter implements Filter {
      * The largest request body on a protected route, in bytes; a larger one gets 413 before
      * anything is claimed. The body is held in memory to fingerprint it and hand it to the handler.
      * Default 1 MiB.
+     *
+     * @param maxBodyBytes 1 to {@code Integer.MAX_VALUE - 16}
+     * @return this builder
+     * @throws IllegalArgumentException if it is out of that range
      */
     public Builder maxBodyBytes(long maxBodyBytes) {
       this.maxBodyBytes = size("maxBodyBytes", maxBodyBytes);
@@ -264,6 +298,10 @@ public final class IdempotencyFilter implements Filter {
      * The largest response body captured for replay, in bytes. A larger response goes straight to
      * the client as it is written and is not replayable (a tombstone is stored); on a route with an
      * {@link ExchangeBoundary} it is rolled back and answered 500 instead. Default 8 MiB.
+     *
+     * @param maxResponseBytes 1 to {@code Integer.MAX_VALUE - 16}
+     * @return this builder
+     * @throws IllegalArgumentException if it is out of that range
      */
     public Builder maxResponseBytes(long maxResponseBytes) {
       this.maxResponseBytes = size("maxResponseBytes", maxResponseBytes);
@@ -273,6 +311,9 @@ public final class IdempotencyFilter implements Filter {
     /**
      * Hears claims, completions, releases, lost leases and store failures. Default {@link
      * OnceListener#NOOP}.
+     *
+     * @param listener not {@code null}
+     * @return this builder
      */
     public Builder listener(OnceListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
@@ -283,6 +324,10 @@ public final class IdempotencyFilter implements Filter {
      * The absolute URI that each problem's {@code type} extends with its kind, such as {@code
      * key-missing}; ends with {@code /}, {@code #} or {@code :}. Default {@value
      * #DEFAULT_PROBLEM_TYPE_BASE}.
+     *
+     * @param problemTypeBase an absolute URI ending with {@code /}, {@code #} or {@code :}
+     * @return this builder
+     * @throws IllegalArgumentException if it is not such a URI
      */
     public Builder problemTypeBase(String problemTypeBase) {
       Objects.requireNonNull(problemTypeBase, "problemTypeBase");
@@ -310,6 +355,10 @@ public final class IdempotencyFilter implements Filter {
      * stored, so a replay carries the ones its own exchange produces. Replaces the default, {@link
      * #DEFAULT_PER_REQUEST_HEADERS}. Credentials, cookies, hop-by-hop headers and {@code Date} are
      * never stored whatever this says.
+     *
+     * @param names HTTP header names
+     * @return this builder
+     * @throws IllegalArgumentException if a name is not a header name
      */
     public Builder perRequestHeaders(Collection<String> names) {
       Objects.requireNonNull(names, "perRequestHeaders");
@@ -326,6 +375,11 @@ public final class IdempotencyFilter implements Filter {
      * maxKeyedRequests + 1} gets 429 {@code too-many-keys} with {@code Retry-After} and creates no
      * record. Replays count too: the limit guards the store, whatever the key. Each instance counts
      * for itself; put a shared rate limiter in front for a cluster-wide bound. Default: no limit.
+     *
+     * @param maxKeyedRequests positive
+     * @param window positive
+     * @return this builder
+     * @throws IllegalArgumentException if either is not positive
      */
     public Builder keyRateLimit(int maxKeyedRequests, java.time.Duration window) {
       if (maxKeyedRequests < 1) {
@@ -342,6 +396,7 @@ public final class IdempotencyFilter implements Filter {
     /**
      * Builds the filter.
      *
+     * @return the filter; thread-safe
      * @throws IllegalStateException if no routes were set, or the two header names are the same
      */
     public IdempotencyFilter build() {

@@ -68,13 +68,14 @@ public final class IdempotentRoute {
    * @param method the HTTP method in upper case, such as {@code POST}
    * @param pathPattern a path starting with {@code /}, optionally with {@code {name}}, {@code *}
    *     and a final {@code **} segment
+   * @return a new builder, with the defaults documented on its setters
    * @throws IllegalArgumentException if either is malformed; the message names the value
    */
   public static Builder builder(String method, String pathPattern) {
     return new Builder(method, pathPattern);
   }
 
-  /** A builder holding this route's settings. */
+  /** {@return a new builder holding this route's settings} */
   public Builder toBuilder() {
     Builder b = new Builder(method, pathPattern);
     b.keyRequired = keyRequired;
@@ -90,59 +91,79 @@ public final class IdempotentRoute {
     return b;
   }
 
+  /** {@return the HTTP method, in upper case} */
   public String method() {
     return method;
   }
 
+  /** {@return the path pattern, as given to the builder} */
   public String pathPattern() {
     return pathPattern;
   }
 
-  /** {@code method + " " + pathPattern}: the operation of every key's scope on this route. */
+  /**
+   * {@return {@code method + " " + pathPattern}} It is the operation of every key's scope on this
+   * route.
+   */
   public String operation() {
     return method + " " + pathPattern;
   }
 
+  /**
+   * {@return whether a request without a key is refused with 400} See {@link Builder#keyRequired}.
+   */
   public boolean keyRequired() {
     return keyRequired;
   }
 
+  /** {@return how long a completed response is kept and replayed} See {@link Builder#retention}. */
   public Duration retention() {
     return retention;
   }
 
+  /** {@return how long a request owns its key while the handler runs} See {@link Builder#lease}. */
   public Duration lease() {
     return lease;
   }
 
+  /** {@return how the body enters the fingerprint} See {@link Builder#fingerprint}. */
   public FingerprintMode fingerprint() {
     return fingerprint;
   }
 
+  /**
+   * {@return whether 5xx responses are stored and replayed} See {@link Builder#storeServerErrors}.
+   */
   public boolean storeServerErrors() {
     return storeServerErrors;
   }
 
+  /**
+   * {@return how long a request waits for an in-flight one with its key} Zero: it answers 409 at
+   * once. See {@link Builder#waitForInFlight}.
+   */
   public Duration waitForInFlight() {
     return waitForInFlight;
   }
 
-  /** The route's own store, or empty for the filter's default store. */
+  /** {@return the route's own store, or empty for the filter's default store} */
   public Optional<IdempotencyStore> store() {
     return Optional.ofNullable(store);
   }
 
+  /** {@return the unit of work each exchange runs in} See {@link Builder#boundary}. */
   public ExchangeBoundary boundary() {
     return boundary;
   }
 
+  /** {@return whether the route's responses cannot be replayed} See {@link Builder#streaming}. */
   public boolean streaming() {
     return streaming;
   }
 
   /**
-   * Whether a request whose tenant is empty (no authenticated caller) may use a key here; see the
-   * builder.
+   * {@return whether a request whose tenant is empty (no authenticated caller) may use a key here}
+   * See {@link Builder#allowAnonymous}.
    */
   public boolean allowAnonymous() {
     return allowAnonymous;
@@ -203,6 +224,9 @@ public final class IdempotentRoute {
     /**
      * Whether a request without an {@code Idempotency-Key} is refused with 400. When false, such a
      * request is processed normally, unprotected, every time. Default true.
+     *
+     * @param keyRequired whether to refuse requests without a key
+     * @return this builder
      */
     public Builder keyRequired(boolean keyRequired) {
       this.keyRequired = keyRequired;
@@ -210,8 +234,11 @@ public final class IdempotentRoute {
     }
 
     /**
-     * How long a completed response is kept and replayed, by the store's clock; at least 1 ms.
-     * Default 24 h.
+     * How long a completed response is kept and replayed, by the store's clock. Default 24 h.
+     *
+     * @param retention at least 1 ms
+     * @return this builder
+     * @throws IllegalArgumentException if it is shorter than 1 ms
      */
     public Builder retention(Duration retention) {
       this.retention = positive("retention", retention);
@@ -220,15 +247,23 @@ public final class IdempotentRoute {
 
     /**
      * How long a request owns its key while the handler runs, before a retry may take the key over
-     * and run the handler again; at least 1 ms. Choose it longer than the handler's worst case.
-     * Default 90 s.
+     * and run the handler again. Choose it longer than the handler's worst case. Default 90 s.
+     *
+     * @param lease at least 1 ms
+     * @return this builder
+     * @throws IllegalArgumentException if it is shorter than 1 ms
      */
     public Builder lease(Duration lease) {
       this.lease = positive("lease", lease);
       return this;
     }
 
-    /** How the body enters the fingerprint. Default {@link FingerprintMode#CANONICAL_JSON}. */
+    /**
+     * How the body enters the fingerprint. Default {@link FingerprintMode#CANONICAL_JSON}.
+     *
+     * @param fingerprint not {@code null}
+     * @return this builder
+     */
     public Builder fingerprint(FingerprintMode fingerprint) {
       this.fingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
       return this;
@@ -239,6 +274,9 @@ public final class IdempotentRoute {
      * runs the handler again. True (Stripe's behaviour): a 5xx response is stored and replayed like
      * any other. An exception that escapes the handler is never a response, so it always releases
      * the key.
+     *
+     * @param storeServerErrors whether 5xx responses are final
+     * @return this builder
      */
     public Builder storeServerErrors(boolean storeServerErrors) {
       this.storeServerErrors = storeServerErrors;
@@ -249,6 +287,10 @@ public final class IdempotentRoute {
      * How long a request whose key is held by a request in flight waits for it, polling the store,
      * before it answers 409. Zero (default): 409 at once. When the first request completes within
      * the wait, the waiting one gets its response, replayed.
+     *
+     * @param maxWait zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if it is negative
      */
     public Builder waitForInFlight(Duration maxWait) {
       Objects.requireNonNull(maxWait, "waitForInFlight");
@@ -260,7 +302,12 @@ public final class IdempotentRoute {
       return this;
     }
 
-    /** The store for this route, or {@code null} for the filter's default store. Default null. */
+    /**
+     * The store for this route. Default: the filter's default store.
+     *
+     * @param store the route's store, or {@code null} for the filter's default store
+     * @return this builder
+     */
     public Builder store(IdempotencyStore store) {
       this.store = store;
       return this;
@@ -269,6 +316,9 @@ public final class IdempotentRoute {
     /**
      * The unit of work each exchange runs in, e.g. a database transaction that also holds the
      * handler's writes. Default {@link ExchangeBoundary#none()}.
+     *
+     * @param boundary not {@code null}
+     * @return this builder
      */
     public Builder boundary(ExchangeBoundary boundary) {
       this.boundary = Objects.requireNonNull(boundary, "boundary");
@@ -281,6 +331,9 @@ public final class IdempotentRoute {
      * the handler runs; a request without a key passes through. Cannot be combined with {@link
      * #keyRequired(boolean) keyRequired(true)}, so declaring a route streaming also makes its key
      * optional. Default false.
+     *
+     * @param streaming whether the route streams
+     * @return this builder
      */
     public Builder streaming(boolean streaming) {
       this.streaming = streaming;
@@ -296,6 +349,9 @@ public final class IdempotentRoute {
      * that knows a key and its request gets that key's stored response. When {@code false} such a
      * request is answered 403 ({@code authentication-required}) before anything is claimed or
      * stored. Default {@code true}.
+     *
+     * @param allowAnonymous whether to serve keyed requests without an authenticated caller
+     * @return this builder
      */
     public Builder allowAnonymous(boolean allowAnonymous) {
       this.allowAnonymous = allowAnonymous;
@@ -305,6 +361,7 @@ public final class IdempotentRoute {
     /**
      * Builds the route.
      *
+     * @return the route; immutable
      * @throws IllegalStateException if the route is streaming and a key is required
      */
     public IdempotentRoute build() {

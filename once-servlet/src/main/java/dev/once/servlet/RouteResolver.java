@@ -20,7 +20,11 @@ import java.util.Optional;
 @FunctionalInterface
 public interface RouteResolver {
 
-  /** The route protecting {@code request}, or empty when it is not protected. */
+  /**
+   * {@return the route protecting {@code request}, or empty when it is not protected}
+   *
+   * @param request the incoming request
+   */
   Optional<IdempotentRoute> resolve(HttpServletRequest request);
 
   /**
@@ -28,6 +32,8 @@ public interface RouteResolver {
    * whose path pattern matches the request's path inside the application (servlet path plus path
    * info) wins.
    *
+   * @param routes the protected routes
+   * @return the resolver
    * @throws IllegalArgumentException if two routes have the same method and path pattern
    */
   static RouteResolver of(IdempotentRoute... routes) {

@@ -16,8 +16,11 @@ import jakarta.servlet.http.HttpServletRequest;
 public interface TenantResolver {
 
   /**
-   * The tenant of {@code request}: never {@code null}; empty for "no tenant"; at most {@value
-   * dev.once.Scope#MAX_PART_LENGTH} characters without control characters.
+   * The tenant of {@code request}.
+   *
+   * @param request the incoming request, authenticated if its caller is
+   * @return never {@code null}; empty for "no tenant"; at most {@value
+   *     dev.once.Scope#MAX_PART_LENGTH} characters without control characters
    */
   String tenant(HttpServletRequest request);
 }
