@@ -27,11 +27,20 @@ public final class Failpoints {
   /** The system property naming the active failpoints. */
   public static final String PROPERTY = "once.failpoints";
 
+  /** A non-empty batch was polled, nothing claimed yet. */
   public static final String AFTER_POLL = "kafka.after-poll";
+
+  /** The batch's ids are claimed, no handler ran. */
   public static final String AFTER_CLAIM = "kafka.after-claim";
+
+  /** {@link KafkaLeaseConsumer}: a record's handler returned, its claim is not completed yet. */
   public static final String LEASE_AFTER_EFFECT_BEFORE_COMPLETE =
       "kafka.lease.after-effect-before-complete";
+
+  /** Every handler ran; the batch's transaction is still open. */
   public static final String AFTER_EFFECT_BEFORE_COMMIT = "kafka.after-effect-before-commit";
+
+  /** The batch committed; its offsets are not yet committed to Kafka. */
   public static final String AFTER_COMMIT_BEFORE_OFFSET_COMMIT =
       "kafka.after-commit-before-offset-commit";
 
@@ -53,6 +62,7 @@ public final class Failpoints {
   /**
    * Fires {@code point} if the property names it.
    *
+   * @param point one of the point constants
    * @throws FailpointException if its action is {@code throw}
    * @throws IllegalArgumentException if its action is unknown
    */

@@ -100,29 +100,61 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   /** The default message-id header: its value, UTF-8, is the id. */
   public static final String MESSAGE_ID_HEADER = "message-id";
 
+  /** Dead-letter header: why the record was dead-lettered, and the exception's message if any. */
   public static final String DLT_REASON_HEADER = "once.dlt.reason";
+
+  /** Dead-letter header: the class name of the exception, when one caused it. */
   public static final String DLT_EXCEPTION_HEADER = "once.dlt.exception";
+
+  /** Dead-letter header: the record's topic. */
   public static final String DLT_TOPIC_HEADER = "once.dlt.original-topic";
+
+  /** Dead-letter header: the record's partition, in decimal. */
   public static final String DLT_PARTITION_HEADER = "once.dlt.original-partition";
+
+  /** Dead-letter header: the record's offset, in decimal. */
   public static final String DLT_OFFSET_HEADER = "once.dlt.original-offset";
+
+  /** Dead-letter header: how many attempts failed, in decimal. */
   public static final String DLT_ATTEMPTS_HEADER = "once.dlt.attempts";
 
   private static final System.Logger LOG = System.getLogger(KafkaInboxConsumer.class.getName());
 
-  /** Applies one record inside the batch's transaction, on its connection. */
+  /**
+   * Applies one record inside the batch's transaction, on its connection.
+   *
+   * @param <K> the record key type
+   * @param <V> the record value type
+   */
   @FunctionalInterface
   public interface RecordHandler<K, V> {
+    /**
+     * Applies {@code record}. Write on {@code connection} only, and do not commit, roll back or
+     * close it.
+     *
+     * @param connection the batch's connection, its transaction open
+     * @param record a record whose id was not applied before
+     * @throws Exception to roll the batch back; the record is retried, then dead-lettered
+     */
     void handle(Connection connection, ConsumerRecord<K, V> record) throws Exception;
   }
 
   /**
    * Applies the fresh records of a polled batch in one call inside the batch's transaction, e.g. as
    * one JDBC batch: the fastest way to write many records' effects.
+   *
+   * @param <K> the record key type
+   * @param <V> the record value type
    */
   @FunctionalInterface
   public interface BatchHandler<K, V> {
     /**
+     * Applies the fresh records. Write on {@code connection} only, and do not commit, roll back or
+     * close it.
+     *
+     * @param connection the batch's connection, its transaction open
      * @param fresh the records whose ids were not applied before, in poll order; never empty
+     * @throws Exception to roll the batch back; the batch is retried, then isolated
      */
     void handle(Connection connection, List<ConsumerRecord<K, V>> fresh) throws Exception;
   }
@@ -201,6 +233,9 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    * @param dataSource the database of the inbox (the offsets table lives there too)
    * @param inbox the inbox on that database
    * @param handler the effect of one record
+   * @param <K> the record key type
+   * @param <V> the record value type
+   * @return a new builder
    */
   public static <K, V> Builder<K, V> builder(
       Consumer<K, V> consumer,
@@ -227,6 +262,14 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    * its records are run one per transaction (each a batch of one, with its own attempts), so only
    * the poison record is dead-lettered and the others commit.
    *
+   * @param consumer a consumer with {@code enable.auto.commit=false} and a {@code group.id}; not
+   *     yet subscribed
+   * @param dataSource the database of the inbox (the offsets table lives there too)
+   * @param inbox the inbox on that database
+   * @param handler the effect of a batch's fresh records
+   * @param <K> the record key type
+   * @param <V> the record value type
+   * @return a new builder
    * @see #builder
    */
   public static <K, V> Builder<K, V> batchBuilder(
@@ -235,7 +278,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
         consumer, dataSource, inbox, null, Objects.requireNonNull(handler, "handler"));
   }
 
-  /** Counters so far. */
+  /** {@return the counters so far} Safe to call from any thread. */
   public Stats stats() {
     return new Stats(
         batches.applied(),
@@ -324,6 +367,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    * batch's first offset, so the next call reads the batch again: a caller that loops on {@code
    * pollOnce} skips nothing.
    *
+   * @param timeout the longest the poll waits for records
    * @return the number of records polled
    * @throws StoreException if the database failed (the batch was rolled back and will be read
    *     again), also when the stored offsets of a newly assigned partition could not be read (it
@@ -389,7 +433,10 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
   }
 
   /**
-   * The default message id: the last {@value #MESSAGE_ID_HEADER} header, UTF-8; null when absent.
+   * The default message id: the last {@value #MESSAGE_ID_HEADER} header, UTF-8.
+   *
+   * @param r the record
+   * @return the id, or {@code null} when the header is absent
    */
   public static String messageIdHeader(ConsumerRecord<?, ?> r) {
     return RecordIds.messageIdHeader(r);
@@ -432,13 +479,22 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
      * Whether each batch's next offsets are written in its transaction and sought to on assignment.
      * Default {@code true}; with {@code false} Kafka's committed offsets decide and the claim
      * markers skip redeliveries.
+     *
+     * @param enabled whether to keep the offsets in the database
+     * @return this builder
      */
     public Builder<K, V> offsetsInDatabase(boolean enabled) {
       this.offsetsInDatabase = enabled;
       return this;
     }
 
-    /** The offsets table. Default {@code once_kafka_offsets}. */
+    /**
+     * The offsets table. Default {@code once_kafka_offsets}.
+     *
+     * @param table a plain SQL identifier
+     * @return this builder
+     * @throws IllegalArgumentException if it is not one
+     */
     public Builder<K, V> offsetsTable(String table) {
       this.offsetsTable = new OffsetTable(Objects.requireNonNull(table, "offsetsTable")).table();
       return this;
@@ -446,12 +502,21 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
 
     /**
      * Create the offsets table if it is missing, when {@link #build()} runs. Default {@code false}.
+     *
+     * @param create whether to create it
+     * @return this builder
      */
     public Builder<K, V> createSchema(boolean create) {
       this.createSchema = create;
       return this;
     }
 
+    /**
+     * Builds the consumer.
+     *
+     * @return the consumer; run it on one thread with {@code run()} or {@code pollOnce}
+     * @throws IllegalStateException if {@code topics} or {@code deadLetters} was not set
+     */
     public KafkaInboxConsumer<K, V> build() {
       checkRequired();
       return new KafkaInboxConsumer<>(this);

@@ -110,9 +110,21 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(KafkaLeaseConsumer.class.getName());
 
-  /** Runs the external effect of one record, while this consumer holds its id's lease. */
+  /**
+   * Runs the external effect of one record, while this consumer holds its id's lease.
+   *
+   * @param <K> the record key type
+   * @param <V> the record value type
+   */
   @FunctionalInterface
   public interface LeaseHandler<K, V> {
+    /**
+     * Runs the effect of {@code record}.
+     *
+     * @param record a record whose id is not completed yet
+     * @param lease the claim the effect runs under; pass its key or token downstream
+     * @throws Exception to release the id; the record is retried, then dead-lettered
+     */
     void handle(ConsumerRecord<K, V> record, Lease lease) throws Exception;
   }
 
@@ -130,7 +142,10 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
       this.lease = lease;
     }
 
-    /** The message id, as resolved from the record. */
+    /**
+     * {@return the message id, as resolved from the record} It is the raw id: treat it as the
+     * record's data.
+     */
     public String messageId() {
       return held.key().value();
     }
@@ -139,6 +154,8 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
      * A stable key for the downstream call: the same for every redelivery and every takeover of
      * this message id in this consumer's scope (64 hex characters, a SHA-256 of the scope and the
      * id).
+     *
+     * @return the key
      */
     public String idempotencyKey() {
       return held.key().digestHex();
@@ -148,6 +165,8 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
      * The fencing token of this acquisition: larger than any earlier acquisition of the same id. A
      * downstream system that remembers the largest token it has seen per key can refuse a zombie's
      * late call.
+     *
+     * @return the token
      */
     public long token() {
       return held.token();
@@ -168,6 +187,8 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
      * Whether the background renewal found the lease taken over by another delivery: the effect may
      * run twice, and this one's completion will be refused. A long handler can check it between
      * steps and stop early.
+     *
+     * @return whether the lease was lost
      */
     public boolean lost() {
       return held.leaseLost();
@@ -243,13 +264,16 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
    * @param store where the ids are claimed, e.g. a {@code RedisIdempotencyStore}; stays the
    *     caller's to close
    * @param handler the external effect of one record
+   * @param <K> the record key type
+   * @param <V> the record value type
+   * @return a new builder
    */
   public static <K, V> Builder<K, V> builder(
       Consumer<K, V> consumer, IdempotencyStore store, LeaseHandler<K, V> handler) {
     return new Builder<>(consumer, store, handler);
   }
 
-  /** Counters so far. */
+  /** {@return the counters so far} Safe to call from any thread. */
   public Stats stats() {
     return new Stats(
         settler.applied(),
@@ -301,6 +325,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
    * commits, for each partition, the offset after its last settled record. If this throws, nothing
    * is committed and each partition is sought back to its first unsettled record.
    *
+   * @param timeout the longest the poll waits for records
    * @return the number of records polled
    */
   public int pollOnce(Duration timeout) {
@@ -377,6 +402,10 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
      * The scope of the ids in the store ({@code Scope.global(name)}): one name per logical effect,
      * so two consumers with different effects on the same messages do not skip each other's.
      * Default {@code "kafka"}.
+     *
+     * @param name a valid scope operation: not empty, no control characters
+     * @return this builder
+     * @throws dev.once.InvalidKeyException if it is not a valid operation name
      */
     public Builder<K, V> name(String name) {
       Scope.global(Objects.requireNonNull(name, "name"));
@@ -389,6 +418,9 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
      * dead-lettered (reason {@code message id reused with another payload}). Default: the id alone
      * ({@link Fingerprint#empty()}), so a redelivery matches whatever its bytes; e.g. {@code r ->
      * Fingerprint.of(r.value())} to refuse a reused id.
+     *
+     * @param fingerprint from a record to its fingerprint
+     * @return this builder
      */
     public Builder<K, V> fingerprint(Function<ConsumerRecord<K, V>, Fingerprint> fingerprint) {
       this.fingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
@@ -398,6 +430,10 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     /**
      * How long a claim protects an effect without renewal: while the handler runs it is renewed
      * every third of this, so it bounds how long a crashed consumer blocks an id. Default 30 s.
+     *
+     * @param lease at least 1 ms
+     * @return this builder
+     * @throws IllegalArgumentException if it is {@code null} or shorter than 1 ms
      */
     public Builder<K, V> lease(Duration lease) {
       if (lease == null || lease.toMillis() < 1) {
@@ -411,6 +447,9 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
      * Hears each claim, completion, release, lost lease, failed renewal and store failure, for
      * metrics and logs (the store's name and {@code Scope.global(name)} as tags). What it throws is
      * logged and ignored. Default none.
+     *
+     * @param listener not {@code null}
+     * @return this builder
      */
     public Builder<K, V> listener(OnceListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
@@ -420,6 +459,10 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     /**
      * How long a completed id is remembered: a duplicate older than this runs again. Default 7
      * days.
+     *
+     * @param retention at least 1 ms
+     * @return this builder
+     * @throws IllegalArgumentException if it is {@code null} or shorter than 1 ms
      */
     public Builder<K, V> retention(Duration retention) {
       if (retention == null || retention.toMillis() < 1) {
@@ -429,6 +472,12 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Builds the consumer.
+     *
+     * @return the consumer; run it on one thread with {@code run()} or {@code pollOnce}
+     * @throws IllegalStateException if {@code topics} or {@code deadLetters} was not set
+     */
     public KafkaLeaseConsumer<K, V> build() {
       checkRequired();
       return new KafkaLeaseConsumer<>(this);
