@@ -151,12 +151,22 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   /**
    * Starts building a consumer of {@code queue} on {@code connection} (which the consumer uses but
    * never closes).
+   *
+   * @param connection an open AMQP connection; stays the caller's to close
+   * @param queue the queue to consume; it must exist when {@link #start()} runs
+   * @param inbox the inbox whose transactions apply and dedupe the deliveries
+   * @return a new builder
    */
   public static Builder builder(Connection connection, String queue, JdbcInbox inbox) {
     return new Builder(connection, queue, inbox);
   }
 
-  /** The default message id: the AMQP {@code message-id} property. */
+  /**
+   * The default message id: the AMQP {@code message-id} property.
+   *
+   * @param delivery the delivery
+   * @return the id, or {@code null} when the property is absent
+   */
   public static String amqpMessageId(Delivery delivery) {
     return delivery.getProperties() == null ? null : delivery.getProperties().getMessageId();
   }
@@ -534,7 +544,12 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       this.inbox = Objects.requireNonNull(inbox, "inbox");
     }
 
-    /** Applies one delivery on the batch's connection, inside its transaction. Required. */
+    /**
+     * Applies one delivery on the batch's connection, inside its transaction. Required.
+     *
+     * @param handler not {@code null}
+     * @return this builder
+     */
     public Builder handler(JdbcInbox.Handler<Delivery> handler) {
       this.handler = Objects.requireNonNull(handler, "handler");
       return this;
@@ -543,6 +558,9 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     /**
      * The delivery's id; null or blank means "no id" (rejected, never processed). Default: the AMQP
      * {@code message-id} property.
+     *
+     * @param messageId from a delivery to its id
+     * @return this builder
      */
     public Builder messageId(Function<Delivery, String> messageId) {
       this.messageId = Objects.requireNonNull(messageId, "messageId");
@@ -552,6 +570,9 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     /**
      * Ids this policy refuses are rejected like missing ones; use the inbox's policy. Default
      * {@link KeyPolicy#defaults()}.
+     *
+     * @param keyPolicy not {@code null}
+     * @return this builder
      */
     public Builder keyPolicy(KeyPolicy keyPolicy) {
       this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
@@ -561,6 +582,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     /**
      * Unacknowledged deliveries the broker sends ahead ({@code basic.qos}); at least the batch
      * size. Default 250.
+     *
+     * @param prefetch 1 to 65535
+     * @return this builder
+     * @throws IllegalArgumentException if it is out of that range
      */
     public Builder prefetch(int prefetch) {
       if (prefetch < 1 || prefetch > 65_535) {
@@ -571,7 +596,13 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       return this;
     }
 
-    /** Deliveries per transaction, at most. Default 100. */
+    /**
+     * Deliveries per transaction, at most. Default 100.
+     *
+     * @param batchSize positive; at most the prefetch
+     * @return this builder
+     * @throws IllegalArgumentException if it is not positive
+     */
     public Builder batchSize(int batchSize) {
       if (batchSize < 1) {
         throw new IllegalArgumentException("batchSize must be positive, but was " + batchSize);
@@ -583,6 +614,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     /**
      * How long a batch waits for more deliveries after its first one. Default 20 ms; zero takes
      * what is there.
+     *
+     * @param linger zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if it is {@code null} or negative
      */
     public Builder linger(Duration linger) {
       if (linger == null || linger.isNegative()) {
@@ -595,6 +630,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     /**
      * Failed handler attempts before a delivery is dead-lettered (rejected without requeue).
      * Default 5.
+     *
+     * @param maxAttempts positive
+     * @return this builder
+     * @throws IllegalArgumentException if it is not positive
      */
     public Builder maxAttempts(int maxAttempts) {
       if (maxAttempts < 1) {
@@ -607,6 +646,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     /**
      * Pause before a batch is tried again after a database failure: a random time between half and
      * all of it. Default 1 s.
+     *
+     * @param storeRetryDelay positive
+     * @return this builder
+     * @throws IllegalArgumentException if it is {@code null}, zero or negative
      */
     public Builder storeRetryDelay(Duration storeRetryDelay) {
       if (storeRetryDelay == null || storeRetryDelay.isNegative() || storeRetryDelay.isZero()) {
@@ -621,6 +664,9 @@ public final class RabbitInboxConsumer implements AutoCloseable {
      * Called on the worker thread after each batch committed and its ack was sent (or failed to be
      * sent, when the channel is gone: then the batch is redelivered and reported again as
      * duplicates). For metrics and logs; an exception it throws is logged and ignored. Optional.
+     *
+     * @param onBatch not {@code null}
+     * @return this builder
      */
     public Builder onBatch(Consumer<Batch<Delivery>> onBatch) {
       this.onBatch = Objects.requireNonNull(onBatch, "onBatch");
@@ -628,6 +674,9 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     }
 
     /**
+     * Builds the consumer; {@link RabbitInboxConsumer#start()} starts it.
+     *
+     * @return the consumer, not yet consuming
      * @throws IllegalStateException if no handler was set, or the prefetch is smaller than the
      *     batch size
      */
