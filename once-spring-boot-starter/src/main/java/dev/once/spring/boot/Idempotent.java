@@ -40,32 +40,47 @@ public @interface Idempotent {
   /**
    * Whether a request without the header is refused with 400. When {@code false} such a request is
    * processed normally every time, unprotected. Default {@code true}.
+   *
+   * @return whether the key is required
    */
   boolean keyRequired() default true;
 
   /**
    * How long a completed response is kept and replayed. Default {@code once.http.retention} (24 h).
+   *
+   * @return a Spring duration such as {@code 7d}, placeholders resolved; empty for the default
    */
   String retention() default "";
 
   /**
    * How long one execution owns its key before a retry may take it over (lease mode; in atomic mode
    * the open transaction holds the key). Default {@code once.http.lease} (90 s).
+   *
+   * @return a Spring duration such as {@code 30s}, placeholders resolved; empty for the default
    */
   String lease() default "";
 
-  /** How the request is fingerprinted to tell a retry from another request under the same key. */
+  /**
+   * How the request is fingerprinted to tell a retry from another request under the same key.
+   * Default {@link FingerprintMode#CANONICAL_JSON}.
+   *
+   * @return the fingerprint mode
+   */
   FingerprintMode fingerprint() default FingerprintMode.CANONICAL_JSON;
 
   /**
    * Whether a 5xx response is stored and replayed (Stripe's behaviour) instead of releasing the key
    * so that a retry runs again. Default {@code false}.
+   *
+   * @return whether 5xx responses are final
    */
   boolean storeServerErrors() default false;
 
   /**
    * The name of the {@link dev.once.IdempotencyStore} bean that holds this route's records.
    * Default: the application's store ({@code once.store}).
+   *
+   * @return a bean name; empty for the application's store
    */
   String store() default "";
 
@@ -73,6 +88,8 @@ public @interface Idempotent {
    * How long a request waits for an in-flight execution of its key to finish (then it gets the
    * stored response) before it is answered 409. Default {@code once.http.wait-for-in-flight} (0:
    * answer 409 at once).
+   *
+   * @return a Spring duration such as {@code 2s}, placeholders resolved; empty for the default
    */
   String waitForInFlight() default "";
 
@@ -85,6 +102,8 @@ public @interface Idempotent {
    * anything is claimed or stored. An application without authentication serves every caller in the
    * shared space whatever this says, and warns at start-up; {@code once.http.allow-anonymous} sets
    * the application-wide default. Default {@code false}.
+   *
+   * @return whether anonymous callers may use keys here
    */
   boolean allowAnonymous() default false;
 }

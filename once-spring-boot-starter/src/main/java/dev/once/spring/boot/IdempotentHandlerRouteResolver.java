@@ -108,7 +108,10 @@ public final class IdempotentHandlerRouteResolver
     routes();
   }
 
-  /** Every idempotent route, by its operation ({@code "POST /payments/{id}/refunds"}). */
+  /**
+   * {@return every idempotent route, by its operation ({@code "POST /payments/{id}/refunds"})} The
+   * map is unmodifiable and keeps the resolver's order.
+   */
   public Map<String, IdempotentRoute> routesByOperation() {
     Map<String, IdempotentRoute> result = new LinkedHashMap<>();
     routes().byKey().values().forEach(route -> result.put(route.operation(), route));

@@ -23,8 +23,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 public interface KafkaMessageIdResolver {
 
   /**
-   * The record's id, or null (or blank) if it has none; then {@code once.kafka.no-id-policy}
-   * applies.
+   * The record's id.
+   *
+   * @param record the raw record, before payload conversion
+   * @return the id, or {@code null} (or blank) if it has none; then {@code once.kafka.no-id-policy}
+   *     applies
    */
   String messageId(ConsumerRecord<?, ?> record);
 }

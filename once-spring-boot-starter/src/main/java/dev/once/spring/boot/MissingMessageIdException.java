@@ -16,9 +16,12 @@ public class MissingMessageIdException extends MessageConversionException {
 
   private static final long serialVersionUID = 1L;
 
+  /** Where the delivery came from: {@code topic-partition@offset}, or the queue. */
   private final String source;
 
   /**
+   * Creates the exception; the message says the delivery is not processed.
+   *
    * @param source where the delivery came from, e.g. {@code payments-0@42} or the queue name
    * @param detail what was wrong with the id
    */
@@ -32,7 +35,7 @@ public class MissingMessageIdException extends MessageConversionException {
     this.source = source;
   }
 
-  /** Where the delivery came from (topic-partition@offset, or the queue). */
+  /** {@return where the delivery came from: {@code topic-partition@offset}, or the queue} */
   public String source() {
     return source;
   }

@@ -22,6 +22,12 @@ import org.springframework.context.annotation.Bean;
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceInMemoryAutoConfiguration {
 
+  /**
+   * The in-memory store, unless the application defines an {@link IdempotencyStore}.
+   *
+   * @param properties {@code once.memory.*} sizes it
+   * @return the store
+   */
   @Bean
   @ConditionalOnMissingBean(IdempotencyStore.class)
   public InMemoryIdempotencyStore onceIdempotencyStore(OnceProperties properties) {

@@ -27,6 +27,14 @@ import org.springframework.context.annotation.Bean;
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceJdbcAutoConfiguration {
 
+  /**
+   * The JDBC store on the application's DataSource, unless the application defines an {@link
+   * IdempotencyStore}. Creates the table as {@code once.jdbc.create-schema} says.
+   *
+   * @param dataSource the application's single DataSource
+   * @param properties {@code once.jdbc.*} configures it
+   * @return the store
+   */
   @Bean
   @ConditionalOnMissingBean(IdempotencyStore.class)
   public JdbcIdempotencyStore onceIdempotencyStore(

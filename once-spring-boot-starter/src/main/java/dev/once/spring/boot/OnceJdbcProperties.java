@@ -30,34 +30,76 @@ public class OnceJdbcProperties {
    */
   private Duration idleTransactionTimeout = Duration.ofSeconds(90);
 
+  /**
+   * {@return the {@code once.jdbc.table} property} Table of the records, optionally
+   * schema-qualified. Default {@code once_records}.
+   */
   public String getTable() {
     return table;
   }
 
+  /**
+   * Sets the {@code once.jdbc.table} property; see {@link #getTable()}.
+   *
+   * @param table the new value
+   */
   public void setTable(String table) {
     this.table = table;
   }
 
+  /**
+   * {@return the {@code once.jdbc.create-schema} property} When to create the table on start-up:
+   * always, embedded (in-memory databases only) or never. Default {@code embedded}.
+   */
   public SchemaCreation getCreateSchema() {
     return createSchema;
   }
 
+  /**
+   * Sets the {@code once.jdbc.create-schema} property; see {@link #getCreateSchema()}.
+   *
+   * @param createSchema the new value
+   */
   public void setCreateSchema(SchemaCreation createSchema) {
     this.createSchema = createSchema;
   }
 
+  /**
+   * {@return the {@code once.jdbc.concurrent-claims} property} In atomic mode, what a request does
+   * when another open transaction holds its key: fail-fast (answer 409 at once) or wait (block
+   * until that transaction ends, then replay or run). Default {@code fail-fast}.
+   */
   public ConcurrentClaimPolicy getConcurrentClaims() {
     return concurrentClaims;
   }
 
+  /**
+   * Sets the {@code once.jdbc.concurrent-claims} property; see {@link #getConcurrentClaims()}.
+   *
+   * @param concurrentClaims the new value
+   */
   public void setConcurrentClaims(ConcurrentClaimPolicy concurrentClaims) {
     this.concurrentClaims = concurrentClaims;
   }
 
+  /**
+   * {@return the {@code once.jdbc.idle-transaction-timeout} property} PostgreSQL: how long a
+   * transaction that holds claimed keys (atomic mode, the listeners' inbox) may sit idle before the
+   * server rolls it back, so a client that vanished mid-transaction frees its keys after this
+   * instead of after the server's TCP keepalive (hours). Longer than the longest pause a handler
+   * makes inside its transaction (a slow remote call). 0 leaves the server's setting. Default
+   * {@code 90s}.
+   */
   public Duration getIdleTransactionTimeout() {
     return idleTransactionTimeout;
   }
 
+  /**
+   * Sets the {@code once.jdbc.idle-transaction-timeout} property; see {@link
+   * #getIdleTransactionTimeout()}.
+   *
+   * @param idleTransactionTimeout the new value
+   */
   public void setIdleTransactionTimeout(Duration idleTransactionTimeout) {
     this.idleTransactionTimeout = idleTransactionTimeout;
   }

@@ -53,6 +53,22 @@ import org.springframework.transaction.PlatformTransactionManager;
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceKafkaAutoConfiguration {
 
+  /**
+   * The idempotent listener container factory, configured like Spring Boot's own (its configurer,
+   * consumer factory and container customizer), unless a bean of that name exists.
+   *
+   * @param configurer applies {@code spring.kafka.listener.*}
+   * @param consumerFactory the application's consumer factory, if any
+   * @param kafkaProperties {@code spring.kafka.*}, for a consumer factory of its own
+   * @param customizer the application's container customizer, if any
+   * @param dataSource the database the listeners write to
+   * @param transactionManagers the application's transaction managers
+   * @param messageIds the application's id resolver, if any; else {@code once.kafka.*} decides
+   * @param properties {@code once.kafka.*} and the store settings
+   * @return the factory
+   * @throws IllegalArgumentException if {@code once.kafka.message-id-header} is blank and no
+   *     expression is set
+   */
   @Bean(name = OnceKafkaListenerContainerFactory.BEAN_NAME)
   @ConditionalOnMissingBean(name = OnceKafkaListenerContainerFactory.BEAN_NAME)
   public OnceKafkaListenerContainerFactory onceKafkaListenerContainerFactory(

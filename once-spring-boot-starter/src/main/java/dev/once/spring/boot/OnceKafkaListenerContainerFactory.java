@@ -103,7 +103,12 @@ public class OnceKafkaListenerContainerFactory
             consumer);
   }
 
-  /** Ids from the UTF-8 value of the record's last {@code header}. */
+  /**
+   * Ids from the UTF-8 value of the record's last {@code header}.
+   *
+   * @param header the header's name
+   * @return a resolver answering {@code null} for a record without the header
+   */
   public static KafkaMessageIdResolver headerMessageIds(String header) {
     return record -> {
       Header h = record.headers().lastHeader(header);

@@ -33,50 +33,106 @@ public class OnceKafkaProperties {
    */
   private Duration retention = Duration.ofDays(7);
 
+  /**
+   * {@return the {@code once.kafka.enabled} property} Whether the starter registers the
+   * onceKafkaListenerContainerFactory. Default {@code true}.
+   */
   public boolean isEnabled() {
     return enabled;
   }
 
+  /**
+   * Sets the {@code once.kafka.enabled} property; see {@link #isEnabled()}.
+   *
+   * @param enabled the new value
+   */
   public void setEnabled(boolean enabled) {
     this.enabled = enabled;
   }
 
+  /**
+   * {@return the {@code once.kafka.message-id-header} property} Record header carrying the message
+   * id (UTF-8). Default {@code message-id}.
+   */
   public String getMessageIdHeader() {
     return messageIdHeader;
   }
 
+  /**
+   * Sets the {@code once.kafka.message-id-header} property; see {@link #getMessageIdHeader()}.
+   *
+   * @param messageIdHeader the new value
+   */
   public void setMessageIdHeader(String messageIdHeader) {
     this.messageIdHeader = messageIdHeader;
   }
 
+  /**
+   * {@return the {@code once.kafka.message-id-expression} property} SpEL over the ConsumerRecord
+   * giving the message id instead of the header, e.g. "key()"; a byte[] result is read as UTF-8.
+   * Default: none.
+   */
   public String getMessageIdExpression() {
     return messageIdExpression;
   }
 
+  /**
+   * Sets the {@code once.kafka.message-id-expression} property; see {@link
+   * #getMessageIdExpression()}.
+   *
+   * @param messageIdExpression the new value
+   */
   public void setMessageIdExpression(String messageIdExpression) {
     this.messageIdExpression = messageIdExpression;
   }
 
+  /**
+   * {@return the {@code once.kafka.no-id-policy} property} What to do with a record without a
+   * message id: reject (dead-letter it) or topic-partition-offset. Default {@code reject}.
+   */
   public NoIdPolicy getNoIdPolicy() {
     return noIdPolicy;
   }
 
+  /**
+   * Sets the {@code once.kafka.no-id-policy} property; see {@link #getNoIdPolicy()}.
+   *
+   * @param noIdPolicy the new value
+   */
   public void setNoIdPolicy(NoIdPolicy noIdPolicy) {
     this.noIdPolicy = noIdPolicy;
   }
 
+  /**
+   * {@return the {@code once.kafka.consumer} property} Scope of the message ids. Default: the
+   * listener's consumer group.
+   */
   public String getConsumer() {
     return consumer;
   }
 
+  /**
+   * Sets the {@code once.kafka.consumer} property; see {@link #getConsumer()}.
+   *
+   * @param consumer the new value
+   */
   public void setConsumer(String consumer) {
     this.consumer = consumer;
   }
 
+  /**
+   * {@return the {@code once.kafka.retention} property} How long an applied message id is
+   * remembered; longer than any redelivery or replay you expect. Default {@code 7d}.
+   */
   public Duration getRetention() {
     return retention;
   }
 
+  /**
+   * Sets the {@code once.kafka.retention} property; see {@link #getRetention()}.
+   *
+   * @param retention the new value
+   */
   public void setRetention(Duration retention) {
     this.retention = retention;
   }

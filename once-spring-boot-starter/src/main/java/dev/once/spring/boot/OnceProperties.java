@@ -34,34 +34,49 @@ public class OnceProperties {
   @NestedConfigurationProperty
   private final OnceRabbitProperties rabbit = new OnceRabbitProperties();
 
+  /**
+   * {@return the {@code once.store} property} Which store holds the idempotency records: jdbc,
+   * redis or memory. Default: jdbc when the application has a DataSource, else memory.
+   */
   public StoreType getStore() {
     return store;
   }
 
+  /**
+   * Sets the {@code once.store} property; see {@link #getStore()}.
+   *
+   * @param store the new value
+   */
   public void setStore(StoreType store) {
     this.store = store;
   }
 
+  /** {@return the {@code once.jdbc.*} settings} */
   public OnceJdbcProperties getJdbc() {
     return jdbc;
   }
 
+  /** {@return the {@code once.redis.*} settings} */
   public OnceRedisProperties getRedis() {
     return redis;
   }
 
+  /** {@return the {@code once.memory.*} settings} */
   public OnceMemoryProperties getMemory() {
     return memory;
   }
 
+  /** {@return the {@code once.http.*} settings} */
   public OnceHttpProperties getHttp() {
     return http;
   }
 
+  /** {@return the {@code once.kafka.*} settings} */
   public OnceKafkaProperties getKafka() {
     return kafka;
   }
 
+  /** {@return the {@code once.rabbit.*} settings} */
   public OnceRabbitProperties getRabbit() {
     return rabbit;
   }

@@ -57,6 +57,16 @@ import org.springframework.transaction.PlatformTransactionManager;
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceRabbitAutoConfiguration {
 
+  /**
+   * The advice that runs each delivery in a transaction with its marker, unless the application
+   * defines one.
+   *
+   * @param dataSource the database the listeners write to
+   * @param transactionManagers the application's transaction managers
+   * @param messageIds the application's id resolver, if any; else {@code once.rabbit.*} decides
+   * @param properties {@code once.rabbit.*} and the store settings
+   * @return the advice
+   */
   @Bean
   @ConditionalOnMissingBean
   public OnceRabbitListenerAdvice onceRabbitListenerAdvice(
@@ -75,6 +85,18 @@ public class OnceRabbitAutoConfiguration {
         rabbit.getRetention());
   }
 
+  /**
+   * The idempotent listener container factory: Spring Boot's configuration, with the advice last in
+   * the chain. When {@code spring.rabbitmq.listener.simple.retry} is enabled the advice does the
+   * retrying, in place of Spring AMQP's stateless retry.
+   *
+   * @param configurer applies {@code spring.rabbitmq.listener.simple.*}
+   * @param connectionFactory the application's connection factory
+   * @param customizer the application's container customizer, if any
+   * @param advice the idempotent advice
+   * @param rabbitProperties {@code spring.rabbitmq.*}, for the retry settings
+   * @return the factory
+   */
   @Bean(name = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
   @ConditionalOnMissingBean(name = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
   public SimpleRabbitListenerContainerFactory onceRabbitListenerContainerFactory(

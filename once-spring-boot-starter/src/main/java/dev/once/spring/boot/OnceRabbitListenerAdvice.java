@@ -82,6 +82,15 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
    */
   public record Retry(
       int maxAttempts, Duration initialInterval, double multiplier, Duration maxInterval) {
+    /**
+     * Checks the settings.
+     *
+     * @param maxAttempts attempts in all, at least 1
+     * @param initialInterval pause before the second attempt; not {@code null}
+     * @param multiplier factor of each next pause, at least 1
+     * @param maxInterval longest pause; not {@code null}
+     * @throws IllegalArgumentException if {@code maxAttempts} or {@code multiplier} is below 1
+     */
     public Retry {
       if (maxAttempts < 1) {
         throw new IllegalArgumentException(
@@ -99,6 +108,8 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
    * Sets the in-process retry. Default: one attempt, and the failure goes to the container, which
    * requeues it unless {@code default-requeue-rejected=false}. The starter sets it from {@code
    * spring.rabbitmq.listener.simple.retry.*}.
+   *
+   * @param retry not {@code null}
    */
   public void setRetry(Retry retry) {
     this.retry = Objects.requireNonNull(retry, "retry");
@@ -129,6 +140,8 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   /**
    * Ids from the AMQP {@code message-id} property, as {@code dev.once.rabbitmq.RabbitInboxConsumer}
    * does.
+   *
+   * @return a resolver answering {@code null} for a message without the property
    */
   public static RabbitMessageIdResolver amqpMessageIds() {
     return message -> message.getMessageProperties().getMessageId();

@@ -20,7 +20,13 @@ import org.springframework.context.annotation.Bean;
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceRedisAutoConfiguration {
 
-  /** Connects at start-up (and fails it if Redis does not answer); closed with the context. */
+  /**
+   * The Redis store, unless the application defines an {@link IdempotencyStore}. Connects at
+   * start-up (and fails it if Redis does not answer); closed with the context.
+   *
+   * @param properties {@code once.redis.*} configures it
+   * @return the store
+   */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean(IdempotencyStore.class)
   public RedisIdempotencyStore onceIdempotencyStore(OnceProperties properties) {

@@ -43,6 +43,15 @@ import org.springframework.transaction.support.TransactionTemplate;
 @EnableConfigurationProperties(OnceProperties.class)
 public class OnceTransactionAutoConfiguration {
 
+  /**
+   * Atomic mode's boundary: each exchange on the JDBC store runs in one transaction, unless the
+   * application defines an {@link ExchangeBoundary}.
+   *
+   * @param store the JDBC store
+   * @param dataSource the store's DataSource
+   * @param transactionManager the application's transaction manager for it
+   * @return the boundary
+   */
   @Bean
   @ConditionalOnMissingBean(ExchangeBoundary.class)
   public TransactionalExchangeBoundary onceTransactionalExchangeBoundary(

@@ -53,12 +53,26 @@ public class OnceWebMvcAutoConfiguration {
    */
   public static final String FILTER_REGISTRATION_BEAN_NAME = "onceIdempotencyFilterRegistration";
 
+  /**
+   * The tenant of a request: its authenticated principal's name, or the empty tenant for anonymous
+   * callers. Define a {@link TenantResolver} bean to replace it.
+   *
+   * @return the resolver
+   */
   @Bean
   @ConditionalOnMissingBean
   public TenantResolver onceTenantResolver() {
     return new PrincipalTenantResolver();
   }
 
+  /**
+   * The keys the filter accepts, from {@code once.http.key.*}, unless the application defines a
+   * {@link KeyPolicy}.
+   *
+   * @param properties the settings
+   * @return the policy
+   * @throws IllegalArgumentException if a {@code once.http.key.*} value is out of range
+   */
   @Bean
   @ConditionalOnMissingBean
   public KeyPolicy onceKeyPolicy(OnceProperties properties) {
@@ -71,6 +85,18 @@ public class OnceWebMvcAutoConfiguration {
         .build();
   }
 
+  /**
+   * Finds the {@link Idempotent} handler methods and the route of each request, unless the
+   * application defines a {@link RouteResolver}.
+   *
+   * @param mappings the application's request mappings
+   * @param beanFactory resolves {@link Idempotent#store()} bean names
+   * @param environment resolves placeholders in the annotation's durations
+   * @param properties {@code once.http.*}: the routes' defaults
+   * @param boundaries the application's exchange boundary, if any
+   * @param stores the application's stores
+   * @return the resolver
+   */
   @Bean
   @ConditionalOnMissingBean(RouteResolver.class)
   public IdempotentHandlerRouteResolver onceRouteResolver(
@@ -108,6 +134,20 @@ public class OnceWebMvcAutoConfiguration {
     return boundary;
   }
 
+  /**
+   * The Idempotency-Key filter, from {@code once.http.*}, unless the application defines one.
+   *
+   * @param stores the application's stores; exactly one is the default store
+   * @param routes which requests are protected
+   * @param tenants the tenant of a request
+   * @param keyPolicy which keys are accepted
+   * @param properties {@code once.http.*}
+   * @param listeners every {@link OnceListener} bean, in order
+   * @param boundaries the exchange boundary, if any
+   * @return the filter
+   * @throws IllegalStateException if there is no single store, or {@code once.http.atomic=true} has
+   *     no transactional boundary
+   */
   @Bean
   @ConditionalOnMissingBean
   public IdempotencyFilter onceIdempotencyFilter(
@@ -156,6 +196,10 @@ public class OnceWebMvcAutoConfiguration {
    * Registers the filter for every request dispatch, ordered after Spring Security's filter chain
    * ({@code once.http.filter-order}); not for error, forward or async dispatches, which replay
    * nothing.
+   *
+   * @param filter the filter
+   * @param properties {@code once.http.filter-order}
+   * @return the registration
    */
   @Bean(name = FILTER_REGISTRATION_BEAN_NAME)
   @ConditionalOnMissingBean(name = FILTER_REGISTRATION_BEAN_NAME)

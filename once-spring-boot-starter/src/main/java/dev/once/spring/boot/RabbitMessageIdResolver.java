@@ -22,8 +22,11 @@ import org.springframework.amqp.core.Message;
 public interface RabbitMessageIdResolver {
 
   /**
-   * The message's id, or null (or blank) if it has none; such a message is rejected without
-   * requeue.
+   * The message's id.
+   *
+   * @param message the raw AMQP message, before payload conversion
+   * @return the id, or {@code null} (or blank) if it has none; such a message is rejected without
+   *     requeue
    */
   String messageId(Message message);
 }

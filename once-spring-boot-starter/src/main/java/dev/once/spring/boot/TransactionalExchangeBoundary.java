@@ -82,7 +82,12 @@ public final class TransactionalExchangeBoundary implements ExchangeBoundary {
     this.definition = d;
   }
 
-  /** Whether routes on {@code routeStore} run in one transaction here. */
+  /**
+   * {@return whether routes on {@code routeStore} run in one transaction here} Only the JDBC store
+   * this boundary was built with does.
+   *
+   * @param routeStore a route's store
+   */
   public boolean isAtomic(IdempotencyStore routeStore) {
     return routeStore == store;
   }
