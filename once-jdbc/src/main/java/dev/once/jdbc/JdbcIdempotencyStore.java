@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
- * An {@link IdempotencyStore} in a PostgreSQL, MariaDB or H2 table (MySQL is not supported yet).
+ * An {@link IdempotencyStore} in a PostgreSQL, MariaDB, SQLite or H2 table (MySQL is not supported
+ * yet).
  *
  * <pre>{@code
  * JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)
@@ -46,10 +47,37 @@ import javax.sql.DataSource;
  * }
  * }</pre>
  *
- * <p>Claims never raise a unique violation (PostgreSQL {@code ON CONFLICT}, MariaDB {@code ON
- * DUPLICATE KEY}, H2 {@code MERGE}), so a lost race never aborts the caller's transaction. Every
- * time decision uses the database clock. The table holds the SHA-256 of (scope, key), never the raw
- * key.
+ * <p>Claims never raise a unique violation (PostgreSQL and SQLite {@code ON CONFLICT}, MariaDB
+ * {@code ON DUPLICATE KEY}, H2 {@code MERGE}), so a lost race never aborts the caller's
+ * transaction. Every time decision uses the database clock. The table holds the SHA-256 of (scope,
+ * key), never the raw key.
+ *
+ * <p><b>SQLite</b> is the embedded store that survives a killed process; H2 is for tests and
+ * development (not durable under kills). SQLite's connections must be set up for it, and {@link
+ * Builder#build()} refuses a connection that is not:
+ *
+ * <ul>
+ *   <li>{@code journal_mode=WAL}: a commit appends to the write-ahead log before it returns, and
+ *       readers (replays, fail-fast peeks) never wait behind the writer;
+ *   <li>{@code synchronous=FULL}: the log is synced on every commit, so a power loss or OS crash
+ *       loses nothing acknowledged either ({@code NORMAL} survives a killed process, not a power
+ *       loss);
+ *   <li>{@code busy_timeout=<ms>} above zero: how long a writer waits for the database's single
+ *       write lock; at zero every concurrent claim would fail at once;
+ *   <li>recommended, {@code transaction_mode=IMMEDIATE} for the application's own transactions
+ *       ({@link #onConnection}, a Spring transaction): they then take the write lock when they
+ *       begin and can never fail half-way on it. A deferred transaction that reads before its claim
+ *       gets a serialization failure (SQLState {@code 40001}: roll back and retry) if another
+ *       connection committed in between, and cannot wait for the lock at all.
+ * </ul>
+ *
+ * <p>e.g. {@code
+ * jdbc:sqlite:data/app.db?journal_mode=WAL&synchronous=FULL&busy_timeout=10000&transaction_mode=IMMEDIATE}.
+ * SQLite lets one transaction write at a time, and a claim writes: a claim in a caller's
+ * transaction holds the whole database, not just its key, until that transaction ends. Under {@code
+ * transaction_mode=IMMEDIATE} the caller's transactions queue at {@code BEGIN}, so a claim inside
+ * one never meets another open holder and {@link ConcurrentClaimPolicy} makes no difference; with
+ * deferred transactions, see {@link ConcurrentClaimPolicy} for what each policy does.
  */
 public final class JdbcIdempotencyStore implements IdempotencyStore {
 
@@ -577,12 +605,19 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
      * @return the store; thread-safe
      * @throws dev.once.StoreUnavailableException if the database must be asked and cannot be
      *     reached
+     * @throws IllegalStateException if a SQLite connection lacks a setting the store needs ({@code
+     *     journal_mode=WAL}, {@code synchronous=FULL}, a {@code busy_timeout} above zero); the
+     *     message names it
      */
     public JdbcIdempotencyStore build() {
       SqlDialect d = dialect;
-      if (d == null) {
+      if (d == null || d == SqlDialect.SQLITE) {
         try (Connection c = dataSource.getConnection()) {
-          d = SqlDialect.detect(c);
+          if (d == null) {
+            d = SqlDialect.detect(c);
+          }
+          // SQLite's durability and waiting are connection settings: refuse a store without them.
+          SqlOperations.of(d, table).checkConnection(c);
         } catch (SQLException e) {
           throw SqlErrors.translate(e, "jdbc", null, "dialect detection");
         }

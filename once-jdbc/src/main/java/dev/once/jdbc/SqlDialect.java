@@ -15,7 +15,29 @@ public enum SqlDialect {
    * SET STATEMENT ... FOR}, which MySQL lacks.
    */
   MARIADB("mariadb"),
-  /** H2 2.x, the embedded default. */
+  /**
+   * SQLite 3.42 or later (through {@code org.xerial:sqlite-jdbc}), the durable embedded store. The
+   * connections must use {@code journal_mode=WAL}, {@code synchronous=FULL} (or {@code EXTRA}) and
+   * a {@code busy_timeout} above zero, e.g. {@code
+   * jdbc:sqlite:data/app.db?journal_mode=WAL&synchronous=FULL&busy_timeout=10000}; the store checks
+   * them when it is built. With them, a commit has reached the write-ahead log (and been synced)
+   * before it returns, so a killed process loses no acknowledged record.
+   *
+   * <p>SQLite lets one transaction write at a time: the first write of a transaction takes a lock
+   * on the whole database until it ends. A claim is a write, so a claim in the caller's transaction
+   * holds every key, not just its own, until that transaction ends; other claimers wait for it (up
+   * to {@code busy_timeout}) or, failing fast, answer in progress. Transactions that read before
+   * they write should begin with {@code BEGIN IMMEDIATE} ({@code transaction_mode=IMMEDIATE} in the
+   * URL): a deferred transaction that has read cannot wait for the write lock, and SQLite fails its
+   * first write at once (the store reports that as a serialization failure, SQLState {@code 40001}:
+   * roll back and retry). See {@link JdbcIdempotencyStore} for what each setting is for.
+   */
+  SQLITE("sqlite"),
+  /**
+   * H2 2.x, for tests and development. Not durable: H2 2.5's MVStore was seen to lose committed
+   * transactions when the process is killed while several transactions commit; use {@link #SQLITE}
+   * for an embedded store that must survive a crash.
+   */
   H2("h2");
 
   private final String folder;
@@ -63,14 +85,17 @@ public enum SqlDialect {
           "MySQL ("
               + version
               + ") is not supported yet: Once's MariaDB statements"
-              + " use sequences and SET STATEMENT, which MySQL lacks; supported: PostgreSQL 12+, MariaDB 10.3+, H2 2.x");
+              + " use sequences and SET STATEMENT, which MySQL lacks; supported: PostgreSQL 12+, MariaDB 10.3+, SQLite 3.42+, H2 2.x");
     }
     if (p.equals("h2")) {
       return H2;
     }
+    if (p.equals("sqlite")) {
+      return SQLITE;
+    }
     throw new IllegalArgumentException(
         "Once has no SQL dialect for '"
             + product
-            + "'; supported: PostgreSQL 12+, MariaDB 10.3+, H2 2.x");
+            + "'; supported: PostgreSQL 12+, MariaDB 10.3+, SQLite 3.42+, H2 2.x");
   }
 }

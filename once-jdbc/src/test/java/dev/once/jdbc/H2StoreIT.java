@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterAll;
  * contract needs a network hop to cut, so it talks to an H2 TCP server (an in-memory database)
  * through the proxy.
  */
-class H2StoreIT extends JdbcStoreTestBase {
+class H2StoreIT extends NetworkStoreTestBase {
 
   private final String path =
       Paths.get("target", "h2", "once-it-" + UUID.randomUUID()).toAbsolutePath().toString();

@@ -46,7 +46,17 @@ class JdbcInboxIT {
             "H2 (embedded, in memory)",
             "jdbc:h2:mem:inbox-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1",
             "sa",
-            ""));
+            ""),
+        sqlite());
+  }
+
+  /** A SQLite file under target/sqlite, set up as the store requires. */
+  static TestDatabase sqlite() {
+    return new TestDatabase(
+        "SQLite (embedded file, WAL)",
+        "jdbc:sqlite:" + SqliteStoreIT.databaseFile("inbox") + "?" + SqliteStoreIT.SETTINGS,
+        "",
+        "");
   }
 
   private record Fixture(HikariDataSource pool, JdbcInbox inbox, String effects)
@@ -90,7 +100,8 @@ class JdbcInboxIT {
           Statement s = c.createStatement()) {
         s.execute("DROP TABLE " + effects);
         s.execute("DROP TABLE " + effects + "_once");
-        s.execute("DROP SEQUENCE " + effects + "_once_token_seq");
+        boolean sqlite = c.getMetaData().getDatabaseProductName().equals("SQLite");
+        s.execute((sqlite ? "DROP TABLE " : "DROP SEQUENCE ") + effects + "_once_token_seq");
       } finally {
         pool.close();
       }
@@ -375,17 +386,17 @@ class JdbcInboxIT {
     }
   }
 
-  static Stream<TestDatabase> servers() {
-    return Stream.of(TestServers.postgres(), TestServers.mariadb());
+  static Stream<TestDatabase> racingDatabases() {
+    return Stream.of(TestServers.postgres(), TestServers.mariadb(), sqlite());
   }
 
   /**
-   * Database servers only: H2 resolves row-lock conflicts between open transactions by lock
-   * timeouts, so consumers racing over overlapping batches on H2 stay correct but crawl (minutes).
-   * H2 is the embedded, single-consumer default.
+   * Not H2: it resolves row-lock conflicts between open transactions by lock timeouts, so consumers
+   * racing over overlapping batches on H2 stay correct but crawl (minutes). SQLite runs one batch's
+   * transaction at a time, and the others wait their turn for its write lock.
    */
   @ParameterizedTest(name = "{0}")
-  @MethodSource("servers")
+  @MethodSource("racingDatabases")
   void consumersRacingOverTheSameMessagesApplyEachOnce(TestDatabase db) throws Exception {
     try (Fixture f = fixture(db)) {
       List<Message> messages = new ArrayList<>();

@@ -19,15 +19,14 @@ import dev.once.ResultCodec;
 import dev.once.Scope;
 import dev.once.testkit.IdempotencyStoreContract;
 import dev.once.testkit.SlowExecutionContract;
-import dev.once.testkit.StoreOutageContract;
 import dev.once.testkit.TransactionalStoreContract;
-import dev.once.testkit.servers.TcpProxy;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -43,23 +42,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Runs every store contract against one real database: the plain contract, the transactional
- * contract and the outage contract (through a TCP proxy the test cuts). Each class gets its own
- * table.
+ * Runs the store contracts against one real database: the plain contract, the slow-execution
+ * contract and the transactional contract ({@link NetworkStoreTestBase} adds the outage contract
+ * for databases reached over a network). Each class gets its own table.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class JdbcStoreTestBase {
 
   /** JDBC URL, user and password of the database under test. */
   protected abstract String[] connection();
-
-  /** Host and port a TCP proxy forwards to, for the outage contract. */
-  protected abstract String outageTargetHost();
-
-  protected abstract int outageTargetPort();
-
-  /** The JDBC URL that reaches the outage target through the proxy on {@code proxyPort}. */
-  protected abstract String outageUrl(int proxyPort);
 
   protected final AtomicLong offsetMs = new AtomicLong();
   protected final String table =
@@ -91,7 +82,11 @@ abstract class JdbcStoreTestBase {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
       s.execute("DROP TABLE " + table);
-      s.execute("DROP SEQUENCE " + table + "_token_seq");
+      // SQLite keeps its fencing tokens in a table, the others in a sequence.
+      s.execute(
+          (store.dialect() == SqlDialect.SQLITE ? "DROP TABLE " : "DROP SEQUENCE ")
+              + table
+              + "_token_seq");
     } finally {
       pool.close();
     }
@@ -294,8 +289,31 @@ abstract class JdbcStoreTestBase {
     }
   }
 
+  /** The isolation levels the database offers, weakest first. */
+  protected List<Integer> supportedIsolationLevels() {
+    return List.of(
+        Connection.TRANSACTION_READ_COMMITTED,
+        Connection.TRANSACTION_REPEATABLE_READ,
+        Connection.TRANSACTION_SERIALIZABLE);
+  }
+
+  /** Whether one transaction writes at a time, locking the whole database (SQLite). */
+  protected boolean databaseWideWriteLock() {
+    return false;
+  }
+
   @Nested
   class Transactions extends TransactionalStoreContract {
+    @Override
+    protected List<Integer> isolationLevels() {
+      return supportedIsolationLevels();
+    }
+
+    @Override
+    protected boolean oneWriterAtATime() {
+      return databaseWideWriteLock();
+    }
+
     @Override
     protected Connection openConnection() throws SQLException {
       return pool.getConnection();
@@ -309,49 +327,6 @@ abstract class JdbcStoreTestBase {
     @Override
     protected IdempotencyStore standaloneStore() {
       return store;
-    }
-  }
-
-  @Nested
-  @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-  class Outage extends StoreOutageContract {
-    private TcpProxy proxy;
-    private HikariDataSource proxiedPool;
-    private JdbcIdempotencyStore proxiedStore;
-
-    @BeforeAll
-    void startProxy() {
-      proxy = TcpProxy.start(outageTargetHost(), outageTargetPort());
-      String[] c = connection();
-      proxiedPool = pool(outageUrl(proxy.port()), c[1], c[2], 4, 1_000);
-      proxiedStore =
-          JdbcIdempotencyStore.builder(proxiedPool)
-              .table(table)
-              .dialect(store.dialect())
-              .createSchema(true)
-              .name(store.name() + "-via-proxy")
-              .build();
-    }
-
-    @AfterAll
-    void stopProxy() {
-      proxiedPool.close();
-      proxy.close();
-    }
-
-    @Override
-    protected IdempotencyStore store() {
-      return proxiedStore;
-    }
-
-    @Override
-    protected void cutConnection() {
-      proxy.cut();
-    }
-
-    @Override
-    protected void restoreConnection() {
-      proxy.restore();
     }
   }
 }

@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Claims raced by several JVMs, and claimers killed with SIGKILL mid-flight, on the real PostgreSQL
- * and MariaDB servers. The children run {@link ClaimWorker}.
+ * and MariaDB servers and on one SQLite file shared by the processes. The children run {@link
+ * ClaimWorker}.
  */
 class MultiProcessIT {
 
@@ -41,7 +42,7 @@ class MultiProcessIT {
   private final List<HikariDataSource> pools = new ArrayList<>();
 
   static Stream<TestDatabase> databases() {
-    return Stream.of(TestServers.postgres(), TestServers.mariadb());
+    return Stream.of(TestServers.postgres(), TestServers.mariadb(), JdbcInboxIT.sqlite());
   }
 
   private final List<String> dropStatements = new ArrayList<>();
@@ -201,7 +202,10 @@ class MultiProcessIT {
         List.of(
             "DROP TABLE " + table,
             "DROP TABLE " + businessTable,
-            "DROP SEQUENCE " + table + "_token_seq"));
+            // SQLite keeps its fencing tokens in a table, the others in a sequence.
+            (store.dialect() == SqlDialect.SQLITE ? "DROP TABLE " : "DROP SEQUENCE ")
+                + table
+                + "_token_seq"));
     return new Fixture(pool, store, table, businessTable, "t-" + suffix, offset);
   }
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.TestInstance;
  * server, and so does the proxy of the lost-reply contract (which H2's TCP protocol cannot run: its
  * prepare is a round trip).
  */
-abstract class ServerStoreTestBase extends JdbcStoreTestBase {
+abstract class ServerStoreTestBase extends NetworkStoreTestBase {
 
   private final TestDatabase db = database();
 

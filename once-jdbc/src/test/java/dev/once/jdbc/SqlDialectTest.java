@@ -27,8 +27,9 @@ class SqlDialectTest {
   }
 
   @Test
-  void postgresAndH2AreDetectedAndAnythingElseIsRefused() {
+  void postgresSqliteAndH2AreDetectedAndAnythingElseIsRefused() {
     assertThat(SqlDialect.detect("PostgreSQL", "18.0")).isEqualTo(SqlDialect.POSTGRESQL);
+    assertThat(SqlDialect.detect("SQLite", "3.54.1")).isEqualTo(SqlDialect.SQLITE);
     assertThat(SqlDialect.detect("H2", "2.3.232 (2024-08-11)")).isEqualTo(SqlDialect.H2);
     assertThatThrownBy(() -> SqlDialect.detect("Oracle", "23ai"))
         .isInstanceOf(IllegalArgumentException.class)

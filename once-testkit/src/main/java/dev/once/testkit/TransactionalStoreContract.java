@@ -41,6 +41,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -101,6 +102,35 @@ public abstract class TransactionalStoreContract {
 
   /** {@return a store on the same records, with its own connections (autocommit)} */
   protected abstract IdempotencyStore standaloneStore();
+
+  /**
+   * The isolation levels the database offers, weakest first; the suite runs its isolation tests
+   * under each and its other tests under the first. Default read committed, repeatable read and
+   * serializable; SQLite has serializable only.
+   *
+   * @return {@link Connection} isolation constants, weakest first
+   */
+  protected List<Integer> isolationLevels() {
+    return List.of(
+        Connection.TRANSACTION_READ_COMMITTED,
+        Connection.TRANSACTION_REPEATABLE_READ,
+        Connection.TRANSACTION_SERIALIZABLE);
+  }
+
+  /**
+   * Whether the database lets one transaction write at a time (SQLite): any open transaction that
+   * has written, even a claim that only replayed, holds every key until it ends, and a claim that
+   * waits for holders waits for it too. Default false: locks are per row.
+   *
+   * @return true if a write locks the whole database until the transaction ends
+   */
+  protected boolean oneWriterAtATime() {
+    return false;
+  }
+
+  private int weakestIsolation() {
+    return isolationLevels().get(0);
+  }
 
   @BeforeEach
   void createBusinessTable() throws SQLException {
@@ -163,7 +193,7 @@ public abstract class TransactionalStoreContract {
   void claimAndBusinessRowCommitTogether() throws SQLException {
     IdempotencyKey key = key(newScope(), "order-1");
     String row = newRowId();
-    Connection c = transaction(Connection.TRANSACTION_READ_COMMITTED);
+    Connection c = transaction(weakestIsolation());
     IdempotencyStore store = storeOn(c, false);
 
     long token = acquired(store.claim(request(key, FP_A, LONG_LEASE))).token();
@@ -181,7 +211,7 @@ public abstract class TransactionalStoreContract {
   void claimAndBusinessRowRollBackTogether() throws SQLException {
     IdempotencyKey key = key(newScope(), "order-1");
     String row = newRowId();
-    Connection c = transaction(Connection.TRANSACTION_READ_COMMITTED);
+    Connection c = transaction(weakestIsolation());
     IdempotencyStore store = storeOn(c, false);
 
     long token = acquired(store.claim(request(key, FP_A, LONG_LEASE))).token();
@@ -199,7 +229,7 @@ public abstract class TransactionalStoreContract {
   void crashBeforeCommitLeavesNothing() throws SQLException {
     IdempotencyKey key = key(newScope(), "order-1");
     String row = newRowId();
-    Connection c = transaction(Connection.TRANSACTION_READ_COMMITTED);
+    Connection c = transaction(weakestIsolation());
     IdempotencyStore store = storeOn(c, false);
 
     long token = acquired(store.claim(request(key, FP_A, LONG_LEASE))).token();
@@ -212,12 +242,7 @@ public abstract class TransactionalStoreContract {
   }
 
   @ParameterizedTest(name = "isolation level {0}")
-  @ValueSource(
-      ints = {
-        Connection.TRANSACTION_READ_COMMITTED,
-        Connection.TRANSACTION_REPEATABLE_READ,
-        Connection.TRANSACTION_SERIALIZABLE
-      })
+  @MethodSource("isolationLevels")
   @DisplayName("claims that do not acquire leave the transaction usable")
   void claimsThatDoNotAcquireDoNotPoisonTheTransaction(int isolation) throws SQLException {
     IdempotencyKey completed = key(newScope(), "completed-earlier");
@@ -254,8 +279,8 @@ public abstract class TransactionalStoreContract {
       "fail-fast: a key held by another open transaction is in progress at once, then completed")
   void failFastAnswersInProgressWhileAnotherTransactionHoldsTheKey() throws Exception {
     IdempotencyKey key = key(newScope(), "order-1");
-    Connection c1 = transaction(Connection.TRANSACTION_READ_COMMITTED);
-    Connection c2 = transaction(Connection.TRANSACTION_READ_COMMITTED);
+    Connection c1 = transaction(weakestIsolation());
+    Connection c2 = transaction(weakestIsolation());
     IdempotencyStore t1 = storeOn(c1, false);
     IdempotencyStore t2 = storeOn(c2, false);
     long token = acquired(t1.claim(request(key, FP_A, LONG_LEASE))).token();
@@ -278,7 +303,8 @@ public abstract class TransactionalStoreContract {
   @ParameterizedTest(name = "wait for concurrent claims: {0}")
   @ValueSource(booleans = {false, true})
   @DisplayName(
-      "replays of a completed key in concurrent open transactions all replay, none waits or gets 'in progress'")
+      "replays of a completed key in concurrent open transactions all replay; none gets 'in progress',"
+          + " none waits where locks are per row")
   void concurrentReplaysOfACompletedKeyAllReplay(boolean waitForConcurrentClaims) throws Exception {
     IdempotencyKey key = key(newScope(), "order-1");
     Outcome outcome = outcome("completed earlier");
@@ -286,19 +312,29 @@ public abstract class TransactionalStoreContract {
     standalone.complete(
         key, acquired(standalone.claim(request(key, FP_A))).token(), outcome, RETENTION);
 
-    Connection c1 = transaction(Connection.TRANSACTION_READ_COMMITTED);
+    Connection c1 = transaction(weakestIsolation());
     assertReplays(storeOn(c1, waitForConcurrentClaims).claim(request(key, FP_A)), outcome);
     // c1 stays open, holding whatever its replay locked.
-    Connection c2 = transaction(Connection.TRANSACTION_READ_COMMITTED);
+    Connection c2 = transaction(weakestIsolation());
     IdempotencyStore t2 = storeOn(c2, waitForConcurrentClaims);
     Future<ClaimResult> replay = background.submit(() -> t2.claim(request(key, FP_A)));
+    boolean c1Open = true;
+    if (waitForConcurrentClaims && oneWriterAtATime()) {
+      // c1's replay holds the database's one write lock, and a waiting claim waits for any holder:
+      // it must neither answer early nor run anything, only replay once c1 has ended.
+      assertStaysBlocked(replay);
+      c1.commit();
+      c1Open = false;
+    }
     await("a replay beside another open replay answers").atMost(PROMPTLY).until(replay::isDone);
     assertReplays(replay.get(), outcome);
     Future<ClaimResult> mismatch = background.submit(() -> t2.claim(request(key, FP_B)));
     await("a mismatch beside an open replay answers").atMost(PROMPTLY).until(mismatch::isDone);
     assertThat(mismatch.get()).isInstanceOf(ClaimResult.Mismatch.class);
     c2.commit();
-    c1.commit();
+    if (c1Open) {
+      c1.commit();
+    }
   }
 
   @Test
@@ -306,8 +342,8 @@ public abstract class TransactionalStoreContract {
       "wait mode: a claim blocks while another transaction holds the key, then sees its commit")
   void waitModeBlocksUntilTheHolderCommits() throws Exception {
     IdempotencyKey key = key(newScope(), "order-1");
-    Connection c1 = transaction(Connection.TRANSACTION_READ_COMMITTED);
-    Connection c2 = transaction(Connection.TRANSACTION_READ_COMMITTED);
+    Connection c1 = transaction(weakestIsolation());
+    Connection c2 = transaction(weakestIsolation());
     IdempotencyStore t1 = storeOn(c1, false);
     IdempotencyStore t2 = storeOn(c2, true);
     long token = acquired(t1.claim(request(key, FP_A, LONG_LEASE))).token();
@@ -331,8 +367,8 @@ public abstract class TransactionalStoreContract {
       "wait mode: a claim blocks while another transaction holds the key, then acquires after its rollback")
   void waitModeAcquiresAfterTheHolderRollsBack() throws Exception {
     IdempotencyKey key = key(newScope(), "order-1");
-    Connection c1 = transaction(Connection.TRANSACTION_READ_COMMITTED);
-    Connection c2 = transaction(Connection.TRANSACTION_READ_COMMITTED);
+    Connection c1 = transaction(weakestIsolation());
+    Connection c2 = transaction(weakestIsolation());
     IdempotencyStore t1 = storeOn(c1, false);
     IdempotencyStore t2 = storeOn(c2, true);
     acquired(t1.claim(request(key, FP_A, LONG_LEASE)));
@@ -360,7 +396,7 @@ public abstract class TransactionalStoreContract {
     String rowPrefix = newRowId();
     List<Connection> connections = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
-      connections.add(transaction(Connection.TRANSACTION_READ_COMMITTED));
+      connections.add(transaction(weakestIsolation()));
     }
     CyclicBarrier start = new CyclicBarrier(threads);
     List<Future<ClaimResult>> futures = new ArrayList<>();
@@ -400,12 +436,7 @@ public abstract class TransactionalStoreContract {
   }
 
   @ParameterizedTest(name = "isolation level {0}")
-  @ValueSource(
-      ints = {
-        Connection.TRANSACTION_READ_COMMITTED,
-        Connection.TRANSACTION_REPEATABLE_READ,
-        Connection.TRANSACTION_SERIALIZABLE
-      })
+  @MethodSource("isolationLevels")
   @DisplayName("a claim never acquires a key completed after the transaction's snapshot was taken")
   void claimAfterSnapshotNeverAcquiresACompletedKey(int isolation) throws SQLException {
     IdempotencyKey key = key(newScope(), "order-1");

@@ -44,9 +44,39 @@ public final class SqlErrors {
     return "40001".equals(state) || "40P01".equals(state) || e.getErrorCode() == 1213;
   }
 
-  /** MariaDB lock wait timeout (statement rolled back, transaction intact), H2 lock timeout. */
+  /**
+   * MariaDB lock wait timeout (statement rolled back, transaction intact), H2 lock timeout, SQLite
+   * {@code SQLITE_BUSY} or {@code SQLITE_LOCKED} (the database's write lock stayed taken for the
+   * whole {@code busy_timeout}, or the transaction could not wait for it). Not SQLite's {@code
+   * SQLITE_BUSY_SNAPSHOT}: see {@link #isSqliteStaleSnapshot}.
+   */
   public static boolean isLockTimeout(SQLException e) {
+    if (isSqlite(e)) {
+      return (e.getErrorCode() == SQLITE_BUSY || e.getErrorCode() == SQLITE_LOCKED)
+          && !isSqliteStaleSnapshot(e);
+    }
     return e.getErrorCode() == 1205 || e.getErrorCode() == 50200;
+  }
+
+  private static final int SQLITE_BUSY = 5;
+  private static final int SQLITE_LOCKED = 6;
+
+  /**
+   * SQLite's {@code SQLITE_BUSY_SNAPSHOT}: the transaction read a snapshot, another connection has
+   * committed since, and so this transaction can never write; only rolling it back and running it
+   * again helps. sqlite-jdbc reports only the primary code (busy) in {@link
+   * SQLException#getErrorCode()}; the extended one leads its message.
+   */
+  public static boolean isSqliteStaleSnapshot(SQLException e) {
+    return isSqlite(e)
+        && e.getErrorCode() == SQLITE_BUSY
+        && e.getMessage() != null
+        && e.getMessage().startsWith("[SQLITE_BUSY_SNAPSHOT]");
+  }
+
+  /** Whether sqlite-jdbc raised {@code e} (its error codes are SQLite's result codes). */
+  private static boolean isSqlite(SQLException e) {
+    return e.getClass().getName().startsWith("org.sqlite.");
   }
 
   /** A unique violation (H2 may report one for a MERGE racing another). */

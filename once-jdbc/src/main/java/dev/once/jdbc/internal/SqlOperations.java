@@ -47,8 +47,30 @@ public abstract class SqlOperations {
       case POSTGRESQL -> new PostgresOperations(table);
       case MARIADB -> new MariaDbOperations(table);
       case H2 -> new H2Operations(table);
+      case SQLITE -> new SqliteOperations(table);
     };
   }
+
+  /** SQL for the larger of two values. */
+  protected String greatest(String a, String b) {
+    return "GREATEST(" + a + ", " + b + ")";
+  }
+
+  /**
+   * Whether a claim that waits for keys held by other open transactions first reads them as
+   * committed (so a completed key replays without waiting). Row-locking databases do. SQLite does
+   * not: a transaction that has read cannot wait for the write lock afterwards, so there a waiting
+   * claim waits for the holder at once and then answers from the latest state.
+   */
+  protected boolean readsHeldKeysBeforeWaiting() {
+    return true;
+  }
+
+  /**
+   * Checks that a connection is set up the way this dialect's statements need; throws {@link
+   * IllegalStateException} naming the setting otherwise. Called once when the store is built.
+   */
+  public void checkConnection(Connection c) throws SQLException {}
 
   /** SQL for "now" in epoch ms by the database clock, plus one bound offset parameter. */
   protected abstract String now();
@@ -143,7 +165,10 @@ public abstract class SqlOperations {
             }
           }
         }
-        if (!held.isEmpty()) {
+        if (!held.isEmpty() && mode.waits() && !readsHeldKeysBeforeWaiting()) {
+          waitFor.addAll(held);
+          again.addAll(held);
+        } else if (!held.isEmpty()) {
           List<ClaimRequest> batch = select(requests, held);
           Map<ByteBuffer, Observed> rows = peek(c, batch, offsetMs);
           for (int j = 0; j < held.size(); j++) {
@@ -373,9 +398,9 @@ public abstract class SqlOperations {
             + table
             + " SET lease_until = "
             + now()
-            + " + ?, expires_at = GREATEST(expires_at, "
-            + now()
-            + " + ?) WHERE id = ? AND token = ? AND status = 'P'";
+            + " + ?, expires_at = "
+            + greatest("expires_at", now() + " + ?")
+            + " WHERE id = ? AND token = ? AND status = 'P'";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setLong(1, offsetMs);
       ps.setLong(2, leaseMs);

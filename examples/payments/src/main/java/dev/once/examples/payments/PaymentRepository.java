@@ -3,20 +3,21 @@ package dev.once.examples.payments;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
-/** Payments and refunds in SQL that runs on H2 and PostgreSQL alike (schema.sql). */
+/**
+ * Payments and refunds in SQL that runs on SQLite, PostgreSQL and H2 alike (schema.sql). Times are
+ * epoch milliseconds: SQLite has no timestamp type.
+ */
 @Repository
 class PaymentRepository {
 
   private static final String SELECT =
       """
-      SELECT p.id, p.customer_id, p.amount_cents, p.currency, p.status, p.created_at,
+      SELECT p.id, p.customer_id, p.amount_cents, p.currency, p.status, p.created_at_ms,
              COALESCE((SELECT SUM(r.amount_cents) FROM refunds r WHERE r.payment_id = p.id), 0) AS refunded_cents
       FROM payments p""";
 
@@ -29,7 +30,7 @@ class PaymentRepository {
   void insert(String id, String owner, ChargeRequest request, String status, Instant createdAt) {
     jdbc.sql(
             """
-            INSERT INTO payments (id, owner, customer_id, amount_cents, currency, status, created_at)
+            INSERT INTO payments (id, owner, customer_id, amount_cents, currency, status, created_at_ms)
             VALUES (:id, :owner, :customer, :amount, :currency, :status, :createdAt)""")
         .param("id", id)
         .param("owner", owner)
@@ -37,7 +38,7 @@ class PaymentRepository {
         .param("amount", request.amountCents())
         .param("currency", request.currency())
         .param("status", status)
-        .param("createdAt", OffsetDateTime.ofInstant(createdAt, ZoneOffset.UTC))
+        .param("createdAt", createdAt.toEpochMilli())
         .update();
   }
 
@@ -60,20 +61,21 @@ class PaymentRepository {
 
   /**
    * Locks the payment row until the transaction ends, so concurrent refunds of one payment queue
-   * up.
+   * up. An update that changes nothing, not {@code SELECT ... FOR UPDATE}, which SQLite lacks: it
+   * takes the row's lock on PostgreSQL and H2, and on SQLite the database's write lock (which an
+   * IMMEDIATE transaction holds from its start anyway).
    */
   Optional<Payment> lock(String owner, String id) {
-    List<String> locked =
-        jdbc.sql("SELECT id FROM payments WHERE owner = :owner AND id = :id FOR UPDATE")
+    int locked =
+        jdbc.sql("UPDATE payments SET status = status WHERE owner = :owner AND id = :id")
             .param("owner", owner)
             .param("id", id)
-            .query(String.class)
-            .list();
-    return locked.isEmpty() ? Optional.empty() : find(owner, id);
+            .update();
+    return locked == 0 ? Optional.empty() : find(owner, id);
   }
 
   List<Payment> findAll(String owner) {
-    return jdbc.sql(SELECT + " WHERE p.owner = :owner ORDER BY p.created_at, p.id")
+    return jdbc.sql(SELECT + " WHERE p.owner = :owner ORDER BY p.created_at_ms, p.id")
         .param("owner", owner)
         .query(PaymentRepository::payment)
         .list();
@@ -82,12 +84,12 @@ class PaymentRepository {
   void insertRefund(String id, String paymentId, long amountCents, Instant createdAt) {
     jdbc.sql(
             """
-            INSERT INTO refunds (id, payment_id, amount_cents, created_at)
+            INSERT INTO refunds (id, payment_id, amount_cents, created_at_ms)
             VALUES (:id, :payment, :amount, :createdAt)""")
         .param("id", id)
         .param("payment", paymentId)
         .param("amount", amountCents)
-        .param("createdAt", OffsetDateTime.ofInstant(createdAt, ZoneOffset.UTC))
+        .param("createdAt", createdAt.toEpochMilli())
         .update();
   }
 
@@ -99,6 +101,6 @@ class PaymentRepository {
         rs.getString("currency"),
         rs.getString("status"),
         rs.getLong("refunded_cents"),
-        rs.getObject("created_at", OffsetDateTime.class).toInstant());
+        Instant.ofEpochMilli(rs.getLong("created_at_ms")));
   }
 }

@@ -30,10 +30,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The payments service as it ships (its embedded default: H2 files in {@code payments.data-dir}) in
- * a child JVM, SIGKILLed again and again under clients that retry every key until it has a final
- * answer: a charge the service answered 201 must still be there, charged once and replayed, after
- * every crash.
+ * The payments service as it ships (its embedded default: a SQLite file in {@code
+ * payments.data-dir}) in a child JVM, SIGKILLed again and again under clients that retry every key
+ * until it has a final answer: a charge the service answered 201 must still be there, charged once
+ * and replayed, after every crash.
  */
 class CrashDrillIT {
 
@@ -162,7 +162,7 @@ class CrashDrillIT {
     }
   }
 
-  /** Copies the H2 files to target/ so that a lost charge can be looked for after the run. */
+  /** Copies the database files to target/ so that a lost charge can be looked for after the run. */
   private Path keepDatabase(long seed) throws IOException {
     Path kept = Path.of("target", "crash-drill-" + seed).toAbsolutePath();
     try (Stream<Path> files = Files.walk(dataDir)) {

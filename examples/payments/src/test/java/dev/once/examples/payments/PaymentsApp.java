@@ -94,6 +94,16 @@ final class PaymentsApp implements AutoCloseable {
     return new PaymentsApp(context, processor);
   }
 
+  /**
+   * The embedded default as it ships (application.properties: a SQLite file in {@code
+   * payments.data-dir}), in a fresh directory under target/.
+   */
+  static Map<String, String> sqlite(String name) {
+    return Map.of(
+        "payments.data-dir",
+        java.nio.file.Path.of("target", "sqlite", name).toAbsolutePath().toString());
+  }
+
   /** H2 in memory, private to this application context. */
   static Map<String, String> h2(String name) {
     return Map.of("spring.datasource.url", "jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1");
