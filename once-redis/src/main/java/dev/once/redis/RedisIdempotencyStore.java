@@ -36,6 +36,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -389,10 +390,30 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     try {
       connection.close();
     } finally {
-      if (ownedClient != null) {
-        ownedClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        ownedResources.shutdown(0, 2, TimeUnit.SECONDS);
+      RedisClient client = ownedClient;
+      ClientResources resources = ownedResources;
+      if (client != null && resources != null) {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        shutDown(resources, name);
       }
+    }
+  }
+
+  /**
+   * Shuts down client resources the store created and waits until their threads have stopped (at
+   * most about 2 s): shutdown itself only starts it, and a store that returned from {@link
+   * #close()} with Netty's threads still running would keep a stopping application alive and leak
+   * them in tests that open and close many stores.
+   */
+  private static void shutDown(ClientResources resources, String storeName) {
+    try {
+      resources.shutdown(0, 2, TimeUnit.SECONDS).get();
+    } catch (InterruptedException e) {
+      // Closing stops waiting but keeps the interrupt for the caller to act on.
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      throw new StoreException(
+          "could not shut down the Redis client's resources", storeName, null, e.getCause());
     }
   }
 
@@ -497,9 +518,13 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
         if (connection != null) {
           connection.close();
         }
-        if (client == null) {
+        if (resources != null) {
           c.shutdown();
-          resources.shutdown();
+          try {
+            shutDown(resources, name);
+          } catch (RuntimeException shutdownFailure) {
+            e.addSuppressed(shutdownFailure);
+          }
         }
         if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) {
           throw e; // a misconfigured client (e.g. created without a RedisURI), not an unreachable
