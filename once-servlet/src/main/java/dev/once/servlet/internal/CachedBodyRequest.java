@@ -99,7 +99,9 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
     try {
       return Charset.forName(name);
     } catch (IllegalCharsetNameException | UnsupportedCharsetException e) {
-      throw new UnsupportedEncodingException(name);
+      UnsupportedEncodingException unsupported = new UnsupportedEncodingException(name);
+      unsupported.initCause(e);
+      throw unsupported;
     }
   }
 

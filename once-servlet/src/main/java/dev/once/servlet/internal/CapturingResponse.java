@@ -393,7 +393,9 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
       try {
         cs = Charset.forName(name);
       } catch (IllegalCharsetNameException | UnsupportedCharsetException e) {
-        throw new UnsupportedEncodingException(name);
+        UnsupportedEncodingException unsupported = new UnsupportedEncodingException(name);
+        unsupported.initCause(e);
+        throw unsupported;
       }
       current.writerUses(name);
       writer = new PrintWriter(new OutputStreamWriter(sink, cs), false);
