@@ -242,6 +242,8 @@ public abstract class TransactionalStoreContract {
     assertReplays(standalone.claim(request(completed, FP_A)), outcome);
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName(
       "fail-fast: a key held by another open transaction is in progress at once, then completed")
@@ -268,6 +270,8 @@ public abstract class TransactionalStoreContract {
     c2.commit();
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @ParameterizedTest(name = "wait for concurrent claims: {0}")
   @ValueSource(booleans = {false, true})
   @DisplayName(
@@ -294,6 +298,8 @@ public abstract class TransactionalStoreContract {
     c1.commit();
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName(
       "wait mode: a claim blocks while another transaction holds the key, then sees its commit")
@@ -319,6 +325,8 @@ public abstract class TransactionalStoreContract {
     c2.commit();
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName(
       "wait mode: a claim blocks while another transaction holds the key, then acquires after its rollback")
@@ -345,6 +353,8 @@ public abstract class TransactionalStoreContract {
     assertReplays(standaloneStore().claim(request(key, FP_A)), outcome);
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName("16 transactions race on one key: exactly one acquires and writes its business row")
   void racingTransactionsWriteOneBusinessRow() throws Exception {

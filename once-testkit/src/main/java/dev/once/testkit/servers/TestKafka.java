@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -61,6 +63,9 @@ public final class TestKafka {
     try (Admin admin = Admin.create(p)) {
       admin.describeCluster().clusterId().get(5, TimeUnit.SECONDS);
       return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     } catch (Exception e) {
       return false;
     }
@@ -152,7 +157,8 @@ public final class TestKafka {
   }
 
   /** Creates a topic and waits until the broker leads every partition. */
-  public static void createTopic(String topic, int partitions) throws Exception {
+  public static void createTopic(String topic, int partitions)
+      throws InterruptedException, ExecutionException, TimeoutException {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
       admin
