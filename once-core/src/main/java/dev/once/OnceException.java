@@ -1,5 +1,7 @@
 package dev.once;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Base of every exception Once throws. Unchecked, so that it passes through user lambdas.
  *
@@ -12,21 +14,21 @@ public class OnceException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** The scope of the key involved, or {@code null}. */
-  private final Scope scope;
+  private final @Nullable Scope scope;
 
   /** Creates the exception; {@code scope} and {@code cause} may be {@code null}. */
-  public OnceException(String message, Scope scope, Throwable cause) {
+  public OnceException(String message, @Nullable Scope scope, @Nullable Throwable cause) {
     super(message, cause);
     this.scope = scope;
   }
 
   /** Creates the exception without a cause; {@code scope} may be {@code null}. */
-  public OnceException(String message, Scope scope) {
+  public OnceException(String message, @Nullable Scope scope) {
     this(message, scope, null);
   }
 
   /** The scope of the key involved, or {@code null} when the failure is not about one key. */
-  public Scope scope() {
+  public @Nullable Scope scope() {
     return scope;
   }
 }

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The decisions every inbox adapter takes the same way (the Kafka and RabbitMQ consumers, the
@@ -52,7 +53,11 @@ public final class InboxDecisions {
    * Either a message's id and key, or why it has none (then it is dead-lettered, never applied
    * unprotected).
    */
-  public record ResolvedId(String id, IdempotencyKey key, String rejection, Exception cause) {
+  public record ResolvedId(
+      @Nullable String id,
+      @Nullable IdempotencyKey key,
+      @Nullable String rejection,
+      @Nullable Exception cause) {
     public boolean rejected() {
       return rejection != null;
     }
@@ -117,7 +122,7 @@ public final class InboxDecisions {
    *     key)
    */
   public static ResolvedId resolveId(
-      Supplier<String> idOf, Supplier<String> fallback, KeyPolicy policy, Scope scope) {
+      Supplier<String> idOf, @Nullable Supplier<String> fallback, KeyPolicy policy, Scope scope) {
     String id;
     try {
       id = idOf.get();
