@@ -11,6 +11,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Kafka broker the tests use, once per JVM: the server at {@code ONCE_TEST_KAFKA_BOOTSTRAP} (or
@@ -27,7 +28,7 @@ import org.apache.kafka.clients.admin.NewTopic;
  */
 public final class TestKafka {
 
-  private static String bootstrap;
+  private static @Nullable String bootstrap;
 
   private TestKafka() {}
 
@@ -174,7 +175,8 @@ public final class TestKafka {
               () -> {
                 var d =
                     admin.describeTopics(java.util.List.of(topic)).allTopicNames().get().get(topic);
-                return d.partitions().size() == partitions
+                return d != null
+                    && d.partitions().size() == partitions
                     && d.partitions().stream()
                         .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
               });
