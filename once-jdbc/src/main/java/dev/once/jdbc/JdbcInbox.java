@@ -24,6 +24,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The idempotent consumer's core: applies a batch of messages in ONE database transaction, each
@@ -128,10 +129,10 @@ public final class JdbcInbox {
   /** A handler failed; the batch's transaction was rolled back, nothing of it is committed. */
   public static final class HandlerFailedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
-    private final transient Object failedMessage;
+    private final transient @Nullable Object failedMessage;
     private final int index;
 
-    HandlerFailedException(int index, Object message, Throwable cause) {
+    HandlerFailedException(int index, @Nullable Object message, Throwable cause) {
       super(
           (index < 0
                   ? "the batch handler failed"
@@ -152,7 +153,7 @@ public final class JdbcInbox {
     }
 
     /** The message whose handler threw; {@code null} when a {@link BatchHandler} failed. */
-    public Object failedMessage() {
+    public @Nullable Object failedMessage() {
       return failedMessage;
     }
   }
@@ -188,7 +189,10 @@ public final class JdbcInbox {
    * @param afterBatch may be {@code null} (then this is {@link #process(List, Function, Handler)})
    */
   public <M> Batch<M> process(
-      List<M> messages, Function<M, String> idOf, Handler<M> handler, BatchHook afterBatch) {
+      List<M> messages,
+      Function<M, String> idOf,
+      Handler<M> handler,
+      @Nullable BatchHook afterBatch) {
     return process(messages, m -> "", idOf, handler, afterBatch);
   }
 
@@ -206,7 +210,7 @@ public final class JdbcInbox {
       Function<M, String> sourceOf,
       Function<M, String> idOf,
       Handler<M> handler,
-      BatchHook afterBatch) {
+      @Nullable BatchHook afterBatch) {
     Objects.requireNonNull(handler, "handler");
     return run(
         messages,
@@ -231,7 +235,10 @@ public final class JdbcInbox {
    * again message by message.
    */
   public <M> Batch<M> processAll(
-      List<M> messages, Function<M, String> idOf, BatchHandler<M> handler, BatchHook afterBatch) {
+      List<M> messages,
+      Function<M, String> idOf,
+      BatchHandler<M> handler,
+      @Nullable BatchHook afterBatch) {
     return processAll(messages, m -> "", idOf, handler, afterBatch);
   }
 
@@ -244,7 +251,7 @@ public final class JdbcInbox {
       Function<M, String> sourceOf,
       Function<M, String> idOf,
       BatchHandler<M> handler,
-      BatchHook afterBatch) {
+      @Nullable BatchHook afterBatch) {
     Objects.requireNonNull(handler, "handler");
     return run(
         messages,
@@ -386,7 +393,7 @@ public final class JdbcInbox {
       Function<M, String> sourceOf,
       Function<M, String> idOf,
       Applier<M> handler,
-      BatchHook afterBatch) {
+      @Nullable BatchHook afterBatch) {
     if (messages.isEmpty()) {
       return new Batch<>(List.of(), List.of());
     }
@@ -411,7 +418,7 @@ public final class JdbcInbox {
       Function<M, String> sourceOf,
       Function<M, String> idOf,
       Applier<M> handler,
-      BatchHook afterBatch) {
+      @Nullable BatchHook afterBatch) {
     List<ClaimRequest> requests = requests(messages, sourceOf, idOf);
     Scope scope = requests.get(0).key().scope();
     try (Connection c = dataSource.getConnection()) {
