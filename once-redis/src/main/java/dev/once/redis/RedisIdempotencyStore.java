@@ -39,6 +39,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An {@link IdempotencyStore} in Redis, on Lettuce: one hash per record, and each step (claim,
@@ -103,16 +104,16 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   private final RedisKeys keys;
   private final Supplier<Duration> clockOffset;
   private final Duration commandTimeout;
-  private final RedisClient ownedClient;
-  private final ClientResources ownedResources;
+  private final @Nullable RedisClient ownedClient;
+  private final @Nullable ClientResources ownedResources;
   private final StatefulRedisConnection<byte[], byte[]> connection;
   private final ScriptRunner scripts;
   private volatile boolean closed;
 
   private RedisIdempotencyStore(
       Builder b,
-      RedisClient client,
-      ClientResources resources,
+      @Nullable RedisClient client,
+      @Nullable ClientResources resources,
       StatefulRedisConnection<byte[], byte[]> connection) {
     this.name = b.name;
     this.keys = new RedisKeys(b.keyPrefix);
@@ -363,7 +364,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
   }
 
-  private boolean done(List<Object> reply, Scope scope, String action) {
+  private boolean done(List<Object> reply, @Nullable Scope scope, String action) {
     try {
       return Replies.done(reply);
     } catch (IllegalStateException e) {
@@ -371,7 +372,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
   }
 
-  private void checkOpen(Scope scope) {
+  private void checkOpen(@Nullable Scope scope) {
     if (closed) {
       throw new StoreUnavailableException("the store was closed", name, scope, null);
     }
@@ -437,14 +438,14 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
 
   /** Builds a {@link RedisIdempotencyStore}; every setter rejects a bad value at once. */
   public static final class Builder {
-    private final RedisURI uri;
-    private final RedisClient client;
+    private final @Nullable RedisURI uri;
+    private final @Nullable RedisClient client;
     private String keyPrefix = "once:";
     private String name = "redis";
     private Duration commandTimeout = Duration.ofSeconds(2);
     private Supplier<Duration> clockOffset = () -> Duration.ZERO;
 
-    private Builder(RedisURI uri, RedisClient client) {
+    private Builder(@Nullable RedisURI uri, @Nullable RedisClient client) {
       this.uri = uri;
       this.client = client;
     }
