@@ -151,7 +151,7 @@ public final class InboxDecisions {
    *     StoreException} or {@link SQLException} of the inbox's own statements (claims, offsets,
    *     commit) does
    */
-  public static boolean isOutage(Throwable failure, boolean fromHandler) {
+  public static boolean isOutage(@Nullable Throwable failure, boolean fromHandler) {
     if (fromHandler) {
       return isConnectionLost(failure);
     }
@@ -169,7 +169,7 @@ public final class InboxDecisions {
    * gone (see {@link #isUnavailable(SQLException)}). A socket error with no SQL failure around it
    * (a handler's HTTP call) is not a lost database connection: that message failed.
    */
-  public static boolean isConnectionLost(Throwable failure) {
+  public static boolean isConnectionLost(@Nullable Throwable failure) {
     int depth = 0;
     for (Throwable t = failure; t != null && depth < 20; t = t.getCause(), depth++) {
       if (t instanceof SQLException s && isUnavailable(s)) {
@@ -218,7 +218,7 @@ public final class InboxDecisions {
    * @param cause the handler's exception
    * @param attempts the message's failed attempts before this one
    */
-  public Decision afterHandlerFailure(Throwable cause, int attempts) {
+  public Decision afterHandlerFailure(@Nullable Throwable cause, int attempts) {
     if (isConnectionLost(cause)) {
       return new Decision(Action.WAIT_OUT_OUTAGE, outageBackoff.nanos(1), attempts);
     }
