@@ -61,6 +61,18 @@ public final class InboxDecisions {
     public boolean rejected() {
       return rejection != null;
     }
+
+    /**
+     * The id of a message that was not rejected.
+     *
+     * @throws IllegalStateException if it was rejected
+     */
+    public String acceptedId() {
+      if (id == null) {
+        throw new IllegalStateException("the message was rejected: " + rejection);
+      }
+      return id;
+    }
   }
 
   /**

@@ -262,7 +262,7 @@ public final class IdempotentRoute {
     }
 
     /** The store for this route, or {@code null} for the filter's default store. Default null. */
-    public Builder store(IdempotencyStore store) {
+    public Builder store(@Nullable IdempotencyStore store) {
       this.store = store;
       return this;
     }

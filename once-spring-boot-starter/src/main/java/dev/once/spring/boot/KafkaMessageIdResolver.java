@@ -1,6 +1,7 @@
 package dev.once.spring.boot;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The message id of a Kafka record for the idempotent listeners of {@link
@@ -26,5 +27,5 @@ public interface KafkaMessageIdResolver {
    * The record's id, or null (or blank) if it has none; then {@code once.kafka.no-id-policy}
    * applies.
    */
-  String messageId(ConsumerRecord<?, ?> record);
+  @Nullable String messageId(ConsumerRecord<?, ?> record);
 }

@@ -1,6 +1,7 @@
 package dev.once.spring.boot;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
 import org.springframework.util.unit.DataSize;
 
@@ -53,7 +54,7 @@ public class OnceHttpProperties {
    * store's DataSource. Default: true when the store is JDBC and there is a
    * PlatformTransactionManager.
    */
-  private Boolean atomic;
+  private @Nullable Boolean atomic;
 
   /**
    * Whether callers without an authenticated principal may use keys on every @Idempotent route
@@ -61,13 +62,13 @@ public class OnceHttpProperties {
    * filter chain (such requests get 403 unless the route sets allowAnonymous), true otherwise (with
    * a start-up warning).
    */
-  private Boolean allowAnonymous;
+  private @Nullable Boolean allowAnonymous;
 
   /**
    * Prefix of the "type" URI of the problem+json answers the filter writes. Default: the filter's
    * own.
    */
-  private String problemTypeBase;
+  private @Nullable String problemTypeBase;
 
   /** Order of the filter; the default runs it after Spring Security's filter chain (order -100). */
   private int filterOrder = Ordered.LOWEST_PRECEDENCE - 100;
@@ -154,27 +155,27 @@ public class OnceHttpProperties {
     this.waitForInFlight = waitForInFlight;
   }
 
-  public Boolean getAtomic() {
+  public @Nullable Boolean getAtomic() {
     return atomic;
   }
 
-  public void setAtomic(Boolean atomic) {
+  public void setAtomic(@Nullable Boolean atomic) {
     this.atomic = atomic;
   }
 
-  public Boolean getAllowAnonymous() {
+  public @Nullable Boolean getAllowAnonymous() {
     return allowAnonymous;
   }
 
-  public void setAllowAnonymous(Boolean allowAnonymous) {
+  public void setAllowAnonymous(@Nullable Boolean allowAnonymous) {
     this.allowAnonymous = allowAnonymous;
   }
 
-  public String getProblemTypeBase() {
+  public @Nullable String getProblemTypeBase() {
     return problemTypeBase;
   }
 
-  public void setProblemTypeBase(String problemTypeBase) {
+  public void setProblemTypeBase(@Nullable String problemTypeBase) {
     this.problemTypeBase = problemTypeBase;
   }
 
@@ -199,7 +200,7 @@ public class OnceHttpProperties {
     private int maxLength = 255;
 
     /** A regular expression the whole key must match; none by default. */
-    private String pattern;
+    private @Nullable String pattern;
 
     /** Accept characters above U+007E (control characters never). */
     private boolean allowNonAscii = false;
@@ -220,11 +221,11 @@ public class OnceHttpProperties {
       this.maxLength = maxLength;
     }
 
-    public String getPattern() {
+    public @Nullable String getPattern() {
       return pattern;
     }
 
-    public void setPattern(String pattern) {
+    public void setPattern(@Nullable String pattern) {
       this.pattern = pattern;
     }
 

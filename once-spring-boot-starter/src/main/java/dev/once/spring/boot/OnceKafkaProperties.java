@@ -1,6 +1,7 @@
 package dev.once.spring.boot;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code once.kafka.*}: the idempotent {@code @KafkaListener} container factory. Part of {@link
@@ -17,7 +18,7 @@ public class OnceKafkaProperties {
    * SpEL over the ConsumerRecord giving the message id instead of the header, e.g. "key()"; a
    * byte[] result is read as UTF-8.
    */
-  private String messageIdExpression;
+  private @Nullable String messageIdExpression;
 
   /**
    * What to do with a record without a message id: reject (dead-letter it) or
@@ -26,7 +27,7 @@ public class OnceKafkaProperties {
   private NoIdPolicy noIdPolicy = NoIdPolicy.REJECT;
 
   /** Scope of the message ids. Default: the listener's consumer group. */
-  private String consumer;
+  private @Nullable String consumer;
 
   /**
    * How long an applied message id is remembered; longer than any redelivery or replay you expect.
@@ -49,11 +50,11 @@ public class OnceKafkaProperties {
     this.messageIdHeader = messageIdHeader;
   }
 
-  public String getMessageIdExpression() {
+  public @Nullable String getMessageIdExpression() {
     return messageIdExpression;
   }
 
-  public void setMessageIdExpression(String messageIdExpression) {
+  public void setMessageIdExpression(@Nullable String messageIdExpression) {
     this.messageIdExpression = messageIdExpression;
   }
 
@@ -65,11 +66,11 @@ public class OnceKafkaProperties {
     this.noIdPolicy = noIdPolicy;
   }
 
-  public String getConsumer() {
+  public @Nullable String getConsumer() {
     return consumer;
   }
 
-  public void setConsumer(String consumer) {
+  public void setConsumer(@Nullable String consumer) {
     this.consumer = consumer;
   }
 

@@ -1,6 +1,7 @@
 package dev.once.spring.boot;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code once.rabbit.*}: the idempotent {@code @RabbitListener} container factory. Part of {@link
@@ -14,10 +15,10 @@ public class OnceRabbitProperties {
    * SpEL over the AMQP Message giving the message id instead of its message-id property, e.g.
    * "messageProperties.headers['event-id']".
    */
-  private String messageIdExpression;
+  private @Nullable String messageIdExpression;
 
   /** Scope of the message ids. Default: the queue the message was consumed from. */
-  private String consumer;
+  private @Nullable String consumer;
 
   /**
    * How long an applied message id is remembered; longer than any redelivery or replay you expect.
@@ -32,19 +33,19 @@ public class OnceRabbitProperties {
     this.enabled = enabled;
   }
 
-  public String getMessageIdExpression() {
+  public @Nullable String getMessageIdExpression() {
     return messageIdExpression;
   }
 
-  public void setMessageIdExpression(String messageIdExpression) {
+  public void setMessageIdExpression(@Nullable String messageIdExpression) {
     this.messageIdExpression = messageIdExpression;
   }
 
-  public String getConsumer() {
+  public @Nullable String getConsumer() {
     return consumer;
   }
 
-  public void setConsumer(String consumer) {
+  public void setConsumer(@Nullable String consumer) {
     this.consumer = consumer;
   }
 

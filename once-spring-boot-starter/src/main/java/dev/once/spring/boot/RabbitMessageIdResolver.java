@@ -1,5 +1,6 @@
 package dev.once.spring.boot;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.amqp.core.Message;
 
 /**
@@ -25,5 +26,5 @@ public interface RabbitMessageIdResolver {
    * The message's id, or null (or blank) if it has none; such a message is rejected without
    * requeue.
    */
-  String messageId(Message message);
+  @Nullable String messageId(Message message);
 }

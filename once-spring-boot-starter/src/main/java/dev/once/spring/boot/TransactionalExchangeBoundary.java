@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.util.Objects;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
@@ -83,7 +84,7 @@ public final class TransactionalExchangeBoundary implements ExchangeBoundary {
   }
 
   /** Whether routes on {@code routeStore} run in one transaction here. */
-  public boolean isAtomic(IdempotencyStore routeStore) {
+  public boolean isAtomic(@Nullable IdempotencyStore routeStore) {
     return routeStore == store;
   }
 
