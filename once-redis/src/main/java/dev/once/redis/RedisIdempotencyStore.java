@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -408,7 +409,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
    */
   private static void shutDown(ClientResources resources, String storeName) {
     try {
-      resources.shutdown(0, 2, TimeUnit.SECONDS).get();
+      // Read as the JDK's Future: the store depends on Lettuce, not on the Netty beneath it.
+      Future<Boolean> shutdown = resources.shutdown(0, 2, TimeUnit.SECONDS);
+      shutdown.get();
     } catch (InterruptedException e) {
       // Closing stops waiting but keeps the interrupt for the caller to act on.
       Thread.currentThread().interrupt();
