@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A validated key inside its {@link Scope}. Create one with {@link #of(Scope, String)} (the {@link
@@ -23,7 +24,7 @@ public final class IdempotencyKey {
 
   private final Scope scope;
   private final String value;
-  private volatile byte[] digest;
+  private volatile byte @Nullable [] digest;
 
   IdempotencyKey(Scope scope, String value) {
     this.scope = scope;

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A store in this JVM's heap: bounded, expiring, thread-safe. Right for unit tests and a
@@ -33,7 +34,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       long token,
       long leaseUntil,
       long expiresAt,
-      Outcome outcome) {}
+      @Nullable Outcome outcome) {
+
+    /** The answer of a completed record (a held one has none). */
+    Outcome stored() {
+      return Objects.requireNonNull(outcome, "a completed record has an outcome");
+    }
+  }
 
   private final ConcurrentHashMap<IdempotencyKey, Entry> records = new ConcurrentHashMap<>();
   private final AtomicLong tokens = new AtomicLong();
@@ -79,7 +86,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             return current;
           }
           if (current.completed()) {
-            answer[0] = new ClaimResult.Completed(current.outcome());
+            answer[0] = new ClaimResult.Completed(current.stored());
             return current;
           }
           if (current.leaseUntil() > now) {
@@ -129,7 +136,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
           // Compared as stored (attributes in order), as the other stores compare it.
           done[0] =
               current.expiresAt() > now
-                  && Arrays.equals(current.outcome().toBytes(), outcome.toBytes());
+                  && Arrays.equals(current.stored().toBytes(), outcome.toBytes());
           return current;
         });
     if (!done[0]) {

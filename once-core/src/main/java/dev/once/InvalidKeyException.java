@@ -1,5 +1,7 @@
 package dev.once;
 
+import org.jspecify.annotations.Nullable;
+
 /** A key, tenant or operation name was rejected by {@link KeyPolicy} before any store was asked. */
 public final class InvalidKeyException extends OnceException {
   private static final long serialVersionUID = 1L;
@@ -34,7 +36,7 @@ public final class InvalidKeyException extends OnceException {
    * @param message what was wrong, without the raw key
    * @param scope the scope the key was meant for
    */
-  public InvalidKeyException(Reason reason, String message, Scope scope) {
+  public InvalidKeyException(Reason reason, String message, @Nullable Scope scope) {
     super(message, scope);
     this.reason = reason;
   }

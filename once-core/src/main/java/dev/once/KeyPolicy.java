@@ -2,6 +2,7 @@ package dev.once;
 
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which key strings are accepted. Immutable; build one with {@link #builder()} or use {@link
@@ -29,7 +30,7 @@ public final class KeyPolicy {
   private final int minLength;
   private final int maxLength;
   private final boolean allowNonAscii;
-  private final Pattern pattern;
+  private final @Nullable Pattern pattern;
 
   private KeyPolicy(Builder b) {
     this.minLength = b.minLength;
@@ -152,7 +153,7 @@ public final class KeyPolicy {
   }
 
   private static InvalidKeyException invalid(
-      InvalidKeyException.Reason reason, String message, Scope scope) {
+      InvalidKeyException.Reason reason, String message, @Nullable Scope scope) {
     return new InvalidKeyException(reason, message + " in " + scope, scope);
   }
 
@@ -173,7 +174,7 @@ public final class KeyPolicy {
     private int minLength = 1;
     private int maxLength = DEFAULT_MAX_LENGTH;
     private boolean allowNonAscii;
-    private Pattern pattern;
+    private @Nullable Pattern pattern;
 
     private Builder() {}
 
@@ -226,7 +227,7 @@ public final class KeyPolicy {
      * @return this builder
      * @throws java.util.regex.PatternSyntaxException if {@code regex} is not a valid expression
      */
-    public Builder pattern(String regex) {
+    public Builder pattern(@Nullable String regex) {
       this.pattern = regex == null ? null : Pattern.compile(regex);
       return this;
     }

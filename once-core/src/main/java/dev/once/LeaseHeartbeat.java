@@ -5,6 +5,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Renews held leases in the background, so an execution slower than its lease is not taken over and
@@ -67,9 +68,9 @@ final class LeaseHeartbeat {
     private final long token;
     private final Duration lease;
     private final OnceListener listener;
-    private volatile ScheduledFuture<?> future;
+    private volatile @Nullable ScheduledFuture<?> future;
     private volatile boolean stopped;
-    private volatile LeaseLostException lost;
+    private volatile @Nullable LeaseLostException lost;
 
     private Beat(
         IdempotencyStore store,
@@ -133,7 +134,10 @@ final class LeaseHeartbeat {
     /** Stops renewing; a renewal in flight may still finish, and its answer is ignored. */
     void stop() {
       stopped = true;
-      future.cancel(false);
+      ScheduledFuture<?> scheduled = future; // set by start() before the beat is handed out
+      if (scheduled != null) {
+        scheduled.cancel(false);
+      }
     }
   }
 }

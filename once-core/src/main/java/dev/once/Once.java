@@ -201,8 +201,11 @@ public final class Once {
 
   private static <T> T replay(IdempotencyKey key, Outcome outcome, ResultCodec<T> codec) {
     if (FAILURE_CONTENT_TYPE.equals(outcome.contentType())) {
+      // Both attributes are written by failureOutcome; a record written otherwise still replays.
+      String type = outcome.attribute("type");
+      String message = outcome.attribute("message");
       throw new ReplayedFailureException(
-          key.scope(), outcome.attribute("type"), outcome.attribute("message"));
+          key.scope(), type == null ? "unknown" : type, message == null ? "" : message);
     }
     return codec.decode(outcome);
   }

@@ -2,6 +2,7 @@ package dev.once;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The steps every protected execution shares, in one place: claim a key and report the answer; hold
@@ -127,7 +128,7 @@ public final class OnceEngine {
     private final IdempotencyKey key;
     private final long token;
     private final long start = System.nanoTime();
-    private volatile LeaseHeartbeat.Beat beat;
+    private volatile LeaseHeartbeat.@Nullable Beat beat;
 
     private Held(IdempotencyStore store, IdempotencyKey key, long token) {
       this.store = Objects.requireNonNull(store, "store");
@@ -222,7 +223,8 @@ public final class OnceEngine {
      * @return what the store threw (already reported), to attach to the failure; null if it was
      *     settled
      */
-    public RuntimeException fail(Throwable failure, Outcome storedFailure, Duration retention) {
+    public @Nullable RuntimeException fail(
+        Throwable failure, @Nullable Outcome storedFailure, Duration retention) {
       stop();
       try {
         if (storedFailure != null) {

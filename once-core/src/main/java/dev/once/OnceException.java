@@ -1,5 +1,7 @@
 package dev.once;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Base of every exception Once throws. Unchecked, so that it passes through user lambdas.
  *
@@ -12,7 +14,7 @@ public class OnceException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** The scope of the key involved, or {@code null}. */
-  private final Scope scope;
+  private final @Nullable Scope scope;
 
   /**
    * Creates the exception.
@@ -21,7 +23,7 @@ public class OnceException extends RuntimeException {
    * @param scope the scope of the key involved, or {@code null}
    * @param cause the underlying failure, or {@code null}
    */
-  public OnceException(String message, Scope scope, Throwable cause) {
+  public OnceException(String message, @Nullable Scope scope, @Nullable Throwable cause) {
     super(message, cause);
     this.scope = scope;
   }
@@ -32,12 +34,12 @@ public class OnceException extends RuntimeException {
    * @param message what happened, without the raw key
    * @param scope the scope of the key involved, or {@code null}
    */
-  public OnceException(String message, Scope scope) {
+  public OnceException(String message, @Nullable Scope scope) {
     this(message, scope, null);
   }
 
   /** {@return the scope of the key involved} {@code null} when the failure is not about one key. */
-  public Scope scope() {
+  public @Nullable Scope scope() {
     return scope;
   }
 }

@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The stored result of a completed execution: body bytes, a content type and string attributes (for
@@ -82,7 +83,7 @@ public final class Outcome {
    *
    * @param name the attribute's name
    */
-  public String attribute(String name) {
+  public @Nullable String attribute(String name) {
     return attributes.get(name);
   }
 

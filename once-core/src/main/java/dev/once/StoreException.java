@@ -1,5 +1,7 @@
 package dev.once;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The store failed to answer truthfully (an unexpected SQL error, a serialization failure that
  * requires the caller's transaction to be retried, a corrupt record). Never means "key not found".
@@ -18,7 +20,8 @@ public class StoreException extends OnceException {
    * @param scope the scope of the key involved, or {@code null}
    * @param cause the underlying failure, or {@code null}
    */
-  public StoreException(String message, String storeName, Scope scope, Throwable cause) {
+  public StoreException(
+      String message, String storeName, @Nullable Scope scope, @Nullable Throwable cause) {
     super("store '" + storeName + "': " + message, scope, cause);
     this.storeName = storeName;
   }

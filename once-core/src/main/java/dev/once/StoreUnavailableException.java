@@ -1,5 +1,7 @@
 package dev.once;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The store cannot be reached (connection refused or lost, pool exhausted, server restarting).
  * Callers must fail closed: the operation was not executed under protection. It is safe to retry
@@ -16,7 +18,8 @@ public final class StoreUnavailableException extends StoreException {
    * @param scope the scope of the key involved, or {@code null}
    * @param cause the underlying failure, or {@code null}
    */
-  public StoreUnavailableException(String message, String storeName, Scope scope, Throwable cause) {
+  public StoreUnavailableException(
+      String message, String storeName, @Nullable Scope scope, @Nullable Throwable cause) {
     super("unavailable: " + message, storeName, scope, cause);
   }
 }

@@ -23,6 +23,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.apache.camel.processor.idempotent.jdbc.JdbcMessageIdRepository;
@@ -33,6 +35,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -361,9 +364,10 @@ final class KafkaBench {
    * records, {@code dup} repeat the id (and key, hence partition) of one of the last 10,000 fresh
    * records.
    */
-  private int produce(String topic, int dup) throws Exception {
+  private int produce(String topic, int dup) throws ExecutionException, InterruptedException {
     Random random = new Random(42 + dup);
     List<String> fresh = new ArrayList<>(config.messages());
+    List<Future<RecordMetadata>> sends = new ArrayList<>(config.messages());
     for (int i = 0; i < config.messages(); i++) {
       String id;
       if (i % 100 < dup && !fresh.isEmpty()) {
@@ -380,9 +384,13 @@ final class KafkaBench {
               1 + random.nextInt(10_000));
       ProducerRecord<String, String> r = new ProducerRecord<>(topic, id, payload);
       r.headers().add(KafkaInboxConsumer.MESSAGE_ID_HEADER, id.getBytes(StandardCharsets.UTF_8));
-      producer.send(r);
+      sends.add(producer.send(r));
     }
     producer.flush();
+    // A record the broker refused would leave the topic short and every variant's count wrong.
+    for (Future<RecordMetadata> send : sends) {
+      send.get();
+    }
     return fresh.size();
   }
 

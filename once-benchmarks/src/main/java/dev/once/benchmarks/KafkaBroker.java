@@ -92,7 +92,7 @@ final class KafkaBroker implements AutoCloseable {
    * if it hangs.
    */
   @Override
-  public void close() throws Exception {
+  public void close() throws InterruptedException {
     if (child == null) {
       return;
     }

@@ -127,7 +127,8 @@ final class OnceVariants {
       }
 
       @Override
-      public void process(List<IdempotencyKey> keys, Answers answers) throws Exception {
+      public void process(List<IdempotencyKey> keys, Answers answers)
+          throws SQLException, InterruptedException {
         for (int attempt = 1; ; attempt++) {
           answers.clear();
           try (Connection c = dataSource.getConnection()) {

@@ -18,7 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Redis, found or started by the test kit, in database {@value #DATABASE} (emptied with FLUSHDB
@@ -136,7 +138,8 @@ final class RedisTarget extends Target {
           }
 
           @Override
-          public void process(List<IdempotencyKey> keys, Answers answers) throws Exception {
+          public void process(List<IdempotencyKey> keys, Answers answers)
+              throws InterruptedException, ExecutionException, TimeoutException {
             if (keys.size() == 1) {
               count(raw.sync().set(key(keys.get(0)), ONE, SetArgs.Builder.nx().px(ttl)), answers);
               return;

@@ -394,6 +394,9 @@ final class Report {
     line();
   }
 
+  // "(0% duplicates" holds "% d", which reads as a format specifier; the text is printed as
+  // written.
+  @SuppressWarnings("OrphanedFormatString")
   private void growth() {
     if (run.growth.isEmpty()) {
       return;

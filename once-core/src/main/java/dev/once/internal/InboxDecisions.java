@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The decisions every inbox adapter takes the same way (the Kafka and RabbitMQ consumers, the
@@ -52,9 +53,25 @@ public final class InboxDecisions {
    * Either a message's id and key, or why it has none (then it is dead-lettered, never applied
    * unprotected).
    */
-  public record ResolvedId(String id, IdempotencyKey key, String rejection, Exception cause) {
+  public record ResolvedId(
+      @Nullable String id,
+      @Nullable IdempotencyKey key,
+      @Nullable String rejection,
+      @Nullable Exception cause) {
     public boolean rejected() {
       return rejection != null;
+    }
+
+    /**
+     * The id of a message that was not rejected.
+     *
+     * @throws IllegalStateException if it was rejected
+     */
+    public String acceptedId() {
+      if (id == null) {
+        throw new IllegalStateException("the message was rejected: " + rejection);
+      }
+      return id;
     }
   }
 
@@ -117,7 +134,7 @@ public final class InboxDecisions {
    *     key)
    */
   public static ResolvedId resolveId(
-      Supplier<String> idOf, Supplier<String> fallback, KeyPolicy policy, Scope scope) {
+      Supplier<String> idOf, @Nullable Supplier<String> fallback, KeyPolicy policy, Scope scope) {
     String id;
     try {
       id = idOf.get();
@@ -146,7 +163,7 @@ public final class InboxDecisions {
    *     StoreException} or {@link SQLException} of the inbox's own statements (claims, offsets,
    *     commit) does
    */
-  public static boolean isOutage(Throwable failure, boolean fromHandler) {
+  public static boolean isOutage(@Nullable Throwable failure, boolean fromHandler) {
     if (fromHandler) {
       return isConnectionLost(failure);
     }
@@ -164,7 +181,7 @@ public final class InboxDecisions {
    * gone (see {@link #isUnavailable(SQLException)}). A socket error with no SQL failure around it
    * (a handler's HTTP call) is not a lost database connection: that message failed.
    */
-  public static boolean isConnectionLost(Throwable failure) {
+  public static boolean isConnectionLost(@Nullable Throwable failure) {
     int depth = 0;
     for (Throwable t = failure; t != null && depth < 20; t = t.getCause(), depth++) {
       if (t instanceof SQLException s && isUnavailable(s)) {
@@ -213,7 +230,7 @@ public final class InboxDecisions {
    * @param cause the handler's exception
    * @param attempts the message's failed attempts before this one
    */
-  public Decision afterHandlerFailure(Throwable cause, int attempts) {
+  public Decision afterHandlerFailure(@Nullable Throwable cause, int attempts) {
     if (isConnectionLost(cause)) {
       return new Decision(Action.WAIT_OUT_OUTAGE, outageBackoff.nanos(1), attempts);
     }

@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An {@link IdempotencyStore} in a PostgreSQL, MariaDB, SQLite or H2 table (MySQL is not supported
@@ -106,7 +107,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     Runner pooled =
         new Runner() {
           @Override
-          public <T> T run(Scope scope, String action, SqlWork<T> work) {
+          public <T> T run(@Nullable Scope scope, String action, SqlWork<T> work) {
             return withConnection(scope, action, work);
           }
         };
@@ -158,7 +159,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     Runner onCallersConnection =
         new Runner() {
           @Override
-          public <T> T run(Scope scope, String action, SqlWork<T> work) {
+          public <T> T run(@Nullable Scope scope, String action, SqlWork<T> work) {
             try {
               return work.run(connection);
             } catch (SQLException e) {
@@ -181,13 +182,15 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         "create schema",
         c -> {
           try (Statement s = c.createStatement()) {
+            int executed = 0;
             for (String statement : ddl.split(";")) {
               if (!statement.isBlank()) {
                 s.execute(statement);
+                executed++;
               }
             }
+            return executed;
           }
-          return null;
         });
   }
 
@@ -264,14 +267,14 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
   /** Where a view's statements run: a pooled connection per step, or the caller's connection. */
   private interface Runner {
-    <T> T run(Scope scope, String action, SqlWork<T> work);
+    <T> T run(@Nullable Scope scope, String action, SqlWork<T> work);
   }
 
   /**
    * Runs work on a pooled connection; commits it if the pool hands out connections in manual-commit
    * mode. A deadlock victim is run again: the work was its own transaction, rolled back whole.
    */
-  private <T> T withConnection(Scope scope, String action, SqlWork<T> work) {
+  private <T> T withConnection(@Nullable Scope scope, String action, SqlWork<T> work) {
     for (int attempt = 1; ; attempt++) {
       try {
         return withConnectionOnce(scope, action, work);
@@ -285,7 +288,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  private <T> T withConnectionOnce(Scope scope, String action, SqlWork<T> work) {
+  private <T> T withConnectionOnce(@Nullable Scope scope, String action, SqlWork<T> work) {
     try (Connection c = dataSource.getConnection()) {
       boolean manual = !c.getAutoCommit();
       try {
@@ -484,9 +487,9 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   /** Builds a {@link JdbcIdempotencyStore}; every setter rejects a bad value at once. */
   public static final class Builder {
     private final DataSource dataSource;
-    private SqlDialect dialect;
+    private @Nullable SqlDialect dialect;
     private String table = "once_records";
-    private String name;
+    private @Nullable String name;
     private ConcurrentClaimPolicy concurrentClaims = ConcurrentClaimPolicy.FAIL_FAST;
     private Supplier<Duration> clockOffset = () -> Duration.ZERO;
     private boolean createSchema;

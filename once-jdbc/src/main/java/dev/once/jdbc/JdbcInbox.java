@@ -24,6 +24,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The idempotent consumer's core: applies a batch of messages in ONE database transaction, each
@@ -159,12 +160,12 @@ public final class JdbcInbox {
   /** A handler failed; the batch's transaction was rolled back, nothing of it is committed. */
   public static final class HandlerFailedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
-    private final transient Object failedMessage;
+    private final transient @Nullable Object failedMessage;
 
     /** Position of the failed message in the batch, or -1 for a {@link BatchHandler}. */
     private final int index;
 
-    HandlerFailedException(int index, Object message, Throwable cause) {
+    HandlerFailedException(int index, @Nullable Object message, Throwable cause) {
       super(
           (index < 0
                   ? "the batch handler failed"
@@ -189,7 +190,7 @@ public final class JdbcInbox {
     /**
      * {@return the message whose handler threw} {@code null} when a {@link BatchHandler} failed.
      */
-    public Object failedMessage() {
+    public @Nullable Object failedMessage() {
       return failedMessage;
     }
   }
@@ -240,7 +241,10 @@ public final class JdbcInbox {
    * @return which messages were applied and which skipped as duplicates
    */
   public <M> Batch<M> process(
-      List<M> messages, Function<M, String> idOf, Handler<M> handler, BatchHook afterBatch) {
+      List<M> messages,
+      Function<M, String> idOf,
+      Handler<M> handler,
+      @Nullable BatchHook afterBatch) {
     return process(messages, m -> "", idOf, handler, afterBatch);
   }
 
@@ -264,7 +268,7 @@ public final class JdbcInbox {
       Function<M, String> sourceOf,
       Function<M, String> idOf,
       Handler<M> handler,
-      BatchHook afterBatch) {
+      @Nullable BatchHook afterBatch) {
     Objects.requireNonNull(handler, "handler");
     return run(
         messages,
@@ -296,7 +300,10 @@ public final class JdbcInbox {
    * @return which messages were applied and which skipped as duplicates
    */
   public <M> Batch<M> processAll(
-      List<M> messages, Function<M, String> idOf, BatchHandler<M> handler, BatchHook afterBatch) {
+      List<M> messages,
+      Function<M, String> idOf,
+      BatchHandler<M> handler,
+      @Nullable BatchHook afterBatch) {
     return processAll(messages, m -> "", idOf, handler, afterBatch);
   }
 
@@ -317,7 +324,7 @@ public final class JdbcInbox {
       Function<M, String> sourceOf,
       Function<M, String> idOf,
       BatchHandler<M> handler,
-      BatchHook afterBatch) {
+      @Nullable BatchHook afterBatch) {
     Objects.requireNonNull(handler, "handler");
     return run(
         messages,
@@ -467,7 +474,7 @@ public final class JdbcInbox {
       Function<M, String> sourceOf,
       Function<M, String> idOf,
       Applier<M> handler,
-      BatchHook afterBatch) {
+      @Nullable BatchHook afterBatch) {
     if (messages.isEmpty()) {
       return new Batch<>(List.of(), List.of());
     }
@@ -492,7 +499,7 @@ public final class JdbcInbox {
       Function<M, String> sourceOf,
       Function<M, String> idOf,
       Applier<M> handler,
-      BatchHook afterBatch) {
+      @Nullable BatchHook afterBatch) {
     List<ClaimRequest> requests = requests(messages, sourceOf, idOf);
     Scope scope = requests.get(0).key().scope();
     try (Connection c = dataSource.getConnection()) {

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The settings {@link KafkaInboxConsumer.Builder} and {@link KafkaLeaseConsumer.Builder} share:
@@ -25,7 +26,7 @@ public abstract class ConsumerSettings<K, V, B extends ConsumerSettings<K, V, B>
   Function<ConsumerRecord<K, V>, String> messageId = RecordIds::messageIdHeader;
   NoIdPolicy noIdPolicy = NoIdPolicy.REJECT;
   KeyPolicy keyPolicy = KeyPolicy.defaults();
-  Producer<K, V> deadLetters;
+  @Nullable Producer<K, V> deadLetters;
   Function<String, String> deadLetterTopic = t -> t + ".DLT";
   int maxAttempts = 5;
   Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
@@ -170,10 +171,16 @@ public abstract class ConsumerSettings<K, V, B extends ConsumerSettings<K, V, B>
     if (topics.isEmpty()) {
       throw new IllegalStateException("topics(...) is required");
     }
+    requiredDeadLetters();
+  }
+
+  /** The dead-letter producer, which every consumer requires. */
+  Producer<K, V> requiredDeadLetters() {
     if (deadLetters == null) {
       throw new IllegalStateException(
           "deadLetters(producer) is required: poison records and records without an"
               + " id go to the dead-letter topic, they are never dropped or applied unprotected");
     }
+    return deadLetters;
   }
 }

@@ -30,6 +30,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Kafka consumer whose handler's database effects happen exactly once per message id, on top of
@@ -196,7 +197,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     this.topics = List.copyOf(b.topics);
     this.pollTimeout = b.pollTimeout;
     this.ids = new RecordIds<>(b.messageId, b.noIdPolicy, b.keyPolicy, Scope.global("kafka"));
-    this.deadLetters = new DeadLetters<>(b.deadLetters, b.deadLetterTopic);
+    this.deadLetters = new DeadLetters<>(b.requiredDeadLetters(), b.deadLetterTopic);
     this.decisions =
         new InboxDecisions(b.maxAttempts, b.backoff.shared(), b.outageBackoff.shared());
     this.paused = new PausedPartitions(b.consumer);
@@ -390,8 +391,9 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
       Map<ConsumerRecord<K, V>, String> idOf = new IdentityHashMap<>();
       for (ConsumerRecord<K, V> r : records) {
         RecordIds.Resolved id = ids.resolve(r);
-        if (id.rejected()) {
-          deadLetters.send(r, id.rejection(), id.cause(), 0);
+        String rejection = id.rejection();
+        if (rejection != null) {
+          deadLetters.send(r, rejection, id.cause(), 0);
           continue;
         }
         idOf.put(r, id.id());
@@ -438,7 +440,7 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
    * @param r the record
    * @return the id, or {@code null} when the header is absent
    */
-  public static String messageIdHeader(ConsumerRecord<?, ?> r) {
+  public static @Nullable String messageIdHeader(ConsumerRecord<?, ?> r) {
     return RecordIds.messageIdHeader(r);
   }
 
@@ -456,8 +458,8 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     private final Consumer<K, V> consumer;
     private final DataSource dataSource;
     private final JdbcInbox inbox;
-    private final RecordHandler<K, V> handler;
-    private final BatchHandler<K, V> batchHandler;
+    private final @Nullable RecordHandler<K, V> handler;
+    private final @Nullable BatchHandler<K, V> batchHandler;
     private boolean offsetsInDatabase = true;
     private String offsetsTable = "once_kafka_offsets";
     private boolean createSchema;
@@ -466,8 +468,8 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
         Consumer<K, V> consumer,
         DataSource dataSource,
         JdbcInbox inbox,
-        RecordHandler<K, V> handler,
-        BatchHandler<K, V> batchHandler) {
+        @Nullable RecordHandler<K, V> handler,
+        @Nullable BatchHandler<K, V> batchHandler) {
       this.consumer = Objects.requireNonNull(consumer, "consumer");
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
       this.inbox = Objects.requireNonNull(inbox, "inbox");

@@ -236,7 +236,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     this.lifecycle = new ConsumerLifecycle(b.consumer);
     this.topics = List.copyOf(b.topics);
     this.pollTimeout = b.pollTimeout;
-    this.deadLetters = new DeadLetters<>(b.deadLetters, b.deadLetterTopic);
+    this.deadLetters = new DeadLetters<>(b.requiredDeadLetters(), b.deadLetterTopic);
     Duration lease = b.lease;
     LeaseHandler<K, V> handler = b.handler;
     this.settler =

@@ -27,6 +27,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Consumes a RabbitMQ queue through a {@link JdbcInbox}: every delivery's effect is applied at most
@@ -109,7 +110,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   /** Outage or the message's fault, retry or dead-letter: decided as by every inbox adapter. */
   private final InboxDecisions decisions;
 
-  private final Consumer<Batch<Delivery>> onBatch;
+  private final @Nullable Consumer<Batch<Delivery>> onBatch;
 
   private final BlockingQueue<Delivery> buffer = new LinkedBlockingQueue<>();
   private final Map<String, Integer> failures =
@@ -123,16 +124,16 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       };
   private final Object lifecycle = new Object();
   private volatile boolean running;
-  private volatile Channel channel;
-  private String consumerTag;
-  private Thread worker;
+  private volatile @Nullable Channel channel; // set by start(), never cleared once the worker runs
+  private @Nullable String consumerTag;
+  private @Nullable Thread worker;
 
   private RabbitInboxConsumer(Builder b) {
     this.connection = b.connection;
     this.queue = b.queue;
     this.source = "rabbitmq:" + b.queue;
     this.inbox = b.inbox;
-    this.handler = b.handler;
+    this.handler = Objects.requireNonNull(b.handler, "build() checked the handler");
     this.messageId = b.messageId;
     this.keyPolicy = b.keyPolicy;
     this.prefetch = b.prefetch;
@@ -167,7 +168,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
    * @param delivery the delivery
    * @return the id, or {@code null} when the property is absent
    */
-  public static String amqpMessageId(Delivery delivery) {
+  public static @Nullable String amqpMessageId(Delivery delivery) {
     return delivery.getProperties() == null ? null : delivery.getProperties().getMessageId();
   }
 
@@ -239,7 +240,10 @@ public final class RabbitInboxConsumer implements AutoCloseable {
         LOG.log(System.Logger.Level.DEBUG, "cancelling the consumer of " + queue + " failed", e);
       }
       try {
-        worker.join(Duration.ofSeconds(30).toMillis());
+        Thread started = worker;
+        if (started != null) {
+          started.join(Duration.ofSeconds(30).toMillis());
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -309,7 +313,9 @@ public final class RabbitInboxConsumer implements AutoCloseable {
         done = inbox.process(pending, d -> source, ids::get, handler, null);
       } catch (HandlerFailedException e) {
         Delivery failed = pending.get(e.index());
-        if (failed(failed, ids.get(failed), e.getCause())) {
+        String failedId =
+            Objects.requireNonNull(ids.get(failed), "every pending delivery has an id");
+        if (failed(failed, failedId, e.getCause())) {
           pending.remove(e.index());
           continue;
         }
@@ -387,7 +393,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     return true;
   }
 
-  private String idOf(Delivery d) {
+  private @Nullable String idOf(Delivery d) {
     InboxDecisions.ResolvedId id =
         InboxDecisions.resolveId(
             () -> messageId.apply(d), null, keyPolicy, Scope.global("rabbitmq"));
@@ -413,7 +419,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
    * @return false if the failure was a lost database connection: an outage, nothing settled, no
    *     attempt spent
    */
-  private boolean failed(Delivery d, String id, Throwable cause) {
+  private boolean failed(Delivery d, String id, @Nullable Throwable cause) {
     int before;
     synchronized (failures) {
       before = failures.getOrDefault(id, 0);
@@ -469,7 +475,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   /**
    * Rejects one delivery: requeued ({@code basic.nack}) or dead-lettered ({@code basic.reject}).
    */
-  private void settle(Delivery d, boolean requeue, String why) {
+  private void settle(Delivery d, boolean requeue, @Nullable String why) {
     if (why != null) {
       LOG.log(
           System.Logger.Level.WARNING,
@@ -477,9 +483,9 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     }
     try {
       if (requeue) {
-        channel.basicNack(d.getEnvelope().getDeliveryTag(), false, true);
+        workerChannel().basicNack(d.getEnvelope().getDeliveryTag(), false, true);
       } else {
-        channel.basicReject(d.getEnvelope().getDeliveryTag(), false);
+        workerChannel().basicReject(d.getEnvelope().getDeliveryTag(), false);
       }
     } catch (IOException | RuntimeException e) {
       // The channel is gone: RabbitMQ redelivers the message anyway.
@@ -499,7 +505,8 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       return;
     }
     try {
-      channel.basicNack(pending.get(pending.size() - 1).getEnvelope().getDeliveryTag(), true, true);
+      workerChannel()
+          .basicNack(pending.get(pending.size() - 1).getEnvelope().getDeliveryTag(), true, true);
     } catch (IOException | RuntimeException e) {
       LOG.log(
           System.Logger.Level.WARNING,
@@ -508,9 +515,18 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     }
   }
 
+  /** The channel the worker settles on: start() sets it before the worker starts. */
+  private Channel workerChannel() {
+    Channel started = channel;
+    if (started == null) {
+      throw new IllegalStateException("the consumer of queue " + queue + " was not started");
+    }
+    return started;
+  }
+
   private void ack(long lastTag) {
     try {
-      channel.basicAck(lastTag, true);
+      workerChannel().basicAck(lastTag, true);
     } catch (IOException | RuntimeException e) {
       // Committed but not acknowledged: the redelivery is skipped as a duplicate.
       LOG.log(
@@ -528,7 +544,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     private final Connection connection;
     private final String queue;
     private final JdbcInbox inbox;
-    private JdbcInbox.Handler<Delivery> handler;
+    private JdbcInbox.@Nullable Handler<Delivery> handler;
     private Function<Delivery, String> messageId = RabbitInboxConsumer::amqpMessageId;
     private KeyPolicy keyPolicy = KeyPolicy.defaults();
     private int prefetch = 250;
@@ -536,7 +552,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
     private Duration linger = Duration.ofMillis(20);
     private int maxAttempts = 5;
     private Duration storeRetryDelay = Duration.ofSeconds(1);
-    private Consumer<Batch<Delivery>> onBatch;
+    private @Nullable Consumer<Batch<Delivery>> onBatch;
 
     private Builder(Connection connection, String queue, JdbcInbox inbox) {
       this.connection = Objects.requireNonNull(connection, "connection");

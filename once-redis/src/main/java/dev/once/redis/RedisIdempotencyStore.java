@@ -36,8 +36,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An {@link IdempotencyStore} in Redis, on Lettuce: one hash per record, and each step (claim,
@@ -102,16 +105,16 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   private final RedisKeys keys;
   private final Supplier<Duration> clockOffset;
   private final Duration commandTimeout;
-  private final RedisClient ownedClient;
-  private final ClientResources ownedResources;
+  private final @Nullable RedisClient ownedClient;
+  private final @Nullable ClientResources ownedResources;
   private final StatefulRedisConnection<byte[], byte[]> connection;
   private final ScriptRunner scripts;
   private volatile boolean closed;
 
   private RedisIdempotencyStore(
       Builder b,
-      RedisClient client,
-      ClientResources resources,
+      @Nullable RedisClient client,
+      @Nullable ClientResources resources,
       StatefulRedisConnection<byte[], byte[]> connection) {
     this.name = b.name;
     this.keys = new RedisKeys(b.keyPrefix);
@@ -372,7 +375,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
   }
 
-  private boolean done(List<Object> reply, Scope scope, String action) {
+  private boolean done(List<Object> reply, @Nullable Scope scope, String action) {
     try {
       return Replies.done(reply);
     } catch (IllegalStateException e) {
@@ -380,7 +383,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     }
   }
 
-  private void checkOpen(Scope scope) {
+  private void checkOpen(@Nullable Scope scope) {
     if (closed) {
       throw new StoreUnavailableException("the store was closed", name, scope, null);
     }
@@ -399,10 +402,32 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     try {
       connection.close();
     } finally {
-      if (ownedClient != null) {
-        ownedClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        ownedResources.shutdown(0, 2, TimeUnit.SECONDS);
+      RedisClient client = ownedClient;
+      ClientResources resources = ownedResources;
+      if (client != null && resources != null) {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        shutDown(resources, name);
       }
+    }
+  }
+
+  /**
+   * Shuts down client resources the store created and waits until their threads have stopped (at
+   * most about 2 s): shutdown itself only starts it, and a store that returned from {@link
+   * #close()} with Netty's threads still running would keep a stopping application alive and leak
+   * them in tests that open and close many stores.
+   */
+  private static void shutDown(ClientResources resources, String storeName) {
+    try {
+      // Read as the JDK's Future: the store depends on Lettuce, not on the Netty beneath it.
+      Future<Boolean> shutdown = resources.shutdown(0, 2, TimeUnit.SECONDS);
+      shutdown.get();
+    } catch (InterruptedException e) {
+      // Closing stops waiting but keeps the interrupt for the caller to act on.
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      throw new StoreException(
+          "could not shut down the Redis client's resources", storeName, null, e.getCause());
     }
   }
 
@@ -426,14 +451,14 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
 
   /** Builds a {@link RedisIdempotencyStore}; every setter rejects a bad value at once. */
   public static final class Builder {
-    private final RedisURI uri;
-    private final RedisClient client;
+    private final @Nullable RedisURI uri;
+    private final @Nullable RedisClient client;
     private String keyPrefix = "once:";
     private String name = "redis";
     private Duration commandTimeout = Duration.ofSeconds(2);
     private Supplier<Duration> clockOffset = () -> Duration.ZERO;
 
-    private Builder(RedisURI uri, RedisClient client) {
+    private Builder(@Nullable RedisURI uri, @Nullable RedisClient client) {
       this.uri = uri;
       this.client = client;
     }
@@ -524,9 +549,13 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
         if (connection != null) {
           connection.close();
         }
-        if (client == null) {
+        if (resources != null) {
           c.shutdown();
-          resources.shutdown();
+          try {
+            shutDown(resources, name);
+          } catch (RuntimeException shutdownFailure) {
+            e.addSuppressed(shutdownFailure);
+          }
         }
         if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) {
           throw e; // a misconfigured client (e.g. created without a RedisURI), not an unreachable

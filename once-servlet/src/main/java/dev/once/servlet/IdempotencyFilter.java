@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A servlet filter that makes retries of a request safe: the first request with an {@code
@@ -168,7 +169,7 @@ public final class IdempotencyFilter implements Filter {
   /** Builds an {@link IdempotencyFilter}; every setter rejects a bad value at once, naming it. */
   public static final class Builder {
     private final IdempotencyStore defaultStore;
-    private RouteResolver routes;
+    private @Nullable RouteResolver routes;
     private TenantResolver tenantResolver = Builder::principalName;
     private String headerName = DEFAULT_HEADER_NAME;
     private String replayedHeaderName = DEFAULT_REPLAYED_HEADER_NAME;
@@ -180,7 +181,7 @@ public final class IdempotencyFilter implements Filter {
     private OnceListener listener = OnceListener.NOOP;
     private String problemTypeBase = DEFAULT_PROBLEM_TYPE_BASE;
     private List<String> perRequestHeaders = DEFAULT_PER_REQUEST_HEADERS;
-    private KeyRateLimiter keyRateLimiter;
+    private @Nullable KeyRateLimiter keyRateLimiter;
 
     private Builder(IdempotencyStore defaultStore) {
       this.defaultStore = Objects.requireNonNull(defaultStore, "defaultStore");

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One endpoint the {@link IdempotencyFilter} protects: an HTTP method and a path pattern, plus how
@@ -42,7 +43,7 @@ public final class IdempotentRoute {
   private final FingerprintMode fingerprint;
   private final boolean storeServerErrors;
   private final Duration waitForInFlight;
-  private final IdempotencyStore store;
+  private final @Nullable IdempotencyStore store;
   private final ExchangeBoundary boundary;
   private final boolean streaming;
   private final boolean allowAnonymous;
@@ -198,7 +199,7 @@ public final class IdempotentRoute {
     private FingerprintMode fingerprint = FingerprintMode.CANONICAL_JSON;
     private boolean storeServerErrors;
     private Duration waitForInFlight = Duration.ZERO;
-    private IdempotencyStore store;
+    private @Nullable IdempotencyStore store;
     private ExchangeBoundary boundary = ExchangeBoundary.none();
     private boolean streaming;
     private boolean allowAnonymous = true;
@@ -308,7 +309,7 @@ public final class IdempotentRoute {
      * @param store the route's store, or {@code null} for the filter's default store
      * @return this builder
      */
-    public Builder store(IdempotencyStore store) {
+    public Builder store(@Nullable IdempotencyStore store) {
       this.store = store;
       return this;
     }

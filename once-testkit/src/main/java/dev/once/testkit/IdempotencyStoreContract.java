@@ -712,6 +712,8 @@ public abstract class IdempotencyStoreContract {
     }
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName(
       "8 concurrent claimAll of the same 50 keys in different orders: each key acquired once")
@@ -1001,6 +1003,8 @@ public abstract class IdempotencyStoreContract {
     assertThat(attempts).hasValue(1);
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName("Once over this store: 32 concurrent calls with one key execute the action once")
   void onceExecutesOnceUnderConcurrency() throws Exception {
@@ -1048,6 +1052,8 @@ public abstract class IdempotencyStoreContract {
   // ---------------------------------------------------------------------------------------------------------
 
   /** Runs {@code n} claims released together by a barrier; answers in racer order. */
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   private List<ClaimResult> race(
       ExecutorService pool, int n, java.util.function.IntFunction<ClaimRequest> requests)
       throws Exception {

@@ -124,6 +124,8 @@ public abstract class LostReplyContract {
    * Runs {@code call} with the answers lost, cuts the connection once the direct store shows {@code
    * key} completed (the call ran on the server), and checks that the call failed as unavailable.
    */
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   private void loseAnswerOf(IdempotencyKey key, String operation, Executable call)
       throws Exception {
     ExecutorService cutter = Executors.newSingleThreadExecutor();

@@ -70,7 +70,7 @@ public final class MutableClock extends Clock {
 
   @Override
   public Instant instant() {
-    return now.get();
+    return Objects.requireNonNull(now.get(), "every write checks for null");
   }
 
   @Override

@@ -72,6 +72,8 @@ public abstract class SlowExecutionContract {
     background.shutdownNow();
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName(
       "an action running three times its lease runs once: retries meanwhile are in progress, then replay")
@@ -117,6 +119,8 @@ public abstract class SlowExecutionContract {
     assertThat(runs).as("executions").hasValue(1);
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName(
       "a renewal refused after a takeover is reported, and the late action's result is not stored")

@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -274,6 +275,8 @@ public abstract class TransactionalStoreContract {
     assertReplays(standalone.claim(request(completed, FP_A)), outcome);
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName(
       "fail-fast: a key held by another open transaction is in progress at once, then completed")
@@ -300,6 +303,8 @@ public abstract class TransactionalStoreContract {
     c2.commit();
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @ParameterizedTest(name = "wait for concurrent claims: {0}")
   @ValueSource(booleans = {false, true})
   @DisplayName(
@@ -337,6 +342,8 @@ public abstract class TransactionalStoreContract {
     }
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName(
       "wait mode: a claim blocks while another transaction holds the key, then sees its commit")
@@ -362,6 +369,8 @@ public abstract class TransactionalStoreContract {
     c2.commit();
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName(
       "wait mode: a claim blocks while another transaction holds the key, then acquires after its rollback")
@@ -388,6 +397,8 @@ public abstract class TransactionalStoreContract {
     assertReplays(standaloneStore().claim(request(key, FP_A)), outcome);
   }
 
+  // A test (or its helper) throws whatever fails it; JUnit reports any exception, an interrupt too.
+  @SuppressWarnings("InterruptedExceptionSwallowed")
   @Test
   @DisplayName("16 transactions race on one key: exactly one acquires and writes its business row")
   void racingTransactionsWriteOneBusinessRow() throws Exception {
@@ -536,7 +547,7 @@ public abstract class TransactionalStoreContract {
     }
   }
 
-  private static SQLException sqlCause(Throwable thrown) {
+  private static @Nullable SQLException sqlCause(Throwable thrown) {
     for (Throwable t = thrown; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql) {
         return sql;

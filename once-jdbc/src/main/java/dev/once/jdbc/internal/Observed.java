@@ -1,16 +1,18 @@
 package dev.once.jdbc.internal;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What one claim statement learned about one key: either it acquired the record, or the record's
  * state as the statement saw it, or that another open transaction holds it.
  */
 record Observed(
-    Long acquiredToken,
-    String status,
-    byte[] fingerprint,
+    @Nullable Long acquiredToken,
+    @Nullable String status,
+    byte @Nullable [] fingerprint,
     long leaseUntil,
     long expiresAt,
-    byte[] outcome,
+    byte @Nullable [] outcome,
     long now,
     boolean heldByOtherTransaction) {
 
@@ -23,7 +25,7 @@ record Observed(
   }
 
   /** The row vanished between statements (released or purged): claim again. */
-  static Observed missing() {
+  static @Nullable Observed missing() {
     return null;
   }
 }

@@ -5,13 +5,15 @@ import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
 import dev.once.internal.InboxDecisions;
 import java.sql.SQLException;
+import org.jspecify.annotations.Nullable;
 
 /** Sorts SQL failures into "cannot reach the store" and "the store failed". */
 public final class SqlErrors {
 
   private SqlErrors() {}
 
-  public static StoreException translate(SQLException e, String store, Scope scope, String action) {
+  public static StoreException translate(
+      SQLException e, String store, @Nullable Scope scope, String action) {
     if (isUnavailable(e)) {
       return new StoreUnavailableException(action + " failed: " + e.getMessage(), store, scope, e);
     }

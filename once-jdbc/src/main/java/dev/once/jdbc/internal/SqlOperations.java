@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The statements of one SQL dialect, run on a connection someone else owns. Times are epoch
@@ -263,7 +264,7 @@ public abstract class SqlOperations {
    * Turns what a statement saw into an answer, or {@code null} when the row moved and we must look
    * again.
    */
-  static ClaimResult classify(ClaimRequest request, Observed o) {
+  static @Nullable ClaimResult classify(ClaimRequest request, @Nullable Observed o) {
     if (o == null) {
       return null;
     }
@@ -280,7 +281,12 @@ public abstract class SqlOperations {
       return new ClaimResult.Mismatch();
     }
     if ("C".equals(o.status())) {
-      return new ClaimResult.Completed(Outcome.fromBytes(o.outcome()));
+      byte[] outcome = o.outcome();
+      if (outcome == null) {
+        // The column is NULL only while a record is held; a completed one always has its outcome.
+        throw new IllegalStateException("a completed record has no outcome");
+      }
+      return new ClaimResult.Completed(Outcome.fromBytes(outcome));
     }
     if (o.leaseUntil() > o.now()) {
       return new ClaimResult.InProgress(Duration.ofMillis(o.leaseUntil() - o.now()));

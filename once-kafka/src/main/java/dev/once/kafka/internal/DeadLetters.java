@@ -13,6 +13,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Sends a record to its dead-letter topic with the reason in {@code once.dlt.*} headers and waits
@@ -38,7 +39,7 @@ public final class DeadLetters<K, V> {
    * @throws IllegalStateException if the broker did not acknowledge it (the caller must not move
    *     past the record)
    */
-  public void send(ConsumerRecord<K, V> r, String reason, Throwable cause, int attempts) {
+  public void send(ConsumerRecord<K, V> r, String reason, @Nullable Throwable cause, int attempts) {
     RecordHeaders headers = new RecordHeaders();
     for (Header h : r.headers()) {
       headers.add(h);

@@ -9,11 +9,13 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Applies one polled batch of the inbox consumer through {@link JdbcInbox}, with its next offsets
@@ -27,8 +29,10 @@ public final class InboxBatchProcessor<K, V> {
 
   private final Consumer<K, V> consumer;
   private final JdbcInbox inbox;
-  private final JdbcInbox.Handler<ConsumerRecord<K, V>> handler; // null with a batch handler
-  private final JdbcInbox.BatchHandler<ConsumerRecord<K, V>> batchHandler; // null with a handler
+  private final JdbcInbox.@Nullable Handler<ConsumerRecord<K, V>>
+      handler; // null with a batch handler
+  private final JdbcInbox.@Nullable BatchHandler<ConsumerRecord<K, V>>
+      batchHandler; // null with a handler
   private final DeadLetters<K, V> deadLetters;
   private final InboxDecisions decisions;
   private final StoredOffsets offsets;
@@ -52,8 +56,8 @@ public final class InboxBatchProcessor<K, V> {
   public InboxBatchProcessor(
       Consumer<K, V> consumer,
       JdbcInbox inbox,
-      JdbcInbox.Handler<ConsumerRecord<K, V>> handler,
-      JdbcInbox.BatchHandler<ConsumerRecord<K, V>> batchHandler,
+      JdbcInbox.@Nullable Handler<ConsumerRecord<K, V>> handler,
+      JdbcInbox.@Nullable BatchHandler<ConsumerRecord<K, V>> batchHandler,
       DeadLetters<K, V> deadLetters,
       InboxDecisions decisions,
       StoredOffsets offsets,
@@ -115,10 +119,12 @@ public final class InboxBatchProcessor<K, V> {
       return;
     }
     Map<ConsumerRecord<K, V>, Integer> failures = new IdentityHashMap<>();
+    JdbcInbox.Handler<ConsumerRecord<K, V>> recordHandler =
+        Objects.requireNonNull(handler, "a consumer without a batch handler has a record handler");
     JdbcInbox.Handler<ConsumerRecord<K, V>> apply =
         (c, r) -> {
           Failpoints.hit(Failpoints.AFTER_CLAIM);
-          handler.handle(c, r);
+          recordHandler.handle(c, r);
         };
     while (!pending.isEmpty()) {
       try {
@@ -129,7 +135,9 @@ public final class InboxBatchProcessor<K, V> {
         return;
       } catch (JdbcInbox.HandlerFailedException e) {
         @SuppressWarnings("unchecked")
-        ConsumerRecord<K, V> failed = (ConsumerRecord<K, V>) e.failedMessage();
+        ConsumerRecord<K, V> failed =
+            (ConsumerRecord<K, V>)
+                Objects.requireNonNull(e.failedMessage(), "a record handler's failure names it");
         InboxDecisions.Decision decision =
             decide(e, failures.getOrDefault(failed, 0), DeadLetters.describe(failed));
         failures.put(failed, decision.attempts());
@@ -161,10 +169,12 @@ public final class InboxBatchProcessor<K, V> {
       List<ConsumerRecord<K, V>> records,
       Map<ConsumerRecord<K, V>, String> ids,
       JdbcInbox.BatchHook beforeCommit) {
+    JdbcInbox.BatchHandler<ConsumerRecord<K, V>> wholeBatch =
+        Objects.requireNonNull(batchHandler, "a consumer without a record handler has a batch one");
     JdbcInbox.BatchHandler<ConsumerRecord<K, V>> apply =
         (c, fresh) -> {
           Failpoints.hit(Failpoints.AFTER_CLAIM);
-          batchHandler.handle(c, fresh);
+          wholeBatch.handle(c, fresh);
         };
     for (int failed = 0; ; ) {
       try {

@@ -173,11 +173,12 @@ public final class LeaseSettler<K, V> {
 
   private long attempt(ConsumerRecord<K, V> r, Stall stall, TopicPartition tp) {
     RecordIds.Resolved id = ids.resolve(r);
-    if (id.rejected()) {
-      deadLetters.send(r, id.rejection(), id.cause(), 0);
+    String rejection = id.rejection();
+    if (rejection != null) {
+      deadLetters.send(r, rejection, id.cause(), 0);
       return 0;
     }
-    IdempotencyKey key = id.key();
+    IdempotencyKey key = id.acceptedKey();
     if (stall.pendingToken >= 0
         && completeOrWait(engine.settle(store, key, stall.pendingToken), stall, tp)
             == Settled.DONE) {

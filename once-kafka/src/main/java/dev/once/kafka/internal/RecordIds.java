@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The message id of a record, by the runner's id function, {@link NoIdPolicy} and {@link
@@ -23,9 +24,25 @@ public final class RecordIds<K, V> {
    * Either an id and its key, or the reason the record has none (it is then dead-lettered, never
    * applied).
    */
-  public record Resolved(String id, IdempotencyKey key, String rejection, Exception cause) {
+  public record Resolved(
+      @Nullable String id,
+      @Nullable IdempotencyKey key,
+      @Nullable String rejection,
+      @Nullable Exception cause) {
     public boolean rejected() {
       return rejection != null;
+    }
+
+    /**
+     * The key of a record that was not rejected.
+     *
+     * @throws IllegalStateException if it was rejected
+     */
+    public IdempotencyKey acceptedKey() {
+      if (key == null) {
+        throw new IllegalStateException("the record was rejected: " + rejection);
+      }
+      return key;
     }
   }
 
@@ -49,7 +66,7 @@ public final class RecordIds<K, V> {
    * The default message id: the last {@value KafkaInboxConsumer#MESSAGE_ID_HEADER} header, UTF-8;
    * null when absent.
    */
-  public static String messageIdHeader(ConsumerRecord<?, ?> r) {
+  public static @Nullable String messageIdHeader(ConsumerRecord<?, ?> r) {
     Header h = r.headers().lastHeader(KafkaInboxConsumer.MESSAGE_ID_HEADER);
     return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }

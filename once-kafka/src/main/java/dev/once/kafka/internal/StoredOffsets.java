@@ -12,6 +12,7 @@ import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.common.TopicPartition;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The inbox consumer's offsets stored beside its effects ({@link OffsetTable}): written in each
@@ -24,7 +25,7 @@ public final class StoredOffsets implements ConsumerRebalanceListener {
 
   private final Consumer<?, ?> consumer;
   private final DataSource dataSource;
-  private final OffsetTable table; // null: offsets are not stored
+  private final @Nullable OffsetTable table; // null: offsets are not stored
   private final PausedPartitions paused;
   private final System.Logger log;
 
@@ -35,7 +36,7 @@ public final class StoredOffsets implements ConsumerRebalanceListener {
   public StoredOffsets(
       Consumer<?, ?> consumer,
       DataSource dataSource,
-      OffsetTable table,
+      @Nullable OffsetTable table,
       PausedPartitions paused,
       System.Logger log) {
     this.consumer = consumer;
@@ -108,7 +109,7 @@ public final class StoredOffsets implements ConsumerRebalanceListener {
    */
   public void positionHeld() {
     Set<TopicPartition> waiting = paused.heldAndAssigned();
-    if (waiting.isEmpty()) {
+    if (table == null || waiting.isEmpty()) {
       return;
     }
     Map<TopicPartition, Long> stored;

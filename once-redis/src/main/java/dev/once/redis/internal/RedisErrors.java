@@ -8,6 +8,7 @@ import io.lettuce.core.RedisException;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import org.jspecify.annotations.Nullable;
 
 /** Sorts Redis failures into "cannot reach the store" and "the store failed". */
 public final class RedisErrors {
@@ -22,7 +23,8 @@ public final class RedisErrors {
 
   private RedisErrors() {}
 
-  public static StoreException translate(Throwable e, String store, Scope scope, String action) {
+  public static StoreException translate(
+      Throwable e, String store, @Nullable Scope scope, String action) {
     if (e instanceof StoreException s) {
       return s;
     }

@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs the store's scripts by SHA (EVALSHA) on one shared, thread-safe connection. A list of calls
@@ -49,7 +50,7 @@ public final class ScriptRunner {
   }
 
   /** SCRIPT LOAD for every script; checks that Redis names each by the SHA-1 computed here. */
-  public void loadScripts(Scope scope, String action) {
+  public void loadScripts(@Nullable Scope scope, String action) {
     List<RedisFuture<String>> loads = new ArrayList<>();
     try {
       for (Script script : Script.ALL) {
@@ -78,7 +79,7 @@ public final class ScriptRunner {
    *     command timeout
    * @throws StoreException for any other failure
    */
-  public List<List<Object>> run(List<Call> calls, Scope scope, String action) {
+  public List<List<Object>> run(List<Call> calls, @Nullable Scope scope, String action) {
     List<List<Object>> replies = new ArrayList<>(calls.size());
     for (int i = 0; i < calls.size(); i++) {
       replies.add(null);
@@ -120,7 +121,7 @@ public final class ScriptRunner {
   }
 
   /** Waits for a plain command (SCAN) as for a script call. */
-  public <T> T await(RedisFuture<T> future, Scope scope, String action) {
+  public <T> T await(RedisFuture<T> future, @Nullable Scope scope, String action) {
     return await(future, System.nanoTime() + timeout.toNanos(), List.of(future), scope, action);
   }
 
@@ -128,7 +129,7 @@ public final class ScriptRunner {
       Future<T> future,
       long deadline,
       List<? extends Future<?>> batch,
-      Scope scope,
+      @Nullable Scope scope,
       String action) {
     try {
       return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);

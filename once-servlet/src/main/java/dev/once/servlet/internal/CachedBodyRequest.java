@@ -21,6 +21,7 @@ import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The request the handler sees: the body the filter already read (to fingerprint it) is served
@@ -32,9 +33,9 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
 
   private final byte[] body;
   private final boolean ownsFormParameters;
-  private BodyStream stream;
-  private BufferedReader reader;
-  private Map<String, String[]> parameters;
+  private @Nullable BodyStream stream;
+  private @Nullable BufferedReader reader;
+  private @Nullable Map<String, String[]> parameters;
 
   /**
    * @param body the complete body the filter read
@@ -52,7 +53,7 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
    *
    * @return the bytes, or {@code null} if there were more than {@code limit}
    */
-  public static byte[] readBody(InputStream in, long declaredLength, long limit)
+  public static byte @Nullable [] readBody(InputStream in, long declaredLength, long limit)
       throws IOException {
     int initial = (int) Math.min(limit, declaredLength > 0 ? declaredLength : 8192);
     ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(initial, 32));
@@ -99,12 +100,14 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
     try {
       return Charset.forName(name);
     } catch (IllegalCharsetNameException | UnsupportedCharsetException e) {
-      throw new UnsupportedEncodingException(name);
+      UnsupportedEncodingException unsupported = new UnsupportedEncodingException(name);
+      unsupported.initCause(e);
+      throw unsupported;
     }
   }
 
   @Override
-  public String getParameter(String name) {
+  public @Nullable String getParameter(String name) {
     if (!ownsFormParameters) {
       return super.getParameter(name);
     }
@@ -125,7 +128,7 @@ public final class CachedBodyRequest extends HttpServletRequestWrapper {
   }
 
   @Override
-  public String[] getParameterValues(String name) {
+  public String @Nullable [] getParameterValues(String name) {
     if (!ownsFormParameters) {
       return super.getParameterValues(name);
     }

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The response the handler writes to: status, headers, cookies, content type and body are held in
@@ -58,11 +59,11 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
       int status,
       List<Header> headers,
       List<Cookie> cookies,
-      String contentType,
+      @Nullable String contentType,
       byte[] body,
       boolean errorSent,
-      String errorMessage,
-      Supplier<Map<String, String>> trailers) {}
+      @Nullable String errorMessage,
+      @Nullable Supplier<Map<String, String>> trailers) {}
 
   private final HttpServletResponse real;
   private final boolean mayPassThrough;
@@ -73,11 +74,11 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   private final HoldingMode holding;
   private final ResponseBuffer<Cookie> held;
   private volatile ResponseMode mode;
-  private volatile String passThroughReason;
-  private volatile String unholdableReason;
+  private volatile @Nullable String passThroughReason;
+  private volatile @Nullable String unholdableReason;
 
   private final Sink sink = new Sink();
-  private PrintWriter writer;
+  private @Nullable PrintWriter writer;
   private boolean usingStream;
   private boolean usingWriter;
   private boolean syncing;
@@ -103,7 +104,7 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   // ------------------------------------------------------------------------ what the filter reads
 
   /** Why the response went straight to the client, or {@code null} while it is captured. */
-  public String passThrough() {
+  public @Nullable String passThrough() {
     return passThroughReason;
   }
 
@@ -111,7 +112,7 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
    * Why the response could not be held while pass-through is not allowed, or {@code null}. Its
    * output was discarded: nothing of it reached the client.
    */
-  public String unholdable() {
+  public @Nullable String unholdable() {
     return unholdableReason;
   }
 
@@ -235,7 +236,7 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   }
 
   @Override
-  public void sendError(int sc, String msg) throws IOException {
+  public void sendError(int sc, @Nullable String msg) throws IOException {
     syncWriterBeforeDiscarding();
     synchronized (lock) {
       mode.sendError(sc, msg);
@@ -329,26 +330,26 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   // ------------------------------------------------------------------------ content type
 
   @Override
-  public void setContentType(String type) {
+  public void setContentType(@Nullable String type) {
     synchronized (lock) {
       mode.setContentType(type);
     }
   }
 
   @Override
-  public String getContentType() {
+  public @Nullable String getContentType() {
     return mode.getContentType();
   }
 
   @Override
-  public void setCharacterEncoding(String encoding) {
+  public void setCharacterEncoding(@Nullable String encoding) {
     synchronized (lock) {
       mode.setCharacterEncoding(encoding);
     }
   }
 
   @Override
-  public void setCharacterEncoding(Charset encoding) {
+  public void setCharacterEncoding(@Nullable Charset encoding) {
     setCharacterEncoding(encoding == null ? null : encoding.name());
   }
 
@@ -393,7 +394,9 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
       try {
         cs = Charset.forName(name);
       } catch (IllegalCharsetNameException | UnsupportedCharsetException e) {
-        throw new UnsupportedEncodingException(name);
+        UnsupportedEncodingException unsupported = new UnsupportedEncodingException(name);
+        unsupported.initCause(e);
+        throw unsupported;
       }
       current.writerUses(name);
       writer = new PrintWriter(new OutputStreamWriter(sink, cs), false);
@@ -511,7 +514,7 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   }
 
   @Override
-  public String getHeader(String name) {
+  public @Nullable String getHeader(String name) {
     return mode.getHeader(name);
   }
 
@@ -533,7 +536,7 @@ public final class CapturingResponse extends HttpServletResponseWrapper {
   }
 
   @Override
-  public Supplier<Map<String, String>> getTrailerFields() {
+  public @Nullable Supplier<Map<String, String>> getTrailerFields() {
     return mode.getTrailerFields();
   }
 }

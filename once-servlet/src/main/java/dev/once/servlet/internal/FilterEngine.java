@@ -24,6 +24,7 @@ import java.util.Collections;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link dev.once.servlet.IdempotencyFilter} does with each request. Immutable and
@@ -289,7 +290,7 @@ public final class FilterEngine {
   private abstract static class Signal extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    Signal(Throwable cause) {
+    Signal(@Nullable Throwable cause) {
       super(null, cause, false, false);
     }
   }
@@ -636,7 +637,7 @@ public final class FilterEngine {
               null));
     }
 
-    private Reply leaseLost(String detail, Duration retryAfter) {
+    private Reply leaseLost(String detail, @Nullable Duration retryAfter) {
       return new Failure(
           new Problem(
               Problem.Kind.LEASE_LOST,
@@ -678,7 +679,7 @@ public final class FilterEngine {
   }
 
   /** Finds a signal that a boundary may have wrapped despite its contract. */
-  private static Signal signal(Throwable t) {
+  private static @Nullable Signal signal(Throwable t) {
     for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
       if (t instanceof Signal signal) {
         return signal;
@@ -687,7 +688,8 @@ public final class FilterEngine {
     return null;
   }
 
-  private static RuntimeException rethrow(Throwable t) throws IOException, ServletException {
+  private static RuntimeException rethrow(@Nullable Throwable t)
+      throws IOException, ServletException {
     if (t instanceof IOException e) {
       throw e;
     }

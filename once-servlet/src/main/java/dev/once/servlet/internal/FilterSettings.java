@@ -6,6 +6,7 @@ import dev.once.OnceListener;
 import dev.once.servlet.RouteResolver;
 import dev.once.servlet.TenantResolver;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** The filter's validated settings, as its builder hands them over. */
 public record FilterSettings(
@@ -22,4 +23,4 @@ public record FilterSettings(
     OnceListener listener,
     String problemTypeBase,
     List<String> perRequestHeaders,
-    KeyRateLimiter keyRateLimiter) {}
+    @Nullable KeyRateLimiter keyRateLimiter) {}

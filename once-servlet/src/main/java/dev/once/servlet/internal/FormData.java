@@ -5,6 +5,7 @@ import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** {@code application/x-www-form-urlencoded} decoding, for query strings and form bodies. */
 public final class FormData {
@@ -18,7 +19,7 @@ public final class FormData {
    * Decodes {@code a=1&b=x+y&c} into pairs in order ({@code c} has the value {@code ""}); empty
    * segments are skipped; a malformed percent escape is kept as text.
    */
-  public static List<Pair> parse(String encoded, Charset charset) {
+  public static List<Pair> parse(@Nullable String encoded, Charset charset) {
     List<Pair> pairs = new ArrayList<>();
     if (encoded == null || encoded.isEmpty()) {
       return pairs;

@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The mode in which nothing reaches the client: every call goes to a {@link ResponseBuffer}, the
@@ -54,7 +55,7 @@ final class HoldingMode implements ResponseMode {
   }
 
   @Override
-  public void sendError(int sc, String msg) {
+  public void sendError(int sc, @Nullable String msg) {
     buffer.sendError(sc, msg);
   }
 
@@ -102,7 +103,7 @@ final class HoldingMode implements ResponseMode {
   }
 
   @Override
-  public void setContentType(String type) {
+  public void setContentType(@Nullable String type) {
     buffer.setContentType(type);
     declared(type);
   }
@@ -111,7 +112,7 @@ final class HoldingMode implements ResponseMode {
    * An event stream is held in atomic mode: a handler that writes its whole stream and returns is
    * an ordinary response there.
    */
-  private void declared(String type) {
+  private void declared(@Nullable String type) {
     if (type != null && !buffer.isCommitted() && MediaTypes.isEventStream(type)) {
       try {
         cannotHold.cannotHold("the response is a text/event-stream", true);
@@ -122,12 +123,12 @@ final class HoldingMode implements ResponseMode {
   }
 
   @Override
-  public String getContentType() {
+  public @Nullable String getContentType() {
     return buffer.contentType();
   }
 
   @Override
-  public void setCharacterEncoding(String encoding) {
+  public void setCharacterEncoding(@Nullable String encoding) {
     buffer.setCharacterEncoding(encoding);
   }
 
@@ -179,7 +180,7 @@ final class HoldingMode implements ResponseMode {
   }
 
   @Override
-  public String getHeader(String name) {
+  public @Nullable String getHeader(String name) {
     return buffer.getHeader(name);
   }
 
@@ -199,7 +200,7 @@ final class HoldingMode implements ResponseMode {
   }
 
   @Override
-  public Supplier<Map<String, String>> getTrailerFields() {
+  public @Nullable Supplier<Map<String, String>> getTrailerFields() {
     return buffer.trailers();
   }
 

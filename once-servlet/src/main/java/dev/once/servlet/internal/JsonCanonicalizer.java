@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
@@ -34,7 +35,7 @@ public final class JsonCanonicalizer {
    * value (a syntax error, trailing content, a repeated member name, a number or nesting beyond
    * Jackson's limits).
    */
-  public static byte[] canonicalize(byte[] json) {
+  public static byte @Nullable [] canonicalize(byte[] json) {
     try (JsonParser p = JSON.createParser(ObjectReadContext.empty(), json)) {
       JsonToken first = p.nextToken();
       if (first == null) {

@@ -334,7 +334,7 @@ public final class KeyHeaderParser {
                 .onUnmappableCharacter(CodingErrorAction.REPORT)
                 .decode(bytes);
           } catch (CharacterCodingException e) {
-            throw new Malformed("has a display-string parameter that is not UTF-8");
+            throw new Malformed("has a display-string parameter that is not UTF-8", e);
           }
           return;
         } else {
@@ -384,6 +384,10 @@ public final class KeyHeaderParser {
 
     Malformed(String message) {
       super(message, null, false, false);
+    }
+
+    Malformed(String message, Throwable cause) {
+      super(message, cause, false, false);
     }
   }
 }

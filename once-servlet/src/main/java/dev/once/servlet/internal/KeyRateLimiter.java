@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * At most {@code limit} keyed requests per tenant in each fixed window, counted in this JVM before
@@ -31,7 +32,7 @@ public final class KeyRateLimiter {
    * Counts one keyed request; answers {@code null} if allowed, else how long until the tenant's
    * window ends.
    */
-  public Duration acquire(String tenant) {
+  public @Nullable Duration acquire(String tenant) {
     long now = nanoTime.getAsLong();
     sweep(now);
     Window w =

@@ -1,6 +1,7 @@
 package dev.once.servlet.internal;
 
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /** Just enough media-type handling for fingerprints and captured responses. */
 public final class MediaTypes {
@@ -8,7 +9,7 @@ public final class MediaTypes {
   private MediaTypes() {}
 
   /** {@code type/subtype} in lower case without parameters, or {@code ""} for none. */
-  public static String essence(String contentType) {
+  public static String essence(@Nullable String contentType) {
     if (contentType == null) {
       return "";
     }
@@ -18,7 +19,7 @@ public final class MediaTypes {
   }
 
   /** {@code application/json}, {@code text/json} or any {@code +json} suffix. */
-  public static boolean isJson(String contentType) {
+  public static boolean isJson(@Nullable String contentType) {
     String essence = essence(contentType);
     int slash = essence.indexOf('/');
     if (slash < 0) {
@@ -28,21 +29,21 @@ public final class MediaTypes {
     return subtype.equals("json") || subtype.endsWith("+json");
   }
 
-  public static boolean isForm(String contentType) {
+  public static boolean isForm(@Nullable String contentType) {
     return essence(contentType).equals("application/x-www-form-urlencoded");
   }
 
   /** Any {@code multipart/*} type, such as {@code multipart/form-data}. */
-  public static boolean isMultipart(String contentType) {
+  public static boolean isMultipart(@Nullable String contentType) {
     return essence(contentType).startsWith("multipart/");
   }
 
-  public static boolean isEventStream(String contentType) {
+  public static boolean isEventStream(@Nullable String contentType) {
     return essence(contentType).equals("text/event-stream");
   }
 
   /** The value of the {@code charset} parameter, unquoted, or {@code null}. */
-  public static String charset(String contentType) {
+  public static @Nullable String charset(@Nullable String contentType) {
     if (contentType == null) {
       return null;
     }
@@ -62,7 +63,7 @@ public final class MediaTypes {
   }
 
   /** {@code contentType} without its {@code charset} parameter (other parameters kept). */
-  public static String withoutCharset(String contentType) {
+  public static @Nullable String withoutCharset(@Nullable String contentType) {
     if (contentType == null) {
       return null;
     }

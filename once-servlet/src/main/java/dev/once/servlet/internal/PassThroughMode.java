@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The mode in which the response goes straight to the client: {@link #sendHeld} writes what was
@@ -18,7 +19,7 @@ final class PassThroughMode extends HttpServletResponseWrapper implements Respon
 
   private final HttpServletResponse real;
   private final boolean errorSent;
-  private ServletOutputStream realOut;
+  private @Nullable ServletOutputStream realOut;
 
   /**
    * @param real the response to the client

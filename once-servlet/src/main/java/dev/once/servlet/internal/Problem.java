@@ -4,6 +4,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.ObjectWriteContext;
 import tools.jackson.core.json.JsonFactory;
@@ -17,7 +18,7 @@ import tools.jackson.core.json.JsonFactory;
  * @param detail a sentence for this occurrence; never the key
  * @param retryAfter the {@code Retry-After} to send, or {@code null}
  */
-public record Problem(Kind kind, int status, String detail, Duration retryAfter) {
+public record Problem(Kind kind, int status, String detail, @Nullable Duration retryAfter) {
 
   private static final JsonFactory JSON = JsonFactory.builder().build();
 

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The fingerprint of an HTTP request: what decides whether a retry with the same key is "the same
@@ -32,10 +33,10 @@ public final class RequestFingerprinter {
       String method,
       String operation,
       String path,
-      String rawQuery,
-      String contentType,
+      @Nullable String rawQuery,
+      @Nullable String contentType,
       byte[] body,
-      List<FormData.Pair> containerParsedForm) {}
+      @Nullable List<FormData.Pair> containerParsedForm) {}
 
   public static Fingerprint fingerprint(Parts r, FingerprintMode mode) {
     Fingerprint.Builder fp =
@@ -76,7 +77,7 @@ public final class RequestFingerprinter {
    * Without a declared charset, or when the body is not valid in it (decoding strictly, since a
    * replacement character would make different bodies equal), the bytes as they are.
    */
-  private static byte[] asUtf8(byte[] body, String declared) {
+  private static byte[] asUtf8(byte[] body, @Nullable String declared) {
     if (declared == null || body.length == 0) {
       return body;
     }

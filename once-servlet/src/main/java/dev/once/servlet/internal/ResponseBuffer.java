@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Holds what a handler wrote to a response in memory: status, headers, cookies, content type and
@@ -58,18 +59,18 @@ final class ResponseBuffer<C> {
   private int status = SC_OK;
   private final List<Header> headers = new ArrayList<>();
   private final List<C> cookies = new ArrayList<>();
-  private String contentType; // without its charset parameter
+  private @Nullable String contentType; // without its charset parameter
   private String charset;
   private boolean charsetSet;
   private boolean charsetFixed; // the handler took a writer, which encodes with the charset it had
-  private Locale locale;
+  private @Nullable Locale locale;
   private boolean committed;
   private boolean closed;
   private boolean discarding;
   private boolean errorSent;
-  private String errorMessage;
+  private @Nullable String errorMessage;
   private long declaredLength = -1;
-  private Supplier<Map<String, String>> trailers;
+  private @Nullable Supplier<Map<String, String>> trailers;
   private int bufferSize;
 
   ResponseBuffer(long maxBodyBytes, Upstream upstream) {
@@ -102,7 +103,7 @@ final class ResponseBuffer<C> {
     return status;
   }
 
-  void sendError(int sc, String msg) {
+  void sendError(int sc, @Nullable String msg) {
     if (committed) {
       throw new IllegalStateException(
           "Cannot call sendError() after the response has been committed");
@@ -118,7 +119,7 @@ final class ResponseBuffer<C> {
     return errorSent;
   }
 
-  String errorMessage() {
+  @Nullable String errorMessage() {
     return errorMessage;
   }
 
@@ -204,7 +205,7 @@ final class ResponseBuffer<C> {
 
   // ------------------------------------------------------------------- content type and charset
 
-  void setContentType(String type) {
+  void setContentType(@Nullable String type) {
     if (committed) {
       return;
     }
@@ -225,14 +226,14 @@ final class ResponseBuffer<C> {
   }
 
   /** The content type with the charset it names, if any. */
-  String contentType() {
+  @Nullable String contentType() {
     if (contentType == null) {
       return null;
     }
     return charsetSet ? contentType + ";charset=" + charset : contentType;
   }
 
-  void setCharacterEncoding(String encoding) {
+  void setCharacterEncoding(@Nullable String encoding) {
     if (committed || charsetFixed) {
       return;
     }
@@ -346,7 +347,7 @@ final class ResponseBuffer<C> {
         || upstream.containsHeader(name);
   }
 
-  String getHeader(String name) {
+  @Nullable String getHeader(String name) {
     if (name.equalsIgnoreCase("Content-Type")) {
       return contentType();
     }
@@ -403,7 +404,7 @@ final class ResponseBuffer<C> {
     trailers = supplier;
   }
 
-  Supplier<Map<String, String>> trailers() {
+  @Nullable Supplier<Map<String, String>> trailers() {
     return trailers;
   }
 

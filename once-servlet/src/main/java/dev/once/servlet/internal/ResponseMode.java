@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link CapturingResponse} does with the handler's calls: {@link HoldingMode} keeps them in
@@ -20,7 +21,7 @@ sealed interface ResponseMode permits HoldingMode, PassThroughMode {
 
   int getStatus();
 
-  void sendError(int sc, String msg) throws IOException;
+  void sendError(int sc, @Nullable String msg) throws IOException;
 
   void sendRedirect(String location, int sc, boolean clearBuffer) throws IOException;
 
@@ -38,11 +39,11 @@ sealed interface ResponseMode permits HoldingMode, PassThroughMode {
 
   void setContentLengthLong(long len);
 
-  void setContentType(String type);
+  void setContentType(@Nullable String type);
 
-  String getContentType();
+  @Nullable String getContentType();
 
-  void setCharacterEncoding(String encoding);
+  void setCharacterEncoding(@Nullable String encoding);
 
   String getCharacterEncoding();
 
@@ -61,7 +62,7 @@ sealed interface ResponseMode permits HoldingMode, PassThroughMode {
 
   boolean containsHeader(String name);
 
-  String getHeader(String name);
+  @Nullable String getHeader(String name);
 
   Collection<String> getHeaders(String name);
 
@@ -69,7 +70,7 @@ sealed interface ResponseMode permits HoldingMode, PassThroughMode {
 
   void setTrailerFields(Supplier<Map<String, String>> supplier);
 
-  Supplier<Map<String, String>> getTrailerFields();
+  @Nullable Supplier<Map<String, String>> getTrailerFields();
 
   // ------------------------------------------------------------- the handler's output stream
 

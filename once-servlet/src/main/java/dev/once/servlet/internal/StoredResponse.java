@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An HTTP response as an {@link Outcome}: the body, the content type, and attributes {@code kind}
@@ -17,9 +18,9 @@ public record StoredResponse(
     Kind kind,
     int status,
     List<Map.Entry<String, String>> headers,
-    String contentType,
+    @Nullable String contentType,
     byte[] body,
-    String errorMessage) {
+    @Nullable String errorMessage) {
 
   /** What was stored. */
   public enum Kind {

@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.function.Function;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -78,7 +79,7 @@ public final class IdempotentHandlerRouteResolver
   private final PropertyResolver placeholders;
   private final OnceHttpProperties defaults;
   private final Function<IdempotencyStore, ExchangeBoundary> boundaries;
-  private volatile Routes routes;
+  private volatile @Nullable Routes routes;
   private boolean anonymousByDefault; // set by build() before it builds routes
 
   /**
@@ -256,7 +257,7 @@ public final class IdempotentHandlerRouteResolver
     }
   }
 
-  private static Idempotent annotation(HandlerMethod handler) {
+  private static @Nullable Idempotent annotation(HandlerMethod handler) {
     Idempotent onMethod =
         AnnotatedElementUtils.findMergedAnnotation(handler.getMethod(), Idempotent.class);
     return onMethod != null

@@ -1,6 +1,7 @@
 package dev.once.spring.boot;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The message id of a Kafka record for the idempotent listeners of {@link
@@ -29,5 +30,5 @@ public interface KafkaMessageIdResolver {
    * @return the id, or {@code null} (or blank) if it has none; then {@code once.kafka.no-id-policy}
    *     applies
    */
-  String messageId(ConsumerRecord<?, ?> record);
+  @Nullable String messageId(ConsumerRecord<?, ?> record);
 }

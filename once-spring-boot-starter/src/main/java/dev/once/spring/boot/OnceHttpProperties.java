@@ -1,6 +1,7 @@
 package dev.once.spring.boot;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
 import org.springframework.util.unit.DataSize;
 
@@ -53,7 +54,7 @@ public class OnceHttpProperties {
    * store's DataSource. Default: true when the store is JDBC and there is a
    * PlatformTransactionManager.
    */
-  private Boolean atomic;
+  private @Nullable Boolean atomic;
 
   /**
    * Whether callers without an authenticated principal may use keys on every @Idempotent route
@@ -61,13 +62,13 @@ public class OnceHttpProperties {
    * filter chain (such requests get 403 unless the route sets allowAnonymous), true otherwise (with
    * a start-up warning).
    */
-  private Boolean allowAnonymous;
+  private @Nullable Boolean allowAnonymous;
 
   /**
    * Prefix of the "type" URI of the problem+json answers the filter writes. Default: the filter's
    * own.
    */
-  private String problemTypeBase;
+  private @Nullable String problemTypeBase;
 
   /** Order of the filter; the default runs it after Spring Security's filter chain (order -100). */
   private int filterOrder = Ordered.LOWEST_PRECEDENCE - 100;
@@ -250,7 +251,7 @@ public class OnceHttpProperties {
    * response in one Spring transaction on the JDBC store's DataSource. Default: true when the store
    * is JDBC and there is a PlatformTransactionManager.
    */
-  public Boolean getAtomic() {
+  public @Nullable Boolean getAtomic() {
     return atomic;
   }
 
@@ -259,7 +260,7 @@ public class OnceHttpProperties {
    *
    * @param atomic the new value
    */
-  public void setAtomic(Boolean atomic) {
+  public void setAtomic(@Nullable Boolean atomic) {
     this.atomic = atomic;
   }
 
@@ -270,7 +271,7 @@ public class OnceHttpProperties {
    * requests get 403 unless the route sets allowAnonymous), true otherwise (with a start-up
    * warning).
    */
-  public Boolean getAllowAnonymous() {
+  public @Nullable Boolean getAllowAnonymous() {
     return allowAnonymous;
   }
 
@@ -279,7 +280,7 @@ public class OnceHttpProperties {
    *
    * @param allowAnonymous the new value
    */
-  public void setAllowAnonymous(Boolean allowAnonymous) {
+  public void setAllowAnonymous(@Nullable Boolean allowAnonymous) {
     this.allowAnonymous = allowAnonymous;
   }
 
@@ -287,7 +288,7 @@ public class OnceHttpProperties {
    * {@return the {@code once.http.problem-type-base} property} Prefix of the "type" URI of the
    * problem+json answers the filter writes. Default: the filter's own.
    */
-  public String getProblemTypeBase() {
+  public @Nullable String getProblemTypeBase() {
     return problemTypeBase;
   }
 
@@ -296,7 +297,7 @@ public class OnceHttpProperties {
    *
    * @param problemTypeBase the new value
    */
-  public void setProblemTypeBase(String problemTypeBase) {
+  public void setProblemTypeBase(@Nullable String problemTypeBase) {
     this.problemTypeBase = problemTypeBase;
   }
 
@@ -332,7 +333,7 @@ public class OnceHttpProperties {
     private int maxLength = 255;
 
     /** A regular expression the whole key must match; none by default. */
-    private String pattern;
+    private @Nullable String pattern;
 
     /** Accept characters above U+007E (control characters never). */
     private boolean allowNonAscii = false;
@@ -375,7 +376,7 @@ public class OnceHttpProperties {
      * {@return the {@code once.http.key.pattern} property} A regular expression the whole key must
      * match; none by default.
      */
-    public String getPattern() {
+    public @Nullable String getPattern() {
       return pattern;
     }
 
@@ -384,7 +385,7 @@ public class OnceHttpProperties {
      *
      * @param pattern the new value
      */
-    public void setPattern(String pattern) {
+    public void setPattern(@Nullable String pattern) {
       this.pattern = pattern;
     }
 

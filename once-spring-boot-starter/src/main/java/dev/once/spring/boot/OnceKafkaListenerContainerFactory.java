@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import javax.sql.DataSource;
 import org.apache.kafka.common.header.Header;
+import org.jspecify.annotations.Nullable;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.config.KafkaListenerEndpoint;
 import org.springframework.kafka.listener.BatchMessageListener;
@@ -93,7 +94,7 @@ public class OnceKafkaListenerContainerFactory
       PlatformTransactionManager transactionManager,
       KafkaMessageIdResolver messageIds,
       boolean offsetFallback,
-      String consumer,
+      @Nullable String consumer,
       Duration retention) {
     this.support =
         new KafkaInboxSupport(

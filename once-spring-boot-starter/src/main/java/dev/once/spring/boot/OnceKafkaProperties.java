@@ -1,6 +1,7 @@
 package dev.once.spring.boot;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code once.kafka.*}: the idempotent {@code @KafkaListener} container factory. Part of {@link
@@ -17,7 +18,7 @@ public class OnceKafkaProperties {
    * SpEL over the ConsumerRecord giving the message id instead of the header, e.g. "key()"; a
    * byte[] result is read as UTF-8.
    */
-  private String messageIdExpression;
+  private @Nullable String messageIdExpression;
 
   /**
    * What to do with a record without a message id: reject (dead-letter it) or
@@ -26,7 +27,7 @@ public class OnceKafkaProperties {
   private NoIdPolicy noIdPolicy = NoIdPolicy.REJECT;
 
   /** Scope of the message ids. Default: the listener's consumer group. */
-  private String consumer;
+  private @Nullable String consumer;
 
   /**
    * How long an applied message id is remembered; longer than any redelivery or replay you expect.
@@ -72,7 +73,7 @@ public class OnceKafkaProperties {
    * giving the message id instead of the header, e.g. "key()"; a byte[] result is read as UTF-8.
    * Default: none.
    */
-  public String getMessageIdExpression() {
+  public @Nullable String getMessageIdExpression() {
     return messageIdExpression;
   }
 
@@ -82,7 +83,7 @@ public class OnceKafkaProperties {
    *
    * @param messageIdExpression the new value
    */
-  public void setMessageIdExpression(String messageIdExpression) {
+  public void setMessageIdExpression(@Nullable String messageIdExpression) {
     this.messageIdExpression = messageIdExpression;
   }
 
@@ -107,7 +108,7 @@ public class OnceKafkaProperties {
    * {@return the {@code once.kafka.consumer} property} Scope of the message ids. Default: the
    * listener's consumer group.
    */
-  public String getConsumer() {
+  public @Nullable String getConsumer() {
     return consumer;
   }
 
@@ -116,7 +117,7 @@ public class OnceKafkaProperties {
    *
    * @param consumer the new value
    */
-  public void setConsumer(String consumer) {
+  public void setConsumer(@Nullable String consumer) {
     this.consumer = consumer;
   }
 

@@ -1,5 +1,6 @@
 package dev.once.spring.boot;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.NestedConfigurationProperty;
 
@@ -18,7 +19,7 @@ public class OnceProperties {
    * Which store holds the idempotency records: jdbc, redis or memory. Default: jdbc when the
    * application has a DataSource, else memory.
    */
-  private StoreType store;
+  private @Nullable StoreType store;
 
   @NestedConfigurationProperty private final OnceJdbcProperties jdbc = new OnceJdbcProperties();
 
@@ -38,7 +39,7 @@ public class OnceProperties {
    * {@return the {@code once.store} property} Which store holds the idempotency records: jdbc,
    * redis or memory. Default: jdbc when the application has a DataSource, else memory.
    */
-  public StoreType getStore() {
+  public @Nullable StoreType getStore() {
     return store;
   }
 
@@ -47,7 +48,7 @@ public class OnceProperties {
    *
    * @param store the new value
    */
-  public void setStore(StoreType store) {
+  public void setStore(@Nullable StoreType store) {
     this.store = store;
   }
 

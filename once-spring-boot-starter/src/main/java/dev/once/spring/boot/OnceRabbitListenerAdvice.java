@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
+import org.jspecify.annotations.Nullable;
 import org.springframework.amqp.AmqpRejectAndDontRequeueException;
 import org.springframework.amqp.ImmediateRequeueAmqpException;
 import org.springframework.amqp.core.Message;
@@ -65,7 +66,7 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   private final ListenerInbox inbox;
   private final ListenerInbox.OutageBackoff outages = new ListenerInbox.OutageBackoff();
   private final RabbitMessageIdResolver messageIds;
-  private final String consumer;
+  private final @Nullable String consumer;
   private volatile Retry retry = new Retry(1, Duration.ZERO, 1.0, Duration.ZERO);
 
   /**
@@ -130,7 +131,7 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
       DataSource dataSource,
       PlatformTransactionManager transactionManager,
       RabbitMessageIdResolver messageIds,
-      String consumer,
+      @Nullable String consumer,
       Duration retention) {
     this.inbox = new ListenerInbox(store, dataSource, transactionManager, retention);
     this.messageIds = Objects.requireNonNull(messageIds, "messageIds");
@@ -148,7 +149,7 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   }
 
   @Override
-  public Object invoke(MethodInvocation invocation) throws Throwable {
+  public @Nullable Object invoke(MethodInvocation invocation) throws Throwable {
     Object[] args = invocation.getArguments();
     // The container's ContainerDelegate.invokeListener(Channel, Object data): data is a Message or
     // a List<Message>.
@@ -265,10 +266,10 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
     InboxDecisions.ResolvedId id = inbox.resolveId(() -> messageIds.messageId(m), null);
     if (id.rejected()) {
       throw new MissingMessageIdException(
-          m.getMessageProperties().getConsumerQueue(),
+          String.valueOf(m.getMessageProperties().getConsumerQueue()),
           id.rejection() + (id.cause() == null ? "" : ": " + id.cause()));
     }
-    return id.id();
+    return id.acceptedId();
   }
 
   @SuppressWarnings("unchecked")

@@ -1,6 +1,7 @@
 package dev.once.spring.boot;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code once.rabbit.*}: the idempotent {@code @RabbitListener} container factory. Part of {@link
@@ -14,10 +15,10 @@ public class OnceRabbitProperties {
    * SpEL over the AMQP Message giving the message id instead of its message-id property, e.g.
    * "messageProperties.headers['event-id']".
    */
-  private String messageIdExpression;
+  private @Nullable String messageIdExpression;
 
   /** Scope of the message ids. Default: the queue the message was consumed from. */
-  private String consumer;
+  private @Nullable String consumer;
 
   /**
    * How long an applied message id is remembered; longer than any redelivery or replay you expect.
@@ -46,7 +47,7 @@ public class OnceRabbitProperties {
    * giving the message id instead of its message-id property, e.g.
    * "messageProperties.headers['event-id']". Default: none.
    */
-  public String getMessageIdExpression() {
+  public @Nullable String getMessageIdExpression() {
     return messageIdExpression;
   }
 
@@ -56,7 +57,7 @@ public class OnceRabbitProperties {
    *
    * @param messageIdExpression the new value
    */
-  public void setMessageIdExpression(String messageIdExpression) {
+  public void setMessageIdExpression(@Nullable String messageIdExpression) {
     this.messageIdExpression = messageIdExpression;
   }
 
@@ -64,7 +65,7 @@ public class OnceRabbitProperties {
    * {@return the {@code once.rabbit.consumer} property} Scope of the message ids. Default: the
    * queue the message was consumed from.
    */
-  public String getConsumer() {
+  public @Nullable String getConsumer() {
     return consumer;
   }
 
@@ -73,7 +74,7 @@ public class OnceRabbitProperties {
    *
    * @param consumer the new value
    */
-  public void setConsumer(String consumer) {
+  public void setConsumer(@Nullable String consumer) {
     this.consumer = consumer;
   }
 

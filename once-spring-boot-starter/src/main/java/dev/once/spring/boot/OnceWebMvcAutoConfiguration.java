@@ -10,6 +10,7 @@ import dev.once.servlet.TenantResolver;
 import dev.once.spring.boot.internal.CompositeListener;
 import jakarta.servlet.DispatcherType;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -127,7 +128,8 @@ public class OnceWebMvcAutoConfiguration {
    * JDBC default) must get none and run in lease mode. A boundary of the application's own applies
    * to every route, as it always did.
    */
-  static ExchangeBoundary boundaryFor(ExchangeBoundary boundary, IdempotencyStore store) {
+  static @Nullable ExchangeBoundary boundaryFor(
+      @Nullable ExchangeBoundary boundary, @Nullable IdempotencyStore store) {
     if (boundary instanceof TransactionalExchangeBoundary transactional) {
       return transactional.isAtomic(store) ? transactional : null;
     }
@@ -213,7 +215,7 @@ public class OnceWebMvcAutoConfiguration {
     return registration;
   }
 
-  private static String missingStore(OnceProperties.StoreType type, boolean several) {
+  private static String missingStore(OnceProperties.@Nullable StoreType type, boolean several) {
     if (several) {
       return "several IdempotencyStore beans and none is @Primary: mark the default one @Primary, and declare "
           + "per-route stores with @Bean(defaultCandidate = false)";

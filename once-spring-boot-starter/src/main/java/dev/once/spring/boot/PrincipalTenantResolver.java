@@ -8,6 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.Principal;
 import java.util.HexFormat;
+import org.jspecify.annotations.Nullable;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -122,7 +123,7 @@ public final class PrincipalTenantResolver implements TenantResolver {
 
   /** Loaded only when Spring Security is present. */
   private static final class SpringSecurity {
-    static String tenant() {
+    static @Nullable String tenant() {
       Authentication auth = SecurityContextHolder.getContext().getAuthentication();
       if (auth == null
           || !auth.isAuthenticated()
@@ -147,7 +148,7 @@ public final class PrincipalTenantResolver implements TenantResolver {
 
   /** Loaded only when spring-security-oauth2-core is present. */
   private static final class OAuth2 {
-    static String issuer(Object principal) {
+    static @Nullable String issuer(@Nullable Object principal) {
       Object iss = null;
       if (principal instanceof ClaimAccessor claims) {
         iss = claims.getClaims().get("iss");

@@ -1,5 +1,6 @@
 package dev.once.spring.boot;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.amqp.core.Message;
 
 /**
@@ -28,5 +29,5 @@ public interface RabbitMessageIdResolver {
    * @return the id, or {@code null} (or blank) if it has none; such a message is rejected without
    *     requeue
    */
-  String messageId(Message message);
+  @Nullable String messageId(Message message);
 }

@@ -1,6 +1,7 @@
 package dev.once.spring.boot;
 
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 import org.springframework.expression.EvaluationContext;
 import org.springframework.expression.Expression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
@@ -22,7 +23,7 @@ final class SpelMessageIds {
     this.expression = new SpelExpressionParser().parseExpression(expression);
   }
 
-  String evaluate(Object root) {
+  @Nullable String evaluate(Object root) {
     Object value = expression.getValue(context, root);
     if (value == null) {
       return null;

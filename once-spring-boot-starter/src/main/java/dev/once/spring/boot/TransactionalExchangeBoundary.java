@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.util.Objects;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
@@ -88,7 +89,7 @@ public final class TransactionalExchangeBoundary implements ExchangeBoundary {
    *
    * @param routeStore a route's store
    */
-  public boolean isAtomic(IdempotencyStore routeStore) {
+  public boolean isAtomic(@Nullable IdempotencyStore routeStore) {
     return routeStore == store;
   }
 

@@ -5,10 +5,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Kafka broker the tests use, once per JVM: the server at {@code ONCE_TEST_KAFKA_BOOTSTRAP} (or
@@ -25,7 +28,7 @@ import org.apache.kafka.clients.admin.NewTopic;
  */
 public final class TestKafka {
 
-  private static String bootstrap;
+  private static @Nullable String bootstrap;
 
   private TestKafka() {}
 
@@ -65,6 +68,9 @@ public final class TestKafka {
     try (Admin admin = Admin.create(p)) {
       admin.describeCluster().clusterId().get(5, TimeUnit.SECONDS);
       return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     } catch (Exception e) {
       return false;
     }
@@ -162,7 +168,8 @@ public final class TestKafka {
    * @param partitions how many partitions
    * @throws Exception if the broker refuses or does not answer
    */
-  public static void createTopic(String topic, int partitions) throws Exception {
+  public static void createTopic(String topic, int partitions)
+      throws InterruptedException, ExecutionException, TimeoutException {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
       admin
@@ -178,7 +185,8 @@ public final class TestKafka {
               () -> {
                 var d =
                     admin.describeTopics(java.util.List.of(topic)).allTopicNames().get().get(topic);
-                return d.partitions().size() == partitions
+                return d != null
+                    && d.partitions().size() == partitions
                     && d.partitions().stream()
                         .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
               });

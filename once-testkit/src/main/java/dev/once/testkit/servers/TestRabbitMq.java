@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The RabbitMQ the tests use: {@code ONCE_TEST_RABBITMQ_URI} (or the system property {@code
@@ -24,7 +25,7 @@ public final class TestRabbitMq {
   /** The address used when none is configured. */
   public static final String DEFAULT_URI = "amqp://guest:guest@127.0.0.1:5672";
 
-  private static String checked;
+  private static @Nullable String checked;
 
   private TestRabbitMq() {}
 

@@ -15,7 +15,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Properties;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Finds a real PostgreSQL, MariaDB or Redis server for tests: the configured one if it answers,
@@ -106,13 +108,13 @@ public final class TestServers {
 
   private static final Object POSTGRES_LOCK = new Object();
   private static final Object MARIADB_LOCK = new Object();
-  private static TestDatabase postgres; // guarded by POSTGRES_LOCK
-  private static RuntimeException postgresFailure; // guarded by POSTGRES_LOCK
-  private static TestDatabase mariadb; // guarded by MARIADB_LOCK
-  private static RuntimeException mariadbFailure; // guarded by MARIADB_LOCK
+  private static @Nullable TestDatabase postgres; // guarded by POSTGRES_LOCK
+  private static @Nullable RuntimeException postgresFailure; // guarded by POSTGRES_LOCK
+  private static @Nullable TestDatabase mariadb; // guarded by MARIADB_LOCK
+  private static @Nullable RuntimeException mariadbFailure; // guarded by MARIADB_LOCK
   private static final Object REDIS_LOCK = new Object();
-  private static TestRedis redis; // guarded by REDIS_LOCK
-  private static RuntimeException redisFailure; // guarded by REDIS_LOCK
+  private static @Nullable TestRedis redis; // guarded by REDIS_LOCK
+  private static @Nullable RuntimeException redisFailure; // guarded by REDIS_LOCK
 
   private TestServers() {}
 
@@ -141,7 +143,7 @@ public final class TestServers {
       if (postgresFailure != null) {
         throw new IllegalStateException(postgresFailure.getMessage(), postgresFailure);
       }
-      return postgres;
+      return Objects.requireNonNull(postgres, "resolved or failed above");
     }
   }
 
@@ -170,7 +172,7 @@ public final class TestServers {
       if (mariadbFailure != null) {
         throw new IllegalStateException(mariadbFailure.getMessage(), mariadbFailure);
       }
-      return mariadb;
+      return Objects.requireNonNull(mariadb, "resolved or failed above");
     }
   }
 
@@ -298,7 +300,7 @@ public final class TestServers {
       if (redisFailure != null) {
         throw new IllegalStateException(redisFailure.getMessage(), redisFailure);
       }
-      return redis;
+      return Objects.requireNonNull(redis, "resolved or failed above");
     }
   }
 

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -62,7 +63,7 @@ public final class Quickstart {
   }
 
   /** Runs the three scenes and returns the balances of the two accounts it used. */
-  long[] demo(PrintStream out) throws Exception {
+  long[] demo(PrintStream out) throws SQLException, InterruptedException, ExecutionException {
     String from = "acct-" + UUID.randomUUID().toString().substring(0, 8);
     String to = "acct-" + UUID.randomUUID().toString().substring(0, 8);
     openAccounts(from, to, 10_000);

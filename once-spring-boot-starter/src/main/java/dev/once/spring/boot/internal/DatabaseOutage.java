@@ -1,5 +1,7 @@
 package dev.once.spring.boot.internal;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What an idempotent Kafka listener throws when its database failed (see {@link
  * ListenerInbox#isOutage}): the records are not at fault, so {@link KafkaOutageErrorHandler} gives
@@ -32,7 +34,7 @@ final class DatabaseOutage extends RuntimeException {
   }
 
   /** The outage in {@code failure}'s cause chain (the container may have wrapped it), or null. */
-  static DatabaseOutage in(Throwable failure) {
+  static @Nullable DatabaseOutage in(Throwable failure) {
     int depth = 0;
     for (Throwable t = failure; t != null && depth < 20; t = t.getCause(), depth++) {
       if (t instanceof DatabaseOutage outage) {

@@ -1,6 +1,7 @@
 package dev.once.spring.boot.internal;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import org.springframework.kafka.support.Acknowledgment;
 
 /**
@@ -11,16 +12,16 @@ import org.springframework.kafka.support.Acknowledgment;
 final class DeferredAcknowledgment implements Acknowledgment {
 
   private final Acknowledgment target;
-  private final int[] indexMap;
+  private final int @Nullable [] indexMap;
   private boolean acknowledged;
-  private Duration nackSleep;
+  private @Nullable Duration nackSleep;
   private int nackIndex = -1;
 
   /**
    * @param indexMap for a batch: the original batch index of each record the listener saw; null for
    *     a record
    */
-  DeferredAcknowledgment(Acknowledgment target, int[] indexMap) {
+  DeferredAcknowledgment(Acknowledgment target, int @Nullable [] indexMap) {
     this.target = target;
     this.indexMap = indexMap;
   }

@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 import org.springframework.core.KotlinDetector;
 import org.springframework.core.ReactiveAdapterRegistry;
 import org.springframework.core.ResolvableType;
@@ -43,7 +44,7 @@ public final class DeferredResponses {
    * returns. A handler declared to return {@code Object}, or that starts asynchronous processing
    * itself, is not recognised here; the filter refuses it when it happens.
    */
-  public static String describe(HandlerMethod handler) {
+  public static @Nullable String describe(HandlerMethod handler) {
     Method method = handler.getMethod();
     if (KotlinDetector.isSuspendingFunction(method)) {
       return "is a Kotlin suspending function";

@@ -6,6 +6,7 @@ import dev.once.spring.boot.MissingMessageIdException;
 import java.util.Objects;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jspecify.annotations.Nullable;
 import org.springframework.kafka.support.KafkaUtils;
 
 /**
@@ -16,7 +17,7 @@ public final class KafkaInboxSupport {
   final ListenerInbox inbox;
   private final KafkaMessageIdResolver ids;
   private final boolean offsetFallback;
-  private final String consumer;
+  private final @Nullable String consumer;
   // Per consumer thread: each polls on its own, and one whose records went through is no longer in
   // an outage.
   private final ThreadLocal<ListenerInbox.OutageBackoff> outages =
@@ -28,7 +29,10 @@ public final class KafkaInboxSupport {
    * @param consumer the scope of the ids; null: the consumer group
    */
   public KafkaInboxSupport(
-      ListenerInbox inbox, KafkaMessageIdResolver ids, boolean offsetFallback, String consumer) {
+      ListenerInbox inbox,
+      KafkaMessageIdResolver ids,
+      boolean offsetFallback,
+      @Nullable String consumer) {
     this.inbox = Objects.requireNonNull(inbox, "inbox");
     this.ids = Objects.requireNonNull(ids, "ids");
     this.offsetFallback = offsetFallback;
@@ -49,10 +53,10 @@ public final class KafkaInboxSupport {
           r.topic() + "-" + r.partition() + "@" + r.offset(),
           id.rejection() + (id.cause() == null ? "" : ": " + id.cause()));
     }
-    return id.id();
+    return id.acceptedId();
   }
 
-  String consumerOf(Consumer<?, ?> kafkaConsumer) {
+  String consumerOf(@Nullable Consumer<?, ?> kafkaConsumer) {
     if (consumer != null) {
       return consumer;
     }

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
@@ -117,7 +118,8 @@ public final class ListenerInbox {
    * throwing id function, no id without a {@code fallback}, or an id the key policy refuses,
    * rejects the message.
    */
-  public InboxDecisions.ResolvedId resolveId(Supplier<String> idOf, Supplier<String> fallback) {
+  public InboxDecisions.ResolvedId resolveId(
+      Supplier<String> idOf, @Nullable Supplier<String> fallback) {
     return InboxDecisions.resolveId(idOf, fallback, keyPolicy, Scope.global("listener"));
   }
 
@@ -248,7 +250,7 @@ public final class ListenerInbox {
     }
 
     @Override
-    public synchronized StoreException getCause() {
+    public synchronized @Nullable StoreException getCause() {
       return (StoreException) super.getCause();
     }
   }

@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A view of a request for asking Spring MVC's handler mappings which handler would serve it, ahead
@@ -26,7 +27,7 @@ public final class LookupRequest extends HttpServletRequestWrapper {
   }
 
   @Override
-  public Object getAttribute(String name) {
+  public @Nullable Object getAttribute(String name) {
     if (set.containsKey(name)) {
       return set.get(name);
     }

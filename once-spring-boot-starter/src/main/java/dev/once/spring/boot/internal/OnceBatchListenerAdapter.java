@@ -47,7 +47,8 @@ public final class OnceBatchListenerAdapter<K, V>
         if (i > 0) {
           apply(records.subList(0, i), ids, null, consumer);
         }
-        throw new BatchListenerFailedException(noId.getMessage(), noId, records.get(i));
+        throw new BatchListenerFailedException(
+            String.valueOf(noId.getMessage()), noId, records.get(i));
       }
     }
     apply(records, ids, acknowledgment, consumer);
@@ -127,7 +128,7 @@ public final class OnceBatchListenerAdapter<K, V>
     }
   }
 
-  private static BatchListenerFailedException find(Throwable t) {
+  private static @Nullable BatchListenerFailedException find(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof BatchListenerFailedException b) {
         return b;
@@ -152,7 +153,9 @@ public final class OnceBatchListenerAdapter<K, V>
   }
 
   private void invoke(
-      List<ConsumerRecord<K, V>> records, Acknowledgment ack, Consumer<?, ?> consumer) {
+      List<ConsumerRecord<K, V>> records,
+      @Nullable Acknowledgment ack,
+      @Nullable Consumer<?, ?> consumer) {
     switch (this.delegateType) {
       case ACKNOWLEDGING_CONSUMER_AWARE -> this.delegate.onMessage(records, ack, consumer);
       case ACKNOWLEDGING -> this.delegate.onMessage(records, ack);

@@ -1,6 +1,7 @@
 package dev.once.spring.boot.internal;
 
 import java.util.List;
+import java.util.Objects;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jspecify.annotations.Nullable;
@@ -49,7 +50,7 @@ public final class OnceRecordListenerAdapter<K, V>
                 }
               });
     } catch (NackRequested nack) {
-      deferred.replay();
+      Objects.requireNonNull(deferred, "only a deferred acknowledgment nacks").replay();
       return;
     } catch (Throwable t) {
       throw support.failed(t);
@@ -66,7 +67,10 @@ public final class OnceRecordListenerAdapter<K, V>
     }
   }
 
-  private void invoke(ConsumerRecord<K, V> record, Acknowledgment ack, Consumer<?, ?> consumer) {
+  private void invoke(
+      ConsumerRecord<K, V> record,
+      @Nullable Acknowledgment ack,
+      @Nullable Consumer<?, ?> consumer) {
     switch (this.delegateType) {
       case ACKNOWLEDGING_CONSUMER_AWARE -> this.delegate.onMessage(record, ack, consumer);
       case ACKNOWLEDGING -> this.delegate.onMessage(record, ack);

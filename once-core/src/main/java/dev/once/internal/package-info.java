@@ -1,0 +1,8 @@
+/**
+ * Implementation shared by the modules, not public API: the decisions every inbox adapter takes
+ * alike, and SHA-256 digests.
+ */
+@NullMarked
+package dev.once.internal;
+
+import org.jspecify.annotations.NullMarked;
