@@ -166,7 +166,9 @@ public final class TestKafka {
    *
    * @param topic the topic's name; it must not exist yet
    * @param partitions how many partitions
-   * @throws Exception if the broker refuses or does not answer
+   * @throws InterruptedException if the calling thread is interrupted while waiting
+   * @throws ExecutionException if the broker refuses to create the topic
+   * @throws TimeoutException if the broker does not answer within 30 seconds
    */
   public static void createTopic(String topic, int partitions)
       throws InterruptedException, ExecutionException, TimeoutException {
