@@ -205,11 +205,11 @@ public abstract class SqlOperations {
   }
 
   /**
-   * Reads rows as committed (no locks, never waits): what a claimer blocked by another transaction
-   * can know.
+   * Reads rows without locking them: as committed, what a claimer blocked by another transaction
+   * can know; inside a transaction that holds SQLite's write lock, the latest rows.
    */
-  private Map<ByteBuffer, Observed> peek(Connection c, List<ClaimRequest> requests, long offsetMs)
-      throws SQLException {
+  protected final Map<ByteBuffer, Observed> peek(
+      Connection c, List<ClaimRequest> requests, long offsetMs) throws SQLException {
     String sql =
         "SELECT id, status, fingerprint, lease_until, expires_at, outcome, "
             + now()

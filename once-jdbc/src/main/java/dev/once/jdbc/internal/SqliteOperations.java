@@ -166,7 +166,7 @@ final class SqliteOperations extends SqlOperations {
         rest.add(r);
       }
     }
-    Map<ByteBuffer, Observed> rows = rest.isEmpty() ? Map.of() : read(c, rest, offsetMs);
+    Map<ByteBuffer, Observed> rows = rest.isEmpty() ? Map.of() : peek(c, rest, offsetMs);
     List<Observed> out = new ArrayList<>(requests.size());
     for (ClaimRequest r : requests) {
       ByteBuffer id = ByteBuffer.wrap(r.key().digest());
@@ -223,43 +223,6 @@ final class SqliteOperations extends SqlOperations {
       }
     }
     return acquired;
-  }
-
-  /** Reads the records the claim did not take; in the claim's transaction, so the latest ones. */
-  private Map<ByteBuffer, Observed> read(Connection c, List<ClaimRequest> requests, long offsetMs)
-      throws SQLException {
-    String sql =
-        "SELECT id, status, fingerprint, lease_until, expires_at, outcome, "
-            + now()
-            + " FROM "
-            + table
-            + " WHERE id IN ("
-            + String.join(", ", Collections.nCopies(requests.size(), "?"))
-            + ")";
-    Map<ByteBuffer, Observed> rows = new HashMap<>();
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      int p = 1;
-      ps.setLong(p++, offsetMs);
-      for (ClaimRequest r : requests) {
-        ps.setBytes(p++, r.key().digest());
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          rows.put(
-              ByteBuffer.wrap(rs.getBytes(1)),
-              new Observed(
-                  null,
-                  rs.getString(2),
-                  rs.getBytes(3),
-                  rs.getLong(4),
-                  rs.getLong(5),
-                  rs.getBytes(6),
-                  rs.getLong(7),
-                  false));
-        }
-      }
-    }
-    return rows;
   }
 
   private static long setBusyTimeout(Connection c, long millis) throws SQLException {
