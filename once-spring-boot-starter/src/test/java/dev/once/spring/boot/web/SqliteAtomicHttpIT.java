@@ -6,20 +6,15 @@ import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.jdbc.SqlDialect;
 import dev.once.spring.boot.Idempotent;
 import dev.once.spring.boot.TransactionalExchangeBoundary;
+import dev.once.spring.boot.web.HttpApp.Reply;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -31,19 +26,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.security.config.Customizer;
-import org.springframework.security.config.annotation.web.builders.HttpSecurity;
-import org.springframework.security.core.userdetails.User;
-import org.springframework.security.core.userdetails.UserDetailsService;
-import org.springframework.security.provisioning.InMemoryUserDetailsManager;
-import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -58,36 +45,13 @@ import org.springframework.web.bind.annotation.RestController;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SqliteAtomicHttpIT {
 
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(10))
-          .build();
-
-  private ConfigurableApplicationContext app;
+  private HttpApp app;
   private final ExecutorService clients = Executors.newFixedThreadPool(8);
 
-  @SpringBootConfiguration
-  @EnableAutoConfiguration
+  /** {@link WebMvcHttpIT}'s application (Spring Security, HTTP Basic for alice) plus the ledger. */
+  @Configuration(proxyBeanMethods = false)
+  @Import({WebMvcHttpIT.App.class, Transfers.class})
   static class App {
-    @Bean
-    SecurityFilterChain api(HttpSecurity http) throws Exception {
-      return http.authorizeHttpRequests(
-              requests ->
-                  requests.requestMatchers("/error").permitAll().anyRequest().authenticated())
-          .httpBasic(Customizer.withDefaults())
-          .csrf(csrf -> csrf.disable())
-          .build();
-    }
-
-    @Bean
-    UserDetailsService users() {
-      InMemoryUserDetailsManager users =
-          new InMemoryUserDetailsManager(
-              User.withUsername("alice").password("{noop}alice").roles("USER").build());
-      return users::loadUserByUsername;
-    }
-
     @Bean
     Ledger ledger(JdbcTemplate jdbc) {
       return new Ledger(jdbc);
@@ -162,15 +126,10 @@ class SqliteAtomicHttpIT {
             + file
             + "?journal_mode=WAL&synchronous=FULL&busy_timeout=30000&transaction_mode=IMMEDIATE";
     app =
-        new SpringApplicationBuilder(App.class, Transfers.class)
-            .run(
-                "--server.port=0",
-                "--server.address=127.0.0.1",
-                "--spring.main.banner-mode=off",
-                "--logging.level.root=WARN",
-                "--spring.datasource.url=" + url,
-                "--once.jdbc.create-schema=always");
-    app.getBean(JdbcTemplate.class)
+        HttpApp.start(
+            Map.of("spring.datasource.url", url, "once.jdbc.create-schema", "always"), App.class);
+    app.context
+        .getBean(JdbcTemplate.class)
         .execute(
             "CREATE TABLE ledger (ref TEXT NOT NULL, account TEXT NOT NULL, amount INTEGER NOT NULL)");
   }
@@ -185,29 +144,30 @@ class SqliteAtomicHttpIT {
 
   @Test
   void theStarterRunsTheSqliteStoreInAtomicMode() {
-    assertThat(app.getBean(JdbcIdempotencyStore.class).dialect()).isEqualTo(SqlDialect.SQLITE);
-    assertThat(app.getBean(TransactionalExchangeBoundary.class)).isNotNull();
+    assertThat(app.context.getBean(JdbcIdempotencyStore.class).dialect())
+        .isEqualTo(SqlDialect.SQLITE);
+    assertThat(app.context.getBean(TransactionalExchangeBoundary.class)).isNotNull();
   }
 
   @Test
   void aTransferCommitsWithItsRecordAndARetryReplaysIt() {
     String ref = "ref-" + UUID.randomUUID();
     String key = UUID.randomUUID().toString();
-    Ledger ledger = app.getBean(Ledger.class);
+    Ledger ledger = app.context.getBean(Ledger.class);
     int before = ledger.runs();
 
-    HttpResponse<String> created = transfer(key, ref, "acct-1", 500);
-    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-    HttpResponse<String> replay = transfer(key, ref, "acct-1", 500);
+    Reply created = transfer(key, ref, "acct-1", 500);
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    Reply replay = transfer(key, ref, "acct-1", 500);
 
-    assertThat(replay.statusCode()).isEqualTo(201);
-    assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+    assertThat(replay.status()).isEqualTo(201);
+    assertThat(replay.replayed()).isTrue();
     assertThat(replay.body()).isEqualTo(created.body());
     assertThat(ledgerRows(ref)).isEqualTo(1);
     assertThat(ledger.runs() - before).isEqualTo(1);
 
-    HttpResponse<String> otherBody = transfer(key, ref, "acct-1", 501);
-    assertThat(otherBody.statusCode()).as("the key reused with another body").isEqualTo(422);
+    Reply otherBody = transfer(key, ref, "acct-1", 501);
+    assertThat(otherBody.status()).as("the key reused with another body").isEqualTo(422);
   }
 
   @Test
@@ -215,14 +175,14 @@ class SqliteAtomicHttpIT {
     String ref = "ref-" + UUID.randomUUID();
     String key = UUID.randomUUID().toString();
 
-    HttpResponse<String> failed = transfer(key, ref, "acct-2", -5);
-    assertThat(failed.statusCode()).as(failed.body()).isGreaterThanOrEqualTo(500);
+    Reply failed = transfer(key, ref, "acct-2", -5);
+    assertThat(failed.status()).as(failed.body()).isGreaterThanOrEqualTo(500);
     assertThat(ledgerRows(ref)).as("the failed request's rows").isZero();
 
     // The same key with a body that works: nothing of the failed attempt is left to replay.
-    HttpResponse<String> retried = transfer(key, ref, "acct-2", -5);
-    assertThat(retried.statusCode()).isGreaterThanOrEqualTo(500);
-    assertThat(retried.headers().firstValue("Idempotent-Replayed")).isEmpty();
+    Reply retried = transfer(key, ref, "acct-2", -5);
+    assertThat(retried.status()).isGreaterThanOrEqualTo(500);
+    assertThat(retried.replayed()).isFalse();
     assertThat(ledgerRows(ref)).isZero();
   }
 
@@ -235,12 +195,12 @@ class SqliteAtomicHttpIT {
   void sameKeyRequestsArrivingTogetherQueueAndReplayTheFirst() throws Exception {
     String ref = "ref-" + UUID.randomUUID();
     String key = UUID.randomUUID().toString();
-    Ledger ledger = app.getBean(Ledger.class);
+    Ledger ledger = app.context.getBean(Ledger.class);
     int before = ledger.runs();
     CountDownLatch gate = new CountDownLatch(1);
     ledger.gate(gate);
     try {
-      List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+      List<Future<Reply>> answers = new ArrayList<>();
       answers.add(clients.submit(() -> transfer(key, ref, "acct-3", 700)));
       org.awaitility.Awaitility.await("the first request is in its handler")
           .atMost(Duration.ofSeconds(20))
@@ -254,12 +214,12 @@ class SqliteAtomicHttpIT {
           .until(() -> answers.stream().noneMatch(Future::isDone));
       gate.countDown();
 
-      HttpResponse<String> first = answers.get(0).get(60, TimeUnit.SECONDS);
-      assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
-      for (Future<HttpResponse<String>> answer : answers.subList(1, answers.size())) {
-        HttpResponse<String> r = answer.get(60, TimeUnit.SECONDS);
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-        assertThat(r.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+      Reply first = answers.get(0).get(60, TimeUnit.SECONDS);
+      assertThat(first.status()).as(first.body()).isEqualTo(201);
+      for (Future<Reply> answer : answers.subList(1, answers.size())) {
+        Reply r = answer.get(60, TimeUnit.SECONDS);
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        assertThat(r.replayed()).isTrue();
         assertThat(r.body()).isEqualTo(first.body());
       }
     } finally {
@@ -271,33 +231,14 @@ class SqliteAtomicHttpIT {
   }
 
   private long ledgerRows(String ref) {
-    return app.getBean(JdbcTemplate.class)
+    return app.context
+        .getBean(JdbcTemplate.class)
         .queryForObject("SELECT COUNT(*) FROM ledger WHERE ref = ?", Long.class, ref);
   }
 
-  private HttpResponse<String> transfer(String key, String ref, String account, long amount) {
-    int port = app.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+  private Reply transfer(String key, String ref, String account, long amount) {
     String json =
         "{\"ref\":\"" + ref + "\",\"account\":\"" + account + "\",\"amount\":" + amount + "}";
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/transfers"))
-            .timeout(Duration.ofSeconds(60))
-            .header(
-                "Authorization",
-                "Basic "
-                    + Base64.getEncoder()
-                        .encodeToString("alice:alice".getBytes(StandardCharsets.UTF_8)))
-            .header("Content-Type", "application/json")
-            .header("Idempotency-Key", key)
-            .POST(HttpRequest.BodyPublishers.ofString(json))
-            .build();
-    try {
-      return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return app.post("/transfers", key, json, "Authorization", HttpApp.basic("alice"));
   }
 }
