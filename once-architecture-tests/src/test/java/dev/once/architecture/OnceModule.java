@@ -28,6 +28,7 @@ import java.util.stream.Collectors;
 enum OnceModule {
   CORE("once-core", "dev.once", uses()),
   JDBC("once-jdbc", "dev.once.jdbc", uses(CORE)),
+  OUTBOX("once-outbox", "dev.once.outbox", uses(CORE, JDBC)),
   REDIS("once-redis", "dev.once.redis", uses(CORE), "io.lettuce.core.."),
   SERVLET(
       "once-servlet", "dev.once.servlet", uses(CORE), "jakarta.servlet..", "tools.jackson.core.."),
@@ -84,13 +85,13 @@ enum OnceModule {
   /**
    * The one exception to "no module uses another module's internals", like a JPMS qualified export:
    * once-core's {@code InboxDecisions} (what every inbox decides alike: message id, outage or
-   * poison, retry or dead-letter) is shared with the modules that run an inbox, and with no one
-   * else. Not public API.
+   * poison, retry or dead-letter, backoff) is shared with the modules that run an inbox or the
+   * outbox relay, and with no one else. Not public API.
    */
   private static final Map<String, Set<OnceModule>> SHARED_INTERNALS =
       Map.of(
           "dev.once.internal.InboxDecisions",
-          EnumSet.of(JDBC, KAFKA, RABBITMQ, SPRING_BOOT_STARTER));
+          EnumSet.of(JDBC, OUTBOX, KAFKA, RABBITMQ, SPRING_BOOT_STARTER));
 
   private static final Pattern INTERNAL = Pattern.compile("\\.internal(\\.|$)");
 
