@@ -217,11 +217,22 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         String code = line.contains("--") ? line.substring(0, line.indexOf("--")) : line;
         out.append(code).append('\n');
       }
-      String plain = table.contains(".") ? table.substring(table.indexOf('.') + 1) : table;
-      return out.toString()
-          .replace("once_records_expires_at", plain + "_expires_at")
-          .replace("once_records_token_seq", table + "_token_seq")
-          .replaceAll("\\bonce_records\\b", table);
+      int dot = table.indexOf('.');
+      String plain = table.substring(dot + 1);
+      String ddl =
+          out.toString()
+              .replace("once_records_expires_at", plain + "_expires_at")
+              .replace("once_records_token_seq", table + "_token_seq")
+              .replaceAll("\\bonce_records\\b", table);
+      if (dialect == SqlDialect.SQLITE && dot > 0) {
+        // SQLite puts an index in a schema by naming the schema on the index, and refuses a
+        // qualified name for the table it indexes (that table is looked up in the index's schema).
+        ddl =
+            ddl.replace(
+                "INDEX IF NOT EXISTS " + plain + "_expires_at ON " + table,
+                "INDEX IF NOT EXISTS " + table + "_expires_at ON " + plain);
+      }
+      return ddl;
     } catch (IOException e) {
       throw new IllegalStateException("cannot read " + dialect.schemaResource(), e);
     }

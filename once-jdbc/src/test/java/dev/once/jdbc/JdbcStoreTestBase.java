@@ -125,6 +125,45 @@ abstract class JdbcStoreTestBase {
         .isInstanceOf(ClaimResult.Acquired.class);
   }
 
+  /**
+   * The schema (or database, on MariaDB) that the pool's connections start in: the one a
+   * schema-qualified table name uses here.
+   */
+  protected String currentSchema(Connection c) throws SQLException {
+    String schema = c.getSchema();
+    return schema != null ? schema : c.getCatalog();
+  }
+
+  @Test
+  void aSchemaQualifiedTableIsCreatedAndClaimedIn() throws SQLException {
+    String qualified;
+    try (Connection c = pool.getConnection()) {
+      qualified = currentSchema(c) + "." + table + "_q";
+    }
+    JdbcIdempotencyStore qualifiedStore =
+        JdbcIdempotencyStore.builder(pool).table(qualified).createSchema(true).build();
+    try {
+      qualifiedStore.createSchema();
+      IdempotencyKey key = IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "schema"), "k");
+      ClaimRequest request =
+          new ClaimRequest(key, Fingerprint.empty(), Duration.ofSeconds(5), Duration.ofMinutes(1));
+      assertThat(qualifiedStore.claim(request)).isInstanceOf(ClaimResult.Acquired.class);
+      assertThat(qualifiedStore.claim(request)).isInstanceOf(ClaimResult.InProgress.class);
+      assertThat(store.claim(request))
+          .as("the qualified table is another table than " + table)
+          .isInstanceOf(ClaimResult.Acquired.class);
+    } finally {
+      try (Connection c = pool.getConnection();
+          Statement s = c.createStatement()) {
+        s.execute("DROP TABLE " + qualified);
+        s.execute(
+            (store.dialect() == SqlDialect.SQLITE ? "DROP TABLE " : "DROP SEQUENCE ")
+                + qualified
+                + "_token_seq");
+      }
+    }
+  }
+
   @Test
   void rawKeysAndTenantsNeverReachTheTable() throws SQLException {
     String secretKey = "secret-key-" + UUID.randomUUID();

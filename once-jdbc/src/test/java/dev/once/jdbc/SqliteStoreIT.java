@@ -57,6 +57,12 @@ class SqliteStoreIT extends JdbcStoreTestBase {
     return new String[] {"jdbc:sqlite:" + file + "?" + SETTINGS, "", ""};
   }
 
+  /** sqlite-jdbc reports neither a schema nor a catalog; the database file is schema "main". */
+  @Override
+  protected String currentSchema(Connection c) {
+    return "main";
+  }
+
   @Override
   protected List<Integer> supportedIsolationLevels() {
     return List.of(Connection.TRANSACTION_SERIALIZABLE);
