@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * batch, after the sink has the batch and before the relay marks it sent, prints {@code HOLD} and
  * waits to be killed: the kill lands in the window where a relay has published but not committed.
  *
- * <p>Arguments: JDBC URL, user, password, outbox table, sink table, {@code hold} or {@code drain}.
+ * <p>Arguments: JDBC URL, user, password, outbox table, the sink's JDBC URL, sink table, {@code
+ * hold} or {@code drain}. The sink may be the outbox's database; on SQLite it must be another file,
+ * since the relay holds SQLite's one write lock while it publishes.
  */
 public final class RelayChild {
 
@@ -30,15 +32,21 @@ public final class RelayChild {
     config.setPassword(args[2]);
     config.setMaximumPoolSize(4);
     HikariDataSource pool = new HikariDataSource(config);
-    String sink = args[4];
-    boolean hold = args[5].equals("hold");
+    HikariConfig sinkConfig = new HikariConfig();
+    sinkConfig.setJdbcUrl(args[4]);
+    sinkConfig.setUsername(args[1]);
+    sinkConfig.setPassword(args[2]);
+    sinkConfig.setMaximumPoolSize(2);
+    HikariDataSource sinkPool = new HikariDataSource(sinkConfig);
+    String sink = args[5];
+    boolean hold = args[6].equals("hold");
     AtomicInteger batches = new AtomicInteger();
     OutboxPublisher publisher =
         new OutboxPublisher() {
           @Override
           public Map<UUID, Exception> publish(List<OutboxMessage> messages)
               throws InterruptedException {
-            try (Connection c = pool.getConnection();
+            try (Connection c = sinkPool.getConnection();
                 PreparedStatement s =
                     c.prepareStatement("INSERT INTO " + sink + " (id) VALUES (?)")) {
               c.setAutoCommit(true);

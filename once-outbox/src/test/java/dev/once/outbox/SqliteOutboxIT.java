@@ -11,11 +11,12 @@ import java.util.UUID;
  * The outbox on SQLite as the payments example embeds it: a WAL file synced on every commit, with a
  * busy timeout so writers and relays wait for the one write lock.
  */
-class SqliteOutboxIT extends OutboxTestBase {
+class SqliteOutboxIT extends CrossProcessOutboxTestBase {
 
   static final String SETTINGS = "journal_mode=WAL&synchronous=FULL&busy_timeout=30000";
 
   private final Path file = databaseFile();
+  private final Path sinkFile = databaseFile();
 
   static Path databaseFile() {
     try {
@@ -29,6 +30,14 @@ class SqliteOutboxIT extends OutboxTestBase {
   @Override
   protected String[] connection() {
     return new String[] {"jdbc:sqlite:" + file + "?" + SETTINGS, "", ""};
+  }
+
+  /**
+   * The relay holds SQLite's write lock while it publishes: the broker stand-in is another file.
+   */
+  @Override
+  protected String sinkUrl() {
+    return "jdbc:sqlite:" + sinkFile + "?" + SETTINGS;
   }
 
   @Override

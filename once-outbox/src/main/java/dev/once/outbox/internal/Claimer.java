@@ -32,8 +32,7 @@ public final class Claimer {
    * @param sql the dialect's statements
    * @param nowMillis the relay's clock
    * @param limit the most rows to claim
-   * @return the rows that may be published now, oldest first; the first element of the pair is
-   *     every row the claim locked
+   * @return every row the claim locked, and those of them that may be published now, oldest first
    * @throws SQLException as the driver throws it
    */
   public static Claimed claim(
