@@ -20,8 +20,11 @@ public interface OutboxPublisher extends AutoCloseable {
    *
    * @param messages the batch, oldest first
    * @return the messages that were not acknowledged, by id, with the reason; every message of the
-   *     batch that is not in the map was acknowledged. Throwing instead counts every message of the
-   *     batch as not acknowledged.
+   *     batch that is not in the map was acknowledged. A refusal spends one of the message's
+   *     attempts ({@link OutboxRelay.Builder#maxAttempts}). Throwing instead counts every message
+   *     of the batch as not acknowledged and spends no attempt: the relay takes it for a broker
+   *     outage, rolls the batch back and tries again after its outage backoff. So throw when the
+   *     broker cannot be reached, and refuse only what the broker itself rejected.
    * @throws InterruptedException if the thread was interrupted while waiting for the broker
    */
   Map<UUID, Exception> publish(List<OutboxMessage> messages) throws InterruptedException;
