@@ -28,7 +28,7 @@ import java.util.stream.Collectors;
 enum OnceModule {
   CORE("once-core", "dev.once", uses()),
   JDBC("once-jdbc", "dev.once.jdbc", uses(CORE)),
-  OUTBOX("once-outbox", "dev.once.outbox", uses(CORE, JDBC)),
+  OUTBOX("once-outbox", "dev.once.outbox", uses(CORE, JDBC), "org.postgresql.."),
   REDIS("once-redis", "dev.once.redis", uses(CORE), "io.lettuce.core.."),
   SERVLET(
       "once-servlet", "dev.once.servlet", uses(CORE), "jakarta.servlet..", "tools.jackson.core.."),
