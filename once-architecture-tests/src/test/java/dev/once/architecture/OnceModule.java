@@ -32,8 +32,8 @@ enum OnceModule {
   REDIS("once-redis", "dev.once.redis", uses(CORE), "io.lettuce.core.."),
   SERVLET(
       "once-servlet", "dev.once.servlet", uses(CORE), "jakarta.servlet..", "tools.jackson.core.."),
-  KAFKA("once-kafka", "dev.once.kafka", uses(CORE, JDBC), "org.apache.kafka.."),
-  RABBITMQ("once-rabbitmq", "dev.once.rabbitmq", uses(CORE, JDBC), "com.rabbitmq.client.."),
+  KAFKA("once-kafka", "dev.once.kafka", uses(CORE, JDBC, OUTBOX), "org.apache.kafka.."),
+  RABBITMQ("once-rabbitmq", "dev.once.rabbitmq", uses(CORE, JDBC, OUTBOX), "com.rabbitmq.client.."),
   SPRING_BOOT_STARTER(
       "once-spring-boot-starter",
       "dev.once.spring.boot",

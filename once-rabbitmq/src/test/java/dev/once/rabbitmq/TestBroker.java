@@ -66,6 +66,23 @@ final class TestBroker implements AutoCloseable {
     return queue;
   }
 
+  /**
+   * A fresh exchange of {@code type} and a fresh queue bound to it with {@code bindingKey}, both
+   * deleted on {@link #close}.
+   *
+   * @return the exchange's name; the queue is named {@code <exchange>.q}
+   */
+  String exchangeWithQueue(String prefix, BuiltinExchangeType type, String bindingKey)
+      throws Exception {
+    String exchange = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    channel.exchangeDeclare(exchange, type, false, false, null);
+    exchanges.add(exchange);
+    channel.queueDeclare(exchange + ".q", false, false, false, null);
+    queues.add(exchange + ".q");
+    channel.queueBind(exchange + ".q", exchange, bindingKey);
+    return exchange;
+  }
+
   /** Publishes with a publisher confirm; {@code messageId} null publishes without the property. */
   void publish(String queue, String messageId, String body) throws Exception {
     AMQP.BasicProperties props =
