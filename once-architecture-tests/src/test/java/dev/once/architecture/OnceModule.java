@@ -68,6 +68,11 @@ enum OnceModule {
       "dev.once.examples.payments",
       uses(CORE, SERVLET, JDBC, REDIS, SPRING_BOOT_STARTER),
       OnceModule.ANY_LIBRARY),
+  EXAMPLE_ORDERS(
+      "examples/orders",
+      "dev.once.examples.orders",
+      uses(CORE, JDBC, OUTBOX, KAFKA, RABBITMQ, SPRING_BOOT_STARTER),
+      OnceModule.ANY_LIBRARY),
   BENCHMARKS(
       "once-benchmarks",
       "dev.once.benchmarks",
