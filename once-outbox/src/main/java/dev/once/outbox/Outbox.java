@@ -16,6 +16,7 @@ import java.sql.Types;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -247,7 +248,7 @@ public final class Outbox {
    * @param dialect the database's dialect
    */
   public static String schemaResource(SqlDialect dialect) {
-    return dialect.schemaResource().replace("V1__once_records.sql", "V1__once_outbox.sql");
+    return "db/once/" + dialect.name().toLowerCase(Locale.ROOT) + "/V1__once_outbox.sql";
   }
 
   static String checkTableName(String table) {

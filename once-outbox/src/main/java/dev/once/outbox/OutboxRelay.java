@@ -52,6 +52,7 @@ public final class OutboxRelay implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(OutboxRelay.class.getName());
   private static final int MAX_ERROR_LENGTH = 1000;
+  private static final Duration LISTEN_SLICE = Duration.ofMillis(250);
 
   private final DataSource dataSource;
   private final OutboxPublisher publisher;
@@ -339,7 +340,8 @@ public final class OutboxRelay implements AutoCloseable {
             purgeSent();
             nextPurge = clock.millis() + purgeInterval.toMillis();
           }
-          if (result.claimed() < batchSize) {
+          // A batch that published nothing is waiting on other relays' keys: no reason to spin.
+          if (result.claimed() < batchSize || result.published() == 0) {
             awaitWork(wakeup);
           }
         } catch (InterruptedException e) {
@@ -376,7 +378,14 @@ public final class OutboxRelay implements AutoCloseable {
   private void awaitWork(@Nullable PostgresWakeup wakeup) throws InterruptedException {
     if (wakeup != null) {
       try {
-        wakeup.await(pollInterval);
+        // In slices, so that close() is not kept waiting for a whole poll interval.
+        long until = System.nanoTime() + pollInterval.toNanos();
+        long left;
+        while (running && (left = until - System.nanoTime()) > 0) {
+          if (wakeup.await(Duration.ofNanos(Math.min(left, LISTEN_SLICE.toNanos())))) {
+            return;
+          }
+        }
         return;
       } catch (SQLException e) {
         LOG.log(System.Logger.Level.DEBUG, "relay " + name + " lost its LISTEN; polling", e);

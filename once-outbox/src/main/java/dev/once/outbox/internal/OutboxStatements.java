@@ -102,10 +102,14 @@ public interface OutboxStatements {
     String t = table();
     return "SELECT o.seq, o.id, o.destination, o.msg_key, o.payload, o.headers, o.attempts FROM "
         + t
-        + " o WHERE o.state = 'P' AND o.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM "
+        + " o WHERE o.state = 'P' AND o.next_attempt_at <= ?"
+        // Under OR, PostgreSQL keeps the NOT EXISTS a subplan run per candidate with the key as a
+        // parameter, an index probe; as an anti-join its planner may scan every pending row per
+        // candidate when its statistics are stale.
+        + " AND (o.msg_key IS NULL OR NOT EXISTS (SELECT 1 FROM "
         + t
         + " e WHERE e.msg_key = o.msg_key AND e.state = 'P' AND e.seq < o.seq"
-        + " AND e.next_attempt_at > ?) ORDER BY o.seq LIMIT ?"
+        + " AND e.next_attempt_at > ?)) ORDER BY o.seq LIMIT ?"
         + lockClause();
   }
 
