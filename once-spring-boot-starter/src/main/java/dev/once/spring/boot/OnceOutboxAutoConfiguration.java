@@ -28,11 +28,11 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
 /**
  * The transactional outbox on the application's {@link DataSource}, when {@code
  * dev.once:once-outbox} is on the class path: an {@link Outbox} ({@code once.outbox.*}) and the
- * {@link TransactionalOutbox} that application code writes through. With {@code
- * once.outbox.relay.broker=kafka} or {@code rabbitmq} it also builds the relay's {@link
- * OutboxPublisher} from Spring Boot's own connection settings ({@code spring.kafka.*}, {@code
- * spring.rabbitmq.*}); {@link OnceOutboxRelayAutoConfiguration} runs the relay. {@code
- * once.outbox.enabled=false} turns it all off.
+ * {@link TransactionalOutbox} that application code writes through, directly or by publishing an
+ * {@link OutboxEvent}. With {@code once.outbox.relay.broker=kafka} or {@code rabbitmq} it also
+ * builds the relay's {@link OutboxPublisher} from Spring Boot's own connection settings ({@code
+ * spring.kafka.*}, {@code spring.rabbitmq.*}); {@link OnceOutboxRelayAutoConfiguration} runs the
+ * relay. {@code once.outbox.enabled=false} turns it all off.
  */
 @AutoConfiguration(
     afterName = {
@@ -93,6 +93,18 @@ public class OnceOutboxAutoConfiguration {
   @ConditionalOnMissingBean
   public TransactionalOutbox onceTransactionalOutbox(Outbox outbox, DataSource dataSource) {
     return new TransactionalOutbox(outbox, dataSource);
+  }
+
+  /**
+   * Writes every {@link OutboxEvent} the application publishes through the transactional outbox.
+   *
+   * @param outbox the transactional outbox
+   * @return the listener
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  OutboxEventWriter onceOutboxEventWriter(TransactionalOutbox outbox) {
+    return new OutboxEventWriter(outbox);
   }
 
   /** {@code once.outbox.relay.broker=kafka}: the publisher from {@code spring.kafka.*}. */

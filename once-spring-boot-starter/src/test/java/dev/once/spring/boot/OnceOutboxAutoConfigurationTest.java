@@ -1,10 +1,12 @@
 package dev.once.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.once.kafka.KafkaOutboxPublisher;
 import dev.once.outbox.Outbox;
+import dev.once.outbox.OutboxEntry;
 import dev.once.outbox.OutboxMessage;
 import dev.once.outbox.OutboxPublisher;
 import dev.once.outbox.OutboxRelay;
@@ -122,6 +124,52 @@ class OnceOutboxAutoConfigurationTest {
               context.start();
               assertThat(relay.isRunning()).isTrue();
               assertThat(relay.relay()).isNotSameAs(first);
+            });
+  }
+
+  /** What an application publishes with ApplicationEventPublisher. */
+  record Shipped(String orderId) implements OutboxEvent {
+    @Override
+    public OutboxEntry toOutboxEntry() {
+      return new OutboxEntry(
+          "shipments",
+          orderId,
+          orderId.getBytes(StandardCharsets.UTF_8),
+          Map.of("type", "Shipped"));
+    }
+  }
+
+  @Test
+  void anOutboxEventPublishedInATransactionIsWrittenInItAndRefusedOutsideOne() {
+    runner
+        .withUserConfiguration(RecordingPublisher.class)
+        .withPropertyValues("once.outbox.relay.poll-interval=50ms")
+        .run(
+            context -> {
+              TransactionTemplate tx =
+                  new TransactionTemplate(context.getBean(PlatformTransactionManager.class));
+              JdbcTemplate jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+              tx.executeWithoutResult(s -> context.publishEvent(new Shipped("o-7")));
+              // Rolled back: its message goes with it.
+              tx.executeWithoutResult(
+                  s -> {
+                    context.publishEvent(new Shipped("o-8"));
+                    s.setRollbackOnly();
+                  });
+
+              assertThatThrownBy(() -> context.publishEvent(new Shipped("o-9")))
+                  .isInstanceOf(IllegalStateException.class)
+                  .hasMessageContaining("no transaction is active");
+              assertThat(
+                      jdbc.queryForList(
+                          "SELECT msg_key FROM once_outbox ORDER BY seq", String.class))
+                  .containsExactly("o-7");
+              Recorder recorder = context.getBean(Recorder.class);
+              await()
+                  .atMost(Duration.ofSeconds(30))
+                  .until(() -> recorder.published.size(), n -> n >= 1);
+              assertThat(recorder.published.get(0).headers()).containsEntry("type", "Shipped");
+              assertThat(recorder.published.get(0).destination()).isEqualTo("shipments");
             });
   }
 
