@@ -145,7 +145,7 @@ public class OnceOutboxProperties {
     /** The longest wait before a refused message is tried again. */
     private Duration backoffMax = Duration.ofMinutes(5);
 
-    /** How long sent rows are kept before the relay deletes them; 0 deletes them at once. */
+    /** How long sent rows are kept before the relay deletes them (in rounds, once a minute). */
     private @Nullable Duration retention = Duration.ofDays(7);
 
     /** How long the publisher waits for the broker's answer to a batch. */
@@ -291,7 +291,7 @@ public class OnceOutboxProperties {
 
     /**
      * {@return the {@code once.outbox.relay.retention} property} How long sent rows are kept before
-     * the relay deletes them; 0 deletes them at once. Default {@code 7d}.
+     * the relay deletes them (in rounds, once a minute). Default {@code 7d}.
      */
     public @Nullable Duration getRetention() {
       return retention;

@@ -12,9 +12,8 @@ import org.springframework.context.SmartLifecycle;
  * and started again gets a new relay with the same settings. The publisher is a bean of its own and
  * is closed by the context after the relay stopped.
  *
- * <p>Runs in the last phase to start, {@link SmartLifecycle#DEFAULT_PHASE}, so it is also the first
- * to stop: it does not publish while the listeners and the web server of the same context are
- * starting or stopping, which they do not need.
+ * <p>Its phase is {@link SmartLifecycle#DEFAULT_PHASE}, the last: it starts after, and stops
+ * before, the lifecycle beans of lower phases, such as the embedded web server.
  */
 public final class OnceOutboxRelay implements SmartLifecycle {
 
