@@ -29,10 +29,11 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * }</pre>
  *
  * <p>Every method needs a transaction of the application's DataSource (a {@code
- * DataSourceTransactionManager}, {@code JdbcTransactionManager} or {@code JpaTransactionManager}):
- * without one the message would commit alone, before or without the change it announces, so it is
- * refused with {@link IllegalStateException}. A database failure throws {@link OutboxException},
- * which rolls a {@code @Transactional} method back.
+ * DataSourceTransactionManager} or {@code JdbcTransactionManager}; a {@code JpaTransactionManager}
+ * exposes its JDBC connection the same way, not tested here): without one the message would commit
+ * alone, before or without the change it announces, so it is refused with {@link
+ * IllegalStateException}. A database failure throws {@link OutboxException}, which rolls a
+ * {@code @Transactional} method back.
  */
 public final class TransactionalOutbox {
 
