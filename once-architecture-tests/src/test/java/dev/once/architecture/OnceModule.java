@@ -37,12 +37,13 @@ enum OnceModule {
   SPRING_BOOT_STARTER(
       "once-spring-boot-starter",
       "dev.once.spring.boot",
-      uses(CORE, JDBC, REDIS, SERVLET),
+      uses(CORE, JDBC, REDIS, SERVLET, OUTBOX, KAFKA, RABBITMQ),
       "org.springframework..",
       "org.aopalliance..",
       "org.apache.commons.logging..",
       "jakarta.servlet..",
       "org.apache.kafka..",
+      "com.rabbitmq.client..",
       "io.lettuce.core.."),
   TESTKIT(
       "once-testkit",
@@ -66,6 +67,11 @@ enum OnceModule {
       "examples/payments",
       "dev.once.examples.payments",
       uses(CORE, SERVLET, JDBC, REDIS, SPRING_BOOT_STARTER),
+      OnceModule.ANY_LIBRARY),
+  EXAMPLE_ORDERS(
+      "examples/orders",
+      "dev.once.examples.orders",
+      uses(CORE, JDBC, OUTBOX, KAFKA, RABBITMQ, SPRING_BOOT_STARTER),
       OnceModule.ANY_LIBRARY),
   BENCHMARKS(
       "once-benchmarks",

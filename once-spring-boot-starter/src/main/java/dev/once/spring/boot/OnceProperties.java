@@ -9,8 +9,9 @@ import org.springframework.boot.context.properties.NestedConfigurationProperty;
  * in {@code docs/configuration.md}; a bad value fails the start-up with the value in the message.
  * Each group has its own class: {@code once.jdbc.*} {@link OnceJdbcProperties}, {@code
  * once.redis.*} {@link OnceRedisProperties}, {@code once.memory.*} {@link OnceMemoryProperties},
- * {@code once.http.*} {@link OnceHttpProperties}, {@code once.kafka.*} {@link OnceKafkaProperties}
- * and {@code once.rabbit.*} {@link OnceRabbitProperties}.
+ * {@code once.http.*} {@link OnceHttpProperties}, {@code once.kafka.*} {@link OnceKafkaProperties},
+ * {@code once.rabbit.*} {@link OnceRabbitProperties} and {@code once.outbox.*} {@link
+ * OnceOutboxProperties}.
  */
 @ConfigurationProperties("once")
 public class OnceProperties {
@@ -34,6 +35,9 @@ public class OnceProperties {
 
   @NestedConfigurationProperty
   private final OnceRabbitProperties rabbit = new OnceRabbitProperties();
+
+  @NestedConfigurationProperty
+  private final OnceOutboxProperties outbox = new OnceOutboxProperties();
 
   /**
    * {@return the {@code once.store} property} Which store holds the idempotency records: jdbc,
@@ -80,6 +84,11 @@ public class OnceProperties {
   /** {@return the {@code once.rabbit.*} settings} */
   public OnceRabbitProperties getRabbit() {
     return rabbit;
+  }
+
+  /** {@return the {@code once.outbox.*} settings} */
+  public OnceOutboxProperties getOutbox() {
+    return outbox;
   }
 
   /** The stores the starter can configure. */
