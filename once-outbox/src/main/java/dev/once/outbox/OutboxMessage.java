@@ -1,5 +1,7 @@
 package dev.once.outbox;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -25,7 +27,7 @@ public record OutboxMessage(
     Map<String, String> headers) {
 
   /**
-   * Checks that nothing required is missing and copies the headers.
+   * Checks that nothing required is missing and copies the headers, in their order.
    *
    * @param id the message's id
    * @param destination the topic or exchange
@@ -37,6 +39,12 @@ public record OutboxMessage(
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(destination, "destination");
     Objects.requireNonNull(payload, "payload");
-    headers = Map.copyOf(headers);
+    Map<String, String> copy = new LinkedHashMap<>();
+    headers.forEach(
+        (name, value) ->
+            copy.put(
+                Objects.requireNonNull(name, "header name"),
+                Objects.requireNonNull(value, "header value")));
+    headers = Collections.unmodifiableMap(copy);
   }
 }
