@@ -32,7 +32,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *   --out FILE       where the report goes
  *   --only a,b       only these stores: memory, h2, mariadb, postgresql, redis; and/or "kafka": the Kafka inbox
  *                    against a plain consumer and Camel's idempotent repository (a few minutes; {@link KafkaBench}),
- *                    which writes docs/benchmarks-kafka.md (--quick: once-benchmarks/target/benchmarks-kafka-quick.md)
+ *                    which writes docs/benchmarks-kafka.md (--quick: once-benchmarks/target/benchmarks-kafka-quick.md);
+ *                    and/or "outbox": the outbox's write path, relay throughput and commit-to-publish latency
+ *                    ({@link OutboxBench}), which writes docs/benchmarks-outbox.md
  * </pre>
  *
  * The servers come from the test kit: the local PostgreSQL and MariaDB when they answer ({@code
@@ -64,6 +66,8 @@ public final class Benchmarks {
                   + String.join(",", ALL_STORES)
                   + ","
                   + KAFKA
+                  + ","
+                  + OUTBOX
                   + "]");
           return;
         }
@@ -71,11 +75,19 @@ public final class Benchmarks {
       }
     }
     boolean kafka = only.contains(KAFKA);
-    only = only.stream().filter(s -> !s.equals(KAFKA)).toList();
+    boolean outbox = only.contains(OUTBOX);
+    only = only.stream().filter(s -> !s.equals(KAFKA) && !s.equals(OUTBOX)).toList();
     for (String store : only) {
       if (!ALL_STORES.contains(store)) {
         throw new IllegalArgumentException(
-            "unknown store '" + store + "'; known: " + ALL_STORES + " and " + KAFKA);
+            "unknown store '"
+                + store
+                + "'; known: "
+                + ALL_STORES
+                + ", "
+                + KAFKA
+                + " and "
+                + OUTBOX);
       }
     }
     String thisRun =
@@ -89,6 +101,18 @@ public final class Benchmarks {
       KafkaBench.Result result =
           KafkaBench.run(quick ? KafkaBench.Config.quickRun() : KafkaBench.Config.fullRun());
       write(kafkaOut, KafkaReport.render(result, thisRun));
+      if (only.isEmpty() && !outbox) {
+        System.exit(0);
+      }
+    }
+    if (outbox) {
+      Path outboxOut =
+          only.isEmpty() && !kafka && out != null
+              ? out
+              : quick ? quickOut("benchmarks-outbox-quick.md") : docs("benchmarks-outbox.md");
+      OutboxBench.Result result =
+          OutboxBench.run(quick ? OutboxBench.Config.quickRun() : OutboxBench.Config.fullRun());
+      write(outboxOut, OutboxReport.render(result, thisRun));
       if (only.isEmpty()) {
         System.exit(0);
       }
@@ -104,6 +128,9 @@ public final class Benchmarks {
 
   /** The name {@code --only} takes for the Kafka scenario. */
   static final String KAFKA = "kafka";
+
+  /** The name {@code --only} takes for the outbox scenario. */
+  static final String OUTBOX = "outbox";
 
   private static Path quickOut(String name) {
     Path target = Path.of("once-benchmarks", "target");
