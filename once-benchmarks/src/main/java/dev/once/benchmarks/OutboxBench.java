@@ -86,7 +86,9 @@ final class OutboxBench {
    * @param rounds measured rounds (each variant once per round), after one warm-up round
    * @param relayMessages messages pre-filled per relay-throughput run
    * @param latencySeconds how long the paced writers write per latency run
-   * @param latencyRate messages/s of the latency runs; 0 = half the relay's measured maximum
+   * @param latencyRate messages/s of the latency runs; 0 = {@code latencyLoads} of the relay's
+   *     measured maximum (default batch size)
+   * @param latencyLoads the shares of the relay's maximum rate the latency runs write at
    * @param writers paced writer threads of the latency runs
    * @param quick a short run, not to be quoted
    * @param inProcessBroker start the broker in this JVM (the smoke test) instead of a child JVM
@@ -99,17 +101,18 @@ final class OutboxBench {
       int relayMessages,
       double latencySeconds,
       double latencyRate,
+      List<Double> latencyLoads,
       int writers,
       boolean quick,
       boolean inProcessBroker,
       long seed) {
 
     static Config fullRun() {
-      return new Config(4, 2_000, 3, 50_000, 20, 0, 2, false, false, 20261206L);
+      return new Config(4, 2_000, 3, 50_000, 15, 0, List.of(0.5, 0.1), 2, false, false, 20261206L);
     }
 
     static Config quickRun() {
-      return new Config(4, 300, 2, 5_000, 5, 0, 2, true, false, 20261206L);
+      return new Config(4, 300, 2, 5_000, 5, 0, List.of(0.5, 0.1), 2, true, false, 20261206L);
     }
   }
 
@@ -127,12 +130,19 @@ final class OutboxBench {
 
   enum RelayKind {
     RAW("raw idempotent producer, acks=all, from memory"),
-    RELAY("OutboxRelay + KafkaOutboxPublisher, from the table");
+    RELAY("OutboxRelay (batchSize 100, the default) + KafkaOutboxPublisher, from the table", 100),
+    RELAY_1000("OutboxRelay (batchSize 1000) + KafkaOutboxPublisher, from the table", 1000);
 
     final String label;
+    final int batchSize;
 
     RelayKind(String label) {
+      this(label, 0);
+    }
+
+    RelayKind(String label, int batchSize) {
       this.label = label;
+      this.batchSize = batchSize;
     }
   }
 
@@ -149,6 +159,8 @@ final class OutboxBench {
    */
   record Latency(
       String label,
+      boolean listened,
+      double load,
       double targetRate,
       double achievedRate,
       long written,
@@ -229,9 +241,11 @@ final class OutboxBench {
       bench.setUp();
       bench.writePath(result);
       double relayMax = bench.relayThroughput(result);
-      double rate = config.latencyRate() > 0 ? config.latencyRate() : relayMax / 2;
-      result.latencies.add(bench.latency(rate, true));
-      result.latencies.add(bench.latency(rate, false));
+      for (double load : config.latencyLoads()) {
+        double rate = config.latencyRate() > 0 ? config.latencyRate() : relayMax * load;
+        result.latencies.add(bench.latency(rate, load, true));
+        result.latencies.add(bench.latency(rate, load, false));
+      }
     }
     result.elapsedNanos = System.nanoTime() - t0;
     result.loadAfter = KafkaBench.loadAverage();
@@ -395,7 +409,7 @@ final class OutboxBench {
           Rep rep =
               kind == RelayKind.RAW
                   ? rawRun(raw, topic, messages, round)
-                  : relayRun(publisher, round, n);
+                  : relayRun(kind, publisher, round, n);
           if (round > 0) {
             result.relays.add(rep);
           }
@@ -455,9 +469,13 @@ final class OutboxBench {
     return messages;
   }
 
-  private Rep relayRun(KafkaOutboxPublisher publisher, int round, int n)
+  private Rep relayRun(RelayKind kind, KafkaOutboxPublisher publisher, int round, int n)
       throws InterruptedException, SQLException {
-    OutboxRelay relay = OutboxRelay.builder(pg.dataSource(), publisher).table(OUTBOX).build();
+    OutboxRelay relay =
+        OutboxRelay.builder(pg.dataSource(), publisher)
+            .table(OUTBOX)
+            .batchSize(kind.batchSize)
+            .build();
     long sent = 0;
     long t0 = System.nanoTime();
     while (true) {
@@ -472,7 +490,7 @@ final class OutboxBench {
     relay.close();
     check(sent == n, "relay sent " + sent + " of " + n);
     check(count("SELECT count(*) FROM " + OUTBOX + " WHERE state = 'S'") == n, "rows marked sent");
-    return new Rep(RelayKind.RELAY.name(), round, n, nanos);
+    return new Rep(kind.name(), round, n, nanos);
   }
 
   private static Rep rawRun(
@@ -500,7 +518,7 @@ final class OutboxBench {
   // ----------------------------------------------------------------------------------------------
   // 3. commit-to-publish latency
 
-  private Latency latency(double rate, boolean notify)
+  private Latency latency(double rate, double load, boolean notify)
       throws ExecutionException, InterruptedException, SQLException, TimeoutException {
     String label =
         notify
@@ -514,7 +532,8 @@ final class OutboxBench {
         planned,
         rate);
     truncate();
-    String topic = "obench-" + runId + "-latency-" + (notify ? "notify" : "poll");
+    String topic =
+        "obench-" + runId + "-latency-" + (notify ? "notify-" : "poll-") + Math.round(load * 100);
     TestKafka.createTopic(topic, PARTITIONS);
     Outbox outbox = outbox(notify);
     Map<String, Object> producerConfig = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -605,6 +624,8 @@ final class OutboxBench {
         Latency l =
             new Latency(
                 label,
+                notify,
+                load,
                 rate,
                 achieved,
                 planned,

@@ -6,6 +6,7 @@ import dev.once.benchmarks.OutboxBench.Latency;
 import dev.once.benchmarks.OutboxBench.RelayKind;
 import dev.once.benchmarks.OutboxBench.Rep;
 import dev.once.benchmarks.OutboxBench.WriteKind;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,7 +18,8 @@ class OutboxBenchSmokeTest {
 
   @Test
   void everyPartRunsAndTheReportHasEveryRow() throws Exception {
-    OutboxBench.Config tiny = new OutboxBench.Config(2, 25, 1, 300, 1, 150, 2, true, true, 7L);
+    OutboxBench.Config tiny =
+        new OutboxBench.Config(2, 25, 1, 300, 1, 150, List.of(0.5), 2, true, true, 7L);
 
     OutboxBench.Result result = OutboxBench.run(tiny);
 
@@ -41,6 +43,7 @@ class OutboxBenchSmokeTest {
     }
     assertThat(result.ratio(result.writes, "OUTBOX_NOTIFY", "PLAIN")[0]).isPositive().isFinite();
     assertThat(result.ratio(result.relays, "RELAY", "RAW")[0]).isPositive().isFinite();
+    assertThat(result.ratio(result.relays, "RELAY_1000", "RAW")[0]).isPositive().isFinite();
 
     String report = OutboxReport.render(result, "smoke test");
     assertThat(report)
@@ -50,12 +53,13 @@ class OutboxBenchSmokeTest {
             "## 3. Commit-to-publish latency",
             "transactions/s, outbox (notify on) ÷ plain",
             "transactions/s, outbox (notify off) ÷ plain",
-            "messages/s, relay ÷ raw producer",
-            "p99, LISTEN/NOTIFY",
-            "p99, polling ÷ LISTEN/NOTIFY")
+            "messages/s, relay (batchSize 100) ÷ raw producer",
+            "messages/s, relay (batchSize 1000) ÷ raw producer",
+            "p99, LISTEN/NOTIFY, 50% load",
+            "p99, polling ÷ LISTEN/NOTIFY, 50% load")
         .contains(
             WriteKind.PLAIN.label, WriteKind.OUTBOX_NOTIFY.label, WriteKind.OUTBOX_QUIET.label)
-        .contains(RelayKind.RAW.label, RelayKind.RELAY.label)
+        .contains(RelayKind.RAW.label, RelayKind.RELAY.label, RelayKind.RELAY_1000.label)
         .doesNotContain("n/a");
   }
 }
