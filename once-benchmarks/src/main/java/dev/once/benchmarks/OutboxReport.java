@@ -204,6 +204,22 @@ final class OutboxReport {
               + " |");
     }
     line();
+    for (Latency l : run.latencies) {
+      if (l.achievedRate() < 0.9 * l.targetRate()) {
+        line(
+            String.format(
+                Locale.ROOT,
+                "- %s, %.0f%% load: the writers reached %s of the %s msg/s asked for; on this"
+                    + " machine the writers, PostgreSQL, the relay, the broker and the consumer"
+                    + " share the cores, so this row is a saturated system, not a relay at half"
+                    + " its rate.",
+                l.listened() ? "LISTEN/NOTIFY" : "Polling",
+                l.load() * 100,
+                Report.num(l.achievedRate()),
+                Report.num(l.targetRate())));
+      }
+    }
+    line();
     line("| check | value | target | met |");
     line("|---|---:|---:|---|");
     for (Latency notify : run.latencies) {
