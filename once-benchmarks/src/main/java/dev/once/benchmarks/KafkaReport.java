@@ -3,8 +3,6 @@ package dev.once.benchmarks;
 import dev.once.benchmarks.KafkaBench.Kind;
 import dev.once.benchmarks.KafkaBench.Probe;
 import dev.once.benchmarks.KafkaBench.Rep;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -47,16 +45,7 @@ final class KafkaReport {
     }
     line();
     line("- Command: `" + KafkaBench.COMMAND + "`");
-    String rev = Benchmarks.gitRevision();
-    line(
-        "- This run: `"
-            + thisRun
-            + "`, started "
-            + DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(
-                run.started.atOffset(ZoneOffset.UTC).withNano(0))
-            + " UTC, took "
-            + Report.duration(run.elapsedNanos)
-            + (rev == null ? "" : ", code at `" + rev + "`"));
+    line(Report.thisRunLine(thisRun, run.started, run.elapsedNanos));
     line(
         "- Load average before: "
             + run.loadBefore

@@ -4,8 +4,6 @@ import dev.once.benchmarks.OutboxBench.Latency;
 import dev.once.benchmarks.OutboxBench.RelayKind;
 import dev.once.benchmarks.OutboxBench.Rep;
 import dev.once.benchmarks.OutboxBench.WriteKind;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,16 +46,7 @@ final class OutboxReport {
     }
     line();
     line("- Command: `" + OutboxBench.COMMAND + "`");
-    String rev = Benchmarks.gitRevision();
-    line(
-        "- This run: `"
-            + thisRun
-            + "`, started "
-            + DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(
-                run.started.atOffset(ZoneOffset.UTC).withNano(0))
-            + " UTC, took "
-            + Report.duration(run.elapsedNanos)
-            + (rev == null ? "" : ", code at `" + rev + "`"));
+    line(Report.thisRunLine(thisRun, run.started, run.elapsedNanos));
     line(
         "- Load average before: "
             + run.loadBefore

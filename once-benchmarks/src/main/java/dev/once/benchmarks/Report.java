@@ -71,17 +71,7 @@ final class Report {
     }
     line();
     line("- Command: `" + Benchmarks.COMMAND + "`");
-    line(
-        "- This run: `"
-            + run.thisRun
-            + "`, started "
-            + DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(
-                run.started.atOffset(ZoneOffset.UTC).withNano(0))
-            + " UTC, took "
-            + duration(run.elapsedNanos)
-            + (Benchmarks.gitRevision() == null
-                ? ""
-                : ", code at `" + Benchmarks.gitRevision() + "`"));
+    line(thisRunLine(run.thisRun, run.started, run.elapsedNanos));
     line(
         "- The Kafka inbox against a plain consumer and Camel's idempotent repository, messages/s and CPU per"
             + " message: [benchmarks-kafka.md](benchmarks-kafka.md), written by `"
@@ -720,6 +710,21 @@ final class Report {
 
   private static String percent(double share) {
     return Double.isFinite(share) ? String.format(Locale.ROOT, "%.1f%%", share * 100) : "n/a";
+  }
+
+  /**
+   * The line every report opens with: which run, when it started, how long it took and the code's
+   * revision when known.
+   */
+  static String thisRunLine(String thisRun, Instant started, long elapsedNanos) {
+    String rev = Benchmarks.gitRevision();
+    return "- This run: `"
+        + thisRun
+        + "`, started "
+        + DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(started.atOffset(ZoneOffset.UTC).withNano(0))
+        + " UTC, took "
+        + duration(elapsedNanos)
+        + (rev == null ? "" : ", code at `" + rev + "`");
   }
 
   static String duration(long nanos) {
