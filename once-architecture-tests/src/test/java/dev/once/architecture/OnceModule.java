@@ -89,15 +89,18 @@ enum OnceModule {
   static final List<String> EVERYWHERE = List.of("org.jspecify.annotations..");
 
   /**
-   * The one exception to "no module uses another module's internals", like a JPMS qualified export:
+   * The exceptions to "no module uses another module's internals", like JPMS qualified exports:
    * once-core's {@code InboxDecisions} (what every inbox decides alike: message id, outage or
    * poison, retry or dead-letter, backoff) is shared with the modules that run an inbox or the
-   * outbox relay, and with no one else. Not public API.
+   * outbox relay, and once-jdbc's {@code SchemaScript} (how a schema file is renamed for the user's
+   * table) with the outbox, whose table ships the same way; with no one else. Not public API.
    */
   private static final Map<String, Set<OnceModule>> SHARED_INTERNALS =
       Map.of(
           "dev.once.internal.InboxDecisions",
-          EnumSet.of(JDBC, OUTBOX, KAFKA, RABBITMQ, SPRING_BOOT_STARTER));
+          EnumSet.of(JDBC, OUTBOX, KAFKA, RABBITMQ, SPRING_BOOT_STARTER),
+          "dev.once.jdbc.internal.SchemaScript",
+          EnumSet.of(OUTBOX));
 
   private static final Pattern INTERNAL = Pattern.compile("\\.internal(\\.|$)");
 

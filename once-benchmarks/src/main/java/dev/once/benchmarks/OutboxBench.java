@@ -4,6 +4,7 @@ import dev.once.kafka.KafkaInboxConsumer;
 import dev.once.kafka.KafkaOutboxPublisher;
 import dev.once.outbox.Outbox;
 import dev.once.outbox.OutboxEntry;
+import dev.once.outbox.OutboxPublisher;
 import dev.once.outbox.OutboxRelay;
 import dev.once.outbox.RelayResult;
 import dev.once.testkit.servers.TestKafka;
@@ -86,9 +87,9 @@ final class OutboxBench {
    * @param rounds measured rounds (each variant once per round), after one warm-up round
    * @param relayMessages messages pre-filled per relay-throughput run
    * @param latencySeconds how long the paced writers write per latency run
-   * @param latencyRate messages/s of the latency runs; 0 = {@code latencyLoads} of the relay's
-   *     measured maximum (default batch size)
-   * @param latencyLoads the shares of the relay's maximum rate the latency runs write at
+   * @param latencyRate messages/s of the latency runs; 0 = {@code latencyLoads} of the measured
+   *     maximum: the lower of the relay's (default batch size) and the writers' with the outbox
+   * @param latencyLoads the shares of that maximum the latency runs write at
    * @param writers paced writer threads of the latency runs
    * @param quick a short run, not to be quoted
    * @param inProcessBroker start the broker in this JVM (the smoke test) instead of a child JVM
@@ -108,17 +109,20 @@ final class OutboxBench {
       long seed) {
 
     static Config fullRun() {
-      return new Config(4, 2_000, 3, 50_000, 15, 0, List.of(0.5, 0.1), 2, false, false, 20261206L);
+      return new Config(4, 2_000, 3, 50_000, 15, 0, List.of(0.5, 0.1), 4, false, false, 20261206L);
     }
 
     static Config quickRun() {
-      return new Config(4, 300, 2, 5_000, 5, 0, List.of(0.5, 0.1), 2, true, false, 20261206L);
+      return new Config(4, 300, 2, 5_000, 5, 0, List.of(0.5, 0.1), 4, true, false, 20261206L);
     }
   }
 
   enum WriteKind {
     PLAIN("order row, commit"),
-    OUTBOX_NOTIFY("order row + Outbox.enqueue (notifyRelays on), commit"),
+    OUTBOX_NOTIFY(
+        "order row + Outbox.enqueue (notifyRelays on, at most once per 10 ms: the default),"
+            + " commit"),
+    OUTBOX_NOTIFY_EVERY("order row + Outbox.enqueue (notifyRelays on, every write), commit"),
     OUTBOX_QUIET("order row + Outbox.enqueue (notifyRelays off), commit");
 
     final String label;
@@ -131,7 +135,13 @@ final class OutboxBench {
   enum RelayKind {
     RAW("raw idempotent producer, acks=all, from memory"),
     RELAY("OutboxRelay (batchSize 100, the default) + KafkaOutboxPublisher, from the table", 100),
-    RELAY_1000("OutboxRelay (batchSize 1000) + KafkaOutboxPublisher, from the table", 1000);
+    RELAY_1000("OutboxRelay (batchSize 1000) + KafkaOutboxPublisher, from the table", 1000),
+    RELAY_1000_DELETE(
+        "OutboxRelay (batchSize 1000, retention 0: rows deleted when sent) + KafkaOutboxPublisher",
+        1000),
+    DATABASE_CEILING(
+        "OutboxRelay (batchSize 1000) + a publisher that acknowledges at once: the database's part",
+        1000);
 
     final String label;
     final int batchSize;
@@ -233,7 +243,8 @@ final class OutboxBench {
     System.out.printf(Locale.ROOT, "[once-benchmarks] outbox: payload seed %d%n", config.seed());
     try (KafkaBroker broker = KafkaBroker.open(config.inProcessBroker());
         PostgresTarget pg =
-            PostgresTarget.open(TestServers.postgres(), Math.max(config.threads(), 2) + 1)) {
+            PostgresTarget.open(
+                TestServers.postgres(), Math.max(config.threads(), config.writers()) + 3)) {
       result.facts.put(
           "PostgreSQL", pg.version() + "; " + pg.where() + "; " + String.join(", ", pg.settings()));
       result.facts.put("Kafka", broker.where());
@@ -241,8 +252,11 @@ final class OutboxBench {
       bench.setUp();
       bench.writePath(result);
       double relayMax = bench.relayThroughput(result);
+      // The pipeline's maximum is its slower end: the relay, or the writers with the outbox.
+      double writeMax = result.medianRate(result.writes, WriteKind.OUTBOX_NOTIFY.name());
+      double max = Math.min(relayMax, writeMax);
       for (double load : config.latencyLoads()) {
-        double rate = config.latencyRate() > 0 ? config.latencyRate() : relayMax * load;
+        double rate = config.latencyRate() > 0 ? config.latencyRate() : max * load;
         result.latencies.add(bench.latency(rate, load, true));
         result.latencies.add(bench.latency(rate, load, false));
       }
@@ -267,6 +281,15 @@ final class OutboxBench {
 
   private static Outbox outbox(boolean notify) {
     return Outbox.builder().table(OUTBOX).notifyRelays(notify).build();
+  }
+
+  private static Outbox outbox(WriteKind kind) {
+    return Outbox.builder()
+        .table(OUTBOX)
+        .notifyRelays(kind != WriteKind.OUTBOX_QUIET)
+        .notifyInterval(
+            kind == WriteKind.OUTBOX_NOTIFY_EVERY ? Duration.ZERO : Outbox.DEFAULT_NOTIFY_INTERVAL)
+        .build();
   }
 
   private void truncate() throws SQLException {
@@ -340,7 +363,7 @@ final class OutboxBench {
   }
 
   private Rep writeRun(WriteKind kind, int round) throws ExecutionException, InterruptedException {
-    Outbox outbox = outbox(kind == WriteKind.OUTBOX_NOTIFY);
+    Outbox outbox = outbox(kind);
     int threads = config.threads();
     long seed = random.nextLong();
     List<Callable<Void>> tasks = new ArrayList<>();
@@ -471,10 +494,12 @@ final class OutboxBench {
 
   private Rep relayRun(RelayKind kind, KafkaOutboxPublisher publisher, int round, int n)
       throws InterruptedException, SQLException {
+    OutboxPublisher through = kind == RelayKind.DATABASE_CEILING ? messages -> Map.of() : publisher;
     OutboxRelay relay =
-        OutboxRelay.builder(pg.dataSource(), publisher)
+        OutboxRelay.builder(pg.dataSource(), through)
             .table(OUTBOX)
             .batchSize(kind.batchSize)
+            .retention(kind == RelayKind.RELAY_1000_DELETE ? Duration.ZERO : Duration.ofDays(7))
             .build();
     long sent = 0;
     long t0 = System.nanoTime();
@@ -489,7 +514,11 @@ final class OutboxBench {
     long nanos = System.nanoTime() - t0;
     relay.close();
     check(sent == n, "relay sent " + sent + " of " + n);
-    check(count("SELECT count(*) FROM " + OUTBOX + " WHERE state = 'S'") == n, "rows marked sent");
+    check(
+        kind == RelayKind.RELAY_1000_DELETE
+            ? count("SELECT count(*) FROM " + OUTBOX) == 0
+            : count("SELECT count(*) FROM " + OUTBOX + " WHERE state = 'S'") == n,
+        "rows marked sent (deleted, at retention 0)");
     return new Rep(kind.name(), round, n, nanos);
   }
 

@@ -10,14 +10,11 @@ import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.jdbc.internal.ClaimMode;
+import dev.once.jdbc.internal.SchemaScript;
 import dev.once.jdbc.internal.SqlErrors;
 import dev.once.jdbc.internal.SqlOperations;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -181,16 +178,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         null,
         "create schema",
         c -> {
-          try (Statement s = c.createStatement()) {
-            int executed = 0;
-            for (String statement : ddl.split(";")) {
-              if (!statement.isBlank()) {
-                s.execute(statement);
-                executed++;
-              }
-            }
-            return executed;
-          }
+          return SchemaScript.execute(c, ddl);
         });
   }
 
@@ -205,37 +193,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    */
   public static String schemaSql(SqlDialect dialect, String table) {
     checkTableName(table);
-    try (InputStream in =
-        JdbcIdempotencyStore.class.getClassLoader().getResourceAsStream(dialect.schemaResource())) {
-      if (in == null) {
-        throw new IllegalStateException(
-            "schema resource " + dialect.schemaResource() + " is missing from once-jdbc");
-      }
-      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      StringBuilder out = new StringBuilder();
-      for (String line : text.split("\n")) {
-        String code = line.contains("--") ? line.substring(0, line.indexOf("--")) : line;
-        out.append(code).append('\n');
-      }
-      int dot = table.indexOf('.');
-      String plain = table.substring(dot + 1);
-      String ddl =
-          out.toString()
-              .replace("once_records_expires_at", plain + "_expires_at")
-              .replace("once_records_token_seq", table + "_token_seq")
-              .replaceAll("\\bonce_records\\b", table);
-      if (dialect == SqlDialect.SQLITE && dot > 0) {
-        // SQLite puts an index in a schema by naming the schema on the index, and refuses a
-        // qualified name for the table it indexes (that table is looked up in the index's schema).
-        ddl =
-            ddl.replace(
-                "INDEX IF NOT EXISTS " + plain + "_expires_at ON " + table,
-                "INDEX IF NOT EXISTS " + table + "_expires_at ON " + plain);
-      }
-      return ddl;
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + dialect.schemaResource(), e);
-    }
+    return SchemaScript.render(
+        JdbcIdempotencyStore.class, dialect.schemaResource(), "once_records", table, dialect);
   }
 
   private long offsetMs() {

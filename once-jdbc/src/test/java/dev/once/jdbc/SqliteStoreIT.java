@@ -112,6 +112,42 @@ class SqliteStoreIT extends JdbcStoreTestBase {
   }
 
   /**
+   * A table in an attached database: SQLite wants the schema on the index's name and the indexed
+   * table named bare, the opposite of the server databases.
+   */
+  @Test
+  void aTableInAnAttachedDatabaseGetsItsSchemaCreatedAndWorks() throws Exception {
+    assertThat(JdbcIdempotencyStore.schemaSql(SqlDialect.SQLITE, "aux.payments_once"))
+        .contains("INDEX IF NOT EXISTS aux.payments_once_expires_at ON payments_once (")
+        .contains("CREATE TABLE IF NOT EXISTS aux.payments_once_token_seq");
+    com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+    config.setJdbcUrl(connection()[0]);
+    config.setMaximumPoolSize(2);
+    config.setConnectionInitSql("ATTACH DATABASE '" + databaseFile("attached") + "' AS aux");
+    try (HikariDataSource attached = new HikariDataSource(config)) {
+      JdbcIdempotencyStore inAux =
+          JdbcIdempotencyStore.builder(attached)
+              .table("aux.payments_once")
+              .createSchema(true)
+              .build();
+      IdempotencyKey key = IdempotencyKey.of(Scope.of("t", "attached"), "k");
+      ClaimRequest request =
+          new ClaimRequest(key, Fingerprint.of("body"), Duration.ofMinutes(5), Duration.ofHours(1));
+
+      assertThat(inAux.claim(request)).isInstanceOf(ClaimResult.Acquired.class);
+      assertThat(inAux.claim(request)).isInstanceOf(ClaimResult.InProgress.class);
+      try (Connection c = attached.getConnection();
+          java.sql.Statement s = c.createStatement();
+          java.sql.ResultSet rs =
+              s.executeQuery(
+                  "SELECT name FROM aux.sqlite_master WHERE type = 'index'"
+                      + " AND name = 'payments_once_expires_at'")) {
+        assertThat(rs.next()).as("the index is in the attached database").isTrue();
+      }
+    }
+  }
+
+  /**
    * The payments example's setting: each transaction takes the write lock at BEGIN. A second
    * request for the same key cannot even begin while the first is open, so it never sees the key in
    * flight: it waits at BEGIN and then replays what the first committed, running nothing.

@@ -82,7 +82,7 @@ public final class KafkaOutboxPublisher implements OutboxPublisher {
    * Starts a builder.
    *
    * @param producerConfig the Kafka producer's settings, at least {@code bootstrap.servers}; the
-   *     publisher adds {@code enable.idempotence=true} and {@code acks=all}, and serializes bytes
+   *     publisher adds {@code enable.idempotence=true} and {@code acks=all}, {@code linger.ms=0} unless set, and serializes bytes
    *     itself
    * @return a new builder
    * @throws IllegalArgumentException if a setting weakens the delivery guarantee (see {@link
@@ -229,6 +229,9 @@ public final class KafkaOutboxPublisher implements OutboxPublisher {
       settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
       settings.put(ProducerConfig.ACKS_CONFIG, "all");
       settings.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout.toMillis());
+      // The relay already hands over a whole batch and then waits for its acknowledgements: a
+      // linger (5 ms by default since Kafka 4.0) would only hold the batch's tail back.
+      settings.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
       return new KafkaOutboxPublisher(
           new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer()),
           timeout);

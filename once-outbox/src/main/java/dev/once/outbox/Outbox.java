@@ -1,25 +1,24 @@
 package dev.once.outbox;
 
 import dev.once.jdbc.SqlDialect;
+import dev.once.jdbc.internal.SchemaScript;
 import dev.once.outbox.internal.HeaderCodec;
 import dev.once.outbox.internal.OutboxStatements;
 import dev.once.outbox.internal.Uuid7;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Types;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -38,11 +37,15 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The connection must be in a transaction ({@code autoCommit} off): a message written in
  * auto-commit mode would commit on its own, apart from its change, so it is refused. On PostgreSQL
- * each call also runs {@code pg_notify} on the table's channel, so a listening relay wakes at the
- * commit instead of at its next poll; see {@link Builder#notifyRelays(boolean)} for its cost.
- * Thread-safe; one instance serves every connection.
+ * a call also runs {@code pg_notify} on the table's channel, so a listening relay wakes at the
+ * commit instead of at its next poll; at most one call per {@link Builder#notifyInterval
+ * notifyInterval} does, because notifying commits queue behind one another (see {@link
+ * Builder#notifyRelays(boolean)}). Thread-safe; one instance serves every connection.
  */
 public final class Outbox {
+
+  /** How often at most an outbox notifies by default: 10 ms. */
+  public static final Duration DEFAULT_NOTIFY_INTERVAL = Duration.ofMillis(10);
 
   private static final Pattern TABLE_NAME =
       Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
@@ -50,6 +53,9 @@ public final class Outbox {
   private final String table;
   private final @Nullable SqlDialect dialect;
   private final boolean notifyRelays;
+  private final long notifyIntervalNanos;
+  // When this outbox last notified, by System.nanoTime(); ZERO interval: never read.
+  private final AtomicLong lastNotified = new AtomicLong();
   private final Clock clock;
   private final Uuid7 ids;
   private volatile @Nullable OutboxStatements detected;
@@ -58,6 +64,8 @@ public final class Outbox {
     this.table = b.table;
     this.dialect = b.dialect;
     this.notifyRelays = b.notifyRelays;
+    this.notifyIntervalNanos = b.notifyInterval.toNanos();
+    this.lastNotified.set(System.nanoTime() - notifyIntervalNanos);
     this.clock = b.clock;
     this.ids = new Uuid7(clock::millis);
   }
@@ -184,7 +192,7 @@ public final class Outbox {
       }
     }
     String notify = sql.notifyRelays();
-    if (notifyRelays && notify != null) {
+    if (notifyRelays && notify != null && notifyNow()) {
       try (PreparedStatement s = connection.prepareStatement(notify)) {
         s.setString(1, table);
         try (ResultSet ignored = s.executeQuery()) {
@@ -196,6 +204,20 @@ public final class Outbox {
   }
 
   /**
+   * Whether this write notifies: the first in each {@code notifyInterval}. The writes after it ride
+   * on its notification: the relay it wakes keeps looking for new rows for a while (its linger),
+   * longer than the interval.
+   */
+  private boolean notifyNow() {
+    if (notifyIntervalNanos == 0) {
+      return true;
+    }
+    long now = System.nanoTime();
+    long last = lastNotified.get();
+    return now - last >= notifyIntervalNanos && lastNotified.compareAndSet(last, now);
+  }
+
+  /**
    * Creates the table and its indexes if they do not exist.
    *
    * @param connection any connection to the database; the DDL runs in its current mode
@@ -203,13 +225,7 @@ public final class Outbox {
    */
   public void createSchema(Connection connection) throws SQLException {
     SqlDialect d = dialect != null ? dialect : SqlDialect.detect(connection);
-    try (Statement s = connection.createStatement()) {
-      for (String statement : schemaSql(d, table).split(";")) {
-        if (!statement.isBlank()) {
-          s.execute(statement);
-        }
-      }
-    }
+    SchemaScript.execute(connection, schemaSql(d, table));
   }
 
   /**
@@ -223,22 +239,8 @@ public final class Outbox {
    */
   public static String schemaSql(SqlDialect dialect, String table) {
     checkTableName(table);
-    String resource = schemaResource(dialect);
-    try (InputStream in = Outbox.class.getClassLoader().getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IllegalStateException("schema resource " + resource + " is missing");
-      }
-      StringBuilder out = new StringBuilder();
-      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-        out.append(line.contains("--") ? line.substring(0, line.indexOf("--")) : line).append('\n');
-      }
-      String plain = table.contains(".") ? table.substring(table.indexOf('.') + 1) : table;
-      return out.toString()
-          .replaceAll("\\bonce_outbox_(pending_key|pending)\\b", plain + "_$1")
-          .replaceAll("\\bonce_outbox\\b", table);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + resource, e);
-    }
+    return SchemaScript.render(
+        Outbox.class, schemaResource(dialect), "once_outbox", table, dialect);
   }
 
   /**
@@ -280,6 +282,7 @@ public final class Outbox {
     private String table = "once_outbox";
     private @Nullable SqlDialect dialect;
     private boolean notifyRelays = true;
+    private Duration notifyInterval = DEFAULT_NOTIFY_INTERVAL;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
@@ -311,14 +314,34 @@ public final class Outbox {
      * Whether a write on PostgreSQL also runs {@code pg_notify} so that listening relays wake at
      * its commit. Default true. PostgreSQL queues notifications in one cluster-wide queue and takes
      * a global lock on it while a notifying transaction commits, so notifying commits follow one
-     * another; a service that writes many messages a second may turn this off and let the relay
-     * poll.
+     * another, each waiting for the one before it to reach the disk. {@link #notifyInterval} keeps
+     * that to one commit per interval; turned off, the relay finds new rows at its next poll.
      *
      * @param notifyRelays whether to notify
      * @return this builder
      */
     public Builder notifyRelays(boolean notifyRelays) {
       this.notifyRelays = notifyRelays;
+      return this;
+    }
+
+    /**
+     * At most one write per interval notifies, the first; the others in it do not. A relay woken by
+     * a notification keeps looking for new rows for its {@link OutboxRelay.Builder#linger linger}
+     * (100 ms by default), which covers the writes that did not notify unless a transaction stays
+     * open longer than that after its write: its message then waits for the relay's next poll. Keep
+     * it well under the relays' linger. Default {@link #DEFAULT_NOTIFY_INTERVAL}; {@link
+     * Duration#ZERO}: every write notifies.
+     *
+     * @param notifyInterval zero or more
+     * @return this builder
+     */
+    public Builder notifyInterval(Duration notifyInterval) {
+      if (notifyInterval == null || notifyInterval.isNegative()) {
+        throw new IllegalArgumentException(
+            "notifyInterval must not be negative, but was " + notifyInterval);
+      }
+      this.notifyInterval = notifyInterval;
       return this;
     }
 

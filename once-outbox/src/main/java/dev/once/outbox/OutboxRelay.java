@@ -54,6 +54,12 @@ public final class OutboxRelay implements AutoCloseable {
   private static final int MAX_ERROR_LENGTH = 1000;
   private static final Duration LISTEN_SLICE = Duration.ofMillis(250);
 
+  /** The default {@link Builder#linger linger}: 100 ms. */
+  public static final Duration DEFAULT_LINGER = Duration.ofMillis(100);
+
+  /** How often the loop looks for new rows while it lingers. */
+  private static final Duration LINGER_POLL = Duration.ofMillis(10);
+
   private final DataSource dataSource;
   private final OutboxPublisher publisher;
   private final String table;
@@ -65,6 +71,7 @@ public final class OutboxRelay implements AutoCloseable {
   private final InboxDecisions.Backoff backoff;
   private final InboxDecisions.Backoff outageBackoff;
   private final Duration pollInterval;
+  private final Duration linger;
   private final boolean listen;
   private final @Nullable Duration retention;
   private final int purgeBatchSize;
@@ -88,6 +95,7 @@ public final class OutboxRelay implements AutoCloseable {
     this.backoff = b.backoff;
     this.outageBackoff = b.outageBackoff;
     this.pollInterval = b.pollInterval;
+    this.linger = b.linger;
     this.listen = b.listen;
     this.retention = b.retention;
     this.purgeBatchSize = b.purgeBatchSize;
@@ -123,10 +131,11 @@ public final class OutboxRelay implements AutoCloseable {
   public RelayResult relayOnce() throws InterruptedException {
     try (Connection c = dataSource.getConnection()) {
       boolean autoCommit = c.getAutoCommit();
-      int isolation = c.getTransactionIsolation();
+      // Each statement must see rows other relays committed since the claim began.
+      boolean sessionIsolation = dialect != SqlDialect.SQLITE && !sql.claimSetsIsolation();
+      int isolation = sessionIsolation ? c.getTransactionIsolation() : -1;
       c.setAutoCommit(false);
-      if (dialect != SqlDialect.SQLITE) {
-        // Each statement must see rows other relays committed since the claim began.
+      if (sessionIsolation) {
         c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
       }
       try {
@@ -183,13 +192,14 @@ public final class OutboxRelay implements AutoCloseable {
     if (rows.isEmpty()) {
       return;
     }
-    try (PreparedStatement s = c.prepareStatement(sql.markSent())) {
-      for (ClaimedRow row : rows) {
-        s.setLong(1, now);
-        s.setLong(2, row.seq());
-        s.addBatch();
-      }
-      s.executeBatch();
+    long[] seqs = new long[rows.size()];
+    for (int i = 0; i < seqs.length; i++) {
+      seqs[i] = rows.get(i).seq();
+    }
+    if (Duration.ZERO.equals(retention)) {
+      sql.deleteSent(c, seqs);
+    } else {
+      sql.markSent(c, seqs, now);
     }
   }
 
@@ -328,6 +338,7 @@ public final class OutboxRelay implements AutoCloseable {
         listen && dialect == SqlDialect.POSTGRESQL ? new PostgresWakeup(dataSource, table) : null;
     int outages = 0;
     long nextPurge = clock.millis();
+    long lingerUntil = System.nanoTime();
     try {
       while (running) {
         try {
@@ -340,9 +351,16 @@ public final class OutboxRelay implements AutoCloseable {
             purgeSent();
             nextPurge = clock.millis() + purgeInterval.toMillis();
           }
+          if (result.published() > 0) {
+            lingerUntil = System.nanoTime() + linger.toNanos();
+          }
           // A batch that published nothing is waiting on other relays' keys: no reason to spin.
           if (result.claimed() < batchSize || result.published() == 0) {
-            awaitWork(wakeup);
+            if (System.nanoTime() - lingerUntil < 0) {
+              pause(LINGER_POLL.toMillis());
+            } else if (awaitWork(wakeup)) {
+              lingerUntil = System.nanoTime() + linger.toNanos();
+            }
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -375,7 +393,8 @@ public final class OutboxRelay implements AutoCloseable {
     }
   }
 
-  private void awaitWork(@Nullable PostgresWakeup wakeup) throws InterruptedException {
+  /** Waits for a writer's notification or the poll interval; true if a notification came. */
+  private boolean awaitWork(@Nullable PostgresWakeup wakeup) throws InterruptedException {
     if (wakeup != null) {
       try {
         // In slices, so that close() is not kept waiting for a whole poll interval.
@@ -383,15 +402,16 @@ public final class OutboxRelay implements AutoCloseable {
         long left;
         while (running && (left = until - System.nanoTime()) > 0) {
           if (wakeup.await(Duration.ofNanos(Math.min(left, LISTEN_SLICE.toNanos())))) {
-            return;
+            return true;
           }
         }
-        return;
+        return false;
       } catch (SQLException e) {
         LOG.log(System.Logger.Level.DEBUG, "relay " + name + " lost its LISTEN; polling", e);
       }
     }
     pause(pollInterval.toMillis());
+    return false;
   }
 
   private void pause(long millis) throws InterruptedException {
@@ -437,9 +457,10 @@ public final class OutboxRelay implements AutoCloseable {
     }
   }
 
+  /** Puts back what the round changed; an {@code isolation} of -1: the round left it alone. */
   private static void restore(Connection c, boolean autoCommit, int isolation) {
     try {
-      if (c.getTransactionIsolation() != isolation) {
+      if (isolation != -1 && c.getTransactionIsolation() != isolation) {
         c.setTransactionIsolation(isolation);
       }
       c.setAutoCommit(autoCommit);
@@ -467,6 +488,7 @@ public final class OutboxRelay implements AutoCloseable {
     private InboxDecisions.Backoff outageBackoff =
         new InboxDecisions.Backoff(Duration.ofMillis(100), Duration.ofSeconds(30));
     private Duration pollInterval = Duration.ofSeconds(1);
+    private Duration linger = DEFAULT_LINGER;
     private boolean listen = true;
     private @Nullable Duration retention = Duration.ofDays(7);
     private int purgeBatchSize = 1000;
@@ -585,6 +607,25 @@ public final class OutboxRelay implements AutoCloseable {
     }
 
     /**
+     * After a round that published, or a writer's notification, the loop looks for new rows every
+     * 10 ms for this long before it waits for the next notification or poll again, so the writes
+     * that did not notify (an {@link Outbox} notifies at most once per {@link
+     * Outbox.Builder#notifyInterval notifyInterval}) are found within it. Keep it longer than the
+     * writers' {@code notifyInterval}. Default {@link OutboxRelay#DEFAULT_LINGER}; zero turns it
+     * off.
+     *
+     * @param linger zero or more
+     * @return this builder
+     */
+    public Builder linger(Duration linger) {
+      if (linger == null || linger.isNegative()) {
+        throw new IllegalArgumentException("linger must not be negative, but was " + linger);
+      }
+      this.linger = linger;
+      return this;
+    }
+
+    /**
      * Whether the loop on PostgreSQL listens for writers' notifications on a connection of its own
      * (needs the PostgreSQL driver, {@code org.postgresql:postgresql}). Default true.
      *
@@ -598,7 +639,8 @@ public final class OutboxRelay implements AutoCloseable {
 
     /**
      * How long sent rows are kept before the loop deletes them; {@code null} keeps them forever.
-     * Default 7 days.
+     * Default 7 days. {@link Duration#ZERO}: a row is deleted in the round that publishes it, which
+     * writes less than marking it sent and deleting it later (see {@code docs/outbox.md}).
      *
      * @param retention zero or more, or null
      * @return this builder

@@ -382,6 +382,26 @@ abstract class OutboxTestBase {
   }
 
   @Test
+  void atRetentionZeroASentRowIsDeletedInItsRoundAndARefusedOneStays() throws Exception {
+    UUID first = write("a", "first");
+    UUID refused = write("b", "refused");
+    UUID second = write("a", "second");
+    publisher.refuse = m -> m.id().equals(refused) ? new IllegalStateException("no") : null;
+    OutboxRelay relay = relay().maxAttempts(1).retention(Duration.ZERO).build();
+
+    RelayResult result = relay.relayOnce();
+
+    assertThat(result.sent()).isEqualTo(2);
+    assertThat(result.parked()).isEqualTo(1);
+    assertThat(publisher.ids()).containsExactly(first, refused, second);
+    assertThat(states()).containsOnly(Map.entry("X", 1L));
+    assertThat(relay.retryParked(List.of(refused))).isEqualTo(1);
+    publisher.refuse = m -> null;
+    assertThat(relay.relayOnce().sent()).isEqualTo(1);
+    assertThat(states()).isEmpty();
+  }
+
+  @Test
   void aWriteOutsideATransactionIsRefusedAndWritesNothing() throws Exception {
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(true);

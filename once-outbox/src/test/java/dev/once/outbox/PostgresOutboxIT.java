@@ -8,8 +8,14 @@ import dev.once.testkit.servers.TestServers;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 /** The outbox on PostgreSQL, with the LISTEN wake-up. */
 class PostgresOutboxIT extends ServerOutboxTestBase {
@@ -33,6 +39,75 @@ class PostgresOutboxIT extends ServerOutboxTestBase {
 
     await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published.size() == 1);
     assertThat(states()).containsExactly(java.util.Map.entry("S", 1L));
+  }
+
+  @Test
+  void aStoppedRelayLeavesNoListeningConnectionInThePool() throws Exception {
+    OutboxRelay relay =
+        started(
+            relay().clock(java.time.Clock.systemUTC()).pollInterval(Duration.ofHours(1)).build());
+    await().atMost(Duration.ofSeconds(30)).until(this::listening);
+
+    relay.close();
+
+    // Without UNLISTEN the relay's connection would idle in the pool with LISTEN as its last
+    // statement, collecting notifications for whoever borrows it next.
+    assertThat(listening()).isFalse();
+    assertThat(pool.getHikariPoolMXBean().getTotalConnections()).isPositive();
+  }
+
+  @Test
+  void withinItsNotifyIntervalAnOutboxNotifiesOnceAndALingeringRelayFindsTheRest()
+      throws Exception {
+    Outbox quiet = Outbox.builder().table(table).notifyInterval(Duration.ofHours(1)).build();
+    try (Connection listener = pool.getConnection();
+        Statement listen = listener.createStatement()) {
+      listen.execute("LISTEN \"" + table + "\"");
+      List<UUID> ids = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        ids.add(write(quiet, "k", "m" + i));
+      }
+      try (Connection c = pool.getConnection();
+          Statement end = c.createStatement()) {
+        end.execute("SELECT pg_notify('" + table + "', 'end')");
+      }
+      // Notifications arrive in commit order: those before "end" are the writers'.
+      List<String> payloads = new ArrayList<>();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> {
+                PGNotification[] got = listener.unwrap(PGConnection.class).getNotifications(100);
+                for (PGNotification n : got == null ? new PGNotification[0] : got) {
+                  payloads.add(n.getParameter());
+                }
+                return payloads.contains("end");
+              });
+      assertThat(payloads).containsExactly("", "end");
+      listen.execute("UNLISTEN *");
+
+      // A relay that never polls: its first round publishes the three, then it lingers, and only
+      // its lingering can find a write that did not notify.
+      started(
+          relay()
+              .clock(java.time.Clock.systemUTC())
+              .pollInterval(Duration.ofHours(1))
+              .linger(Duration.ofHours(1))
+              .build());
+      await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published.size() == 3);
+      UUID unannounced = write(quiet, "k", "did not notify");
+      await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published.size() == 4);
+      assertThat(publisher.ids()).containsExactly(ids.get(0), ids.get(1), ids.get(2), unannounced);
+    }
+  }
+
+  private UUID write(Outbox to, String key, String body) throws Exception {
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      UUID id = to.enqueue(c, "orders", key, bytes(body));
+      c.commit();
+      return id;
+    }
   }
 
   private boolean listening() throws Exception {

@@ -92,11 +92,7 @@ public final class Claimer {
     Map<String, Boolean> runEnded = new HashMap<>();
     Set<Long> allowed = new HashSet<>();
     try (PreparedStatement s = connection.prepareStatement(sql.pendingOfKeys(keys.size()))) {
-      int i = 1;
-      for (String key : keys) {
-        s.setString(i++, key);
-      }
-      s.setLong(i, lastSeq);
+      s.setLong(sql.bindKeys(s, 1, keys), lastSeq);
       try (ResultSet rs = s.executeQuery()) {
         while (rs.next()) {
           long seq = rs.getLong(1);

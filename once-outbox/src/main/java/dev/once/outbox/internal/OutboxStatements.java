@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
@@ -80,6 +81,15 @@ public interface OutboxStatements {
   default void beginClaim(Connection connection) throws SQLException {}
 
   /**
+   * {@return whether {@link #beginClaim} puts the relay's transaction in {@code READ COMMITTED}
+   * itself; otherwise the relay sets the session's isolation around the transaction and restores
+   * it}
+   */
+  default boolean claimSetsIsolation() {
+    return false;
+  }
+
+  /**
    * {@return what follows the claim's {@code SELECT} to lock its rows and pass over locked ones}
    */
   default String lockClause() {
@@ -127,9 +137,63 @@ public interface OutboxStatements {
         + ") AND seq <= ? ORDER BY seq";
   }
 
-  /** {@return marks a row (seq, 2nd parameter) sent at the first parameter} */
-  default String markSent() {
-    return "UPDATE " + table() + " SET state = 'S', sent_at = ?, last_error = NULL WHERE seq = ?";
+  /**
+   * Binds the keys of {@link #pendingOfKeys}.
+   *
+   * @param statement the statement
+   * @param index the first key parameter's index
+   * @param keys the keys
+   * @return the index of the parameter after the keys
+   * @throws SQLException as the driver throws it
+   */
+  default int bindKeys(PreparedStatement statement, int index, Collection<String> keys)
+      throws SQLException {
+    int i = index;
+    for (String key : keys) {
+      statement.setString(i++, key);
+    }
+    return i;
+  }
+
+  /**
+   * Marks rows sent.
+   *
+   * @param connection the relay's connection, in the claim's transaction
+   * @param seqs the rows
+   * @param nowMillis when, by the relay's clock
+   * @throws SQLException as the driver throws it
+   */
+  default void markSent(Connection connection, long[] seqs, long nowMillis) throws SQLException {
+    try (PreparedStatement s =
+        connection.prepareStatement(
+            "UPDATE "
+                + table()
+                + " SET state = 'S', sent_at = ?, last_error = NULL WHERE seq = ?")) {
+      for (long seq : seqs) {
+        s.setLong(1, nowMillis);
+        s.setLong(2, seq);
+        s.addBatch();
+      }
+      s.executeBatch();
+    }
+  }
+
+  /**
+   * Deletes rows that were sent, for a relay that keeps no sent rows.
+   *
+   * @param connection the relay's connection, in the claim's transaction
+   * @param seqs the rows
+   * @throws SQLException as the driver throws it
+   */
+  default void deleteSent(Connection connection, long[] seqs) throws SQLException {
+    try (PreparedStatement s =
+        connection.prepareStatement("DELETE FROM " + table() + " WHERE seq = ?")) {
+      for (long seq : seqs) {
+        s.setLong(1, seq);
+        s.addBatch();
+      }
+      s.executeBatch();
+    }
   }
 
   /** {@return records a refusal: attempts, state, next_attempt_at, last_error, then the seq} */

@@ -65,16 +65,23 @@ public final class PostgresWakeup implements AutoCloseable {
     return c;
   }
 
-  /** Closes the listening connection, if open. */
+  /**
+   * Stops listening and gives the connection back, if open. A pooled connection that still listened
+   * would collect every later notification while it idles or serves someone else.
+   */
   @Override
   public void close() {
     Connection c = connection;
     connection = null;
     if (c != null) {
-      try {
-        c.close();
+      try (c) {
+        try (Statement s = c.createStatement()) {
+          s.execute("UNLISTEN *");
+        }
+        c.unwrap(PGConnection.class).getNotifications(); // drops those that came before
       } catch (SQLException ignored) {
-        // The connection is being dropped because it failed or the relay stops; nothing to keep.
+        // The connection failed, or the relay stops; a broken one goes back to its pool, which
+        // discards it.
       }
     }
   }
