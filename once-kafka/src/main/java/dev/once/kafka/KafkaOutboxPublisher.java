@@ -82,8 +82,8 @@ public final class KafkaOutboxPublisher implements OutboxPublisher {
    * Starts a builder.
    *
    * @param producerConfig the Kafka producer's settings, at least {@code bootstrap.servers}; the
-   *     publisher adds {@code enable.idempotence=true} and {@code acks=all}, {@code linger.ms=0} unless set, and serializes bytes
-   *     itself
+   *     publisher adds {@code enable.idempotence=true} and {@code acks=all}, {@code linger.ms=0}
+   *     unless set, and serializes bytes itself
    * @return a new builder
    * @throws IllegalArgumentException if a setting weakens the delivery guarantee (see {@link
    *     Builder#build()})

@@ -65,7 +65,11 @@ public class OnceOutboxAutoConfiguration {
   public Outbox onceOutbox(DataSource dataSource, OnceProperties properties) {
     OnceOutboxProperties settings = properties.getOutbox();
     Outbox outbox =
-        Outbox.builder().table(settings.getTable()).notifyRelays(settings.isNotifyRelays()).build();
+        Outbox.builder()
+            .table(settings.getTable())
+            .notifyRelays(settings.isNotifyRelays())
+            .notifyInterval(settings.getNotifyInterval())
+            .build();
     boolean create =
         switch (settings.getCreateSchema()) {
           case ALWAYS -> true;

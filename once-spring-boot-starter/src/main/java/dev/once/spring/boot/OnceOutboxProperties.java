@@ -25,6 +25,9 @@ public class OnceOutboxProperties {
    */
   private boolean notifyRelays = true;
 
+  /** PostgreSQL: at most one write per interval notifies; a woken relay lingers for the rest. */
+  private Duration notifyInterval = Duration.ofMillis(10);
+
   /** The relay that publishes the outbox. */
   private final Relay relay = new Relay();
 
@@ -97,6 +100,25 @@ public class OnceOutboxProperties {
     this.notifyRelays = notifyRelays;
   }
 
+  /**
+   * {@return the {@code once.outbox.notify-interval} property} PostgreSQL: at most one write per
+   * interval runs pg_notify, because notifying commits queue behind one another; a relay woken by
+   * it lingers ({@code once.outbox.relay.linger}) and finds the writes that did not notify. {@code
+   * 0}: every write notifies. Default {@code 10ms}.
+   */
+  public Duration getNotifyInterval() {
+    return notifyInterval;
+  }
+
+  /**
+   * Sets the {@code once.outbox.notify-interval} property; see {@link #getNotifyInterval()}.
+   *
+   * @param notifyInterval the new value
+   */
+  public void setNotifyInterval(Duration notifyInterval) {
+    this.notifyInterval = notifyInterval;
+  }
+
   /** {@return the {@code once.outbox.relay.*} settings} */
   public Relay getRelay() {
     return relay;
@@ -135,6 +157,9 @@ public class OnceOutboxProperties {
 
     /** The wait after a batch that was not full before looking again (PostgreSQL: or a notify). */
     private Duration pollInterval = Duration.ofSeconds(1);
+
+    /** After a round that published or a notification, how long to keep looking every 10 ms. */
+    private Duration linger = Duration.ofMillis(100);
 
     /** Refusals of one message by the broker before it is parked. */
     private int maxAttempts = 10;
@@ -235,6 +260,25 @@ public class OnceOutboxProperties {
      */
     public void setPollInterval(Duration pollInterval) {
       this.pollInterval = pollInterval;
+    }
+
+    /**
+     * {@return the {@code once.outbox.relay.linger} property} After a round that published, or a
+     * writer's notification, how long the relay keeps looking for new rows every 10 ms before it
+     * waits again; it finds the writes that did not notify. Keep it above {@code
+     * once.outbox.notify-interval}. Default {@code 100ms}.
+     */
+    public Duration getLinger() {
+      return linger;
+    }
+
+    /**
+     * Sets the {@code once.outbox.relay.linger} property; see {@link #getLinger()}.
+     *
+     * @param linger the new value
+     */
+    public void setLinger(Duration linger) {
+      this.linger = linger;
     }
 
     /**

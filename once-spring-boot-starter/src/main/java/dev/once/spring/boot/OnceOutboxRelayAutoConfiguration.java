@@ -60,6 +60,7 @@ public class OnceOutboxRelayAutoConfiguration {
             .maxAttempts(relay.getMaxAttempts())
             .backoff(relay.getBackoffInitial(), relay.getBackoffMax())
             .pollInterval(relay.getPollInterval())
+            .linger(relay.getLinger())
             .retention(retention);
     return new OnceOutboxRelay(builder::build);
   }

@@ -220,6 +220,25 @@ class OnceOutboxAutoConfigurationTest {
                     .getFailure()
                     .rootCause()
                     .hasMessageContaining("table must be a plain SQL identifier"));
+    runner
+        .withPropertyValues("once.outbox.notify-interval=-1s")
+        .run(
+            context ->
+                assertThat(context)
+                    .hasFailed()
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("notifyInterval must not be negative"));
+    runner
+        .withUserConfiguration(RecordingPublisher.class)
+        .withPropertyValues("once.outbox.relay.linger=-1ms")
+        .run(
+            context ->
+                assertThat(context)
+                    .hasFailed()
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("linger must not be negative"));
   }
 
   @Test
