@@ -22,6 +22,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -199,46 +201,26 @@ class OnceOutboxAutoConfigurationTest {
         .run(context -> assertThat(context).doesNotHaveBean(TransactionalOutbox.class));
   }
 
-  @Test
-  void aBadRelaySettingFailsTheStartUpNamingIt() {
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "once.outbox.relay.batch-size=0         | batchSize must be at least 1, but was 0",
+        "once.outbox.table=orders; DROP TABLE x | table must be a plain SQL identifier",
+        "once.outbox.notify-interval=-1s        | notifyInterval must not be negative",
+        "once.outbox.relay.linger=-1ms          | linger must not be negative"
+      })
+  void aBadSettingFailsTheStartUpNamingIt(String setting, String message) {
     runner
         .withUserConfiguration(RecordingPublisher.class)
-        .withPropertyValues("once.outbox.relay.batch-size=0")
+        .withPropertyValues(setting)
         .run(
             context ->
                 assertThat(context)
                     .hasFailed()
                     .getFailure()
                     .rootCause()
-                    .hasMessageContaining("batchSize must be at least 1, but was 0"));
-    runner
-        .withPropertyValues("once.outbox.table=orders; DROP TABLE x")
-        .run(
-            context ->
-                assertThat(context)
-                    .hasFailed()
-                    .getFailure()
-                    .rootCause()
-                    .hasMessageContaining("table must be a plain SQL identifier"));
-    runner
-        .withPropertyValues("once.outbox.notify-interval=-1s")
-        .run(
-            context ->
-                assertThat(context)
-                    .hasFailed()
-                    .getFailure()
-                    .rootCause()
-                    .hasMessageContaining("notifyInterval must not be negative"));
-    runner
-        .withUserConfiguration(RecordingPublisher.class)
-        .withPropertyValues("once.outbox.relay.linger=-1ms")
-        .run(
-            context ->
-                assertThat(context)
-                    .hasFailed()
-                    .getFailure()
-                    .rootCause()
-                    .hasMessageContaining("linger must not be negative"));
+                    .hasMessageContaining(message));
   }
 
   @Test
