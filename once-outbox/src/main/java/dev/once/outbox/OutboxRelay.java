@@ -9,10 +9,12 @@ import dev.once.outbox.internal.PostgresWakeup;
 import dev.once.outbox.internal.Settlement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -230,6 +232,25 @@ public final class OutboxRelay implements AutoCloseable {
   private static String errorText(Exception e) {
     String text = String.valueOf(e);
     return text.length() <= MAX_ERROR_LENGTH ? text : text.substring(0, MAX_ERROR_LENGTH);
+  }
+
+  /**
+   * Reads what waits in the table, in one query: for gauges, health checks and dashboards.
+   *
+   * @return the pending and parked rows and the oldest pending row's write time
+   * @throws OutboxException if the database failed
+   */
+  public OutboxBacklog backlog() {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql.backlog())) {
+      rs.next();
+      long oldest = rs.getLong(3);
+      Instant oldestPending = rs.wasNull() ? null : Instant.ofEpochMilli(oldest);
+      return new OutboxBacklog(rs.getLong(1), rs.getLong(2), oldestPending);
+    } catch (SQLException e) {
+      throw new OutboxException("could not read the backlog of " + table, e);
+    }
   }
 
   /**

@@ -17,3 +17,5 @@ CREATE TABLE IF NOT EXISTS once_outbox (
 -- Only pending rows are indexed: the relay's claim reads them in order and by key; sent rows leave both indexes.
 CREATE INDEX IF NOT EXISTS once_outbox_pending ON once_outbox (seq) WHERE state = 'P';
 CREATE INDEX IF NOT EXISTS once_outbox_pending_key ON once_outbox (msg_key, seq) WHERE state = 'P';
+-- Parked rows, for counting them (OutboxRelay.backlog); a row enters it only when it is parked.
+CREATE INDEX IF NOT EXISTS once_outbox_parked ON once_outbox (seq) WHERE state = 'X';

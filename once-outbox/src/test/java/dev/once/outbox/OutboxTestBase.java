@@ -402,6 +402,28 @@ abstract class OutboxTestBase {
   }
 
   @Test
+  void theBacklogCountsPendingAndParkedRowsAndDatesTheOldestPendingOne() throws Exception {
+    OutboxRelay relay = relay().maxAttempts(1).build();
+    assertThat(relay.backlog()).isEqualTo(new OutboxBacklog(0, 0, null));
+    UUID refused = write("b", "refused");
+    write("a", "sent");
+    publisher.refuse = m -> m.id().equals(refused) ? new IllegalStateException("no") : null;
+    relay.relayOnce();
+    long before = System.currentTimeMillis();
+    write("c", "pending 1");
+    write("d", "pending 2");
+
+    OutboxBacklog backlog = relay.backlog();
+
+    assertThat(backlog.pending()).isEqualTo(2);
+    assertThat(backlog.parked()).isEqualTo(1);
+    assertThat(backlog.oldestPending()).isNotNull();
+    assertThat(java.util.Objects.requireNonNull(backlog.oldestPending()).toEpochMilli())
+        .as("the first pending write's created_at, by the writer's clock")
+        .isBetween(before, System.currentTimeMillis());
+  }
+
+  @Test
   void aWriteOutsideATransactionIsRefusedAndWritesNothing() throws Exception {
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(true);

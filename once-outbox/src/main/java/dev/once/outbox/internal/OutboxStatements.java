@@ -217,6 +217,21 @@ public interface OutboxStatements {
         + " SET state = 'P', attempts = 0, next_attempt_at = 0 WHERE state = 'X'";
   }
 
+  /**
+   * {@return one row: the pending rows, the parked rows, and the oldest pending row's created_at
+   * (null if none)} The states are literals so that the partial indexes serve the counts.
+   */
+  default String backlog() {
+    String t = table();
+    return "SELECT (SELECT count(*) FROM "
+        + t
+        + " WHERE state = 'P'), (SELECT count(*) FROM "
+        + t
+        + " WHERE state = 'X'), (SELECT created_at FROM "
+        + t
+        + " WHERE state = 'P' ORDER BY seq LIMIT 1)";
+  }
+
   /** {@return deletes at most the second parameter of the sent rows sent before the first} */
   default String purgeSent() {
     return "DELETE FROM "
