@@ -28,6 +28,7 @@ import dev.once.InProgressException;
 import dev.once.LeaseLostException;
 import dev.once.Once;
 import dev.once.Outcome;
+import dev.once.Purger;
 import dev.once.ReplayedFailureException;
 import dev.once.ResultCodec;
 import dev.once.Scope;
@@ -44,6 +45,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -74,9 +76,10 @@ import org.junit.jupiter.api.Timeout;
  * <p>The class uses {@link TestInstance.Lifecycle#PER_CLASS one test instance per class}, so a
  * store kept in an instance field lives for the whole class. Tests run one at a time. Each test
  * works in its own random {@link Scope}, so tests never see each other's records even when they
- * share one table, and no cleanup is needed. One exception: {@link
- * #purgeDeletesOnlyExpiredRecordsInBoundedBatches() the purge test} counts the records it purges,
- * so it assumes nobody else writes to the store's table while this class runs.
+ * share one table, and no cleanup is needed. Two exceptions: {@link
+ * #purgeDeletesOnlyExpiredRecordsInBoundedBatches() the purge test} and {@link
+ * #racingPurgersDeleteEachExpiredRecordOnce() the racing purgers} count the records they purge, so
+ * they assume nobody else writes to the store's table while this class runs.
  *
  * <p>Time only moves through {@link #advanceClock}; nothing sleeps. Every test is bounded by a
  * timeout, so a deadlocked store fails instead of hanging the build.
@@ -434,6 +437,82 @@ public abstract class IdempotencyStoreContract {
     for (IdempotencyKey key : completed) {
       acquired(store().claim(request(key, FP_A)));
     }
+  }
+
+  @Test
+  @DisplayName(
+      "purgers racing on one store delete every expired record once, and no live lease or retained record")
+  void racingPurgersDeleteEachExpiredRecordOnce() throws ExecutionException, InterruptedException {
+    advanceClock(Duration.ofDays(3650));
+    int rounds = 0;
+    while (store().purgeExpired(1000) > 0) {
+      assertThat(++rounds).as("purge rounds needed to empty the store").isLessThan(10_000);
+    }
+
+    Scope scope = newScope();
+    int expired = 120;
+    List<ClaimRequest> claims = new ArrayList<>();
+    for (int i = 0; i < expired; i++) {
+      claims.add(request(key(scope, "expired-" + i), FP_A));
+    }
+    List<Completion> completions = new ArrayList<>();
+    List<ClaimResult> results = store().claimAll(claims);
+    for (int i = 0; i < expired; i++) {
+      completions.add(
+          new Completion(
+              claims.get(i).key(),
+              acquired(results.get(i)).token(),
+              outcome("expired-" + i),
+              Duration.ofHours(1)));
+    }
+    store().completeAll(completions);
+    // Older than their retention at purge time, but their leases (renewed by a heartbeat) are live.
+    List<ClaimRequest> held = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      ClaimRequest r =
+          new ClaimRequest(key(scope, "held-" + i), FP_A, Duration.ofHours(3), Duration.ofHours(1));
+      acquired(store().claim(r));
+      held.add(r);
+    }
+    IdempotencyKey kept = key(scope, "kept-3h");
+    Outcome keptOutcome = outcome("kept for 3 h");
+    store()
+        .complete(
+            kept,
+            acquired(store().claim(request(kept, FP_A))).token(),
+            keptOutcome,
+            Duration.ofHours(3));
+
+    advanceClock(Duration.ofMinutes(90));
+
+    int purgers = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(purgers);
+    try {
+      CyclicBarrier start = new CyclicBarrier(purgers);
+      List<Future<Integer>> deleted = new ArrayList<>();
+      for (int p = 0; p < purgers; p++) {
+        Purger purger = Purger.builder(store()).batchSize(7).pause(Duration.ZERO).build();
+        deleted.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return purger.purgeOnce();
+                }));
+      }
+      int total = 0;
+      for (Future<Integer> f : deleted) {
+        total += f.get();
+      }
+      assertThat(total).as("records deleted by all purgers together").isEqualTo(expired);
+    } finally {
+      ContractSupport.shutdown(pool);
+    }
+    assertThat(store().purgeExpired(1000)).as("expired records left after the race").isZero();
+
+    for (ClaimRequest r : held) {
+      assertInProgress(store().claim(r), Duration.ofHours(3));
+    }
+    assertReplays(store().claim(request(kept, FP_A)), keptOutcome);
   }
 
   // ---------------------------------------------------------------------------------------------------------
