@@ -32,6 +32,7 @@ import dev.once.Purger;
 import dev.once.ReplayedFailureException;
 import dev.once.ResultCodec;
 import dev.once.Scope;
+import dev.once.StoreAdmin;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,6 +41,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -78,8 +80,9 @@ import org.junit.jupiter.api.Timeout;
  * works in its own random {@link Scope}, so tests never see each other's records even when they
  * share one table, and no cleanup is needed. Two exceptions: {@link
  * #purgeDeletesOnlyExpiredRecordsInBoundedBatches() the purge test} and {@link
- * #racingPurgersDeleteEachExpiredRecordOnce() the racing purgers} count the records they purge, so
- * they assume nobody else writes to the store's table while this class runs.
+ * #racingPurgersDeleteEachExpiredRecordOnce() the racing purgers} count the records they purge, and
+ * {@link #adminCountsRecordsByState() the count test} counts the table, so they assume nobody else
+ * writes to the store's table while this class runs.
  *
  * <p>Time only moves through {@link #advanceClock}; nothing sleeps. Every test is bounded by a
  * timeout, so a deadlocked store fails instead of hanging the build.
@@ -513,6 +516,100 @@ public abstract class IdempotencyStoreContract {
       assertInProgress(store().claim(r), Duration.ofHours(3));
     }
     assertReplays(store().claim(request(kept, FP_A)), keptOutcome);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Admin
+
+  @Test
+  @DisplayName(
+      "admin: check answers; inspect shows state, token, lease and retention, and nothing once expired")
+  void adminInspectsARecordThroughItsLife() {
+    StoreAdmin admin = store().admin();
+    admin.check();
+    IdempotencyKey key = key(newScope(), "inspected");
+    assertThat(admin.inspect(key)).as("no record yet").isEmpty();
+
+    long token =
+        acquired(store().claim(new ClaimRequest(key, FP_A, LEASE, Duration.ofHours(1)))).token();
+    StoreAdmin.RecordInfo held = admin.inspect(key).orElseThrow();
+    assertThat(held.state()).isEqualTo(StoreAdmin.State.IN_PROGRESS);
+    assertThat(held.token()).isEqualTo(token);
+    assertThat(held.outcome()).isNull();
+    assertThat(held.leaseUntil()).isNotNull();
+    assertThat(Duration.between(Objects.requireNonNull(held.leaseUntil()), held.expiresAt()))
+        .as("retention minus lease, both set by the claim")
+        .isBetween(
+            Duration.ofHours(1).minus(LEASE).minusSeconds(1),
+            Duration.ofHours(1).minus(LEASE).plusSeconds(1));
+
+    Outcome outcome = outcome("inspected");
+    store().complete(key, token, outcome, Duration.ofHours(2));
+    StoreAdmin.RecordInfo done = admin.inspect(key).orElseThrow();
+    assertThat(done.state()).isEqualTo(StoreAdmin.State.COMPLETED);
+    assertThat(done.token()).isEqualTo(token);
+    assertThat(done.leaseUntil()).isNull();
+    ContractSupport.assertSameOutcome(Objects.requireNonNull(done.outcome()), outcome);
+
+    advanceClock(Duration.ofHours(2).plusMinutes(1));
+    assertThat(admin.inspect(key)).as("past its retention").isEmpty();
+  }
+
+  @Test
+  @DisplayName(
+      "admin: forceRelease frees a held key whatever its token, fences the old holder, never touches a completed record")
+  void adminForceReleaseFreesOnlyInProgressRecords() {
+    StoreAdmin admin = store().admin();
+    Scope scope = newScope();
+    IdempotencyKey stuck = key(scope, "stuck");
+    long old = acquired(store().claim(request(stuck, FP_A, LONG_LEASE))).token();
+
+    assertThat(admin.forceRelease(stuck)).as("a held key is released").isTrue();
+    assertThat(admin.inspect(stuck)).isEmpty();
+    long fresh = acquired(store().claim(request(stuck, FP_A, LONG_LEASE))).token();
+    assertThat(fresh).isGreaterThan(old);
+    assertThatThrownBy(() -> store().complete(stuck, old, outcome("zombie"), RETENTION))
+        .isInstanceOf(LeaseLostException.class);
+
+    IdempotencyKey done = key(scope, "done");
+    Outcome outcome = outcome("kept");
+    store()
+        .complete(done, acquired(store().claim(request(done, FP_A))).token(), outcome, RETENTION);
+    assertThat(admin.forceRelease(done)).as("a completed record is never released").isFalse();
+    assertReplays(store().claim(request(done, FP_A)), outcome);
+
+    assertThat(admin.forceRelease(key(scope, "absent"))).as("no record").isFalse();
+  }
+
+  @Test
+  @DisplayName("admin: count tells in-progress, completed and expired records apart")
+  void adminCountsRecordsByState() {
+    advanceClock(Duration.ofDays(3650));
+    int rounds = 0;
+    while (store().purgeExpired(1000) > 0) {
+      assertThat(++rounds).as("purge rounds needed to empty the store").isLessThan(10_000);
+    }
+    assertThat(store().admin().count()).isEqualTo(new StoreAdmin.RecordCounts(0, 0, 0));
+
+    Scope scope = newScope();
+    for (int i = 0; i < 2; i++) {
+      acquired(store().claim(request(key(scope, "held-" + i), FP_A, LONG_LEASE)));
+    }
+    for (int i = 0; i < 3; i++) {
+      IdempotencyKey k = key(scope, "done-" + i);
+      store()
+          .complete(k, acquired(store().claim(request(k, FP_A))).token(), outcome("d"), RETENTION);
+    }
+    IdempotencyKey brief = key(scope, "brief");
+    store()
+        .complete(
+            brief,
+            acquired(store().claim(request(brief, FP_A))).token(),
+            outcome("b"),
+            Duration.ofMinutes(1));
+    advanceClock(Duration.ofMinutes(2));
+
+    assertThat(store().admin().count()).isEqualTo(new StoreAdmin.RecordCounts(2, 3, 1));
   }
 
   // ---------------------------------------------------------------------------------------------------------
