@@ -48,7 +48,9 @@ final class HttpApp implements AutoCloseable {
           "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
           "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
           "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration");
+          "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
+          // Actuator is on the tests' class path (OnceActuatorIT): its security would come back.
+          "org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration");
 
   /**
    * Auto-configurations of the starter's optional listener support, which these applications do not
