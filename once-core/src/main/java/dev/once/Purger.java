@@ -288,8 +288,8 @@ public final class Purger implements AutoCloseable {
 
   /**
    * Stops the background thread, waiting for the batch it is deleting (a pause or the interval wait
-   * ends at once). Idempotent; a closed purger cannot be started again, but {@link #purgeOnce()}
-   * still works (without pauses).
+   * ends at once). Idempotent. A closed purger cannot be started again, and a {@link #purgeOnce()}
+   * running or called after it stops at its first pause.
    */
   @Override
   public void close() {
