@@ -74,7 +74,10 @@ public final class OnceEndpoint {
     this.showOutcomes = showOutcomes;
   }
 
-  /** {@return how often each action ran since start-up, by action name ({@link #ACTIONS})} */
+  /**
+   * {@return how often each action was asked for since start-up, refused requests included, by
+   * action name ({@link #ACTIONS})}
+   */
   public Map<String, Long> actionCounts() {
     Map<String, Long> snapshot = new LinkedHashMap<>();
     snapshot.put("summary", summaries.get());
@@ -102,9 +105,9 @@ public final class OnceEndpoint {
     if (operation == null && key == null) {
       return summary();
     }
+    inspections.incrementAndGet();
     IdempotencyStore target = store(store);
     IdempotencyKey k = key(operation, key, tenant);
-    inspections.incrementAndGet();
     LOG.info("once admin: inspect key " + k.digestHex() + " in store " + target.name());
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("store", target.name());
@@ -187,9 +190,9 @@ public final class OnceEndpoint {
   @DeleteOperation
   public Map<String, Object> release(
       String operation, String key, @Nullable String tenant, @Nullable String store) {
+    releases.incrementAndGet();
     IdempotencyStore target = store(store);
     IdempotencyKey k = key(operation, key, tenant);
-    releases.incrementAndGet();
     boolean released = target.admin().forceRelease(k);
     LOG.warn(
         "once admin: release of key "
