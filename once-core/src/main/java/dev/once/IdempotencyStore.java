@@ -174,6 +174,17 @@ public interface IdempotencyStore {
   }
 
   /**
+   * {@return the store's operator operations} Health checks, reading a key's record, releasing a
+   * stuck key and counting records; none of them is on the path of a claim.
+   *
+   * @throws UnsupportedOperationException if the store offers none (the default, for stores written
+   *     before this method existed)
+   */
+  default StoreAdmin admin() {
+    throw new UnsupportedOperationException("store " + name() + " offers no admin operations");
+  }
+
+  /**
    * A bounded, expiring store in this JVM's memory: for tests and single-instance services.
    *
    * @return a new store with the builder's defaults

@@ -2,10 +2,12 @@ package dev.once;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -205,6 +207,64 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   private static boolean isPurgeable(Entry entry, long now) {
     return entry.expiresAt() <= now && (entry.completed() || entry.leaseUntil() <= now);
+  }
+
+  @Override
+  public StoreAdmin admin() {
+    return new StoreAdmin() {
+      @Override
+      public void check() {
+        // Memory is always there.
+      }
+
+      @Override
+      public Optional<RecordInfo> inspect(IdempotencyKey key) {
+        Entry e = records.get(key);
+        if (e == null || isPurgeable(e, clock.millis())) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            new RecordInfo(
+                e.completed() ? State.COMPLETED : State.IN_PROGRESS,
+                e.token(),
+                e.completed() ? null : Instant.ofEpochMilli(e.leaseUntil()),
+                Instant.ofEpochMilli(e.expiresAt()),
+                e.outcome()));
+      }
+
+      @Override
+      public boolean forceRelease(IdempotencyKey key) {
+        boolean[] released = {false};
+        records.computeIfPresent(
+            key,
+            (k, e) -> {
+              if (e.completed()) {
+                return e;
+              }
+              released[0] = true;
+              return null;
+            });
+        return released[0];
+      }
+
+      @Override
+      public RecordCounts count() {
+        long now = clock.millis();
+        long inProgress = 0;
+        long completed = 0;
+        long expired = 0;
+        for (Entry e : records.values()) {
+          if (isPurgeable(e, now)) {
+            expired++;
+          } else if (e.completed()) {
+            completed++;
+          } else {
+            inProgress++;
+          }
+        }
+        return new RecordCounts(inProgress, completed, expired);
+      }
+    };
   }
 
   /** {@return how many records the store holds now, expired or not} */

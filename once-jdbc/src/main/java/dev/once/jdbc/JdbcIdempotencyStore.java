@@ -8,6 +8,7 @@ import dev.once.IdempotencyStore;
 import dev.once.LeaseLostException;
 import dev.once.Outcome;
 import dev.once.Scope;
+import dev.once.StoreAdmin;
 import dev.once.StoreException;
 import dev.once.jdbc.internal.ClaimMode;
 import dev.once.jdbc.internal.SchemaScript;
@@ -16,9 +17,11 @@ import dev.once.jdbc.internal.SqlOperations;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -229,6 +232,51 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   @Override
   public int purgeExpired(int limit) {
     return standalone.purgeExpired(limit);
+  }
+
+  /**
+   * {@inheritDoc} Each operation runs on a pooled connection, never in a caller's transaction; the
+   * check is a {@code SELECT COUNT(*) ... WHERE 1 = 0} on the table.
+   */
+  @Override
+  public StoreAdmin admin() {
+    return new StoreAdmin() {
+      @Override
+      public void check() {
+        withConnection(
+            null,
+            "check",
+            c -> {
+              sql.check(c);
+              return Boolean.TRUE;
+            });
+      }
+
+      @Override
+      public Optional<RecordInfo> inspect(IdempotencyKey key) {
+        return withConnection(key.scope(), "inspect", c -> sql.inspect(c, key.digest(), offsetMs()))
+            .filter(row -> !row.dead())
+            .map(
+                row ->
+                    new RecordInfo(
+                        row.status().equals("C") ? State.COMPLETED : State.IN_PROGRESS,
+                        row.token(),
+                        row.status().equals("C") ? null : Instant.ofEpochMilli(row.leaseUntil()),
+                        Instant.ofEpochMilli(row.expiresAt()),
+                        row.outcome()));
+      }
+
+      @Override
+      public boolean forceRelease(IdempotencyKey key) {
+        return withConnection(key.scope(), "force release", c -> sql.forceRelease(c, key.digest()));
+      }
+
+      @Override
+      public RecordCounts count() {
+        long[] counts = withConnection(null, "count", c -> sql.count(c, offsetMs()));
+        return new RecordCounts(counts[0], counts[1], counts[2]);
+      }
+    };
   }
 
   private interface SqlWork<T> {

@@ -9,6 +9,7 @@ import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
 import dev.once.Fingerprint;
 import dev.once.KeyPolicy;
+import dev.once.Purger;
 import dev.once.Scope;
 import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestServers;
@@ -237,6 +238,32 @@ class JdbcInboxIT {
       assertThat(answers.get(1)).isInstanceOf(ClaimResult.Completed.class);
       assertThat(answers.get(2)).as("after the retention").isInstanceOf(ClaimResult.Acquired.class);
       assertThat(f.applied("kept")).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("databases")
+  void aMarkerIsKeptSevenDaysByDefaultThenThePurgerDeletesIt(TestDatabase db) throws Exception {
+    try (Fixture f = fixture(db)) {
+      f.inbox().process(List.of(new Message("week", 5)), Message::id, f::apply);
+
+      int[] purged = new int[2];
+      Duration[] offsets = {Duration.ofDays(7).minusMinutes(1), Duration.ofDays(7).plusMinutes(1)};
+      for (int i = 0; i < offsets.length; i++) {
+        Duration offset = offsets[i];
+        JdbcIdempotencyStore later =
+            JdbcIdempotencyStore.builder(f.pool())
+                .table(f.effects() + "_once")
+                .clockOffset(() -> offset)
+                .build();
+        purged[i] = Purger.builder(later).pause(Duration.ZERO).build().purgeOnce();
+      }
+      assertThat(purged[0]).as("purged a minute before 7 days").isZero();
+      assertThat(purged[1]).as("purged a minute after 7 days").isEqualTo(1);
+      assertThat(
+              f.inbox().process(List.of(new Message("week", 5)), Message::id, f::apply).applied())
+          .as("the id is new again once its marker is gone")
+          .hasSize(1);
     }
   }
 

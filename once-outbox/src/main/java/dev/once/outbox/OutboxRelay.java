@@ -1,5 +1,6 @@
 package dev.once.outbox;
 
+import dev.once.Purger;
 import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.SqlDialect;
 import dev.once.outbox.internal.ClaimedRow;
@@ -76,10 +77,9 @@ public final class OutboxRelay implements AutoCloseable {
   private final Duration linger;
   private final boolean listen;
   private final @Nullable Duration retention;
-  private final int purgeBatchSize;
   private final Duration purgeInterval;
-  private final Duration purgePause;
   private final Clock clock;
+  private final @Nullable Purger sentPurger;
 
   private final Object lock = new Object();
   private @Nullable Thread thread; // guarded by lock
@@ -100,10 +100,16 @@ public final class OutboxRelay implements AutoCloseable {
     this.linger = b.linger;
     this.listen = b.listen;
     this.retention = b.retention;
-    this.purgeBatchSize = b.purgeBatchSize;
     this.purgeInterval = b.purgeInterval;
-    this.purgePause = b.purgePause;
     this.clock = b.clock;
+    Duration keep = b.retention;
+    this.sentPurger =
+        keep == null
+            ? null
+            : Purger.builder("outbox-" + name, limit -> purgeSentBatch(keep, limit))
+                .batchSize(b.purgeBatchSize)
+                .pause(b.purgePause)
+                .build();
   }
 
   /**
@@ -301,26 +307,17 @@ public final class OutboxRelay implements AutoCloseable {
    * @throws InterruptedException if interrupted during a pause
    */
   public int purgeSent() throws InterruptedException {
-    Duration keep = retention;
-    if (keep == null) {
-      return 0;
-    }
-    long before = clock.millis() - keep.toMillis();
-    int total = 0;
+    return sentPurger == null ? 0 : sentPurger.purgeOnce();
+  }
+
+  /** One batch of {@link #purgeSent()}: the sent rows older than the retention, at most limit. */
+  private int purgeSentBatch(Duration keep, int limit) {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(true);
-      while (true) {
-        int deleted;
-        try (PreparedStatement s = c.prepareStatement(sql.purgeSent())) {
-          s.setLong(1, before);
-          s.setInt(2, purgeBatchSize);
-          deleted = s.executeUpdate();
-        }
-        total += deleted;
-        if (deleted < purgeBatchSize) {
-          return total;
-        }
-        Thread.sleep(purgePause.toMillis());
+      try (PreparedStatement s = c.prepareStatement(sql.purgeSent())) {
+        s.setLong(1, clock.millis() - keep.toMillis());
+        s.setInt(2, limit);
+        return s.executeUpdate();
       }
     } catch (SQLException e) {
       throw new OutboxException("could not delete sent messages from " + table, e);

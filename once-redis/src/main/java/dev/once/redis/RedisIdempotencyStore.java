@@ -8,6 +8,7 @@ import dev.once.IdempotencyStore;
 import dev.once.LeaseLostException;
 import dev.once.Outcome;
 import dev.once.Scope;
+import dev.once.StoreAdmin;
 import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
 import dev.once.redis.internal.RedisErrors;
@@ -29,13 +30,16 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -365,6 +369,122 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
       cursor = page;
     } while (deleted < limit && !cursor.isFinished());
     return deleted;
+  }
+
+  /**
+   * {@inheritDoc} The check is a {@code PING}; counting walks the whole prefix with SCAN and reads
+   * each record with one script, like {@link #purgeExpired}.
+   */
+  @Override
+  public StoreAdmin admin() {
+    return new StoreAdmin() {
+      @Override
+      public void check() {
+        checkOpen(null);
+        try {
+          scripts.await(connection.async().ping(), null, "check (PING)");
+        } catch (RuntimeException e) {
+          throw RedisErrors.translate(e, name, null, "check (PING)");
+        }
+      }
+
+      @Override
+      public Optional<RecordInfo> inspect(IdempotencyKey key) {
+        checkOpen(key.scope());
+        List<Object> reply =
+            scripts
+                .run(
+                    List.of(new Call(Script.INSPECT, keys.recordKey(key), List.of(offsetMs(), 1))),
+                    key.scope(),
+                    "inspect")
+                .get(0);
+        return recordInfo(reply, key.scope());
+      }
+
+      @Override
+      public boolean forceRelease(IdempotencyKey key) {
+        checkOpen(key.scope());
+        List<Object> reply =
+            scripts
+                .run(
+                    List.of(new Call(Script.FORCE_RELEASE, keys.recordKey(key), List.of())),
+                    key.scope(),
+                    "force release")
+                .get(0);
+        return done(reply, key.scope(), "force release");
+      }
+
+      @Override
+      public RecordCounts count() {
+        checkOpen(null);
+        long offset = offsetMs();
+        ScanArgs match = ScanArgs.Builder.matches(keys.scanPattern()).limit(SCAN_COUNT);
+        long inProgress = 0;
+        long completed = 0;
+        long expired = 0;
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+          KeyScanCursor<byte[]> page;
+          try {
+            page = scripts.await(connection.async().scan(cursor, match), null, "count (SCAN)");
+          } catch (RuntimeException e) {
+            throw RedisErrors.translate(e, name, null, "count (SCAN)");
+          }
+          List<Call> calls = new ArrayList<>();
+          for (byte[] key : page.getKeys()) {
+            if (keys.isRecordKey(key)) {
+              calls.add(new Call(Script.INSPECT, key, List.of(offset, 0)));
+            }
+          }
+          for (List<Object> reply : scripts.run(calls, null, "count")) {
+            if (reply.isEmpty()) {
+              continue; // deleted between the SCAN and the read
+            }
+            Optional<RecordInfo> info = recordInfo(reply, null);
+            if (info.isEmpty()) {
+              expired++;
+            } else if (info.get().state() == StoreAdmin.State.COMPLETED) {
+              completed++;
+            } else {
+              inProgress++;
+            }
+          }
+          cursor = page;
+        } while (!cursor.isFinished());
+        return new RecordCounts(inProgress, completed, expired);
+      }
+    };
+  }
+
+  /** An inspect reply as the operator's view: empty if absent or dead (what a claim ignores). */
+  private Optional<StoreAdmin.RecordInfo> recordInfo(List<Object> reply, @Nullable Scope scope) {
+    if (reply.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      String status = text(reply.get(0));
+      long token = Long.parseLong(text(reply.get(1)));
+      long leaseUntil = Long.parseLong(text(reply.get(2)));
+      long expiresAt = Long.parseLong(text(reply.get(3)));
+      long now = (Long) reply.get(4);
+      boolean completed = status.equals("C");
+      if (expiresAt <= now && (completed || leaseUntil <= now)) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new StoreAdmin.RecordInfo(
+              completed ? StoreAdmin.State.COMPLETED : StoreAdmin.State.IN_PROGRESS,
+              token,
+              completed ? null : Instant.ofEpochMilli(leaseUntil),
+              Instant.ofEpochMilli(expiresAt),
+              completed && reply.size() > 5 ? Outcome.fromBytes((byte[]) reply.get(5)) : null));
+    } catch (RuntimeException e) {
+      throw new StoreException("inspect: unexpected reply: " + e, name, scope, e);
+    }
+  }
+
+  private static String text(Object bulk) {
+    return new String((byte[]) bulk, StandardCharsets.UTF_8);
   }
 
   private ClaimResult claimResult(List<Object> reply, Scope scope) {

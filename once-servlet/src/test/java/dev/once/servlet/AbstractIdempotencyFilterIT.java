@@ -8,6 +8,7 @@ import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.KeyPolicy;
 import dev.once.OnceListener;
+import dev.once.Purger;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.servlet.testapp.Client;
@@ -971,6 +972,25 @@ abstract class AbstractIdempotencyFilterIT {
     assertFresh(takeover, 201);
     assertThat(TestApp.count(t)).isEqualTo(2);
     assertReplayOf(post("/orders", t, key).json(JSON_X).send(), takeover); // completed
+  }
+
+  @Test
+  void f33b_aStoredResponseIsKeptADayByDefaultThenThePurgerDeletesIt() throws InterruptedException {
+    String t = newTest();
+    String key = newKey();
+    Reply first = post("/orders", t, key).json(JSON_X).send();
+    assertFresh(first, 201);
+    Purger purger = Purger.builder(store()).pause(Duration.ZERO).build();
+
+    advanceClock(Duration.ofHours(24).minusMinutes(1));
+    purger.purgeOnce();
+    assertReplayOf(post("/orders", t, key).json(JSON_X).send(), first);
+
+    advanceClock(Duration.ofMinutes(2)); // past the route's default retention of 24 h
+    assertThat(purger.purgeOnce()).as("records purged past 24 h").isPositive();
+    // The key is free again: another body is a new request, not a mismatch.
+    assertFresh(post("/orders", t, key).json(JSON_Y).send(), 201);
+    assertThat(TestApp.count(t)).isEqualTo(2);
   }
 
   @Test

@@ -28,9 +28,11 @@ import dev.once.InProgressException;
 import dev.once.LeaseLostException;
 import dev.once.Once;
 import dev.once.Outcome;
+import dev.once.Purger;
 import dev.once.ReplayedFailureException;
 import dev.once.ResultCodec;
 import dev.once.Scope;
+import dev.once.StoreAdmin;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,11 +41,13 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -74,9 +78,11 @@ import org.junit.jupiter.api.Timeout;
  * <p>The class uses {@link TestInstance.Lifecycle#PER_CLASS one test instance per class}, so a
  * store kept in an instance field lives for the whole class. Tests run one at a time. Each test
  * works in its own random {@link Scope}, so tests never see each other's records even when they
- * share one table, and no cleanup is needed. One exception: {@link
- * #purgeDeletesOnlyExpiredRecordsInBoundedBatches() the purge test} counts the records it purges,
- * so it assumes nobody else writes to the store's table while this class runs.
+ * share one table, and no cleanup is needed. Two exceptions: {@link
+ * #purgeDeletesOnlyExpiredRecordsInBoundedBatches() the purge test} and {@link
+ * #racingPurgersDeleteEachExpiredRecordOnce() the racing purgers} count the records they purge, and
+ * {@link #adminCountsRecordsByState() the count test} counts the table, so they assume nobody else
+ * writes to the store's table while this class runs.
  *
  * <p>Time only moves through {@link #advanceClock}; nothing sleeps. Every test is bounded by a
  * timeout, so a deadlocked store fails instead of hanging the build.
@@ -434,6 +440,176 @@ public abstract class IdempotencyStoreContract {
     for (IdempotencyKey key : completed) {
       acquired(store().claim(request(key, FP_A)));
     }
+  }
+
+  @Test
+  @DisplayName(
+      "purgers racing on one store delete every expired record once, and no live lease or retained record")
+  void racingPurgersDeleteEachExpiredRecordOnce() throws ExecutionException, InterruptedException {
+    advanceClock(Duration.ofDays(3650));
+    int rounds = 0;
+    while (store().purgeExpired(1000) > 0) {
+      assertThat(++rounds).as("purge rounds needed to empty the store").isLessThan(10_000);
+    }
+
+    Scope scope = newScope();
+    int expired = 120;
+    List<ClaimRequest> claims = new ArrayList<>();
+    for (int i = 0; i < expired; i++) {
+      claims.add(request(key(scope, "expired-" + i), FP_A));
+    }
+    List<Completion> completions = new ArrayList<>();
+    List<ClaimResult> results = store().claimAll(claims);
+    for (int i = 0; i < expired; i++) {
+      completions.add(
+          new Completion(
+              claims.get(i).key(),
+              acquired(results.get(i)).token(),
+              outcome("expired-" + i),
+              Duration.ofHours(1)));
+    }
+    store().completeAll(completions);
+    // Older than their retention at purge time, but their leases (renewed by a heartbeat) are live.
+    List<ClaimRequest> held = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      ClaimRequest r =
+          new ClaimRequest(key(scope, "held-" + i), FP_A, Duration.ofHours(3), Duration.ofHours(1));
+      acquired(store().claim(r));
+      held.add(r);
+    }
+    IdempotencyKey kept = key(scope, "kept-3h");
+    Outcome keptOutcome = outcome("kept for 3 h");
+    store()
+        .complete(
+            kept,
+            acquired(store().claim(request(kept, FP_A))).token(),
+            keptOutcome,
+            Duration.ofHours(3));
+
+    advanceClock(Duration.ofMinutes(90));
+
+    int purgers = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(purgers);
+    try {
+      CyclicBarrier start = new CyclicBarrier(purgers);
+      List<Future<Integer>> deleted = new ArrayList<>();
+      for (int p = 0; p < purgers; p++) {
+        Purger purger = Purger.builder(store()).batchSize(7).pause(Duration.ZERO).build();
+        deleted.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return purger.purgeOnce();
+                }));
+      }
+      int total = 0;
+      for (Future<Integer> f : deleted) {
+        total += f.get();
+      }
+      assertThat(total).as("records deleted by all purgers together").isEqualTo(expired);
+    } finally {
+      ContractSupport.shutdown(pool);
+    }
+    assertThat(store().purgeExpired(1000)).as("expired records left after the race").isZero();
+
+    for (ClaimRequest r : held) {
+      assertInProgress(store().claim(r), Duration.ofHours(3));
+    }
+    assertReplays(store().claim(request(kept, FP_A)), keptOutcome);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Admin
+
+  @Test
+  @DisplayName(
+      "admin: check answers; inspect shows state, token, lease and retention, and nothing once expired")
+  void adminInspectsARecordThroughItsLife() {
+    StoreAdmin admin = store().admin();
+    admin.check();
+    IdempotencyKey key = key(newScope(), "inspected");
+    assertThat(admin.inspect(key)).as("no record yet").isEmpty();
+
+    long token =
+        acquired(store().claim(new ClaimRequest(key, FP_A, LEASE, Duration.ofHours(1)))).token();
+    StoreAdmin.RecordInfo held = admin.inspect(key).orElseThrow();
+    assertThat(held.state()).isEqualTo(StoreAdmin.State.IN_PROGRESS);
+    assertThat(held.token()).isEqualTo(token);
+    assertThat(held.outcome()).isNull();
+    assertThat(held.leaseUntil()).isNotNull();
+    assertThat(Duration.between(Objects.requireNonNull(held.leaseUntil()), held.expiresAt()))
+        .as("retention minus lease, both set by the claim")
+        .isBetween(
+            Duration.ofHours(1).minus(LEASE).minusSeconds(1),
+            Duration.ofHours(1).minus(LEASE).plusSeconds(1));
+
+    Outcome outcome = outcome("inspected");
+    store().complete(key, token, outcome, Duration.ofHours(2));
+    StoreAdmin.RecordInfo done = admin.inspect(key).orElseThrow();
+    assertThat(done.state()).isEqualTo(StoreAdmin.State.COMPLETED);
+    assertThat(done.token()).isEqualTo(token);
+    assertThat(done.leaseUntil()).isNull();
+    ContractSupport.assertSameOutcome(Objects.requireNonNull(done.outcome()), outcome);
+
+    advanceClock(Duration.ofHours(2).plusMinutes(1));
+    assertThat(admin.inspect(key)).as("past its retention").isEmpty();
+  }
+
+  @Test
+  @DisplayName(
+      "admin: forceRelease frees a held key whatever its token, fences the old holder, never touches a completed record")
+  void adminForceReleaseFreesOnlyInProgressRecords() {
+    StoreAdmin admin = store().admin();
+    Scope scope = newScope();
+    IdempotencyKey stuck = key(scope, "stuck");
+    long old = acquired(store().claim(request(stuck, FP_A, LONG_LEASE))).token();
+
+    assertThat(admin.forceRelease(stuck)).as("a held key is released").isTrue();
+    assertThat(admin.inspect(stuck)).isEmpty();
+    long fresh = acquired(store().claim(request(stuck, FP_A, LONG_LEASE))).token();
+    assertThat(fresh).isGreaterThan(old);
+    assertThatThrownBy(() -> store().complete(stuck, old, outcome("zombie"), RETENTION))
+        .isInstanceOf(LeaseLostException.class);
+
+    IdempotencyKey done = key(scope, "done");
+    Outcome outcome = outcome("kept");
+    store()
+        .complete(done, acquired(store().claim(request(done, FP_A))).token(), outcome, RETENTION);
+    assertThat(admin.forceRelease(done)).as("a completed record is never released").isFalse();
+    assertReplays(store().claim(request(done, FP_A)), outcome);
+
+    assertThat(admin.forceRelease(key(scope, "absent"))).as("no record").isFalse();
+  }
+
+  @Test
+  @DisplayName("admin: count tells in-progress, completed and expired records apart")
+  void adminCountsRecordsByState() {
+    advanceClock(Duration.ofDays(3650));
+    int rounds = 0;
+    while (store().purgeExpired(1000) > 0) {
+      assertThat(++rounds).as("purge rounds needed to empty the store").isLessThan(10_000);
+    }
+    assertThat(store().admin().count()).isEqualTo(new StoreAdmin.RecordCounts(0, 0, 0));
+
+    Scope scope = newScope();
+    for (int i = 0; i < 2; i++) {
+      acquired(store().claim(request(key(scope, "held-" + i), FP_A, LONG_LEASE)));
+    }
+    for (int i = 0; i < 3; i++) {
+      IdempotencyKey k = key(scope, "done-" + i);
+      store()
+          .complete(k, acquired(store().claim(request(k, FP_A))).token(), outcome("d"), RETENTION);
+    }
+    IdempotencyKey brief = key(scope, "brief");
+    store()
+        .complete(
+            brief,
+            acquired(store().claim(request(brief, FP_A))).token(),
+            outcome("b"),
+            Duration.ofMinutes(1));
+    advanceClock(Duration.ofMinutes(2));
+
+    assertThat(store().admin().count()).isEqualTo(new StoreAdmin.RecordCounts(2, 3, 1));
   }
 
   // ---------------------------------------------------------------------------------------------------------

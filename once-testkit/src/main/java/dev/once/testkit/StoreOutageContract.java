@@ -147,6 +147,29 @@ public abstract class StoreOutageContract {
   }
 
   @Test
+  @DisplayName(
+      "the admin operations fail as unavailable while cut, change nothing, and check passes after")
+  void adminOperationsFailClosed() {
+    Scope scope = newScope();
+    IdempotencyKey held = key(scope, "held-across-outage");
+    acquired(store().claim(request(held, FP_A, LONG_LEASE)));
+
+    cutConnection();
+    try {
+      assertUnavailable("check", () -> store().admin().check());
+      assertUnavailable("inspect", () -> store().admin().inspect(held));
+      assertUnavailable("forceRelease", () -> store().admin().forceRelease(held));
+      assertUnavailable("count", () -> store().admin().count());
+    } finally {
+      restoreConnection();
+    }
+
+    awaitRecovery(scope);
+    store().admin().check();
+    assertInProgress(store().claim(request(held, FP_A, LONG_LEASE)), LONG_LEASE);
+  }
+
+  @Test
   @DisplayName("repeated outages: each is reported as unavailable and each is recovered from")
   void repeatedOutagesAreEachRecovered() {
     Scope scope = newScope();

@@ -6,9 +6,11 @@ import dev.once.Completion;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.Outcome;
+import dev.once.StoreAdmin;
 import dev.once.StoreUnavailableException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -102,6 +104,36 @@ class SwitchableStoreOutageContractTest extends StoreOutageContract {
     public int purgeExpired(int limit) {
       check();
       return delegate.purgeExpired(limit);
+    }
+
+    @Override
+    public StoreAdmin admin() {
+      StoreAdmin admin = delegate.admin();
+      return new StoreAdmin() {
+        @Override
+        public void check() {
+          SwitchableStore.this.check();
+          admin.check();
+        }
+
+        @Override
+        public Optional<RecordInfo> inspect(IdempotencyKey key) {
+          SwitchableStore.this.check();
+          return admin.inspect(key);
+        }
+
+        @Override
+        public boolean forceRelease(IdempotencyKey key) {
+          SwitchableStore.this.check();
+          return admin.forceRelease(key);
+        }
+
+        @Override
+        public RecordCounts count() {
+          SwitchableStore.this.check();
+          return admin.count();
+        }
+      };
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -424,6 +425,104 @@ public abstract class SqlOperations {
       ps.setLong(2, offsetMs);
       ps.setInt(3, limit);
       return ps.executeUpdate();
+    }
+  }
+
+  /** One cheap statement that fails if the table is missing. */
+  public void check(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT COUNT(*) FROM " + table + " WHERE 1 = 0");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+    }
+  }
+
+  /** A record as it stands, with the database's now; empty if there is no row. */
+  public Optional<InspectedRow> inspect(Connection c, byte[] id, long offsetMs)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT status, token, lease_until, expires_at, outcome, "
+                + now()
+                + " FROM "
+                + table
+                + " WHERE id = ?")) {
+      ps.setLong(1, offsetMs);
+      ps.setBytes(2, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            new InspectedRow(
+                rs.getString(1).trim(),
+                rs.getLong(2),
+                rs.getLong(3),
+                rs.getLong(4),
+                outcome(rs.getBytes(5)),
+                rs.getLong(6)));
+      }
+    }
+  }
+
+  /**
+   * A row read by {@link #inspect}.
+   *
+   * @param status 'P' or 'C'
+   * @param token the fencing token
+   * @param leaseUntil epoch ms
+   * @param expiresAt epoch ms
+   * @param outcome the stored outcome; null while in progress
+   * @param now the database's now, epoch ms
+   */
+  public record InspectedRow(
+      String status,
+      long token,
+      long leaseUntil,
+      long expiresAt,
+      @Nullable Outcome outcome,
+      long now) {
+
+    /** {@return whether a claim would treat the row as absent (what a purge deletes)} */
+    public boolean dead() {
+      return expiresAt <= now && (status.equals("C") || leaseUntil <= now);
+    }
+  }
+
+  private static @Nullable Outcome outcome(byte @Nullable [] bytes) {
+    return bytes == null ? null : Outcome.fromBytes(bytes);
+  }
+
+  /** Deletes the key's in-progress row whatever its token; whether one was deleted. */
+  public boolean forceRelease(Connection c, byte[] id) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM " + table + " WHERE id = ? AND status = 'P'")) {
+      ps.setBytes(1, id);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** Counts of rows: in progress and live, completed and live, dead (purgeable). */
+  public long[] count(Connection c, long offsetMs) throws SQLException {
+    String dead = "(" + purgeCondition() + ")";
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT COUNT(*), SUM(CASE WHEN "
+                + dead
+                + " THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'P' AND NOT "
+                + dead
+                + " THEN 1 ELSE 0 END) FROM "
+                + table)) {
+      for (int i = 1; i <= 4; i++) {
+        ps.setLong(i, offsetMs);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        long total = rs.getLong(1);
+        long expired = rs.getLong(2);
+        long inProgress = rs.getLong(3);
+        return new long[] {inProgress, total - expired - inProgress, expired};
+      }
     }
   }
 

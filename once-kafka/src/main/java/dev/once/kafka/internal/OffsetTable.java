@@ -1,5 +1,9 @@
 package dev.once.kafka.internal;
 
+import dev.once.jdbc.SqlDialect;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -7,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.TopicPartition;
@@ -14,7 +19,8 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * The consumer offsets kept beside the effects: one row per (group, topic, partition) holding the
  * next offset to read. Written in the batch's transaction; only ever moves forward, so a zombie's
- * late batch cannot move it back. Plain SQL that PostgreSQL, MariaDB and H2 all run.
+ * late batch cannot move it back. Plain SQL that PostgreSQL, MariaDB, H2 and SQLite all run; the
+ * table is {@code db/once/<dialect>/V1__once_kafka_offsets.sql}.
  */
 public final class OffsetTable {
 
@@ -36,12 +42,34 @@ public final class OffsetTable {
 
   public void createSchema(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      s.execute(
-          "CREATE TABLE IF NOT EXISTS "
-              + table
-              + " (consumer_group VARCHAR(255) NOT NULL,"
-              + " topic VARCHAR(255) NOT NULL, topic_partition INT NOT NULL, next_offset BIGINT NOT NULL,"
-              + " PRIMARY KEY (consumer_group, topic, topic_partition))");
+      s.execute(schemaSql(SqlDialect.detect(c), table));
+    }
+  }
+
+  /**
+   * {@return the classpath resource of {@code dialect}'s offsets table} For example {@code
+   * db/once/postgresql/V1__once_kafka_offsets.sql}: the file users copy into their migrations.
+   *
+   * @param dialect the database's dialect
+   */
+  public static String schemaResource(SqlDialect dialect) {
+    return "db/once/" + dialect.name().toLowerCase(Locale.ROOT) + "/V1__once_kafka_offsets.sql";
+  }
+
+  /** The schema file's statement, comments stripped, for {@code table}. */
+  static String schemaSql(SqlDialect dialect, String table) {
+    String resource = schemaResource(dialect);
+    try (InputStream in = OffsetTable.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("schema resource " + resource + " is missing");
+      }
+      StringBuilder out = new StringBuilder();
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        out.append(line.contains("--") ? line.substring(0, line.indexOf("--")) : line).append('\n');
+      }
+      return out.toString().trim().replace(";", "").replace("once_kafka_offsets", table);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + resource, e);
     }
   }
 

@@ -16,7 +16,9 @@ public enum Script {
   COMPLETE("complete.lua"),
   RELEASE("release.lua"),
   RENEW("renew.lua"),
-  PURGE("purge.lua");
+  PURGE("purge.lua"),
+  INSPECT("inspect.lua"),
+  FORCE_RELEASE("force_release.lua");
 
   /** Every script, in the order they are loaded. */
   public static final List<Script> ALL = List.of(values());

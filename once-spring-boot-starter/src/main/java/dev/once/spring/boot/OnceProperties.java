@@ -11,7 +11,8 @@ import org.springframework.boot.context.properties.NestedConfigurationProperty;
  * once.redis.*} {@link OnceRedisProperties}, {@code once.memory.*} {@link OnceMemoryProperties},
  * {@code once.http.*} {@link OnceHttpProperties}, {@code once.kafka.*} {@link OnceKafkaProperties},
  * {@code once.rabbit.*} {@link OnceRabbitProperties} and {@code once.outbox.*} {@link
- * OnceOutboxProperties}.
+ * OnceOutboxProperties} and {@code once.purge.*} {@link OncePurgeProperties} and {@code
+ * once.admin.*} {@link OnceAdminProperties}.
  */
 @ConfigurationProperties("once")
 public class OnceProperties {
@@ -38,6 +39,10 @@ public class OnceProperties {
 
   @NestedConfigurationProperty
   private final OnceOutboxProperties outbox = new OnceOutboxProperties();
+
+  @NestedConfigurationProperty private final OncePurgeProperties purge = new OncePurgeProperties();
+
+  @NestedConfigurationProperty private final OnceAdminProperties admin = new OnceAdminProperties();
 
   /**
    * {@return the {@code once.store} property} Which store holds the idempotency records: jdbc,
@@ -89,6 +94,16 @@ public class OnceProperties {
   /** {@return the {@code once.outbox.*} settings} */
   public OnceOutboxProperties getOutbox() {
     return outbox;
+  }
+
+  /** {@return the {@code once.purge.*} settings} */
+  public OncePurgeProperties getPurge() {
+    return purge;
+  }
+
+  /** {@return the {@code once.admin.*} settings} */
+  public OnceAdminProperties getAdmin() {
+    return admin;
   }
 
   /** The stores the starter can configure. */

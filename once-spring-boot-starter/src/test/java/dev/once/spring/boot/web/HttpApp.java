@@ -48,7 +48,9 @@ final class HttpApp implements AutoCloseable {
           "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
           "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
           "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration");
+          "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
+          // Actuator is on the tests' class path (OnceActuatorIT): its security would come back.
+          "org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration");
 
   /**
    * Auto-configurations of the starter's optional listener support, which these applications do not
@@ -108,6 +110,26 @@ final class HttpApp implements AutoCloseable {
     if (key != null) {
       b.header("Idempotency-Key", key);
     }
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    try {
+      HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return new Reply(r.statusCode(), r.headers(), r.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Sends a request with no body and further header name/value pairs. */
+  Reply send(String method, String path, String... headers) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(base.resolve(path))
+            .timeout(Duration.ofSeconds(30))
+            .method(method, HttpRequest.BodyPublishers.noBody());
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
