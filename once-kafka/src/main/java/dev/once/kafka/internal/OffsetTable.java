@@ -1,14 +1,11 @@
 package dev.once.kafka.internal;
 
 import dev.once.jdbc.SqlDialect;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import dev.once.jdbc.internal.SchemaScript;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Locale;
@@ -41,9 +38,7 @@ public final class OffsetTable {
   }
 
   public void createSchema(Connection c) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      s.execute(schemaSql(SqlDialect.detect(c), table));
-    }
+    SchemaScript.execute(c, schemaSql(SqlDialect.detect(c), table));
   }
 
   /**
@@ -56,21 +51,10 @@ public final class OffsetTable {
     return "db/once/" + dialect.name().toLowerCase(Locale.ROOT) + "/V1__once_kafka_offsets.sql";
   }
 
-  /** The schema file's statement, comments stripped, for {@code table}. */
+  /** The schema file's statements, comments stripped, for {@code table}. */
   static String schemaSql(SqlDialect dialect, String table) {
-    String resource = schemaResource(dialect);
-    try (InputStream in = OffsetTable.class.getClassLoader().getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IllegalStateException("schema resource " + resource + " is missing");
-      }
-      StringBuilder out = new StringBuilder();
-      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-        out.append(line.contains("--") ? line.substring(0, line.indexOf("--")) : line).append('\n');
-      }
-      return out.toString().trim().replace(";", "").replace("once_kafka_offsets", table);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + resource, e);
-    }
+    return SchemaScript.render(
+        OffsetTable.class, schemaResource(dialect), "once_kafka_offsets", table, dialect);
   }
 
   /** Moves each partition's next offset forward to the given value (never back). */
