@@ -39,7 +39,19 @@ public record DrillReport(
   private static final JsonMapper JSON =
       JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
-  /** Copies the lists. */
+  /**
+   * Copies the lists.
+   *
+   * @param target where the drill sent its requests
+   * @param runId the tag of this run's generated keys
+   * @param seed the seed that chose which requests got which injection
+   * @param requests how many logical requests the drill had
+   * @param oracle the oracle's description, or null without one
+   * @param startedAt when the drill started
+   * @param elapsed how long it ran
+   * @param checks the verdict, one line per check
+   * @param attempts every request sent, in the order they were sent
+   */
   public DrillReport {
     checks = List.copyOf(checks);
     attempts = List.copyOf(attempts);

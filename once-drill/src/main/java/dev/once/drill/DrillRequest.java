@@ -31,6 +31,10 @@ public record DrillRequest(String method, String path, List<Header> headers, Str
   /**
    * Checks the parts.
    *
+   * @param method the HTTP method, an RFC 9110 token such as {@code POST}
+   * @param path the path and query, starting with {@code /}
+   * @param headers the headers in order; names compare case-insensitively
+   * @param body the body as text; empty for none
    * @throws IllegalArgumentException if the method is not a token or the path does not start with
    *     {@code /}
    */
