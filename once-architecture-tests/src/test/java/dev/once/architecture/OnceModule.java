@@ -45,6 +45,7 @@ enum OnceModule {
       "org.apache.kafka..",
       "com.rabbitmq.client..",
       "io.lettuce.core.."),
+  DRILL("once-drill", "dev.once.drill", uses(), "tools.jackson..", "picocli.."),
   TESTKIT(
       "once-testkit",
       "dev.once.testkit",
