@@ -22,7 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
 class DrillIT {
   @TempDir Path dir;
 
-  private static List<DrillRequest> orders(int n) {
+  static List<DrillRequest> orders(int n) {
     List<DrillRequest> requests = new ArrayList<>();
     for (int i = 1; i <= n; i++) {
       requests.add(
