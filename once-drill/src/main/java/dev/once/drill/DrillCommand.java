@@ -196,7 +196,10 @@ public final class DrillCommand implements Callable<Integer> {
   @Option(names = "--oracle-user", description = "The database user.")
   private @Nullable String oracleUser;
 
-  @Option(names = "--oracle-password", description = "The database password.", interactive = false)
+  @Option(
+      names = "--oracle-password",
+      defaultValue = "${env:ONCE_DRILL_ORACLE_PASSWORD}",
+      description = "The database password (default: $ONCE_DRILL_ORACLE_PASSWORD, kept out of ps).")
   private @Nullable String oraclePassword;
 
   @Option(

@@ -49,7 +49,12 @@ public final class HttpOracle implements Oracle {
 
   @Override
   public long count(DrillRequest request, String key) throws IOException, InterruptedException {
-    String filled = path.fill(request, key, v -> URLEncoder.encode(v, StandardCharsets.UTF_8));
+    String filled =
+        path.fill(
+            request,
+            key,
+            // %20, not +, for a space: right in a path as in a query
+            v -> URLEncoder.encode(v, StandardCharsets.UTF_8).replace("+", "%20"));
     HttpRequest get =
         HttpRequest.newBuilder(Target.resolve(target, filled))
             .timeout(Duration.ofSeconds(30))
