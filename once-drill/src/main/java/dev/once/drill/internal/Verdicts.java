@@ -207,7 +207,19 @@ final class Verdicts {
           t,
           t.status() > 0 ? "answered " + t.status() : "no answer: " + t.error());
     }
-    return tally.check("no-5xx", "no 5xx, every request answered", answers.size() + " answers");
+    // The statuses seen, so a drill that only met 401s or 404s (wrong credentials, wrong path) says
+    // so.
+    String seen =
+        answers.stream()
+            .collect(
+                Collectors.groupingBy(
+                    a -> a.attempt().status(), java.util.TreeMap::new, Collectors.counting()))
+            .entrySet()
+            .stream()
+            .map(e -> (e.getKey() == 0 ? "none" : e.getKey()) + "×" + e.getValue())
+            .collect(Collectors.joining(", "));
+    return tally.check(
+        "no-5xx", "no 5xx, every request answered", answers.size() + " answers: " + seen);
   }
 
   private Check mismatchesRefused(List<Answer> answers) {
