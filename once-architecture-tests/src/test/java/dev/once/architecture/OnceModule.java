@@ -45,6 +45,14 @@ enum OnceModule {
       "org.apache.kafka..",
       "com.rabbitmq.client..",
       "io.lettuce.core.."),
+  DRILL(
+      "once-drill",
+      "dev.once.drill",
+      uses(),
+      "tools.jackson..",
+      "picocli..",
+      "org.junit.jupiter.api..",
+      "org.opentest4j.."),
   TESTKIT(
       "once-testkit",
       "dev.once.testkit",
