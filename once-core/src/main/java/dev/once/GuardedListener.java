@@ -63,6 +63,52 @@ final class GuardedListener implements OnceListener {
   }
 
   @Override
+  public void claiming(IdempotencyKey key, String store) {
+    guard(() -> delegate.claiming(key, store));
+  }
+
+  @Override
+  public void claimed(
+      IdempotencyKey key, String store, ClaimResult.Status status, Duration latency) {
+    guard(() -> delegate.claimed(key, store, status, latency));
+  }
+
+  @Override
+  public void completed(IdempotencyKey key, String store, Duration latency) {
+    guard(() -> delegate.completed(key, store, latency));
+  }
+
+  @Override
+  public void failed(IdempotencyKey key, String store, Throwable failure, boolean stored) {
+    guard(() -> delegate.failed(key, store, failure, stored));
+  }
+
+  @Override
+  public void leaseLost(IdempotencyKey key, String store) {
+    guard(() -> delegate.leaseLost(key, store));
+  }
+
+  @Override
+  public void storeFailed(IdempotencyKey key, String store, StoreException failure) {
+    guard(() -> delegate.storeFailed(key, store, failure));
+  }
+
+  @Override
+  public void renewalFailed(IdempotencyKey key, String store, OnceException failure) {
+    guard(() -> delegate.renewalFailed(key, store, failure));
+  }
+
+  @Override
+  public void inboxDuplicates(String consumer, String source, String store, int count) {
+    guard(() -> delegate.inboxDuplicates(consumer, source, store, count));
+  }
+
+  @Override
+  public void deadLettered(String consumer, String source, String reason) {
+    guard(() -> delegate.deadLettered(consumer, source, reason));
+  }
+
+  @Override
   public String toString() {
     return "guarded " + delegate;
   }

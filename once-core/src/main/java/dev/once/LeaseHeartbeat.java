@@ -103,7 +103,7 @@ final class LeaseHeartbeat {
               key,
               Long.toString(token),
               store.name());
-          listener.renewalFailed(key.scope(), store.name(), e);
+          listener.renewalFailed(key, store.name(), e);
         }
         throw e; // ends the schedule: a lost lease never comes back
       } catch (StoreException e) {
@@ -115,7 +115,7 @@ final class LeaseHeartbeat {
               store.name(),
               interval(lease),
               e.getMessage());
-          listener.renewalFailed(key.scope(), store.name(), e);
+          listener.renewalFailed(key, store.name(), e);
         }
       } catch (RuntimeException e) {
         // A store bug must not end the heartbeat silently while the execution still relies on it.

@@ -73,17 +73,18 @@ public final class OnceEngine {
    * @throws StoreException what the store threw, after reporting it
    */
   public ClaimResult claim(IdempotencyStore store, ClaimRequest request) {
+    listener.claiming(request.key(), store.name());
     long start = System.nanoTime();
     try {
       ClaimResult result = store.claim(request);
       listener.claimed(
-          request.key().scope(),
+          request.key(),
           store.name(),
           result.status(),
           Duration.ofNanos(System.nanoTime() - start));
       return result;
     } catch (StoreException e) {
-      listener.storeFailed(request.key().scope(), store.name(), e);
+      listener.storeFailed(request.key(), store.name(), e);
       throw e;
     }
   }
@@ -183,7 +184,7 @@ public final class OnceEngine {
      */
     public void complete(Outcome outcome, Duration retention) {
       store(outcome, retention);
-      listener.completed(key.scope(), store.name(), Duration.ofNanos(System.nanoTime() - start));
+      listener.completed(key, store.name(), Duration.ofNanos(System.nanoTime() - start));
     }
 
     /**
@@ -196,7 +197,7 @@ public final class OnceEngine {
      */
     public void completeFailure(Outcome outcome, Duration retention, Throwable failure) {
       store(outcome, retention);
-      listener.failed(key.scope(), store.name(), failure, true);
+      listener.failed(key, store.name(), failure, true);
     }
 
     private void store(Outcome outcome, Duration retention) {
@@ -204,10 +205,10 @@ public final class OnceEngine {
       try {
         store.complete(key, token, outcome, retention);
       } catch (LeaseLostException e) {
-        listener.leaseLost(key.scope(), store.name());
+        listener.leaseLost(key, store.name());
         throw e;
       } catch (StoreException e) {
-        listener.storeFailed(key.scope(), store.name(), e);
+        listener.storeFailed(key, store.name(), e);
         throw e;
       }
     }
@@ -232,13 +233,13 @@ public final class OnceEngine {
         } else {
           store.release(key, token);
         }
-        listener.failed(key.scope(), store.name(), failure, storedFailure != null);
+        listener.failed(key, store.name(), failure, storedFailure != null);
         return null;
       } catch (LeaseLostException e) {
-        listener.leaseLost(key.scope(), store.name());
+        listener.leaseLost(key, store.name());
         return e;
       } catch (StoreException e) {
-        listener.storeFailed(key.scope(), store.name(), e);
+        listener.storeFailed(key, store.name(), e);
         return e;
       } catch (RuntimeException e) {
         return e;

@@ -537,9 +537,51 @@ class OnceTest {
   }
 
   @Test
+  void theKeyFormsTellTheKeyAndTheClaimIsAnnouncedBeforeItIsAnswered() {
+    List<String> events = new CopyOnWriteArrayList<>();
+    OnceListener keyed =
+        new OnceListener() {
+          @Override
+          public void claiming(IdempotencyKey key, String store) {
+            events.add("claiming " + key.digestHex());
+          }
+
+          @Override
+          public void claimed(
+              IdempotencyKey key, String store, ClaimResult.Status status, Duration latency) {
+            events.add("claimed " + key.digestHex() + " " + status);
+          }
+
+          @Override
+          public void completed(IdempotencyKey key, String store, Duration latency) {
+            events.add("completed " + key.digestHex());
+          }
+        };
+    Once told = once.toBuilder().listener(keyed).build();
+    IdempotencyKey key = key("keyed");
+
+    told.execute(key, FP, ResultCodec.utf8(), this::charge);
+    told.execute(key, FP, ResultCodec.utf8(), this::charge);
+
+    String d = key.digestHex();
+    assertThat(events)
+        .containsExactly(
+            "claiming " + d,
+            "claimed " + d + " ACQUIRED",
+            "completed " + d,
+            "claiming " + d,
+            "claimed " + d + " COMPLETED");
+  }
+
+  @Test
   void aThrowingListenerDoesNotLeaveTheKeyClaimed() {
     OnceListener throwing =
         new OnceListener() {
+          @Override
+          public void claiming(IdempotencyKey key, String store) {
+            throw new IllegalStateException("tracing backend down");
+          }
+
           @Override
           public void claimed(
               Scope scope, String store, ClaimResult.Status status, Duration latency) {

@@ -34,17 +34,20 @@ enum OnceModule {
       "once-servlet", "dev.once.servlet", uses(CORE), "jakarta.servlet..", "tools.jackson.core.."),
   KAFKA("once-kafka", "dev.once.kafka", uses(CORE, JDBC, OUTBOX), "org.apache.kafka.."),
   RABBITMQ("once-rabbitmq", "dev.once.rabbitmq", uses(CORE, JDBC, OUTBOX), "com.rabbitmq.client.."),
+  MICROMETER(
+      "once-micrometer", "dev.once.micrometer", uses(CORE), "io.micrometer..", "org.slf4j.."),
   SPRING_BOOT_STARTER(
       "once-spring-boot-starter",
       "dev.once.spring.boot",
-      uses(CORE, JDBC, REDIS, SERVLET, OUTBOX, KAFKA, RABBITMQ),
+      uses(CORE, JDBC, REDIS, SERVLET, OUTBOX, KAFKA, RABBITMQ, MICROMETER),
       "org.springframework..",
       "org.aopalliance..",
       "org.apache.commons.logging..",
       "jakarta.servlet..",
       "org.apache.kafka..",
       "com.rabbitmq.client..",
-      "io.lettuce.core.."),
+      "io.lettuce.core..",
+      "io.micrometer.."),
   DRILL(
       "once-drill",
       "dev.once.drill",
@@ -74,7 +77,7 @@ enum OnceModule {
   EXAMPLE_PAYMENTS(
       "examples/payments",
       "dev.once.examples.payments",
-      uses(CORE, SERVLET, JDBC, REDIS, SPRING_BOOT_STARTER),
+      uses(CORE, SERVLET, JDBC, REDIS, MICROMETER, SPRING_BOOT_STARTER),
       OnceModule.ANY_LIBRARY),
   EXAMPLE_ORDERS(
       "examples/orders",

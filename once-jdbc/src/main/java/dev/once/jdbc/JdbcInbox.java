@@ -6,6 +6,7 @@ import dev.once.Completion;
 import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
 import dev.once.KeyPolicy;
+import dev.once.OnceListener;
 import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.StoreException;
@@ -70,6 +71,7 @@ public final class JdbcInbox {
   private final boolean sharedScope;
   private final Duration retention;
   private final KeyPolicy keyPolicy;
+  private final OnceListener listener;
 
   private JdbcInbox(Builder b) {
     this.dataSource = b.dataSource;
@@ -78,6 +80,20 @@ public final class JdbcInbox {
     this.sharedScope = b.sharedScope;
     this.retention = b.retention;
     this.keyPolicy = b.keyPolicy;
+    this.listener = OnceListener.guarded(b.listener);
+  }
+
+  /**
+   * {@return the listener this inbox reports to, guarded} The broker adapters report their dead
+   * letters to it ({@link OnceListener#deadLettered}).
+   */
+  public OnceListener listener() {
+    return listener;
+  }
+
+  /** {@return the consumer's name (or the shared scope's), as the listener is told it} */
+  public String consumer() {
+    return consumer;
   }
 
   /**
@@ -365,6 +381,15 @@ public final class JdbcInbox {
     for (int i : claim(connection, requests(ids, id -> "", Function.identity())).fresh()) {
       fresh[i] = true;
     }
+    int duplicates = 0;
+    for (boolean f : fresh) {
+      duplicates += f ? 0 : 1;
+    }
+    if (duplicates > 0) {
+      // The caller's transaction has not committed yet: a rolled-back batch is counted again when
+      // it is redelivered.
+      listener.inboxDuplicates(consumer, "", store.name(), duplicates);
+    }
     return fresh;
   }
 
@@ -522,6 +547,7 @@ public final class JdbcInbox {
         throw e;
       }
       c.setAutoCommit(autoCommit);
+      reportDuplicates(batch.duplicates(), sourceOf);
       return batch;
     } catch (SQLException e) {
       throw SqlErrors.translate(e, store.name(), scope, "inbox batch");
@@ -545,6 +571,19 @@ public final class JdbcInbox {
     }
     handler.apply(c, applied, positions);
     return new Batch<>(applied, duplicates);
+  }
+
+  /** Tells the listener how many messages of each source were skipped, once they are committed. */
+  private <M> void reportDuplicates(List<M> duplicates, Function<M, String> sourceOf) {
+    if (duplicates.isEmpty()) {
+      return;
+    }
+    Map<String, Integer> bySource = new HashMap<>();
+    for (M m : duplicates) {
+      bySource.merge(sourceOf.apply(m), 1, Integer::sum);
+    }
+    bySource.forEach(
+        (source, count) -> listener.inboxDuplicates(consumer, source, store.name(), count));
   }
 
   private static void runHook(BatchHook hook, Connection c) throws SQLException {
@@ -593,6 +632,7 @@ public final class JdbcInbox {
     private boolean sharedScope;
     private Duration retention = Duration.ofDays(7);
     private KeyPolicy keyPolicy = KeyPolicy.defaults();
+    private OnceListener listener = OnceListener.NOOP;
 
     private Builder(DataSource dataSource, JdbcIdempotencyStore store) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -655,6 +695,19 @@ public final class JdbcInbox {
      */
     public Builder keyPolicy(KeyPolicy keyPolicy) {
       this.keyPolicy = Objects.requireNonNull(keyPolicy, "keyPolicy");
+      return this;
+    }
+
+    /**
+     * Told of the messages each committed batch skipped as duplicates ({@link
+     * OnceListener#inboxDuplicates}) and, by the broker adapters, of the messages they dead-letter.
+     * Default: none.
+     *
+     * @param listener not {@code null}; {@link OnceListener#NOOP} for none
+     * @return this builder
+     */
+    public Builder listener(OnceListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 

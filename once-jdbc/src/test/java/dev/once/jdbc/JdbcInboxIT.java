@@ -10,6 +10,7 @@ import dev.once.ClaimResult;
 import dev.once.Fingerprint;
 import dev.once.KeyPolicy;
 import dev.once.Purger;
+import dev.once.OnceListener;
 import dev.once.Scope;
 import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestServers;
@@ -24,10 +25,12 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -130,6 +133,56 @@ class JdbcInboxIT {
             .concurrentClaims(ConcurrentClaimPolicy.WAIT)
             .build();
     return new Fixture(pool, JdbcInbox.builder(pool, store).consumer("inbox-it").build(), effects);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("databases")
+  void theListenerHearsTheDuplicatesOfEachSourceOnceTheirBatchCommitted(TestDatabase db)
+      throws Exception {
+    try (Fixture f = fixture(db)) {
+      List<String> heard = new CopyOnWriteArrayList<>();
+      OnceListener listener =
+          new OnceListener() {
+            @Override
+            public void inboxDuplicates(String consumer, String source, String store, int count) {
+              heard.add(consumer + " " + source + " " + count);
+            }
+          };
+      JdbcIdempotencyStore store =
+          JdbcIdempotencyStore.builder(f.pool()).table(f.effects() + "_once").build();
+      JdbcInbox inbox =
+          JdbcInbox.builder(f.pool(), store).consumer("heard-it").listener(listener).build();
+      Function<Message, String> source = m -> m.amount() == 1 ? "rabbitmq:q" : "kafka:g/t";
+      inbox.process(
+          List.of(new Message("m1", 1), new Message("m1", 1), new Message("m1", 2)),
+          source,
+          Message::id,
+          f::apply,
+          null);
+      assertThat(heard).containsExactly("heard-it rabbitmq:q 1");
+
+      // A rolled-back batch skipped nothing: it is told nothing.
+      assertThatThrownBy(
+              () ->
+                  inbox.process(
+                      List.of(new Message("m1", 2), new Message("bad", -1)),
+                      source,
+                      Message::id,
+                      f::apply,
+                      null))
+          .isInstanceOf(JdbcInbox.HandlerFailedException.class);
+      assertThat(heard).hasSize(1);
+
+      inbox.process(
+          List.of(new Message("m1", 2), new Message("m1", 1), new Message("m1", 1)),
+          source,
+          Message::id,
+          f::apply,
+          null);
+      assertThat(heard.subList(1, heard.size()))
+          .containsExactlyInAnyOrder("heard-it rabbitmq:q 2", "heard-it kafka:g/t 1");
+      assertThat(f.total()).isEqualTo(2);
+    }
   }
 
   @ParameterizedTest(name = "{0}")

@@ -197,7 +197,9 @@ public final class KafkaInboxConsumer<K, V> implements AutoCloseable {
     this.topics = List.copyOf(b.topics);
     this.pollTimeout = b.pollTimeout;
     this.ids = new RecordIds<>(b.messageId, b.noIdPolicy, b.keyPolicy, Scope.global("kafka"));
-    this.deadLetters = new DeadLetters<>(b.requiredDeadLetters(), b.deadLetterTopic);
+    this.deadLetters =
+        new DeadLetters<>(
+            b.requiredDeadLetters(), b.deadLetterTopic, b.inbox.listener(), b.inbox.consumer());
     this.decisions =
         new InboxDecisions(b.maxAttempts, b.backoff.shared(), b.outageBackoff.shared());
     this.paused = new PausedPartitions(b.consumer);

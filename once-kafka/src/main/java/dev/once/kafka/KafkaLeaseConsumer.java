@@ -236,7 +236,8 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     this.lifecycle = new ConsumerLifecycle(b.consumer);
     this.topics = List.copyOf(b.topics);
     this.pollTimeout = b.pollTimeout;
-    this.deadLetters = new DeadLetters<>(b.requiredDeadLetters(), b.deadLetterTopic);
+    this.deadLetters =
+        new DeadLetters<>(b.requiredDeadLetters(), b.deadLetterTopic, b.listener, b.name);
     Duration lease = b.lease;
     LeaseHandler<K, V> handler = b.handler;
     this.settler =

@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
@@ -33,6 +34,11 @@ final class KafkaFixture implements AutoCloseable {
   final String prefix;
   final JdbcIdempotencyStore store;
   final JdbcInbox inbox;
+
+  /**
+   * What the inbox's listener was told of dead letters: "consumer source reason", one per record.
+   */
+  final List<String> deadLettered = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   KafkaFixture(TestDatabase db, String prefix, int poolSize) {
     this(db, prefix, poolSize, config -> {});
@@ -61,7 +67,17 @@ final class KafkaFixture implements AutoCloseable {
             .createSchema(true)
             .concurrentClaims(ConcurrentClaimPolicy.WAIT)
             .build();
-    this.inbox = JdbcInbox.builder(pool, store).consumer("kafka-it").build();
+    this.inbox =
+        JdbcInbox.builder(pool, store)
+            .consumer("kafka-it")
+            .listener(
+                new dev.once.OnceListener() {
+                  @Override
+                  public void deadLettered(String consumer, String source, String reason) {
+                    deadLettered.add(consumer + " " + source + " " + reason);
+                  }
+                })
+            .build();
   }
 
   static String newPrefix() {

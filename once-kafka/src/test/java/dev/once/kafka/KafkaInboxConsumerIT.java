@@ -173,6 +173,12 @@ class KafkaInboxConsumerIT {
     ConsumerRecord<String, String> noId =
         dead.stream().filter(r -> r.value().equals("no-id-3")).findFirst().orElseThrow();
     assertThat(header(noId, KafkaInboxConsumer.DLT_REASON_HEADER)).isEqualTo("no message id");
+    assertThat(f.deadLettered)
+        .as("what the inbox's listener was told")
+        .containsExactlyInAnyOrder(
+            "kafka-it kafka:" + topic + " failed",
+            "kafka-it kafka:" + topic + " rejected",
+            "kafka-it kafka:" + topic + " rejected");
     ConsumerRecord<String, String> invalid =
         dead.stream().filter(r -> r.value().equals("too-long-id-5")).findFirst().orElseThrow();
     assertThat(header(invalid, KafkaInboxConsumer.DLT_REASON_HEADER))

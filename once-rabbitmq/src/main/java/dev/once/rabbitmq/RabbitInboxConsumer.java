@@ -7,6 +7,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Delivery;
 import com.rabbitmq.client.Envelope;
 import dev.once.KeyPolicy;
+import dev.once.OnceListener;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.internal.InboxDecisions;
@@ -301,6 +302,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
             d,
             false,
             "has no usable message id; rejected without requeue (to the dead-letter exchange, if any)");
+        inbox.listener().deadLettered(inbox.consumer(), source, OnceListener.DEAD_LETTER_REJECTED);
       } else {
         ids.put(d, id);
         pending.add(d);
@@ -454,6 +456,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
               + " times; rejected without requeue (to the dead-letter exchange, if any): "
               + cause);
       settle(d, false, null);
+      inbox.listener().deadLettered(inbox.consumer(), source, OnceListener.DEAD_LETTER_FAILED);
     } else {
       LOG.log(
           System.Logger.Level.INFO,

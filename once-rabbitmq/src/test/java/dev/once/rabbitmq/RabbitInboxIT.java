@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Delivery;
 import com.rabbitmq.client.GetResponse;
+import dev.once.OnceListener;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.testkit.servers.TcpProxy;
 import java.io.IOException;
@@ -52,6 +53,26 @@ class RabbitInboxIT {
     db = new TestDb();
   }
 
+  /** What the inbox's listener was told: dead letters by reason, duplicates by source. */
+  private final Map<String, AtomicInteger> toldCounts = new ConcurrentHashMap<>();
+
+  private final OnceListener told =
+      new OnceListener() {
+        @Override
+        public void inboxDuplicates(String consumer, String source, String store, int count) {
+          toldCounts
+              .computeIfAbsent(consumer + " " + source + " duplicates", k -> new AtomicInteger())
+              .addAndGet(count);
+        }
+
+        @Override
+        public void deadLettered(String consumer, String source, String reason) {
+          toldCounts
+              .computeIfAbsent(consumer + " " + source + " " + reason, k -> new AtomicInteger())
+              .incrementAndGet();
+        }
+      };
+
   @AfterEach
   void tearDown() throws Exception {
     consumers.forEach(RabbitInboxConsumer::close);
@@ -68,7 +89,8 @@ class RabbitInboxIT {
 
   private RabbitInboxConsumer start(
       com.rabbitmq.client.Connection connection, String queue, int maxAttempts) throws Exception {
-    JdbcInbox inbox = JdbcInbox.builder(db.pool, db.store()).consumer("rabbit-it").build();
+    JdbcInbox inbox =
+        JdbcInbox.builder(db.pool, db.store()).consumer("rabbit-it").listener(told).build();
     RabbitInboxConsumer consumer =
         RabbitInboxConsumer.builder(connection, queue, inbox)
             .handler(
@@ -126,6 +148,9 @@ class RabbitInboxIT {
     assertThat(counts.values()).allMatch(n -> n == 1);
     assertThat(broker.ready(queue)).as("every delivery acknowledged").isZero();
     assertThat(broker.ready(queue + ".dlq")).isZero();
+    assertThat(toldCounts.get("rabbit-it rabbitmq:" + queue + " duplicates"))
+        .as("the duplicates the listener heard")
+        .hasValue(duplicates.get());
     System.out.println(
         "[once-rabbitmq] "
             + messages
@@ -154,6 +179,8 @@ class RabbitInboxIT {
     assertThat(counts.values()).allMatch(n -> n == 1);
     await().atMost(Duration.ofSeconds(10)).until(() -> settled.get() == 19);
     assertThat(broker.ready(queue)).isZero();
+    assertThat(toldCounts).containsOnlyKeys("rabbit-it rabbitmq:" + queue + " failed");
+    assertThat(toldCounts.get("rabbit-it rabbitmq:" + queue + " failed")).hasValue(1);
   }
 
   @Test
@@ -169,6 +196,8 @@ class RabbitInboxIT {
         .until(() -> broker.ready(queue + ".dlq") == 2 && db.effectRows() == 1);
     assertThat(handled).containsOnlyKeys("effect m-1");
     assertThat(broker.ready(queue)).isZero();
+    assertThat(toldCounts).containsOnlyKeys("rabbit-it rabbitmq:" + queue + " rejected");
+    assertThat(toldCounts.get("rabbit-it rabbitmq:" + queue + " rejected")).hasValue(2);
   }
 
   @Test

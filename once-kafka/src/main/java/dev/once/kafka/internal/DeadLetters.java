@@ -1,5 +1,6 @@
 package dev.once.kafka.internal;
 
+import dev.once.OnceListener;
 import dev.once.kafka.KafkaInboxConsumer;
 import dev.once.kafka.KafkaLeaseConsumer;
 import java.nio.charset.StandardCharsets;
@@ -18,17 +19,27 @@ import org.jspecify.annotations.Nullable;
 /**
  * Sends a record to its dead-letter topic with the reason in {@code once.dlt.*} headers and waits
  * for the broker's acknowledgement (up to 30 s), so the caller moves past the record only once it
- * is safely elsewhere. Shared by {@link KafkaInboxConsumer} and {@link KafkaLeaseConsumer}.
+ * is safely elsewhere, then tells the listener ({@link OnceListener#deadLettered}: the consumer's
+ * name, {@code kafka:<topic>}, and {@code rejected} for a record that was never applied, {@code
+ * failed} after its attempts). Shared by {@link KafkaInboxConsumer} and {@link KafkaLeaseConsumer}.
  */
 public final class DeadLetters<K, V> {
 
   private final Producer<K, V> producer;
   private final Function<String, String> topicOf;
+  private final OnceListener listener;
+  private final String consumer;
   private final AtomicLong sent = new AtomicLong();
 
-  public DeadLetters(Producer<K, V> producer, Function<String, String> topicOf) {
+  public DeadLetters(
+      Producer<K, V> producer,
+      Function<String, String> topicOf,
+      OnceListener listener,
+      String consumer) {
     this.producer = producer;
     this.topicOf = topicOf;
+    this.listener = OnceListener.guarded(listener);
+    this.consumer = consumer;
   }
 
   public long sent() {
@@ -69,6 +80,11 @@ public final class DeadLetters<K, V> {
           "could not dead-letter " + describe(r) + " to " + topic + ": " + e, e);
     }
     sent.incrementAndGet();
+    // No attempt was spent on a record rejected before its handler ran (no id, a reused id).
+    listener.deadLettered(
+        consumer,
+        "kafka:" + r.topic(),
+        attempts > 0 ? OnceListener.DEAD_LETTER_FAILED : OnceListener.DEAD_LETTER_REJECTED);
   }
 
   public static String describe(ConsumerRecord<?, ?> r) {

@@ -3,6 +3,7 @@ package dev.once.kafka.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.once.OnceListener;
 import dev.once.StoreUnavailableException;
 import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcIdempotencyStore;
@@ -104,7 +105,7 @@ class InboxBatchProcessorTest {
         inbox,
         handler,
         batchHandler,
-        new DeadLetters<>(producer, t -> t + ".DLT"),
+        new DeadLetters<>(producer, t -> t + ".DLT", OnceListener.NOOP, "test"),
         new InboxDecisions(maxAttempts, backoff, backoff),
         offsets,
         sleeps::add,

@@ -113,7 +113,7 @@ class LeaseSettlerTest {
         OnceEngine.of(OnceListener.NOOP),
         effect,
         new RecordIds<>(ConsumerRecord::key, NoIdPolicy.REJECT, KeyPolicy.defaults(), SCOPE),
-        new DeadLetters<>(producer, t -> t + ".DLT"),
+        new DeadLetters<>(producer, t -> t + ".DLT", OnceListener.NOOP, "test"),
         r -> Fingerprint.of(r.value()),
         LEASE,
         Duration.ofDays(1),

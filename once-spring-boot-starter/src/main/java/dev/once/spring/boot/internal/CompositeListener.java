@@ -1,6 +1,7 @@
 package dev.once.spring.boot.internal;
 
 import dev.once.ClaimResult;
+import dev.once.IdempotencyKey;
 import dev.once.OnceException;
 import dev.once.OnceListener;
 import dev.once.Scope;
@@ -45,5 +46,51 @@ public final class CompositeListener implements OnceListener {
   @Override
   public void renewalFailed(Scope scope, String store, OnceException failure) {
     listeners.forEach(l -> l.renewalFailed(scope, store, failure));
+  }
+
+  @Override
+  public void claiming(IdempotencyKey key, String store) {
+    listeners.forEach(l -> l.claiming(key, store));
+  }
+
+  @Override
+  public void claimed(
+      IdempotencyKey key, String store, ClaimResult.Status status, Duration latency) {
+    listeners.forEach(l -> l.claimed(key, store, status, latency));
+  }
+
+  @Override
+  public void completed(IdempotencyKey key, String store, Duration latency) {
+    listeners.forEach(l -> l.completed(key, store, latency));
+  }
+
+  @Override
+  public void failed(IdempotencyKey key, String store, Throwable failure, boolean stored) {
+    listeners.forEach(l -> l.failed(key, store, failure, stored));
+  }
+
+  @Override
+  public void leaseLost(IdempotencyKey key, String store) {
+    listeners.forEach(l -> l.leaseLost(key, store));
+  }
+
+  @Override
+  public void storeFailed(IdempotencyKey key, String store, StoreException failure) {
+    listeners.forEach(l -> l.storeFailed(key, store, failure));
+  }
+
+  @Override
+  public void renewalFailed(IdempotencyKey key, String store, OnceException failure) {
+    listeners.forEach(l -> l.renewalFailed(key, store, failure));
+  }
+
+  @Override
+  public void inboxDuplicates(String consumer, String source, String store, int count) {
+    listeners.forEach(l -> l.inboxDuplicates(consumer, source, store, count));
+  }
+
+  @Override
+  public void deadLettered(String consumer, String source, String reason) {
+    listeners.forEach(l -> l.deadLettered(consumer, source, reason));
   }
 }
