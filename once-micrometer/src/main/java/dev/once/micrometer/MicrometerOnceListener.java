@@ -4,6 +4,7 @@ import dev.once.ClaimResult;
 import dev.once.LeaseLostException;
 import dev.once.OnceException;
 import dev.once.OnceListener;
+import dev.once.Purger;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
@@ -34,7 +35,7 @@ import java.util.Set;
  * //     / sum by (operation) (rate(once_claims_total[5m]))
  * }</pre>
  */
-public final class MicrometerOnceListener implements OnceListener {
+public final class MicrometerOnceListener implements OnceListener, Purger.Listener {
 
   /** Counter: claims answered, by {@code operation}, {@code store} and {@code outcome}. */
   public static final String CLAIMS = "once.claims";
@@ -72,6 +73,12 @@ public final class MicrometerOnceListener implements OnceListener {
    */
   public static final String INBOX_DEAD_LETTERED = "once.inbox.dead.lettered";
 
+  /** Counter: records a {@link Purger} deleted, by {@code purger}. */
+  public static final String PURGE_DELETED = "once.purge.deleted";
+
+  /** Counter: purges that failed (the store was down, a statement failed), by {@code purger}. */
+  public static final String PURGE_FAILURES = "once.purge.failures";
+
   /** Every meter this listener registers, with its tag keys: the table in docs/operations.md. */
   public static final Map<String, Set<String>> METERS =
       Map.of(
@@ -82,7 +89,9 @@ public final class MicrometerOnceListener implements OnceListener {
           STORE_ERRORS, Set.of("operation", "store", "reason"),
           RENEWAL_FAILURES, Set.of("operation", "store", "reason"),
           INBOX_DUPLICATES, Set.of("consumer", "source", "store"),
-          INBOX_DEAD_LETTERED, Set.of("consumer", "source", "reason"));
+          INBOX_DEAD_LETTERED, Set.of("consumer", "source", "reason"),
+          PURGE_DELETED, Set.of("purger"),
+          PURGE_FAILURES, Set.of("purger"));
 
   private final Meter.MeterProvider<Counter> claims;
   private final Meter.MeterProvider<Timer> storeLatency;
@@ -92,6 +101,8 @@ public final class MicrometerOnceListener implements OnceListener {
   private final Meter.MeterProvider<Counter> renewalFailures;
   private final Meter.MeterProvider<Counter> inboxDuplicates;
   private final Meter.MeterProvider<Counter> deadLettered;
+  private final Meter.MeterProvider<Counter> purgeDeleted;
+  private final Meter.MeterProvider<Counter> purgeFailures;
 
   private MicrometerOnceListener(MeterRegistry registry) {
     claims =
@@ -127,6 +138,14 @@ public final class MicrometerOnceListener implements OnceListener {
     deadLettered =
         Counter.builder(INBOX_DEAD_LETTERED)
             .description("Messages an inbox sent to the dead letters")
+            .withRegistry(registry);
+    purgeDeleted =
+        Counter.builder(PURGE_DELETED)
+            .description("Expired records a purger deleted")
+            .withRegistry(registry);
+    purgeFailures =
+        Counter.builder(PURGE_FAILURES)
+            .description("Purges that failed; the purger tries again at its next interval")
             .withRegistry(registry);
   }
 
@@ -209,6 +228,16 @@ public final class MicrometerOnceListener implements OnceListener {
     deadLettered
         .withTags(Tags.of("consumer", consumer, "source", source, "reason", reason))
         .increment();
+  }
+
+  @Override
+  public void onBatch(String purger, int deleted) {
+    purgeDeleted.withTags(Tags.of("purger", purger)).increment(deleted);
+  }
+
+  @Override
+  public void onFailure(String purger, RuntimeException failure) {
+    purgeFailures.withTags(Tags.of("purger", purger)).increment();
   }
 
   /** {@code unavailable} (could not reach the store) or {@code failed} (it answered an error). */

@@ -4,6 +4,7 @@ import dev.once.ClaimResult;
 import dev.once.IdempotencyKey;
 import dev.once.LeaseLostException;
 import dev.once.OnceListener;
+import dev.once.Purger;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
@@ -17,6 +18,9 @@ final class MeterFixture {
 
   /** How many distinct callbacks {@link #callEveryCallback} calls. */
   static final int CALLBACKS = 15;
+
+  /** How many distinct callbacks {@link #callEveryPurgeCallback} calls. */
+  static final int PURGE_CALLBACKS = 3;
 
   private MeterFixture() {}
 
@@ -42,5 +46,11 @@ final class MeterFixture {
     l.inboxDuplicates("payments", "kafka:g/orders", "jdbc", 1);
     l.deadLettered("payments", "kafka:orders", OnceListener.DEAD_LETTER_REJECTED);
     l.deadLettered("payments", "kafka:orders", OnceListener.DEAD_LETTER_FAILED);
+  }
+
+  static void callEveryPurgeCallback(Purger.Listener l) {
+    l.onBatch("jdbc", 100);
+    l.onPurge("jdbc", 2, 150);
+    l.onFailure("jdbc", new StoreUnavailableException("refused", "jdbc", SCOPE, null));
   }
 }

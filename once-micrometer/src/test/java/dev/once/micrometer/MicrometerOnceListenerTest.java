@@ -13,6 +13,7 @@ import dev.once.InProgressException;
 import dev.once.LeaseLostException;
 import dev.once.Once;
 import dev.once.OnceListener;
+import dev.once.Purger;
 import dev.once.ReplayedFailureException;
 import dev.once.ResultCodec;
 import dev.once.Scope;
@@ -135,6 +136,19 @@ class MicrometerOnceListenerTest {
     assertThat(count(MicrometerOnceListener.INBOX_DEAD_LETTERED, "reason", "failed")).isEqualTo(1);
   }
 
+  @Test
+  void aPurgersDeletionsAndFailuresAreCountedPerPurger() {
+    listener.onBatch("jdbc", 1000);
+    listener.onBatch("jdbc", 7);
+    listener.onPurge("jdbc", 2, 1007);
+    listener.onBatch("redis", 3);
+    listener.onFailure("redis", new IllegalStateException("down"));
+
+    assertThat(count(MicrometerOnceListener.PURGE_DELETED, "purger", "jdbc")).isEqualTo(1007);
+    assertThat(count(MicrometerOnceListener.PURGE_DELETED, "purger", "redis")).isEqualTo(3);
+    assertThat(count(MicrometerOnceListener.PURGE_FAILURES, "purger", "redis")).isEqualTo(1);
+  }
+
   /**
    * Every callback of the SPI is called; if the SPI grows a callback, the count check fails until
    * the fixture calls it too, so no meter escapes the tag check.
@@ -142,6 +156,13 @@ class MicrometerOnceListenerTest {
   @Test
   void noMeterCarriesATagOutsideTheDocumentedSetAndNoneCarriesTheKeyOrTheTenant() {
     MeterFixture.callEveryCallback(listener);
+    MeterFixture.callEveryPurgeCallback(listener);
+    assertThat(
+            Arrays.stream(Purger.Listener.class.getDeclaredMethods())
+                .filter(m -> !Modifier.isStatic(m.getModifiers()))
+                .count())
+        .as("callbacks of Purger.Listener that MeterFixture calls")
+        .isEqualTo(MeterFixture.PURGE_CALLBACKS);
     long callbacks =
         Arrays.stream(OnceListener.class.getDeclaredMethods())
             .filter(m -> !Modifier.isStatic(m.getModifiers()))
