@@ -1,0 +1,191 @@
+package dev.once.nats;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.once.jdbc.JdbcInbox;
+import dev.once.testkit.servers.TcpProxy;
+import dev.once.testkit.servers.TestDatabase;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * PostgreSQL goes away inside a NATS handler (the test kit's {@link TcpProxy} between the consumer
+ * and the database is cut mid-batch, resetting the batch's connection): that is an outage to wait
+ * out, not the message's failure. The outage lasts longer than the durable's AckWait, and no
+ * message is redelivered meanwhile (the batch's in-progress acks go on) nor dead-lettered (with one
+ * attempt allowed). Real NATS JetStream, real PostgreSQL.
+ */
+class NatsDatabaseOutageIT {
+
+  private static final Duration ACK_WAIT = Duration.ofSeconds(2);
+
+  private TestJetStream nats;
+  private TestDb db;
+  private TcpProxy proxy;
+  private HikariDataSource viaProxy;
+  private NatsInboxConsumer consumer;
+  private final Map<String, List<Long>> deliveries = new ConcurrentHashMap<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    nats = new TestJetStream("once-db-outage");
+    nats.durable(ACK_WAIT, -1);
+    db = new TestDb();
+    proxy = TcpProxy.start(db.db.host(), db.db.port());
+    TestDatabase proxied = db.db.withAddress("127.0.0.1", proxy.port());
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(proxied.jdbcUrl());
+    config.setUsername(proxied.user());
+    config.setPassword(proxied.password());
+    config.setMaximumPoolSize(2);
+    // An outage is noticed quickly: a connection attempt through the cut proxy gives up after 1 s.
+    config.setConnectionTimeout(1000);
+    config.setValidationTimeout(500);
+    viaProxy = new HikariDataSource(config);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (consumer != null) {
+      consumer.close();
+    }
+    proxy.restore();
+    viaProxy.close();
+    proxy.close();
+    try {
+      nats.close();
+    } finally {
+      db.close();
+    }
+  }
+
+  @Test
+  void aConnectionLostInsideTheHandlerIsAnOutageNotAPoisonMessage() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      nats.publish("m-" + i, i == 7 ? "cut" : "effect m-" + i);
+    }
+    AtomicBoolean cut = new AtomicBoolean();
+    AtomicInteger lostConnections = new AtomicInteger();
+    AtomicInteger settled = new AtomicInteger();
+    JdbcInbox inbox =
+        JdbcInbox.builder(viaProxy, db.store(viaProxy)).consumer("nats-outage-it").build();
+    // One attempt: were the lost connection counted as the message's failure, it would be
+    // dead-lettered at once.
+    consumer =
+        NatsInboxConsumer.builder(nats.connection(), nats.stream, TestJetStream.DURABLE, inbox)
+            .handler(
+                (c, d) -> {
+                  String body = TestJetStream.body(d);
+                  deliveries
+                      .computeIfAbsent(body, k -> new CopyOnWriteArrayList<>())
+                      .add(d.metaData().deliveredCount());
+                  if (body.equals("cut") && cut.compareAndSet(false, true)) {
+                    proxy.cut(); // the database goes away inside this batch's transaction, before
+                    // this message's effect
+                  }
+                  try {
+                    TestDb.log(c, db.effects(), NatsInboxConsumer.natsMsgId(d), body);
+                  } catch (SQLException e) {
+                    lostConnections.incrementAndGet();
+                    throw e;
+                  }
+                })
+            .batchSize(10)
+            .deadLetterSubject(nats.deadLetterSubject)
+            .maxAttempts(1)
+            .storeRetryDelay(Duration.ofMillis(100))
+            .onBatch(b -> settled.addAndGet(b.applied().size() + b.duplicates().size()))
+            .build();
+    consumer.start();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> lostConnections.get() >= 1);
+    // Longer than the AckWait with the database gone: nothing is redelivered or dead-lettered.
+    await()
+        .during(ACK_WAIT.multipliedBy(2))
+        .atMost(ACK_WAIT.multipliedBy(3))
+        .until(() -> nats.consumerInfo().getRedelivered() == 0 && nats.deadLetters() == 0);
+    proxy.restore();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> settled.get() + nats.deadLetters() >= 20);
+    Map<String, Integer> counts = db.effectCounts();
+    assertThat(nats.deadLetters()).as("dead-lettered because the database went away").isZero();
+    assertThat(counts).as("every message applied after the outage, m-7 included").hasSize(20);
+    assertThat(counts.values()).as("each exactly once").allMatch(n -> n == 1);
+    assertThat(deliveries.values())
+        .as("every handler call on the first delivery: no attempt spent")
+        .allSatisfy(d -> assertThat(d).containsOnly(1L));
+    await().atMost(Duration.ofSeconds(10)).until(() -> nats.unsettled() == 0);
+  }
+
+  @Test
+  void aHandlerWhoseOwnConnectionIsLostIsWaitedOutNotDeadLettered() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      nats.publish("m-" + i, i == 7 ? "cut" : "effect m-" + i);
+    }
+    AtomicBoolean cut = new AtomicBoolean();
+    AtomicInteger lostConnections = new AtomicInteger();
+    AtomicInteger settled = new AtomicInteger();
+    // The batch's connection stays healthy; the handler's lookups (its own pool, through the proxy)
+    // lose theirs, as
+    // when the handler reads through a second DataSource or the server drops some of the
+    // connections.
+    JdbcInbox inbox = JdbcInbox.builder(db.pool, db.store()).consumer("nats-outage-it").build();
+    consumer =
+        NatsInboxConsumer.builder(nats.connection(), nats.stream, TestJetStream.DURABLE, inbox)
+            .handler(
+                (c, d) -> {
+                  String body = TestJetStream.body(d);
+                  deliveries
+                      .computeIfAbsent(body, k -> new CopyOnWriteArrayList<>())
+                      .add(d.metaData().deliveredCount());
+                  if (body.equals("cut") && cut.compareAndSet(false, true)) {
+                    proxy.cut();
+                  }
+                  try (java.sql.Connection lookup = viaProxy.getConnection();
+                      java.sql.Statement s = lookup.createStatement()) {
+                    s.execute("SELECT 1");
+                  } catch (SQLException e) {
+                    lostConnections.incrementAndGet();
+                    throw e;
+                  }
+                  TestDb.log(c, db.effects(), NatsInboxConsumer.natsMsgId(d), body);
+                })
+            .batchSize(10)
+            .deadLetterSubject(nats.deadLetterSubject)
+            .maxAttempts(1)
+            .storeRetryDelay(Duration.ofMillis(100))
+            .onBatch(b -> settled.addAndGet(b.applied().size() + b.duplicates().size()))
+            .build();
+    consumer.start();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> lostConnections.get() >= 2);
+    // Longer than the AckWait with the database gone: nothing is redelivered or dead-lettered.
+    await()
+        .during(ACK_WAIT.multipliedBy(2))
+        .atMost(ACK_WAIT.multipliedBy(3))
+        .until(() -> nats.consumerInfo().getRedelivered() == 0 && nats.deadLetters() == 0);
+    proxy.restore();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> settled.get() + nats.deadLetters() >= 20);
+    Map<String, Integer> counts = db.effectCounts();
+    assertThat(nats.deadLetters()).as("dead-lettered because the database went away").isZero();
+    assertThat(counts).as("every message applied after the outage, m-7 included").hasSize(20);
+    assertThat(counts.values()).as("each exactly once").allMatch(n -> n == 1);
+    assertThat(deliveries.values())
+        .as("every handler call on the first delivery: no attempt spent")
+        .allSatisfy(d -> assertThat(d).containsOnly(1L));
+    await().atMost(Duration.ofSeconds(10)).until(() -> nats.unsettled() == 0);
+  }
+}
