@@ -8,8 +8,10 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.testkit.servers.TcpProxy;
 import dev.once.testkit.servers.TestDatabase;
+import io.nats.client.Message;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * and the database is cut mid-batch, resetting the batch's connection): that is an outage to wait
  * out, not the message's failure. The outage lasts longer than the durable's AckWait, and no
  * message is redelivered meanwhile (the batch's in-progress acks go on) nor dead-lettered (with one
- * attempt allowed). Real NATS JetStream, real PostgreSQL.
+ * attempt allowed), though a second, healthy consumer of the same durable is fetching all along (to
+ * which JetStream would redeliver them). Real NATS JetStream, real PostgreSQL.
  */
 class NatsDatabaseOutageIT {
 
@@ -35,7 +38,8 @@ class NatsDatabaseOutageIT {
   private TestDb db;
   private TcpProxy proxy;
   private HikariDataSource viaProxy;
-  private NatsInboxConsumer consumer;
+  private final List<NatsInboxConsumer> consumers = new ArrayList<>();
+  private final AtomicInteger lostConnections = new AtomicInteger();
   private final Map<String, List<Long>> deliveries = new ConcurrentHashMap<>();
 
   @BeforeEach
@@ -58,9 +62,7 @@ class NatsDatabaseOutageIT {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (consumer != null) {
-      consumer.close();
-    }
+    consumers.forEach(NatsInboxConsumer::close);
     proxy.restore();
     viaProxy.close();
     proxy.close();
@@ -73,44 +75,67 @@ class NatsDatabaseOutageIT {
 
   @Test
   void aConnectionLostInsideTheHandlerIsAnOutageNotAPoisonMessage() throws Exception {
+    publishWithCutAtM7();
+    JdbcInbox inbox =
+        JdbcInbox.builder(viaProxy, db.store(viaProxy)).consumer("nats-outage-it").build();
+    // The batch's own connection goes through the proxy: the cut resets it mid-transaction.
+    AtomicBoolean cut = new AtomicBoolean();
+    start(
+        inbox,
+        (c, m) -> {
+          if (TestJetStream.body(m).equals("cut") && cut.compareAndSet(false, true)) {
+            proxy.cut(); // the database goes away inside this batch's transaction
+          }
+          try {
+            apply(c, m);
+          } catch (SQLException e) {
+            lostConnections.incrementAndGet();
+            throw e;
+          }
+        });
+
+    waitOutTheOutageWithAHealthyConsumerFetching(1);
+  }
+
+  @Test
+  void aHandlerWhoseOwnConnectionIsLostIsWaitedOutNotDeadLettered() throws Exception {
+    publishWithCutAtM7();
+    // The batch's connection stays healthy; the handler's lookups (its own pool, through the proxy)
+    // lose theirs, as when the handler reads through a second DataSource.
+    JdbcInbox inbox = JdbcInbox.builder(db.pool, db.store()).consumer("nats-outage-it").build();
+    AtomicBoolean cut = new AtomicBoolean();
+    start(
+        inbox,
+        (c, m) -> {
+          if (TestJetStream.body(m).equals("cut") && cut.compareAndSet(false, true)) {
+            proxy.cut();
+          }
+          try (java.sql.Connection lookup = viaProxy.getConnection();
+              java.sql.Statement s = lookup.createStatement()) {
+            s.execute("SELECT 1");
+          } catch (SQLException e) {
+            lostConnections.incrementAndGet();
+            throw e;
+          }
+          apply(c, m);
+        });
+
+    waitOutTheOutageWithAHealthyConsumerFetching(2);
+  }
+
+  /** m-0..m-19; the first fetch (a batch of 10) holds m-7, whose handler cuts the database. */
+  private void publishWithCutAtM7() throws Exception {
     for (int i = 0; i < 20; i++) {
       nats.publish("m-" + i, i == 7 ? "cut" : "effect m-" + i);
     }
-    AtomicBoolean cut = new AtomicBoolean();
-    AtomicInteger lostConnections = new AtomicInteger();
-    AtomicInteger settled = new AtomicInteger();
-    JdbcInbox inbox =
-        JdbcInbox.builder(viaProxy, db.store(viaProxy)).consumer("nats-outage-it").build();
-    // One attempt: were the lost connection counted as the message's failure, it would be
-    // dead-lettered at once.
-    consumer =
-        NatsInboxConsumer.builder(nats.connection(), nats.stream, TestJetStream.DURABLE, inbox)
-            .handler(
-                (c, d) -> {
-                  String body = TestJetStream.body(d);
-                  deliveries
-                      .computeIfAbsent(body, k -> new CopyOnWriteArrayList<>())
-                      .add(d.metaData().deliveredCount());
-                  if (body.equals("cut") && cut.compareAndSet(false, true)) {
-                    proxy.cut(); // the database goes away inside this batch's transaction, before
-                    // this message's effect
-                  }
-                  try {
-                    TestDb.log(c, db.effects(), NatsInboxConsumer.natsMsgId(d), body);
-                  } catch (SQLException e) {
-                    lostConnections.incrementAndGet();
-                    throw e;
-                  }
-                })
-            .batchSize(10)
-            .deadLetterSubject(nats.deadLetterSubject)
-            .maxAttempts(1)
-            .storeRetryDelay(Duration.ofMillis(100))
-            .onBatch(b -> settled.addAndGet(b.applied().size() + b.duplicates().size()))
-            .build();
-    consumer.start();
+  }
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> lostConnections.get() >= 1);
+  private void waitOutTheOutageWithAHealthyConsumerFetching(int lostAtLeast) throws Exception {
+    await().atMost(Duration.ofSeconds(30)).until(() -> lostConnections.get() >= lostAtLeast);
+    // A second instance with a healthy database: it applies the rest and keeps fetching, so a
+    // redelivery of the first one's batch would reach it.
+    start(JdbcInbox.builder(db.pool, db.store()).consumer("nats-outage-it").build(), this::apply);
+
     // Longer than the AckWait with the database gone: nothing is redelivered or dead-lettered.
     await()
         .during(ACK_WAIT.multipliedBy(2))
@@ -118,7 +143,9 @@ class NatsDatabaseOutageIT {
         .until(() -> nats.consumerInfo().getRedelivered() == 0 && nats.deadLetters() == 0);
     proxy.restore();
 
-    await().atMost(Duration.ofSeconds(60)).until(() -> settled.get() + nats.deadLetters() >= 20);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> db.effectCounts().size() + nats.deadLetters() >= 20);
     Map<String, Integer> counts = db.effectCounts();
     assertThat(nats.deadLetters()).as("dead-lettered because the database went away").isZero();
     assertThat(counts).as("every message applied after the outage, m-7 included").hasSize(20);
@@ -129,63 +156,27 @@ class NatsDatabaseOutageIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> nats.unsettled() == 0);
   }
 
-  @Test
-  void aHandlerWhoseOwnConnectionIsLostIsWaitedOutNotDeadLettered() throws Exception {
-    for (int i = 0; i < 20; i++) {
-      nats.publish("m-" + i, i == 7 ? "cut" : "effect m-" + i);
-    }
-    AtomicBoolean cut = new AtomicBoolean();
-    AtomicInteger lostConnections = new AtomicInteger();
-    AtomicInteger settled = new AtomicInteger();
-    // The batch's connection stays healthy; the handler's lookups (its own pool, through the proxy)
-    // lose theirs, as
-    // when the handler reads through a second DataSource or the server drops some of the
-    // connections.
-    JdbcInbox inbox = JdbcInbox.builder(db.pool, db.store()).consumer("nats-outage-it").build();
-    consumer =
+  private void apply(java.sql.Connection c, Message m) throws SQLException {
+    String body = TestJetStream.body(m);
+    deliveries
+        .computeIfAbsent(body, k -> new CopyOnWriteArrayList<>())
+        .add(m.metaData().deliveredCount());
+    TestDb.log(c, db.effects(), NatsInboxConsumer.natsMsgId(m), body);
+  }
+
+  // One attempt: were the lost connection counted as the message's failure, it would be
+  // dead-lettered at once.
+  private void start(JdbcInbox inbox, JdbcInbox.Handler<Message> handler) throws Exception {
+    NatsInboxConsumer consumer =
         NatsInboxConsumer.builder(nats.connection(), nats.stream, TestJetStream.DURABLE, inbox)
-            .handler(
-                (c, d) -> {
-                  String body = TestJetStream.body(d);
-                  deliveries
-                      .computeIfAbsent(body, k -> new CopyOnWriteArrayList<>())
-                      .add(d.metaData().deliveredCount());
-                  if (body.equals("cut") && cut.compareAndSet(false, true)) {
-                    proxy.cut();
-                  }
-                  try (java.sql.Connection lookup = viaProxy.getConnection();
-                      java.sql.Statement s = lookup.createStatement()) {
-                    s.execute("SELECT 1");
-                  } catch (SQLException e) {
-                    lostConnections.incrementAndGet();
-                    throw e;
-                  }
-                  TestDb.log(c, db.effects(), NatsInboxConsumer.natsMsgId(d), body);
-                })
+            .handler(handler)
             .batchSize(10)
-            .deadLetterSubject(nats.deadLetterSubject)
+            .fetchWait(Duration.ofMillis(50))
             .maxAttempts(1)
             .storeRetryDelay(Duration.ofMillis(100))
-            .onBatch(b -> settled.addAndGet(b.applied().size() + b.duplicates().size()))
+            .deadLetterSubject(nats.deadLetterSubject)
             .build();
+    consumers.add(consumer);
     consumer.start();
-
-    await().atMost(Duration.ofSeconds(30)).until(() -> lostConnections.get() >= 2);
-    // Longer than the AckWait with the database gone: nothing is redelivered or dead-lettered.
-    await()
-        .during(ACK_WAIT.multipliedBy(2))
-        .atMost(ACK_WAIT.multipliedBy(3))
-        .until(() -> nats.consumerInfo().getRedelivered() == 0 && nats.deadLetters() == 0);
-    proxy.restore();
-
-    await().atMost(Duration.ofSeconds(60)).until(() -> settled.get() + nats.deadLetters() >= 20);
-    Map<String, Integer> counts = db.effectCounts();
-    assertThat(nats.deadLetters()).as("dead-lettered because the database went away").isZero();
-    assertThat(counts).as("every message applied after the outage, m-7 included").hasSize(20);
-    assertThat(counts.values()).as("each exactly once").allMatch(n -> n == 1);
-    assertThat(deliveries.values())
-        .as("every handler call on the first delivery: no attempt spent")
-        .allSatisfy(d -> assertThat(d).containsOnly(1L));
-    await().atMost(Duration.ofSeconds(10)).until(() -> nats.unsettled() == 0);
   }
 }

@@ -32,6 +32,7 @@ class NatsInboxIT {
   private TestDb db;
   private final List<NatsInboxConsumer> consumers = new ArrayList<>();
   private final AtomicInteger settled = new AtomicInteger();
+  private final AtomicInteger batches = new AtomicInteger();
   private final Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
 
   /** Per body, the delivery count JetStream gave each handler call. */
@@ -84,7 +85,11 @@ class NatsInboxIT {
         .maxAttempts(maxAttempts)
         .backoff(Duration.ofMillis(20), Duration.ofMillis(100))
         .deadLetterSubject(nats.deadLetterSubject)
-        .onBatch(b -> settled.addAndGet(b.applied().size() + b.duplicates().size()));
+        .onBatch(
+            b -> {
+              batches.incrementAndGet();
+              settled.addAndGet(b.applied().size() + b.duplicates().size());
+            });
   }
 
   private NatsInboxConsumer start(NatsInboxConsumer.Builder builder) throws Exception {
@@ -129,7 +134,9 @@ class NatsInboxIT {
             + messages
             + " messages, "
             + distinct.size()
-            + " distinct ids, each applied once");
+            + " distinct ids, each applied once, in "
+            + batches.get()
+            + " batches");
   }
 
   @Test
@@ -211,6 +218,8 @@ class NatsInboxIT {
     gatedBody = "effect m-2";
     start(builder(5));
     assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+    // A second instance keeps fetching: a redelivery of the held batch would reach it.
+    start(builder(5));
 
     // Twice the AckWait with the batch held open: without in-progress acks JetStream would
     // redeliver.
