@@ -210,6 +210,21 @@ class NatsInboxIT {
   }
 
   @Test
+  void aDeadLetterThatCannotBePublishedIsNackedNotLost() throws Exception {
+    nats.durable(Duration.ofSeconds(30), -1);
+    start(builder(5).storeRetryDelay(Duration.ofMillis(200)));
+    nats.deleteDeadLetterStream(); // after start() checked it: the dead-letter publish fails
+    nats.publish(null, "no id");
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> nats.consumerInfo().getRedelivered() == 1);
+    nats.addDeadLetterStream();
+    await().atMost(Duration.ofSeconds(30)).until(() -> nats.deadLetters() == 1);
+    assertThat(nats.readDeadLetters()).extracting(TestJetStream::body).containsExactly("no id");
+    await().atMost(Duration.ofSeconds(10)).until(() -> nats.unsettled() == 0);
+    assertThat(handled).isEmpty();
+  }
+
+  @Test
   void aBatchRunningLongerThanAckWaitIsKeptWithInProgressAcks() throws Exception {
     nats.durable(Duration.ofSeconds(2), -1);
     for (int i = 0; i < 5; i++) {

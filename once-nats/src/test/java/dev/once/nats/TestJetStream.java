@@ -60,12 +60,22 @@ final class TestJetStream implements AutoCloseable {
             .storageType(StorageType.File)
             .duplicateWindow(Duration.ofMillis(100))
             .build());
+    addDeadLetterStream();
+  }
+
+  /** (Re)creates the dead-letter stream. */
+  void addDeadLetterStream() throws Exception {
     jsm.addStream(
         StreamConfiguration.builder()
             .name(deadLetterStream)
             .subjects(deadLetterSubject)
             .storageType(StorageType.File)
             .build());
+  }
+
+  /** Deletes the dead-letter stream: a publish to its subject then fails. */
+  void deleteDeadLetterStream() throws Exception {
+    jsm.deleteStream(deadLetterStream);
   }
 
   static String url() {
