@@ -307,20 +307,29 @@ public final class NatsInboxConsumer implements AutoCloseable {
         pending.add(m);
       }
     }
+    if (pending.isEmpty()) {
+      return;
+    }
+    inProgress.start(pending);
     try {
       int outages = 0;
       while (!pending.isEmpty()) {
-        inProgress.start(pending);
         Batch<Message> done;
         try {
           done = inbox.process(pending, m -> source, ids::get, handler, null);
         } catch (HandlerFailedException e) {
           Message failed = pending.get(e.index());
-          if (failed(failed, Objects.requireNonNull(ids.get(failed)), e.getCause(), inProgress)) {
-            pending.remove(e.index());
-          } else if (!waitOutOutage(pending, ++outages, e)) {
-            return;
+          InboxDecisions.Decision next =
+              decisions.afterHandlerFailure(e.getCause(), deliveriesBefore(failed));
+          if (next.action() == InboxDecisions.Action.WAIT_OUT_OUTAGE) {
+            if (!waitOutOutage(pending, ++outages, e)) {
+              return;
+            }
+            continue;
           }
+          pending.remove(e.index());
+          inProgress.update(pending); // no in-progress ack for the failed one once it is settled
+          settleFailed(failed, Objects.requireNonNull(ids.get(failed)), next, e.getCause());
           continue;
         } catch (StoreException e) {
           if (!waitOutOutage(pending, ++outages, e)) {
@@ -399,21 +408,17 @@ public final class NatsInboxConsumer implements AutoCloseable {
     return id.id();
   }
 
+  /** The message's deliveries before this one, as JetStream counts them (survives restarts). */
+  private static int deliveriesBefore(Message m) {
+    return (int) Math.min(Math.max(m.metaData().deliveredCount() - 1, 0), Integer.MAX_VALUE);
+  }
+
   /**
-   * Settles a message whose handler failed: nacked with a delay, or dead-lettered after its last
-   * delivery.
-   *
-   * @return false if the failure was a lost database connection: an outage, nothing settled
+   * Settles a message whose handler failed (not for an outage): nacked with a delay, or
+   * dead-lettered on its last delivery.
    */
-  private boolean failed(
-      Message m, String id, @Nullable Throwable cause, InProgressTicker inProgress) {
-    long delivered = m.metaData().deliveredCount();
-    int before = (int) Math.min(Math.max(delivered - 1, 0), Integer.MAX_VALUE);
-    InboxDecisions.Decision next = decisions.afterHandlerFailure(cause, before);
-    if (next.action() == InboxDecisions.Action.WAIT_OUT_OUTAGE) {
-      return false;
-    }
-    inProgress.stop(); // the failed message leaves the batch; start() resumes for the rest
+  private void settleFailed(
+      Message m, String id, InboxDecisions.Decision next, @Nullable Throwable cause) {
     if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
       deadLetter(
           m,
@@ -423,25 +428,24 @@ public final class NatsInboxConsumer implements AutoCloseable {
               + decisions.maxAttempts()
               + ": "
               + cause);
-    } else {
-      Duration delay = Duration.ofNanos(next.waitNanos());
-      LOG.log(
-          System.Logger.Level.INFO,
-          "message "
-              + id
-              + " of "
-              + durable
-              + " failed (delivery "
-              + next.attempts()
-              + " of "
-              + decisions.maxAttempts()
-              + "); redelivered in "
-              + delay.toMillis()
-              + " ms: "
-              + cause);
-      m.nakWithDelay(delay);
+      return;
     }
-    return true;
+    Duration delay = Duration.ofNanos(next.waitNanos());
+    LOG.log(
+        System.Logger.Level.INFO,
+        "message "
+            + id
+            + " of "
+            + durable
+            + " failed (delivery "
+            + next.attempts()
+            + " of "
+            + decisions.maxAttempts()
+            + "); redelivered in "
+            + delay.toMillis()
+            + " ms: "
+            + cause);
+    m.nakWithDelay(delay);
   }
 
   /**

@@ -32,7 +32,11 @@ import org.junit.jupiter.api.Test;
  */
 class NatsDatabaseOutageIT {
 
-  private static final Duration ACK_WAIT = Duration.ofSeconds(2);
+  /**
+   * Longer than one retry of the batch (a second to find the database gone, plus the retry delay),
+   * so the in-progress acks must keep their period across retries.
+   */
+  private static final Duration ACK_WAIT = Duration.ofSeconds(4);
 
   private TestJetStream nats;
   private TestDb db;

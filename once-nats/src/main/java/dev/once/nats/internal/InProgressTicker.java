@@ -49,11 +49,19 @@ public final class InProgressTicker implements AutoCloseable {
   /** Starts ticking for {@code messages} (a snapshot is kept), replacing any batch before. */
   public synchronized void start(List<Message> messages) {
     stop();
-    List<Message> current = List.copyOf(messages);
-    batch = current;
-    task =
-        timer.scheduleAtFixedRate(
-            () -> tick(current), everyNanos, everyNanos, TimeUnit.NANOSECONDS);
+    batch = List.copyOf(messages);
+    task = timer.scheduleAtFixedRate(this::tick, everyNanos, everyNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Narrows the running batch to {@code messages} (a snapshot is kept) without restarting the
+   * period, so a batch retried again and again still gets its acks in time. Once this returned, a
+   * message left out gets no in-progress ack any more and may be settled.
+   */
+  public synchronized void update(List<Message> messages) {
+    if (batch != null) {
+      batch = List.copyOf(messages);
+    }
   }
 
   /** Stops ticking; the messages may be settled once this returned. */
@@ -65,9 +73,10 @@ public final class InProgressTicker implements AutoCloseable {
     }
   }
 
-  private synchronized void tick(List<Message> messages) {
-    if (batch != messages) {
-      return; // stopped (or replaced) while this tick waited for the lock
+  private synchronized void tick() {
+    List<Message> messages = batch;
+    if (messages == null) {
+      return; // stopped while this tick waited for the lock
     }
     for (Message m : messages) {
       try {
