@@ -84,6 +84,11 @@ import org.jspecify.annotations.Nullable;
  * long as the consumer runs; nothing is nacked, so no delivery is spent and a healthy message is
  * never dead-lettered because the database went away.
  *
+ * <p><b>Server connection lost.</b> jnats reconnects (give the connection {@code
+ * maxReconnects(-1)}); meanwhile fetches fail and are retried after a pause. An ack that cannot be
+ * sent after a commit is lost: JetStream redelivers the message after AckWait and the inbox skips
+ * it.
+ *
  * <p>Thread-safety: {@link #start} and {@link #close} may be called from any thread; the handler
  * runs on one worker thread per consumer, one batch at a time.
  */
@@ -345,9 +350,7 @@ public final class NatsInboxConsumer implements AutoCloseable {
         // Committed: a crash from here on makes JetStream redeliver the batch after AckWait, and
         // the inbox skips it.
         Failpoints.hit(Failpoints.AFTER_COMMIT_BEFORE_ACK);
-        for (Message m : pending) {
-          m.ack();
-        }
+        ack(pending);
         if (onBatch != null) {
           try {
             onBatch.accept(done);
@@ -359,6 +362,23 @@ public final class NatsInboxConsumer implements AutoCloseable {
       }
     } finally {
       inProgress.stop();
+    }
+  }
+
+  private void ack(List<Message> committed) {
+    for (Message m : committed) {
+      try {
+        m.ack();
+      } catch (RuntimeException e) {
+        // The connection is down: JetStream redelivers after AckWait and the inbox skips it.
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "ack on "
+                + durable
+                + " failed after commit; the batch will be redelivered and skipped as duplicates: "
+                + e);
+        return;
+      }
     }
   }
 

@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.once.jdbc.JdbcInbox;
+import dev.once.testkit.servers.TcpProxy;
+import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Options;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -33,6 +38,7 @@ class NatsInboxIT {
   private final List<NatsInboxConsumer> consumers = new ArrayList<>();
   private final AtomicInteger settled = new AtomicInteger();
   private final AtomicInteger batches = new AtomicInteger();
+  private final AtomicInteger duplicates = new AtomicInteger();
   private final Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
 
   /** Per body, the delivery count JetStream gave each handler call. */
@@ -249,6 +255,87 @@ class NatsInboxIT {
     assertThat(deliveries.values()).allSatisfy(d -> assertThat(d).containsExactly(1L));
     await().atMost(Duration.ofSeconds(10)).until(() -> nats.unsettled() == 0);
     assertThat(nats.consumerInfo().getRedelivered()).isZero();
+  }
+
+  @Test
+  void aBrokerConnectionLostMidBatchRecoversAndRedeliveriesAreSkipped() throws Exception {
+    nats.durable(Duration.ofSeconds(2), -1);
+    URI url = URI.create(TestJetStream.url());
+    try (TcpProxy proxy = TcpProxy.start(url.getHost(), url.getPort() < 0 ? 4222 : url.getPort())) {
+      Connection viaProxy =
+          Nats.connect(
+              new Options.Builder()
+                  .server("nats://127.0.0.1:" + proxy.port())
+                  .maxReconnects(-1)
+                  .reconnectWait(Duration.ofMillis(200))
+                  .reconnectBufferSize(0) // what is sent while disconnected is lost, acks included
+                  .build());
+      try {
+        for (int i = 0; i < 200; i++) {
+          nats.publish("m-" + i, "effect m-" + i);
+        }
+        gatedBody = "effect m-50";
+        JdbcInbox inbox = JdbcInbox.builder(db.pool, db.store()).consumer("nats-it").build();
+        NatsInboxConsumer consumer =
+            NatsInboxConsumer.builder(viaProxy, nats.stream, TestJetStream.DURABLE, inbox)
+                .handler(
+                    (c, m) -> {
+                      String body = TestJetStream.body(m);
+                      handled.computeIfAbsent(body, k -> new AtomicInteger()).incrementAndGet();
+                      if (body.equals(gatedBody) && entered.getCount() > 0) {
+                        entered.countDown();
+                        assertThat(gate.await(60, TimeUnit.SECONDS)).isTrue();
+                      }
+                      TestDb.log(c, db.effects(), NatsInboxConsumer.natsMsgId(m), body);
+                    })
+                .batchSize(40)
+                .fetchWait(Duration.ofMillis(50))
+                .storeRetryDelay(Duration.ofMillis(200))
+                .onBatch(
+                    b -> {
+                      duplicates.addAndGet(b.duplicates().size());
+                      settled.addAndGet(b.applied().size() + b.duplicates().size());
+                    })
+                .build();
+        consumers.add(consumer);
+        consumer.start();
+        assertThat(entered.await(60, TimeUnit.SECONDS))
+            .as("the batch holding m-50 is in its transaction")
+            .isTrue();
+
+        proxy.cut();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> viaProxy.getStatus() != Connection.Status.CONNECTED);
+        gate.countDown(); // that batch commits; its acks cannot reach the server (no reconnect
+        // buffer)
+        for (int i = 200; i < 300; i++) {
+          nats.publish("m-" + i, "effect m-" + i);
+        }
+        proxy.restore(); // jnats reconnects; the consumer fetches again
+
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> db.effectRows() >= 300 && nats.unsettled() == 0);
+        Map<String, Integer> counts = db.effectCounts();
+        assertThat(counts).hasSize(300);
+        assertThat(counts.values()).allMatch(n -> n == 1);
+        assertThat(handled.get("effect m-50")).as("m-50's handler runs once").hasValue(1);
+        assertThat(duplicates.get())
+            .as("the committed, unacknowledged batch came back and was skipped")
+            .isPositive();
+        System.out.println(
+            "[once-nats] broker connection lost: "
+                + proxy.acceptedConnections()
+                + " proxied connections, "
+                + settled.get()
+                + " messages settled for 300 ids, "
+                + duplicates.get()
+                + " redelivered duplicates skipped");
+      } finally {
+        viaProxy.close();
+      }
+    }
   }
 
   @Test
