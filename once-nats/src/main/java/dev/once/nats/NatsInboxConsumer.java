@@ -7,6 +7,7 @@ import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.jdbc.JdbcInbox.Batch;
 import dev.once.jdbc.JdbcInbox.HandlerFailedException;
+import dev.once.nats.internal.DeadLetters;
 import dev.once.nats.internal.Failpoints;
 import dev.once.nats.internal.InProgressTicker;
 import io.nats.client.Connection;
@@ -18,7 +19,6 @@ import io.nats.client.PullSubscribeOptions;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.impl.Headers;
-import io.nats.client.impl.NatsMessage;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -99,10 +99,8 @@ public final class NatsInboxConsumer implements AutoCloseable {
   /** The header JetStream's publish-side deduplication reads; the default message id. */
   public static final String MSG_ID_HEADER = "Nats-Msg-Id";
 
-  /** Why a message was dead-lettered. */
-  public static final String REASON_HEADER = "Once-Dead-Letter-Reason";
-
-  private static final int MAX_REASON_LENGTH = 500;
+  /** Why a message was dead-lettered (one line, at most 500 characters). */
+  public static final String REASON_HEADER = DeadLetters.REASON_HEADER;
 
   private final Connection connection;
   private final String stream;
@@ -123,7 +121,7 @@ public final class NatsInboxConsumer implements AutoCloseable {
 
   private final Object lifecycle = new Object();
   private volatile boolean running;
-  private @Nullable JetStream jetStream;
+  private @Nullable DeadLetters deadLetters;
   private @Nullable JetStreamSubscription subscription;
   private @Nullable InProgressTicker ticker;
   private @Nullable Thread worker;
@@ -207,7 +205,9 @@ public final class NatsInboxConsumer implements AutoCloseable {
       Duration ackWait = config.getAckWait() == null ? Duration.ofSeconds(30) : config.getAckWait();
       JetStream js = connection.jetStream();
       JetStreamSubscription sub = js.subscribe(null, PullSubscribeOptions.bind(stream, durable));
-      jetStream = js;
+      deadLetters =
+          new DeadLetters(
+              js, stream, deadLetterSubject, () -> Duration.ofNanos(decisions.outageWait(1)));
       subscription = sub;
       ticker = new InProgressTicker(ackWait.dividedBy(3), "once-nats-in-progress-" + durable);
       running = true;
@@ -422,7 +422,7 @@ public final class NatsInboxConsumer implements AutoCloseable {
     if (id.rejected()) {
       String reason =
           String.valueOf(id.rejection()) + (id.cause() == null ? "" : ": " + id.cause());
-      deadLetter(m, reason);
+      Objects.requireNonNull(deadLetters, "start() made it").send(m, reason);
       return null;
     }
     return id.id();
@@ -440,14 +440,15 @@ public final class NatsInboxConsumer implements AutoCloseable {
   private void settleFailed(
       Message m, String id, InboxDecisions.Decision next, @Nullable Throwable cause) {
     if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
-      deadLetter(
-          m,
-          "handler failed on delivery "
-              + next.attempts()
-              + " of "
-              + decisions.maxAttempts()
-              + ": "
-              + cause);
+      Objects.requireNonNull(deadLetters, "start() made it")
+          .send(
+              m,
+              "handler failed on delivery "
+                  + next.attempts()
+                  + " of "
+                  + decisions.maxAttempts()
+                  + ": "
+                  + cause);
       return;
     }
     Duration delay = Duration.ofNanos(next.waitNanos());
@@ -466,53 +467,6 @@ public final class NatsInboxConsumer implements AutoCloseable {
             + " ms: "
             + cause);
     m.nakWithDelay(delay);
-  }
-
-  /**
-   * Publishes the message to the dead-letter subject (if any) and terminates it once that is
-   * stored; naks it if the publish failed.
-   */
-  private void deadLetter(Message m, String reason) {
-    String oneLine = reason.replaceAll("[\\r\\n]+", " ");
-    if (oneLine.length() > MAX_REASON_LENGTH) {
-      oneLine = oneLine.substring(0, MAX_REASON_LENGTH);
-    }
-    LOG.log(
-        System.Logger.Level.WARNING,
-        "message "
-            + m.metaData().streamSequence()
-            + " of stream "
-            + stream
-            + " dead-lettered"
-            + (deadLetterSubject == null ? "" : " to " + deadLetterSubject)
-            + ": "
-            + oneLine);
-    if (deadLetterSubject != null) {
-      Headers headers = m.getHeaders() == null ? new Headers() : new Headers(m.getHeaders());
-      headers.put(REASON_HEADER, oneLine);
-      headers.put("Once-Original-Subject", m.getSubject());
-      headers.put("Once-Original-Stream", stream);
-      headers.put("Once-Original-Sequence", Long.toString(m.metaData().streamSequence()));
-      headers.put("Once-Deliveries", Long.toString(m.metaData().deliveredCount()));
-      byte[] data = m.getData() == null ? new byte[0] : m.getData();
-      try {
-        Objects.requireNonNull(jetStream, "start() set it")
-            .publish(
-                NatsMessage.builder()
-                    .subject(deadLetterSubject)
-                    .headers(headers)
-                    .data(data)
-                    .build());
-      } catch (IOException | JetStreamApiException | RuntimeException e) {
-        LOG.log(
-            System.Logger.Level.ERROR,
-            "could not publish a dead letter to " + deadLetterSubject + "; the message is nacked",
-            e);
-        m.nakWithDelay(Duration.ofNanos(decisions.outageWait(1)));
-        return;
-      }
-    }
-    m.term();
   }
 
   /** Builds a {@link NatsInboxConsumer}; every setting is validated at once. */
