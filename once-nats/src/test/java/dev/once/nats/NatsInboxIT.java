@@ -167,6 +167,10 @@ class NatsInboxIT {
         .contains("cannot apply poison m-7");
     assertThat(letter.getHeaders().getFirst("Once-Original-Subject")).isEqualTo(nats.subject);
     assertThat(letter.getHeaders().getFirst("Once-Deliveries")).isEqualTo("3");
+    assertThat(letter.getHeaders().getFirst("Once-Original-Stream")).isEqualTo(nats.stream);
+    assertThat(letter.getHeaders().getFirst("Once-Original-Sequence"))
+        .as("m-7 was the stream's 8th message")
+        .isEqualTo("8");
     assertThat(deliveries.get("poison m-7"))
         .as("each attempt a JetStream redelivery after nakWithDelay")
         .containsExactly(1L, 2L, 3L);
@@ -358,6 +362,25 @@ class NatsInboxIT {
             "durable consumer once-it of stream "
                 + nats.stream
                 + " must use AckPolicy.Explicit, but uses All");
+
+    nats.connection().jetStreamManagement().deleteConsumer(nats.stream, TestJetStream.DURABLE);
+    nats.connection()
+        .jetStreamManagement()
+        .addOrUpdateConsumer(
+            nats.stream,
+            ConsumerConfiguration.builder()
+                .durable(TestJetStream.DURABLE)
+                .ackPolicy(AckPolicy.Explicit)
+                .deliverSubject(nats.stream + ".push")
+                .build());
+    assertThatThrownBy(() -> start(builder(5)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(
+            "durable consumer once-it of stream "
+                + nats.stream
+                + " must be a pull consumer, but delivers to "
+                + nats.stream
+                + ".push");
 
     nats.connection().jetStreamManagement().deleteConsumer(nats.stream, TestJetStream.DURABLE);
     nats.durable(Duration.ofSeconds(30), 3);
