@@ -34,6 +34,7 @@ enum OnceModule {
       "once-servlet", "dev.once.servlet", uses(CORE), "jakarta.servlet..", "tools.jackson.core.."),
   KAFKA("once-kafka", "dev.once.kafka", uses(CORE, JDBC, OUTBOX), "org.apache.kafka.."),
   RABBITMQ("once-rabbitmq", "dev.once.rabbitmq", uses(CORE, JDBC, OUTBOX), "com.rabbitmq.client.."),
+  NATS("once-nats", "dev.once.nats", uses(CORE, JDBC), "io.nats.client.."),
   MICROMETER(
       "once-micrometer", "dev.once.micrometer", uses(CORE), "io.micrometer..", "org.slf4j.."),
   SPRING_BOOT_STARTER(
@@ -110,7 +111,7 @@ enum OnceModule {
   private static final Map<String, Set<OnceModule>> SHARED_INTERNALS =
       Map.of(
           "dev.once.internal.InboxDecisions",
-          EnumSet.of(JDBC, OUTBOX, KAFKA, RABBITMQ, SPRING_BOOT_STARTER),
+          EnumSet.of(JDBC, OUTBOX, KAFKA, RABBITMQ, NATS, SPRING_BOOT_STARTER),
           "dev.once.jdbc.internal.SchemaScript",
           EnumSet.of(OUTBOX, KAFKA));
 

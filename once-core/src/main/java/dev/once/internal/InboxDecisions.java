@@ -18,7 +18,7 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The decisions every inbox adapter takes the same way (the Kafka and RabbitMQ consumers, the
+ * The decisions every inbox adapter takes the same way (the Kafka, RabbitMQ and NATS consumers, the
  * Spring listener adapters, and the lease consumer for ids): which id a message has, whether a
  * failure is an outage of the store or the message's own fault, and after a failure whether to wait
  * the outage out, try again after a backoff, or dead-letter. The broker-specific loops ask and act
