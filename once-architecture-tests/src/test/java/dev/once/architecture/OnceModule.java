@@ -105,15 +105,18 @@ enum OnceModule {
    * once-core's {@code InboxDecisions} (what every inbox decides alike: message id, outage or
    * poison, retry or dead-letter, backoff) is shared with the modules that run an inbox or the
    * outbox relay, and once-jdbc's {@code SchemaScript} (how a schema file is renamed for the user's
-   * table) with the outbox and the Kafka offsets table, which ship the same way; with no one else.
-   * Not public API.
+   * table) with the outbox and the Kafka offsets table, which ship the same way, and once-core's
+   * {@code Failpoints} (crash tests' stop points) with the RabbitMQ and NATS inboxes; with no one
+   * else. Not public API.
    */
   private static final Map<String, Set<OnceModule>> SHARED_INTERNALS =
       Map.of(
           "dev.once.internal.InboxDecisions",
           EnumSet.of(JDBC, OUTBOX, KAFKA, RABBITMQ, NATS, SPRING_BOOT_STARTER),
           "dev.once.jdbc.internal.SchemaScript",
-          EnumSet.of(OUTBOX, KAFKA));
+          EnumSet.of(OUTBOX, KAFKA),
+          "dev.once.internal.Failpoints",
+          EnumSet.of(RABBITMQ, NATS));
 
   private static final Pattern INTERNAL = Pattern.compile("\\.internal(\\.|$)");
 

@@ -3,12 +3,12 @@ package dev.once.nats;
 import dev.once.KeyPolicy;
 import dev.once.Scope;
 import dev.once.StoreException;
+import dev.once.internal.Failpoints;
 import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.jdbc.JdbcInbox.Batch;
 import dev.once.jdbc.JdbcInbox.HandlerFailedException;
 import dev.once.nats.internal.DeadLetters;
-import dev.once.nats.internal.Failpoints;
 import dev.once.nats.internal.InProgressTicker;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
@@ -93,6 +93,9 @@ import org.jspecify.annotations.Nullable;
  * runs on one worker thread per consumer, one batch at a time.
  */
 public final class NatsInboxConsumer implements AutoCloseable {
+
+  /** Crash tests' failpoint: after the batch's transaction committed, before the ack is sent. */
+  static final String AFTER_COMMIT_BEFORE_ACK = "nats.after-commit-before-ack";
 
   private static final System.Logger LOG = System.getLogger(NatsInboxConsumer.class.getName());
 
@@ -349,7 +352,7 @@ public final class NatsInboxConsumer implements AutoCloseable {
         inProgress.stop();
         // Committed: a crash from here on makes JetStream redeliver the batch after AckWait, and
         // the inbox skips it.
-        Failpoints.hit(Failpoints.AFTER_COMMIT_BEFORE_ACK);
+        Failpoints.hit(AFTER_COMMIT_BEFORE_ACK);
         ack(pending);
         if (onBatch != null) {
           try {

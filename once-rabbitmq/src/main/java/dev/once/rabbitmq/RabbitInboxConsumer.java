@@ -10,11 +10,11 @@ import dev.once.KeyPolicy;
 import dev.once.OnceListener;
 import dev.once.Scope;
 import dev.once.StoreException;
+import dev.once.internal.Failpoints;
 import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.jdbc.JdbcInbox.Batch;
 import dev.once.jdbc.JdbcInbox.HandlerFailedException;
-import dev.once.rabbitmq.internal.Failpoints;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -86,6 +86,9 @@ import org.jspecify.annotations.Nullable;
  * runs on one worker thread per consumer, one batch at a time.
  */
 public final class RabbitInboxConsumer implements AutoCloseable {
+
+  /** Crash tests' failpoint: after the batch's transaction committed, before the ack is sent. */
+  static final String AFTER_COMMIT_BEFORE_ACK = "rabbitmq.after-commit-before-ack";
 
   private static final System.Logger LOG = System.getLogger(RabbitInboxConsumer.class.getName());
   private static final int MAX_TRACKED_FAILURES = 10_000;
@@ -338,7 +341,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       }
       long lastTag = pending.get(pending.size() - 1).getEnvelope().getDeliveryTag();
       try {
-        Failpoints.hit(Failpoints.AFTER_COMMIT_BEFORE_ACK);
+        Failpoints.hit(AFTER_COMMIT_BEFORE_ACK);
       } catch (RuntimeException e) {
         requeue(pending); // committed: the redelivery is skipped as duplicates
         throw e;

@@ -1,28 +1,29 @@
-package dev.once.nats.internal;
+package dev.once.internal;
 
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * Failpoints for crash tests, off unless the system property {@code once.failpoints} names them:
- * {@code -Donce.failpoints=nats.after-commit-before-ack:halt} (comma-separated {@code
+ * {@code -Donce.failpoints=rabbitmq.after-commit-before-ack:halt} (comma-separated {@code
  * name:action}). Actions: {@code halt} ({@code Runtime.halt(137)}, no shutdown hooks, like SIGKILL)
- * and {@code throw} ({@link FailpointException}). Not a public API: it exists so tests can stop the
- * consumer at exact points.
+ * and {@code throw} ({@link FailpointException}). Each inbox adapter names its own points. Not a
+ * public API: it exists so tests can stop a consumer at exact points.
  */
 public final class Failpoints {
 
   /** The system property that arms failpoints. */
   public static final String PROPERTY = "once.failpoints";
 
-  /** After the batch's transaction committed, before the broker ack is sent. */
-  public static final String AFTER_COMMIT_BEFORE_ACK = "nats.after-commit-before-ack";
-
   private static final Map<String, String> ARMED = parse(System.getProperty(PROPERTY, ""));
 
   private Failpoints() {}
 
-  /** Runs the failpoint's action if it is armed; does nothing otherwise. */
+  /**
+   * Runs the failpoint's action if it is armed; does nothing otherwise.
+   *
+   * @param name the failpoint
+   */
   public static void hit(String name) {
     String action = ARMED.get(name);
     if (action == null) {
@@ -40,7 +41,14 @@ public final class Failpoints {
     }
   }
 
-  static Map<String, String> parse(String spec) {
+  /**
+   * Reads a {@code name:action} list.
+   *
+   * @param spec comma-separated {@code name:action} entries; blank: none
+   * @return the armed failpoints by name
+   * @throws IllegalArgumentException if an entry lacks its name or action
+   */
+  public static Map<String, String> parse(String spec) {
     Map<String, String> armed = new HashMap<>();
     for (String part : spec.split(",")) {
       String p = part.trim();

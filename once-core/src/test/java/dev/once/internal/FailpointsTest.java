@@ -1,4 +1,4 @@
-package dev.once.rabbitmq.internal;
+package dev.once.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
