@@ -36,7 +36,11 @@ enum OnceModule {
   RABBITMQ("once-rabbitmq", "dev.once.rabbitmq", uses(CORE, JDBC, OUTBOX), "com.rabbitmq.client.."),
   NATS("once-nats", "dev.once.nats", uses(CORE, JDBC), "io.nats.client.."),
   MICROMETER(
-      "once-micrometer", "dev.once.micrometer", uses(CORE), "io.micrometer..", "org.slf4j.."),
+      "once-micrometer",
+      "dev.once.micrometer",
+      uses(CORE, OUTBOX),
+      "io.micrometer..",
+      "org.slf4j.."),
   SPRING_BOOT_STARTER(
       "once-spring-boot-starter",
       "dev.once.spring.boot",

@@ -218,6 +218,18 @@ public final class Outbox {
   }
 
   /**
+   * Reads what waits in the table, in one query: for gauges and health checks, also where no relay
+   * runs in this application.
+   *
+   * @param connection any connection to the database
+   * @return the pending and parked rows and the oldest pending row's write time
+   * @throws SQLException if the query fails
+   */
+  public OutboxBacklog backlog(Connection connection) throws SQLException {
+    return statements(connection).readBacklog(connection);
+  }
+
+  /**
    * Creates the table and its indexes if they do not exist.
    *
    * @param connection any connection to the database; the DDL runs in its current mode

@@ -10,12 +10,10 @@ import dev.once.outbox.internal.PostgresWakeup;
 import dev.once.outbox.internal.Settlement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -247,13 +245,8 @@ public final class OutboxRelay implements AutoCloseable {
    * @throws OutboxException if the database failed
    */
   public OutboxBacklog backlog() {
-    try (Connection c = dataSource.getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql.backlog())) {
-      rs.next();
-      long oldest = rs.getLong(3);
-      Instant oldestPending = rs.wasNull() ? null : Instant.ofEpochMilli(oldest);
-      return new OutboxBacklog(rs.getLong(1), rs.getLong(2), oldestPending);
+    try (Connection c = dataSource.getConnection()) {
+      return sql.readBacklog(c);
     } catch (SQLException e) {
       throw new OutboxException("could not read the backlog of " + table, e);
     }

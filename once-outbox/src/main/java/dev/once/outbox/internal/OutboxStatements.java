@@ -1,10 +1,13 @@
 package dev.once.outbox.internal;
 
 import dev.once.jdbc.SqlDialect;
+import dev.once.outbox.OutboxBacklog;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.UUID;
@@ -230,6 +233,23 @@ public interface OutboxStatements {
         + " WHERE state = 'X'), (SELECT created_at FROM "
         + t
         + " WHERE state = 'P' ORDER BY seq LIMIT 1)";
+  }
+
+  /**
+   * Runs {@link #backlog()}.
+   *
+   * @param connection any connection to the database
+   * @return the pending and parked counts and the oldest pending write
+   * @throws SQLException as the driver throws it
+   */
+  default OutboxBacklog readBacklog(Connection connection) throws SQLException {
+    try (Statement s = connection.createStatement();
+        ResultSet rs = s.executeQuery(backlog())) {
+      rs.next();
+      long oldest = rs.getLong(3);
+      Instant oldestPending = rs.wasNull() ? null : Instant.ofEpochMilli(oldest);
+      return new OutboxBacklog(rs.getLong(1), rs.getLong(2), oldestPending);
+    }
   }
 
   /** {@return deletes at most the second parameter of the sent rows sent before the first} */

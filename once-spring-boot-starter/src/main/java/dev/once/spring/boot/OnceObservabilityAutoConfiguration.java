@@ -3,13 +3,17 @@ package dev.once.spring.boot;
 import dev.once.micrometer.LoggingOnceListener;
 import dev.once.micrometer.MicrometerOnceListener;
 import dev.once.micrometer.ObservationOnceListener;
+import dev.once.micrometer.OutboxBacklogMeters;
+import dev.once.outbox.Outbox;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
+import javax.sql.DataSource;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -27,6 +31,7 @@ import org.springframework.context.annotation.Configuration;
       "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
       "org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration"
     },
+    after = OnceOutboxAutoConfiguration.class,
     before = OnceWebMvcAutoConfiguration.class)
 @ConditionalOnClass(LoggingOnceListener.class)
 public class OnceObservabilityAutoConfiguration {
@@ -66,6 +71,33 @@ public class OnceObservabilityAutoConfiguration {
     @ConditionalOnMissingBean
     public MicrometerOnceListener onceMicrometerListener(MeterRegistry registry) {
       return MicrometerOnceListener.of(registry);
+    }
+  }
+
+  /**
+   * The outbox's backlog gauges, when the application has an {@link Outbox} and a {@link
+   * MeterRegistry} (whether or not it runs the relay: the backlog is the table's).
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass({MeterRegistry.class, Outbox.class})
+  @ConditionalOnBean({MeterRegistry.class, Outbox.class})
+  @ConditionalOnSingleCandidate(DataSource.class)
+  public static class OutboxMeters {
+
+    /** Created by Spring. */
+    public OutboxMeters() {}
+
+    /**
+     * The gauges; Spring Boot binds every {@code MeterBinder} bean to its registries.
+     *
+     * @param dataSource the application's DataSource, where the outbox table is
+     * @param outbox the outbox
+     * @return the gauges
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public OutboxBacklogMeters onceOutboxBacklogMeters(DataSource dataSource, Outbox outbox) {
+      return new OutboxBacklogMeters(dataSource, outbox);
     }
   }
 

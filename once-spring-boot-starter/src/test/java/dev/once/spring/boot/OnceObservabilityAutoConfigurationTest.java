@@ -12,8 +12,11 @@ import dev.once.Scope;
 import dev.once.micrometer.LoggingOnceListener;
 import dev.once.micrometer.MicrometerOnceListener;
 import dev.once.micrometer.ObservationOnceListener;
+import dev.once.micrometer.OutboxBacklogMeters;
+import dev.once.outbox.Outbox;
 import dev.once.spring.boot.internal.CompositeListener;
 import io.micrometer.core.instrument.MeterRegistry;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
@@ -22,6 +25,8 @@ import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.S
 import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 class OnceObservabilityAutoConfigurationTest {
 
@@ -63,6 +68,44 @@ class OnceObservabilityAutoConfigurationTest {
               .as("the observation, as Boot's meter handler records it")
               .isNotEmpty();
         });
+  }
+
+  /** An application with an outbox table, and no relay of its own. */
+  @Configuration(proxyBeanMethods = false)
+  static class WithOutbox {
+    @Bean
+    DataSource dataSource() throws Exception {
+      org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
+      h2.setURL("jdbc:h2:mem:observability-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+      try (java.sql.Connection c = h2.getConnection()) {
+        outbox().createSchema(c);
+      }
+      return h2;
+    }
+
+    @Bean
+    Outbox outbox() {
+      return Outbox.builder().table("app_outbox").build();
+    }
+  }
+
+  @Test
+  void withAnOutboxItsBacklogIsGaugedByTable() {
+    withMicrometer
+        .withUserConfiguration(WithOutbox.class)
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(OutboxBacklogMeters.class);
+              MeterRegistry registry = context.getBean(MeterRegistry.class);
+              assertThat(
+                      registry
+                          .get(OutboxBacklogMeters.PENDING)
+                          .tag("table", "app_outbox")
+                          .gauge()
+                          .value())
+                  .isZero();
+            });
+    withMicrometer.run(context -> assertThat(context).doesNotHaveBean(OutboxBacklogMeters.class));
   }
 
   @Test
