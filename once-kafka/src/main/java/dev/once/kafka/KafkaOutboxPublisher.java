@@ -224,6 +224,14 @@ public final class KafkaOutboxPublisher implements OutboxPublisher {
      *     key or value serializer (the publisher sends bytes)
      */
     public KafkaOutboxPublisher build() {
+      return new KafkaOutboxPublisher(
+          new KafkaProducer<>(
+              producerSettings(), new ByteArraySerializer(), new ByteArraySerializer()),
+          timeout);
+    }
+
+    /** The producer's settings: the user's, checked, with what the publisher needs added. */
+    Map<String, Object> producerSettings() {
       refuseWeakening(config);
       Map<String, Object> settings = new HashMap<>(config);
       settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -232,9 +240,7 @@ public final class KafkaOutboxPublisher implements OutboxPublisher {
       // The relay already hands over a whole batch and then waits for its acknowledgements: a
       // linger (5 ms by default since Kafka 4.0) would only hold the batch's tail back.
       settings.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
-      return new KafkaOutboxPublisher(
-          new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer()),
-          timeout);
+      return settings;
     }
 
     private static void refuseWeakening(Map<String, Object> config) {

@@ -72,6 +72,29 @@ class KafkaOutboxPublisherSettingsTest {
   }
 
   @Test
+  void lingerIsZeroUnlessSetAndTheDeliveryGuaranteeIsAlwaysAdded() {
+    Map<String, Object> defaults =
+        KafkaOutboxPublisher.builder(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9"))
+            .timeout(Duration.ofSeconds(7))
+            .producerSettings();
+    assertThat(defaults)
+        .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 0)
+        .containsEntry(ProducerConfig.ACKS_CONFIG, "all")
+        .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
+        .containsEntry(ProducerConfig.MAX_BLOCK_MS_CONFIG, 7000L);
+
+    Map<String, Object> own =
+        KafkaOutboxPublisher.builder(
+                Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    "127.0.0.1:9",
+                    ProducerConfig.LINGER_MS_CONFIG,
+                    20))
+            .producerSettings();
+    assertThat(own).containsEntry(ProducerConfig.LINGER_MS_CONFIG, 20);
+  }
+
+  @Test
   void aTimeoutMustBePositive() {
     assertThatThrownBy(() -> KafkaOutboxPublisher.builder(Map.of()).timeout(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)

@@ -41,6 +41,41 @@ class PostgresOutboxIT extends ServerOutboxTestBase {
     assertThat(states()).containsExactly(java.util.Map.entry("S", 1L));
   }
 
+  /**
+   * The relay's round sets its own transaction up in one round trip: READ COMMITTED whatever the
+   * session's default, no JIT, and an asynchronous commit; all of it ends with the transaction, so
+   * a pooled connection goes back as it came.
+   */
+  @Test
+  void aRelayRoundRunsReadCommittedWithoutJitAndCommitsAsynchronouslyForItselfOnly()
+      throws Exception {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+      try {
+        c.setAutoCommit(false);
+        dev.once.outbox.internal.OutboxStatements.of(dev.once.jdbc.SqlDialect.POSTGRESQL, table)
+            .beginClaim(c);
+        assertThat(show(s, "transaction_isolation")).isEqualTo("read committed");
+        assertThat(show(s, "jit")).isEqualTo("off");
+        assertThat(show(s, "synchronous_commit")).isEqualTo("off");
+        c.commit();
+        assertThat(show(s, "synchronous_commit")).as("after the commit").isEqualTo("on");
+        c.commit();
+      } finally {
+        c.setAutoCommit(true);
+        s.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED");
+      }
+    }
+  }
+
+  private static String show(Statement s, String setting) throws Exception {
+    try (ResultSet rs = s.executeQuery("SHOW " + setting)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
   @Test
   void aStoppedRelayLeavesNoListeningConnectionInThePool() throws Exception {
     OutboxRelay relay =
