@@ -1,11 +1,8 @@
 package dev.once.outbox.internal;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.UUID;
 
 /**
  * SQLite: ids in a 16-byte {@code BLOB}, and no row locks. One transaction writes at a time, so a
@@ -13,17 +10,7 @@ import java.util.UUID;
  * relay waits for it (up to {@code busy_timeout}) instead of reading the same rows, and the lock is
  * held until the batch is marked, through the publication.
  */
-record SqliteStatements(String table) implements OutboxStatements {
-
-  @Override
-  public void bindId(PreparedStatement statement, int index, UUID id) throws SQLException {
-    statement.setBytes(index, Uuid7.toBytes(id));
-  }
-
-  @Override
-  public UUID readId(ResultSet row, String column) throws SQLException {
-    return Ids.fromColumn(row.getBytes(column), table);
-  }
+record SqliteStatements(String table) implements BinaryIdStatements {
 
   @Override
   public void beginClaim(Connection connection) throws SQLException {
