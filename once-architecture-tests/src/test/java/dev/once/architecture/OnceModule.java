@@ -72,6 +72,7 @@ enum OnceModule {
       "io.zonky.test..",
       "ch.vorburger..",
       "redis.embedded..",
+      "com.zaxxer.hikari..",
       "org.apache.kafka..",
       "kafka.."),
   EXAMPLE_QUICKSTART(
