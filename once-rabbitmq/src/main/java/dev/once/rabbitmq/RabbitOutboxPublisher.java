@@ -121,6 +121,7 @@ public final class RabbitOutboxPublisher implements OutboxPublisher {
     Map<String, Exception> missing = checkExchanges(messages);
     Confirms confirms = new Confirms();
     current = confirms;
+    boolean writeFailed = false;
     try {
       for (int i = 0; i < messages.size(); i++) {
         OutboxMessage message = messages.get(i);
@@ -138,7 +139,10 @@ public final class RabbitOutboxPublisher implements OutboxPublisher {
               properties(message),
               message.payload());
         } catch (IOException | RuntimeException e) {
-          // The channel is gone: nothing more can be confirmed on it.
+          // The channel is gone: nothing more can be confirmed on it. The client may not have
+          // noticed yet (a failed write does not close the connection; its reader thread does,
+          // later), so the channel can still say it is open: drop it ourselves below.
+          writeFailed = true;
           confirms.closed(e);
           for (OutboxMessage unsent : messages.subList(i + 1, messages.size())) {
             refused.putIfAbsent(
@@ -149,7 +153,7 @@ public final class RabbitOutboxPublisher implements OutboxPublisher {
       }
       boolean complete = confirms.await(deadline);
       refused.putAll(confirms.refused());
-      if (!complete || !ch.isOpen()) {
+      if (!complete || writeFailed || !ch.isOpen()) {
         reset();
       }
       return refused;
