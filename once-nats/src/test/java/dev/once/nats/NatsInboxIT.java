@@ -162,18 +162,29 @@ class NatsInboxIT {
     Message letter = dead.get(0);
     assertThat(NatsInboxConsumer.natsMsgId(letter)).isEqualTo("m-7");
     assertThat(TestJetStream.body(letter)).isEqualTo("poison m-7");
+    // JetStream counts the deliveries, not Once, and its count may skip a number: nats-server
+    // before 2.10.15 (nats-io/nats-server#5338; this machine runs 2.9.10) also counts a redelivery
+    // it popped for a pull request that had just expired. So the rule is asserted against the
+    // server's count: each attempt a later delivery, every attempt before the last below
+    // maxAttempts, and the dead letter written on the first delivery that reached it.
+    List<Long> attempts = deliveries.get("poison m-7");
+    assertThat(attempts).as("deliveries the handler saw").isNotEmpty();
+    long last = attempts.get(attempts.size() - 1);
+    assertThat(attempts.subList(0, attempts.size() - 1))
+        .as("attempts before the last, in %s", attempts)
+        .allMatch(d -> d < 3);
+    assertThat(attempts).as("each attempt a JetStream redelivery after nakWithDelay").isSorted();
+    assertThat(attempts).doesNotHaveDuplicates();
+    assertThat(last).as("the dead-lettered delivery, in %s", attempts).isGreaterThanOrEqualTo(3);
     assertThat(letter.getHeaders().getFirst(NatsInboxConsumer.REASON_HEADER))
-        .startsWith("handler failed on delivery 3 of 3: ")
+        .startsWith("handler failed on delivery " + last + " of 3: ")
         .contains("cannot apply poison m-7");
     assertThat(letter.getHeaders().getFirst("Once-Original-Subject")).isEqualTo(nats.subject);
-    assertThat(letter.getHeaders().getFirst("Once-Deliveries")).isEqualTo("3");
+    assertThat(letter.getHeaders().getFirst("Once-Deliveries")).isEqualTo(Long.toString(last));
     assertThat(letter.getHeaders().getFirst("Once-Original-Stream")).isEqualTo(nats.stream);
     assertThat(letter.getHeaders().getFirst("Once-Original-Sequence"))
         .as("m-7 was the stream's 8th message")
         .isEqualTo("8");
-    assertThat(deliveries.get("poison m-7"))
-        .as("each attempt a JetStream redelivery after nakWithDelay")
-        .containsExactly(1L, 2L, 3L);
     Map<String, Integer> counts = db.effectCounts();
     assertThat(counts).hasSize(19).doesNotContainKey("m-7");
     assertThat(counts.values()).allMatch(n -> n == 1);
@@ -192,9 +203,19 @@ class NatsInboxIT {
 
     start(builder(2));
     await().atMost(Duration.ofSeconds(30)).until(() -> nats.deadLetters() == 1);
-    assertThat(deliveries.get("poison m-1"))
-        .as("the second consumer saw delivery 2 and dead-lettered it: its last attempt")
-        .containsExactly(1L, 2L);
+    // The count is JetStream's (see the test above for why it may skip a number): the first
+    // consumer's attempt was below maxAttempts, the second consumer's at or past it, and the
+    // second consumer did not start counting again from 1.
+    List<Long> attempts = deliveries.get("poison m-1");
+    assertThat(attempts).as("deliveries the handler saw").hasSize(2);
+    assertThat(attempts.get(0)).as("the first consumer's attempt, in %s", attempts).isLessThan(2);
+    assertThat(attempts.get(1))
+        .as(
+            "the second consumer dead-lettered its first delivery: the last attempt, in %s",
+            attempts)
+        .isGreaterThanOrEqualTo(2);
+    assertThat(nats.readDeadLetters().get(0).getHeaders().getFirst("Once-Deliveries"))
+        .isEqualTo(Long.toString(attempts.get(1)));
   }
 
   @Test
