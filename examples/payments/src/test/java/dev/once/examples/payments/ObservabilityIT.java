@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -74,7 +75,27 @@ class ObservabilityIT {
                     .startsWith("{")
                     .contains("\"operation\":\"POST /payments\"")
                     .containsPattern("\"key_digest\":\"[0-9a-f]{64}\""));
+    // The trace id reaches Once's lines (Micrometer Tracing puts it in the MDC): the charge's
+    // claim and completion share one trace, the 409 and the replay are requests of their own.
+    Map<String, String> traceByOutcome = new LinkedHashMap<>();
+    logs.lines()
+        .filter(l -> l.contains("\"logger\":\"dev.once.outcome\""))
+        .forEach(
+            l -> {
+              Matcher outcome = Pattern.compile("\"outcome\":\"([a-z_]+)\"").matcher(l);
+              Matcher trace = TRACE_ID.matcher(l);
+              assertThat(outcome.find()).as(l).isTrue();
+              assertThat(trace.find()).as("a trace id in %s", l).isTrue();
+              traceByOutcome.put(outcome.group(1), trace.group(1));
+            });
+    assertThat(traceByOutcome).containsOnlyKeys("acquired", "in_progress", "completed", "replayed");
+    assertThat(traceByOutcome.get("completed")).isEqualTo(traceByOutcome.get("acquired"));
+    assertThat(Set.copyOf(traceByOutcome.values()))
+        .as("three requests, three traces: %s", traceByOutcome)
+        .hasSize(3);
   }
+
+  private static final Pattern TRACE_ID = Pattern.compile("\"traceId\":\"([0-9a-f]{16,32})\"");
 
   private static final String KEY = "raw-key-" + UUID.randomUUID();
 
