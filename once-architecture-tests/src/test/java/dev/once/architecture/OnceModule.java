@@ -44,13 +44,14 @@ enum OnceModule {
   SPRING_BOOT_STARTER(
       "once-spring-boot-starter",
       "dev.once.spring.boot",
-      uses(CORE, JDBC, REDIS, SERVLET, OUTBOX, KAFKA, RABBITMQ, MICROMETER),
+      uses(CORE, JDBC, REDIS, SERVLET, OUTBOX, KAFKA, RABBITMQ, NATS, MICROMETER),
       "org.springframework..",
       "org.aopalliance..",
       "org.apache.commons.logging..",
       "jakarta.servlet..",
       "org.apache.kafka..",
       "com.rabbitmq.client..",
+      "io.nats.client..",
       "io.lettuce.core..",
       "io.micrometer.."),
   DRILL(

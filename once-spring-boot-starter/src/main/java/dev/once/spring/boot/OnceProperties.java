@@ -10,9 +10,9 @@ import org.springframework.boot.context.properties.NestedConfigurationProperty;
  * Each group has its own class: {@code once.jdbc.*} {@link OnceJdbcProperties}, {@code
  * once.redis.*} {@link OnceRedisProperties}, {@code once.memory.*} {@link OnceMemoryProperties},
  * {@code once.http.*} {@link OnceHttpProperties}, {@code once.kafka.*} {@link OnceKafkaProperties},
- * {@code once.rabbit.*} {@link OnceRabbitProperties} and {@code once.outbox.*} {@link
- * OnceOutboxProperties} and {@code once.purge.*} {@link OncePurgeProperties} and {@code
- * once.admin.*} {@link OnceAdminProperties}.
+ * {@code once.rabbit.*} {@link OnceRabbitProperties}, {@code once.nats.*} {@link
+ * OnceNatsProperties} and {@code once.outbox.*} {@link OnceOutboxProperties} and {@code
+ * once.purge.*} {@link OncePurgeProperties} and {@code once.admin.*} {@link OnceAdminProperties}.
  */
 @ConfigurationProperties("once")
 public class OnceProperties {
@@ -36,6 +36,8 @@ public class OnceProperties {
 
   @NestedConfigurationProperty
   private final OnceRabbitProperties rabbit = new OnceRabbitProperties();
+
+  @NestedConfigurationProperty private final OnceNatsProperties nats = new OnceNatsProperties();
 
   @NestedConfigurationProperty
   private final OnceOutboxProperties outbox = new OnceOutboxProperties();
@@ -89,6 +91,11 @@ public class OnceProperties {
   /** {@return the {@code once.rabbit.*} settings} */
   public OnceRabbitProperties getRabbit() {
     return rabbit;
+  }
+
+  /** {@return the {@code once.nats.*} settings} */
+  public OnceNatsProperties getNats() {
+    return nats;
   }
 
   /** {@return the {@code once.outbox.*} settings} */
