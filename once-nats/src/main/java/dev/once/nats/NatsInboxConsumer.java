@@ -1,6 +1,7 @@
 package dev.once.nats;
 
 import dev.once.KeyPolicy;
+import dev.once.OnceListener;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.internal.Failpoints;
@@ -425,7 +426,9 @@ public final class NatsInboxConsumer implements AutoCloseable {
     if (id.rejected()) {
       String reason =
           String.valueOf(id.rejection()) + (id.cause() == null ? "" : ": " + id.cause());
-      Objects.requireNonNull(deadLetters, "start() made it").send(m, reason);
+      if (Objects.requireNonNull(deadLetters, "start() made it").send(m, reason)) {
+        inbox.listener().deadLettered(inbox.consumer(), source, OnceListener.DEAD_LETTER_REJECTED);
+      }
       return null;
     }
     return id.id();
@@ -443,15 +446,19 @@ public final class NatsInboxConsumer implements AutoCloseable {
   private void settleFailed(
       Message m, String id, InboxDecisions.Decision next, @Nullable Throwable cause) {
     if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
-      Objects.requireNonNull(deadLetters, "start() made it")
-          .send(
-              m,
-              "handler failed on delivery "
-                  + next.attempts()
-                  + " of "
-                  + decisions.maxAttempts()
-                  + ": "
-                  + cause);
+      boolean dead =
+          Objects.requireNonNull(deadLetters, "start() made it")
+              .send(
+                  m,
+                  "handler failed on delivery "
+                      + next.attempts()
+                      + " of "
+                      + decisions.maxAttempts()
+                      + ": "
+                      + cause);
+      if (dead) {
+        inbox.listener().deadLettered(inbox.consumer(), source, OnceListener.DEAD_LETTER_FAILED);
+      }
       return;
     }
     Duration delay = Duration.ofNanos(next.waitNanos());

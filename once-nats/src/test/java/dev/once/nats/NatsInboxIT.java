@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.once.OnceListener;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.testkit.servers.TcpProxy;
 import io.nats.client.Connection;
@@ -44,6 +45,17 @@ class NatsInboxIT {
   /** Per body, the delivery count JetStream gave each handler call. */
   private final Map<String, List<Long>> deliveries = new ConcurrentHashMap<>();
 
+  /** What the inbox's {@link OnceListener} heard of dead letters: "consumer source reason". */
+  private final List<String> deadLettered = new CopyOnWriteArrayList<>();
+
+  private final OnceListener listener =
+      new OnceListener() {
+        @Override
+        public void deadLettered(String consumer, String source, String reason) {
+          deadLettered.add(consumer + " " + source + " " + reason);
+        }
+      };
+
   /** The handler of the message with this body waits for {@link #gate} once. */
   private volatile String gatedBody;
 
@@ -68,7 +80,8 @@ class NatsInboxIT {
   }
 
   private NatsInboxConsumer.Builder builder(int maxAttempts) {
-    JdbcInbox inbox = JdbcInbox.builder(db.pool, db.store()).consumer("nats-it").build();
+    JdbcInbox inbox =
+        JdbcInbox.builder(db.pool, db.store()).consumer("nats-it").listener(listener).build();
     return NatsInboxConsumer.builder(nats.connection(), nats.stream, TestJetStream.DURABLE, inbox)
         .handler(
             (c, m) -> {
@@ -185,6 +198,8 @@ class NatsInboxIT {
     assertThat(letter.getHeaders().getFirst("Once-Original-Sequence"))
         .as("m-7 was the stream's 8th message")
         .isEqualTo("8");
+    assertThat(deadLettered)
+        .containsExactly("nats-it nats:" + TestJetStream.DURABLE + "/" + nats.stream + " failed");
     Map<String, Integer> counts = db.effectCounts();
     assertThat(counts).hasSize(19).doesNotContainKey("m-7");
     assertThat(counts.values()).allMatch(n -> n == 1);
@@ -237,6 +252,9 @@ class NatsInboxIT {
             m ->
                 assertThat(m.getHeaders().getFirst(NatsInboxConsumer.REASON_HEADER))
                     .isEqualTo("no message id"));
+    assertThat(deadLettered)
+        .containsOnly("nats-it nats:" + TestJetStream.DURABLE + "/" + nats.stream + " rejected")
+        .hasSize(2);
     await().atMost(Duration.ofSeconds(10)).until(() -> nats.unsettled() == 0);
   }
 
@@ -253,6 +271,9 @@ class NatsInboxIT {
     assertThat(nats.readDeadLetters()).extracting(TestJetStream::body).containsExactly("no id");
     await().atMost(Duration.ofSeconds(10)).until(() -> nats.unsettled() == 0);
     assertThat(handled).isEmpty();
+    assertThat(deadLettered)
+        .as("reported once: when the dead letter was stored, not when its publish failed")
+        .hasSize(1);
   }
 
   @Test

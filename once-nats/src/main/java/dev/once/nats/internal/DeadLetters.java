@@ -49,8 +49,11 @@ public final class DeadLetters {
    * Dead-letters {@code m}: its data and headers plus {@link #REASON_HEADER}, {@code
    * Once-Original-Subject}, {@code Once-Original-Stream}, {@code Once-Original-Sequence} and {@code
    * Once-Deliveries}.
+   *
+   * @return whether the message is dead for good (false: its dead letter could not be published and
+   *     it was nacked instead)
    */
-  public void send(Message m, String reason) {
+  public boolean send(Message m, String reason) {
     String oneLine = reason.replaceAll("[\\r\\n]+", " ");
     if (oneLine.length() > MAX_REASON_LENGTH) {
       oneLine = oneLine.substring(0, MAX_REASON_LENGTH);
@@ -82,9 +85,10 @@ public final class DeadLetters {
             "could not publish a dead letter to " + subject + "; the message is nacked",
             e);
         m.nakWithDelay(nakDelay.get());
-        return;
+        return false;
       }
     }
     m.term();
+    return true;
   }
 }
