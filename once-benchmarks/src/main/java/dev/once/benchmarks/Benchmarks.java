@@ -34,7 +34,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *                    against a plain consumer and Camel's idempotent repository (a few minutes; {@link KafkaBench}),
  *                    which writes docs/benchmarks-kafka.md (--quick: once-benchmarks/target/benchmarks-kafka-quick.md);
  *                    and/or "outbox": the outbox's write path, relay throughput and commit-to-publish latency
- *                    ({@link OutboxBench}), which writes docs/benchmarks-outbox.md
+ *                    ({@link OutboxBench}), which writes docs/benchmarks-outbox.md; and/or "nats": the NATS
+ *                    JetStream inbox against a plain pull consumer ({@link NatsBench}), which writes
+ *                    docs/benchmarks-nats.md
  * </pre>
  *
  * The servers come from the test kit: the local PostgreSQL and MariaDB when they answer ({@code
@@ -68,6 +70,8 @@ public final class Benchmarks {
                   + KAFKA
                   + ","
                   + OUTBOX
+                  + ","
+                  + NATS
                   + "]");
           return;
         }
@@ -76,7 +80,11 @@ public final class Benchmarks {
     }
     boolean kafka = only.contains(KAFKA);
     boolean outbox = only.contains(OUTBOX);
-    only = only.stream().filter(s -> !s.equals(KAFKA) && !s.equals(OUTBOX)).toList();
+    boolean nats = only.contains(NATS);
+    only =
+        only.stream()
+            .filter(s -> !s.equals(KAFKA) && !s.equals(OUTBOX) && !s.equals(NATS))
+            .toList();
     for (String store : only) {
       if (!ALL_STORES.contains(store)) {
         throw new IllegalArgumentException(
@@ -86,8 +94,10 @@ public final class Benchmarks {
                 + ALL_STORES
                 + ", "
                 + KAFKA
+                + ", "
+                + OUTBOX
                 + " and "
-                + OUTBOX);
+                + NATS);
       }
     }
     String thisRun =
@@ -101,6 +111,18 @@ public final class Benchmarks {
       KafkaBench.Result result =
           KafkaBench.run(quick ? KafkaBench.Config.quickRun() : KafkaBench.Config.fullRun());
       write(kafkaOut, KafkaReport.render(result, thisRun));
+      if (only.isEmpty() && !outbox && !nats) {
+        System.exit(0);
+      }
+    }
+    if (nats) {
+      Path natsOut =
+          only.isEmpty() && !kafka && !outbox && out != null
+              ? out
+              : quick ? quickOut("benchmarks-nats-quick.md") : docs("benchmarks-nats.md");
+      NatsBench.Result result =
+          NatsBench.run(quick ? NatsBench.Config.quickRun() : NatsBench.Config.fullRun());
+      write(natsOut, NatsBench.render(result, thisRun));
       if (only.isEmpty() && !outbox) {
         System.exit(0);
       }
@@ -131,6 +153,9 @@ public final class Benchmarks {
 
   /** The name {@code --only} takes for the outbox scenario. */
   static final String OUTBOX = "outbox";
+
+  /** The name {@code --only} takes for the NATS inbox scenario. */
+  static final String NATS = "nats";
 
   private static Path quickOut(String name) {
     Path target = Path.of("once-benchmarks", "target");
