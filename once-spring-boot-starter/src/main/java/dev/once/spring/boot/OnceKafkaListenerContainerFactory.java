@@ -1,5 +1,6 @@
 package dev.once.spring.boot;
 
+import dev.once.OnceListener;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.spring.boot.internal.KafkaInboxSupport;
 import dev.once.spring.boot.internal.KafkaOutageErrorHandler;
@@ -62,6 +63,11 @@ import org.springframework.transaction.PlatformTransactionManager;
  * <p>The ids are scoped by {@code consumer}, by default the listener's consumer group: instances of
  * one service share a group and apply each id once between them; another group applies it once
  * more, for itself.
+ *
+ * <p>The records it skips as duplicates are reported to the {@link OnceListener} ({@link
+ * OnceListener#inboxDuplicates}, source {@code kafka:<group>/<topic>}) after their transaction
+ * commits, so a rolled-back poll is not counted twice. Dead letters are not: the application's
+ * error handler sends them, and this factory does not see whether it did.
  */
 public class OnceKafkaListenerContainerFactory
     extends ConcurrentKafkaListenerContainerFactory<Object, Object> {
@@ -96,9 +102,47 @@ public class OnceKafkaListenerContainerFactory
       boolean offsetFallback,
       @Nullable String consumer,
       Duration retention) {
+    this(
+        store,
+        dataSource,
+        transactionManager,
+        messageIds,
+        offsetFallback,
+        consumer,
+        retention,
+        OnceListener.NOOP);
+  }
+
+  /**
+   * As {@link #OnceKafkaListenerContainerFactory(JdbcIdempotencyStore, DataSource,
+   * PlatformTransactionManager, KafkaMessageIdResolver, boolean, String, Duration)}, reporting to
+   * {@code listener}.
+   *
+   * @param store the JDBC store of the markers, in {@code dataSource}, with {@code
+   *     ConcurrentClaimPolicy.WAIT}
+   * @param dataSource the database the listeners write to
+   * @param transactionManager the application's transaction manager for {@code dataSource}
+   * @param messageIds the id of a record; {@link #headerMessageIds(String)} for a header
+   * @param offsetFallback a record without an id gets {@code <topic>-<partition>-<offset>}; false:
+   *     it is rejected with {@link MissingMessageIdException}
+   * @param consumer the scope of the ids; null for the consumer group
+   * @param retention how long an applied id is remembered
+   * @param listener hears the skipped duplicates ({@link OnceListener#inboxDuplicates}); {@link
+   *     OnceListener#NOOP} for none. Several: the starter combines every {@code OnceListener} bean
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public OnceKafkaListenerContainerFactory(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      PlatformTransactionManager transactionManager,
+      KafkaMessageIdResolver messageIds,
+      boolean offsetFallback,
+      @Nullable String consumer,
+      Duration retention,
+      OnceListener listener) {
     this.support =
         new KafkaInboxSupport(
-            new ListenerInbox(store, dataSource, transactionManager, retention),
+            new ListenerInbox(store, dataSource, transactionManager, retention, listener),
             messageIds,
             offsetFallback,
             consumer);

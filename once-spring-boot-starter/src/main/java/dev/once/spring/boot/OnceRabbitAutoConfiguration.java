@@ -1,6 +1,8 @@
 package dev.once.spring.boot;
 
+import dev.once.OnceListener;
 import dev.once.jdbc.JdbcIdempotencyStore;
+import dev.once.spring.boot.internal.CompositeListener;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -65,6 +67,8 @@ public class OnceRabbitAutoConfiguration {
    * @param transactionManagers the application's transaction managers
    * @param messageIds the application's id resolver, if any; else {@code once.rabbit.*} decides
    * @param properties {@code once.rabbit.*} and the store settings
+   * @param listeners every {@link OnceListener} bean, in order: they hear the skipped duplicates
+   *     and the dead letters
    * @return the advice
    */
   @Bean
@@ -73,7 +77,8 @@ public class OnceRabbitAutoConfiguration {
       DataSource dataSource,
       ObjectProvider<PlatformTransactionManager> transactionManagers,
       ObjectProvider<RabbitMessageIdResolver> messageIds,
-      OnceProperties properties) {
+      OnceProperties properties,
+      ObjectProvider<OnceListener> listeners) {
     OnceRabbitProperties rabbit = properties.getRabbit();
     return new OnceRabbitListenerAdvice(
         ListenerStores.store(dataSource, properties),
@@ -82,7 +87,8 @@ public class OnceRabbitAutoConfiguration {
             transactionManagers, dataSource, tm -> tm instanceof RabbitTransactionManager),
         messageIds.getIfAvailable(() -> defaultMessageIds(rabbit)),
         rabbit.getConsumer(),
-        rabbit.getRetention());
+        rabbit.getRetention(),
+        CompositeListener.of(listeners.orderedStream().toList()));
   }
 
   /**
@@ -112,7 +118,10 @@ public class OnceRabbitAutoConfiguration {
     if (configured != null) {
       chain.addAll(Arrays.asList(configured));
     }
-    RabbitProperties.ListenerRetry retry = rabbitProperties.getListener().getSimple().getRetry();
+    RabbitProperties.SimpleContainer simple = rabbitProperties.getListener().getSimple();
+    Boolean requeueRejected = simple.getDefaultRequeueRejected();
+    advice.setDefaultRequeueRejected(requeueRejected == null || requeueRejected);
+    RabbitProperties.ListenerRetry retry = simple.getRetry();
     if (retry.isEnabled()) {
       // Spring AMQP's stateless retry re-enters the same invocation and would skip our advice from
       // the second

@@ -61,18 +61,31 @@ public final class KafkaInboxSupport {
       return consumer;
     }
     // Per group by default: two services reading one topic apply each message once each, two
-    // instances of one
-    // service (one group) apply it once between them.
-    String group = KafkaUtils.getConsumerGroupId();
-    if (group == null && kafkaConsumer != null) {
-      group = kafkaConsumer.groupMetadata().groupId();
-    }
-    if (group == null || group.isBlank()) {
+    // instances of one service (one group) apply it once between them.
+    String group = groupOf(kafkaConsumer);
+    if (group == null) {
       throw new IllegalStateException(
           "an idempotent Kafka listener needs a consumer group (its ids are scoped by "
               + "it), or set once.kafka.consumer");
     }
     return "kafka:" + group;
+  }
+
+  /**
+   * The source of {@code record} as the listener is told it: {@code kafka:<group>/<topic>}, as the
+   * plain {@code KafkaInboxConsumer} reports it ({@code kafka:<topic>} without a group).
+   */
+  static String sourceOf(ConsumerRecord<?, ?> record, @Nullable String group) {
+    return group == null ? "kafka:" + record.topic() : "kafka:" + group + "/" + record.topic();
+  }
+
+  /** The listener's consumer group, or null if it has none. */
+  static @Nullable String groupOf(@Nullable Consumer<?, ?> kafkaConsumer) {
+    String group = KafkaUtils.getConsumerGroupId();
+    if (group == null && kafkaConsumer != null) {
+      group = kafkaConsumer.groupMetadata().groupId();
+    }
+    return group == null || group.isBlank() ? null : group;
   }
 
   /** The inbox call went through: this consumer's outage, if it had one, is over. */

@@ -68,6 +68,7 @@ public final class OnceBatchListenerAdapter<K, V>
           support.inbox.process(
               support.consumerOf(consumer),
               ids,
+              i -> KafkaInboxSupport.sourceOf(records.get(i), KafkaInboxSupport.groupOf(consumer)),
               fresh -> {
                 passed.clear();
                 int[] map = new int[records.size()];

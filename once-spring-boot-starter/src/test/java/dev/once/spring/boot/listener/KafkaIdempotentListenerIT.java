@@ -3,10 +3,12 @@ package dev.once.spring.boot.listener;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.once.micrometer.MicrometerOnceListener;
 import dev.once.spring.boot.OnceKafkaListenerContainerFactory;
 import dev.once.testkit.servers.TcpProxy;
 import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestKafka;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -285,13 +287,16 @@ class KafkaIdempotentListenerIT {
 
   @Test
   void recordListenerAppliesEachJsonPaymentOnceDespiteThirtyPercentDuplicates() throws Exception {
-    ConfigurableApplicationContext app = start(RecordListener.class, "g-" + topic, Map.of());
+    ConfigurableApplicationContext app =
+        start(RecordListener.class, "g-" + topic, Map.of(), RecordingOnceListener.Beans.class);
     List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
 
     awaitDrained("g-" + topic);
     assertEachOnce(ids);
     assertThat(app.getBean(RecordListener.class).invocations).hasValue(200);
     assertThat(db.completedMarkers()).isEqualTo(200);
+    // Every skipped record reported once, after its commit (the offsets are committed after that).
+    assertDuplicatesReported(app, "g-" + topic, lastSends.size() - 200);
   }
 
   @Test
@@ -302,12 +307,14 @@ class KafkaIdempotentListenerIT {
         start(
             BatchListener.class,
             "g-" + topic,
-            Map.of("spring.kafka.consumer.max-poll-records", "50"));
+            Map.of("spring.kafka.consumer.max-poll-records", "50"),
+            RecordingOnceListener.Beans.class);
 
     awaitDrained("g-" + topic);
     assertEachOnce(ids);
     assertThat(app.getBean(BatchListener.class).invocations).hasValue(200);
     assertThat(db.completedMarkers()).isEqualTo(200);
+    assertDuplicatesReported(app, "g-" + topic, lastSends.size() - 200);
   }
 
   @Test
@@ -361,7 +368,8 @@ class KafkaIdempotentListenerIT {
   void failureAfterTheDatabaseCommitBeforeTheOffsetCommitIsRedeliveredAndSkipped()
       throws Exception {
     failAfterCommitOf = "m-33";
-    ConfigurableApplicationContext app = start(RecordListener.class, "g-" + topic, Map.of());
+    ConfigurableApplicationContext app =
+        start(RecordListener.class, "g-" + topic, Map.of(), RecordingOnceListener.Beans.class);
     List<String> ids = sendWithDuplicates(100, 0, Map.of());
 
     awaitDrained("g-" + topic);
@@ -370,6 +378,8 @@ class KafkaIdempotentListenerIT {
     // The error handler redelivered m-33 (its offset was not committed); the redelivery did not
     // reach the method.
     assertThat(app.getBean(RecordListener.class).invocations).hasValue(100);
+    // No duplicate was sent: the one skipped is that redelivery.
+    assertDuplicatesReported(app, "g-" + topic, 1);
   }
 
   @Test
@@ -464,6 +474,26 @@ class KafkaIdempotentListenerIT {
 
   // --- helpers
   // -------------------------------------------------------------------------------------------------
+
+  /**
+   * The listener bean and the Micrometer meter both heard exactly {@code count} skipped duplicates,
+   * under the group's scope and the source {@code kafka:<group>/<topic>}.
+   */
+  private void assertDuplicatesReported(
+      ConfigurableApplicationContext app, String group, int count) {
+    assertThat(app.getBean(RecordingOnceListener.class).duplicates)
+        .isEqualTo(
+            Map.of("kafka:" + group + "|kafka:" + group + "/" + topic + "|postgresql", count));
+    assertThat(
+            app.getBean(MeterRegistry.class)
+                .get(MicrometerOnceListener.INBOX_DUPLICATES)
+                .tag("consumer", "kafka:" + group)
+                .tag("source", "kafka:" + group + "/" + topic)
+                .tag("store", "postgresql")
+                .counter()
+                .count())
+        .isEqualTo(count);
+  }
 
   /**
    * Reads the dead-letter topic until at least {@code atLeast} records arrived, then briefly for
