@@ -9,6 +9,7 @@ import dev.once.spring.boot.internal.OnceBatchListenerAdapter;
 import dev.once.spring.boot.internal.OnceRecordListenerAdapter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Properties;
 import javax.sql.DataSource;
 import org.apache.kafka.common.header.Header;
 import org.jspecify.annotations.Nullable;
@@ -62,7 +63,9 @@ import org.springframework.transaction.PlatformTransactionManager;
  *
  * <p>The ids are scoped by {@code consumer}, by default the listener's consumer group: instances of
  * one service share a group and apply each id once between them; another group applies it once
- * more, for itself.
+ * more, for itself. One listener can set its own scope with the {@value #CONSUMER_PROPERTY}
+ * property on its annotation, e.g. to keep its markers apart from another listener's while the
+ * factory has a fixed {@code consumer}.
  *
  * <p>The records it skips as duplicates are reported to the {@link OnceListener} ({@link
  * OnceListener#inboxDuplicates}, source {@code kafka:<group>/<topic>}) after their transaction
@@ -71,6 +74,14 @@ import org.springframework.transaction.PlatformTransactionManager;
  */
 public class OnceKafkaListenerContainerFactory
     extends ConcurrentKafkaListenerContainerFactory<Object, Object> {
+
+  /**
+   * The {@code @KafkaListener} property that scopes one listener's ids, instead of the factory's
+   * {@code consumer} or the consumer group: {@code @KafkaListener(properties =
+   * "once.consumer=ledger")}. The factory takes it out of the consumer properties, so the Kafka
+   * client never sees it.
+   */
+  public static final String CONSUMER_PROPERTY = "once.consumer";
 
   /** The name under which the starter registers its factory. */
   public static final String BEAN_NAME = "onceKafkaListenerContainerFactory";
@@ -187,20 +198,45 @@ public class OnceKafkaListenerContainerFactory
   protected void initializeContainer(
       ConcurrentMessageListenerContainer<Object, Object> instance, KafkaListenerEndpoint endpoint) {
     super.initializeContainer(instance, endpoint);
+    KafkaInboxSupport listenerSupport = supportFor(instance, endpoint);
     Object listener = instance.getContainerProperties().getMessageListener();
     // Outermost, so that everything the endpoint set up (filtering, conversion, the method) runs in
     // the transaction.
     if (listener instanceof BatchMessageListener<?, ?> batch) {
       instance.setupMessageListener(
-          new OnceBatchListenerAdapter<>((BatchMessageListener<Object, Object>) batch, support));
+          new OnceBatchListenerAdapter<>(
+              (BatchMessageListener<Object, Object>) batch, listenerSupport));
     } else if (listener instanceof MessageListener<?, ?> record) {
       instance.setupMessageListener(
-          new OnceRecordListenerAdapter<>((MessageListener<Object, Object>) record, support));
+          new OnceRecordListenerAdapter<>(
+              (MessageListener<Object, Object>) record, listenerSupport));
     } else {
       throw new IllegalStateException(
           "an idempotent Kafka listener must be a MessageListener or a "
               + "BatchMessageListener, but was "
               + listener);
     }
+  }
+
+  /** The factory's support, or one scoped by the listener's own {@value #CONSUMER_PROPERTY}. */
+  private KafkaInboxSupport supportFor(
+      ConcurrentMessageListenerContainer<Object, Object> instance, KafkaListenerEndpoint endpoint) {
+    Properties consumerProperties = instance.getContainerProperties().getKafkaConsumerProperties();
+    String scope = consumerProperties.getProperty(CONSUMER_PROPERTY);
+    if (scope == null) {
+      return support;
+    }
+    // Not a Kafka setting: the client would warn about an unknown configuration.
+    consumerProperties.remove(CONSUMER_PROPERTY);
+    if (scope.isBlank()) {
+      throw new IllegalArgumentException(
+          CONSUMER_PROPERTY
+              + " of the listener "
+              + endpoint.getId()
+              + " must not be blank, but was '"
+              + scope
+              + "'");
+    }
+    return support.withConsumer(scope.strip());
   }
 }

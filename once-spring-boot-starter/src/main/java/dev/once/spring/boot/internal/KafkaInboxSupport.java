@@ -39,6 +39,11 @@ public final class KafkaInboxSupport {
     this.consumer = consumer;
   }
 
+  /** The same support with its ids scoped by {@code consumer}: one listener's own setting. */
+  public KafkaInboxSupport withConsumer(String consumer) {
+    return new KafkaInboxSupport(inbox, ids, offsetFallback, consumer);
+  }
+
   /**
    * The record's id, decided as by every inbox adapter; a record without a usable one is never
    * applied.

@@ -252,6 +252,42 @@ class KafkaIdempotentListenerIT {
     }
   }
 
+  /**
+   * Two listeners on one topic in two groups, each with its own id scope on its annotation; they
+   * write the same effect rows, one per id each.
+   */
+  static class TwoScopedListeners {
+    final AtomicInteger ledger = new AtomicInteger();
+    final AtomicInteger audit = new AtomicInteger();
+    private final JdbcTemplate jdbc;
+    private final String effects;
+
+    TwoScopedListeners(JdbcTemplate jdbc, @Value("${test.effects}") String effects) {
+      this.jdbc = jdbc;
+      this.effects = effects;
+    }
+
+    @KafkaListener(
+        topics = "${test.topic}",
+        groupId = "ledger-${test.topic}",
+        properties = OnceKafkaListenerContainerFactory.CONSUMER_PROPERTY + "=ledger-${test.topic}",
+        containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
+    void ledger(@Payload Payment payment, @Header("message-id") String id) {
+      ledger.incrementAndGet();
+      jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id, "ledger");
+    }
+
+    @KafkaListener(
+        topics = "${test.topic}",
+        groupId = "audit-${test.topic}",
+        properties = OnceKafkaListenerContainerFactory.CONSUMER_PROPERTY + "=audit-${test.topic}",
+        containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
+    void audit(@Payload Payment payment, @Header("message-id") String id) {
+      audit.incrementAndGet();
+      jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id, "audit");
+    }
+  }
+
   private ListenerDb db;
   private String topic;
   private List<String> lastSends = List.of();
@@ -423,6 +459,38 @@ class KafkaIdempotentListenerIT {
         a.getBean(RecordListener.class).invocations.get()
             + b.getBean(RecordListener.class).invocations.get();
     assertThat(total).isEqualTo(200);
+  }
+
+  @Test
+  void eachListenerWithItsOwnScopeOnTheAnnotationAppliesEveryMessageOnceDespiteAFixedFactoryScope()
+      throws Exception {
+    // once.kafka.consumer would put both listeners in one scope: each would skip what the other
+    // applied. Their own scopes keep their markers apart.
+    ConfigurableApplicationContext app =
+        start(
+            TwoScopedListeners.class,
+            "unused",
+            Map.of("once.kafka.consumer", "shared-" + topic),
+            RecordingOnceListener.Beans.class);
+    List<String> ids = sendWithDuplicates(100, 0.3, Map.of());
+
+    awaitDrained("ledger-" + topic);
+    awaitDrained("audit-" + topic);
+    TwoScopedListeners listeners = app.getBean(TwoScopedListeners.class);
+    assertThat(listeners.ledger).hasValue(100);
+    assertThat(listeners.audit).hasValue(100);
+    Map<String, Integer> counts = db.effectCounts();
+    assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(counts.values()).as("one row per id for each listener").containsOnly(2);
+    assertThat(db.completedMarkers()).isEqualTo(200);
+    int duplicates = lastSends.size() - 100;
+    assertThat(app.getBean(RecordingOnceListener.class).duplicates)
+        .isEqualTo(
+            Map.of(
+                "ledger-" + topic + "|kafka:ledger-" + topic + "/" + topic + "|postgresql",
+                duplicates,
+                "audit-" + topic + "|kafka:audit-" + topic + "/" + topic + "|postgresql",
+                duplicates));
   }
 
   @Test
