@@ -38,13 +38,14 @@ import org.springframework.transaction.PlatformTransactionManager;
  * <p>For each record (each poll, for a batch listener) the container's call runs in ONE transaction
  * of the given {@link PlatformTransactionManager} on {@code dataSource}: the message ids are
  * claimed in one statement, the method is invoked only with the fresh records (a record listener is
- * not invoked for a duplicate; a batch listener gets the fresh records of the poll, in order, and
- * is not invoked if there are none), the markers are completed and the transaction commits. Only
- * then does the call return to the container, which commits the offsets afterwards (any {@code
- * AckMode}; a manual {@code Acknowledgment} is held back until the commit). The method's {@code
- * JdbcTemplate}, {@code JdbcClient}, {@code @Transactional} (propagation REQUIRED) and JPA writes
- * join that transaction. So a crash before the commit leaves nothing and the record is redelivered;
- * a crash after it leaves the effect and its marker, and the redelivery is skipped.
+ * not invoked for a duplicate; a batch listener gets the fresh records of the poll, in order, as a
+ * {@code List} or a {@code ConsumerRecords}, and is not invoked if there are none), the markers are
+ * completed and the transaction commits. Only then does the call return to the container, which
+ * commits the offsets afterwards (any {@code AckMode}; a manual {@code Acknowledgment} is held back
+ * until the commit). The method's {@code JdbcTemplate}, {@code JdbcClient}, {@code @Transactional}
+ * (propagation REQUIRED) and JPA writes join that transaction. So a crash before the commit leaves
+ * nothing and the record is redelivered; a crash after it leaves the effect and its marker, and the
+ * redelivery is skipped.
  *
  * <p>An exception from the method rolls back the transaction (no marker is kept) and reaches the
  * container's error handler unchanged, so a {@code DefaultErrorHandler} with a {@code

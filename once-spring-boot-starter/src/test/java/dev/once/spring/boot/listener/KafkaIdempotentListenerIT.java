@@ -252,6 +252,34 @@ class KafkaIdempotentListenerIT {
     }
   }
 
+  /** Batch listener taking the poll result: a ConsumerRecords of the fresh records of each poll. */
+  static class PollListener {
+    final AtomicInteger invocations = new AtomicInteger();
+    private final JdbcTemplate jdbc;
+    private final String effects;
+
+    PollListener(JdbcTemplate jdbc, @Value("${test.effects}") String effects) {
+      this.jdbc = jdbc;
+      this.effects = effects;
+    }
+
+    @KafkaListener(
+        topics = "${test.topic}",
+        groupId = "${test.group}",
+        batch = "true",
+        containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
+    void on(ConsumerRecords<String, String> records) {
+      for (ConsumerRecord<String, String> r : records) {
+        invocations.incrementAndGet();
+        String id = idOf(r);
+        jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id, r.value());
+        if (r.value().contains("poison")) {
+          throw new BatchListenerFailedException("poison payment " + id, r);
+        }
+      }
+    }
+  }
+
   /**
    * Two listeners on one topic in two groups, each with its own id scope on its annotation; they
    * write the same effect rows, one per id each.
@@ -351,6 +379,38 @@ class KafkaIdempotentListenerIT {
     assertThat(app.getBean(BatchListener.class).invocations).hasValue(200);
     assertThat(db.completedMarkers()).isEqualTo(200);
     assertDuplicatesReported(app, "g-" + topic, lastSends.size() - 200);
+  }
+
+  @Test
+  void batchListenerTakingConsumerRecordsGetsOnlyTheFreshRecordsOfEachPoll() throws Exception {
+    List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
+    ConfigurableApplicationContext app =
+        start(
+            PollListener.class,
+            "g-" + topic,
+            Map.of("spring.kafka.consumer.max-poll-records", "50"),
+            RecordingOnceListener.Beans.class);
+
+    awaitDrained("g-" + topic);
+    assertEachOnce(ids);
+    assertThat(app.getBean(PollListener.class).invocations).hasValue(200);
+    assertThat(db.completedMarkers()).isEqualTo(200);
+    assertDuplicatesReported(app, "g-" + topic, lastSends.size() - 200);
+  }
+
+  @Test
+  void batchListenerTakingConsumerRecordsDeadLettersAPoisonRecordAndAppliesTheRecordsAroundItOnce()
+      throws Exception {
+    List<String> ids = sendWithDuplicates(100, 0.3, Map.of("m-42", "poison"));
+    start(PollListener.class, "g-" + topic, Map.of("spring.kafka.consumer.max-poll-records", "50"));
+
+    List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
+    awaitDrained("g-" + topic);
+    long poisonDeliveries = lastSends.stream().filter("m-42"::equals).count();
+    assertThat(dead).hasSize((int) poisonDeliveries);
+    assertEachOnce(ids.stream().filter(id -> !id.equals("m-42")).toList());
+    assertThat(db.effectCounts()).doesNotContainKey("m-42");
+    assertThat(db.completedMarkers()).isEqualTo(99);
   }
 
   @Test
