@@ -26,7 +26,9 @@ import org.springframework.transaction.PlatformTransactionManager;
  * A Spring AMQP container advice that applies each message at most once, with the listener's
  * database writes. The starter registers a {@code SimpleRabbitListenerContainerFactory} named
  * {@value #CONTAINER_FACTORY} with it in the advice chain, and with Boot's listener retry settings
- * moved into it ({@link Retry}):
+ * moved into it ({@link Retry}); and a {@code DirectRabbitListenerContainerFactory} named {@value
+ * #DIRECT_CONTAINER_FACTORY} with a {@link #copy()} of it, set from {@code
+ * spring.rabbitmq.listener.direct.*}:
  *
  * <pre>{@code
  * @RabbitListener(queues = "orders", containerFactory = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
@@ -68,6 +70,13 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
    * SimpleRabbitListenerContainerFactory}.
    */
   public static final String CONTAINER_FACTORY = "onceRabbitListenerContainerFactory";
+
+  /**
+   * The name under which the starter registers its idempotent {@code
+   * DirectRabbitListenerContainerFactory}, configured from {@code
+   * spring.rabbitmq.listener.direct.*}.
+   */
+  public static final String DIRECT_CONTAINER_FACTORY = "onceDirectRabbitListenerContainerFactory";
 
   private static final System.Logger LOG =
       System.getLogger(OnceRabbitListenerAdvice.class.getName());
@@ -184,9 +193,27 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
       @Nullable String consumer,
       Duration retention,
       OnceListener listener) {
-    this.inbox = new ListenerInbox(store, dataSource, transactionManager, retention, listener);
+    this(
+        new ListenerInbox(store, dataSource, transactionManager, retention, listener),
+        messageIds,
+        consumer);
+  }
+
+  private OnceRabbitListenerAdvice(
+      ListenerInbox inbox, RabbitMessageIdResolver messageIds, @Nullable String consumer) {
+    this.inbox = inbox;
     this.messageIds = Objects.requireNonNull(messageIds, "messageIds");
     this.consumer = consumer;
+  }
+
+  /**
+   * An advice for another container factory: the same markers, ids, scope and listener, with the
+   * default retry and requeue settings, set on it alone.
+   *
+   * @return a new advice
+   */
+  public OnceRabbitListenerAdvice copy() {
+    return new OnceRabbitListenerAdvice(inbox, messageIds, consumer);
   }
 
   /**

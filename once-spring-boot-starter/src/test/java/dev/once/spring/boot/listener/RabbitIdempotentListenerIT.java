@@ -35,6 +35,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.amqp.core.MessageProperties;
 import org.springframework.amqp.rabbit.annotation.RabbitListener;
 import org.springframework.amqp.rabbit.connection.ChannelProxy;
+import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
+import org.springframework.amqp.rabbit.listener.RabbitListenerEndpointRegistry;
 import org.springframework.amqp.support.AmqpHeaders;
 import org.springframework.amqp.support.converter.JacksonJsonMessageConverter;
 import org.springframework.amqp.support.converter.MessageConverter;
@@ -108,9 +110,7 @@ class RabbitIdempotentListenerIT {
       this.effects = effects;
     }
 
-    @RabbitListener(
-        queues = "${test.queue}",
-        containerFactory = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
+    @RabbitListener(queues = "${test.queue}", containerFactory = "${test.container-factory}")
     void on(
         @Payload Payment payment,
         @Header(AmqpHeaders.MESSAGE_ID) String id,
@@ -245,6 +245,55 @@ class RabbitIdempotentListenerIT {
     assertThat(app.getBean(Listener.class).invocations.get("m-7")).isEqualTo(3); // max-attempts
     assertThat(db.completedMarkers()).isEqualTo(30); // 29 good ones and the end marker
     assertDeadLettersReported(app, "failed");
+  }
+
+  @Test
+  void directContainerFactoryAppliesEachPaymentOnceAndRetriesThenDeadLettersAPoisonOne()
+      throws Exception {
+    // The simple container's settings would not retry and would requeue: the direct ones apply.
+    ConfigurableApplicationContext app =
+        start(
+            Map.of(
+                "test.container-factory",
+                OnceRabbitListenerAdvice.DIRECT_CONTAINER_FACTORY,
+                "spring.rabbitmq.listener.simple.retry.enabled",
+                "false",
+                "spring.rabbitmq.listener.simple.default-requeue-rejected",
+                "true",
+                "spring.rabbitmq.listener.direct.retry.enabled",
+                "true",
+                "spring.rabbitmq.listener.direct.retry.max-retries",
+                "2",
+                "spring.rabbitmq.listener.direct.retry.initial-interval",
+                "20ms",
+                "spring.rabbitmq.listener.direct.default-requeue-rejected",
+                "false",
+                "spring.rabbitmq.listener.direct.prefetch",
+                "10"));
+    List<String> sends = sendWithDuplicates(50, 0.3, Map.of("m-7", "poison"));
+
+    awaitProcessed();
+    GetResponse dead =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> admin.basicGet(queue + ".dlq", true), r -> r != null);
+    assertThat(dead.getProps().getMessageId()).isEqualTo("m-7");
+    assertThat(app.getBean(RabbitListenerEndpointRegistry.class).getListenerContainers())
+        .singleElement()
+        .isInstanceOf(DirectMessageListenerContainer.class);
+    assertEachOnce(50, "m-7");
+    assertThat(db.effectCounts()).doesNotContainKey("m-7");
+    Listener listener = app.getBean(Listener.class);
+    long poisonSends = sends.stream().filter("m-7"::equals).count();
+    assertThat(listener.invocations.get("m-7")).isEqualTo(3 * (int) poisonSends);
+    // Every delivery of a good id but its first was skipped, and reported after its commit.
+    long goodDuplicates = sends.size() - 50 - (poisonSends - 1);
+    assertThat(listener.total).hasValue(49 + 3 * (int) poisonSends + 1);
+    assertThat(app.getBean(RecordingOnceListener.class).duplicates)
+        .isEqualTo(
+            Map.of("rabbit:" + queue + "|rabbitmq:" + queue + "|postgresql", (int) goodDuplicates));
+    assertThat(app.getBean(RecordingOnceListener.class).deadLetters)
+        .isEqualTo(Map.of("rabbit:" + queue + "|rabbitmq:" + queue + "|failed", (int) poisonSends));
   }
 
   @Test
@@ -429,6 +478,7 @@ class RabbitIdempotentListenerIT {
     p.put("spring.rabbitmq.listener.simple.default-requeue-rejected", "false");
     p.put("spring.rabbitmq.listener.simple.prefetch", "10");
     p.put("test.queue", queue);
+    p.put("test.container-factory", OnceRabbitListenerAdvice.CONTAINER_FACTORY);
     p.putAll(extra);
     ConfigurableApplicationContext context =
         new SpringApplicationBuilder(App.class, Listener.class, RecordingOnceListener.Beans.class)
