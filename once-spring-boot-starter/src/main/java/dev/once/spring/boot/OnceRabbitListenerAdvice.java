@@ -140,9 +140,10 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   }
 
   /**
-   * Tells the advice whether the container requeues a rejected delivery, as {@code
-   * spring.rabbitmq.listener.simple.default-requeue-rejected} does; without retry, it decides
-   * whether a failed message is reported as dead-lettered. Default {@code true}, Spring AMQP's.
+   * Tells the advice whether its container requeues a rejected delivery ({@code
+   * spring.rabbitmq.listener.simple.default-requeue-rejected}, or {@code .direct.} for the direct
+   * factory); without retry, it decides whether a failed message is reported as dead-lettered.
+   * Default {@code true}, Spring AMQP's.
    *
    * @param defaultRequeueRejected the container's setting
    */
