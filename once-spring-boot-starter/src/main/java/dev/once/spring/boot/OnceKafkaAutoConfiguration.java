@@ -1,6 +1,8 @@
 package dev.once.spring.boot;
 
+import dev.once.OnceListener;
 import dev.once.jdbc.JdbcIdempotencyStore;
+import dev.once.spring.boot.internal.CompositeListener;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -27,7 +29,8 @@ import org.springframework.transaction.PlatformTransactionManager;
  * OnceKafkaListenerContainerFactory#BEAN_NAME} when the application has Spring Kafka and one
  * DataSource; configured by Boot's own configurer, so every {@code spring.kafka.listener.*}
  * setting, the {@code CommonErrorHandler}, converter and interceptor beans apply to it as to Boot's
- * {@code kafkaListenerContainerFactory}. {@code once.kafka.enabled=false} turns it off.
+ * {@code kafkaListenerContainerFactory}. Its skipped duplicates are reported to every {@code
+ * OnceListener} bean. {@code once.kafka.enabled=false} turns it off.
  */
 @AutoConfiguration(
     after = OnceJdbcAutoConfiguration.class,
@@ -65,6 +68,7 @@ public class OnceKafkaAutoConfiguration {
    * @param transactionManagers the application's transaction managers
    * @param messageIds the application's id resolver, if any; else {@code once.kafka.*} decides
    * @param properties {@code once.kafka.*} and the store settings
+   * @param listeners every {@link OnceListener} bean, in order: they hear the skipped duplicates
    * @return the factory
    * @throws IllegalArgumentException if {@code once.kafka.message-id-header} is blank and no
    *     expression is set
@@ -82,7 +86,8 @@ public class OnceKafkaAutoConfiguration {
       DataSource dataSource,
       ObjectProvider<PlatformTransactionManager> transactionManagers,
       ObjectProvider<KafkaMessageIdResolver> messageIds,
-      OnceProperties properties) {
+      OnceProperties properties,
+      ObjectProvider<OnceListener> listeners) {
     OnceKafkaProperties kafka = properties.getKafka();
     OnceKafkaListenerContainerFactory factory =
         new OnceKafkaListenerContainerFactory(
@@ -95,7 +100,8 @@ public class OnceKafkaAutoConfiguration {
             messageIds.getIfAvailable(() -> defaultMessageIds(kafka)),
             kafka.getNoIdPolicy() == OnceKafkaProperties.NoIdPolicy.TOPIC_PARTITION_OFFSET,
             kafka.getConsumer(),
-            kafka.getRetention());
+            kafka.getRetention(),
+            CompositeListener.of(listeners.orderedStream().toList()));
     configurer.configure(
         factory,
         consumerFactory.getIfAvailable(

@@ -1,5 +1,6 @@
 package dev.once.spring.boot;
 
+import dev.once.OnceListener;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.spring.boot.internal.KafkaInboxSupport;
 import dev.once.spring.boot.internal.KafkaOutageErrorHandler;
@@ -8,6 +9,7 @@ import dev.once.spring.boot.internal.OnceBatchListenerAdapter;
 import dev.once.spring.boot.internal.OnceRecordListenerAdapter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Properties;
 import javax.sql.DataSource;
 import org.apache.kafka.common.header.Header;
 import org.jspecify.annotations.Nullable;
@@ -36,13 +38,14 @@ import org.springframework.transaction.PlatformTransactionManager;
  * <p>For each record (each poll, for a batch listener) the container's call runs in ONE transaction
  * of the given {@link PlatformTransactionManager} on {@code dataSource}: the message ids are
  * claimed in one statement, the method is invoked only with the fresh records (a record listener is
- * not invoked for a duplicate; a batch listener gets the fresh records of the poll, in order, and
- * is not invoked if there are none), the markers are completed and the transaction commits. Only
- * then does the call return to the container, which commits the offsets afterwards (any {@code
- * AckMode}; a manual {@code Acknowledgment} is held back until the commit). The method's {@code
- * JdbcTemplate}, {@code JdbcClient}, {@code @Transactional} (propagation REQUIRED) and JPA writes
- * join that transaction. So a crash before the commit leaves nothing and the record is redelivered;
- * a crash after it leaves the effect and its marker, and the redelivery is skipped.
+ * not invoked for a duplicate; a batch listener gets the fresh records of the poll, in order, as a
+ * {@code List} or a {@code ConsumerRecords}, and is not invoked if there are none), the markers are
+ * completed and the transaction commits. Only then does the call return to the container, which
+ * commits the offsets afterwards (any {@code AckMode}; a manual {@code Acknowledgment} is held back
+ * until the commit). The method's {@code JdbcTemplate}, {@code JdbcClient}, {@code @Transactional}
+ * (propagation REQUIRED) and JPA writes join that transaction. So a crash before the commit leaves
+ * nothing and the record is redelivered; a crash after it leaves the effect and its marker, and the
+ * redelivery is skipped.
  *
  * <p>An exception from the method rolls back the transaction (no marker is kept) and reaches the
  * container's error handler unchanged, so a {@code DefaultErrorHandler} with a {@code
@@ -61,10 +64,25 @@ import org.springframework.transaction.PlatformTransactionManager;
  *
  * <p>The ids are scoped by {@code consumer}, by default the listener's consumer group: instances of
  * one service share a group and apply each id once between them; another group applies it once
- * more, for itself.
+ * more, for itself. One listener can set its own scope with the {@value #CONSUMER_PROPERTY}
+ * property on its annotation, e.g. to keep its markers apart from another listener's while the
+ * factory has a fixed {@code consumer}.
+ *
+ * <p>The records it skips as duplicates are reported to the {@link OnceListener} ({@link
+ * OnceListener#inboxDuplicates}, source {@code kafka:<group>/<topic>}) after their transaction
+ * commits, so a rolled-back poll is not counted twice. Dead letters are not: the application's
+ * error handler sends them, and this factory does not see whether it did.
  */
 public class OnceKafkaListenerContainerFactory
     extends ConcurrentKafkaListenerContainerFactory<Object, Object> {
+
+  /**
+   * The {@code @KafkaListener} property that scopes one listener's ids, instead of the factory's
+   * {@code consumer} or the consumer group: {@code @KafkaListener(properties =
+   * "once.consumer=ledger")}. The factory takes it out of the consumer properties, so the Kafka
+   * client never sees it.
+   */
+  public static final String CONSUMER_PROPERTY = "once.consumer";
 
   /** The name under which the starter registers its factory. */
   public static final String BEAN_NAME = "onceKafkaListenerContainerFactory";
@@ -96,9 +114,47 @@ public class OnceKafkaListenerContainerFactory
       boolean offsetFallback,
       @Nullable String consumer,
       Duration retention) {
+    this(
+        store,
+        dataSource,
+        transactionManager,
+        messageIds,
+        offsetFallback,
+        consumer,
+        retention,
+        OnceListener.NOOP);
+  }
+
+  /**
+   * As {@link #OnceKafkaListenerContainerFactory(JdbcIdempotencyStore, DataSource,
+   * PlatformTransactionManager, KafkaMessageIdResolver, boolean, String, Duration)}, reporting to
+   * {@code listener}.
+   *
+   * @param store the JDBC store of the markers, in {@code dataSource}, with {@code
+   *     ConcurrentClaimPolicy.WAIT}
+   * @param dataSource the database the listeners write to
+   * @param transactionManager the application's transaction manager for {@code dataSource}
+   * @param messageIds the id of a record; {@link #headerMessageIds(String)} for a header
+   * @param offsetFallback a record without an id gets {@code <topic>-<partition>-<offset>}; false:
+   *     it is rejected with {@link MissingMessageIdException}
+   * @param consumer the scope of the ids; null for the consumer group
+   * @param retention how long an applied id is remembered
+   * @param listener hears the skipped duplicates ({@link OnceListener#inboxDuplicates}); {@link
+   *     OnceListener#NOOP} for none. Several: the starter combines every {@code OnceListener} bean
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public OnceKafkaListenerContainerFactory(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      PlatformTransactionManager transactionManager,
+      KafkaMessageIdResolver messageIds,
+      boolean offsetFallback,
+      @Nullable String consumer,
+      Duration retention,
+      OnceListener listener) {
     this.support =
         new KafkaInboxSupport(
-            new ListenerInbox(store, dataSource, transactionManager, retention),
+            new ListenerInbox(store, dataSource, transactionManager, retention, listener),
             messageIds,
             offsetFallback,
             consumer);
@@ -143,20 +199,45 @@ public class OnceKafkaListenerContainerFactory
   protected void initializeContainer(
       ConcurrentMessageListenerContainer<Object, Object> instance, KafkaListenerEndpoint endpoint) {
     super.initializeContainer(instance, endpoint);
+    KafkaInboxSupport listenerSupport = supportFor(instance, endpoint);
     Object listener = instance.getContainerProperties().getMessageListener();
     // Outermost, so that everything the endpoint set up (filtering, conversion, the method) runs in
     // the transaction.
     if (listener instanceof BatchMessageListener<?, ?> batch) {
       instance.setupMessageListener(
-          new OnceBatchListenerAdapter<>((BatchMessageListener<Object, Object>) batch, support));
+          new OnceBatchListenerAdapter<>(
+              (BatchMessageListener<Object, Object>) batch, listenerSupport));
     } else if (listener instanceof MessageListener<?, ?> record) {
       instance.setupMessageListener(
-          new OnceRecordListenerAdapter<>((MessageListener<Object, Object>) record, support));
+          new OnceRecordListenerAdapter<>(
+              (MessageListener<Object, Object>) record, listenerSupport));
     } else {
       throw new IllegalStateException(
           "an idempotent Kafka listener must be a MessageListener or a "
               + "BatchMessageListener, but was "
               + listener);
     }
+  }
+
+  /** The factory's support, or one scoped by the listener's own {@value #CONSUMER_PROPERTY}. */
+  private KafkaInboxSupport supportFor(
+      ConcurrentMessageListenerContainer<Object, Object> instance, KafkaListenerEndpoint endpoint) {
+    Properties consumerProperties = instance.getContainerProperties().getKafkaConsumerProperties();
+    String scope = consumerProperties.getProperty(CONSUMER_PROPERTY);
+    if (scope == null) {
+      return support;
+    }
+    // Not a Kafka setting: the client would warn about an unknown configuration.
+    consumerProperties.remove(CONSUMER_PROPERTY);
+    if (scope.isBlank()) {
+      throw new IllegalArgumentException(
+          CONSUMER_PROPERTY
+              + " of the listener "
+              + endpoint.getId()
+              + " must not be blank, but was '"
+              + scope
+              + "'");
+    }
+    return support.withConsumer(scope.strip());
   }
 }

@@ -26,7 +26,10 @@ public class OnceKafkaProperties {
    */
   private NoIdPolicy noIdPolicy = NoIdPolicy.REJECT;
 
-  /** Scope of the message ids. Default: the listener's consumer group. */
+  /**
+   * Scope of the message ids. Default: the listener's consumer group. A listener's own
+   * "once.consumer" property on its annotation comes first.
+   */
   private @Nullable String consumer;
 
   /**
@@ -106,7 +109,8 @@ public class OnceKafkaProperties {
 
   /**
    * {@return the {@code once.kafka.consumer} property} Scope of the message ids. Default: the
-   * listener's consumer group.
+   * listener's consumer group. A listener's own {@code once.consumer} property on its annotation
+   * ({@link OnceKafkaListenerContainerFactory#CONSUMER_PROPERTY}) comes first.
    */
   public @Nullable String getConsumer() {
     return consumer;

@@ -4,7 +4,6 @@ import dev.once.OnceListener;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.nats.NatsInboxConsumer;
 import dev.once.spring.boot.internal.CompositeListener;
-import java.util.List;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -59,11 +58,10 @@ public class OnceNatsAutoConfiguration {
       ObjectProvider<OnceListener> listeners,
       ObjectProvider<NatsInboxConsumer> consumers,
       OnceProperties properties) {
-    List<OnceListener> all = listeners.orderedStream().toList();
     return new OnceNatsConsumers(
         dataSource,
         ListenerStores.store(dataSource, properties),
-        all.size() == 1 ? all.get(0) : new CompositeListener(all),
+        CompositeListener.of(listeners.orderedStream().toList()),
         properties.getNats().getRetention(),
         consumers);
   }

@@ -1,18 +1,24 @@
 package dev.once.spring.boot;
 
+import dev.once.OnceListener;
 import dev.once.jdbc.JdbcIdempotencyStore;
+import dev.once.spring.boot.internal.CompositeListener;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import javax.sql.DataSource;
 import org.aopalliance.aop.Advice;
+import org.springframework.amqp.rabbit.config.AbstractRabbitListenerContainerFactory;
 import org.springframework.amqp.rabbit.config.ContainerCustomizer;
+import org.springframework.amqp.rabbit.config.DirectRabbitListenerContainerFactory;
 import org.springframework.amqp.rabbit.config.SimpleRabbitListenerContainerFactory;
 import org.springframework.amqp.rabbit.config.StatelessRetryOperationsInterceptor;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
 import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
 import org.springframework.amqp.rabbit.transaction.RabbitTransactionManager;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.amqp.autoconfigure.DirectRabbitListenerContainerFactoryConfigurer;
 import org.springframework.boot.amqp.autoconfigure.RabbitProperties;
 import org.springframework.boot.amqp.autoconfigure.SimpleRabbitListenerContainerFactoryConfigurer;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -31,7 +37,10 @@ import org.springframework.transaction.PlatformTransactionManager;
  * OnceRabbitListenerAdvice#CONTAINER_FACTORY} when the application has Spring AMQP and one
  * DataSource: Boot's configurer applies every {@code spring.rabbitmq.listener.simple.*} setting
  * (retry included) and the {@code MessageConverter} bean, then {@link OnceRabbitListenerAdvice} is
- * appended to the advice chain. {@code once.rabbit.enabled=false} turns it off.
+ * appended to the advice chain; and likewise an idempotent {@code
+ * DirectRabbitListenerContainerFactory} as {@value
+ * OnceRabbitListenerAdvice#DIRECT_CONTAINER_FACTORY} from {@code
+ * spring.rabbitmq.listener.direct.*}. {@code once.rabbit.enabled=false} turns them off.
  */
 @AutoConfiguration(
     after = OnceJdbcAutoConfiguration.class,
@@ -65,6 +74,8 @@ public class OnceRabbitAutoConfiguration {
    * @param transactionManagers the application's transaction managers
    * @param messageIds the application's id resolver, if any; else {@code once.rabbit.*} decides
    * @param properties {@code once.rabbit.*} and the store settings
+   * @param listeners every {@link OnceListener} bean, in order: they hear the skipped duplicates
+   *     and the dead letters
    * @return the advice
    */
   @Bean
@@ -73,7 +84,8 @@ public class OnceRabbitAutoConfiguration {
       DataSource dataSource,
       ObjectProvider<PlatformTransactionManager> transactionManagers,
       ObjectProvider<RabbitMessageIdResolver> messageIds,
-      OnceProperties properties) {
+      OnceProperties properties,
+      ObjectProvider<OnceListener> listeners) {
     OnceRabbitProperties rabbit = properties.getRabbit();
     return new OnceRabbitListenerAdvice(
         ListenerStores.store(dataSource, properties),
@@ -82,7 +94,8 @@ public class OnceRabbitAutoConfiguration {
             transactionManagers, dataSource, tm -> tm instanceof RabbitTransactionManager),
         messageIds.getIfAvailable(() -> defaultMessageIds(rabbit)),
         rabbit.getConsumer(),
-        rabbit.getRetention());
+        rabbit.getRetention(),
+        CompositeListener.of(listeners.orderedStream().toList()));
   }
 
   /**
@@ -107,16 +120,61 @@ public class OnceRabbitAutoConfiguration {
       RabbitProperties rabbitProperties) {
     SimpleRabbitListenerContainerFactory factory = new SimpleRabbitListenerContainerFactory();
     configurer.configure(factory, connectionFactory);
+    adviseLast(factory, advice, rabbitProperties.getListener().getSimple());
+    customizer.ifAvailable(factory::setContainerCustomizer);
+    return factory;
+  }
+
+  /**
+   * The idempotent listener container factory for a {@code DirectMessageListenerContainer}
+   * (listeners on the connection's threads, no consumer thread per queue): Spring Boot's
+   * configuration from {@code spring.rabbitmq.listener.direct.*}, with a {@link
+   * OnceRabbitListenerAdvice#copy() copy} of the advice last in the chain, doing the retries of
+   * {@code spring.rabbitmq.listener.direct.retry} when enabled.
+   *
+   * @param configurer applies {@code spring.rabbitmq.listener.direct.*}
+   * @param connectionFactory the application's connection factory
+   * @param customizer the application's container customizer, if any
+   * @param advice the idempotent advice, copied
+   * @param rabbitProperties {@code spring.rabbitmq.*}, for the retry settings
+   * @return the factory
+   */
+  @Bean(name = OnceRabbitListenerAdvice.DIRECT_CONTAINER_FACTORY)
+  @ConditionalOnMissingBean(name = OnceRabbitListenerAdvice.DIRECT_CONTAINER_FACTORY)
+  @ConditionalOnBean(DirectRabbitListenerContainerFactoryConfigurer.class)
+  public DirectRabbitListenerContainerFactory onceDirectRabbitListenerContainerFactory(
+      DirectRabbitListenerContainerFactoryConfigurer configurer,
+      ConnectionFactory connectionFactory,
+      ObjectProvider<ContainerCustomizer<DirectMessageListenerContainer>> customizer,
+      OnceRabbitListenerAdvice advice,
+      RabbitProperties rabbitProperties) {
+    DirectRabbitListenerContainerFactory factory = new DirectRabbitListenerContainerFactory();
+    configurer.configure(factory, connectionFactory);
+    adviseLast(factory, advice.copy(), rabbitProperties.getListener().getDirect());
+    customizer.ifAvailable(factory::setContainerCustomizer);
+    return factory;
+  }
+
+  /**
+   * Puts {@code advice} last in the factory's chain, with the container's retry and requeue
+   * settings.
+   */
+  private static void adviseLast(
+      AbstractRabbitListenerContainerFactory<?> factory,
+      OnceRabbitListenerAdvice advice,
+      RabbitProperties.AmqpContainer container) {
     List<Advice> chain = new ArrayList<>();
     Advice[] configured = factory.getAdviceChain();
     if (configured != null) {
       chain.addAll(Arrays.asList(configured));
     }
-    RabbitProperties.ListenerRetry retry = rabbitProperties.getListener().getSimple().getRetry();
+    Boolean requeueRejected = container.getDefaultRequeueRejected();
+    advice.setDefaultRequeueRejected(requeueRejected == null || requeueRejected);
+    RabbitProperties.ListenerRetry retry = container.getRetry();
     if (retry.isEnabled()) {
       // Spring AMQP's stateless retry re-enters the same invocation and would skip our advice from
-      // the second
-      // attempt on (those attempts would run outside any transaction): the advice retries instead.
+      // the second attempt on (those attempts would run outside any transaction): the advice
+      // retries instead.
       chain.removeIf(a -> a instanceof StatelessRetryOperationsInterceptor);
       advice.setRetry(
           new OnceRabbitListenerAdvice.Retry(
@@ -127,8 +185,6 @@ public class OnceRabbitAutoConfiguration {
     }
     chain.add(advice);
     factory.setAdviceChain(chain.toArray(Advice[]::new));
-    customizer.ifAvailable(factory::setContainerCustomizer);
-    return factory;
   }
 
   private static RabbitMessageIdResolver defaultMessageIds(OnceRabbitProperties rabbit) {

@@ -1,5 +1,6 @@
 package dev.once.spring.boot;
 
+import dev.once.OnceListener;
 import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.spring.boot.internal.ListenerInbox;
@@ -11,10 +12,13 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import org.springframework.amqp.AmqpRejectAndDontRequeueException;
 import org.springframework.amqp.ImmediateRequeueAmqpException;
 import org.springframework.amqp.core.Message;
+import org.springframework.amqp.rabbit.listener.support.ContainerUtils;
 import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.transaction.PlatformTransactionManager;
 
@@ -22,7 +26,9 @@ import org.springframework.transaction.PlatformTransactionManager;
  * A Spring AMQP container advice that applies each message at most once, with the listener's
  * database writes. The starter registers a {@code SimpleRabbitListenerContainerFactory} named
  * {@value #CONTAINER_FACTORY} with it in the advice chain, and with Boot's listener retry settings
- * moved into it ({@link Retry}):
+ * moved into it ({@link Retry}); and a {@code DirectRabbitListenerContainerFactory} named {@value
+ * #DIRECT_CONTAINER_FACTORY} with a {@link #copy()} of it, set from {@code
+ * spring.rabbitmq.listener.direct.*}:
  *
  * <pre>{@code
  * @RabbitListener(queues = "orders", containerFactory = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
@@ -48,7 +54,14 @@ import org.springframework.transaction.PlatformTransactionManager;
  * not the message's fault: it spends no attempt and is never dead-lettered; the delivery is
  * requeued after an outage backoff (100 ms doubling to 10 s while the outage lasts), as the plain
  * RabbitMQ and Kafka inboxes wait outages out. The ids are scoped by {@code consumer}, by default
- * the queue the message came from. Thread-safe.
+ * the queue the message came from.
+ *
+ * <p>It reports to an {@link OnceListener}, with the source {@code rabbitmq:<queue>} as the plain
+ * {@code RabbitInboxConsumer} does: the duplicates it skipped, after their transaction commits
+ * ({@link OnceListener#inboxDuplicates}), and the messages it has rejected without requeue ({@link
+ * OnceListener#deadLettered}): {@code failed} when the retries are spent (or, without retry, when
+ * the container will not requeue the failure: {@code default-requeue-rejected=false} or an {@code
+ * AmqpRejectAndDontRequeueException}), {@code rejected} for a message without an id. Thread-safe.
  */
 public final class OnceRabbitListenerAdvice implements MethodInterceptor {
 
@@ -58,8 +71,17 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
    */
   public static final String CONTAINER_FACTORY = "onceRabbitListenerContainerFactory";
 
+  /**
+   * The name under which the starter registers its idempotent {@code
+   * DirectRabbitListenerContainerFactory}, configured from {@code
+   * spring.rabbitmq.listener.direct.*}.
+   */
+  public static final String DIRECT_CONTAINER_FACTORY = "onceDirectRabbitListenerContainerFactory";
+
   private static final System.Logger LOG =
       System.getLogger(OnceRabbitListenerAdvice.class.getName());
+  // Spring AMQP's own requeue rule logs its decision here; only read to predict a rejection.
+  private static final Log DECISION_LOG = LogFactory.getLog(OnceRabbitListenerAdvice.class);
   private static final InboxDecisions.Backoff NO_BACKOFF =
       new InboxDecisions.Backoff(Duration.ZERO, Duration.ZERO);
 
@@ -68,6 +90,7 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   private final RabbitMessageIdResolver messageIds;
   private final @Nullable String consumer;
   private volatile Retry retry = new Retry(1, Duration.ZERO, 1.0, Duration.ZERO);
+  private volatile boolean defaultRequeueRejected = true;
 
   /**
    * Retries a failed listener in-process, each attempt in its own transaction, then rejects the
@@ -117,6 +140,20 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   }
 
   /**
+   * Tells the advice whether its container requeues a rejected delivery ({@code
+   * spring.rabbitmq.listener.simple.default-requeue-rejected}, or {@code .direct.} for the direct
+   * factory); without retry, it decides whether a failed message is reported as dead-lettered.
+   * Default {@code true}, Spring AMQP's.
+   *
+   * @param defaultRequeueRejected the container's setting
+   */
+  public void setDefaultRequeueRejected(boolean defaultRequeueRejected) {
+    this.defaultRequeueRejected = defaultRequeueRejected;
+  }
+
+  /**
+   * An advice that reports to no listener.
+   *
    * @param store the JDBC store of the markers in {@code dataSource}, with {@code
    *     ConcurrentClaimPolicy.WAIT}
    * @param dataSource the database the listeners write to
@@ -133,9 +170,51 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
       RabbitMessageIdResolver messageIds,
       @Nullable String consumer,
       Duration retention) {
-    this.inbox = new ListenerInbox(store, dataSource, transactionManager, retention);
+    this(store, dataSource, transactionManager, messageIds, consumer, retention, OnceListener.NOOP);
+  }
+
+  /**
+   * @param store the JDBC store of the markers in {@code dataSource}, with {@code
+   *     ConcurrentClaimPolicy.WAIT}
+   * @param dataSource the database the listeners write to
+   * @param transactionManager the application's transaction manager for {@code dataSource}
+   * @param messageIds the id of a message; {@link #amqpMessageIds()} for the {@code message-id}
+   *     property
+   * @param consumer the scope of the ids; null for the queue the message was consumed from
+   * @param retention how long an applied id is remembered
+   * @param listener hears the skipped duplicates and the dead letters; {@link OnceListener#NOOP}
+   *     for none. Several: the starter combines every {@code OnceListener} bean
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public OnceRabbitListenerAdvice(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      PlatformTransactionManager transactionManager,
+      RabbitMessageIdResolver messageIds,
+      @Nullable String consumer,
+      Duration retention,
+      OnceListener listener) {
+    this(
+        new ListenerInbox(store, dataSource, transactionManager, retention, listener),
+        messageIds,
+        consumer);
+  }
+
+  private OnceRabbitListenerAdvice(
+      ListenerInbox inbox, RabbitMessageIdResolver messageIds, @Nullable String consumer) {
+    this.inbox = inbox;
     this.messageIds = Objects.requireNonNull(messageIds, "messageIds");
     this.consumer = consumer;
+  }
+
+  /**
+   * An advice for another container factory: the same markers, ids, scope and listener, with the
+   * default retry and requeue settings, set on it alone.
+   *
+   * @return a new advice
+   */
+  public OnceRabbitListenerAdvice copy() {
+    return new OnceRabbitListenerAdvice(inbox, messageIds, consumer);
   }
 
   /**
@@ -160,23 +239,27 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
     if (messages.isEmpty()) {
       return invocation.proceed();
     }
+    String queue =
+        Objects.requireNonNullElse(messages.get(0).getMessageProperties().getConsumerQueue(), "");
+    String scope = consumer != null ? consumer : "rabbit:" + queue;
+    String source = "rabbitmq:" + queue;
     List<String> ids = new ArrayList<>(messages.size());
     for (Message m : messages) {
-      ids.add(idOf(m));
+      try {
+        ids.add(idOf(m));
+      } catch (MissingMessageIdException e) {
+        // A conversion failure: the container's error handler rejects it without requeue.
+        inbox.listener().deadLettered(scope, source, OnceListener.DEAD_LETTER_REJECTED);
+        throw e;
+      }
     }
-    String scope =
-        consumer != null
-            ? consumer
-            : "rabbit:"
-                + Objects.requireNonNullElse(
-                    messages.get(0).getMessageProperties().getConsumerQueue(), "");
     Retry r = retry;
     InboxDecisions decisions =
         new InboxDecisions(r.maxAttempts(), NO_BACKOFF, ListenerInbox.OUTAGE_BACKOFF);
     long pause = r.initialInterval().toMillis();
     for (int failed = 0; ; ) {
       try {
-        Object result = attempt(invocation, args, messages, ids, scope);
+        Object result = attempt(invocation, args, messages, ids, scope, source);
         outages.succeeded();
         return result;
       } catch (MissingMessageIdException e) {
@@ -188,10 +271,15 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
         InboxDecisions.Decision next = decisions.afterHandlerFailure(failure, failed);
         failed = next.attempts();
         if (r.maxAttempts() == 1) {
-          throw failure; // the container decides: requeue or not
-          // (spring.rabbitmq.listener.*.default-requeue-rejected)
+          // The container decides: requeue or not
+          // (spring.rabbitmq.listener.*.default-requeue-rejected).
+          if (!ContainerUtils.shouldRequeue(defaultRequeueRejected, failure, DECISION_LOG)) {
+            reportDeadLetters(scope, source, messages.size());
+          }
+          throw failure;
         }
         if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
+          reportDeadLetters(scope, source, messages.size());
           throw new AmqpRejectAndDontRequeueException(
               "listener failed "
                   + failed
@@ -202,6 +290,12 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
         Thread.sleep(pause);
         pause = Math.min((long) (pause * r.multiplier()), r.maxInterval().toMillis());
       }
+    }
+  }
+
+  private void reportDeadLetters(String scope, String source, int count) {
+    for (int i = 0; i < count; i++) {
+      inbox.listener().deadLettered(scope, source, OnceListener.DEAD_LETTER_FAILED);
     }
   }
 
@@ -233,7 +327,8 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
       Object[] args,
       List<Message> messages,
       List<String> ids,
-      String scope)
+      String scope,
+      String source)
       throws Throwable {
     // A clone per attempt: proceed() may be called only once on an invocation.
     ProxyMethodInvocation call =
@@ -242,6 +337,7 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
     inbox.process(
         scope,
         ids,
+        i -> source,
         fresh -> {
           List<Message> passed = new ArrayList<>();
           for (int i = 0; i < fresh.length; i++) {

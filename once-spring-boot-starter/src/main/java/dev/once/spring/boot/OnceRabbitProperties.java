@@ -8,7 +8,10 @@ import org.jspecify.annotations.Nullable;
  * OnceProperties}.
  */
 public class OnceRabbitProperties {
-  /** Whether the starter registers the onceRabbitListenerContainerFactory. */
+  /**
+   * Whether the starter registers the onceRabbitListenerContainerFactory and the
+   * onceDirectRabbitListenerContainerFactory.
+   */
   private boolean enabled = true;
 
   /**
@@ -27,7 +30,8 @@ public class OnceRabbitProperties {
 
   /**
    * {@return the {@code once.rabbit.enabled} property} Whether the starter registers the
-   * onceRabbitListenerContainerFactory. Default {@code true}.
+   * onceRabbitListenerContainerFactory and the onceDirectRabbitListenerContainerFactory. Default
+   * {@code true}.
    */
   public boolean isEnabled() {
     return enabled;

@@ -186,7 +186,7 @@ public class OnceWebMvcAutoConfiguration {
             .maxBodyBytes(http.getMaxBodySize().toBytes())
             .maxResponseBytes(http.getMaxResponseSize().toBytes());
     if (!all.isEmpty()) {
-      b.listener(all.size() == 1 ? all.get(0) : new CompositeListener(all));
+      b.listener(CompositeListener.of(all));
     }
     if (http.getProblemTypeBase() != null) {
       b.problemTypeBase(http.getProblemTypeBase());

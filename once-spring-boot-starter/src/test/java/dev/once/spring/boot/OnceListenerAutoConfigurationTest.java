@@ -7,6 +7,7 @@ import javax.sql.DataSource;
 import org.aopalliance.aop.Advice;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
+import org.springframework.amqp.rabbit.config.DirectRabbitListenerContainerFactory;
 import org.springframework.amqp.rabbit.config.SimpleRabbitListenerContainerFactory;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration;
@@ -59,6 +60,7 @@ class OnceListenerAutoConfigurationTest {
               // Boot's own factories stay, for the listeners that are not idempotent.
               assertThat(context).hasBean("kafkaListenerContainerFactory");
               assertThat(context).hasBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY);
+              assertThat(context).hasBean(OnceRabbitListenerAdvice.DIRECT_CONTAINER_FACTORY);
               assertThat(context).hasBean("rabbitListenerContainerFactory");
             });
   }
@@ -83,6 +85,8 @@ class OnceListenerAutoConfigurationTest {
               assertThat(context).hasNotFailed();
               assertThat(context).doesNotHaveBean(OnceKafkaListenerContainerFactory.BEAN_NAME);
               assertThat(context).doesNotHaveBean(OnceRabbitListenerAdvice.CONTAINER_FACTORY);
+              assertThat(context)
+                  .doesNotHaveBean(OnceRabbitListenerAdvice.DIRECT_CONTAINER_FACTORY);
             });
   }
 
@@ -114,6 +118,35 @@ class OnceListenerAutoConfigurationTest {
                       SimpleRabbitListenerContainerFactory.class);
               Advice[] chain = factory.getAdviceChain();
               assertThat(chain).containsExactly(context.getBean(OnceRabbitListenerAdvice.class));
+            });
+  }
+
+  @Test
+  void theDirectFactoryHasItsOwnCopyOfTheAdviceWithTheDirectRetryMovedIntoIt() {
+    runner
+        .withUserConfiguration(Database.class)
+        .withPropertyValues(
+            "spring.rabbitmq.listener.direct.retry.enabled=true",
+            "spring.rabbitmq.listener.direct.retry.max-retries=4")
+        .run(
+            context -> {
+              DirectRabbitListenerContainerFactory factory =
+                  context.getBean(
+                      OnceRabbitListenerAdvice.DIRECT_CONTAINER_FACTORY,
+                      DirectRabbitListenerContainerFactory.class);
+              Advice[] chain = factory.getAdviceChain();
+              assertThat(chain).hasSize(1);
+              assertThat(chain[0])
+                  .isInstanceOf(OnceRabbitListenerAdvice.class)
+                  .isNotSameAs(context.getBean(OnceRabbitListenerAdvice.class));
+              // The simple factory keeps Boot's chain: no retry was enabled for it.
+              assertThat(
+                      context
+                          .getBean(
+                              OnceRabbitListenerAdvice.CONTAINER_FACTORY,
+                              SimpleRabbitListenerContainerFactory.class)
+                          .getAdviceChain())
+                  .containsExactly(context.getBean(OnceRabbitListenerAdvice.class));
             });
   }
 

@@ -181,8 +181,14 @@ public final class TestKafka {
       // The controller has the topic; wait until the broker leads every partition, or the first
       // produce request
       // may meet NOT_LEADER_OR_FOLLOWER.
+      // Right after the creation the broker may not know the topic yet and answer
+      // UNKNOWN_TOPIC_OR_PARTITION: ask again.
       org.awaitility.Awaitility.await()
           .atMost(Duration.ofSeconds(30))
+          .ignoreExceptionsMatching(
+              e ->
+                  e.getCause()
+                      instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
           .until(
               () -> {
                 var d =

@@ -18,6 +18,18 @@ public final class CompositeListener implements OnceListener {
     this.listeners = listeners.stream().map(OnceListener::guarded).toList();
   }
 
+  /**
+   * What a component built by the starter reports to: {@link OnceListener#NOOP} for no listener
+   * bean, the bean itself for one, else a composite of them, in order.
+   */
+  public static OnceListener of(List<OnceListener> listeners) {
+    return switch (listeners.size()) {
+      case 0 -> OnceListener.NOOP;
+      case 1 -> listeners.get(0);
+      default -> new CompositeListener(listeners);
+    };
+  }
+
   @Override
   public void claimed(Scope scope, String store, ClaimResult.Status status, Duration latency) {
     listeners.forEach(l -> l.claimed(scope, store, status, latency));

@@ -39,6 +39,11 @@ public final class KafkaInboxSupport {
     this.consumer = consumer;
   }
 
+  /** The same support with its ids scoped by {@code consumer}: one listener's own setting. */
+  public KafkaInboxSupport withConsumer(String consumer) {
+    return new KafkaInboxSupport(inbox, ids, offsetFallback, consumer);
+  }
+
   /**
    * The record's id, decided as by every inbox adapter; a record without a usable one is never
    * applied.
@@ -61,18 +66,31 @@ public final class KafkaInboxSupport {
       return consumer;
     }
     // Per group by default: two services reading one topic apply each message once each, two
-    // instances of one
-    // service (one group) apply it once between them.
-    String group = KafkaUtils.getConsumerGroupId();
-    if (group == null && kafkaConsumer != null) {
-      group = kafkaConsumer.groupMetadata().groupId();
-    }
-    if (group == null || group.isBlank()) {
+    // instances of one service (one group) apply it once between them.
+    String group = groupOf(kafkaConsumer);
+    if (group == null) {
       throw new IllegalStateException(
           "an idempotent Kafka listener needs a consumer group (its ids are scoped by "
               + "it), or set once.kafka.consumer");
     }
     return "kafka:" + group;
+  }
+
+  /**
+   * The source of {@code record} as the listener is told it: {@code kafka:<group>/<topic>}, as the
+   * plain {@code KafkaInboxConsumer} reports it ({@code kafka:<topic>} without a group).
+   */
+  static String sourceOf(ConsumerRecord<?, ?> record, @Nullable String group) {
+    return group == null ? "kafka:" + record.topic() : "kafka:" + group + "/" + record.topic();
+  }
+
+  /** The listener's consumer group, or null if it has none. */
+  static @Nullable String groupOf(@Nullable Consumer<?, ?> kafkaConsumer) {
+    String group = KafkaUtils.getConsumerGroupId();
+    if (group == null && kafkaConsumer != null) {
+      group = kafkaConsumer.groupMetadata().groupId();
+    }
+    return group == null || group.isBlank() ? null : group;
   }
 
   /** The inbox call went through: this consumer's outage, if it had one, is over. */

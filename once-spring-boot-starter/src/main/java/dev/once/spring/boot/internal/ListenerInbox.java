@@ -1,6 +1,7 @@
 package dev.once.spring.boot.internal;
 
 import dev.once.KeyPolicy;
+import dev.once.OnceListener;
 import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.internal.InboxDecisions;
@@ -9,6 +10,7 @@ import dev.once.jdbc.JdbcInbox;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -16,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -30,7 +33,10 @@ import org.springframework.transaction.support.DefaultTransactionDefinition;
  * batch's message ids are claimed in one statement, the listener runs for the fresh ones (its
  * JdbcTemplate / JPA writes join the same transaction through the thread-bound connection) and the
  * markers are completed; then one commit. Whatever throws rolls everything back, markers included,
- * and is rethrown unchanged so the container's error handling sees it.
+ * and is rethrown unchanged so the container's error handling sees it. After the commit, the
+ * duplicates it skipped are reported to the {@link OnceListener} ({@link
+ * OnceListener#inboxDuplicates}), per source; the adapters report their dead letters to {@link
+ * #listener()}.
  *
  * <p>Not part of the public API.
  */
@@ -92,13 +98,16 @@ public final class ListenerInbox {
   private final TransactionDefinition definition;
   private final KeyPolicy keyPolicy;
   private final Duration retention;
+  private final OnceListener listener;
   private final Map<String, JdbcInbox> inboxes = new ConcurrentHashMap<>();
 
   public ListenerInbox(
       JdbcIdempotencyStore store,
       DataSource dataSource,
       PlatformTransactionManager transactionManager,
-      Duration retention) {
+      Duration retention,
+      OnceListener listener) {
+    this.listener = OnceListener.guarded(Objects.requireNonNull(listener, "listener"));
     this.store = Objects.requireNonNull(store, "store");
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     this.transactionManager = Objects.requireNonNull(transactionManager, "transactionManager");
@@ -111,6 +120,11 @@ public final class ListenerInbox {
         new DefaultTransactionDefinition(TransactionDefinition.PROPAGATION_REQUIRED);
     d.setName("once: idempotent listener");
     this.definition = d;
+  }
+
+  /** {@return the listener the duplicates and dead letters are reported to, guarded} */
+  public OnceListener listener() {
+    return listener;
   }
 
   /**
@@ -137,11 +151,15 @@ public final class ListenerInbox {
 
   /**
    * Claims {@code ids} under {@code consumer} and runs {@code work} in one transaction, then
-   * commits.
+   * commits; then reports the skipped duplicates, counted per {@code sourceOf} their position.
    *
+   * @param sourceOf the source (topic or queue, as the listener is told it) of message i
    * @return per message whether it was applied in this transaction (false: a duplicate, skipped)
    */
-  public boolean[] process(String consumer, List<String> ids, Work work) throws Throwable {
+  public boolean[] process(
+      String consumer, List<String> ids, IntFunction<String> sourceOf, Work work) throws Throwable {
+    // No listener on the JdbcInbox: it would report the duplicates before the caller's commit, so a
+    // batch rolled back and redelivered would be counted twice.
     JdbcInbox inbox =
         inboxes.computeIfAbsent(
             consumer,
@@ -153,7 +171,9 @@ public final class ListenerInbox {
                     .build());
     for (int attempt = 1; ; attempt++) {
       try {
-        return processOnce(inbox, ids, work);
+        boolean[] fresh = processOnce(inbox, ids, work);
+        reportDuplicates(consumer, fresh, sourceOf);
+        return fresh;
       } catch (ClaimFailed e) {
         if (attempt >= MAX_CLAIM_ATTEMPTS || !e.transientFailure) {
           throw e.getCause();
@@ -205,6 +225,17 @@ public final class ListenerInbox {
       throw commitFailure;
     }
     return fresh;
+  }
+
+  private void reportDuplicates(String consumer, boolean[] fresh, IntFunction<String> sourceOf) {
+    Map<String, Integer> bySource = new LinkedHashMap<>();
+    for (int i = 0; i < fresh.length; i++) {
+      if (!fresh[i]) {
+        bySource.merge(sourceOf.apply(i), 1, Integer::sum);
+      }
+    }
+    bySource.forEach(
+        (source, count) -> listener.inboxDuplicates(consumer, source, store.name(), count));
   }
 
   /** The driver's connection beneath a pool's proxy, whose state outlives the proxy's. */

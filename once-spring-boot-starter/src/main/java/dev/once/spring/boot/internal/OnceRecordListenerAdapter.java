@@ -41,6 +41,7 @@ public final class OnceRecordListenerAdapter<K, V>
           support.inbox.process(
               support.consumerOf(consumer),
               List.of(id),
+              i -> KafkaInboxSupport.sourceOf(record, KafkaInboxSupport.groupOf(consumer)),
               fresh -> {
                 if (fresh[0]) {
                   invoke(record, deferred, consumer);

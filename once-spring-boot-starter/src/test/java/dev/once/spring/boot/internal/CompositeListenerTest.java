@@ -43,4 +43,30 @@ class CompositeListenerTest {
 
     assertThat(heard).containsExactly("redis LeaseLostException", "redis lease lost");
   }
+
+  @Test
+  void ofGivesNoopForNoBeanTheBeanForOneAndACompositeTellingEachInOrderForMore() {
+    List<String> heard = new ArrayList<>();
+    OnceListener first = recordingDuplicates("first", heard);
+    OnceListener second = recordingDuplicates("second", heard);
+
+    assertThat(CompositeListener.of(List.of())).isSameAs(OnceListener.NOOP);
+    assertThat(CompositeListener.of(List.of(first))).isSameAs(first);
+    CompositeListener.of(List.of(first, second))
+        .inboxDuplicates("kafka:ledger", "kafka:ledger/payments", "postgresql", 3);
+
+    assertThat(heard)
+        .containsExactly(
+            "first kafka:ledger kafka:ledger/payments postgresql 3",
+            "second kafka:ledger kafka:ledger/payments postgresql 3");
+  }
+
+  private static OnceListener recordingDuplicates(String name, List<String> heard) {
+    return new OnceListener() {
+      @Override
+      public void inboxDuplicates(String consumer, String source, String store, int count) {
+        heard.add(name + " " + consumer + " " + source + " " + store + " " + count);
+      }
+    };
+  }
 }

@@ -3,10 +3,12 @@ package dev.once.spring.boot.listener;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.once.micrometer.MicrometerOnceListener;
 import dev.once.spring.boot.OnceKafkaListenerContainerFactory;
 import dev.once.testkit.servers.TcpProxy;
 import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestKafka;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -250,6 +252,70 @@ class KafkaIdempotentListenerIT {
     }
   }
 
+  /** Batch listener taking the poll result: a ConsumerRecords of the fresh records of each poll. */
+  static class PollListener {
+    final AtomicInteger invocations = new AtomicInteger();
+    private final JdbcTemplate jdbc;
+    private final String effects;
+
+    PollListener(JdbcTemplate jdbc, @Value("${test.effects}") String effects) {
+      this.jdbc = jdbc;
+      this.effects = effects;
+    }
+
+    @KafkaListener(
+        topics = "${test.topic}",
+        groupId = "${test.group}",
+        batch = "true",
+        containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
+    void on(ConsumerRecords<String, String> records) {
+      for (ConsumerRecord<String, String> r : records) {
+        invocations.incrementAndGet();
+        String id = idOf(r);
+        jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id, r.value());
+        if (r.value().contains("poison")) {
+          throw new BatchListenerFailedException("poison payment " + id, r);
+        }
+      }
+    }
+  }
+
+  /**
+   * Two listeners on one topic in two groups, each with its own id scope on its annotation; they
+   * write the same effect rows, one per id each.
+   */
+  static class TwoScopedListeners {
+    final AtomicInteger ledger = new AtomicInteger();
+    final AtomicInteger audit = new AtomicInteger();
+    private final JdbcTemplate jdbc;
+    private final String effects;
+
+    TwoScopedListeners(JdbcTemplate jdbc, @Value("${test.effects}") String effects) {
+      this.jdbc = jdbc;
+      this.effects = effects;
+    }
+
+    @KafkaListener(
+        topics = "${test.topic}",
+        groupId = "ledger-${test.topic}",
+        properties = OnceKafkaListenerContainerFactory.CONSUMER_PROPERTY + "=ledger-${test.topic}",
+        containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
+    void ledger(@Payload Payment payment, @Header("message-id") String id) {
+      ledger.incrementAndGet();
+      jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id, "ledger");
+    }
+
+    @KafkaListener(
+        topics = "${test.topic}",
+        groupId = "audit-${test.topic}",
+        properties = OnceKafkaListenerContainerFactory.CONSUMER_PROPERTY + "=audit-${test.topic}",
+        containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
+    void audit(@Payload Payment payment, @Header("message-id") String id) {
+      audit.incrementAndGet();
+      jdbc.update("INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)", id, "audit");
+    }
+  }
+
   private ListenerDb db;
   private String topic;
   private List<String> lastSends = List.of();
@@ -285,13 +351,16 @@ class KafkaIdempotentListenerIT {
 
   @Test
   void recordListenerAppliesEachJsonPaymentOnceDespiteThirtyPercentDuplicates() throws Exception {
-    ConfigurableApplicationContext app = start(RecordListener.class, "g-" + topic, Map.of());
+    ConfigurableApplicationContext app =
+        start(RecordListener.class, "g-" + topic, Map.of(), RecordingOnceListener.Beans.class);
     List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
 
     awaitDrained("g-" + topic);
     assertEachOnce(ids);
     assertThat(app.getBean(RecordListener.class).invocations).hasValue(200);
     assertThat(db.completedMarkers()).isEqualTo(200);
+    // Every skipped record reported once, after its commit (the offsets are committed after that).
+    assertDuplicatesReported(app, "g-" + topic, lastSends.size() - 200);
   }
 
   @Test
@@ -302,12 +371,46 @@ class KafkaIdempotentListenerIT {
         start(
             BatchListener.class,
             "g-" + topic,
-            Map.of("spring.kafka.consumer.max-poll-records", "50"));
+            Map.of("spring.kafka.consumer.max-poll-records", "50"),
+            RecordingOnceListener.Beans.class);
 
     awaitDrained("g-" + topic);
     assertEachOnce(ids);
     assertThat(app.getBean(BatchListener.class).invocations).hasValue(200);
     assertThat(db.completedMarkers()).isEqualTo(200);
+    assertDuplicatesReported(app, "g-" + topic, lastSends.size() - 200);
+  }
+
+  @Test
+  void batchListenerTakingConsumerRecordsGetsOnlyTheFreshRecordsOfEachPoll() throws Exception {
+    List<String> ids = sendWithDuplicates(200, 0.3, Map.of());
+    ConfigurableApplicationContext app =
+        start(
+            PollListener.class,
+            "g-" + topic,
+            Map.of("spring.kafka.consumer.max-poll-records", "50"),
+            RecordingOnceListener.Beans.class);
+
+    awaitDrained("g-" + topic);
+    assertEachOnce(ids);
+    assertThat(app.getBean(PollListener.class).invocations).hasValue(200);
+    assertThat(db.completedMarkers()).isEqualTo(200);
+    assertDuplicatesReported(app, "g-" + topic, lastSends.size() - 200);
+  }
+
+  @Test
+  void batchListenerTakingConsumerRecordsDeadLettersAPoisonRecordAndAppliesTheRecordsAroundItOnce()
+      throws Exception {
+    List<String> ids = sendWithDuplicates(100, 0.3, Map.of("m-42", "poison"));
+    start(PollListener.class, "g-" + topic, Map.of("spring.kafka.consumer.max-poll-records", "50"));
+
+    List<ConsumerRecord<String, String>> dead = readDeadLetters(1);
+    awaitDrained("g-" + topic);
+    long poisonDeliveries = lastSends.stream().filter("m-42"::equals).count();
+    assertThat(dead).hasSize((int) poisonDeliveries);
+    assertEachOnce(ids.stream().filter(id -> !id.equals("m-42")).toList());
+    assertThat(db.effectCounts()).doesNotContainKey("m-42");
+    assertThat(db.completedMarkers()).isEqualTo(99);
   }
 
   @Test
@@ -361,7 +464,8 @@ class KafkaIdempotentListenerIT {
   void failureAfterTheDatabaseCommitBeforeTheOffsetCommitIsRedeliveredAndSkipped()
       throws Exception {
     failAfterCommitOf = "m-33";
-    ConfigurableApplicationContext app = start(RecordListener.class, "g-" + topic, Map.of());
+    ConfigurableApplicationContext app =
+        start(RecordListener.class, "g-" + topic, Map.of(), RecordingOnceListener.Beans.class);
     List<String> ids = sendWithDuplicates(100, 0, Map.of());
 
     awaitDrained("g-" + topic);
@@ -370,6 +474,8 @@ class KafkaIdempotentListenerIT {
     // The error handler redelivered m-33 (its offset was not committed); the redelivery did not
     // reach the method.
     assertThat(app.getBean(RecordListener.class).invocations).hasValue(100);
+    // No duplicate was sent: the one skipped is that redelivery.
+    assertDuplicatesReported(app, "g-" + topic, 1);
   }
 
   @Test
@@ -413,6 +519,38 @@ class KafkaIdempotentListenerIT {
         a.getBean(RecordListener.class).invocations.get()
             + b.getBean(RecordListener.class).invocations.get();
     assertThat(total).isEqualTo(200);
+  }
+
+  @Test
+  void eachListenerWithItsOwnScopeOnTheAnnotationAppliesEveryMessageOnceDespiteAFixedFactoryScope()
+      throws Exception {
+    // once.kafka.consumer would put both listeners in one scope: each would skip what the other
+    // applied. Their own scopes keep their markers apart.
+    ConfigurableApplicationContext app =
+        start(
+            TwoScopedListeners.class,
+            "unused",
+            Map.of("once.kafka.consumer", "shared-" + topic),
+            RecordingOnceListener.Beans.class);
+    List<String> ids = sendWithDuplicates(100, 0.3, Map.of());
+
+    awaitDrained("ledger-" + topic);
+    awaitDrained("audit-" + topic);
+    TwoScopedListeners listeners = app.getBean(TwoScopedListeners.class);
+    assertThat(listeners.ledger).hasValue(100);
+    assertThat(listeners.audit).hasValue(100);
+    Map<String, Integer> counts = db.effectCounts();
+    assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(counts.values()).as("one row per id for each listener").containsOnly(2);
+    assertThat(db.completedMarkers()).isEqualTo(200);
+    int duplicates = lastSends.size() - 100;
+    assertThat(app.getBean(RecordingOnceListener.class).duplicates)
+        .isEqualTo(
+            Map.of(
+                "ledger-" + topic + "|kafka:ledger-" + topic + "/" + topic + "|postgresql",
+                duplicates,
+                "audit-" + topic + "|kafka:audit-" + topic + "/" + topic + "|postgresql",
+                duplicates));
   }
 
   @Test
@@ -464,6 +602,26 @@ class KafkaIdempotentListenerIT {
 
   // --- helpers
   // -------------------------------------------------------------------------------------------------
+
+  /**
+   * The listener bean and the Micrometer meter both heard exactly {@code count} skipped duplicates,
+   * under the group's scope and the source {@code kafka:<group>/<topic>}.
+   */
+  private void assertDuplicatesReported(
+      ConfigurableApplicationContext app, String group, int count) {
+    assertThat(app.getBean(RecordingOnceListener.class).duplicates)
+        .isEqualTo(
+            Map.of("kafka:" + group + "|kafka:" + group + "/" + topic + "|postgresql", count));
+    assertThat(
+            app.getBean(MeterRegistry.class)
+                .get(MicrometerOnceListener.INBOX_DUPLICATES)
+                .tag("consumer", "kafka:" + group)
+                .tag("source", "kafka:" + group + "/" + topic)
+                .tag("store", "postgresql")
+                .counter()
+                .count())
+        .isEqualTo(count);
+  }
 
   /**
    * Reads the dead-letter topic until at least {@code atLeast} records arrived, then briefly for

@@ -9,11 +9,13 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import dev.once.micrometer.MicrometerOnceListener;
 import dev.once.spring.boot.OnceRabbitListenerAdvice;
 import dev.once.spring.boot.RabbitMessageIdResolver;
 import dev.once.testkit.servers.TcpProxy;
 import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestRabbitMq;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -33,6 +35,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.amqp.core.MessageProperties;
 import org.springframework.amqp.rabbit.annotation.RabbitListener;
 import org.springframework.amqp.rabbit.connection.ChannelProxy;
+import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
+import org.springframework.amqp.rabbit.listener.RabbitListenerEndpointRegistry;
 import org.springframework.amqp.support.AmqpHeaders;
 import org.springframework.amqp.support.converter.JacksonJsonMessageConverter;
 import org.springframework.amqp.support.converter.MessageConverter;
@@ -106,9 +110,7 @@ class RabbitIdempotentListenerIT {
       this.effects = effects;
     }
 
-    @RabbitListener(
-        queues = "${test.queue}",
-        containerFactory = OnceRabbitListenerAdvice.CONTAINER_FACTORY)
+    @RabbitListener(queues = "${test.queue}", containerFactory = "${test.container-factory}")
     void on(
         @Payload Payment payment,
         @Header(AmqpHeaders.MESSAGE_ID) String id,
@@ -133,6 +135,9 @@ class RabbitIdempotentListenerIT {
       }
       if ("poison".equals(payment.note())) {
         throw new IllegalStateException("poison payment " + id);
+      }
+      if ("flaky".equals(payment.note()) && invocations.get(id) == 1) {
+        throw new IllegalStateException("first delivery of flaky payment " + id + " fails");
       }
       if (id.equals(loseAckOf) && ackLost.compareAndSet(false, true)) {
         // The effect is committed, then the channel dies before the container can acknowledge.
@@ -207,6 +212,21 @@ class RabbitIdempotentListenerIT {
         .isEqualTo(sends.size() + 1);
     assertThat(db.completedMarkers()).isEqualTo(101);
     assertThat(admin.queueDeclarePassive(queue).getMessageCount()).isZero();
+    // One consumer in queue order: every duplicate before the end marker was reported after its
+    // commit, and only those.
+    int duplicates = sends.size() - 100;
+    assertThat(app.getBean(RecordingOnceListener.class).duplicates)
+        .isEqualTo(Map.of("rabbit:" + queue + "|rabbitmq:" + queue + "|postgresql", duplicates));
+    assertThat(
+            app.getBean(MeterRegistry.class)
+                .get(MicrometerOnceListener.INBOX_DUPLICATES)
+                .tag("consumer", "rabbit:" + queue)
+                .tag("source", "rabbitmq:" + queue)
+                .tag("store", "postgresql")
+                .counter()
+                .count())
+        .isEqualTo(duplicates);
+    assertThat(app.getBean(RecordingOnceListener.class).deadLetters).isEmpty();
   }
 
   @Test
@@ -224,6 +244,94 @@ class RabbitIdempotentListenerIT {
     assertThat(db.effectCounts()).doesNotContainKey("m-7"); // its rows rolled back three times
     assertThat(app.getBean(Listener.class).invocations.get("m-7")).isEqualTo(3); // max-attempts
     assertThat(db.completedMarkers()).isEqualTo(30); // 29 good ones and the end marker
+    assertDeadLettersReported(app, "failed");
+  }
+
+  @Test
+  void directContainerFactoryAppliesEachPaymentOnceAndRetriesThenDeadLettersAPoisonOne()
+      throws Exception {
+    // The simple container's settings would not retry and would requeue: the direct ones apply.
+    ConfigurableApplicationContext app =
+        start(
+            Map.of(
+                "test.container-factory",
+                OnceRabbitListenerAdvice.DIRECT_CONTAINER_FACTORY,
+                "spring.rabbitmq.listener.simple.retry.enabled",
+                "false",
+                "spring.rabbitmq.listener.simple.default-requeue-rejected",
+                "true",
+                "spring.rabbitmq.listener.direct.retry.enabled",
+                "true",
+                "spring.rabbitmq.listener.direct.retry.max-retries",
+                "2",
+                "spring.rabbitmq.listener.direct.retry.initial-interval",
+                "20ms",
+                "spring.rabbitmq.listener.direct.default-requeue-rejected",
+                "false",
+                "spring.rabbitmq.listener.direct.prefetch",
+                "10"));
+    List<String> sends = sendWithDuplicates(50, 0.3, Map.of("m-7", "poison"));
+
+    awaitProcessed();
+    GetResponse dead =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> admin.basicGet(queue + ".dlq", true), r -> r != null);
+    assertThat(dead.getProps().getMessageId()).isEqualTo("m-7");
+    assertThat(app.getBean(RabbitListenerEndpointRegistry.class).getListenerContainers())
+        .singleElement()
+        .isInstanceOf(DirectMessageListenerContainer.class);
+    assertEachOnce(50, "m-7");
+    assertThat(db.effectCounts()).doesNotContainKey("m-7");
+    Listener listener = app.getBean(Listener.class);
+    long poisonSends = sends.stream().filter("m-7"::equals).count();
+    assertThat(listener.invocations.get("m-7")).isEqualTo(3 * (int) poisonSends);
+    // Every delivery of a good id but its first was skipped, and reported after its commit.
+    long goodDuplicates = sends.size() - 50 - (poisonSends - 1);
+    assertThat(listener.total).hasValue(49 + 3 * (int) poisonSends + 1);
+    assertThat(app.getBean(RecordingOnceListener.class).duplicates)
+        .isEqualTo(
+            Map.of("rabbit:" + queue + "|rabbitmq:" + queue + "|postgresql", (int) goodDuplicates));
+    assertThat(app.getBean(RecordingOnceListener.class).deadLetters)
+        .isEqualTo(Map.of("rabbit:" + queue + "|rabbitmq:" + queue + "|failed", (int) poisonSends));
+  }
+
+  @Test
+  void withoutRetryAFailureTheContainerRejectsIsReportedAsDeadLettered() throws Exception {
+    ConfigurableApplicationContext app =
+        start(Map.of("spring.rabbitmq.listener.simple.retry.enabled", "false"));
+    sendWithDuplicates(10, 0, Map.of("m-3", "poison"));
+
+    awaitProcessed();
+    GetResponse dead =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> admin.basicGet(queue + ".dlq", true), r -> r != null);
+    assertThat(dead.getProps().getMessageId()).isEqualTo("m-3");
+    assertThat(app.getBean(Listener.class).invocations.get("m-3")).isEqualTo(1);
+    assertDeadLettersReported(app, "failed");
+  }
+
+  @Test
+  void withoutRetryAFailureTheContainerRequeuesIsNotReportedAsDeadLettered() throws Exception {
+    ConfigurableApplicationContext app =
+        start(
+            Map.of(
+                "spring.rabbitmq.listener.simple.retry.enabled",
+                "false",
+                "spring.rabbitmq.listener.simple.default-requeue-rejected",
+                "true"));
+    sendWithDuplicates(10, 0, Map.of("m-3", "flaky"));
+
+    // Requeued after its first failure, applied at its redelivery.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> db.effectCounts().getOrDefault("m-3", 0) == 1);
+    awaitProcessed();
+    assertEachOnce(10, null);
+    assertThat(app.getBean(Listener.class).invocations.get("m-3")).isEqualTo(2);
+    assertThat(app.getBean(RecordingOnceListener.class).deadLetters).isEmpty();
+    assertThat(admin.queueDeclarePassive(queue + ".dlq").getMessageCount()).isZero();
   }
 
   @Test
@@ -262,6 +370,9 @@ class RabbitIdempotentListenerIT {
     assertThat(app.getBean(Listener.class).invocations.get("m-7"))
         .as("m-7's listener ran again after the outage")
         .isGreaterThanOrEqualTo(2);
+    assertThat(app.getBean(RecordingOnceListener.class).deadLetters)
+        .as("dead letters reported for the outage")
+        .isEmpty();
   }
 
   @Test
@@ -292,6 +403,7 @@ class RabbitIdempotentListenerIT {
             .until(() -> admin.basicGet(queue + ".dlq", true), r -> r != null);
     assertThat(dead.getProps().getMessageId()).isNull();
     assertThat(app.getBean(Listener.class).total).hasValue(4);
+    assertDeadLettersReported(app, "rejected");
   }
 
   @Test
@@ -322,6 +434,24 @@ class RabbitIdempotentListenerIT {
   // --- helpers
   // -------------------------------------------------------------------------------------------------
 
+  /**
+   * The listener bean and the Micrometer meter both heard exactly one dead letter, for {@code
+   * reason}.
+   */
+  private void assertDeadLettersReported(ConfigurableApplicationContext app, String reason) {
+    assertThat(app.getBean(RecordingOnceListener.class).deadLetters)
+        .isEqualTo(Map.of("rabbit:" + queue + "|rabbitmq:" + queue + "|" + reason, 1));
+    assertThat(
+            app.getBean(MeterRegistry.class)
+                .get(MicrometerOnceListener.INBOX_DEAD_LETTERED)
+                .tag("consumer", "rabbit:" + queue)
+                .tag("source", "rabbitmq:" + queue)
+                .tag("reason", reason)
+                .counter()
+                .count())
+        .isEqualTo(1);
+  }
+
   private ConfigurableApplicationContext start() {
     return start(Map.of());
   }
@@ -348,9 +478,12 @@ class RabbitIdempotentListenerIT {
     p.put("spring.rabbitmq.listener.simple.default-requeue-rejected", "false");
     p.put("spring.rabbitmq.listener.simple.prefetch", "10");
     p.put("test.queue", queue);
+    p.put("test.container-factory", OnceRabbitListenerAdvice.CONTAINER_FACTORY);
     p.putAll(extra);
     ConfigurableApplicationContext context =
-        new SpringApplicationBuilder(App.class, Listener.class).properties(p).run();
+        new SpringApplicationBuilder(App.class, Listener.class, RecordingOnceListener.Beans.class)
+            .properties(p)
+            .run();
     contexts.add(context);
     return context;
   }
