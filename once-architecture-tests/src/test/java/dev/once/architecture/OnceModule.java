@@ -94,7 +94,7 @@ enum OnceModule {
   BENCHMARKS(
       "once-benchmarks",
       "dev.once.benchmarks",
-      uses(CORE, JDBC, OUTBOX, REDIS, KAFKA, SPRING_BOOT_STARTER, TESTKIT),
+      uses(CORE, JDBC, OUTBOX, REDIS, KAFKA, SQS, SPRING_BOOT_STARTER, TESTKIT),
       OnceModule.ANY_LIBRARY);
 
   /** In place of a library list: the module may use any library (examples and benchmarks). */

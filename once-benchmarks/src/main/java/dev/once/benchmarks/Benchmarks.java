@@ -34,7 +34,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *                    against a plain consumer and Camel's idempotent repository (a few minutes; {@link KafkaBench}),
  *                    which writes docs/benchmarks-kafka.md (--quick: once-benchmarks/target/benchmarks-kafka-quick.md);
  *                    and/or "outbox": the outbox's write path, relay throughput and commit-to-publish latency
- *                    ({@link OutboxBench}), which writes docs/benchmarks-outbox.md
+ *                    ({@link OutboxBench}), which writes docs/benchmarks-outbox.md; and/or "sqs": the SQS inbox
+ *                    against a plain SQS consumer on ElasticMQ ({@link SqsBench}), which writes docs/benchmarks-sqs.md
  * </pre>
  *
  * The servers come from the test kit: the local PostgreSQL and MariaDB when they answer ({@code
@@ -68,6 +69,8 @@ public final class Benchmarks {
                   + KAFKA
                   + ","
                   + OUTBOX
+                  + ","
+                  + SQS
                   + "]");
           return;
         }
@@ -76,7 +79,9 @@ public final class Benchmarks {
     }
     boolean kafka = only.contains(KAFKA);
     boolean outbox = only.contains(OUTBOX);
-    only = only.stream().filter(s -> !s.equals(KAFKA) && !s.equals(OUTBOX)).toList();
+    boolean sqs = only.contains(SQS);
+    only =
+        only.stream().filter(s -> !s.equals(KAFKA) && !s.equals(OUTBOX) && !s.equals(SQS)).toList();
     for (String store : only) {
       if (!ALL_STORES.contains(store)) {
         throw new IllegalArgumentException(
@@ -86,8 +91,10 @@ public final class Benchmarks {
                 + ALL_STORES
                 + ", "
                 + KAFKA
+                + ", "
+                + OUTBOX
                 + " and "
-                + OUTBOX);
+                + SQS);
       }
     }
     String thisRun =
@@ -101,6 +108,18 @@ public final class Benchmarks {
       KafkaBench.Result result =
           KafkaBench.run(quick ? KafkaBench.Config.quickRun() : KafkaBench.Config.fullRun());
       write(kafkaOut, KafkaReport.render(result, thisRun));
+      if (only.isEmpty() && !outbox && !sqs) {
+        System.exit(0);
+      }
+    }
+    if (sqs) {
+      Path sqsOut =
+          only.isEmpty() && !kafka && !outbox && out != null
+              ? out
+              : quick ? quickOut("benchmarks-sqs-quick.md") : docs("benchmarks-sqs.md");
+      SqsBench.Result result =
+          SqsBench.run(quick ? SqsBench.Config.quickRun() : SqsBench.Config.fullRun());
+      write(sqsOut, SqsBench.render(result, thisRun));
       if (only.isEmpty() && !outbox) {
         System.exit(0);
       }
@@ -131,6 +150,9 @@ public final class Benchmarks {
 
   /** The name {@code --only} takes for the outbox scenario. */
   static final String OUTBOX = "outbox";
+
+  /** The name {@code --only} takes for the SQS inbox scenario. */
+  static final String SQS = "sqs";
 
   private static Path quickOut(String name) {
     Path target = Path.of("once-benchmarks", "target");
