@@ -459,9 +459,8 @@ final class SqsBench {
     md.append("\n**msg/s, Once ÷ plain: ")
         .append(spread(ratios))
         .append(
-            "** (paired within each round). Both loops are bound by the SQS server's round"
-                + " trips (receive, delete) as much as by PostgreSQL; against AWS, whose round trips"
-                + " take milliseconds, the share of the inbox's own work is smaller.\n");
+            "** (paired within each round). Both variants ran against ElasticMQ in this JVM, not"
+                + " AWS; the figures hold for this machine and its load average above.\n");
     md.append("\n## Every round\n\n| round | variant | received | ledger rows | time | msg/s |\n")
         .append("|---|---|---|---|---|---|\n");
     for (Rep r : run.reps) {
