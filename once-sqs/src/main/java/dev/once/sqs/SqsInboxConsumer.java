@@ -114,11 +114,12 @@ public final class SqsInboxConsumer implements AutoCloseable {
 
   private final Object lifecycle = new Object();
 
-  /** Guards {@link #polling}: close() interrupts a long poll, never a batch in hand. */
+  /** Guards {@link #polling}: close() abandons a long poll, never a batch in hand. */
   private final Object pollLock = new Object();
 
   private volatile boolean running;
   private boolean polling; // guarded by pollLock
+  private boolean abandonPoll; // guarded by pollLock
   private @Nullable Settlements settlements;
   private @Nullable BatchTicker<Message> ticker;
   private @Nullable Thread worker;
@@ -273,9 +274,10 @@ public final class SqsInboxConsumer implements AutoCloseable {
   }
 
   /**
-   * Stops receiving (a long poll in progress is abandoned: what it would have returned comes back
-   * after its visibility timeout), finishes (commits and deletes) the batch in hand, waiting up to
-   * 30 s. Messages received and not deleted then come back after their visibility timeout.
+   * Stops receiving and finishes (commits and deletes) the batch in hand, waiting up to 30 s for
+   * it. A long poll in progress is abandoned: close() returns at once, and whatever that poll still
+   * brings is made visible again (not handled) by the worker thread as it ends. Messages received
+   * and not deleted otherwise come back after their visibility timeout.
    */
   @Override
   public void close() {
@@ -283,15 +285,20 @@ public final class SqsInboxConsumer implements AutoCloseable {
       running = false;
       Thread started = worker;
       if (started != null) {
+        boolean inPoll;
         synchronized (pollLock) {
-          if (polling) {
+          inPoll = polling;
+          if (inPoll) {
+            abandonPoll = true;
             started.interrupt();
           }
         }
-        try {
-          started.join(Duration.ofSeconds(30).toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+        if (!inPoll) {
+          try {
+            started.join(Duration.ofSeconds(30).toMillis());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
         }
       }
       BatchTicker<Message> t = ticker;
@@ -336,17 +343,21 @@ public final class SqsInboxConsumer implements AutoCloseable {
 
   /**
    * One long poll, then receives without waiting while they come back full and the batch is not.
+   * Empty if close() abandoned a poll: then what was received is handed back.
    */
   private List<Message> receive() {
     List<Message> batch = new ArrayList<>();
     int wait = waitTimeSeconds;
-    while (running && batch.size() < batchSize) {
+    while (batch.size() < batchSize) {
       int want = Math.min(BatchCalls.MAX_ENTRIES, batchSize - batch.size());
       int waitNow = wait;
-      List<Message> received;
       synchronized (pollLock) {
+        if (!running) {
+          break; // close() came first: it does not wait for a poll it cannot interrupt
+        }
         polling = true;
       }
+      List<Message> received;
       try {
         received =
             client
@@ -358,21 +369,46 @@ public final class SqsInboxConsumer implements AutoCloseable {
                             .messageSystemAttributeNames(MessageSystemAttributeName.ALL)
                             .messageAttributeNames("All"))
                 .messages();
-      } finally {
-        synchronized (pollLock) {
-          polling = false;
-          // An interrupt from close() that came after the receive returned: this batch is
-          // finished, not abandoned.
-          boolean ignored = Thread.interrupted();
+      } catch (RuntimeException e) {
+        if (endPoll()) {
+          handBack(batch);
+          return List.of();
         }
+        throw e;
       }
       batch.addAll(received);
+      if (endPoll()) {
+        handBack(batch);
+        return List.of();
+      }
       if (received.size() < want) {
         break; // the queue had no more at hand
       }
       wait = 0;
     }
     return batch;
+  }
+
+  /**
+   * Ends a poll.
+   *
+   * @return whether close() abandoned it
+   */
+  private boolean endPoll() {
+    synchronized (pollLock) {
+      polling = false;
+      if (Thread.interrupted()) {
+        // close()'s interrupt was meant for the poll; the handlers must never see it.
+        LOG.log(System.Logger.Level.DEBUG, "a poll of " + queueUrl + " was interrupted by close()");
+      }
+      return abandonPoll;
+    }
+  }
+
+  private void handBack(List<Message> received) {
+    if (!received.isEmpty()) {
+      Objects.requireNonNull(settlements, "start() made them").release(received);
+    }
   }
 
   private void handle(List<Message> batch) throws InterruptedException {

@@ -30,6 +30,7 @@ import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequest;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
+import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
 
 /** The consumer in this JVM against a real SQS-compatible server (ElasticMQ) and PostgreSQL. */
 class SqsInboxIT {
@@ -276,6 +277,39 @@ class SqsInboxIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> sqs.unsettled(queue) == 0);
     assertThat(sawId).isTrue();
     assertThat(db.effectCounts()).containsExactly(Map.entry("f-1", 1));
+  }
+
+  @Test
+  void closeAbandonsALongPollAtOnceAndWhatItBringsIsHandedBackNotLost() throws Exception {
+    String queue = sqs.queue(5);
+    CountDownLatch polling = new CountDownLatch(1);
+    ExecutionInterceptor seePoll =
+        new ExecutionInterceptor() {
+          @Override
+          public void beforeTransmission(
+              Context.BeforeTransmission context, ExecutionAttributes attributes) {
+            if (context.request() instanceof ReceiveMessageRequest) {
+              polling.countDown();
+            }
+          }
+        };
+    SqsClient watched = TestSqs.client(TestSqs.endpoint(), seePoll);
+    clients.add(watched);
+    SqsInboxConsumer first = start(builder(watched, queue, 5).waitTime(Duration.ofSeconds(20)));
+    assertThat(polling.await(30, TimeUnit.SECONDS)).isTrue();
+
+    long t0 = System.nanoTime();
+    first.close();
+    assertThat(Duration.ofNanos(System.nanoTime() - t0))
+        .as("close() did not wait for the 20 s poll")
+        .isLessThan(Duration.ofSeconds(5));
+
+    // The abandoned poll may still be waiting on the server and take this message: handed back.
+    sqs.send(queue, "after", "effect after");
+    start(builder(queue, 5));
+    await().atMost(Duration.ofSeconds(60)).until(() -> sqs.unsettled(queue) == 0);
+    assertThat(db.effectCounts()).containsExactly(Map.entry("after", 1));
+    assertThat(handled.get("effect after")).as("handled once, by the open consumer").hasValue(1);
   }
 
   @Test
