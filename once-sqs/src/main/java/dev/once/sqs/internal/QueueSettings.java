@@ -26,7 +26,8 @@ public record QueueSettings(
    * @throws IllegalStateException if the redrive policy cannot be read
    */
   public static QueueSettings read(SqsClient client, String queueUrl) {
-    Map<QueueAttributeName, String> attributes =
+    return of(
+        queueUrl,
         client
             .getQueueAttributes(
                 b ->
@@ -34,16 +35,32 @@ public record QueueSettings(
                         .attributeNames(
                             QueueAttributeName.VISIBILITY_TIMEOUT,
                             QueueAttributeName.REDRIVE_POLICY))
-            .attributes();
+            .attributes());
+  }
+
+  /**
+   * Reads the settings from the queue's attributes.
+   *
+   * @param queueUrl for the error message
+   * @param attributes as {@code GetQueueAttributes} answers them
+   * @throws IllegalStateException if the visibility timeout or the redrive policy cannot be read
+   */
+  static QueueSettings of(String queueUrl, Map<QueueAttributeName, String> attributes) {
     String visibility = attributes.get(QueueAttributeName.VISIBILITY_TIMEOUT);
-    int visibilitySeconds = visibility == null ? 30 : Integer.parseInt(visibility.trim());
+    int visibilitySeconds;
+    try {
+      visibilitySeconds = visibility == null ? 30 : Integer.parseInt(visibility.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalStateException(
+          "the VisibilityTimeout of " + queueUrl + " is not a number: " + visibility, e);
+    }
     String policy = attributes.get(QueueAttributeName.REDRIVE_POLICY);
     if (policy == null || policy.isBlank()) {
       return new QueueSettings(visibilitySeconds, null, null);
     }
     try {
       JsonNode redrive = JsonNode.parser().parse(policy);
-      // SQS writes maxReceiveCount as a number; queues created through some tools hold a string.
+      // SQS answers maxReceiveCount as a number; policies set through some tools hold a string.
       Integer maxReceiveCount =
           redrive
               .field("maxReceiveCount")
