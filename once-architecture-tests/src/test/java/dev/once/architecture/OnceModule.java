@@ -35,6 +35,7 @@ enum OnceModule {
   KAFKA("once-kafka", "dev.once.kafka", uses(CORE, JDBC, OUTBOX), "org.apache.kafka.."),
   RABBITMQ("once-rabbitmq", "dev.once.rabbitmq", uses(CORE, JDBC, OUTBOX), "com.rabbitmq.client.."),
   NATS("once-nats", "dev.once.nats", uses(CORE, JDBC), "io.nats.client.."),
+  SQS("once-sqs", "dev.once.sqs", uses(CORE, JDBC), "software.amazon.awssdk.."),
   MICROMETER(
       "once-micrometer",
       "dev.once.micrometer",
@@ -94,7 +95,7 @@ enum OnceModule {
   BENCHMARKS(
       "once-benchmarks",
       "dev.once.benchmarks",
-      uses(CORE, JDBC, OUTBOX, REDIS, KAFKA, NATS, SPRING_BOOT_STARTER, TESTKIT),
+      uses(CORE, JDBC, OUTBOX, REDIS, KAFKA, NATS, SQS, SPRING_BOOT_STARTER, TESTKIT),
       OnceModule.ANY_LIBRARY);
 
   /** In place of a library list: the module may use any library (examples and benchmarks). */
@@ -112,17 +113,20 @@ enum OnceModule {
    * poison, retry or dead-letter, backoff) is shared with the modules that run an inbox or the
    * outbox relay, and once-jdbc's {@code SchemaScript} (how a schema file is renamed for the user's
    * table) with the outbox and the Kafka offsets table, which ship the same way, and once-core's
-   * {@code Failpoints} (crash tests' stop points) with the RabbitMQ and NATS inboxes; with no one
-   * else. Not public API.
+   * {@code Failpoints} (crash tests' stop points) with the RabbitMQ, NATS and SQS inboxes, and
+   * once-core's {@code BatchTicker} (keeps a long batch from being redelivered) with the NATS and
+   * SQS inboxes; with no one else. Not public API.
    */
   private static final Map<String, Set<OnceModule>> SHARED_INTERNALS =
       Map.of(
           "dev.once.internal.InboxDecisions",
-          EnumSet.of(JDBC, OUTBOX, KAFKA, RABBITMQ, NATS, SPRING_BOOT_STARTER),
+          EnumSet.of(JDBC, OUTBOX, KAFKA, RABBITMQ, NATS, SQS, SPRING_BOOT_STARTER),
           "dev.once.jdbc.internal.SchemaScript",
           EnumSet.of(OUTBOX, KAFKA),
           "dev.once.internal.Failpoints",
-          EnumSet.of(RABBITMQ, NATS));
+          EnumSet.of(RABBITMQ, NATS, SQS),
+          "dev.once.internal.BatchTicker",
+          EnumSet.of(NATS, SQS));
 
   private static final Pattern INTERNAL = Pattern.compile("\\.internal(\\.|$)");
 

@@ -36,7 +36,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *                    and/or "outbox": the outbox's write path, relay throughput and commit-to-publish latency
  *                    ({@link OutboxBench}), which writes docs/benchmarks-outbox.md; and/or "nats": the NATS
  *                    JetStream inbox against a plain pull consumer ({@link NatsBench}), which writes
- *                    docs/benchmarks-nats.md
+ *                    docs/benchmarks-nats.md; and/or "sqs": the SQS inbox against a plain SQS consumer on
+ *                    ElasticMQ ({@link SqsBench}), which writes docs/benchmarks-sqs.md
  * </pre>
  *
  * The servers come from the test kit: the local PostgreSQL and MariaDB when they answer ({@code
@@ -67,77 +68,35 @@ public final class Benchmarks {
               "usage: java -jar once-benchmarks.jar [--quick] [--out FILE] [--only "
                   + String.join(",", ALL_STORES)
                   + ","
-                  + KAFKA
-                  + ","
-                  + OUTBOX
-                  + ","
-                  + NATS
+                  + String.join(",", suiteNames())
                   + "]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown option " + args[i] + "; try --help");
       }
     }
-    boolean kafka = only.contains(KAFKA);
-    boolean outbox = only.contains(OUTBOX);
-    boolean nats = only.contains(NATS);
-    only =
-        only.stream()
-            .filter(s -> !s.equals(KAFKA) && !s.equals(OUTBOX) && !s.equals(NATS))
-            .toList();
+    List<String> requested = only;
+    List<Suite> suites = SUITES.stream().filter(s -> requested.contains(s.name())).toList();
+    only = only.stream().filter(s -> !suiteNames().contains(s)).toList();
     for (String store : only) {
       if (!ALL_STORES.contains(store)) {
         throw new IllegalArgumentException(
-            "unknown store '"
-                + store
-                + "'; known: "
-                + ALL_STORES
-                + ", "
-                + KAFKA
-                + ", "
-                + OUTBOX
-                + " and "
-                + NATS);
+            "unknown store '" + store + "'; known: " + ALL_STORES + " and " + suiteNames());
       }
     }
     String thisRun =
         "java -jar once-benchmarks/target/once-benchmarks.jar"
             + (args.length == 0 ? "" : " " + String.join(" ", args));
-    if (kafka) {
-      Path kafkaOut =
-          only.isEmpty() && out != null
+    for (Suite suite : suites) {
+      Path suiteOut =
+          only.isEmpty() && suites.size() == 1 && out != null
               ? out
-              : quick ? quickOut("benchmarks-kafka-quick.md") : docs("benchmarks-kafka.md");
-      KafkaBench.Result result =
-          KafkaBench.run(quick ? KafkaBench.Config.quickRun() : KafkaBench.Config.fullRun());
-      write(kafkaOut, KafkaReport.render(result, thisRun));
-      if (only.isEmpty() && !outbox && !nats) {
-        System.exit(0);
-      }
+              : quick ? quickOut(suite.report() + "-quick.md") : docs(suite.report() + ".md");
+      write(suiteOut, suite.run().report(quick, thisRun));
     }
-    if (nats) {
-      Path natsOut =
-          only.isEmpty() && !kafka && !outbox && out != null
-              ? out
-              : quick ? quickOut("benchmarks-nats-quick.md") : docs("benchmarks-nats.md");
-      NatsBench.Result result =
-          NatsBench.run(quick ? NatsBench.Config.quickRun() : NatsBench.Config.fullRun());
-      write(natsOut, NatsBench.render(result, thisRun));
-      if (only.isEmpty() && !outbox) {
-        System.exit(0);
-      }
-    }
-    if (outbox) {
-      Path outboxOut =
-          only.isEmpty() && !kafka && out != null
-              ? out
-              : quick ? quickOut("benchmarks-outbox-quick.md") : docs("benchmarks-outbox.md");
-      OutboxBench.Result result =
-          OutboxBench.run(quick ? OutboxBench.Config.quickRun() : OutboxBench.Config.fullRun());
-      write(outboxOut, OutboxReport.render(result, thisRun));
-      if (only.isEmpty()) {
-        System.exit(0);
-      }
+    if (only.isEmpty()) {
+      // The brokers' client threads are not daemons.
+      System.exit(0);
     }
     if (out == null) {
       out = quick ? quickOut("benchmarks-quick.md") : docs("benchmarks.md");
@@ -156,6 +115,56 @@ public final class Benchmarks {
 
   /** The name {@code --only} takes for the NATS inbox scenario. */
   static final String NATS = "nats";
+
+  /** The name {@code --only} takes for the SQS inbox scenario. */
+  static final String SQS = "sqs";
+
+  /** Runs a scenario and renders its report. */
+  @FunctionalInterface
+  private interface SuiteRun {
+    String report(boolean quick, String thisRun) throws Exception;
+  }
+
+  /** A scenario {@code --only} names besides the stores, and the report file it writes. */
+  private record Suite(String name, String report, SuiteRun run) {}
+
+  private static final List<Suite> SUITES =
+      List.of(
+          new Suite(
+              KAFKA,
+              "benchmarks-kafka",
+              (quick, thisRun) ->
+                  KafkaReport.render(
+                      KafkaBench.run(
+                          quick ? KafkaBench.Config.quickRun() : KafkaBench.Config.fullRun()),
+                      thisRun)),
+          new Suite(
+              OUTBOX,
+              "benchmarks-outbox",
+              (quick, thisRun) ->
+                  OutboxReport.render(
+                      OutboxBench.run(
+                          quick ? OutboxBench.Config.quickRun() : OutboxBench.Config.fullRun()),
+                      thisRun)),
+          new Suite(
+              NATS,
+              "benchmarks-nats",
+              (quick, thisRun) ->
+                  NatsBench.render(
+                      NatsBench.run(
+                          quick ? NatsBench.Config.quickRun() : NatsBench.Config.fullRun()),
+                      thisRun)),
+          new Suite(
+              SQS,
+              "benchmarks-sqs",
+              (quick, thisRun) ->
+                  SqsBench.render(
+                      SqsBench.run(quick ? SqsBench.Config.quickRun() : SqsBench.Config.fullRun()),
+                      thisRun)));
+
+  private static List<String> suiteNames() {
+    return SUITES.stream().map(Suite::name).toList();
+  }
 
   private static Path quickOut(String name) {
     Path target = Path.of("once-benchmarks", "target");

@@ -4,13 +4,13 @@ import dev.once.KeyPolicy;
 import dev.once.OnceListener;
 import dev.once.Scope;
 import dev.once.StoreException;
+import dev.once.internal.BatchTicker;
 import dev.once.internal.Failpoints;
 import dev.once.internal.InboxDecisions;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.jdbc.JdbcInbox.Batch;
 import dev.once.jdbc.JdbcInbox.HandlerFailedException;
 import dev.once.nats.internal.DeadLetters;
-import dev.once.nats.internal.InProgressTicker;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
@@ -127,7 +127,7 @@ public final class NatsInboxConsumer implements AutoCloseable {
   private volatile boolean running;
   private @Nullable DeadLetters deadLetters;
   private @Nullable JetStreamSubscription subscription;
-  private @Nullable InProgressTicker ticker;
+  private @Nullable BatchTicker<Message> ticker;
   private @Nullable Thread worker;
 
   private NatsInboxConsumer(Builder b) {
@@ -213,7 +213,11 @@ public final class NatsInboxConsumer implements AutoCloseable {
           new DeadLetters(
               js, stream, deadLetterSubject, () -> Duration.ofNanos(decisions.outageWait(1)));
       subscription = sub;
-      ticker = new InProgressTicker(ackWait.dividedBy(3), "once-nats-in-progress-" + durable);
+      ticker =
+          new BatchTicker<>(
+              ackWait.dividedBy(3),
+              "once-nats-in-progress-" + durable,
+              NatsInboxConsumer::inProgress);
       running = true;
       worker = new Thread(this::work, "once-nats-" + durable);
       worker.setDaemon(true);
@@ -260,7 +264,7 @@ public final class NatsInboxConsumer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      InProgressTicker t = ticker;
+      BatchTicker<Message> t = ticker;
       if (t != null) {
         t.close();
       }
@@ -306,7 +310,7 @@ public final class NatsInboxConsumer implements AutoCloseable {
   }
 
   private void handle(List<Message> batch) throws InterruptedException {
-    InProgressTicker inProgress = Objects.requireNonNull(ticker, "start() made the ticker");
+    BatchTicker<Message> inProgress = Objects.requireNonNull(ticker, "start() made the ticker");
     Map<Message, String> ids = new IdentityHashMap<>();
     List<Message> pending = new ArrayList<>(batch.size());
     for (Message m : batch) {
@@ -366,6 +370,22 @@ public final class NatsInboxConsumer implements AutoCloseable {
       }
     } finally {
       inProgress.stop();
+    }
+  }
+
+  /**
+   * An in-progress ack ({@code +WPI}) for each message: restarts the consumer's AckWait without
+   * settling the message and without counting a delivery.
+   */
+  private static void inProgress(List<Message> messages) {
+    for (Message m : messages) {
+      try {
+        m.inProgress();
+      } catch (RuntimeException e) {
+        // The connection is down: the message comes back after AckWait and the inbox skips it if
+        // its batch committed.
+        LOG.log(System.Logger.Level.DEBUG, "in-progress ack failed", e);
+      }
     }
   }
 

@@ -1,6 +1,5 @@
 /**
- * Implementation of the NATS consumer, not public API: the in-progress ticker that keeps a long
- * batch's messages from being redelivered, and failpoints for the crash tests.
+ * Implementation of the NATS consumer, not public API: the dead letters (publish, then terminate).
  */
 @NullMarked
 package dev.once.nats.internal;
