@@ -195,9 +195,28 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    * @throws IllegalArgumentException if {@code table} is not a plain identifier
    */
   public static String schemaSql(SqlDialect dialect, String table) {
+    return schemaSql(dialect, TableLayout.PLAIN, table);
+  }
+
+  /**
+   * The schema DDL for {@code dialect} in {@code layout}, with the table and every object derived
+   * from it (index, sequence, partitions, functions) renamed after {@code table}: for your
+   * migrations. The partitioned layout's file holds PL/pgSQL functions whose bodies contain {@code
+   * ;}: run it as one script (Flyway and Liquibase's {@code sqlFile} do), not split at every {@code
+   * ;}.
+   *
+   * @param dialect the database's dialect
+   * @param layout the table's layout
+   * @param table a plain SQL identifier, optionally schema-qualified
+   * @return the DDL statements, separated by {@code ;}
+   * @throws IllegalArgumentException if {@code table} is not a plain identifier, or the layout is
+   *     not available for the dialect
+   */
+  public static String schemaSql(SqlDialect dialect, TableLayout layout, String table) {
     checkTableName(table);
+    Objects.requireNonNull(layout, "layout");
     return SchemaScript.render(
-        JdbcIdempotencyStore.class, dialect.schemaResource(), "once_records", table, dialect);
+        JdbcIdempotencyStore.class, layout.schemaResource(dialect), "once_records", table, dialect);
   }
 
   private long offsetMs() {
