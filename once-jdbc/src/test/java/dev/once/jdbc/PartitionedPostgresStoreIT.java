@@ -2,6 +2,7 @@ package dev.once.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
@@ -19,6 +20,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,6 +99,56 @@ class PartitionedPostgresStoreIT extends PostgresStoreIT {
         c.setAutoCommit(true);
         c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
       }
+    }
+  }
+
+  @Test
+  void aStandaloneReplayDoesNotQueueBehindATransactionHoldingTheKeysLock() throws Exception {
+    IdempotencyKey key = key("replayed");
+    Outcome outcome = outcome("done");
+    ClaimResult.Acquired a = (ClaimResult.Acquired) store.claim(request(key, Duration.ofHours(1)));
+    store.complete(key, a.token(), outcome, Duration.ofHours(1));
+    ExecutorService background = Executors.newSingleThreadExecutor();
+    try (Connection holder = pool.getConnection()) {
+      holder.setAutoCommit(false);
+      // The claim answers the replay, and its transaction keeps the key's lock until it ends.
+      assertThat(store.onConnection(holder).claim(request(key, Duration.ofHours(1))))
+          .isInstanceOf(ClaimResult.Completed.class);
+      Future<ClaimResult> standalone =
+          background.submit(() -> store.claim(request(key, Duration.ofHours(1))));
+      assertThat(standalone.get(10, TimeUnit.SECONDS))
+          .as("answered while the holder's transaction is open")
+          .isInstanceOf(ClaimResult.Completed.class);
+      holder.rollback();
+      holder.setAutoCommit(true);
+    } finally {
+      background.shutdownNow();
+    }
+  }
+
+  @Test
+  void aStandaloneClaimOfAKeyInFlightInAnOpenTransactionWaitsForItsEnd() throws Exception {
+    IdempotencyKey key = key("in-flight");
+    ExecutorService background = Executors.newSingleThreadExecutor();
+    try (Connection holder = pool.getConnection()) {
+      holder.setAutoCommit(false);
+      ClaimResult.Acquired a =
+          (ClaimResult.Acquired)
+              store.onConnection(holder).claim(request(key, Duration.ofHours(1)));
+      Future<ClaimResult> standalone =
+          background.submit(() -> store.claim(request(key, Duration.ofHours(1))));
+      store.onConnection(holder).complete(key, a.token(), outcome("first"), Duration.ofHours(1));
+      await("the standalone claim waits for the key's lock")
+          .atMost(Duration.ofSeconds(10))
+          .until(this::advisoryLocksAwaited, n -> n > 0);
+      assertThat(standalone).isNotDone();
+      holder.commit();
+      holder.setAutoCommit(true);
+      assertThat(standalone.get(10, TimeUnit.SECONDS))
+          .as("the holder's committed outcome")
+          .isInstanceOf(ClaimResult.Completed.class);
+    } finally {
+      background.shutdownNow();
     }
   }
 
@@ -208,6 +263,18 @@ class PartitionedPostgresStoreIT extends PostgresStoreIT {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "partitionWidth must be a whole number of seconds, at least 1 s, but was PT1.5S");
+  }
+
+  private long advisoryLocksAwaited() throws SQLException {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   /** Status, fingerprint, outcome and the record's times relative to one another. */

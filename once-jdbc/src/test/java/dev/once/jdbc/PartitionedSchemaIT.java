@@ -137,6 +137,27 @@ class PartitionedSchemaIT {
   }
 
   @Test
+  void theWholeFileRunsAsOneScriptAndAgainWithoutChange() throws Exception {
+    // What a migration tool that does not split the file (Liquibase's splitStatements: false)
+    // sends: the driver runs the statements one after the other.
+    String ddl =
+        JdbcIdempotencyStore.schemaSql(SqlDialect.POSTGRESQL, TableLayout.PARTITIONED, table);
+    long now = databaseNow();
+    addPartitions(now, SECOND, 3 * SECOND, 1000);
+    List<String> before = partitions();
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(ddl);
+    }
+    assertThat(partitions()).isEqualTo(before);
+    byte[] key = sha256("after-rerun-" + UUID.randomUUID());
+    try (Connection c = pool.getConnection()) {
+      assertThat(acquiredTokensInKeyOrder(c, List.of(key), List.of(key), 0, true))
+          .doesNotContainNull();
+    }
+  }
+
+  @Test
   void aClaimerThatMayNotWaitReportsAKeyHeldByAnOpenTransaction() throws Exception {
     long now = databaseNow();
     addPartitions(now, SECOND, 10 * SECOND, 1000);
