@@ -158,6 +158,30 @@ class PartitionedSchemaIT {
   }
 
   @Test
+  void whileAnotherSessionMaintainsThePartitionsAPurgeSkipsThem() throws Exception {
+    long now = databaseNow();
+    addPartitions(now, SECOND, 3 * SECOND, 1000);
+    List<String> before = partitions();
+    try (Connection maintainer = pool.getConnection()) {
+      maintainer.setAutoCommit(false);
+      try (PreparedStatement ps =
+          maintainer.prepareStatement(
+              "SELECT pg_advisory_xact_lock(hashtext('dev.once partition maintenance'),"
+                  + " hashtext(?::regclass::oid::text))")) {
+        ps.setString(1, table);
+        ps.execute();
+      }
+      assertThat(dropExpired(now + 60 * SECOND, 1000)).isZero();
+      assertThat(addPartitions(now + 60 * SECOND, SECOND, 3 * SECOND, 1000)).isZero();
+      assertThat(partitions()).isEqualTo(before);
+      maintainer.rollback();
+    }
+    assertThat(addPartitions(now + 60 * SECOND, SECOND, 3 * SECOND, 1000)).isPositive();
+    dropExpired(now + 60 * SECOND, 1000);
+    assertThat(partitions()).doesNotContainAnyElementsOf(before.subList(1, before.size()));
+  }
+
+  @Test
   void aClaimerThatMayNotWaitReportsAKeyHeldByAnOpenTransaction() throws Exception {
     long now = databaseNow();
     addPartitions(now, SECOND, 10 * SECOND, 1000);
