@@ -34,7 +34,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *                    against a plain consumer and Camel's idempotent repository (a few minutes; {@link KafkaBench}),
  *                    which writes docs/benchmarks-kafka.md (--quick: once-benchmarks/target/benchmarks-kafka-quick.md);
  *                    and/or "outbox": the outbox's write path, relay throughput and commit-to-publish latency
- *                    ({@link OutboxBench}), which writes docs/benchmarks-outbox.md
+ *                    ({@link OutboxBench}), which writes docs/benchmarks-outbox.md; and/or "purge": the plain
+ *                    records table against the partitioned one on PostgreSQL, claims/s while purging and size
+ *                    after simulated days ({@link PurgeBench}), printed to standard output
  * </pre>
  *
  * The servers come from the test kit: the local PostgreSQL and MariaDB when they answer ({@code
@@ -68,6 +70,8 @@ public final class Benchmarks {
                   + KAFKA
                   + ","
                   + OUTBOX
+                  + ","
+                  + PURGE
                   + "]");
           return;
         }
@@ -76,7 +80,11 @@ public final class Benchmarks {
     }
     boolean kafka = only.contains(KAFKA);
     boolean outbox = only.contains(OUTBOX);
-    only = only.stream().filter(s -> !s.equals(KAFKA) && !s.equals(OUTBOX)).toList();
+    boolean purge = only.contains(PURGE);
+    only =
+        only.stream()
+            .filter(s -> !s.equals(KAFKA) && !s.equals(OUTBOX) && !s.equals(PURGE))
+            .toList();
     for (String store : only) {
       if (!ALL_STORES.contains(store)) {
         throw new IllegalArgumentException(
@@ -86,13 +94,24 @@ public final class Benchmarks {
                 + ALL_STORES
                 + ", "
                 + KAFKA
+                + ", "
+                + OUTBOX
                 + " and "
-                + OUTBOX);
+                + PURGE);
       }
     }
     String thisRun =
         "java -jar once-benchmarks/target/once-benchmarks.jar"
             + (args.length == 0 ? "" : " " + String.join(" ", args));
+    if (purge) {
+      // Printed, not written to docs: a comparison of two table layouts, not of Once and its peers.
+      System.out.print(
+          PurgeBench.run(quick ? PurgeBench.Config.quickRun() : PurgeBench.Config.fullRun())
+              .report());
+      if (only.isEmpty() && !kafka && !outbox) {
+        System.exit(0);
+      }
+    }
     if (kafka) {
       Path kafkaOut =
           only.isEmpty() && out != null
@@ -131,6 +150,12 @@ public final class Benchmarks {
 
   /** The name {@code --only} takes for the outbox scenario. */
   static final String OUTBOX = "outbox";
+
+  /**
+   * The name {@code --only} takes for the purge scenario: the plain records table against the
+   * partitioned one on PostgreSQL ({@link PurgeBench}), printed to standard output.
+   */
+  static final String PURGE = "purge";
 
   private static Path quickOut(String name) {
     Path target = Path.of("once-benchmarks", "target");
