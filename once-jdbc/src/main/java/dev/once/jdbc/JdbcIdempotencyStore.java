@@ -54,6 +54,10 @@ import org.jspecify.annotations.Nullable;
  * transaction. Every time decision uses the database clock. The table holds the SHA-256 of (scope,
  * key), never the raw key.
  *
+ * <p>On PostgreSQL the table may be {@link TableLayout#PARTITIONED partitioned} by expiry ({@link
+ * Builder#layout}): the purge then drops whole partitions instead of deleting rows, and claims go
+ * through a function of the schema that keeps one record per key across partitions.
+ *
  * <p><b>SQLite</b> is the embedded store that survives a killed process; H2 is for tests and
  * development (not durable under kills). SQLite's connections must be set up for it, and {@link
  * Builder#build()} refuses a connection that is not:
