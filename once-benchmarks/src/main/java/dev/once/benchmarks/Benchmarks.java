@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Measures every store's claim against its own ceiling and against the peers, on this machine, in
@@ -37,7 +38,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *                    ({@link OutboxBench}), which writes docs/benchmarks-outbox.md; and/or "nats": the NATS
  *                    JetStream inbox against a plain pull consumer ({@link NatsBench}), which writes
  *                    docs/benchmarks-nats.md; and/or "sqs": the SQS inbox against a plain SQS consumer on
- *                    ElasticMQ ({@link SqsBench}), which writes docs/benchmarks-sqs.md
+ *                    ElasticMQ ({@link SqsBench}), which writes docs/benchmarks-sqs.md; and/or "purge": the
+ *                    plain records table against the partitioned one on PostgreSQL, claims/s while purging and
+ *                    size after simulated days ({@link PurgeBench}), printed to standard output
  * </pre>
  *
  * The servers come from the test kit: the local PostgreSQL and MariaDB when they answer ({@code
@@ -88,11 +91,16 @@ public final class Benchmarks {
         "java -jar once-benchmarks/target/once-benchmarks.jar"
             + (args.length == 0 ? "" : " " + String.join(" ", args));
     for (Suite suite : suites) {
+      String text = suite.run().report(quick, thisRun);
+      if (suite.report() == null) {
+        System.out.print(text);
+        continue;
+      }
       Path suiteOut =
           only.isEmpty() && suites.size() == 1 && out != null
               ? out
               : quick ? quickOut(suite.report() + "-quick.md") : docs(suite.report() + ".md");
-      write(suiteOut, suite.run().report(quick, thisRun));
+      write(suiteOut, text);
     }
     if (only.isEmpty()) {
       // The brokers' client threads are not daemons.
@@ -119,14 +127,23 @@ public final class Benchmarks {
   /** The name {@code --only} takes for the SQS inbox scenario. */
   static final String SQS = "sqs";
 
+  /**
+   * The name {@code --only} takes for the purge scenario: the plain records table against the
+   * partitioned one on PostgreSQL ({@link PurgeBench}), printed to standard output.
+   */
+  static final String PURGE = "purge";
+
   /** Runs a scenario and renders its report. */
   @FunctionalInterface
   private interface SuiteRun {
     String report(boolean quick, String thisRun) throws Exception;
   }
 
-  /** A scenario {@code --only} names besides the stores, and the report file it writes. */
-  private record Suite(String name, String report, SuiteRun run) {}
+  /**
+   * A scenario {@code --only} names besides the stores, and the report file it writes under docs/
+   * ({@code null}: printed, not written).
+   */
+  private record Suite(String name, @Nullable String report, SuiteRun run) {}
 
   private static final List<Suite> SUITES =
       List.of(
@@ -160,7 +177,15 @@ public final class Benchmarks {
               (quick, thisRun) ->
                   SqsBench.render(
                       SqsBench.run(quick ? SqsBench.Config.quickRun() : SqsBench.Config.fullRun()),
-                      thisRun)));
+                      thisRun)),
+          // Printed, not written to docs: a comparison of two table layouts, not of Once and its
+          // peers.
+          new Suite(
+              PURGE,
+              null,
+              (quick, thisRun) ->
+                  PurgeBench.run(quick ? PurgeBench.Config.quickRun() : PurgeBench.Config.fullRun())
+                      .report()));
 
   private static List<String> suiteNames() {
     return SUITES.stream().map(Suite::name).toList();

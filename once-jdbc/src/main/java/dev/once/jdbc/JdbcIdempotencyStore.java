@@ -11,6 +11,7 @@ import dev.once.Scope;
 import dev.once.StoreAdmin;
 import dev.once.StoreException;
 import dev.once.jdbc.internal.ClaimMode;
+import dev.once.jdbc.internal.PartitionSettings;
 import dev.once.jdbc.internal.SchemaScript;
 import dev.once.jdbc.internal.SqlErrors;
 import dev.once.jdbc.internal.SqlOperations;
@@ -53,6 +54,10 @@ import org.jspecify.annotations.Nullable;
  * transaction. Every time decision uses the database clock. The table holds the SHA-256 of (scope,
  * key), never the raw key.
  *
+ * <p>On PostgreSQL the table may be {@link TableLayout#PARTITIONED partitioned} by expiry ({@link
+ * Builder#layout}): the purge then drops whole partitions instead of deleting rows, and claims go
+ * through a function of the schema that keeps one record per key across partitions.
+ *
  * <p><b>SQLite</b> is the embedded store that survives a killed process; H2 is for tests and
  * development (not durable under kills). SQLite's connections must be set up for it, and {@link
  * Builder#build()} refuses a connection that is not:
@@ -92,6 +97,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   private final ConcurrentClaimPolicy concurrentClaims;
   private final Duration idleTransactionTimeout;
   private final Supplier<Duration> clockOffset;
+  private final TableLayout layout;
   private final SqlOperations sql;
   private final View standalone;
 
@@ -103,7 +109,13 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     this.concurrentClaims = b.concurrentClaims;
     this.idleTransactionTimeout = b.idleTransactionTimeout;
     this.clockOffset = b.clockOffset;
-    this.sql = SqlOperations.of(dialect, table);
+    this.layout = b.layout;
+    this.sql =
+        b.layout == TableLayout.PARTITIONED
+            ? SqlOperations.partitioned(
+                table,
+                new PartitionSettings(b.partitionWidth, b.partitionsAhead, b.partitionLockWait))
+            : SqlOperations.of(dialect, table);
     Runner pooled =
         new Runner() {
           @Override
@@ -127,6 +139,11 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   /** {@return the SQL dialect the store speaks, set or detected} */
   public SqlDialect dialect() {
     return dialect;
+  }
+
+  /** {@return the records table's layout} */
+  public TableLayout layout() {
+    return layout;
   }
 
   /** {@return the records table, as configured (possibly schema-qualified)} */
@@ -174,14 +191,20 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
             : ClaimMode.TRANSACTION_FAIL_FAST);
   }
 
-  /** Creates the table and index if they do not exist, from this dialect's schema resource. */
+  /**
+   * Creates the table and index if they do not exist, from this dialect's and layout's schema
+   * resource; in the {@link TableLayout#PARTITIONED partitioned} layout also the partitions ahead
+   * that {@link Builder#partitionsAhead} asks for.
+   */
   public void createSchema() {
-    String ddl = schemaSql(dialect, table);
+    String ddl = schemaSql(dialect, layout, table);
     withConnection(
         null,
         "create schema",
         c -> {
-          return SchemaScript.execute(c, ddl);
+          int statements = SchemaScript.execute(c, ddl);
+          sql.afterSchemaCreated(c, offsetMs());
+          return statements;
         });
   }
 
@@ -195,9 +218,28 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    * @throws IllegalArgumentException if {@code table} is not a plain identifier
    */
   public static String schemaSql(SqlDialect dialect, String table) {
+    return schemaSql(dialect, TableLayout.PLAIN, table);
+  }
+
+  /**
+   * The schema DDL for {@code dialect} in {@code layout}, with the table and every object derived
+   * from it (index, sequence, partitions, functions) renamed after {@code table}: for your
+   * migrations. The partitioned layout's file holds PL/pgSQL functions whose bodies contain {@code
+   * ;}: run it as one script (Flyway and Liquibase's {@code sqlFile} do), not split at every {@code
+   * ;}.
+   *
+   * @param dialect the database's dialect
+   * @param layout the table's layout
+   * @param table a plain SQL identifier, optionally schema-qualified
+   * @return the DDL statements, separated by {@code ;}
+   * @throws IllegalArgumentException if {@code table} is not a plain identifier, or the layout is
+   *     not available for the dialect
+   */
+  public static String schemaSql(SqlDialect dialect, TableLayout layout, String table) {
     checkTableName(table);
+    Objects.requireNonNull(layout, "layout");
     return SchemaScript.render(
-        JdbcIdempotencyStore.class, dialect.schemaResource(), "once_records", table, dialect);
+        JdbcIdempotencyStore.class, layout.schemaResource(dialect), "once_records", table, dialect);
   }
 
   private long offsetMs() {
@@ -229,6 +271,18 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     standalone.renew(key, token, lease);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>In the {@link TableLayout#PARTITIONED partitioned} layout a purge first creates the
+   * partitions ahead ({@link Builder#partitionsAhead}), then drops every partition whose whole
+   * range has passed, however many records it holds (the answer counts them, so it may exceed
+   * {@code limit}), and then deletes at most {@code limit} expired records from the default
+   * partition, one by one. A record in a partition whose range has not wholly passed stays until it
+   * has: up to one {@link Builder#partitionWidth} past its retention. When another session holds
+   * the table's lock for longer than {@link Builder#partitionLockWait}, the drop is left to the
+   * next purge.
+   */
   @Override
   public int purgeExpired(int limit) {
     return standalone.purgeExpired(limit);
@@ -355,7 +409,14 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
   @Override
   public String toString() {
-    return "JdbcIdempotencyStore[" + name + ", " + dialect + ", table " + table + "]";
+    return "JdbcIdempotencyStore["
+        + name
+        + ", "
+        + dialect
+        + ", table "
+        + table
+        + (layout == TableLayout.PLAIN ? "" : ", " + layout)
+        + "]";
   }
 
   /**
@@ -512,6 +573,10 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     private Supplier<Duration> clockOffset = () -> Duration.ZERO;
     private boolean createSchema;
     private Duration idleTransactionTimeout = Duration.ZERO;
+    private TableLayout layout = TableLayout.PLAIN;
+    private Duration partitionWidth = Duration.ofDays(1);
+    private Duration partitionsAhead = Duration.ofDays(8);
+    private Duration partitionLockWait = Duration.ofMillis(50);
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -608,6 +673,93 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
 
     /**
+     * The records table's layout. Default {@link TableLayout#PLAIN}.
+     *
+     * <p>{@link TableLayout#PARTITIONED} (PostgreSQL only) partitions the table by range on {@code
+     * expires_at}; {@link JdbcIdempotencyStore#purgeExpired} then drops partitions whose whole
+     * range has passed instead of deleting rows, and creates the partitions ahead. Every claim goes
+     * through the schema's {@code <table>_claim} function, which takes a transaction-scoped
+     * advisory lock per key (all of a batch's keys, in sorted order) and looks the key up across
+     * the partitions: that keeps one record per key, and it needs {@code READ COMMITTED} (a claim
+     * in a {@code REPEATABLE READ} or {@code SERIALIZABLE} transaction fails with SQLState {@code
+     * 25000}). A batch holds one lock per key until its transaction ends, from PostgreSQL's shared
+     * lock table ({@code max_locks_per_transaction} times connections). The table name's last part
+     * may be at most 46 characters, so that partition names fit PostgreSQL's 63.
+     *
+     * @param layout not {@code null}
+     * @return this builder
+     */
+    public Builder layout(TableLayout layout) {
+      this.layout = Objects.requireNonNull(layout, "layout");
+      return this;
+    }
+
+    /**
+     * {@link TableLayout#PARTITIONED}: the range of {@code expires_at} each partition covers, so
+     * also how long a record may outlive its retention before its partition is dropped. Default 1
+     * day.
+     *
+     * @param width a whole number of seconds, at least 1 s
+     * @return this builder
+     * @throws IllegalArgumentException if {@code width} is shorter than a second or not whole
+     *     seconds
+     */
+    public Builder partitionWidth(Duration width) {
+      Objects.requireNonNull(width, "partitionWidth");
+      if (width.compareTo(Duration.ofSeconds(1)) < 0 || width.getNano() != 0) {
+        throw new IllegalArgumentException(
+            "partitionWidth must be a whole number of seconds, at least 1 s, but was " + width);
+      }
+      this.partitionWidth = width;
+      return this;
+    }
+
+    /**
+     * {@link TableLayout#PARTITIONED}: how far past now {@link #createSchema} and every purge keep
+     * partitions created. Choose it longer than the longest retention plus lease you claim with: a
+     * record whose expiry has no partition lands in the default partition, and is purged row by
+     * row. Default 8 days (the inbox keeps its markers 7). Zero: Once creates no partitions; your
+     * migrations or a scheduled job call {@code <table>_add_partitions} instead.
+     *
+     * @param ahead zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder partitionsAhead(Duration ahead) {
+      Objects.requireNonNull(ahead, "partitionsAhead");
+      if (ahead.isNegative()) {
+        throw new IllegalArgumentException(
+            "partitionsAhead must not be negative, but was " + ahead);
+      }
+      this.partitionsAhead = ahead;
+      return this;
+    }
+
+    /**
+     * {@link TableLayout#PARTITIONED}: the longest a purge waits for the exclusive lock that
+     * dropping a partition (or attaching one next to the default partition) needs. Claims that
+     * arrive meanwhile queue behind the purge, so this bounds their extra wait; when the lock is
+     * not had in time, the purge leaves the partition to the next one. Zero never waits, which
+     * under a steady load of claims may never find the table free. Default 50 ms.
+     *
+     * @param wait zero to {@link Integer#MAX_VALUE} ms
+     * @return this builder
+     * @throws IllegalArgumentException if negative or longer
+     */
+    public Builder partitionLockWait(Duration wait) {
+      Objects.requireNonNull(wait, "partitionLockWait");
+      if (wait.isNegative() || wait.toMillis() > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "partitionLockWait must be between 0 and "
+                + Integer.MAX_VALUE
+                + " ms, but was "
+                + wait);
+      }
+      this.partitionLockWait = wait;
+      return this;
+    }
+
+    /**
      * Whether {@link #build()} creates the table if it is missing. Default false: ship the schema
      * in your migrations.
      *
@@ -629,6 +781,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
      * @throws IllegalStateException if a SQLite connection lacks a setting the store needs ({@code
      *     journal_mode=WAL}, {@code synchronous=FULL}, a {@code busy_timeout} above zero); the
      *     message names it
+     * @throws IllegalArgumentException if the layout is {@link TableLayout#PARTITIONED} and the
+     *     dialect is not PostgreSQL, or the table's name is too long for its partitions' names
      */
     public JdbcIdempotencyStore build() {
       SqlDialect d = dialect;
@@ -641,6 +795,18 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
           SqlOperations.of(d, table).checkConnection(c);
         } catch (SQLException e) {
           throw SqlErrors.translate(e, "jdbc", null, "dialect detection");
+        }
+      }
+      if (layout == TableLayout.PARTITIONED) {
+        layout.schemaResource(d); // refuses a dialect other than PostgreSQL
+        String plain = table.substring(table.indexOf('.') + 1);
+        if (plain.length() > 46) {
+          throw new IllegalArgumentException(
+              "a PARTITIONED table's name may be at most 46 characters, so that its partitions'"
+                  + " names (<table>_pYYYYMMDDtHHMMSS) fit PostgreSQL's 63, but '"
+                  + plain
+                  + "' has "
+                  + plain.length());
         }
       }
       JdbcIdempotencyStore store = new JdbcIdempotencyStore(this, d);

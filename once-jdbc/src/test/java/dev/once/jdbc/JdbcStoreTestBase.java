@@ -35,6 +35,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -64,16 +65,13 @@ abstract class JdbcStoreTestBase {
     String[] c = connection();
     pool = pool(c[0], c[1], c[2], 80, 10_000);
     store =
-        JdbcIdempotencyStore.builder(pool)
+        storeBuilder(pool)
             .table(table)
             .createSchema(true)
             .clockOffset(() -> Duration.ofMillis(offsetMs.get()))
             .build();
     waitingStore =
-        JdbcIdempotencyStore.builder(pool)
-            .table(table)
-            .concurrentClaims(ConcurrentClaimPolicy.WAIT)
-            .build();
+        storeBuilder(pool).table(table).concurrentClaims(ConcurrentClaimPolicy.WAIT).build();
     System.out.println("[once-jdbc] " + getClass().getSimpleName() + ": " + store + " on " + c[0]);
   }
 
@@ -81,15 +79,28 @@ abstract class JdbcStoreTestBase {
   void dropTable() throws SQLException {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
-      s.execute("DROP TABLE " + table);
-      // SQLite keeps its fencing tokens in a table, the others in a sequence.
-      s.execute(
-          (store.dialect() == SqlDialect.SQLITE ? "DROP TABLE " : "DROP SEQUENCE ")
-              + table
-              + "_token_seq");
+      dropSchema(s, table);
     } finally {
       pool.close();
     }
+  }
+
+  /**
+   * A builder over {@code dataSource} for every store of this class; a subclass chooses the table's
+   * layout here.
+   */
+  protected JdbcIdempotencyStore.Builder storeBuilder(DataSource dataSource) {
+    return JdbcIdempotencyStore.builder(dataSource);
+  }
+
+  /** Drops what {@link JdbcIdempotencyStore#createSchema()} created for {@code name}. */
+  protected void dropSchema(Statement s, String name) throws SQLException {
+    s.execute("DROP TABLE " + name);
+    // SQLite keeps its fencing tokens in a table, the others in a sequence.
+    s.execute(
+        (store.dialect() == SqlDialect.SQLITE ? "DROP TABLE " : "DROP SEQUENCE ")
+            + name
+            + "_token_seq");
   }
 
   /**
@@ -141,7 +152,7 @@ abstract class JdbcStoreTestBase {
       qualified = currentSchema(c) + "." + table + "_q";
     }
     JdbcIdempotencyStore qualifiedStore =
-        JdbcIdempotencyStore.builder(pool).table(qualified).createSchema(true).build();
+        storeBuilder(pool).table(qualified).createSchema(true).build();
     try {
       qualifiedStore.createSchema();
       IdempotencyKey key = IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "schema"), "k");
@@ -155,11 +166,7 @@ abstract class JdbcStoreTestBase {
     } finally {
       try (Connection c = pool.getConnection();
           Statement s = c.createStatement()) {
-        s.execute("DROP TABLE " + qualified);
-        s.execute(
-            (store.dialect() == SqlDialect.SQLITE ? "DROP TABLE " : "DROP SEQUENCE ")
-                + qualified
-                + "_token_seq");
+        dropSchema(s, qualified);
       }
     }
   }
@@ -221,7 +228,7 @@ abstract class JdbcStoreTestBase {
     @BeforeAll
     void startStoreAhead() {
       anHourAhead =
-          JdbcIdempotencyStore.builder(pool)
+          storeBuilder(pool)
               .table(table)
               .dialect(store.dialect())
               .clockOffset(() -> Duration.ofMillis(offsetMs.get()).plusHours(1))

@@ -37,7 +37,7 @@ abstract class NetworkStoreTestBase extends JdbcStoreTestBase {
       String[] c = connection();
       proxiedPool = pool(outageUrl(proxy.port()), c[1], c[2], 4, 1_000);
       proxiedStore =
-          JdbcIdempotencyStore.builder(proxiedPool)
+          storeBuilder(proxiedPool)
               .table(table)
               .dialect(store.dialect())
               .createSchema(true)

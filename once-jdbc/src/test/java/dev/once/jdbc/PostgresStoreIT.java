@@ -33,7 +33,7 @@ class PostgresStoreIT extends ServerStoreTestBase {
   }
 
   private JdbcIdempotencyStore bounded(Duration idle) {
-    return JdbcIdempotencyStore.builder(pool)
+    return storeBuilder(pool)
         .table(table)
         .dialect(SqlDialect.POSTGRESQL)
         .idleTransactionTimeout(idle)

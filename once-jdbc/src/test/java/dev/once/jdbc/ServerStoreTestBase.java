@@ -59,14 +59,13 @@ abstract class ServerStoreTestBase extends NetworkStoreTestBase {
       proxy = TcpProxy.start(db.host(), db.port());
       proxiedPool = pool(outageUrl(proxy.port()), db.user(), db.password(), 4, 1_000);
       proxiedStore =
-          JdbcIdempotencyStore.builder(proxiedPool)
+          storeBuilder(proxiedPool)
               .table(table)
               .dialect(store.dialect())
               .name(store.name() + "-via-proxy")
               .build();
       // Not the shared store: the contract suite moves that one's clock.
-      directStore =
-          JdbcIdempotencyStore.builder(pool).table(table).dialect(store.dialect()).build();
+      directStore = storeBuilder(pool).table(table).dialect(store.dialect()).build();
     }
 
     @AfterAll

@@ -21,7 +21,7 @@ import java.util.Set;
  * UPDATE} in the same statement takes over only dead records, and the statement reads back the rows
  * it did not take.
  */
-final class PostgresOperations extends SqlOperations {
+class PostgresOperations extends SqlOperations {
 
   private static final String SINGLE_INPUT =
       "SELECT ?::bytea AS id, ?::bytea AS fp, ?::bigint AS lease, ?::bigint AS retention, 1::bigint AS ord";

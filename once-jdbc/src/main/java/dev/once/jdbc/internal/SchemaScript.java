@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,6 +24,9 @@ import java.util.regex.Pattern;
  * for indexes: the schema goes on the index's name and the table it indexes is named bare.
  */
 public final class SchemaScript {
+
+  /** {@code $$} or {@code $tag$}: opens a dollar-quoted string that runs to the same tag. */
+  private static final Pattern DOLLAR_QUOTE = Pattern.compile("\\$(?:[A-Za-z_][A-Za-z0-9_]*)?\\$");
 
   private static final Pattern INDEX_NAME =
       Pattern.compile("(?i)(\\bINDEX\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?)(\\w+)");
@@ -119,13 +124,63 @@ public final class SchemaScript {
   public static int execute(Connection connection, String ddl) throws SQLException {
     int executed = 0;
     try (Statement s = connection.createStatement()) {
-      for (String statement : ddl.split(";")) {
-        if (!statement.isBlank()) {
-          s.execute(statement);
-          executed++;
-        }
+      for (String statement : split(ddl)) {
+        s.execute(statement);
+        executed++;
       }
     }
     return executed;
+  }
+
+  /**
+   * Splits DDL into statements at each {@code ;} that is neither inside a dollar-quoted body
+   * ({@code $$ ... $$} or {@code $tag$ ... $tag$}, PostgreSQL's function bodies, whose own
+   * statements end in {@code ;}) nor inside a single-quoted string.
+   *
+   * @param ddl statements separated by {@code ;}, comments removed
+   * @return the non-blank statements, trimmed, in order
+   * @throws IllegalArgumentException if a dollar quote or a string is never closed
+   */
+  public static List<String> split(String ddl) {
+    List<String> statements = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    int i = 0;
+    while (i < ddl.length()) {
+      char ch = ddl.charAt(i);
+      Matcher dollar = DOLLAR_QUOTE.matcher(ddl).region(i, ddl.length());
+      if (ch == '$' && dollar.lookingAt()) {
+        String tag = dollar.group();
+        int close = ddl.indexOf(tag, i + tag.length());
+        if (close < 0) {
+          throw new IllegalArgumentException("dollar quote " + tag + " is never closed");
+        }
+        current.append(ddl, i, close + tag.length());
+        i = close + tag.length();
+      } else if (ch == '\'') {
+        // '' inside a string is an escaped quote: the scan simply closes and reopens the string.
+        int close = ddl.indexOf('\'', i + 1);
+        if (close < 0) {
+          throw new IllegalArgumentException("a string literal is never closed");
+        }
+        current.append(ddl, i, close + 1);
+        i = close + 1;
+      } else if (ch == ';') {
+        addIfNotBlank(statements, current);
+        current.setLength(0);
+        i++;
+      } else {
+        current.append(ch);
+        i++;
+      }
+    }
+    addIfNotBlank(statements, current);
+    return statements;
+  }
+
+  private static void addIfNotBlank(List<String> statements, CharSequence statement) {
+    String s = statement.toString().strip();
+    if (!s.isEmpty()) {
+      statements.add(s);
+    }
   }
 }

@@ -44,6 +44,14 @@ public abstract class SqlOperations {
     this.sequence = table + "_token_seq";
   }
 
+  /**
+   * The statements for a table in the {@link dev.once.jdbc.TableLayout#PARTITIONED partitioned}
+   * layout, which is PostgreSQL's only.
+   */
+  public static SqlOperations partitioned(String table, PartitionSettings partitions) {
+    return new PartitionedPostgresOperations(table, partitions);
+  }
+
   public static SqlOperations of(SqlDialect dialect, String table) {
     return switch (dialect) {
       case POSTGRESQL -> new PostgresOperations(table);
@@ -73,6 +81,12 @@ public abstract class SqlOperations {
    * IllegalStateException} naming the setting otherwise. Called once when the store is built.
    */
   public void checkConnection(Connection c) throws SQLException {}
+
+  /**
+   * Runs once the schema script has: a layout that needs more than its DDL (partitions to claim
+   * into) sets it up here.
+   */
+  public void afterSchemaCreated(Connection c, long offsetMs) throws SQLException {}
 
   /** SQL for "now" in epoch ms by the database clock, plus one bound offset parameter. */
   protected abstract String now();

@@ -1,6 +1,7 @@
 package dev.once.jdbc.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.once.jdbc.SqlDialect;
 import org.junit.jupiter.api.Test;
@@ -53,5 +54,56 @@ class SchemaScriptTest {
             "payments_once",
             SqlDialect.POSTGRESQL);
     assertThat(ddl).doesNotContain("--").doesNotContain("once_records").contains("payments_once");
+  }
+
+  @Test
+  void statementsSplitAtEachSemicolon() {
+    assertThat(SchemaScript.split("CREATE TABLE a (x INT);\n CREATE INDEX b ON a (x) ;\n\n"))
+        .containsExactly("CREATE TABLE a (x INT)", "CREATE INDEX b ON a (x)");
+  }
+
+  @Test
+  void aDollarQuotedFunctionBodyStaysOneStatement() {
+    String function =
+        "CREATE FUNCTION f() RETURNS INT LANGUAGE plpgsql AS $$\n"
+            + "DECLARE n INT;\nBEGIN\n  SELECT 1 INTO n;\n  RETURN n;\nEND;\n$$";
+    assertThat(SchemaScript.split("CREATE TABLE a (x INT);\n" + function + ";\nSELECT f();"))
+        .containsExactly("CREATE TABLE a (x INT)", function, "SELECT f()");
+  }
+
+  @Test
+  void aTaggedDollarQuoteEndsOnlyAtTheSameTag() {
+    String function =
+        "CREATE FUNCTION g() RETURNS TEXT AS $body$ SELECT $$a;b$$; $body$ LANGUAGE sql";
+    assertThat(SchemaScript.split(function + "; SELECT 2")).containsExactly(function, "SELECT 2");
+  }
+
+  @Test
+  void aSemicolonInAStringLiteralDoesNotSplit() {
+    assertThat(SchemaScript.split("SELECT 'a;b', 'it''s; fine'; SELECT $1"))
+        .containsExactly("SELECT 'a;b', 'it''s; fine'", "SELECT $1");
+  }
+
+  @Test
+  void anUnclosedDollarQuoteIsRefusedWithItsTag() {
+    assertThatThrownBy(() -> SchemaScript.split("CREATE FUNCTION f() AS $fn$ BEGIN; END;"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("dollar quote $fn$ is never closed");
+  }
+
+  @Test
+  void thePartitionedPostgresFileSplitsIntoWholeFunctions() {
+    String ddl =
+        SchemaScript.render(
+            SchemaScript.class,
+            "db/once/postgresql/V1__once_records_partitioned.sql",
+            "once_records",
+            "app.payments_once",
+            SqlDialect.POSTGRESQL);
+    assertThat(SchemaScript.split(ddl))
+        .filteredOn(s -> s.startsWith("CREATE OR REPLACE FUNCTION"))
+        .hasSize(3)
+        .allSatisfy(f -> assertThat(f).endsWith("$$").contains("app.payments_once"));
+    assertThat(ddl).doesNotContain("once_records");
   }
 }

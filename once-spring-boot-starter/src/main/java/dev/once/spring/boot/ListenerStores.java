@@ -31,6 +31,7 @@ final class ListenerStores {
         };
     return JdbcIdempotencyStore.builder(dataSource)
         .table(jdbc.getTable())
+        .layout(jdbc.getLayout())
         .concurrentClaims(ConcurrentClaimPolicy.WAIT)
         .createSchema(create)
         .build();

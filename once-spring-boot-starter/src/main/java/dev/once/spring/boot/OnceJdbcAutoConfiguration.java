@@ -48,6 +48,7 @@ public class OnceJdbcAutoConfiguration {
         };
     return JdbcIdempotencyStore.builder(dataSource)
         .table(jdbc.getTable())
+        .layout(jdbc.getLayout())
         .concurrentClaims(jdbc.getConcurrentClaims())
         .idleTransactionTimeout(jdbc.getIdleTransactionTimeout())
         .createSchema(create)

@@ -1,6 +1,7 @@
 package dev.once.spring.boot;
 
 import dev.once.jdbc.ConcurrentClaimPolicy;
+import dev.once.jdbc.TableLayout;
 import java.time.Duration;
 
 /**
@@ -29,6 +30,12 @@ public class OnceJdbcProperties {
    * server's setting.
    */
   private Duration idleTransactionTimeout = Duration.ofSeconds(90);
+
+  /**
+   * The table's layout: plain, or partitioned (PostgreSQL only: partitioned by expiry, and the
+   * purger drops whole partitions instead of deleting rows; claims need READ COMMITTED).
+   */
+  private TableLayout layout = TableLayout.PLAIN;
 
   /**
    * {@return the {@code once.jdbc.table} property} Table of the records, optionally
@@ -102,6 +109,24 @@ public class OnceJdbcProperties {
    */
   public void setIdleTransactionTimeout(Duration idleTransactionTimeout) {
     this.idleTransactionTimeout = idleTransactionTimeout;
+  }
+
+  /**
+   * {@return the {@code once.jdbc.layout} property} The table's layout: plain, or partitioned
+   * (PostgreSQL only: partitioned by expiry, and the purger drops whole partitions instead of
+   * deleting rows; claims need READ COMMITTED). Default {@code plain}.
+   */
+  public TableLayout getLayout() {
+    return layout;
+  }
+
+  /**
+   * Sets the {@code once.jdbc.layout} property; see {@link #getLayout()}.
+   *
+   * @param layout the new value
+   */
+  public void setLayout(TableLayout layout) {
+    this.layout = layout;
   }
 
   /** When the starter creates the JDBC store's table. */

@@ -11,6 +11,7 @@ import dev.once.IdempotencyStore;
 import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.jdbc.JdbcIdempotencyStore;
+import dev.once.jdbc.TableLayout;
 import dev.once.spring.boot.OnceJdbcAutoConfiguration;
 import dev.once.spring.boot.OncePurgeAutoConfiguration;
 import dev.once.spring.boot.OncePurgers;
@@ -61,6 +62,63 @@ class PostgresPurgeIT {
     JdbcTemplate jdbc = new JdbcTemplate(direct);
     jdbc.execute("DROP TABLE IF EXISTS " + table);
     jdbc.execute("DROP SEQUENCE IF EXISTS " + table + "_token_seq");
+    for (String function : new String[] {"_claim", "_add_partitions", "_drop_expired"}) {
+      jdbc.execute("DROP FUNCTION IF EXISTS " + table + function);
+    }
+  }
+
+  @Test
+  void onAPartitionedTableExpiredPartitionsAreDroppedOnTheirOwn() {
+    // Written as if two days ago, into the partitions a store of that day created ahead: their
+    // hour of retention, and the whole day-wide partition it ended in, have passed.
+    JdbcIdempotencyStore twoDaysAgo =
+        JdbcIdempotencyStore.builder(direct)
+            .table(table)
+            .layout(TableLayout.PARTITIONED)
+            .clockOffset(() -> Duration.ofDays(-2))
+            .createSchema(true)
+            .build();
+    Scope scope = Scope.of("tenant", "charge");
+    for (int i = 0; i < 30; i++) {
+      IdempotencyKey key = IdempotencyKey.of(scope, "old-" + i);
+      long token = acquired(twoDaysAgo.claim(request(key, Duration.ofMinutes(1))));
+      twoDaysAgo.complete(key, token, Outcome.empty(), Duration.ofHours(1));
+    }
+    JdbcTemplate jdbc = new JdbcTemplate(direct);
+    String partitionsOfTheOldRecords =
+        "SELECT COUNT(DISTINCT tableoid) FROM "
+            + table
+            + " WHERE tableoid <> '"
+            + table
+            + "_default'::regclass";
+    assertThat(jdbc.queryForObject(partitionsOfTheOldRecords, Long.class)).isPositive();
+
+    runner
+        .withPropertyValues("once.jdbc.layout=partitioned")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              JdbcIdempotencyStore store = context.getBean(JdbcIdempotencyStore.class);
+              assertThat(store.layout()).isEqualTo(TableLayout.PARTITIONED);
+              IdempotencyKey recent = IdempotencyKey.of(scope, "recent");
+              store.complete(
+                  recent,
+                  acquired(store.claim(request(recent, Duration.ofMinutes(1)))),
+                  Outcome.empty(),
+                  Duration.ofHours(1));
+              await()
+                  .atMost(Duration.ofSeconds(30))
+                  .untilAsserted(
+                      () ->
+                          assertThat(
+                                  jdbc.queryForObject("SELECT COUNT(*) FROM " + table, Long.class))
+                              .isEqualTo(1));
+              assertThat(store.claim(request(recent, Duration.ofMinutes(1))))
+                  .isInstanceOf(ClaimResult.Completed.class);
+              assertThat(context.getBean(OncePurgers.class).purgers().get(0).progress().deleted())
+                  .as("rows of the dropped partitions")
+                  .isEqualTo(30);
+            });
   }
 
   @Test
