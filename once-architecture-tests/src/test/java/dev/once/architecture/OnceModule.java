@@ -45,7 +45,7 @@ enum OnceModule {
   SPRING_BOOT_STARTER(
       "once-spring-boot-starter",
       "dev.once.spring.boot",
-      uses(CORE, JDBC, REDIS, SERVLET, OUTBOX, KAFKA, RABBITMQ, NATS, MICROMETER),
+      uses(CORE, JDBC, REDIS, SERVLET, OUTBOX, KAFKA, RABBITMQ, NATS, SQS, MICROMETER),
       "org.springframework..",
       "org.aopalliance..",
       "org.apache.commons.logging..",
@@ -53,6 +53,7 @@ enum OnceModule {
       "org.apache.kafka..",
       "com.rabbitmq.client..",
       "io.nats.client..",
+      "software.amazon.awssdk..",
       "io.lettuce.core..",
       "io.micrometer.."),
   DRILL(

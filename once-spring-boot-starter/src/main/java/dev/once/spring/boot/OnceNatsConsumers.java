@@ -4,6 +4,7 @@ import dev.once.OnceListener;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.nats.NatsInboxConsumer;
+import dev.once.spring.boot.internal.BoundConnection;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
@@ -15,8 +16,6 @@ import java.util.Objects;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.jdbc.datasource.ConnectionHolder;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Builds {@link NatsInboxConsumer}s on the application's database, and starts and stops every
@@ -98,35 +97,9 @@ public final class OnceNatsConsumers implements SmartLifecycle {
             .listener(listener)
             .build();
     return NatsInboxConsumer.builder(nats, stream, durable, inbox)
-        .handler((connection, message) -> handleBound(connection, message, handler));
-  }
-
-  /**
-   * Runs the handler with the batch's connection bound to the DataSource the way a Spring
-   * transaction binds it, marked active so that {@code @Transactional} code joins it instead of
-   * committing it.
-   */
-  private void handleBound(java.sql.Connection connection, Message message, Handler handler)
-      throws Exception {
-    BatchConnection holder = new BatchConnection(connection);
-    TransactionSynchronizationManager.bindResource(dataSource, holder);
-    try {
-      handler.handle(message);
-    } finally {
-      TransactionSynchronizationManager.unbindResource(dataSource);
-    }
-    if (holder.isRollbackOnly()) {
-      throw new IllegalStateException(
-          "the handler's transaction was marked rollback-only (a @Transactional method it called"
-              + " failed and the failure was caught); the batch is rolled back");
-    }
-  }
-
-  /** The inbox's connection, as a Spring transaction in progress. */
-  private static final class BatchConnection extends ConnectionHolder {
-    BatchConnection(java.sql.Connection connection) {
-      super(connection, true);
-    }
+        .handler(
+            (connection, message) ->
+                BoundConnection.run(dataSource, connection, () -> handler.handle(message)));
   }
 
   /** Starts every {@link NatsInboxConsumer} bean; a consumer that cannot start fails the start. */

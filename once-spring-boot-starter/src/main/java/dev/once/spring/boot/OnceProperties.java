@@ -11,8 +11,9 @@ import org.springframework.boot.context.properties.NestedConfigurationProperty;
  * once.redis.*} {@link OnceRedisProperties}, {@code once.memory.*} {@link OnceMemoryProperties},
  * {@code once.http.*} {@link OnceHttpProperties}, {@code once.kafka.*} {@link OnceKafkaProperties},
  * {@code once.rabbit.*} {@link OnceRabbitProperties}, {@code once.nats.*} {@link
- * OnceNatsProperties} and {@code once.outbox.*} {@link OnceOutboxProperties} and {@code
- * once.purge.*} {@link OncePurgeProperties} and {@code once.admin.*} {@link OnceAdminProperties}.
+ * OnceNatsProperties}, {@code once.sqs.*} {@link OnceSqsProperties} and {@code once.outbox.*}
+ * {@link OnceOutboxProperties} and {@code once.purge.*} {@link OncePurgeProperties} and {@code
+ * once.admin.*} {@link OnceAdminProperties}.
  */
 @ConfigurationProperties("once")
 public class OnceProperties {
@@ -38,6 +39,8 @@ public class OnceProperties {
   private final OnceRabbitProperties rabbit = new OnceRabbitProperties();
 
   @NestedConfigurationProperty private final OnceNatsProperties nats = new OnceNatsProperties();
+
+  @NestedConfigurationProperty private final OnceSqsProperties sqs = new OnceSqsProperties();
 
   @NestedConfigurationProperty
   private final OnceOutboxProperties outbox = new OnceOutboxProperties();
@@ -96,6 +99,11 @@ public class OnceProperties {
   /** {@return the {@code once.nats.*} settings} */
   public OnceNatsProperties getNats() {
     return nats;
+  }
+
+  /** {@return the {@code once.sqs.*} settings} */
+  public OnceSqsProperties getSqs() {
+    return sqs;
   }
 
   /** {@return the {@code once.outbox.*} settings} */
