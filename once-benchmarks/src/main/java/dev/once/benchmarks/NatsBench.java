@@ -53,9 +53,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * stream from the beginning through a durable pull consumer of its own, interleaved (plain, Once,
  * plain, Once, ...) after one unmeasured warm-up round. The plain loop does what a hand-written
  * consumer does: per fetch, one transaction with one JDBC batch of the inserts, then an ack per
- * message. Once is {@link NatsInboxConsumer} with a per-message handler (one {@code INSERT} on the
- * batch's connection), the ids claimed in one statement per batch, an ack per message after the
- * commit.
+ * message. Once is {@link NatsInboxConsumer} twice: with a per-message handler (one {@code INSERT}
+ * on the batch's connection) and with a batch handler (the fresh messages' inserts as one JDBC
+ * batch, the plain loop's effect code); the ids claimed in one statement per batch, an ack per
+ * message after the commit.
  */
 final class NatsBench {
 
@@ -89,7 +90,11 @@ final class NatsBench {
 
   enum Kind {
     PLAIN("plain JetStream pull consumer, no dedupe"),
-    ONCE("Once NatsInboxConsumer");
+    ONCE("Once NatsInboxConsumer"),
+    /**
+     * Once with a batch handler: the fresh messages' inserts as one JDBC batch, like the plain one.
+     */
+    ONCE_BATCH("Once NatsInboxConsumer, batch handler");
 
     final String label;
 
@@ -124,12 +129,12 @@ final class NatsBench {
       this.config = config;
     }
 
-    /** Once's msg/s ÷ the plain consumer's, per measured round, for one duplicate ratio. */
-    double[] ratios(int dup) {
+    /** {@code kind}'s msg/s ÷ the plain consumer's, per measured round, for one duplicate ratio. */
+    double[] ratios(Kind kind, int dup) {
       List<Double> r = new ArrayList<>();
       for (int round = 1; round <= config.repetitions(); round++) {
         Rep plain = find(Kind.PLAIN, dup, round);
-        Rep once = find(Kind.ONCE, dup, round);
+        Rep once = find(kind, dup, round);
         if (plain != null && once != null) {
           r.add(once.perSecond() / plain.perSecond());
         }
@@ -310,7 +315,10 @@ final class NatsBench {
             .maxAckPending(Math.max(1000, 2 * config.batch()))
             .build());
     try {
-      long nanos = kind == Kind.PLAIN ? plain(stream, durable) : once(stream, durable);
+      long nanos =
+          kind == Kind.PLAIN
+              ? plain(stream, durable)
+              : once(stream, durable, kind == Kind.ONCE_BATCH);
       long rows = count(kind.table());
       long expected = kind == Kind.PLAIN ? config.messages() : distinct;
       if (rows != expected) {
@@ -358,33 +366,51 @@ final class NatsBench {
     }
   }
 
-  /** Once's consumer, per-message handler; the pass ends when every message was settled. */
-  private long once(String stream, String durable)
+  /**
+   * Once's consumer, with a per-message handler or a batch handler; the pass ends when every
+   * message was settled.
+   */
+  private long once(String stream, String durable, boolean batchHandler)
       throws IOException, InterruptedException, JetStreamApiException {
     AtomicLong settled = new AtomicLong();
     CountDownLatch allSettled = new CountDownLatch(1);
     JdbcInbox inbox = JdbcInbox.builder(pg.dataSource(), store(false)).consumer("nbench").build();
-    String insert = "INSERT INTO " + Kind.ONCE.table() + " (message_id, payload) VALUES (?, ?)";
-    NatsInboxConsumer consumer =
+    Kind kind = batchHandler ? Kind.ONCE_BATCH : Kind.ONCE;
+    String insert = "INSERT INTO " + kind.table() + " (message_id, payload) VALUES (?, ?)";
+    NatsInboxConsumer.Builder builder =
         NatsInboxConsumer.builder(nats, stream, durable, inbox)
             .messageId(m -> m.getHeaders().getFirst(ID_HEADER))
             .batchSize(config.batch())
-            .handler(
-                (c, m) -> {
-                  try (PreparedStatement ps = c.prepareStatement(insert)) {
-                    ps.setString(1, m.getHeaders().getFirst(ID_HEADER));
-                    ps.setString(2, new String(m.getData(), StandardCharsets.UTF_8));
-                    ps.executeUpdate();
-                  }
-                })
             .onBatch(
                 b -> {
                   if (settled.addAndGet(b.applied().size() + b.duplicates().size())
                       >= config.messages()) {
                     allSettled.countDown();
                   }
-                })
-            .build();
+                });
+    if (batchHandler) {
+      builder.batchHandler(
+          (c, fresh) -> {
+            try (PreparedStatement ps = c.prepareStatement(insert)) {
+              for (Message m : fresh) {
+                ps.setString(1, m.getHeaders().getFirst(ID_HEADER));
+                ps.setString(2, new String(m.getData(), StandardCharsets.UTF_8));
+                ps.addBatch();
+              }
+              ps.executeBatch();
+            }
+          });
+    } else {
+      builder.handler(
+          (c, m) -> {
+            try (PreparedStatement ps = c.prepareStatement(insert)) {
+              ps.setString(1, m.getHeaders().getFirst(ID_HEADER));
+              ps.setString(2, new String(m.getData(), StandardCharsets.UTF_8));
+              ps.executeUpdate();
+            }
+          });
+    }
+    NatsInboxConsumer consumer = builder.build();
     long t0 = System.nanoTime();
     consumer.start();
     try {
@@ -435,13 +461,17 @@ final class NatsBench {
                 + " consumer of its own (explicit acks), one transaction per fetch on PostgreSQL;"
                 + " %d measured rounds after a warm-up. The plain consumer inserts every message"
                 + " (a JDBC batch per fetch) and applies duplicates again; Once applies each id"
-                + " once (one INSERT per fresh message on the batch's connection) and skips the"
-                + " repeats. Ledger rows were checked after every pass.%n%n",
+                + " once and skips the repeats, with a per-message handler (one INSERT per fresh"
+                + " message on the batch's connection) and with a batch handler (the fresh"
+                + " messages' inserts as one JDBC batch, the plain loop's effect code). Ledger rows"
+                + " were checked after every pass.%n%n",
             c.messages(),
             c.batch(),
             c.repetitions()));
-    md.append("| duplicates | distinct ids | plain msg/s | Once msg/s | Once ÷ plain |\n");
-    md.append("|---|---|---|---|---|\n");
+    md.append(
+        "| duplicates | distinct ids | plain msg/s | Once msg/s | Once ÷ plain | Once, batch handler"
+            + " msg/s | Once batch ÷ plain |\n");
+    md.append("|---|---|---|---|---|---|---|\n");
     for (int dup : c.dupPercents()) {
       md.append("| ")
           .append(dup)
@@ -452,7 +482,11 @@ final class NatsBench {
           .append(" | ")
           .append(spread(run.rates(Kind.ONCE, dup)))
           .append(" | ")
-          .append(spread(run.ratios(dup)))
+          .append(spread(run.ratios(Kind.ONCE, dup)))
+          .append(" | ")
+          .append(spread(run.rates(Kind.ONCE_BATCH, dup)))
+          .append(" | ")
+          .append(spread(run.ratios(Kind.ONCE_BATCH, dup)))
           .append(" |\n");
     }
     return md.toString();

@@ -16,7 +16,7 @@ class NatsBenchSmokeTest {
   void bothVariantsRunAndTheReportHasEveryRow() throws Exception {
     NatsBench.Result result = NatsBench.run(new NatsBench.Config(400, 50, List.of(0, 20), 1, true));
 
-    assertThat(result.reps).hasSize(4);
+    assertThat(result.reps).hasSize(6);
     assertThat(result.reps)
         .allSatisfy(
             r -> {
@@ -25,12 +25,14 @@ class NatsBenchSmokeTest {
             });
     assertThat(result.distinctIds).containsEntry(0, 400);
     assertThat(result.distinctIds.get(20)).isLessThan(400);
-    assertThat(result.reps)
-        .filteredOn(r -> r.kind() == NatsBench.Kind.ONCE)
-        .extracting(NatsBench.Rep::rows)
-        .containsExactlyInAnyOrder(400L, (long) result.distinctIds.get(20));
-    assertThat(result.ratios(20)).hasSize(1);
-    assertThat(result.ratios(20)[0]).isPositive().isFinite();
+    for (NatsBench.Kind once : List.of(NatsBench.Kind.ONCE, NatsBench.Kind.ONCE_BATCH)) {
+      assertThat(result.reps)
+          .filteredOn(r -> r.kind() == once)
+          .extracting(NatsBench.Rep::rows)
+          .containsExactlyInAnyOrder(400L, (long) result.distinctIds.get(20));
+      assertThat(result.ratios(once, 20)).hasSize(1);
+      assertThat(result.ratios(once, 20)[0]).isPositive().isFinite();
+    }
 
     String report = NatsBench.render(result, "smoke test");
     assertThat(report)

@@ -207,6 +207,48 @@ class NatsInboxIT {
   }
 
   @Test
+  void aBatchHandlerAppliesTheFreshMessagesInOneCallAndIsolatesAPoisonMessage() throws Exception {
+    nats.durable(Duration.ofSeconds(30), -1);
+    List<Map.Entry<String, String>> published = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      published.add(Map.entry("m-" + i, i == 7 ? "poison m-7" : "effect m-" + i));
+    }
+    // Ids repeated after JetStream's 100 ms duplicate window: stored again, skipped by the inbox.
+    published.add(Map.entry("m-3", "effect m-3"));
+    published.add(Map.entry("m-12", "effect m-12"));
+    nats.publishAll(published);
+    List<Integer> callSizes = new CopyOnWriteArrayList<>();
+    start(
+        builder(3)
+            .batchHandler(
+                (c, fresh) -> {
+                  callSizes.add(fresh.size());
+                  for (Message m : fresh) {
+                    if (TestJetStream.body(m).startsWith("poison")) {
+                      throw new IllegalStateException("cannot apply " + TestJetStream.body(m));
+                    }
+                    TestDb.log(
+                        c, db.effects(), NatsInboxConsumer.natsMsgId(m), TestJetStream.body(m));
+                  }
+                }));
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> nats.deadLetters() == 1 && db.effectRows() == 29);
+    Map<String, Integer> counts = db.effectCounts();
+    assertThat(counts).hasSize(29).doesNotContainKey("m-7");
+    assertThat(counts.values()).allMatch(n -> n == 1);
+    assertThat(callSizes).as("calls with many fresh messages at once").anyMatch(n -> n > 1);
+    assertThat(callSizes)
+        .as("the poison message's batches were run again one message at a time")
+        .contains(1);
+    assertThat(nats.readDeadLetters())
+        .extracting(TestJetStream::body)
+        .containsExactly("poison m-7");
+    await().atMost(Duration.ofSeconds(10)).until(() -> nats.unsettled() == 0);
+  }
+
+  @Test
   void retryCountsSurviveARestartBecauseJetStreamCountsTheDeliveries() throws Exception {
     nats.durable(Duration.ofSeconds(30), -1);
     nats.publish("m-1", "poison m-1");
@@ -473,6 +515,8 @@ class NatsInboxIT {
             () ->
                 NatsInboxConsumer.builder(nats.connection(), nats.stream, "durable", inbox).build())
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("handler is required for the consumer durable of stream " + nats.stream);
+        .hasMessage(
+            "a handler or a batchHandler is required for the consumer durable of stream "
+                + nats.stream);
   }
 }
