@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -64,6 +65,7 @@ class NatsCrashIT {
     assertThat(halted.saw("FAILPOINT nats.after-commit-before-ack halt")).isTrue();
     long committed = db.effectRows();
     assertThat(committed).as("the halted batch committed").isPositive();
+    Set<String> haltedIds = db.effectCounts().keySet();
 
     ChildJvm second = start();
     // The halted batch comes back once its AckWait passed; all acked means it was skipped too.
@@ -79,10 +81,19 @@ class NatsCrashIT {
             + "; the restart skipped "
             + duplicates
             + " redelivered duplicates");
-    assertThat(duplicates).as("the committed batch came back and was skipped").isEqualTo(committed);
+    // The halted batch came back and was skipped. JetStream may hand out more than that again,
+    // and a CI run here saw one extra duplicate: a message that reached the client after its pull
+    // request expired waits unacknowledged until the next fetch, and AckWait (2 s here) can pass
+    // meanwhile (the restarted child's first batch is slow); nats-server before 2.10.15 also
+    // redelivers a message it sent to a pull request that had just expired (nats-io/nats-server
+    // #5338). Those are skipped too (each id's effect is checked below).
+    assertThat(skippedIds(second))
+        .as("the ids the halted child committed, skipped by the restart")
+        .containsAll(haltedIds);
+    assertThat(duplicates).isGreaterThanOrEqualTo(committed);
     assertThat(batchTotal(List.of(second), "redeliveredDuplicates"))
         .as("skipped deliveries marked redelivered")
-        .isEqualTo(committed);
+        .isGreaterThanOrEqualTo(committed);
     assertThat(db.effectCounts())
         .hasSize(40)
         .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
@@ -208,6 +219,16 @@ class NatsCrashIT {
     assertBankConserved(accounts, initial, sent);
     assertThat(nats.unsettled()).as("lag drained, everything acknowledged").isZero();
     assertThat(nats.deadLetters()).isZero();
+  }
+
+  /** The ids a child's BATCH lines say it skipped as duplicates. */
+  private static Set<String> skippedIds(ChildJvm child) {
+    return child.lines().stream()
+        .filter(l -> l.startsWith("BATCH "))
+        .flatMap(l -> java.util.Arrays.stream(l.split(" ")))
+        .filter(kv -> kv.startsWith("skipped=") && kv.length() > "skipped=".length())
+        .flatMap(kv -> java.util.Arrays.stream(kv.substring("skipped=".length()).split(",")))
+        .collect(java.util.stream.Collectors.toSet());
   }
 
   /** The sum of one field of every BATCH line the children printed. */

@@ -96,7 +96,13 @@ public final class NatsWorker {
                               + " redelivered="
                               + redelivered(b.applied())
                               + " redeliveredDuplicates="
-                              + redelivered(b.duplicates())))
+                              + redelivered(b.duplicates())
+                              + " skipped="
+                              + String.join(
+                                  ",",
+                                  b.duplicates().stream()
+                                      .map(NatsInboxConsumer::natsMsgId)
+                                      .toList())))
               .build();
       consumer.start();
       System.out.println("READY");
