@@ -174,7 +174,7 @@ class NatsCrashIT {
       victim.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       kills++;
       killedAt.add((consuming ? "" : "starting@") + db.effectRows());
-      assertBankConserved(accounts, initial, sent);
+      db.assertBankConserved(accounts, initial, sent);
     }
     ChildJvm last = child;
     await()
@@ -216,7 +216,7 @@ class NatsCrashIT {
         .as("deliveries redelivered after the kills (seed %d)", seed)
         .isPositive();
     verdict.assertExactlyOnce("seed " + seed);
-    assertBankConserved(accounts, initial, sent);
+    db.assertBankConserved(accounts, initial, sent);
     assertThat(nats.unsettled()).as("lag drained, everything acknowledged").isZero();
     assertThat(nats.deadLetters()).isZero();
   }
@@ -240,24 +240,6 @@ class NatsCrashIT {
         .filter(kv -> kv.startsWith(field + "="))
         .mapToLong(kv -> Long.parseLong(kv.substring(field.length() + 1)))
         .sum();
-  }
-
-  /**
-   * Sum of balances = initial total + the deposits committed so far (each distinct id once); none
-   * negative.
-   */
-  private void assertBankConserved(int accounts, long initial, Map<String, String> sent)
-      throws Exception {
-    long deposited = 0;
-    for (Map.Entry<String, Integer> e : db.effectCounts().entrySet()) {
-      String body = sent.get(e.getKey());
-      if (body != null && body.startsWith("deposit ")) {
-        deposited += Long.parseLong(body.substring(body.lastIndexOf(' ') + 1)) * e.getValue();
-      }
-    }
-    long sum = db.scalar("SELECT COALESCE(SUM(balance), 0) FROM " + db.accounts());
-    assertThat(sum).as("sum of balances").isEqualTo(accounts * initial + deposited);
-    assertThat(db.scalar("SELECT COUNT(*) FROM " + db.accounts() + " WHERE balance < 0")).isZero();
   }
 
   private ChildJvm start(String... jvmArgs) {

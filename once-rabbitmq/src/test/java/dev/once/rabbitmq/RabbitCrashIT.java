@@ -155,7 +155,7 @@ class RabbitCrashIT {
       victim.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       kills++;
       killedAt.add((consuming ? "" : "starting@") + db.effectRows());
-      assertBankConserved(accounts, initial, sent);
+      db.assertBankConserved(accounts, initial, sent);
     }
     ChildJvm last = child;
     await()
@@ -197,7 +197,7 @@ class RabbitCrashIT {
         .as("deliveries redelivered after the kills (seed %d)", seed)
         .isPositive();
     verdict.assertExactlyOnce("seed " + seed);
-    assertBankConserved(accounts, initial, sent);
+    db.assertBankConserved(accounts, initial, sent);
     assertThat(broker.ready(queue)).as("lag drained, everything acknowledged").isZero();
     assertThat(broker.ready(queue + ".dlq")).isZero();
   }
@@ -211,24 +211,6 @@ class RabbitCrashIT {
         .filter(kv -> kv.startsWith(field + "="))
         .mapToLong(kv -> Long.parseLong(kv.substring(field.length() + 1)))
         .sum();
-  }
-
-  /**
-   * Sum of balances = initial total + the deposits committed so far (each distinct id once); none
-   * negative.
-   */
-  private void assertBankConserved(int accounts, long initial, Map<String, String> sent)
-      throws Exception {
-    long deposited = 0;
-    for (Map.Entry<String, Integer> e : db.effectCounts().entrySet()) {
-      String body = sent.get(e.getKey());
-      if (body != null && body.startsWith("deposit ")) {
-        deposited += Long.parseLong(body.substring(body.lastIndexOf(' ') + 1)) * e.getValue();
-      }
-    }
-    long sum = db.scalar("SELECT COALESCE(SUM(balance), 0) FROM " + db.accounts());
-    assertThat(sum).as("sum of balances").isEqualTo(accounts * initial + deposited);
-    assertThat(db.scalar("SELECT COUNT(*) FROM " + db.accounts() + " WHERE balance < 0")).isZero();
   }
 
   private ChildJvm start(String queue, String... jvmArgs) {

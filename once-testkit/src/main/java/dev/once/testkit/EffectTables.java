@@ -1,5 +1,7 @@
 package dev.once.testkit;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.once.testkit.servers.TestDatabase;
@@ -105,6 +107,33 @@ public class EffectTables implements AutoCloseable {
    */
   public final long effectRows() throws SQLException {
     return scalar("SELECT COUNT(*) FROM " + effects());
+  }
+
+  /**
+   * Checks the bank workload's invariant (the broker chaos tests' {@code deposit <account>
+   * <amount>} and {@code transfer <from> <to> <amount>} commands): the sum of {@link #accounts()}'
+   * balances is {@code accounts * initial} plus the deposits committed so far, each as often as its
+   * id has effect rows, and no balance is negative.
+   *
+   * @param accounts how many accounts the test created
+   * @param initial each account's opening balance
+   * @param sent every command sent, by id
+   * @throws SQLException if a query fails
+   */
+  public final void assertBankConserved(int accounts, long initial, Map<String, String> sent)
+      throws SQLException {
+    long deposited = 0;
+    for (Map.Entry<String, Integer> e : effectCounts().entrySet()) {
+      String body = sent.get(e.getKey());
+      if (body != null && body.startsWith("deposit ")) {
+        deposited += Long.parseLong(body.substring(body.lastIndexOf(' ') + 1)) * e.getValue();
+      }
+    }
+    long sum = scalar("SELECT COALESCE(SUM(balance), 0) FROM " + accounts());
+    assertThat(sum).as("sum of balances").isEqualTo(accounts * initial + deposited);
+    assertThat(scalar("SELECT COUNT(*) FROM " + accounts() + " WHERE balance < 0"))
+        .as("accounts with a negative balance")
+        .isZero();
   }
 
   /**

@@ -9,7 +9,6 @@ import dev.once.spring.boot.OnceNatsConsumers;
 import dev.once.testkit.servers.TestNats;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
-import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
@@ -274,10 +273,5 @@ class NatsIdempotentConsumerIT {
 
   private long deadLetters() throws Exception {
     return jsm.getStreamInfo(stream + "-dlq").getStreamState().getMsgCount();
-  }
-
-  @SuppressWarnings("unused")
-  private static String body(Message m) {
-    return new String(m.getData(), StandardCharsets.UTF_8);
   }
 }

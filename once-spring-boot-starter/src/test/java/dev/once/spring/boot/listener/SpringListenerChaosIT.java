@@ -279,7 +279,7 @@ class SpringListenerChaosIT {
       victim.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       kills++;
       killedAt.add((consuming ? "" : "starting@") + db.effectRows());
-      assertBankConserved(sent);
+      db.assertBankConserved(ACCOUNTS, INITIAL, sent);
     }
     ChildJvm last = child;
     await()
@@ -308,25 +308,8 @@ class SpringListenerChaosIT {
             + verdict);
     assertThat(kills).isGreaterThanOrEqualTo(10);
     verdict.assertExactlyOnce("seed " + seed);
-    assertBankConserved(sent);
+    db.assertBankConserved(ACCOUNTS, INITIAL, sent);
     assertThat(broker.drained()).as("everything acknowledged").isTrue();
-  }
-
-  /**
-   * Sum of balances = initial total + the deposits committed so far (each distinct id once); none
-   * negative.
-   */
-  private void assertBankConserved(Map<String, String> sent) throws SQLException {
-    long deposited = 0;
-    for (Map.Entry<String, Integer> e : db.effectCounts().entrySet()) {
-      String body = sent.get(e.getKey());
-      if (body != null && body.startsWith("deposit ")) {
-        deposited += Long.parseLong(body.substring(body.lastIndexOf(' ') + 1)) * e.getValue();
-      }
-    }
-    long sum = db.scalar("SELECT COALESCE(SUM(balance), 0) FROM " + db.accounts());
-    assertThat(sum).as("sum of balances").isEqualTo(ACCOUNTS * INITIAL + deposited);
-    assertThat(db.scalar("SELECT COUNT(*) FROM " + db.accounts() + " WHERE balance < 0")).isZero();
   }
 
   private ChildJvm start(Broker broker) {
