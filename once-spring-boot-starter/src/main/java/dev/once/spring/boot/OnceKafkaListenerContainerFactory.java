@@ -2,6 +2,7 @@ package dev.once.spring.boot;
 
 import dev.once.OnceListener;
 import dev.once.jdbc.JdbcIdempotencyStore;
+import dev.once.spring.boot.internal.KafkaDeadLetterReporter;
 import dev.once.spring.boot.internal.KafkaInboxSupport;
 import dev.once.spring.boot.internal.KafkaOutageErrorHandler;
 import dev.once.spring.boot.internal.ListenerInbox;
@@ -20,6 +21,7 @@ import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.MessageListener;
+import org.springframework.kafka.listener.RetryListener;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
@@ -70,8 +72,17 @@ import org.springframework.transaction.PlatformTransactionManager;
  *
  * <p>The records it skips as duplicates are reported to the {@link OnceListener} ({@link
  * OnceListener#inboxDuplicates}, source {@code kafka:<group>/<topic>}) after their transaction
- * commits, so a rolled-back poll is not counted twice. Dead letters are not: the application's
- * error handler sends them, and this factory does not see whether it did.
+ * commits, so a rolled-back poll is not counted twice. The records an error handler gives up on are
+ * reported as dead letters when it is a {@code DefaultErrorHandler} with {@link
+ * #deadLetterReporter()} among its retry listeners, as the starter's {@code once.kafka.retry.*}
+ * handler is.
+ *
+ * <p><b>Retries.</b> The listener's failure reaches the container's error handler after the
+ * rollback, so a retry starts from a clean database. A {@code DefaultErrorHandler} whose backoff
+ * sleeps on the consumer thread (its default) stops the consumer polling for as long: past {@code
+ * max.poll.interval.ms} the broker takes its partitions away. Give it a {@code
+ * ContainerPausingBackOffHandler}, or let the starter build it ({@code once.kafka.retry.*}), and it
+ * pauses the container instead, which keeps polling through the backoff.
  */
 public class OnceKafkaListenerContainerFactory
     extends ConcurrentKafkaListenerContainerFactory<Object, Object> {
@@ -158,6 +169,20 @@ public class OnceKafkaListenerContainerFactory
             messageIds,
             offsetFallback,
             consumer);
+  }
+
+  /**
+   * A retry listener that reports each record an error handler gives up on (its recoverer ran) to
+   * this factory's {@link OnceListener} as {@link OnceListener#deadLettered}, under the scope and
+   * source its duplicates are reported with; reason {@link OnceListener#DEAD_LETTER_REJECTED} for a
+   * record without an id, else {@link OnceListener#DEAD_LETTER_FAILED}. The starter's {@code
+   * once.kafka.retry.*} handler has it; give it to your own: {@code
+   * defaultErrorHandler.setRetryListeners(factory.deadLetterReporter(), ...)}.
+   *
+   * @return a listener for a {@code DefaultErrorHandler} of this factory's containers
+   */
+  public RetryListener deadLetterReporter() {
+    return new KafkaDeadLetterReporter(support);
   }
 
   /**

@@ -37,6 +37,9 @@ public class OnceKafkaProperties {
    */
   private Duration retention = Duration.ofDays(7);
 
+  /** Retries of a failing listener, with a backoff that keeps the consumer polling. */
+  private final Retry retry = new Retry();
+
   /**
    * {@return the {@code once.kafka.enabled} property} Whether the starter registers the
    * onceKafkaListenerContainerFactory. Default {@code true}.
@@ -140,6 +143,106 @@ public class OnceKafkaProperties {
    */
   public void setRetention(Duration retention) {
     this.retention = retention;
+  }
+
+  /**
+   * {@return the {@code once.kafka.retry.*} properties} Retries of a failing listener, with a
+   * backoff that keeps the consumer polling.
+   */
+  public Retry getRetry() {
+    return retry;
+  }
+
+  /**
+   * {@code once.kafka.retry.*}: when {@code max-attempts} is set, the starter gives its factory a
+   * {@code DefaultErrorHandler} that tries a failing record that many times in all, waiting an
+   * exponential backoff between tries by pausing the container (it keeps polling, so a long backoff
+   * never exceeds {@code max.poll.interval.ms}), then hands it to the application's {@code
+   * ConsumerRecordRecoverer} bean (e.g. a {@code DeadLetterPublishingRecoverer}) or, without one,
+   * logs and skips it. Each record given up is reported to the {@code OnceListener}s as a dead
+   * letter. Unset (the default): the factory keeps the application's {@code CommonErrorHandler}, or
+   * Spring Kafka's default (ten tries without a pause).
+   */
+  public static class Retry {
+    /** Tries of a failing record in all, at least 1; unset: the starter builds no error handler. */
+    private @Nullable Integer maxAttempts;
+
+    /** The pause before the second try. */
+    private Duration initialInterval = Duration.ofSeconds(1);
+
+    /** Each following pause is the previous one times this, at least 1. */
+    private double multiplier = 2;
+
+    /** The longest pause. */
+    private Duration maxInterval = Duration.ofSeconds(30);
+
+    /**
+     * {@return the {@code once.kafka.retry.max-attempts} property} Tries of a failing record in
+     * all; unset: the starter builds no error handler.
+     */
+    public @Nullable Integer getMaxAttempts() {
+      return maxAttempts;
+    }
+
+    /**
+     * Sets the {@code once.kafka.retry.max-attempts} property; see {@link #getMaxAttempts()}.
+     *
+     * @param maxAttempts the new value, at least 1
+     */
+    public void setMaxAttempts(@Nullable Integer maxAttempts) {
+      this.maxAttempts = maxAttempts;
+    }
+
+    /**
+     * {@return the {@code once.kafka.retry.initial-interval} property} The pause before the second
+     * try. Default 1 s.
+     */
+    public Duration getInitialInterval() {
+      return initialInterval;
+    }
+
+    /**
+     * Sets the {@code once.kafka.retry.initial-interval} property; see {@link
+     * #getInitialInterval()}.
+     *
+     * @param initialInterval the new value
+     */
+    public void setInitialInterval(Duration initialInterval) {
+      this.initialInterval = initialInterval;
+    }
+
+    /**
+     * {@return the {@code once.kafka.retry.multiplier} property} Each following pause is the
+     * previous one times this. Default 2.
+     */
+    public double getMultiplier() {
+      return multiplier;
+    }
+
+    /**
+     * Sets the {@code once.kafka.retry.multiplier} property; see {@link #getMultiplier()}.
+     *
+     * @param multiplier the new value, at least 1
+     */
+    public void setMultiplier(double multiplier) {
+      this.multiplier = multiplier;
+    }
+
+    /**
+     * {@return the {@code once.kafka.retry.max-interval} property} The longest pause. Default 30 s.
+     */
+    public Duration getMaxInterval() {
+      return maxInterval;
+    }
+
+    /**
+     * Sets the {@code once.kafka.retry.max-interval} property; see {@link #getMaxInterval()}.
+     *
+     * @param maxInterval the new value
+     */
+    public void setMaxInterval(Duration maxInterval) {
+      this.maxInterval = maxInterval;
+    }
   }
 
   /** What an idempotent Kafka listener does with a record that has no message id. */

@@ -23,6 +23,10 @@ public final class KafkaInboxSupport {
   private final ThreadLocal<ListenerInbox.OutageBackoff> outages =
       ThreadLocal.withInitial(ListenerInbox.OutageBackoff::new);
 
+  // The support of the adapter that last ran on this consumer thread: the error handler that runs
+  // after it, on the same thread, reports its dead letters under that listener's scope.
+  private static final ThreadLocal<KafkaInboxSupport> LAST = new ThreadLocal<>();
+
   /**
    * @param offsetFallback a record without an id gets {@code <topic>-<partition>-<offset>} instead
    *     of being rejected
@@ -37,6 +41,16 @@ public final class KafkaInboxSupport {
     this.ids = Objects.requireNonNull(ids, "ids");
     this.offsetFallback = offsetFallback;
     this.consumer = consumer;
+  }
+
+  /** Marks this support as the one of the listener now running on this consumer thread. */
+  void bindToThread() {
+    LAST.set(this);
+  }
+
+  /** {@return the support of the listener that last ran on this thread, if any} */
+  static @Nullable KafkaInboxSupport lastOnThisThread() {
+    return LAST.get();
   }
 
   /** The same support with its ids scoped by {@code consumer}: one listener's own setting. */

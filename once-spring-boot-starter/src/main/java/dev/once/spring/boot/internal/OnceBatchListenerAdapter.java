@@ -78,6 +78,7 @@ public final class OnceBatchListenerAdapter<K, V>
       @Nullable Map<TopicPartition, OffsetAndMetadata> nextOffsets,
       @Nullable Acknowledgment acknowledgment,
       @Nullable Consumer<?, ?> consumer) {
+    support.bindToThread();
     List<String> ids = new ArrayList<>(records.size());
     for (int i = 0; i < records.size(); i++) {
       try {

@@ -32,6 +32,7 @@ public final class OnceRecordListenerAdapter<K, V>
       ConsumerRecord<K, V> record,
       @Nullable Acknowledgment acknowledgment,
       @Nullable Consumer<?, ?> consumer) {
+    support.bindToThread();
     String id = support.idOf(record);
     DeferredAcknowledgment deferred =
         acknowledgment == null ? null : new DeferredAcknowledgment(acknowledgment, null);

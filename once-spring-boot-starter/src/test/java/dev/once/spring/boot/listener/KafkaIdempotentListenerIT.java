@@ -1,6 +1,7 @@
 package dev.once.spring.boot.listener;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.once.micrometer.MicrometerOnceListener;
@@ -12,6 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -28,6 +30,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -49,14 +52,17 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.config.ContainerCustomizer;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.BatchInterceptor;
 import org.springframework.kafka.listener.BatchListenerFailedException;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ConsumerAwareRecordRecoverer;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.RecordInterceptor;
 import org.springframework.kafka.listener.RetryListener;
+import org.springframework.kafka.support.Acknowledgment;
 import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.kafka.support.converter.RecordMessageConverter;
 import org.springframework.kafka.support.converter.StringJacksonJsonMessageConverter;
@@ -120,6 +126,50 @@ class KafkaIdempotentListenerIT {
       return handler;
     }
   }
+
+  /**
+   * No error handler of its own: {@code once.kafka.retry.*} builds it, with this recoverer (the
+   * dead-letter topic) and a rebalance listener on every container that counts assignments.
+   */
+  @SpringBootConfiguration
+  @EnableAutoConfiguration
+  static class RetryApp {
+    @Bean
+    RecordMessageConverter jsonConverter() {
+      return new StringJacksonJsonMessageConverter();
+    }
+
+    @Bean
+    DeadLetterPublishingRecoverer deadLetters(KafkaTemplate<?, ?> template) {
+      return new DeadLetterPublishingRecoverer(template);
+    }
+
+    @Bean
+    ContainerCustomizer<Object, Object, ConcurrentMessageListenerContainer<Object, Object>>
+        countAssignments() {
+      return container ->
+          container
+              .getContainerProperties()
+              .setConsumerRebalanceListener(
+                  new ConsumerRebalanceListener() {
+                    @Override
+                    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                      if (!partitions.isEmpty()) {
+                        ASSIGNMENTS.incrementAndGet();
+                      }
+                    }
+
+                    @Override
+                    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
+                  });
+    }
+  }
+
+  /** How often a container was given partitions: once, unless the group took them away. */
+  static final AtomicInteger ASSIGNMENTS = new AtomicInteger();
+
+  /** Failures so far of each payment noted "flaky", which fails twice, then succeeds. */
+  static final Map<String, Integer> FLAKY_FAILURES = new ConcurrentHashMap<>();
 
   /**
    * Counts every delivery of each id to the listener container, also those that fail before the
@@ -206,6 +256,9 @@ class KafkaIdempotentListenerIT {
       if ("poison".equals(payment.note())) {
         throw new IllegalStateException("poison payment " + id);
       }
+      if ("flaky".equals(payment.note()) && FLAKY_FAILURES.merge(id, 1, Integer::sum) <= 2) {
+        throw new IllegalStateException("flaky payment " + id);
+      }
       if (id.equals(failAfterCommitOf) && FAILED_AFTER_COMMIT.compareAndSet(false, true)) {
         TransactionSynchronizationManager.registerSynchronization(
             new TransactionSynchronization() {
@@ -215,6 +268,42 @@ class KafkaIdempotentListenerIT {
                     "simulated crash after the DB commit, before the offset commit");
               }
             });
+      }
+    }
+  }
+
+  /**
+   * Record listener with manual acks: acknowledges each payment it applies, except one noted
+   * "no-ack", and one noted "ack-then-fail" acknowledges, then fails.
+   */
+  static class AckingListener {
+    final AtomicInteger invocations = new AtomicInteger();
+    private final JdbcTemplate jdbc;
+    private final String effects;
+
+    AckingListener(JdbcTemplate jdbc, @Value("${test.effects}") String effects) {
+      this.jdbc = jdbc;
+      this.effects = effects;
+    }
+
+    @KafkaListener(
+        topics = "${test.topic}",
+        groupId = "${test.group}",
+        containerFactory = OnceKafkaListenerContainerFactory.BEAN_NAME)
+    void on(@Payload Payment payment, @Header("message-id") String id, Acknowledgment ack) {
+      invocations.incrementAndGet();
+      jdbc.update(
+          "INSERT INTO " + effects + " (msg_id, payload) VALUES (?, ?)",
+          id,
+          payment.account() + ":" + payment.amount());
+      if ("no-ack".equals(payment.note())) {
+        return;
+      }
+      ack.acknowledge();
+      if ("ack-then-fail".equals(payment.note())
+          && FLAKY_FAILURES.merge(id, 1, Integer::sum) == 1) {
+        // The acknowledgment given above must not survive the rollback.
+        throw new IllegalStateException("failed after acknowledging " + id);
       }
     }
   }
@@ -328,6 +417,8 @@ class KafkaIdempotentListenerIT {
     DELIVERIES.clear();
     DEAD_LETTERED.clear();
     COUNTED_FAILURES.clear();
+    ASSIGNMENTS.set(0);
+    FLAKY_FAILURES.clear();
     databaseProxy = null;
     DATABASE_CUT.set(false);
     db = new ListenerDb();
@@ -600,6 +691,144 @@ class KafkaIdempotentListenerIT {
     assertThat(db.effectCounts()).doesNotContainKey("m-20");
   }
 
+  @Test
+  void manualAcksCommitEveryOffsetAfterItsTransactionAndTheDuplicatesTheMethodNeverSaw()
+      throws Exception {
+    List<String> ids = sendWithDuplicates(100, 0.3, Map.of("m-10", "ack-then-fail"));
+    for (String mode : List.of("manual", "manual_immediate")) {
+      // Each mode in its own group, so its own id scope: it applies the whole topic once more.
+      String group = mode + "-" + topic;
+      FLAKY_FAILURES.clear();
+      ConfigurableApplicationContext app =
+          start(
+              AckingListener.class,
+              group,
+              Map.of("spring.kafka.listener.ack-mode", mode),
+              RecordingOnceListener.Beans.class);
+
+      awaitDrained(group);
+      assertEachOnce(ids);
+      // 100 fresh ones, and m-10 twice: the acknowledgment of its failed try was dropped with the
+      // rollback, and the error handler's redelivery applied it.
+      assertThat(app.getBean(AckingListener.class).invocations).as(mode).hasValue(101);
+      assertDuplicatesReported(app, group, lastSends.size() - 100);
+      app.close();
+      db.clearEffects();
+    }
+  }
+
+  @Test
+  void withOutOfOrderAcksTheDuplicatesAfterAnUnacknowledgedRecordDoNotCommitPastIt()
+      throws Exception {
+    // One partition, in order: m-0..m-3 with m-3 left unacknowledged by the method, then
+    // duplicates of m-0..m-2, which the factory acknowledges itself.
+    String single = topic + "-1";
+    TestKafka.createTopic(single, 1);
+    topic = single;
+    send(List.of("m-0", "m-1", "m-2", "m-3"), Map.of("m-3", "no-ack"));
+    send(List.of("m-0", "m-1", "m-2"), Map.of());
+    String group = "g-" + topic;
+    ConfigurableApplicationContext app =
+        start(
+            AckingListener.class,
+            group,
+            Map.of(
+                "spring.kafka.listener.ack-mode", "manual",
+                "spring.kafka.listener.async-acks", "true"));
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> db.effectCounts().size() == 4);
+    await().atMost(Duration.ofSeconds(30)).until(() -> committedOffsets(group) == 3);
+    assertThat(app.getBean(AckingListener.class).invocations).hasValue(4);
+    // The duplicates' acknowledgments go through the container's, which holds them back behind
+    // the gap m-3 left: the committed offset stays below m-3.
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> committedOffsets(group) == 3);
+  }
+
+  @Test
+  void aRetryBackoffLongerThanMaxPollIntervalPausesTheContainerSoItKeepsItsPartitions()
+      throws Exception {
+    ConfigurableApplicationContext app =
+        startWith(
+            RetryApp.class,
+            RecordListener.class,
+            "g-" + topic,
+            Map.of(
+                "once.kafka.retry.max-attempts", "3",
+                "once.kafka.retry.initial-interval", "2500ms",
+                "once.kafka.retry.multiplier", "1",
+                "once.kafka.retry.max-interval", "2500ms",
+                "spring.kafka.consumer.properties.max.poll.interval.ms", "1500",
+                "spring.kafka.listener.poll-timeout", "200ms"),
+            RecordingOnceListener.Beans.class);
+    List<String> ids = sendWithDuplicates(30, 0.3, Map.of("m-5", "flaky", "m-9", "poison"));
+
+    long poisonDeliveries = lastSends.stream().filter("m-9"::equals).count();
+    List<ConsumerRecord<String, String>> dead = readDeadLetters((int) poisonDeliveries);
+    awaitDrained("g-" + topic);
+    assertThat(dead).extracting(KafkaIdempotentListenerIT::idOf).containsOnly("m-9");
+    assertThat(dead).hasSize((int) poisonDeliveries);
+    assertEachOnce(ids.stream().filter(id -> !id.equals("m-9")).toList());
+    assertThat(FLAKY_FAILURES).containsEntry("m-5", 3); // two failures, then the success
+    // Each backoff (2.5 s) outlasted max.poll.interval.ms (1.5 s), yet the consumer never left
+    // its group: it kept polling, paused.
+    assertThat(ASSIGNMENTS).as("partition assignments").hasValue(1);
+    String group = "g-" + topic;
+    assertThat(app.getBean(RecordingOnceListener.class).deadLetters)
+        .isEqualTo(
+            Map.of(
+                "kafka:" + group + "|kafka:" + group + "/" + topic + "|failed",
+                (int) poisonDeliveries));
+    assertThat(
+            app.getBean(MeterRegistry.class)
+                .get(MicrometerOnceListener.INBOX_DEAD_LETTERED)
+                .tag("consumer", "kafka:" + group)
+                .tag("source", "kafka:" + group + "/" + topic)
+                .counter()
+                .count())
+        .isEqualTo(poisonDeliveries);
+  }
+
+  @Test
+  void theSameBackoffAsleepOnTheConsumerThreadCostsThePartitions() throws Exception {
+    // The control for the test above: a DefaultErrorHandler that sleeps its backoff.
+    startWith(
+        RetryApp.class,
+        RecordListener.class,
+        "g-" + topic,
+        Map.of(
+            "spring.kafka.consumer.properties.max.poll.interval.ms", "1500",
+            "spring.kafka.listener.poll-timeout", "200ms"),
+        SleepingErrorHandler.class);
+    List<String> ids = sendWithDuplicates(30, 0, Map.of("m-5", "flaky"));
+
+    awaitDrained("g-" + topic);
+    assertEachOnce(ids);
+    assertThat(ASSIGNMENTS).as("partition assignments").hasValueGreaterThan(1);
+  }
+
+  /** Two tries more after 2.5 s each, asleep on the consumer thread. */
+  static class SleepingErrorHandler {
+    @Bean
+    DefaultErrorHandler sleepingErrorHandler() {
+      return new DefaultErrorHandler(new FixedBackOff(2500, 2));
+    }
+  }
+
+  @Test
+  void retryPropertiesNextToAnErrorHandlerOfTheApplicationAreRefused() {
+    assertThatThrownBy(
+            () ->
+                start(
+                    RecordListener.class,
+                    "g-" + topic,
+                    Map.of("once.kafka.retry.max-attempts", "3")))
+        .hasStackTraceContaining("once.kafka.retry.max-attempts builds")
+        .hasStackTraceContaining("own CommonErrorHandler");
+  }
+
   // --- helpers
   // -------------------------------------------------------------------------------------------------
 
@@ -692,6 +921,11 @@ class KafkaIdempotentListenerIT {
 
   private ConfigurableApplicationContext start(
       Class<?> listener, String group, Map<String, Object> extra, Class<?>... more) {
+    return startWith(App.class, listener, group, extra, more);
+  }
+
+  private ConfigurableApplicationContext startWith(
+      Class<?> app, Class<?> listener, String group, Map<String, Object> extra, Class<?>... more) {
     Map<String, Object> p = new HashMap<>(db.properties());
     p.put("spring.kafka.bootstrap-servers", TestKafka.bootstrap());
     p.put("spring.kafka.consumer.auto-offset-reset", "earliest");
@@ -699,7 +933,7 @@ class KafkaIdempotentListenerIT {
     p.put("test.topic", topic);
     p.put("test.group", group);
     p.putAll(extra);
-    List<Class<?>> sources = new ArrayList<>(List.of(App.class, listener));
+    List<Class<?>> sources = new ArrayList<>(List.of(app, listener));
     sources.addAll(List.of(more));
     ConfigurableApplicationContext context =
         new SpringApplicationBuilder(sources.toArray(Class<?>[]::new)).properties(p).run();

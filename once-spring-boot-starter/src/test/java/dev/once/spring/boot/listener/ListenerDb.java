@@ -66,6 +66,11 @@ final class ListenerDb {
     return n == null ? 0 : n;
   }
 
+  /** Forgets the effects, keeping the markers: for a second application in another scope. */
+  void clearEffects() {
+    jdbc.execute("DELETE FROM " + effects());
+  }
+
   void drop() {
     jdbc.execute("DROP TABLE IF EXISTS " + effects());
     jdbc.execute("DROP TABLE IF EXISTS " + onceTable());
