@@ -276,8 +276,9 @@ public final class SqsInboxConsumer implements AutoCloseable {
   /**
    * Stops receiving and finishes (commits and deletes) the batch in hand, waiting up to 30 s for
    * it. A long poll in progress is abandoned: close() returns at once, and whatever that poll still
-   * brings is made visible again (not handled) by the worker thread as it ends. Messages received
-   * and not deleted otherwise come back after their visibility timeout.
+   * brings is made visible again (not handled) by the worker thread as it ends, through the client,
+   * so keep the client open until {@link #awaitTermination} says the worker ended. Messages
+   * received and not deleted otherwise come back after their visibility timeout.
    */
   @Override
   public void close() {
@@ -289,8 +290,9 @@ public final class SqsInboxConsumer implements AutoCloseable {
         synchronized (pollLock) {
           inPoll = polling;
           if (inPoll) {
+            // No interrupt: it would abort the request on our side only, while SQS still answers
+            // the poll with messages made invisible for a connection that is gone.
             abandonPoll = true;
-            started.interrupt();
           }
         }
         if (!inPoll) {
@@ -306,6 +308,29 @@ public final class SqsInboxConsumer implements AutoCloseable {
         t.close();
       }
     }
+  }
+
+  /**
+   * Waits until the worker thread has ended after {@link #close()}: the batch in hand is settled
+   * and what an abandoned long poll brought is handed back. The poll is left to end by itself (an
+   * interrupted request would leave SQS answering a connection that is gone), so this can take up
+   * to {@code waitTime}. Call it before closing the {@code SqsClient}: a message that poll took
+   * while the client was closing stays invisible until its visibility timeout runs out.
+   *
+   * @param timeout the longest to wait
+   * @return whether the worker has ended (true also if it never started)
+   * @throws InterruptedException if the calling thread is interrupted while waiting
+   */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    Thread started;
+    synchronized (lifecycle) {
+      started = worker;
+    }
+    if (started == null) {
+      return true;
+    }
+    started.join(Math.max(1, timeout.toMillis()));
+    return !started.isAlive();
   }
 
   private void work() {
@@ -353,7 +378,7 @@ public final class SqsInboxConsumer implements AutoCloseable {
       int waitNow = wait;
       synchronized (pollLock) {
         if (!running) {
-          break; // close() came first: it does not wait for a poll it cannot interrupt
+          break; // close() came first: no poll to abandon
         }
         polling = true;
       }
@@ -397,10 +422,6 @@ public final class SqsInboxConsumer implements AutoCloseable {
   private boolean endPoll() {
     synchronized (pollLock) {
       polling = false;
-      if (Thread.interrupted()) {
-        // close()'s interrupt was meant for the poll; the handlers must never see it.
-        LOG.log(System.Logger.Level.DEBUG, "a poll of " + queueUrl + " was interrupted by close()");
-      }
       return abandonPoll;
     }
   }

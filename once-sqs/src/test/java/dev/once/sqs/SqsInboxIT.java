@@ -31,6 +31,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
+import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 
 /** The consumer in this JVM against a real SQS-compatible server (ElasticMQ) and PostgreSQL. */
 class SqsInboxIT {
@@ -280,9 +281,14 @@ class SqsInboxIT {
   }
 
   @Test
-  void closeAbandonsALongPollAtOnceAndWhatItBringsIsHandedBackNotLost() throws Exception {
-    String queue = sqs.queue(5);
+  void closeAbandonsALongPollAtOnceAndWhatItBringsIsHandedBackBeforeAwaitTerminationReturns()
+      throws Exception {
+    // A visibility timeout far longer than the test: a message the abandoned poll took and did not
+    // hand back could not be applied in time.
+    String queue = sqs.queue(300);
     CountDownLatch polling = new CountDownLatch(1);
+    AtomicInteger receivedAfterClose = new AtomicInteger();
+    AtomicBoolean closed = new AtomicBoolean();
     ExecutionInterceptor seePoll =
         new ExecutionInterceptor() {
           @Override
@@ -292,6 +298,14 @@ class SqsInboxIT {
               polling.countDown();
             }
           }
+
+          @Override
+          public void afterExecution(
+              Context.AfterExecution context, ExecutionAttributes attributes) {
+            if (closed.get() && context.response() instanceof ReceiveMessageResponse r) {
+              receivedAfterClose.addAndGet(r.messages().size());
+            }
+          }
         };
     SqsClient watched = TestSqs.client(TestSqs.endpoint(), seePoll);
     clients.add(watched);
@@ -299,13 +313,18 @@ class SqsInboxIT {
     assertThat(polling.await(30, TimeUnit.SECONDS)).isTrue();
 
     long t0 = System.nanoTime();
+    closed.set(true);
     first.close();
     assertThat(Duration.ofNanos(System.nanoTime() - t0))
         .as("close() did not wait for the 20 s poll")
         .isLessThan(Duration.ofSeconds(5));
 
-    // The abandoned poll may still be waiting on the server and take this message: handed back.
+    // The abandoned poll is still waiting on the server: it takes this message.
     sqs.send(queue, "after", "effect after");
+    assertThat(first.awaitTermination(Duration.ofSeconds(30))).isTrue();
+    assertThat(receivedAfterClose).as("taken by the abandoned poll").hasValue(1);
+    watched.close(); // the application closes its client only now
+
     start(builder(queue, 5));
     await().atMost(Duration.ofSeconds(60)).until(() -> sqs.unsettled(queue) == 0);
     assertThat(db.effectCounts()).containsExactly(Map.entry("after", 1));

@@ -56,6 +56,11 @@ public final class OnceSqsConsumers implements SmartLifecycle {
   private final OnceListener listener;
   private final Duration retention;
   private final ObjectProvider<SqsInboxConsumer> consumers;
+  // SQS's longest long poll, and a margin: stop() waits that long for the polls to end.
+  private static final Duration POLL_END_WAIT = Duration.ofSeconds(25);
+
+  private static final System.Logger LOG = System.getLogger(OnceSqsConsumers.class.getName());
+
   private final List<SqsInboxConsumer> started = new ArrayList<>();
   private volatile boolean running;
 
@@ -111,11 +116,32 @@ public final class OnceSqsConsumers implements SmartLifecycle {
     }
   }
 
-  /** Closes the consumers this started: each finishes the batch in hand. */
+  /**
+   * Closes the consumers this started: each finishes the batch in hand and abandons its long poll.
+   * Then waits (up to SQS's longest poll, 20 s, and a margin, for all of them together) for those
+   * polls to end and hand back what they took, while the application's {@code SqsClient} is still
+   * open: otherwise a message taken by a poll at shutdown stays invisible for its visibility
+   * timeout.
+   */
   @Override
   public void stop() {
     synchronized (started) {
       started.forEach(SqsInboxConsumer::close);
+      long deadline = System.nanoTime() + POLL_END_WAIT.toNanos();
+      try {
+        for (SqsInboxConsumer consumer : started) {
+          Duration left = Duration.ofNanos(deadline - System.nanoTime());
+          if (!consumer.awaitTermination(left)) {
+            LOG.log(
+                System.Logger.Level.WARNING,
+                "an SQS consumer did not end within "
+                    + POLL_END_WAIT
+                    + "; a message its last poll took comes back after its visibility timeout");
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       started.clear();
       running = false;
     }

@@ -224,11 +224,11 @@ class SqsIdempotentConsumerIT {
 
   @Test
   void closingTheContextStopsTheConsumerAndAnotherApplicationTakesOver() {
-    // A long poll the closing consumer abandons may still take a message sent after the close; it
-    // is not applied, and comes back once its visibility timeout (short here) runs out if the
-    // consumer could not hand it back before its client closed.
+    // The closing consumer abandons its long poll; the context's stop waits for that poll to end
+    // and hand back what it took while the SqsClient is still open. A message taken by it and not
+    // handed back would stay invisible for this whole minute.
     admin.setQueueAttributes(
-        b -> b.queueUrl(queueUrl).attributes(Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "3")));
+        b -> b.queueUrl(queueUrl).attributes(Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "60")));
     ConfigurableApplicationContext first = start();
     send("a", "effect a");
     await().atMost(Duration.ofSeconds(30)).until(() -> db.effectCounts().containsKey("a"));
