@@ -1,6 +1,7 @@
 package dev.once;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -85,6 +86,37 @@ public final class OnceEngine {
       return result;
     } catch (StoreException e) {
       listener.storeFailed(request.key(), store.name(), e);
+      throw e;
+    }
+  }
+
+  /**
+   * Claims several keys in one store call ({@link IdempotencyStore#claimAll}) and reports each
+   * answer as {@link #claim} does, each with the batch's latency; a failure is reported once, for
+   * the first key.
+   *
+   * @param store the store to claim in
+   * @param requests the claims, in order
+   * @return the store's answers, in the order of {@code requests}
+   * @throws StoreException what the store threw, after reporting it
+   */
+  public List<ClaimResult> claimAll(IdempotencyStore store, List<ClaimRequest> requests) {
+    if (requests.isEmpty()) {
+      return List.of();
+    }
+    for (ClaimRequest request : requests) {
+      listener.claiming(request.key(), store.name());
+    }
+    long start = System.nanoTime();
+    try {
+      List<ClaimResult> results = store.claimAll(requests);
+      Duration latency = Duration.ofNanos(System.nanoTime() - start);
+      for (int i = 0; i < results.size(); i++) {
+        listener.claimed(requests.get(i).key(), store.name(), results.get(i).status(), latency);
+      }
+      return results;
+    } catch (StoreException e) {
+      listener.storeFailed(requests.get(0).key(), store.name(), e);
       throw e;
     }
   }
@@ -238,6 +270,28 @@ public final class OnceEngine {
       } catch (LeaseLostException e) {
         listener.leaseLost(key, store.name());
         return e;
+      } catch (StoreException e) {
+        listener.storeFailed(key, store.name(), e);
+        return e;
+      } catch (RuntimeException e) {
+        return e;
+      }
+    }
+
+    /**
+     * Gives back a claim whose work never started (it was taken ahead, and its turn did not come):
+     * releases the key so that its next delivery need not wait out the lease. Reports only a store
+     * failure; never throws for the store (the lease then expires by itself).
+     *
+     * @return what the store threw (already reported), or null if the key was released
+     */
+    public @Nullable RuntimeException abandon() {
+      stop();
+      try {
+        store.release(key, token);
+        return null;
+      } catch (LeaseLostException e) {
+        return null; // already taken over: nothing of ours to give back
       } catch (StoreException e) {
         listener.storeFailed(key, store.name(), e);
         return e;

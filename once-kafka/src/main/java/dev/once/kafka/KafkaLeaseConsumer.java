@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -45,7 +46,8 @@ import org.apache.kafka.common.errors.WakeupException;
  * executor.submit(consumer::run);                // ... consumer.close() stops it and closes the consumer
  * }</pre>
  *
- * <p><b>Per record</b>, in partition order: the message id (the same id function, {@link
+ * <p><b>Per record</b> (its claim taken with the whole poll's in one store call, see {@link
+ * Builder#claimWholePoll}), in partition order: the message id (the same id function, {@link
  * NoIdPolicy} and key policy as {@link KafkaInboxConsumer}) is claimed in the store with a lease
  * ({@link Builder#lease}, default 30 s) under {@code Scope.global(name)} ({@link Builder#name}),
  * fingerprint {@link Builder#fingerprint} (default: the id alone).
@@ -229,6 +231,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
   private final LeaseSettler<K, V> settler;
   private final PausedPartitions paused;
   private final ConsumerLifecycle lifecycle;
+  private final boolean claimWholePoll;
   private boolean subscribed;
 
   private KafkaLeaseConsumer(Builder<K, V> b) {
@@ -236,6 +239,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     this.lifecycle = new ConsumerLifecycle(b.consumer);
     this.topics = List.copyOf(b.topics);
     this.pollTimeout = b.pollTimeout;
+    this.claimWholePoll = b.claimWholePoll;
     this.deadLetters =
         new DeadLetters<>(b.requiredDeadLetters(), b.deadLetterTopic, b.listener, b.name);
     Duration lease = b.lease;
@@ -340,19 +344,28 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     }
     Map<TopicPartition, Long> settledUpTo = new HashMap<>();
     try {
+      Set<TopicPartition> waiting = claimWholePoll ? settler.claimAhead(records) : Set.of();
       for (TopicPartition tp : records.partitions()) {
-        for (ConsumerRecord<K, V> r : records.records(tp)) {
+        List<ConsumerRecord<K, V>> polled = records.records(tp);
+        for (int i = 0; i < polled.size(); i++) {
+          ConsumerRecord<K, V> r = polled.get(i);
           long pause = settler.settle(tp, r);
           if (pause > 0) {
             paused.pauseAt(tp, r.offset(), pause);
             break;
           }
           settledUpTo.put(tp, r.offset() + 1);
+          if (i == 0 && waiting.contains(tp)) {
+            // The record the partition waited at is settled: claim the rest of it at once.
+            settler.claimAhead(polled.subList(1, polled.size()));
+          }
         }
       }
     } catch (RuntimeException e) {
       BatchOffsets.rewindAfter(e, consumer, records, settledUpTo);
       throw e;
+    } finally {
+      settler.releaseAhead();
     }
     BatchOffsets.commit(consumer, settledUpTo);
     return records.count();
@@ -392,6 +405,7 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
     private Duration lease = Duration.ofSeconds(30);
     private Duration retention = Duration.ofDays(7);
     private OnceListener listener = OnceListener.NOOP;
+    private boolean claimWholePoll = true;
 
     private Builder(Consumer<K, V> consumer, IdempotencyStore store, LeaseHandler<K, V> handler) {
       this.consumer = Objects.requireNonNull(consumer, "consumer");
@@ -441,6 +455,22 @@ public final class KafkaLeaseConsumer<K, V> implements AutoCloseable {
         throw new IllegalArgumentException("lease must be at least 1 ms, but was " + lease);
       }
       this.lease = lease;
+      return this;
+    }
+
+    /**
+     * Whether the ids of a whole poll are claimed in one store call before the handlers run (the
+     * default), rather than one call per record. The claims acquired ahead are renewed while their
+     * records wait their turn, and given back when the poll stops short of them (a failure, or a
+     * wait at an earlier record of their partition). The cost: a consumer that crashes holds the
+     * ids of the rest of its poll until the lease expires, so their redelivery waits up to one
+     * lease instead of only the record in hand's.
+     *
+     * @param claimWholePoll false for one claim per record
+     * @return this builder
+     */
+    public Builder<K, V> claimWholePoll(boolean claimWholePoll) {
+      this.claimWholePoll = claimWholePoll;
       return this;
     }
 

@@ -3,9 +3,14 @@ package dev.once.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.once.ClaimRequest;
+import dev.once.ClaimResult;
 import dev.once.Fingerprint;
+import dev.once.IdempotencyKey;
+import dev.once.IdempotencyStore;
 import dev.once.OnceException;
 import dev.once.OnceListener;
+import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.redis.RedisIdempotencyStore;
 import dev.once.testkit.ChildJvm;
@@ -437,6 +442,102 @@ class KafkaLeaseConsumerIT {
       ProducerRecord<String, String> r, String id) {
     r.headers().add(KafkaInboxConsumer.MESSAGE_ID_HEADER, id.getBytes(StandardCharsets.UTF_8));
     return r;
+  }
+
+  @Test
+  void aWholePollIsClaimedInOneCallAndWhatAFailureStopsShortOfIsGivenBackAtOnce() throws Exception {
+    String topic = "lease-poll-" + prefix;
+    TestKafka.createTopic(topic, 1);
+    List<String> sent = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      sent.add("p-" + i);
+      producer.send(KafkaFixture.message(topic, "k", "p-" + i, "payload " + i)).get();
+    }
+    CountingStore counting = new CountingStore(store);
+    String group = "g-" + prefix;
+    KafkaLeaseConsumer<String, String> consumer =
+        KafkaLeaseConsumer.builder(
+                KafkaFixture.consumer(group, Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50)),
+                counting,
+                (KafkaLeaseConsumer.LeaseHandler<String, String>)
+                    (r, lease) -> {
+                      if (lease.messageId().equals("p-10")) {
+                        throw new IllegalStateException("p-10 always fails");
+                      }
+                      api.call(lease.messageId(), lease.token());
+                    })
+            .topics(List.of(topic))
+            .deadLetters(producer)
+            .name("lease-poll")
+            .retry(2, Duration.ofMillis(50), Duration.ofMillis(50))
+            // Far longer than the test: a claim taken ahead and not given back would hold its
+            // record up for five minutes.
+            .lease(Duration.ofMinutes(5))
+            .build();
+    Future<?> loop = threads.submit(consumer::run);
+    await().atMost(Duration.ofSeconds(60)).until(() -> committed(group) == 50);
+    KafkaLeaseConsumer.Stats stats = consumer.stats();
+    consumer.close();
+    loop.get(30, TimeUnit.SECONDS);
+
+    List<String> applied = new ArrayList<>(sent);
+    applied.remove("p-10");
+    checkOnce("whole-poll claims (" + stats + ")", new LinkedHashSet<>(applied), api.raw());
+    assertThat(stats.deadLettered()).isEqualTo(1);
+    assertThat(counting.claimAllCalls.get())
+        .as("store calls claiming 50 records (single: %s)", counting.singleClaims.get())
+        .isPositive();
+    assertThat(counting.claimAllCalls.get() + counting.singleClaims.get())
+        .as("claims in one call per poll, not one per record")
+        .isLessThan(15);
+  }
+
+  /** A real store, counting the calls that claim. */
+  static final class CountingStore implements IdempotencyStore {
+    final AtomicInteger singleClaims = new AtomicInteger();
+    final AtomicInteger claimAllCalls = new AtomicInteger();
+    private final IdempotencyStore store;
+
+    CountingStore(IdempotencyStore store) {
+      this.store = store;
+    }
+
+    @Override
+    public ClaimResult claim(ClaimRequest request) {
+      singleClaims.incrementAndGet();
+      return store.claim(request);
+    }
+
+    @Override
+    public List<ClaimResult> claimAll(List<ClaimRequest> requests) {
+      claimAllCalls.incrementAndGet();
+      return store.claimAll(requests);
+    }
+
+    @Override
+    public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
+      store.complete(key, token, outcome, retention);
+    }
+
+    @Override
+    public void release(IdempotencyKey key, long token) {
+      store.release(key, token);
+    }
+
+    @Override
+    public void renew(IdempotencyKey key, long token, Duration lease) {
+      store.renew(key, token, lease);
+    }
+
+    @Override
+    public int purgeExpired(int limit) {
+      return store.purgeExpired(limit);
+    }
+
+    @Override
+    public String name() {
+      return store.name();
+    }
   }
 
   private long committed(String group) throws Exception {

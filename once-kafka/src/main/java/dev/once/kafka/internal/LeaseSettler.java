@@ -12,14 +12,21 @@ import dev.once.StoreException;
 import dev.once.internal.InboxDecisions;
 import dev.once.kafka.Failpoints;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The lease consumer's decision for one record (polling thread only): claim its id in the store,
@@ -80,6 +87,12 @@ public final class LeaseSettler<K, V> {
 
   /** Where each waiting partition stopped. */
   private final Map<TopicPartition, Stall> stalls = new HashMap<>();
+
+  /** The answers {@link #claimAhead} got for the records of the current poll, by record. */
+  private final Map<ConsumerRecord<K, V>, Ahead> ahead = new IdentityHashMap<>();
+
+  /** A record's key and its answer from the poll's one claim; {@code held} if acquired. */
+  private record Ahead(IdempotencyKey key, ClaimResult claim, OnceEngine.@Nullable Held held) {}
 
   /**
    * @param lease how long a claim protects the effect without renewal
@@ -148,6 +161,87 @@ public final class LeaseSettler<K, V> {
   }
 
   /**
+   * Claims the ids of a whole poll in one store call, ahead of {@link #settle}, which then uses the
+   * answers instead of claiming record by record. An acquired claim's lease is renewed from now on,
+   * so records waiting their turn keep theirs. Left to {@link #settle}: records without a usable
+   * id, claims answered {@code InProgress} (the holder may be an earlier record of this very poll,
+   * settled by the time this one's turn comes), and the partitions waiting at a record ({@link
+   * #settle} answered a pause): their records are claimed by {@link #claimAhead(List)} once that
+   * record is settled. A store failure here claims nothing ahead: {@link #settle} meets it record
+   * by record. Call {@link #releaseAhead} when the poll is settled.
+   *
+   * @return the partitions left out because they wait at a record
+   */
+  public Set<TopicPartition> claimAhead(ConsumerRecords<K, V> records) {
+    List<ConsumerRecord<K, V>> free = new ArrayList<>(records.count());
+    Set<TopicPartition> waiting = new HashSet<>();
+    for (TopicPartition tp : records.partitions()) {
+      if (stalls.containsKey(tp)) {
+        waiting.add(tp);
+      } else {
+        free.addAll(records.records(tp));
+      }
+    }
+    claimAhead(free);
+    return waiting;
+  }
+
+  /** As {@link #claimAhead(ConsumerRecords)}, for these records, none of them waited at. */
+  public void claimAhead(List<ConsumerRecord<K, V>> records) {
+    List<ConsumerRecord<K, V>> claimed = new ArrayList<>(records.size());
+    List<ClaimRequest> requests = new ArrayList<>(records.size());
+    for (ConsumerRecord<K, V> r : records) {
+      RecordIds.Resolved id = ids.resolve(r);
+      if (id.rejection() == null) {
+        claimed.add(r);
+        requests.add(new ClaimRequest(id.acceptedKey(), fingerprint.apply(r), lease, retention));
+      }
+    }
+    if (requests.size() < 2) {
+      return; // nothing to save
+    }
+    List<ClaimResult> answers;
+    try {
+      answers = engine.claimAll(store, requests);
+    } catch (StoreException e) {
+      return;
+    }
+    for (int i = 0; i < answers.size(); i++) {
+      ClaimResult answer = answers.get(i);
+      IdempotencyKey key = requests.get(i).key();
+      if (answer instanceof ClaimResult.Acquired acquired) {
+        ahead.put(
+            claimed.get(i),
+            new Ahead(key, answer, engine.hold(store, key, acquired.token(), lease)));
+      } else if (!(answer instanceof ClaimResult.InProgress)) {
+        ahead.put(claimed.get(i), new Ahead(key, answer, null));
+      }
+    }
+  }
+
+  /**
+   * Gives back the claims {@link #claimAhead} took for records the poll did not reach (their
+   * partition stopped at an earlier record, or settling failed), so their next delivery need not
+   * wait for the lease.
+   */
+  public void releaseAhead() {
+    for (Ahead unused : ahead.values()) {
+      if (unused.held() != null) {
+        RuntimeException failure = unused.held().abandon();
+        if (failure != null) {
+          log.log(
+              System.Logger.Level.WARNING,
+              "could not give back the claim of "
+                  + unused.key()
+                  + "; its next delivery waits until the lease expires: "
+                  + failure);
+        }
+      }
+    }
+    ahead.clear();
+  }
+
+  /**
    * Settles one record, or says how long its partition must wait at it.
    *
    * @return 0 if the record is settled (applied, skipped or dead-lettered), else the wait in
@@ -172,13 +266,19 @@ public final class LeaseSettler<K, V> {
   }
 
   private long attempt(ConsumerRecord<K, V> r, Stall stall, TopicPartition tp) {
-    RecordIds.Resolved id = ids.resolve(r);
-    String rejection = id.rejection();
-    if (rejection != null) {
-      deadLetters.send(r, rejection, id.cause(), 0);
-      return 0;
+    Ahead pre = ahead.remove(r);
+    IdempotencyKey key;
+    if (pre != null) {
+      key = pre.key();
+    } else {
+      RecordIds.Resolved id = ids.resolve(r);
+      String rejection = id.rejection();
+      if (rejection != null) {
+        deadLetters.send(r, rejection, id.cause(), 0);
+        return 0;
+      }
+      key = id.acceptedKey();
     }
-    IdempotencyKey key = id.acceptedKey();
     if (stall.pendingToken >= 0
         && completeOrWait(engine.settle(store, key, stall.pendingToken), stall, tp)
             == Settled.DONE) {
@@ -188,10 +288,14 @@ public final class LeaseSettler<K, V> {
       return waitFor(stall, tp, outageBackoff.nanos(stall.outages));
     }
     ClaimResult claim;
-    try {
-      claim = engine.claim(store, new ClaimRequest(key, fingerprint.apply(r), lease, retention));
-    } catch (StoreException e) {
-      return waitFor(stall, tp, outage(stall, tp, "claim of " + DeadLetters.describe(r), e));
+    if (pre != null) {
+      claim = pre.claim();
+    } else {
+      try {
+        claim = engine.claim(store, new ClaimRequest(key, fingerprint.apply(r), lease, retention));
+      } catch (StoreException e) {
+        return waitFor(stall, tp, outage(stall, tp, "claim of " + DeadLetters.describe(r), e));
+      }
     }
     if (claim instanceof ClaimResult.Completed) {
       duplicates.incrementAndGet();
@@ -209,7 +313,10 @@ public final class LeaseSettler<K, V> {
     }
     // Renewed in the background while the handler runs, so a handler slower than its lease is not
     // run twice.
-    OnceEngine.Held held = engine.hold(store, key, ((ClaimResult.Acquired) claim).token(), lease);
+    OnceEngine.Held held =
+        pre != null && pre.held() != null
+            ? pre.held()
+            : engine.hold(store, key, ((ClaimResult.Acquired) claim).token(), lease);
     try {
       effect.run(r, held);
     } catch (Exception e) {
