@@ -41,9 +41,28 @@ public sealed interface ClaimResult {
   /**
    * The caller owns the key.
    *
+   * <p>{@code takeover} is the moment an effect may run twice: the key was in progress under
+   * another claim whose lease had expired (its holder crashed, paused or overran), and this claim
+   * took it over, so the earlier holder's effect may have run. It is {@code false} for a key
+   * without a record, one whose record had expired (completed and past its retention, or held past
+   * its record's expiry), and one that was released. Stores that cannot tell answer {@code false}
+   * and say so.
+   *
    * @param token the fencing token: larger than every token handed out earlier for this record
+   * @param takeover whether this claim took over another claim's expired lease on a record still in
+   *     progress
    */
-  record Acquired(long token) implements ClaimResult {
+  record Acquired(long token, boolean takeover) implements ClaimResult {
+
+    /**
+     * A claim that took over nobody's lease.
+     *
+     * @param token the fencing token
+     */
+    public Acquired(long token) {
+      this(token, false);
+    }
+
     @Override
     public Status status() {
       return Status.ACQUIRED;

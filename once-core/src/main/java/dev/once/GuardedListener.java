@@ -63,6 +63,11 @@ final class GuardedListener implements OnceListener {
   }
 
   @Override
+  public void leaseTakenOver(Scope scope, String store) {
+    guard(() -> delegate.leaseTakenOver(scope, store));
+  }
+
+  @Override
   public void claiming(IdempotencyKey key, String store) {
     guard(() -> delegate.claiming(key, store));
   }
@@ -96,6 +101,11 @@ final class GuardedListener implements OnceListener {
   @Override
   public void renewalFailed(IdempotencyKey key, String store, OnceException failure) {
     guard(() -> delegate.renewalFailed(key, store, failure));
+  }
+
+  @Override
+  public void leaseTakenOver(IdempotencyKey key, String store) {
+    guard(() -> delegate.leaseTakenOver(key, store));
   }
 
   @Override

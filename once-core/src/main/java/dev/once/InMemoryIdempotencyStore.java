@@ -81,7 +81,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         request.key(),
         (key, current) -> {
           if (current == null || current.expiresAt() <= now) {
-            return acquire(request, now, answer);
+            return acquire(request, now, false, answer);
           }
           if (!current.fingerprint().equals(request.fingerprint())) {
             answer[0] = new ClaimResult.Mismatch();
@@ -95,14 +95,14 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             answer[0] = new ClaimResult.InProgress(Duration.ofMillis(current.leaseUntil() - now));
             return current;
           }
-          return acquire(request, now, answer);
+          return acquire(request, now, true, answer);
         });
     return answer[0];
   }
 
-  private Entry acquire(ClaimRequest request, long now, ClaimResult[] answer) {
+  private Entry acquire(ClaimRequest request, long now, boolean takeover, ClaimResult[] answer) {
     long token = tokens.incrementAndGet();
-    answer[0] = new ClaimResult.Acquired(token);
+    answer[0] = new ClaimResult.Acquired(token, takeover);
     long leaseUntil = now + request.lease().toMillis();
     // A record must outlive its live lease (as renew ensures), or a retention shorter than the
     // lease would let

@@ -65,7 +65,8 @@ public final class OnceEngine {
   }
 
   /**
-   * Claims the key and reports the answer ({@link OnceListener#claimed}) or the failure ({@link
+   * Claims the key and reports the answer ({@link OnceListener#claimed}, then {@link
+   * OnceListener#leaseTakenOver} when it took over an expired lease) or the failure ({@link
    * OnceListener#storeFailed}, then rethrown).
    *
    * @param store the store to claim in
@@ -83,6 +84,9 @@ public final class OnceEngine {
           store.name(),
           result.status(),
           Duration.ofNanos(System.nanoTime() - start));
+      if (result instanceof ClaimResult.Acquired acquired && acquired.takeover()) {
+        listener.leaseTakenOver(request.key(), store.name());
+      }
       return result;
     } catch (StoreException e) {
       listener.storeFailed(request.key(), store.name(), e);

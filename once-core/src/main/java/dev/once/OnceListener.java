@@ -88,6 +88,17 @@ public interface OnceListener {
   default void renewalFailed(Scope scope, String store, OnceException failure) {}
 
   /**
+   * A claim took over a key that was in progress under another claim whose lease had expired
+   * ({@link ClaimResult.Acquired#takeover()}): its holder crashed, paused or overran, and its
+   * effect may already have run, so this execution may run it a second time. Reported after {@link
+   * #claimed(Scope, String, ClaimResult.Status, Duration) claimed}, on the same thread.
+   *
+   * @param scope the key's scope
+   * @param store the store's name
+   */
+  default void leaseTakenOver(Scope scope, String store) {}
+
+  /**
    * A claim is about to be sent to the store; {@link #claimed(IdempotencyKey, String,
    * ClaimResult.Status, Duration)} or {@link #storeFailed(IdempotencyKey, String, StoreException)}
    * follows on the same thread. For a trace that spans the claim. Default: nothing.
@@ -166,6 +177,17 @@ public interface OnceListener {
    */
   default void renewalFailed(IdempotencyKey key, String store, OnceException failure) {
     renewalFailed(key.scope(), store, failure);
+  }
+
+  /**
+   * A claim took over another claim's expired lease. Default: {@link #leaseTakenOver(Scope,
+   * String)}.
+   *
+   * @param key the key taken over
+   * @param store the store's name
+   */
+  default void leaseTakenOver(IdempotencyKey key, String store) {
+    leaseTakenOver(key.scope(), store);
   }
 
   /**

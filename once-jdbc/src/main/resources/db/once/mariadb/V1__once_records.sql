@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS once_records (
     status      CHAR(1)    NOT NULL,             -- 'P' in progress, 'C' completed
     fingerprint BINARY(32) NOT NULL,             -- SHA-256 of the request the key was first used with
     token       BIGINT     NOT NULL,             -- fencing token from once_records_token_seq
-    nonce       BIGINT     NOT NULL,             -- random per acquisition; tells a claimer whether it won
+    nonce       BIGINT     NOT NULL,             -- random per acquisition; tells a claimer whether it won (odd: by taking over an expired lease)
     lease_until BIGINT     NOT NULL,             -- epoch ms by the database clock
     expires_at  BIGINT     NOT NULL,             -- epoch ms by the database clock; the record is dead after it
     outcome     LONGBLOB   NULL,                 -- the stored result once completed

@@ -25,15 +25,16 @@ CREATE INDEX IF NOT EXISTS once_records_default_expires_at ON once_records_defau
 -- Fencing tokens: strictly growing across every acquisition, even after a record was released or purged.
 CREATE SEQUENCE IF NOT EXISTS once_records_token_seq;
 
--- Claims each id in turn: acquired (a new row, or a dead one taken over), the row as it stands, held by
--- another transaction (wait = false and its lock is taken), or neither (c_status NULL: the row changed under
--- the claim; claim again). completed_outcome NULL writes acquired rows in progress for their lease; otherwise
+-- Claims each id in turn: acquired (a new row, or a dead one taken over; c_takeover when the dead one was a
+-- record still in progress whose lease had run out, so its holder's effect may have run), the row as it
+-- stands, held by another transaction (wait = false and its lock is taken), or neither (c_status NULL: the
+-- row changed under the claim; claim again). completed_outcome NULL writes acquired rows in progress for their lease; otherwise
 -- completed with that outcome for their retention (an inbox whose effect commits with the claim).
 CREATE OR REPLACE FUNCTION once_records_claim(
     ids BYTEA[], fps BYTEA[], leases BIGINT[], retentions BIGINT[], offset_ms BIGINT, wait BOOLEAN,
     completed_outcome BYTEA)
 RETURNS TABLE (c_ord INT, c_token BIGINT, c_status TEXT, c_fingerprint BYTEA, c_lease_until BIGINT,
-               c_expires_at BIGINT, c_outcome BYTEA, c_now BIGINT, c_held BOOLEAN)
+               c_expires_at BIGINT, c_outcome BYTEA, c_now BIGINT, c_held BOOLEAN, c_takeover BOOLEAN)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     refused BIGINT[] := '{}';
@@ -62,7 +63,7 @@ BEGIN
     now_ms := (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + offset_ms;
     FOR n IN 1 .. coalesce(cardinality(ids), 0) LOOP
         IF ('x' || encode(substring(ids[n] FROM 1 FOR 8), 'hex'))::BIT(64)::BIGINT = ANY (refused) THEN
-            RETURN QUERY SELECT n, NULL::BIGINT, NULL::TEXT, NULL::BYTEA, 0::BIGINT, 0::BIGINT, NULL::BYTEA, now_ms, TRUE;
+            RETURN QUERY SELECT n, NULL::BIGINT, NULL::TEXT, NULL::BYTEA, 0::BIGINT, 0::BIGINT, NULL::BYTEA, now_ms, TRUE, FALSE;
             CONTINUE;
         END IF;
         SELECT r.token, r.status, r.fingerprint, r.lease_until, r.expires_at, r.outcome INTO found_row
@@ -76,7 +77,7 @@ BEGIN
                          ELSE now_ms + retentions[n] END,
                     completed_outcome)
             RETURNING r.token INTO acquired;
-            RETURN QUERY SELECT n, acquired, NULL::TEXT, NULL::BYTEA, 0::BIGINT, 0::BIGINT, NULL::BYTEA, now_ms, FALSE;
+            RETURN QUERY SELECT n, acquired, NULL::TEXT, NULL::BYTEA, 0::BIGINT, 0::BIGINT, NULL::BYTEA, now_ms, FALSE, FALSE;
         ELSIF found_row.expires_at <= now_ms
               OR (found_row.status = 'P' AND found_row.lease_until <= now_ms AND found_row.fingerprint = fps[n]) THEN
             BEGIN
@@ -97,13 +98,15 @@ BEGIN
                 acquired := NULL;
             END;
             IF acquired IS NULL THEN
-                RETURN QUERY SELECT n, NULL::BIGINT, NULL::TEXT, NULL::BYTEA, 0::BIGINT, 0::BIGINT, NULL::BYTEA, now_ms, FALSE;
+                RETURN QUERY SELECT n, NULL::BIGINT, NULL::TEXT, NULL::BYTEA, 0::BIGINT, 0::BIGINT, NULL::BYTEA, now_ms, FALSE, FALSE;
             ELSE
-                RETURN QUERY SELECT n, acquired, NULL::TEXT, NULL::BYTEA, 0::BIGINT, 0::BIGINT, NULL::BYTEA, now_ms, FALSE;
+                -- found_row is the version the UPDATE changed (same token), so it tells what was taken over.
+                RETURN QUERY SELECT n, acquired, NULL::TEXT, NULL::BYTEA, 0::BIGINT, 0::BIGINT, NULL::BYTEA, now_ms, FALSE,
+                                    found_row.status = 'P' AND found_row.expires_at > now_ms;
             END IF;
         ELSE
             RETURN QUERY SELECT n, NULL::BIGINT, found_row.status::TEXT, found_row.fingerprint, found_row.lease_until,
-                                found_row.expires_at, found_row.outcome, now_ms, FALSE;
+                                found_row.expires_at, found_row.outcome, now_ms, FALSE, FALSE;
         END IF;
     END LOOP;
 END;

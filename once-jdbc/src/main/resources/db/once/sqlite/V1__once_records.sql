@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS once_records (
     status      TEXT    NOT NULL,             -- 'P' in progress, 'C' completed
     fingerprint BLOB    NOT NULL,             -- SHA-256 of the request the key was first used with
     token       INTEGER NOT NULL,             -- fencing token from once_records_token_seq
-    nonce       INTEGER NOT NULL,             -- acquisition time (epoch ms); MariaDB and H2 keep a random nonce here
+    nonce       INTEGER NOT NULL,             -- acquisition time (epoch ms), negated when it took over an expired lease; MariaDB and H2 keep a random nonce here
     lease_until INTEGER NOT NULL,             -- epoch ms by the database clock
     expires_at  INTEGER NOT NULL,             -- epoch ms by the database clock; the record is dead after it
     outcome     BLOB                          -- the stored result once completed

@@ -26,10 +26,11 @@ import org.slf4j.spi.LoggingEventBuilder;
  * <p>Levels: a fresh execution, its completion, a replay and a failed execution are routine, DEBUG
  * (the application logs its own exceptions). A request refused in flight ({@code in_progress}) or
  * for another body ({@code mismatch}) is INFO: the client was answered 409 or 422 as designed,
- * nothing is broken on the server, but a burst tells of a misbehaving client. A store failure or a
- * fenced completion ({@code lease_lost}: the result was not stored, the effect may run twice) is
- * WARN: an operator should look. Renewal failures are not repeated here: the engine logs them
- * already. Thread-safe.
+ * nothing is broken on the server, but a burst tells of a misbehaving client. A store failure, a
+ * fenced completion ({@code lease_lost}: the result was not stored, the effect may run twice) or a
+ * claim that took over an expired lease ({@code lease_taken_over}: the earlier holder's effect may
+ * have run, and runs again now) is WARN: an operator should look. Renewal failures are not repeated
+ * here: the engine logs them already. Thread-safe.
  */
 public final class LoggingOnceListener implements OnceListener {
 
@@ -68,6 +69,11 @@ public final class LoggingOnceListener implements OnceListener {
   @Override
   public void leaseLost(IdempotencyKey key, String store) {
     log(Level.WARN, key, store, "lease_lost", null);
+  }
+
+  @Override
+  public void leaseTakenOver(IdempotencyKey key, String store) {
+    log(Level.WARN, key, store, "lease_taken_over", null);
   }
 
   @Override

@@ -63,6 +63,12 @@ public final class MicrometerOnceListener implements OnceListener, Purger.Listen
   public static final String RENEWAL_FAILURES = "once.lease.renewal.failures";
 
   /**
+   * Counter: claims that took over a key in progress under another claim whose lease had expired
+   * (the moment an effect may run twice), by {@code operation} and {@code store}.
+   */
+  public static final String LEASE_TAKEOVERS = "once.lease.takeovers";
+
+  /**
    * Counter: messages an inbox skipped as already applied, by {@code consumer}, {@code source},
    * {@code store}.
    */
@@ -81,17 +87,18 @@ public final class MicrometerOnceListener implements OnceListener, Purger.Listen
 
   /** Every meter this listener registers, with its tag keys: the table in docs/operations.md. */
   public static final Map<String, Set<String>> METERS =
-      Map.of(
-          CLAIMS, Set.of("operation", "store", "outcome"),
-          STORE_LATENCY, Set.of("operation", "store"),
-          EXECUTIONS, Set.of("operation", "store", "outcome"),
-          EXECUTION_DURATION, Set.of("operation", "store"),
-          STORE_ERRORS, Set.of("operation", "store", "reason"),
-          RENEWAL_FAILURES, Set.of("operation", "store", "reason"),
-          INBOX_DUPLICATES, Set.of("consumer", "source", "store"),
-          INBOX_DEAD_LETTERED, Set.of("consumer", "source", "reason"),
-          PURGE_DELETED, Set.of("purger"),
-          PURGE_FAILURES, Set.of("purger"));
+      Map.ofEntries(
+          Map.entry(CLAIMS, Set.of("operation", "store", "outcome")),
+          Map.entry(STORE_LATENCY, Set.of("operation", "store")),
+          Map.entry(EXECUTIONS, Set.of("operation", "store", "outcome")),
+          Map.entry(EXECUTION_DURATION, Set.of("operation", "store")),
+          Map.entry(STORE_ERRORS, Set.of("operation", "store", "reason")),
+          Map.entry(RENEWAL_FAILURES, Set.of("operation", "store", "reason")),
+          Map.entry(LEASE_TAKEOVERS, Set.of("operation", "store")),
+          Map.entry(INBOX_DUPLICATES, Set.of("consumer", "source", "store")),
+          Map.entry(INBOX_DEAD_LETTERED, Set.of("consumer", "source", "reason")),
+          Map.entry(PURGE_DELETED, Set.of("purger")),
+          Map.entry(PURGE_FAILURES, Set.of("purger")));
 
   private final Meter.MeterProvider<Counter> claims;
   private final Meter.MeterProvider<Timer> storeLatency;
@@ -99,6 +106,7 @@ public final class MicrometerOnceListener implements OnceListener, Purger.Listen
   private final Meter.MeterProvider<Timer> executionDuration;
   private final Meter.MeterProvider<Counter> storeErrors;
   private final Meter.MeterProvider<Counter> renewalFailures;
+  private final Meter.MeterProvider<Counter> leaseTakeovers;
   private final Meter.MeterProvider<Counter> inboxDuplicates;
   private final Meter.MeterProvider<Counter> deadLettered;
   private final Meter.MeterProvider<Counter> purgeDeleted;
@@ -130,6 +138,11 @@ public final class MicrometerOnceListener implements OnceListener, Purger.Listen
     renewalFailures =
         Counter.builder(RENEWAL_FAILURES)
             .description("Lease renewals that failed; reason=lease_lost: taken over")
+            .withRegistry(registry);
+    leaseTakeovers =
+        Counter.builder(LEASE_TAKEOVERS)
+            .description(
+                "Claims that took over an expired lease on a key in progress; its effect may run twice")
             .withRegistry(registry);
     inboxDuplicates =
         Counter.builder(INBOX_DUPLICATES)
@@ -214,6 +227,11 @@ public final class MicrometerOnceListener implements OnceListener, Purger.Listen
             ? "lease_lost"
             : failure instanceof StoreException s ? storeErrorReason(s) : "failed";
     renewalFailures.withTags(tags(scope, store).and("reason", reason)).increment();
+  }
+
+  @Override
+  public void leaseTakenOver(Scope scope, String store) {
+    leaseTakeovers.withTags(tags(scope, store)).increment();
   }
 
   @Override

@@ -7,6 +7,7 @@ import dev.once.ClaimRequest;
 import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
+import dev.once.InMemoryIdempotencyStore;
 import dev.once.InProgressException;
 import dev.once.Once;
 import dev.once.ResultCodec;
@@ -65,6 +66,33 @@ class LoggingOnceListenerTest {
         .contains("key_digest=" + held.digestHex())
         .contains("latency_ms=")
         .doesNotContain("secret");
+  }
+
+  @Test
+  void aTakeoverIsOneWarnLineWithTheKeyDigest() {
+    TestClock clock = new TestClock();
+    IdempotencyStore store = InMemoryIdempotencyStore.builder().clock(clock).build();
+    Once once =
+        Once.builder(store)
+            .lease(Duration.ofMinutes(1))
+            .listener(LoggingOnceListener.create())
+            .build();
+    IdempotencyKey key = IdempotencyKey.of(SCOPE, "raw-key-secret");
+    store.claim(
+        new ClaimRequest(key, Fingerprint.of("a"), Duration.ofMinutes(1), Duration.ofHours(1)));
+    clock.advance(Duration.ofMinutes(2));
+
+    String out =
+        captured(() -> once.execute(key, Fingerprint.of("a"), ResultCodec.utf8(), () -> "body"));
+
+    assertThat(out.lines().filter(l -> l.contains("once lease_taken_over")))
+        .singleElement()
+        .satisfies(
+            l ->
+                assertThat(l)
+                    .contains("WARN")
+                    .contains("key_digest=" + key.digestHex())
+                    .doesNotContain("secret"));
   }
 
   private static String captured(Runnable run) {

@@ -17,7 +17,7 @@ final class MeterFixture {
   static final IdempotencyKey KEY = IdempotencyKey.of(SCOPE, "raw-key-secret");
 
   /** How many distinct callbacks {@link #callEveryCallback} calls. */
-  static final int CALLBACKS = 15;
+  static final int CALLBACKS = 17;
 
   /** How many distinct callbacks {@link #callEveryPurgeCallback} calls. */
   static final int PURGE_CALLBACKS = 3;
@@ -39,6 +39,8 @@ final class MeterFixture {
     l.failed(SCOPE, "jdbc", new IllegalStateException(), false);
     l.leaseLost(KEY, "jdbc");
     l.leaseLost(SCOPE, "jdbc");
+    l.leaseTakenOver(KEY, "jdbc");
+    l.leaseTakenOver(SCOPE, "jdbc");
     l.storeFailed(KEY, "jdbc", unavailable);
     l.storeFailed(SCOPE, "jdbc", failed);
     l.renewalFailed(KEY, "jdbc", unavailable);

@@ -9,6 +9,7 @@ import dev.once.Fingerprint;
 import dev.once.FingerprintMismatchException;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
+import dev.once.InMemoryIdempotencyStore;
 import dev.once.InProgressException;
 import dev.once.LeaseLostException;
 import dev.once.Once;
@@ -76,6 +77,53 @@ class MicrometerOnceListenerTest {
     assertThat(executions("completed")).isEqualTo(1);
     assertThat(registry.get(MicrometerOnceListener.EXECUTION_DURATION).timer().count())
         .isEqualTo(1);
+  }
+
+  @Test
+  void aTakeoverOfAnExpiredLeaseIsCountedOnceAndAPlainExecutionIsNot() {
+    TestClock clock = new TestClock();
+    IdempotencyStore store = InMemoryIdempotencyStore.builder().clock(clock).build();
+    Once once =
+        Once.builder(store)
+            .lease(Duration.ofMinutes(1))
+            .retention(Duration.ofHours(1))
+            .listener(listener)
+            .build();
+
+    once.execute(
+        IdempotencyKey.of(SCOPE, "plain"), Fingerprint.of("a"), ResultCodec.utf8(), () -> "paid");
+    assertThat(takeovers(store)).as("takeovers after a plain execution").isZero();
+
+    // The first worker's lease runs out while its action still runs (the store's clock jumps past
+    // it; the heartbeat would renew only after 20 real seconds), and a second worker takes the key
+    // over.
+    assertThatThrownBy(
+            () ->
+                once.execute(
+                    KEY,
+                    Fingerprint.of("a"),
+                    ResultCodec.utf8(),
+                    () -> {
+                      clock.advance(Duration.ofMinutes(2));
+                      return once.execute(
+                              KEY, Fingerprint.of("a"), ResultCodec.utf8(), () -> "taker")
+                          .value();
+                    }))
+        .isInstanceOf(LeaseLostException.class);
+
+    assertThat(takeovers(store)).as("takeovers").isEqualTo(1);
+    assertThat(executions("lease_lost")).isEqualTo(1);
+    assertThat(claims("acquired")).isEqualTo(3);
+  }
+
+  private double takeovers(IdempotencyStore store) {
+    return registry
+        .find(MicrometerOnceListener.LEASE_TAKEOVERS)
+        .tags("operation", SCOPE.operation(), "store", store.name())
+        .counters()
+        .stream()
+        .mapToDouble(c -> c.count())
+        .sum();
   }
 
   @Test

@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -171,6 +172,88 @@ public abstract class IdempotencyStoreContract {
     long second = acquired(store().claim(request(key, FP_A, LEASE))).token();
     assertThat(second).as("token after takeover").isGreaterThan(first);
     assertInProgress(store().claim(request(key, FP_A, LEASE)), LEASE);
+  }
+
+  @Test
+  @DisplayName(
+      "re-claiming an expired lease on a record still in progress is reported as a takeover")
+  void expiredLeaseReclaimedIsATakeover() {
+    IdempotencyKey key = key(newScope(), "order-1");
+    assertThat(acquired(store().claim(request(key, FP_A, LEASE))).takeover())
+        .as("first claim of a fresh key")
+        .isFalse();
+
+    advanceClock(LEASE.plusSeconds(1));
+
+    assertThat(acquired(store().claim(request(key, FP_A, LEASE))).takeover())
+        .as("claim after the lease expired, the record not")
+        .isTrue();
+  }
+
+  @Test
+  @DisplayName(
+      "acquiring a fresh, expired (completed or held past retention) or released key is no takeover")
+  void acquisitionsThatTakeOverNoLeaseAreNotTakeovers() {
+    Scope scope = newScope();
+    Map<String, IdempotencyKey> keys = takeoverCandidates(scope);
+
+    advanceClock(LEASE.plusSeconds(1));
+
+    for (Map.Entry<String, IdempotencyKey> e : keys.entrySet()) {
+      assertThat(acquired(store().claim(request(e.getValue(), FP_A, LEASE))).takeover())
+          .as("takeover of the " + e.getKey() + " key")
+          .isEqualTo(e.getKey().equals("taken-over"));
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "a batch claim reports a takeover for exactly the keys whose live record's lease expired")
+  void batchClaimReportsEachTakeover() {
+    Scope scope = newScope();
+    Map<String, IdempotencyKey> keys = takeoverCandidates(scope);
+
+    advanceClock(LEASE.plusSeconds(1));
+
+    List<String> names = new ArrayList<>();
+    List<ClaimRequest> claims = new ArrayList<>();
+    for (Map.Entry<String, IdempotencyKey> e : keys.entrySet()) {
+      names.add(e.getKey());
+      claims.add(request(e.getValue(), FP_A, LEASE));
+    }
+    List<ClaimResult> results = store().claimAll(claims);
+    for (int i = 0; i < names.size(); i++) {
+      assertThat(acquired(results.get(i)).takeover())
+          .as("takeover of the " + names.get(i) + " key in the batch")
+          .isEqualTo(names.get(i).equals("taken-over"));
+    }
+  }
+
+  /**
+   * Keys that are all acquirable once the clock moves past {@link ContractSupport#LEASE}, and only
+   * "taken-over" by taking over a lease: it is held with a long retention. "fresh" has no record,
+   * "completed" is completed with a retention shorter than the lease, "held-past-retention" is held
+   * with a retention no longer than its lease (its record expires with the lease), "released" was
+   * released.
+   */
+  private Map<String, IdempotencyKey> takeoverCandidates(Scope scope) {
+    Map<String, IdempotencyKey> keys = new LinkedHashMap<>();
+    IdempotencyKey takenOver = key(scope, "taken-over");
+    acquired(store().claim(request(takenOver, FP_A, LEASE)));
+    keys.put("taken-over", takenOver);
+    keys.put("fresh", key(scope, "fresh"));
+    IdempotencyKey completed = key(scope, "completed");
+    long token = acquired(store().claim(request(completed, FP_A, LEASE))).token();
+    store().complete(completed, token, outcome("completed"), Duration.ofSeconds(1));
+    keys.put("completed", completed);
+    IdempotencyKey heldPastRetention = key(scope, "held-past-retention");
+    acquired(
+        store().claim(new ClaimRequest(heldPastRetention, FP_A, LEASE, Duration.ofSeconds(1))));
+    keys.put("held-past-retention", heldPastRetention);
+    IdempotencyKey released = key(scope, "released");
+    store().release(released, acquired(store().claim(request(released, FP_A, LEASE))).token());
+    keys.put("released", released);
+    return keys;
   }
 
   @Test

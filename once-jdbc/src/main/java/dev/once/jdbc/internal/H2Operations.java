@@ -72,7 +72,9 @@ final class H2Operations extends UpsertThenReadOperations {
             + " AND r.fingerprint = s.fp)) THEN UPDATE SET status = 'P', fingerprint = s.fp,"
             + " token = NEXT VALUE FOR "
             + sequence
-            + ", nonce = s.nonce, lease_until = s.now_ms + s.lease,"
+            + ", nonce = s.nonce + CASE WHEN r.status = 'P' AND r.expires_at > s.now_ms THEN "
+            + TAKEOVER_MARK
+            + " ELSE 0 END, lease_until = s.now_ms + s.lease,"
             + " expires_at = s.now_ms + GREATEST(s.lease, s.retention), outcome = NULL"
             + " WHEN NOT MATCHED THEN INSERT (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
             + " VALUES (s.id, 'P', s.fp, NEXT VALUE FOR "

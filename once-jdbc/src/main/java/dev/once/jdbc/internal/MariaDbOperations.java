@@ -31,7 +31,7 @@ final class MariaDbOperations extends UpsertThenReadOperations {
       throws SQLException {
     String row =
         "(?, 'P', ?, NEXTVAL(" + sequence + "), ?, " + now() + " + ?, " + now() + " + ?, NULL)";
-    String acquired = "nonce = VALUES(nonce)";
+    String acquired = "nonce IN (VALUES(nonce), VALUES(nonce) + " + TAKEOVER_MARK + ")";
     String sql =
         (noWait ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
             + "INSERT INTO "
@@ -41,12 +41,17 @@ final class MariaDbOperations extends UpsertThenReadOperations {
             + " ON DUPLICATE KEY UPDATE"
             // Assignments run left to right and later ones see earlier results, so the decision is
             // taken first,
-            // on the old values, and recorded in nonce.
+            // on the old values, and recorded in nonce (marked when it takes over a live record's
+            // expired lease).
             + " nonce = IF(expires_at <= "
             + now()
             + " OR (status = 'P' AND lease_until <= "
             + now()
-            + " AND fingerprint = VALUES(fingerprint)), VALUES(nonce), nonce),"
+            + " AND fingerprint = VALUES(fingerprint)), VALUES(nonce) + IF(status = 'P' AND expires_at > "
+            + now()
+            + ", "
+            + TAKEOVER_MARK
+            + ", 0), nonce),"
             + " token = IF("
             + acquired
             + ", VALUES(token), token),"
@@ -78,6 +83,7 @@ final class MariaDbOperations extends UpsertThenReadOperations {
         ps.setLong(p++, offsetMs);
         ps.setLong(p++, Math.max(lease, r.retention().toMillis()));
       }
+      ps.setLong(p++, offsetMs);
       ps.setLong(p++, offsetMs);
       ps.setLong(p, offsetMs);
       ps.executeUpdate();

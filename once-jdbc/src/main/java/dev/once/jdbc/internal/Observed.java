@@ -3,11 +3,13 @@ package dev.once.jdbc.internal;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What one claim statement learned about one key: either it acquired the record, or the record's
- * state as the statement saw it, or that another open transaction holds it.
+ * What one claim statement learned about one key: either it acquired the record (and whether by
+ * taking over another claim's expired lease on a record still in progress), or the record's state
+ * as the statement saw it, or that another open transaction holds it.
  */
 record Observed(
     @Nullable Long acquiredToken,
+    boolean takeover,
     @Nullable String status,
     byte @Nullable [] fingerprint,
     long leaseUntil,
@@ -16,12 +18,24 @@ record Observed(
     long now,
     boolean heldByOtherTransaction) {
 
-  static Observed acquired(long token) {
-    return new Observed(token, null, null, 0, 0, null, 0, false);
+  static Observed acquired(long token, boolean takeover) {
+    return new Observed(token, takeover, null, null, 0, 0, null, 0, false);
   }
 
   static Observed held() {
-    return new Observed(null, null, null, 0, 0, null, 0, true);
+    return new Observed(null, false, null, null, 0, 0, null, 0, true);
+  }
+
+  /** The record as a statement read it, not acquired. */
+  static Observed row(
+      @Nullable String status,
+      byte @Nullable [] fingerprint,
+      long leaseUntil,
+      long expiresAt,
+      byte @Nullable [] outcome,
+      long now) {
+    return new Observed(
+        null, false, status, fingerprint, leaseUntil, expiresAt, outcome, now, false);
   }
 
   /** The row vanished between statements (released or purged): claim again. */

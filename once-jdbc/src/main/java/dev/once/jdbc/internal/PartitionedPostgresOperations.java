@@ -31,7 +31,7 @@ final class PartitionedPostgresOperations extends PostgresOperations {
     this.partitions = partitions;
     this.claimSql =
         "SELECT c_ord, c_token, c_status, c_fingerprint, c_lease_until, c_expires_at, c_outcome,"
-            + " c_now, c_held FROM "
+            + " c_now, c_held, c_takeover FROM "
             + table
             + "_claim(?::bytea[], ?::bytea[], ?::bigint[], ?::bigint[], ?::bigint, ?, ?::bytea)"
             + " ORDER BY c_ord";
@@ -115,20 +115,18 @@ final class PartitionedPostgresOperations extends PostgresOperations {
           if (rs.getBoolean(9)) {
             out.add(Observed.held());
           } else if (acquired) {
-            out.add(Observed.acquired(token));
+            out.add(Observed.acquired(token, rs.getBoolean(10)));
           } else if (rs.getString(3) == null) {
             out.add(Observed.missing()); // the row changed under the claim: claim again
           } else {
             out.add(
-                new Observed(
-                    null,
+                Observed.row(
                     rs.getString(3),
                     rs.getBytes(4),
                     rs.getLong(5),
                     rs.getLong(6),
                     rs.getBytes(7),
-                    rs.getLong(8),
-                    false));
+                    rs.getLong(8)));
           }
         }
       }

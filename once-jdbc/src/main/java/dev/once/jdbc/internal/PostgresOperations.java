@@ -84,6 +84,11 @@ class PostgresOperations extends SqlOperations {
     // executions keep the sequential scan it chose while the table was empty, and that scan then
     // grew with the
     // table), and no lookup at all for a batch of new ids.
+    // "existing" reads the statement's snapshot, which the UPDATE does not change, so for a taken
+    // row it holds the record as it was before: a takeover is a taken record that was in progress
+    // and not yet expired (its lease ran out, the record had not). Only a row changed after the
+    // snapshot and still takeable in its latest version (a lease shorter than the statement's wait)
+    // would be judged by its older version.
     return "WITH clock AS (SELECT "
         + now()
         + " AS now_ms), input AS ("
@@ -110,10 +115,11 @@ class PostgresOperations extends SqlOperations {
         + table
         + " WHERE id = ANY(ARRAY(SELECT id FROM input WHERE id NOT IN (SELECT id FROM inserted))))"
         + " SELECT input.ord, COALESCE(inserted.token, taken.token), r.status, r.fingerprint, r.lease_until,"
-        + " r.expires_at, r.outcome, clock.now_ms"
+        + " r.expires_at, r.outcome, clock.now_ms,"
+        + " COALESCE(taken.id IS NOT NULL AND r.status = 'P' AND r.expires_at > clock.now_ms, false)"
         + " FROM input CROSS JOIN clock LEFT JOIN inserted ON inserted.id = input.id"
         + " LEFT JOIN taken ON taken.id = input.id"
-        + " LEFT JOIN existing r ON r.id = input.id AND inserted.id IS NULL AND taken.id IS NULL"
+        + " LEFT JOIN existing r ON r.id = input.id AND inserted.id IS NULL"
         + " ORDER BY input.ord";
   }
 
@@ -197,22 +203,20 @@ class PostgresOperations extends SqlOperations {
         while (rs.next()) {
           long token = rs.getLong(2);
           if (!rs.wasNull()) {
-            out.add(Observed.acquired(token));
+            out.add(Observed.acquired(token, rs.getBoolean(9)));
           } else if (rs.getString(3) == null) {
             out.add(
                 Observed
                     .missing()); // conflicted with a row committed after this statement's snapshot
           } else {
             out.add(
-                new Observed(
-                    null,
+                Observed.row(
                     rs.getString(3),
                     rs.getBytes(4),
                     rs.getLong(5),
                     rs.getLong(6),
                     rs.getBytes(7),
-                    rs.getLong(8),
-                    false));
+                    rs.getLong(8)));
           }
         }
       }

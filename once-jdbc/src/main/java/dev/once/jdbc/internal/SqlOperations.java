@@ -244,15 +244,13 @@ public abstract class SqlOperations {
         while (rs.next()) {
           rows.put(
               ByteBuffer.wrap(rs.getBytes(1)),
-              new Observed(
-                  null,
+              Observed.row(
                   rs.getString(2),
                   rs.getBytes(3),
                   rs.getLong(4),
                   rs.getLong(5),
                   rs.getBytes(6),
-                  rs.getLong(7),
-                  false));
+                  rs.getLong(7)));
         }
       }
     }
@@ -287,7 +285,7 @@ public abstract class SqlOperations {
       return new ClaimResult.InProgress(HELD_RETRY_AFTER);
     }
     if (o.acquiredToken() != null) {
-      return new ClaimResult.Acquired(o.acquiredToken());
+      return new ClaimResult.Acquired(o.acquiredToken(), o.takeover());
     }
     if (o.status() == null || o.expiresAt() <= o.now()) {
       return null; // gone, or expired and so claimable: another attempt will take it

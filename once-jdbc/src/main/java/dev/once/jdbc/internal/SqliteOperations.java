@@ -120,7 +120,7 @@ final class SqliteOperations extends SqlOperations {
   protected List<Observed> claimRound(
       Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode, boolean mayBlock)
       throws SQLException {
-    Map<ByteBuffer, Long> acquired;
+    Map<ByteBuffer, Observed> acquired;
     Long previousTimeout = mayBlock ? null : setBusyTimeout(c, 0);
     try {
       acquired = upsert(c, requests, offsetMs);
@@ -170,16 +170,18 @@ final class SqliteOperations extends SqlOperations {
     List<Observed> out = new ArrayList<>(requests.size());
     for (ClaimRequest r : requests) {
       ByteBuffer id = ByteBuffer.wrap(r.key().digest());
-      Long token = acquired.get(id);
-      out.add(token != null ? Observed.acquired(token) : rows.get(id));
+      Observed mine = acquired.get(id);
+      out.add(mine != null ? mine : rows.get(id));
     }
     return out;
   }
 
-  /** Inserts the missing records and takes over the dead ones; returns their tokens by id. */
-  private Map<ByteBuffer, Long> upsert(Connection c, List<ClaimRequest> requests, long offsetMs)
+  /** Inserts the missing records and takes over the dead ones; returns them acquired, by id. */
+  private Map<ByteBuffer, Observed> upsert(Connection c, List<ClaimRequest> requests, long offsetMs)
       throws SQLException {
-    // The row's nonce is the claim's "now", so the conflict clause can compare against it.
+    // The row's nonce is the claim's "now", so the conflict clause can compare against it. SQLite's
+    // RETURNING sees only the new row, so a takeover of a live record's expired lease, decided here
+    // on the old row, is written as the negated nonce and returned from it: no other statement.
     String row =
         "(?, 'P', ?, (SELECT value FROM "
             + sequence
@@ -196,12 +198,14 @@ final class SqliteOperations extends SqlOperations {
             + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome) VALUES "
             + String.join(", ", Collections.nCopies(requests.size(), row))
             + " ON CONFLICT (id) DO UPDATE SET status = 'P', fingerprint = excluded.fingerprint,"
-            + " token = excluded.token, nonce = excluded.nonce, lease_until = excluded.lease_until,"
+            + " token = excluded.token,"
+            + " nonce = CASE WHEN status = 'P' AND expires_at > excluded.nonce THEN -excluded.nonce"
+            + " ELSE excluded.nonce END, lease_until = excluded.lease_until,"
             + " expires_at = excluded.expires_at, outcome = NULL"
             + " WHERE expires_at <= excluded.nonce"
             + " OR (status = 'P' AND lease_until <= excluded.nonce AND fingerprint = excluded.fingerprint)"
-            + " RETURNING id, token";
-    Map<ByteBuffer, Long> acquired = new HashMap<>();
+            + " RETURNING id, token, nonce < 0";
+    Map<ByteBuffer, Observed> acquired = new HashMap<>();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int p = 1;
       for (int i = 0; i < requests.size(); i++) {
@@ -218,7 +222,8 @@ final class SqliteOperations extends SqlOperations {
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          acquired.put(ByteBuffer.wrap(rs.getBytes(1)), rs.getLong(2));
+          acquired.put(
+              ByteBuffer.wrap(rs.getBytes(1)), Observed.acquired(rs.getLong(2), rs.getBoolean(3)));
         }
       }
     }

@@ -19,14 +19,25 @@ import java.util.concurrent.ThreadLocalRandom;
  * or missing records, writing a random nonce into each it takes; a second reads every row back, and
  * a row carrying our nonce is ours. Rows are written in id order, so concurrent batches cannot
  * deadlock.
+ *
+ * <p>The nonces are even; the upsert adds {@link #TAKEOVER_MARK} to the nonce of a record it takes
+ * over from another claim whose lease expired while the record was still in progress. The upsert
+ * decides that on the row it changes, so the read tells a takeover apart without another statement.
  */
 abstract class UpsertThenReadOperations extends SqlOperations {
+
+  /** Added to the (even) nonce of a record taken over from an expired lease. */
+  static final long TAKEOVER_MARK = 1L;
 
   UpsertThenReadOperations(String table) {
     super(table);
   }
 
-  /** Writes the claims; {@code sorted} is in id order and {@code nonces} matches it. */
+  /**
+   * Writes the claims; {@code sorted} is in id order and {@code nonces} (even) matches it. A record
+   * taken over from another claim's expired lease, while it was in progress and not expired, gets
+   * its nonce plus {@link #TAKEOVER_MARK}; every other acquired record its nonce.
+   */
   protected abstract void upsert(
       Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
       throws SQLException;
@@ -40,7 +51,7 @@ abstract class UpsertThenReadOperations extends SqlOperations {
     List<Long> nonces = new ArrayList<>(requests.size());
     for (int i : order) {
       sorted.add(requests.get(i));
-      nonces.add(ThreadLocalRandom.current().nextLong());
+      nonces.add(ThreadLocalRandom.current().nextLong() & ~TAKEOVER_MARK);
     }
     try {
       upsert(c, sorted, nonces, offsetMs, !mayBlock);
@@ -110,20 +121,18 @@ abstract class UpsertThenReadOperations extends SqlOperations {
           ByteBuffer id = ByteBuffer.wrap(rs.getBytes(1));
           long nonce = rs.getLong(2);
           Long mine = nonceById.get(id);
-          if (mine != null && mine == nonce && "P".equals(rs.getString(4))) {
-            rows.put(id, Observed.acquired(rs.getLong(3)));
+          if (mine != null && mine == (nonce & ~TAKEOVER_MARK) && "P".equals(rs.getString(4))) {
+            rows.put(id, Observed.acquired(rs.getLong(3), (nonce & TAKEOVER_MARK) != 0));
           } else {
             rows.put(
                 id,
-                new Observed(
-                    null,
+                Observed.row(
                     rs.getString(4),
                     rs.getBytes(5),
                     rs.getLong(6),
                     rs.getLong(7),
                     rs.getBytes(8),
-                    rs.getLong(9),
-                    false));
+                    rs.getLong(9)));
           }
         }
       }

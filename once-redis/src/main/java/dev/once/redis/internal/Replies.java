@@ -15,8 +15,8 @@ public final class Replies {
   private Replies() {}
 
   /**
-   * {@code {'A', token}}, {@code {'C', outcome}}, {@code {'I', ms left}} or {@code {'M'}}, as
-   * claim.lua answers.
+   * {@code {'A', token}}, {@code {'T', token}} (acquired by taking over an expired lease), {@code
+   * {'C', outcome}}, {@code {'I', ms left}} or {@code {'M'}}, as claim.lua answers.
    */
   public static ClaimResult claim(List<Object> reply) {
     String kind =
@@ -26,6 +26,8 @@ public final class Replies {
     switch (kind) {
       case "A":
         return new ClaimResult.Acquired(number(reply, kind));
+      case "T":
+        return new ClaimResult.Acquired(number(reply, kind), true);
       case "C":
         if (reply.size() != 2 || !(reply.get(1) instanceof byte[] outcome)) {
           throw new IllegalStateException("a completed record without its outcome");

@@ -19,7 +19,9 @@ class RepliesTest {
         Outcome.builder().contentType("text/plain").attribute("status", "201").body("hi").build();
 
     assertThat(Replies.claim(List.of(b("A"), 1_795_508_709_799_169L)))
-        .isEqualTo(new ClaimResult.Acquired(1_795_508_709_799_169L));
+        .isEqualTo(new ClaimResult.Acquired(1_795_508_709_799_169L, false));
+    assertThat(Replies.claim(List.of(b("T"), 1_795_508_709_799_170L)))
+        .isEqualTo(new ClaimResult.Acquired(1_795_508_709_799_170L, true));
     assertThat(Replies.claim(List.of(b("C"), outcome.toBytes())))
         .isEqualTo(new ClaimResult.Completed(outcome));
     assertThat(Replies.claim(List.of(b("I"), 9_500L)))

@@ -61,6 +61,11 @@ public final class CompositeListener implements OnceListener {
   }
 
   @Override
+  public void leaseTakenOver(Scope scope, String store) {
+    listeners.forEach(l -> l.leaseTakenOver(scope, store));
+  }
+
+  @Override
   public void claiming(IdempotencyKey key, String store) {
     listeners.forEach(l -> l.claiming(key, store));
   }
@@ -94,6 +99,11 @@ public final class CompositeListener implements OnceListener {
   @Override
   public void renewalFailed(IdempotencyKey key, String store, OnceException failure) {
     listeners.forEach(l -> l.renewalFailed(key, store, failure));
+  }
+
+  @Override
+  public void leaseTakenOver(IdempotencyKey key, String store) {
+    listeners.forEach(l -> l.leaseTakenOver(key, store));
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.once.spring.boot.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.once.IdempotencyKey;
 import dev.once.LeaseLostException;
 import dev.once.OnceException;
 import dev.once.OnceListener;
@@ -42,6 +43,31 @@ class CompositeListenerTest {
     composite.leaseLost(SCOPE, "redis");
 
     assertThat(heard).containsExactly("redis LeaseLostException", "redis lease lost");
+  }
+
+  @Test
+  void aTakeoverReachesEveryListenerInBothForms() {
+    List<String> heard = new ArrayList<>();
+    OnceListener byScope =
+        new OnceListener() {
+          @Override
+          public void leaseTakenOver(Scope scope, String store) {
+            heard.add("scope " + scope.operation() + " " + store);
+          }
+        };
+    OnceListener byKey =
+        new OnceListener() {
+          @Override
+          public void leaseTakenOver(IdempotencyKey key, String store) {
+            heard.add("key " + key.digestHex() + " " + store);
+          }
+        };
+    IdempotencyKey key = IdempotencyKey.of(SCOPE, "k-1");
+
+    new CompositeListener(List.of(byScope, byKey)).leaseTakenOver(key, "redis");
+
+    assertThat(heard)
+        .containsExactly("scope POST /payments redis", "key " + key.digestHex() + " redis");
   }
 
   @Test
