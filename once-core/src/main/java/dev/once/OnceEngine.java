@@ -79,14 +79,7 @@ public final class OnceEngine {
     long start = System.nanoTime();
     try {
       ClaimResult result = store.claim(request);
-      listener.claimed(
-          request.key(),
-          store.name(),
-          result.status(),
-          Duration.ofNanos(System.nanoTime() - start));
-      if (result instanceof ClaimResult.Acquired acquired && acquired.takeover()) {
-        listener.leaseTakenOver(request.key(), store.name());
-      }
+      reportClaimed(request.key(), store, result, Duration.ofNanos(System.nanoTime() - start));
       return result;
     } catch (StoreException e) {
       listener.storeFailed(request.key(), store.name(), e);
@@ -96,8 +89,8 @@ public final class OnceEngine {
 
   /**
    * Claims several keys in one store call ({@link IdempotencyStore#claimAll}) and reports each
-   * answer as {@link #claim} does, each with the batch's latency; a failure is reported once, for
-   * the first key.
+   * answer as {@link #claim} does (takeovers included), each with the batch's latency; a failure is
+   * reported once, for the first key.
    *
    * @param store the store to claim in
    * @param requests the claims, in order
@@ -116,12 +109,20 @@ public final class OnceEngine {
       List<ClaimResult> results = store.claimAll(requests);
       Duration latency = Duration.ofNanos(System.nanoTime() - start);
       for (int i = 0; i < results.size(); i++) {
-        listener.claimed(requests.get(i).key(), store.name(), results.get(i).status(), latency);
+        reportClaimed(requests.get(i).key(), store, results.get(i), latency);
       }
       return results;
     } catch (StoreException e) {
       listener.storeFailed(requests.get(0).key(), store.name(), e);
       throw e;
+    }
+  }
+
+  private void reportClaimed(
+      IdempotencyKey key, IdempotencyStore store, ClaimResult result, Duration latency) {
+    listener.claimed(key, store.name(), result.status(), latency);
+    if (result instanceof ClaimResult.Acquired acquired && acquired.takeover()) {
+      listener.leaseTakenOver(key, store.name());
     }
   }
 
