@@ -6,7 +6,10 @@ import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.spring.boot.internal.ListenerInbox;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -56,6 +59,15 @@ import org.springframework.transaction.PlatformTransactionManager;
  * RabbitMQ and Kafka inboxes wait outages out. The ids are scoped by {@code consumer}, by default
  * the queue the message came from.
  *
+ * <p><b>Attempts survive a restart on quorum queues.</b> A quorum queue counts the earlier
+ * deliveries of a message ({@code x-delivery-count}); each one that ended without an acknowledgment
+ * (a crash or a lost channel mid-retry, a requeued failure) counts as one attempt spent, so a
+ * message that keeps killing its consumer is still dead-lettered after {@code maxAttempts}
+ * deliveries, whatever the restarts. The requeues of a database outage are subtracted (remembered
+ * in memory for the 10,000 most recent ids): an outage spends no attempt, unless the application
+ * also restarted in between. Classic queues have no such count: there a restart starts the attempts
+ * anew.
+ *
  * <p>It reports to an {@link OnceListener}, with the source {@code rabbitmq:<queue>} as the plain
  * {@code RabbitInboxConsumer} does: the duplicates it skipped, after their transaction commits
  * ({@link OnceListener#inboxDuplicates}), and the messages it has rejected without requeue ({@link
@@ -90,6 +102,20 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
   private final RabbitMessageIdResolver messageIds;
   private final @Nullable String consumer;
   private volatile Retry retry = new Retry(1, Duration.ZERO, 1.0, Duration.ZERO);
+
+  /** The broker's count of a message's earlier deliveries, on quorum queues. */
+  private static final String DELIVERY_COUNT_HEADER = "x-delivery-count";
+
+  // The outage requeues per message id, which the broker's delivery count includes and which must
+  // not count as attempts; the most recent ids only.
+  private final Map<String, Integer> outageRequeues =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+              return size() > 10_000;
+            }
+          });
   private volatile boolean defaultRequeueRejected = true;
 
   /**
@@ -257,15 +283,17 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
     InboxDecisions decisions =
         new InboxDecisions(r.maxAttempts(), NO_BACKOFF, ListenerInbox.OUTAGE_BACKOFF);
     long pause = r.initialInterval().toMillis();
-    for (int failed = 0; ; ) {
+    for (int failed = attemptsSpentBefore(messages, ids); ; ) {
       try {
         Object result = attempt(invocation, args, messages, ids, scope, source);
         outages.succeeded();
+        ids.forEach(outageRequeues::remove);
         return result;
       } catch (MissingMessageIdException e) {
         throw e;
       } catch (Throwable failure) {
         if (ListenerInbox.isOutage(failure)) {
+          ids.forEach(id -> outageRequeues.merge(id, 1, Integer::sum));
           throw outage(failure);
         }
         InboxDecisions.Decision next = decisions.afterHandlerFailure(failure, failed);
@@ -279,6 +307,7 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
           throw failure;
         }
         if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
+          ids.forEach(outageRequeues::remove);
           reportDeadLetters(scope, source, messages.size());
           throw new AmqpRejectAndDontRequeueException(
               "listener failed "
@@ -291,6 +320,21 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
         pause = Math.min((long) (pause * r.multiplier()), r.maxInterval().toMillis());
       }
     }
+  }
+
+  /**
+   * The attempts the delivery's earlier deliveries spent, by the broker's count (the largest of the
+   * batch's), less the outage requeues this advice remembers; 0 without a count (classic queues).
+   */
+  private int attemptsSpentBefore(List<Message> messages, List<String> ids) {
+    int spent = 0;
+    for (int i = 0; i < messages.size(); i++) {
+      Object count = messages.get(i).getMessageProperties().getHeaders().get(DELIVERY_COUNT_HEADER);
+      if (count instanceof Number n) {
+        spent = Math.max(spent, n.intValue() - outageRequeues.getOrDefault(ids.get(i), 0));
+      }
+    }
+    return spent;
   }
 
   private void reportDeadLetters(String scope, String source, int count) {

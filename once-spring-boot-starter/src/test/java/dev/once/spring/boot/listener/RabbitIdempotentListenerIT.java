@@ -297,6 +297,51 @@ class RabbitIdempotentListenerIT {
   }
 
   @Test
+  void onAQuorumQueueTheDeliveriesBeforeARestartSpendAttemptsSoAPoisonMessageStillEnds()
+      throws Exception {
+    String quorum = queue + ".quorum";
+    admin.queueDeclare(
+        quorum,
+        true,
+        false,
+        false,
+        Map.of("x-queue-type", "quorum", "x-dead-letter-exchange", queue + ".dlx"));
+    try {
+      // Two deliveries of q-1 that ended without an acknowledgment, as a consumer killed twice
+      // mid-retry leaves it: the broker counts them.
+      publish(quorum, "q-1", "poison");
+      for (int i = 0; i < 2; i++) {
+        GetResponse taken =
+            await()
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> admin.basicGet(quorum, false), r -> r != null);
+        admin.basicNack(taken.getEnvelope().getDeliveryTag(), false, true);
+      }
+      publish(quorum, "q-2", "poison");
+
+      ConfigurableApplicationContext app = start(Map.of("test.queue", quorum));
+      List<String> dead = new ArrayList<>();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                GetResponse r = admin.basicGet(queue + ".dlq", true);
+                if (r != null) {
+                  dead.add(r.getProps().getMessageId());
+                }
+                return dead.size() == 2;
+              });
+      assertThat(dead).containsExactlyInAnyOrder("q-1", "q-2");
+      Listener listener = app.getBean(Listener.class);
+      // Three attempts each in all: q-1 had spent two before this application started.
+      assertThat(listener.invocations).containsEntry("q-1", 1).containsEntry("q-2", 3);
+      assertThat(db.effectCounts()).isEmpty();
+    } finally {
+      admin.queueDelete(quorum);
+    }
+  }
+
+  @Test
   void withoutRetryAFailureTheContainerRejectsIsReportedAsDeadLettered() throws Exception {
     ConfigurableApplicationContext app =
         start(Map.of("spring.rabbitmq.listener.simple.retry.enabled", "false"));
@@ -518,13 +563,23 @@ class RabbitIdempotentListenerIT {
   }
 
   private void publish(String id, String json) throws Exception {
+    publishTo(queue, id, json);
+  }
+
+  /** A payment noted {@code note} with the message id {@code id}, to {@code target}. */
+  private void publish(String target, String id, String note) throws Exception {
+    publishTo(
+        target, id, "{\"account\":\"acc-" + id + "\",\"amount\":1,\"note\":\"" + note + "\"}");
+  }
+
+  private void publishTo(String target, String id, String json) throws Exception {
     AMQP.BasicProperties props =
         new AMQP.BasicProperties.Builder()
             .messageId(id)
             .contentType(MessageProperties.CONTENT_TYPE_JSON)
             .deliveryMode(2)
             .build();
-    admin.basicPublish("", queue, props, json.getBytes(StandardCharsets.UTF_8));
+    admin.basicPublish("", target, props, json.getBytes(StandardCharsets.UTF_8));
     admin.waitForConfirmsOrDie(10_000);
   }
 
