@@ -133,6 +133,12 @@ public final class Benchmarks {
    */
   static final String PURGE = "purge";
 
+  /**
+   * The name {@code --only} takes for the HTTP layer: the payments example's jar with the layer off
+   * and on, per store, with a Java client and wrk ({@link HttpBench}).
+   */
+  static final String HTTP = "http";
+
   /** Runs a scenario and renders its report. */
   @FunctionalInterface
   private interface SuiteRun {
@@ -177,6 +183,14 @@ public final class Benchmarks {
               (quick, thisRun) ->
                   SqsBench.render(
                       SqsBench.run(quick ? SqsBench.Config.quickRun() : SqsBench.Config.fullRun()),
+                      thisRun)),
+          new Suite(
+              HTTP,
+              "benchmarks-http",
+              (quick, thisRun) ->
+                  HttpBench.render(
+                      HttpBench.run(
+                          quick ? HttpBench.Config.quickRun() : HttpBench.Config.fullRun()),
                       thisRun)),
           // Printed, not written to docs: a comparison of two table layouts, not of Once and its
           // peers.

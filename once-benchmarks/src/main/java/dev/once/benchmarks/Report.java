@@ -77,6 +77,12 @@ final class Report {
             + " message: [benchmarks-kafka.md](benchmarks-kafka.md), written by `"
             + KafkaBench.COMMAND
             + "`.");
+    line(
+        "- The other reports, each written by its own `--only` scenario: the outbox"
+            + " ([benchmarks-outbox.md](benchmarks-outbox.md)), the NATS JetStream inbox"
+            + " ([benchmarks-nats.md](benchmarks-nats.md)), the SQS inbox"
+            + " ([benchmarks-sqs.md](benchmarks-sqs.md)) and the HTTP layer"
+            + " ([benchmarks-http.md](benchmarks-http.md)).");
     line();
     machine();
     method();
