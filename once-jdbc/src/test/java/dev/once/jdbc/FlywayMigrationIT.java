@@ -41,23 +41,16 @@ class FlywayMigrationIT {
 
   @Test
   void postgresqlRecordsMigrateNextToTheApplicationsOwnV1() throws Exception {
-    TestDatabase db = TestServers.postgres();
-    String schema = newName();
-    execute(db, "CREATE SCHEMA " + schema);
-    try {
-      PGSimpleDataSource store = new PGSimpleDataSource();
-      store.setURL(db.jdbcUrl());
-      store.setUser(db.user());
-      store.setPassword(db.password());
-      store.setCurrentSchema(schema);
-      migrateAndUse(db, schema, store, SqlDialect.POSTGRESQL, TableLayout.PLAIN, "postgresql");
-    } finally {
-      execute(db, "DROP SCHEMA " + schema + " CASCADE");
-    }
+    migrateAndUseOnPostgres(TableLayout.PLAIN);
   }
 
   @Test
   void postgresqlPartitionedRecordsAndTheirFunctionBodiesMigrate() throws Exception {
+    migrateAndUseOnPostgres(TableLayout.PARTITIONED);
+  }
+
+  /** In a schema of its own, which the store's connections see alone. */
+  private void migrateAndUseOnPostgres(TableLayout layout) throws Exception {
     TestDatabase db = TestServers.postgres();
     String schema = newName();
     execute(db, "CREATE SCHEMA " + schema);
@@ -67,8 +60,7 @@ class FlywayMigrationIT {
       store.setUser(db.user());
       store.setPassword(db.password());
       store.setCurrentSchema(schema);
-      migrateAndUse(
-          db, schema, store, SqlDialect.POSTGRESQL, TableLayout.PARTITIONED, "postgresql");
+      migrateAndUse(db, schema, store, SqlDialect.POSTGRESQL, layout, "postgresql");
     } finally {
       execute(db, "DROP SCHEMA " + schema + " CASCADE");
     }

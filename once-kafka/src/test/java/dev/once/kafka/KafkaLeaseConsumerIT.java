@@ -6,15 +6,14 @@ import static org.awaitility.Awaitility.await;
 import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
 import dev.once.Fingerprint;
-import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
 import dev.once.OnceException;
 import dev.once.OnceListener;
-import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.redis.RedisIdempotencyStore;
 import dev.once.testkit.ChildJvm;
 import dev.once.testkit.EffectChecker;
+import dev.once.testkit.ForwardingIdempotencyStore;
 import dev.once.testkit.servers.TcpProxy;
 import dev.once.testkit.servers.TestKafka;
 import dev.once.testkit.servers.TestRedis;
@@ -493,50 +492,24 @@ class KafkaLeaseConsumerIT {
   }
 
   /** A real store, counting the calls that claim. */
-  static final class CountingStore implements IdempotencyStore {
+  static final class CountingStore extends ForwardingIdempotencyStore {
     final AtomicInteger singleClaims = new AtomicInteger();
     final AtomicInteger claimAllCalls = new AtomicInteger();
-    private final IdempotencyStore store;
 
     CountingStore(IdempotencyStore store) {
-      this.store = store;
+      super(store);
     }
 
     @Override
     public ClaimResult claim(ClaimRequest request) {
       singleClaims.incrementAndGet();
-      return store.claim(request);
+      return delegate.claim(request);
     }
 
     @Override
     public List<ClaimResult> claimAll(List<ClaimRequest> requests) {
       claimAllCalls.incrementAndGet();
-      return store.claimAll(requests);
-    }
-
-    @Override
-    public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
-      store.complete(key, token, outcome, retention);
-    }
-
-    @Override
-    public void release(IdempotencyKey key, long token) {
-      store.release(key, token);
-    }
-
-    @Override
-    public void renew(IdempotencyKey key, long token, Duration lease) {
-      store.renew(key, token, lease);
-    }
-
-    @Override
-    public int purgeExpired(int limit) {
-      return store.purgeExpired(limit);
-    }
-
-    @Override
-    public String name() {
-      return store.name();
+      return delegate.claimAll(requests);
     }
   }
 

@@ -7,6 +7,7 @@ import dev.once.IdempotencyStore;
 import dev.once.Outcome;
 import dev.once.StoreException;
 import dev.once.StoreUnavailableException;
+import dev.once.testkit.ForwardingIdempotencyStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,52 +23,8 @@ public final class Stores {
 
   private Stores() {}
 
-  /** Delegates everything; subclasses intercept. */
-  public static class Forwarding implements IdempotencyStore {
-    protected final IdempotencyStore delegate;
-
-    public Forwarding(IdempotencyStore delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public ClaimResult claim(ClaimRequest request) {
-      return delegate.claim(request);
-    }
-
-    @Override
-    public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
-      delegate.complete(key, token, outcome, retention);
-    }
-
-    @Override
-    public void release(IdempotencyKey key, long token) {
-      delegate.release(key, token);
-    }
-
-    @Override
-    public void renew(IdempotencyKey key, long token, Duration lease) {
-      delegate.renew(key, token, lease);
-    }
-
-    @Override
-    public int purgeExpired(int limit) {
-      return delegate.purgeExpired(limit);
-    }
-
-    @Override
-    public String name() {
-      return delegate.name();
-    }
-
-    @Override
-    public boolean joinsCallerTransaction() {
-      return delegate.joinsCallerTransaction();
-    }
-  }
-
   /** Counts every call, per operation name and per key digest. */
-  public static final class Counting extends Forwarding {
+  public static final class Counting extends ForwardingIdempotencyStore {
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
 
     public Counting(IdempotencyStore delegate) {
@@ -130,7 +87,7 @@ public final class Stores {
    * Holds every claim at a barrier until {@code parties} claims are inside the store call together:
    * the widest possible window between "looking" and "inserting" a layer could have.
    */
-  public static final class Barrier extends Forwarding {
+  public static final class Barrier extends ForwardingIdempotencyStore {
     private volatile CyclicBarrier barrier;
 
     public Barrier(IdempotencyStore delegate) {
@@ -162,7 +119,7 @@ public final class Stores {
   /**
    * Answers {@link StoreUnavailableException} to everything while cut, like a store that is down.
    */
-  public static final class Switchable extends Forwarding {
+  public static final class Switchable extends ForwardingIdempotencyStore {
     private final AtomicBoolean cut = new AtomicBoolean();
 
     public Switchable(IdempotencyStore delegate) {
@@ -206,7 +163,7 @@ public final class Stores {
    * Fails {@code complete} while armed: a crash between the business write and the record's
    * completion.
    */
-  public static final class FailingCompletion extends Forwarding {
+  public static final class FailingCompletion extends ForwardingIdempotencyStore {
     private final AtomicBoolean armed;
 
     public FailingCompletion(IdempotencyStore delegate, AtomicBoolean armed) {
