@@ -633,25 +633,6 @@ final class HttpBench {
     return out.stream().mapToDouble(Double::doubleValue).sorted().toArray();
   }
 
-  private static String spread(double[] sorted, String format) {
-    if (sorted.length == 0) {
-      return "—";
-    }
-    double median =
-        sorted.length % 2 == 1
-            ? sorted[sorted.length / 2]
-            : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-    String m = String.format(Locale.ROOT, format, median);
-    return sorted.length == 1
-        ? m
-        : m
-            + " ("
-            + String.format(Locale.ROOT, format, sorted[0])
-            + "–"
-            + String.format(Locale.ROOT, format, sorted[sorted.length - 1])
-            + ")";
-  }
-
   /** The Markdown report. */
   static String render(Result run, String thisRun) {
     Config c = run.config;
@@ -738,7 +719,7 @@ final class HttpBench {
         }
         md.append("| ").append(store).append(" | ").append(client);
         for (Scenario s : List.of(Scenario.FRESH, Scenario.REPLAY, Scenario.CONFLICT)) {
-          md.append(" | ").append(spread(ratios(run.reps, store, client, s), "%.2f"));
+          md.append(" | ").append(Stats.spread(ratios(run.reps, store, client, s)));
         }
         md.append(" |\n");
       }
@@ -766,13 +747,13 @@ final class HttpBench {
               .append(" | ")
               .append(s.label)
               .append(" | ")
-              .append(spread(sorted(reps, Rep::perSecond), "%.0f"))
+              .append(Stats.spread(values(reps, Rep::perSecond)))
               .append(" | ")
-              .append(spread(sorted(reps, Rep::p50), "%.2f"))
+              .append(Stats.spread(values(reps, Rep::p50)))
               .append(" | ")
-              .append(spread(sorted(reps, Rep::p99), "%.2f"))
+              .append(Stats.spread(values(reps, Rep::p99)))
               .append(" | ")
-              .append(spread(sorted(reps, Rep::serverCpuMicros), "%.0f"))
+              .append(Stats.spread(values(reps, Rep::serverCpuMicros)))
               .append(" | ")
               .append(reps.stream().mapToLong(Rep::unexpected).sum())
               .append(" |\n");
@@ -782,7 +763,7 @@ final class HttpBench {
     return md.toString();
   }
 
-  private static double[] sorted(List<Rep> reps, java.util.function.ToDoubleFunction<Rep> f) {
-    return reps.stream().mapToDouble(f).sorted().toArray();
+  private static double[] values(List<Rep> reps, java.util.function.ToDoubleFunction<Rep> f) {
+    return reps.stream().mapToDouble(f).toArray();
   }
 }

@@ -478,35 +478,18 @@ final class NatsBench {
           .append(" % | ")
           .append(String.format(Locale.ROOT, "%,d", run.distinctIds.getOrDefault(dup, 0)))
           .append(" | ")
-          .append(spread(run.rates(Kind.PLAIN, dup)))
+          .append(Stats.spread(run.rates(Kind.PLAIN, dup)))
           .append(" | ")
-          .append(spread(run.rates(Kind.ONCE, dup)))
+          .append(Stats.spread(run.rates(Kind.ONCE, dup)))
           .append(" | ")
-          .append(spread(run.ratios(Kind.ONCE, dup)))
+          .append(Stats.spread(run.ratios(Kind.ONCE, dup)))
           .append(" | ")
-          .append(spread(run.rates(Kind.ONCE_BATCH, dup)))
+          .append(Stats.spread(run.rates(Kind.ONCE_BATCH, dup)))
           .append(" | ")
-          .append(spread(run.ratios(Kind.ONCE_BATCH, dup)))
+          .append(Stats.spread(run.ratios(Kind.ONCE_BATCH, dup)))
           .append(" |\n");
     }
     return md.toString();
-  }
-
-  /** Median (min–max) of sorted values. */
-  static String spread(double[] sorted) {
-    if (sorted.length == 0) {
-      return "n/a";
-    }
-    double median =
-        sorted.length % 2 == 1
-            ? sorted[sorted.length / 2]
-            : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-    return Report.num(median)
-        + " ("
-        + Report.num(sorted[0])
-        + "–"
-        + Report.num(sorted[sorted.length - 1])
-        + ")";
   }
 
   private long count(String table) throws SQLException {

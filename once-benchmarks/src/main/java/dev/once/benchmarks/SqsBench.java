@@ -375,14 +375,6 @@ final class SqsBench {
         .toArray();
   }
 
-  private static double median(double[] sorted) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  }
-
   /** The Markdown report. */
   static String render(Result run, String thisRun) {
     StringBuilder md = new StringBuilder();
@@ -454,10 +446,10 @@ final class SqsBench {
     for (Kind kind : Kind.values()) {
       double[] rates =
           run.reps.stream().filter(r -> r.kind() == kind).mapToDouble(Rep::rate).sorted().toArray();
-      md.append("| ").append(kind.label).append(" | ").append(spread(rates)).append(" |\n");
+      md.append("| ").append(kind.label).append(" | ").append(Stats.spread(rates)).append(" |\n");
     }
     md.append("\n**msg/s, Once ÷ plain: ")
-        .append(spread(ratios))
+        .append(Stats.spread(ratios))
         .append(
             "** (paired within each round). Both variants ran against ElasticMQ in this JVM, not"
                 + " AWS; the figures hold for this machine and its load average above.\n");
@@ -476,17 +468,5 @@ final class SqsBench {
               Report.num(r.rate())));
     }
     return md.toString();
-  }
-
-  private static String spread(double[] sorted) {
-    if (sorted.length == 0) {
-      return "n/a";
-    }
-    return Report.num(median(sorted))
-        + " ("
-        + Report.num(sorted[0])
-        + "–"
-        + Report.num(sorted[sorted.length - 1])
-        + ")";
   }
 }

@@ -16,6 +16,23 @@ final class Stats {
   }
 
   /**
+   * {@code median (min–max)} of the finite values, each as {@link Report#num} writes it; {@code
+   * n/a} when there is none. The one way the reports write a spread over rounds.
+   */
+  static String spread(double[] values) {
+    double[] v = Arrays.stream(values).filter(Double::isFinite).sorted().toArray();
+    if (v.length == 0) {
+      return "n/a";
+    }
+    return Report.num(median(v))
+        + " ("
+        + Report.num(v[0])
+        + "–"
+        + Report.num(v[v.length - 1])
+        + ")";
+  }
+
+  /**
    * Ratios of {@code a} to {@code b} paired by repetition (both ran back to back in the same
    * round), as {median, min, max}; NaNs when either failed.
    */
