@@ -12,6 +12,7 @@ import dev.once.Scope;
 import dev.once.StoreException;
 import dev.once.internal.Failpoints;
 import dev.once.internal.InboxDecisions;
+import dev.once.internal.RecentCounts;
 import dev.once.jdbc.JdbcInbox;
 import dev.once.jdbc.JdbcInbox.Batch;
 import dev.once.jdbc.JdbcInbox.HandlerFailedException;
@@ -19,7 +20,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -117,15 +117,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
   private final @Nullable Consumer<Batch<Delivery>> onBatch;
 
   private final BlockingQueue<Delivery> buffer = new LinkedBlockingQueue<>();
-  private final Map<String, Integer> failures =
-      new LinkedHashMap<>(16, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
-          return size() > MAX_TRACKED_FAILURES;
-        }
-      };
+  private final RecentCounts failures = new RecentCounts(MAX_TRACKED_FAILURES);
   private final Object lifecycle = new Object();
   private volatile boolean running;
   private volatile @Nullable Channel channel; // set by start(), never cleared once the worker runs
@@ -347,10 +339,8 @@ public final class RabbitInboxConsumer implements AutoCloseable {
         throw e;
       }
       ack(lastTag);
-      synchronized (failures) {
-        for (Delivery d : pending) {
-          failures.remove(ids.get(d));
-        }
+      for (Delivery d : pending) {
+        failures.forget(Objects.requireNonNull(ids.get(d), "every pending delivery has an id"));
       }
       if (onBatch != null) {
         try {
@@ -426,9 +416,7 @@ public final class RabbitInboxConsumer implements AutoCloseable {
    */
   private boolean failed(Delivery d, String id, @Nullable Throwable cause) {
     int before;
-    synchronized (failures) {
-      before = failures.getOrDefault(id, 0);
-    }
+    before = failures.get(id);
     Object header =
         d.getProperties() == null || d.getProperties().getHeaders() == null
             ? null
@@ -441,13 +429,9 @@ public final class RabbitInboxConsumer implements AutoCloseable {
       return false;
     }
     int attempts = next.attempts();
-    synchronized (failures) {
-      failures.put(id, attempts);
-    }
+    failures.set(id, attempts);
     if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
-      synchronized (failures) {
-        failures.remove(id);
-      }
+      failures.forget(id);
       LOG.log(
           System.Logger.Level.WARNING,
           "message "

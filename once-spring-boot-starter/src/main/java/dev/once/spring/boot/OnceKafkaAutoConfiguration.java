@@ -133,7 +133,7 @@ public class OnceKafkaAutoConfiguration {
     OnceKafkaProperties.Retry retry = kafka.getRetry();
     Integer maxAttempts = retry.getMaxAttempts();
     if (maxAttempts != null) {
-      if (errorHandlers.getIfAvailable() != null) {
+      if (errorHandlers.stream().findAny().isPresent()) {
         throw new IllegalStateException(
             "once.kafka.retry.max-attempts builds the idempotent listeners' error handler, but the"
                 + " application has its own CommonErrorHandler: remove one of them (give your"

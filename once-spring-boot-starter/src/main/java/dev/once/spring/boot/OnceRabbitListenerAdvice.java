@@ -2,14 +2,12 @@ package dev.once.spring.boot;
 
 import dev.once.OnceListener;
 import dev.once.internal.InboxDecisions;
+import dev.once.internal.RecentCounts;
 import dev.once.jdbc.JdbcIdempotencyStore;
 import dev.once.spring.boot.internal.ListenerInbox;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -108,14 +106,7 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
 
   // The outage requeues per message id, which the broker's delivery count includes and which must
   // not count as attempts; the most recent ids only.
-  private final Map<String, Integer> outageRequeues =
-      Collections.synchronizedMap(
-          new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
-              return size() > 10_000;
-            }
-          });
+  private final RecentCounts outageRequeues = new RecentCounts(10_000);
   private volatile boolean defaultRequeueRejected = true;
 
   /**
@@ -287,13 +278,13 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
       try {
         Object result = attempt(invocation, args, messages, ids, scope, source);
         outages.succeeded();
-        ids.forEach(outageRequeues::remove);
+        ids.forEach(outageRequeues::forget);
         return result;
       } catch (MissingMessageIdException e) {
         throw e;
       } catch (Throwable failure) {
         if (ListenerInbox.isOutage(failure)) {
-          ids.forEach(id -> outageRequeues.merge(id, 1, Integer::sum));
+          ids.forEach(outageRequeues::increment);
           throw outage(failure);
         }
         InboxDecisions.Decision next = decisions.afterHandlerFailure(failure, failed);
@@ -307,7 +298,7 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
           throw failure;
         }
         if (next.action() == InboxDecisions.Action.DEAD_LETTER) {
-          ids.forEach(outageRequeues::remove);
+          ids.forEach(outageRequeues::forget);
           reportDeadLetters(scope, source, messages.size());
           throw new AmqpRejectAndDontRequeueException(
               "listener failed "
@@ -331,7 +322,7 @@ public final class OnceRabbitListenerAdvice implements MethodInterceptor {
     for (int i = 0; i < messages.size(); i++) {
       Object count = messages.get(i).getMessageProperties().getHeaders().get(DELIVERY_COUNT_HEADER);
       if (count instanceof Number n) {
-        spent = Math.max(spent, n.intValue() - outageRequeues.getOrDefault(ids.get(i), 0));
+        spent = Math.max(spent, n.intValue() - outageRequeues.get(ids.get(i)));
       }
     }
     return spent;
