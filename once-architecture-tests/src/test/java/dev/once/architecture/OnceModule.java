@@ -116,7 +116,8 @@ enum OnceModule {
    * table) with the outbox and the Kafka offsets table, which ship the same way, and once-core's
    * {@code Failpoints} (crash tests' stop points) with the RabbitMQ, NATS and SQS inboxes, and
    * once-core's {@code BatchTicker} (keeps a long batch from being redelivered) with the NATS and
-   * SQS inboxes; with no one else. Not public API.
+   * SQS inboxes, and once-core's {@code RecentCounts} (per-id counts the broker does not keep) with
+   * the RabbitMQ inbox and the starter's RabbitMQ advice; with no one else. Not public API.
    */
   private static final Map<String, Set<OnceModule>> SHARED_INTERNALS =
       Map.of(
@@ -127,7 +128,9 @@ enum OnceModule {
           "dev.once.internal.Failpoints",
           EnumSet.of(RABBITMQ, NATS, SQS),
           "dev.once.internal.BatchTicker",
-          EnumSet.of(NATS, SQS));
+          EnumSet.of(NATS, SQS),
+          "dev.once.internal.RecentCounts",
+          EnumSet.of(RABBITMQ, SPRING_BOOT_STARTER));
 
   private static final Pattern INTERNAL = Pattern.compile("\\.internal(\\.|$)");
 
