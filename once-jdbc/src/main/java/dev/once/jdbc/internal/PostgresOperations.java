@@ -50,10 +50,10 @@ class PostgresOperations extends SqlOperations {
 
   PostgresOperations(String table) {
     super(table);
-    this.singleClaimSql = claimSql(SINGLE_INPUT, IN_PROGRESS);
-    this.batchClaimSql = claimSql(BATCH_INPUT, IN_PROGRESS);
-    this.singleCompletedClaimSql = claimSql(SINGLE_INPUT, COMPLETED);
-    this.batchCompletedClaimSql = claimSql(BATCH_INPUT, COMPLETED);
+    this.singleClaimSql = singleClaimSql(IN_PROGRESS);
+    this.batchClaimSql = batchClaimSql(IN_PROGRESS);
+    this.singleCompletedClaimSql = singleClaimSql(COMPLETED);
+    this.batchCompletedClaimSql = batchClaimSql(COMPLETED);
   }
 
   @Override
@@ -68,7 +68,61 @@ class PostgresOperations extends SqlOperations {
     return "((EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::bigint + ?::bigint)";
   }
 
-  private String claimSql(String input, String acquiredRow) {
+  /**
+   * One key: read first, and write only what the read calls for. A duplicate, the common case of a
+   * retried request or a redelivered message, then costs one index lookup: no speculative insert,
+   * no {@code nextval} (evaluated for every candidate row of an INSERT, conflicting or not) and no
+   * UPDATE probe. The read is the statement's snapshot: a key inserted by another transaction after
+   * it conflicts ({@code DO NOTHING}) and shows as missing, so the caller claims again; a record
+   * changed after it is taken only if its latest version is still takeable (READ COMMITTED rechecks
+   * the UPDATE's condition), else answered as the snapshot saw it. The UPDATE runs only when the
+   * read found a dead record (a one-time filter), so a live duplicate takes no row lock.
+   */
+  private String singleClaimSql(String acquiredRow) {
+    String token = "nextval('" + sequence + "')";
+    return "WITH clock AS (SELECT "
+        + now()
+        + " AS now_ms), input AS ("
+        + SINGLE_INPUT
+        + "),"
+        + " existing AS (SELECT status, fingerprint, lease_until, expires_at, outcome FROM "
+        + table
+        + " WHERE id = (SELECT id FROM input)),"
+        + " inserted AS (INSERT INTO "
+        + table
+        + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
+        + " SELECT input.id, "
+        + acquiredRow.formatted(token)
+        + " FROM input CROSS JOIN clock WHERE NOT EXISTS (SELECT 1 FROM existing)"
+        + " ON CONFLICT (id) DO NOTHING RETURNING token),"
+        + " taken AS (UPDATE "
+        + table
+        + " r SET (status, fingerprint, token, nonce, lease_until, expires_at, outcome) = ("
+        + acquiredRow.formatted(token)
+        + ") FROM input CROSS JOIN clock"
+        + " WHERE EXISTS (SELECT 1 FROM existing e CROSS JOIN input i CROSS JOIN clock c WHERE "
+        + dead("e", "c", "i")
+        + ") AND r.id = input.id AND "
+        + dead("r", "clock", "input")
+        + " RETURNING r.token)"
+        + " SELECT input.ord, COALESCE((SELECT token FROM inserted), (SELECT token FROM taken)),"
+        + " e.status, e.fingerprint, e.lease_until, e.expires_at, e.outcome, clock.now_ms,"
+        + " COALESCE(EXISTS (SELECT 1 FROM taken) AND e.status = 'P' AND e.expires_at > clock.now_ms, false)"
+        + " FROM input CROSS JOIN clock LEFT JOIN existing e ON true";
+  }
+
+  /**
+   * Whether {@code record} is dead for {@code input} at {@code clock}: expired, or its lease ran
+   * out under the same fingerprint.
+   */
+  private static String dead(String record, String clock, String input) {
+    return ("(%1$s.expires_at <= %2$s.now_ms OR (%1$s.status = 'P' AND %1$s.lease_until <= %2$s.now_ms"
+            + " AND %1$s.fingerprint = %3$s.fp))")
+        .formatted(record, clock, input);
+  }
+
+  private String batchClaimSql(String acquiredRow) {
+    String input = BATCH_INPUT;
     // Three parts, one statement: insert the new keys (DO NOTHING, so a live duplicate is only a
     // read: no row
     // lock, no WAL), take over the dead records among the rest (an expired record, or an expired
@@ -108,8 +162,8 @@ class PostgresOperations extends SqlOperations {
         + ")"
         + " FROM input CROSS JOIN clock"
         + " WHERE r.id = ANY(ARRAY(SELECT id FROM input WHERE id NOT IN (SELECT id FROM inserted))) AND r.id = input.id AND input.id NOT IN (SELECT id FROM inserted)"
-        + " AND (r.expires_at <= clock.now_ms"
-        + " OR (r.status = 'P' AND r.lease_until <= clock.now_ms AND r.fingerprint = input.fp))"
+        + " AND "
+        + dead("r", "clock", "input")
         + " RETURNING r.id, r.token),"
         + " existing AS (SELECT id, status, fingerprint, lease_until, expires_at, outcome FROM "
         + table
