@@ -15,12 +15,15 @@ import dev.once.jdbc.internal.PartitionSettings;
 import dev.once.jdbc.internal.SchemaScript;
 import dev.once.jdbc.internal.SqlErrors;
 import dev.once.jdbc.internal.SqlOperations;
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -445,14 +448,25 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   /** What {@link #claimForInbox} answers. */
   record InboxClaims(List<ClaimResult> results, boolean completed) {}
 
+  /** A key a view acquired without writing: what completing it must write. */
+  private record Deferred(long token, byte[] fingerprint) {}
+
   /** The store's operations, run by a {@link Runner} in a {@link ClaimMode}. */
   private final class View implements IdempotencyStore {
     private final Runner runner;
     private final ClaimMode mode;
 
+    /**
+     * Keys this view acquired without writing ({@link SqlOperations#defersTransactionalClaims}), by
+     * digest: completing one writes its record; renewing or releasing it has nothing to change.
+     */
+    private final @Nullable Map<ByteBuffer, Deferred> deferred;
+
     View(Runner runner, ClaimMode mode) {
       this.runner = runner;
       this.mode = mode;
+      this.deferred =
+          mode != ClaimMode.STANDALONE && sql.defersTransactionalClaims() ? new HashMap<>() : null;
     }
 
     @Override
@@ -465,25 +479,77 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       if (requests.isEmpty()) {
         return List.of();
       }
-      return runner.run(
-          requests.get(0).key().scope(),
-          "claim",
-          c -> {
-            if (mode != ClaimMode.STANDALONE) {
-              limitIdleTransaction(c);
-            }
-            return sql.claim(c, requests, offsetMs(), mode);
-          });
+      if (deferred != null && !deferred.isEmpty()) {
+        return claimAround(requests);
+      }
+      List<ClaimResult> results =
+          runner.run(
+              requests.get(0).key().scope(),
+              "claim",
+              c -> {
+                if (mode != ClaimMode.STANDALONE) {
+                  limitIdleTransaction(c);
+                }
+                return sql.claim(c, requests, offsetMs(), mode);
+              });
+      if (deferred != null) {
+        for (int i = 0; i < results.size(); i++) {
+          if (results.get(i) instanceof ClaimResult.Acquired acquired) {
+            ClaimRequest r = requests.get(i);
+            deferred.put(
+                ByteBuffer.wrap(r.key().digest()),
+                new Deferred(acquired.token(), r.fingerprint().digest()));
+          }
+        }
+      }
+      return results;
+    }
+
+    /**
+     * A key this view already holds unwritten is in progress, as its in-progress row would say: the
+     * advisory lock is this session's own, so the database would let it through.
+     */
+    private List<ClaimResult> claimAround(List<ClaimRequest> requests) {
+      Objects.requireNonNull(deferred);
+      List<ClaimRequest> others = new ArrayList<>();
+      for (ClaimRequest r : requests) {
+        if (!deferred.containsKey(ByteBuffer.wrap(r.key().digest()))) {
+          others.add(r);
+        }
+      }
+      Map<ClaimRequest, ClaimResult> answered = new HashMap<>();
+      List<ClaimResult> otherResults = others.isEmpty() ? List.of() : claimAll(others);
+      for (int i = 0; i < others.size(); i++) {
+        answered.put(others.get(i), otherResults.get(i));
+      }
+      List<ClaimResult> out = new ArrayList<>(requests.size());
+      for (ClaimRequest r : requests) {
+        ClaimResult result = answered.get(r);
+        out.add(result != null ? result : new ClaimResult.InProgress(r.lease()));
+      }
+      return out;
     }
 
     @Override
     public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
       byte[] bytes = outcome.toBytes();
+      Deferred unwritten = takeDeferred(key, token);
       requireCurrent(
           runner.run(
               key.scope(),
               "complete",
-              c -> sql.complete(c, key.digest(), token, bytes, retention.toMillis(), offsetMs())),
+              c ->
+                  unwritten != null
+                      ? sql.completeDeferred(
+                          c,
+                          key.digest(),
+                          unwritten.fingerprint(),
+                          token,
+                          bytes,
+                          retention.toMillis(),
+                          offsetMs())
+                      : sql.complete(
+                          c, key.digest(), token, bytes, retention.toMillis(), offsetMs())),
           key,
           token,
           "complete");
@@ -492,6 +558,12 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     @Override
     public void completeAll(List<Completion> completions) {
       if (completions.isEmpty()) {
+        return;
+      }
+      if (deferred != null && !deferred.isEmpty()) {
+        for (Completion c : completions) {
+          complete(c.key(), c.token(), c.outcome(), c.retention());
+        }
         return;
       }
       int n = completions.size();
@@ -519,6 +591,13 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
     @Override
     public void release(IdempotencyKey key, long token) {
+      if (takeDeferred(key, token) != null) {
+        // Usually nothing was written and this deletes nothing; but a claim under an older snapshot
+        // writes its record (see SqlOperations#defersTransactionalClaims). The lock ends with the
+        // transaction either way.
+        runner.run(key.scope(), "release", c -> sql.release(c, key.digest(), token));
+        return;
+      }
       requireCurrent(
           runner.run(key.scope(), "release", c -> sql.release(c, key.digest(), token)),
           key,
@@ -528,6 +607,12 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
     @Override
     public void renew(IdempotencyKey key, long token, Duration lease) {
+      if (deferred != null) {
+        Deferred unwritten = deferred.get(ByteBuffer.wrap(key.digest()));
+        if (unwritten != null && unwritten.token() == token) {
+          return; // no row holds a lease: the transaction's lock holds the key
+        }
+      }
       requireCurrent(
           runner.run(
               key.scope(),
@@ -536,6 +621,19 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
           key,
           token,
           "renew");
+    }
+
+    private @Nullable Deferred takeDeferred(IdempotencyKey key, long token) {
+      if (deferred == null) {
+        return null;
+      }
+      ByteBuffer id = ByteBuffer.wrap(key.digest());
+      Deferred unwritten = deferred.get(id);
+      if (unwritten == null || unwritten.token() != token) {
+        return null;
+      }
+      deferred.remove(id);
+      return unwritten;
     }
 
     @Override

@@ -8,6 +8,8 @@ import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
 import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
+import dev.once.LeaseLostException;
+import dev.once.Outcome;
 import dev.once.Scope;
 import dev.once.testkit.servers.TestDatabase;
 import dev.once.testkit.servers.TestServers;
@@ -56,6 +58,70 @@ class PostgresStoreIT extends ServerStoreTestBase {
         c.rollback();
       }
     }
+  }
+
+  /** Rows this transaction inserted into and updated in the store's table so far. */
+  private long[] writesInThisTransaction(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT n_tup_ins, n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = '"
+                    + table
+                    + "'")) {
+      return rs.next() ? new long[] {rs.getLong(1), rs.getLong(2)} : new long[] {0, 0};
+    }
+  }
+
+  @Test
+  void aFreshKeyClaimedAndCompletedInATransactionIsWrittenOnce() throws SQLException {
+    ClaimRequest request = newRequest();
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      var view = store.onConnection(c);
+      long token = ((ClaimResult.Acquired) view.claim(request)).token();
+      assertThat(writesInThisTransaction(c))
+          .as("rows inserted, updated by the claim")
+          .containsExactly(0, 0);
+      view.complete(
+          request.key(), token, Outcome.of("text/plain", new byte[] {1}), Duration.ofHours(1));
+      assertThat(writesInThisTransaction(c))
+          .as("rows inserted, updated by claim and completion")
+          .containsExactly(1, 0);
+      c.commit();
+    }
+    assertThat(store.claim(request)).isInstanceOf(ClaimResult.Completed.class);
+  }
+
+  @Test
+  void aLeaseModeClaimerBeatsAnUnwrittenTransactionalClaimAndOnlyOneCompletes()
+      throws SQLException {
+    // A lease-mode claimer takes no advisory lock, so it does not see a transactional claim that
+    // has
+    // written nothing yet: one of the two completes, never both (the other gets
+    // LeaseLostException).
+    ClaimRequest request = newRequest();
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      var view = store.onConnection(c);
+      long token = ((ClaimResult.Acquired) view.claim(request)).token();
+
+      long leaseToken = ((ClaimResult.Acquired) store.claim(request)).token();
+      store.complete(
+          request.key(), leaseToken, Outcome.of("text/plain", new byte[] {2}), Duration.ofHours(1));
+
+      assertThatThrownBy(
+              () ->
+                  view.complete(
+                      request.key(),
+                      token,
+                      Outcome.of("text/plain", new byte[] {1}),
+                      Duration.ofHours(1)))
+          .isInstanceOf(LeaseLostException.class);
+      c.rollback();
+    }
+    ClaimResult replay = store.claim(request);
+    assertThat(replay).isInstanceOf(ClaimResult.Completed.class);
+    assertThat(((ClaimResult.Completed) replay).outcome().body()).containsExactly(2);
   }
 
   @Test

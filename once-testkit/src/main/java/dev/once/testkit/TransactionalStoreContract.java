@@ -207,6 +207,69 @@ public abstract class TransactionalStoreContract {
     assertThat(businessRows(row)).as("business rows").isEqualTo(1);
   }
 
+  @ParameterizedTest(name = "isolation level {0}")
+  @MethodSource("isolationLevels")
+  @DisplayName(
+      "a key claimed again in the transaction that holds it is in progress, never acquired twice")
+  void aKeyClaimedAgainInItsOwnTransactionIsInProgress(int isolation) throws SQLException {
+    IdempotencyKey key = key(newScope(), "order-1");
+    Connection c = transaction(isolation);
+    IdempotencyStore store = storeOn(c, false);
+
+    long token = acquired(store.claim(request(key, FP_A, LONG_LEASE))).token();
+    assertThat(store.claim(request(key, FP_A, LONG_LEASE)))
+        .as("the same key again, same transaction")
+        .isInstanceOf(ClaimResult.InProgress.class);
+    store.renew(key, token, LONG_LEASE);
+    Outcome outcome = outcome("once");
+    store.complete(key, token, outcome, RETENTION);
+    c.commit();
+
+    assertReplays(standaloneStore().claim(request(key, FP_A)), outcome);
+  }
+
+  @ParameterizedTest(name = "isolation level {0}")
+  @MethodSource("isolationLevels")
+  @DisplayName("a claim released inside a transaction that then commits leaves the key free")
+  void aClaimReleasedInACommittedTransactionLeavesTheKeyFree(int isolation) throws SQLException {
+    IdempotencyKey key = key(newScope(), "order-1");
+    String row = newRowId();
+    Connection c = transaction(isolation);
+    IdempotencyStore store = storeOn(c, false);
+
+    long token = acquired(store.claim(request(key, FP_A, LONG_LEASE))).token();
+    insertBusinessRow(c, row);
+    store.release(key, token);
+    c.commit();
+
+    assertThat(businessRows(row)).as("business rows").isEqualTo(1);
+    acquired(standaloneStore().claim(request(key, FP_A)));
+  }
+
+  @Test
+  @DisplayName("a claim that takes over a dead record in a transaction completes it and replays")
+  void aTransactionalClaimOverADeadRecordCompletesIt() throws Exception {
+    IdempotencyKey key = key(newScope(), "order-1");
+    IdempotencyStore standalone = standaloneStore();
+    acquired(standalone.claim(request(key, FP_A, Duration.ofMillis(50))));
+    // The first holder died without a word; its lease runs out.
+    Connection c = transaction(weakestIsolation());
+    IdempotencyStore store = storeOn(c, false);
+    long token =
+        acquired(
+                await()
+                    .atMost(PROMPTLY)
+                    .until(
+                        () -> store.claim(request(key, FP_A, LONG_LEASE)),
+                        r -> r instanceof ClaimResult.Acquired))
+            .token();
+    Outcome outcome = outcome("the second holder's");
+    store.complete(key, token, outcome, RETENTION);
+    c.commit();
+
+    assertReplays(standalone.claim(request(key, FP_A)), outcome);
+  }
+
   @Test
   @DisplayName("a rolled-back transaction leaves neither the record nor the business row")
   void claimAndBusinessRowRollBackTogether() throws SQLException {

@@ -37,6 +37,12 @@ final class PartitionedPostgresOperations extends PostgresOperations {
             + " ORDER BY c_ord";
   }
 
+  /** The partitioned claim function writes its claims; completing is the plain layout's update. */
+  @Override
+  public boolean defersTransactionalClaims() {
+    return false;
+  }
+
   @Override
   protected List<Observed> claimRound(
       Connection c, List<ClaimRequest> requests, long offsetMs, ClaimMode mode, boolean mayBlock)

@@ -13,7 +13,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * PostgreSQL: one statement claims a whole batch. {@code INSERT ... ON CONFLICT DO NOTHING} never
@@ -47,6 +49,9 @@ class PostgresOperations extends SqlOperations {
   private final String batchClaimSql;
   private final String singleCompletedClaimSql;
   private final String batchCompletedClaimSql;
+  private final String singleReadClaimSql;
+  private final String batchReadClaimSql;
+  private final String completeDeferredSql;
 
   PostgresOperations(String table) {
     super(table);
@@ -54,11 +59,59 @@ class PostgresOperations extends SqlOperations {
     this.batchClaimSql = batchClaimSql(IN_PROGRESS);
     this.singleCompletedClaimSql = singleClaimSql(COMPLETED);
     this.batchCompletedClaimSql = batchClaimSql(COMPLETED);
+    this.singleReadClaimSql = readClaimSql(SINGLE_INPUT);
+    this.batchReadClaimSql = readClaimSql(BATCH_INPUT);
+    this.completeDeferredSql =
+        "INSERT INTO "
+            + table
+            + " AS r (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome)"
+            + " SELECT ?, 'C', ?, ?, clock.now_ms, clock.now_ms, clock.now_ms + ?, ? FROM (SELECT "
+            + now()
+            + " AS now_ms) AS clock ON CONFLICT (id) DO UPDATE SET"
+            + " (status, fingerprint, token, nonce, lease_until, expires_at, outcome) = (EXCLUDED.status,"
+            + " EXCLUDED.fingerprint, EXCLUDED.token, EXCLUDED.nonce, EXCLUDED.lease_until,"
+            + " EXCLUDED.expires_at, EXCLUDED.outcome) WHERE "
+            // EXCLUDED.nonce is the statement's clock (a PostgreSQL nonce is the acquisition time).
+            + dead("r", "EXCLUDED.nonce", "EXCLUDED.fingerprint")
+            // ... or the in-progress record this claim wrote after all (an older snapshot, below).
+            + " OR (r.token = EXCLUDED.token AND r.status = 'P')";
   }
 
   @Override
   public boolean claimsCompleted() {
     return true;
+  }
+
+  /**
+   * In a caller's transaction the key's advisory lock already keeps every other transactional
+   * claimer out until the transaction ends, and nobody sees an uncommitted row anyway; so the claim
+   * only reads, and the record is inserted once, completed, when the work is done: one write per
+   * fresh key instead of an in-progress row then its update.
+   */
+  @Override
+  public boolean defersTransactionalClaims() {
+    return true;
+  }
+
+  @Override
+  public boolean completeDeferred(
+      Connection c,
+      byte[] id,
+      byte[] fingerprint,
+      long token,
+      byte[] outcome,
+      long retentionMs,
+      long offsetMs)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(completeDeferredSql)) {
+      ps.setBytes(1, id);
+      ps.setBytes(2, fingerprint);
+      ps.setLong(3, token);
+      ps.setLong(4, retentionMs);
+      ps.setBytes(5, outcome);
+      ps.setLong(6, offsetMs);
+      return ps.executeUpdate() == 1 || isCompletedWith(c, id, token, outcome, offsetMs);
+    }
   }
 
   @Override
@@ -101,9 +154,9 @@ class PostgresOperations extends SqlOperations {
         + acquiredRow.formatted(token)
         + ") FROM input CROSS JOIN clock"
         + " WHERE EXISTS (SELECT 1 FROM existing e CROSS JOIN input i CROSS JOIN clock c WHERE "
-        + dead("e", "c", "i")
+        + dead("e", "c.now_ms", "i.fp")
         + ") AND r.id = input.id AND "
-        + dead("r", "clock", "input")
+        + dead("r", "clock.now_ms", "input.fp")
         + " RETURNING r.token)"
         + " SELECT input.ord, COALESCE((SELECT token FROM inserted), (SELECT token FROM taken)),"
         + " e.status, e.fingerprint, e.lease_until, e.expires_at, e.outcome, clock.now_ms,"
@@ -112,13 +165,40 @@ class PostgresOperations extends SqlOperations {
   }
 
   /**
-   * Whether {@code record} is dead for {@code input} at {@code clock}: expired, or its lease ran
-   * out under the same fingerprint.
+   * Whether {@code record} is dead at {@code now} for a claim with {@code fingerprint}: expired, or
+   * its lease ran out under the same fingerprint.
    */
-  private static String dead(String record, String clock, String input) {
-    return ("(%1$s.expires_at <= %2$s.now_ms OR (%1$s.status = 'P' AND %1$s.lease_until <= %2$s.now_ms"
-            + " AND %1$s.fingerprint = %3$s.fp))")
-        .formatted(record, clock, input);
+  private static String dead(String record, String now, String fingerprint) {
+    return ("(%1$s.expires_at <= %2$s OR (%1$s.status = 'P' AND %1$s.lease_until <= %2$s"
+            + " AND %1$s.fingerprint = %3$s))")
+        .formatted(record, now, fingerprint);
+  }
+
+  /**
+   * A deferred claim ({@link #defersTransactionalClaims}): the row as committed, and a fencing
+   * token for each key that is missing or dead. It runs after the advisory locks are taken, so its
+   * snapshot already holds whatever the previous holder committed; but only under READ COMMITTED,
+   * whose snapshot is the statement's. An older snapshot (REPEATABLE READ, SERIALIZABLE) may miss a
+   * record committed since, which only a write meets: there the claim writes (see {@link
+   * #claimFree}).
+   */
+  private String readClaimSql(String input) {
+    return "WITH clock AS (SELECT "
+        + now()
+        + " AS now_ms), input AS ("
+        + input
+        + ") SELECT input.ord, CASE WHEN r.id IS NULL OR "
+        + dead("r", "clock.now_ms", "input.fp")
+        + " THEN nextval('"
+        + sequence
+        + "') END, r.status, r.fingerprint, r.lease_until, r.expires_at, r.outcome, clock.now_ms,"
+        + " COALESCE("
+        + dead("r", "clock.now_ms", "input.fp")
+        + " AND r.status = 'P' AND r.expires_at > clock.now_ms, false),"
+        + " current_setting('transaction_isolation') = 'read committed'"
+        + " FROM input CROSS JOIN clock LEFT JOIN "
+        + table
+        + " r ON r.id = input.id ORDER BY input.ord";
   }
 
   private String batchClaimSql(String acquiredRow) {
@@ -163,7 +243,7 @@ class PostgresOperations extends SqlOperations {
         + " FROM input CROSS JOIN clock"
         + " WHERE r.id = ANY(ARRAY(SELECT id FROM input WHERE id NOT IN (SELECT id FROM inserted))) AND r.id = input.id AND input.id NOT IN (SELECT id FROM inserted)"
         + " AND "
-        + dead("r", "clock", "input")
+        + dead("r", "clock.now_ms", "input.fp")
         + " RETURNING r.id, r.token),"
         + " existing AS (SELECT id, status, fingerprint, lease_until, expires_at, outcome FROM "
         + table
@@ -200,10 +280,28 @@ class PostgresOperations extends SqlOperations {
         }
       }
     }
-    List<Observed> freeObserved =
-        free.isEmpty()
-            ? List.of()
-            : claimFree(c, free, offsetMs, mode == ClaimMode.TRANSACTION_WAIT_COMPLETED);
+    boolean single = free.size() == 1;
+    boolean deferred =
+        mode.inCallerTransaction()
+            && mode != ClaimMode.TRANSACTION_WAIT_COMPLETED
+            && defersTransactionalClaims();
+    String sql;
+    if (mode == ClaimMode.TRANSACTION_WAIT_COMPLETED) {
+      sql = single ? singleCompletedClaimSql : batchCompletedClaimSql;
+    } else if (deferred) {
+      sql = single ? singleReadClaimSql : batchReadClaimSql;
+    } else {
+      sql = single ? singleClaimSql : batchClaimSql;
+    }
+    List<Observed> freeObserved = List.of();
+    if (!free.isEmpty()) {
+      List<Observed> read = claimFree(c, free, offsetMs, sql, deferred);
+      freeObserved =
+          read != null
+              ? read
+              : Objects.requireNonNull(
+                  claimFree(c, free, offsetMs, single ? singleClaimSql : batchClaimSql, false));
+    }
     if (held.isEmpty()) {
       return freeObserved;
     }
@@ -218,15 +316,15 @@ class PostgresOperations extends SqlOperations {
     return out;
   }
 
-  private List<Observed> claimFree(
-      Connection c, List<ClaimRequest> requests, long offsetMs, boolean completed)
+  /**
+   * Runs a claim statement; {@code null} when it was a deferred claim in a transaction whose
+   * snapshot is older than the statement, which must claim by writing instead.
+   */
+  private @Nullable List<Observed> claimFree(
+      Connection c, List<ClaimRequest> requests, long offsetMs, String sql, boolean deferred)
       throws SQLException {
     boolean single = requests.size() == 1;
     List<Observed> out = new ArrayList<>(requests.size());
-    String sql =
-        completed
-            ? (single ? singleCompletedClaimSql : batchCompletedClaimSql)
-            : (single ? singleClaimSql : batchClaimSql);
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setLong(1, offsetMs);
       if (single) {
@@ -255,6 +353,9 @@ class PostgresOperations extends SqlOperations {
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
+          if (deferred && !rs.getBoolean(10)) {
+            return null;
+          }
           long token = rs.getLong(2);
           if (!rs.wasNull()) {
             out.add(Observed.acquired(token, rs.getBoolean(9)));

@@ -111,6 +111,35 @@ public abstract class SqlOperations {
   }
 
   /**
+   * Whether a claim in a caller's transaction ({@link ClaimMode#TRANSACTION_FAIL_FAST}, {@link
+   * ClaimMode#TRANSACTION_WAIT}) writes nothing: the key is held by a lock that lasts as long as
+   * the transaction, and {@link #completeDeferred} writes the record once, completed. Such a claim
+   * leaves no lease to renew. A dialect may still write a claim it cannot defer (a snapshot older
+   * than the statement's); {@link #completeDeferred} and {@link #release} work on both.
+   */
+  public boolean defersTransactionalClaims() {
+    return false;
+  }
+
+  /**
+   * Writes the completed record of a key a {@link #defersTransactionalClaims deferred} claim
+   * acquired, over a dead record if one is there; refuses (false) when a live record appeared
+   * meanwhile, which only a claimer that takes no lock (a lease-mode claimer on the same table) can
+   * have written.
+   */
+  public boolean completeDeferred(
+      Connection c,
+      byte[] id,
+      byte[] fingerprint,
+      long token,
+      byte[] outcome,
+      long retentionMs,
+      long offsetMs)
+      throws SQLException {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " writes its claims");
+  }
+
+  /**
    * Limits how long the caller's open transaction on {@code c} may then sit idle (no statement
    * running) before the server ends it, rolling it back: a transaction whose client vanished
    * without a word (a network partition, a host gone) would otherwise hold its claims until the
@@ -383,7 +412,7 @@ public abstract class SqlOperations {
    * nothing to do because this very completion already ran (its first answer was lost), which is a
    * success and changes nothing.
    */
-  private boolean isCompletedWith(
+  protected final boolean isCompletedWith(
       Connection c, byte[] id, long token, byte[] outcome, long offsetMs) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
