@@ -1,19 +1,25 @@
 package dev.once.jdbc.internal;
 
 import dev.once.ClaimRequest;
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 /**
- * MariaDB and MySQL: {@code INSERT ... ON DUPLICATE KEY UPDATE} takes over only dead records (a
- * duplicate is never an error), then a locking read reports each row. The read locks ({@code FOR
- * UPDATE}) because under REPEATABLE READ, MariaDB's and MySQL's default, a plain read would show
- * the transaction's old snapshot instead of the row just met.
+ * MariaDB 10.5+: one {@code INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING} takes over only dead
+ * records (a duplicate is never an error) and returns every row as the statement left it, taken or
+ * not.
+ *
+ * <p>No read follows, so REPEATABLE READ (MariaDB's default) needs no care: its snapshot would show
+ * a plain read an older version than the row just met, but the upsert locks each row it meets,
+ * duplicates too, and works on and returns its latest version, not the snapshot's.
  */
-final class MariaDbOperations extends UpsertThenReadOperations {
+final class MariaDbOperations extends NonceClaimOperations {
 
   MariaDbOperations(String table) {
     super(table);
@@ -26,8 +32,13 @@ final class MariaDbOperations extends UpsertThenReadOperations {
   }
 
   @Override
-  protected void upsert(
-      Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
+  protected Map<ByteBuffer, Observed> upsert(
+      Connection c,
+      List<ClaimRequest> sorted,
+      List<Long> nonces,
+      long offsetMs,
+      ClaimMode mode,
+      boolean noWait)
       throws SQLException {
     String row =
         "(?, 'P', ?, NEXTVAL(" + sequence + "), ?, " + now() + " + ?, " + now() + " + ?, NULL)";
@@ -69,7 +80,9 @@ final class MariaDbOperations extends UpsertThenReadOperations {
             + ", VALUES(expires_at), expires_at),"
             + " outcome = IF("
             + acquired
-            + ", NULL, outcome)";
+            + ", NULL, outcome)"
+            + " RETURNING "
+            + claimedColumns();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int p = 1;
       for (int i = 0; i < sorted.size(); i++) {
@@ -85,8 +98,13 @@ final class MariaDbOperations extends UpsertThenReadOperations {
       }
       ps.setLong(p++, offsetMs);
       ps.setLong(p++, offsetMs);
+      ps.setLong(p++, offsetMs);
+      // RETURNING's now(): UTC_TIMESTAMP is fixed for the statement, so it is the now the
+      // statement decided by.
       ps.setLong(p, offsetMs);
-      ps.executeUpdate();
+      try (ResultSet rs = ps.executeQuery()) {
+        return decode(rs, sorted, nonces, false);
+      }
     }
   }
 
