@@ -1,12 +1,14 @@
 package dev.once.jdbc.internal;
 
 import dev.once.ClaimRequest;
+import dev.once.Outcome;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -21,8 +23,16 @@ import java.util.Map;
  */
 final class MariaDbOperations extends NonceClaimOperations {
 
+  private static final String EMPTY_OUTCOME =
+      "X'" + HexFormat.of().formatHex(Outcome.empty().toBytes()) + "'";
+
   MariaDbOperations(String table) {
     super(table);
+  }
+
+  @Override
+  public boolean claimsCompleted() {
+    return true;
   }
 
   @Override
@@ -40,8 +50,20 @@ final class MariaDbOperations extends NonceClaimOperations {
       ClaimMode mode,
       boolean noWait)
       throws SQLException {
+    boolean completed = mode == ClaimMode.TRANSACTION_WAIT_COMPLETED;
+    // An acquired record: in progress for its lease, or (an inbox's) completed for its retention.
     String row =
-        "(?, 'P', ?, NEXTVAL(" + sequence + "), ?, " + now() + " + ?, " + now() + " + ?, NULL)";
+        "(?, "
+            + (completed ? "'C'" : "'P'")
+            + ", ?, NEXTVAL("
+            + sequence
+            + "), ?, "
+            + now()
+            + " + ?, "
+            + now()
+            + " + ?, "
+            + (completed ? EMPTY_OUTCOME : "NULL")
+            + ")";
     String acquired = "nonce IN (VALUES(nonce), VALUES(nonce) + " + TAKEOVER_MARK + ")";
     String sql =
         (noWait ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
@@ -51,9 +73,8 @@ final class MariaDbOperations extends NonceClaimOperations {
             + String.join(", ", Collections.nCopies(sorted.size(), row))
             + " ON DUPLICATE KEY UPDATE"
             // Assignments run left to right and later ones see earlier results, so the decision is
-            // taken first,
-            // on the old values, and recorded in nonce (marked when it takes over a live record's
-            // expired lease).
+            // taken first, on the old values, and recorded in nonce (marked when it takes over a
+            // live record's expired lease).
             + " nonce = IF(expires_at <= "
             + now()
             + " OR (status = 'P' AND lease_until <= "
@@ -68,7 +89,7 @@ final class MariaDbOperations extends NonceClaimOperations {
             + ", VALUES(token), token),"
             + " status = IF("
             + acquired
-            + ", 'P', status),"
+            + ", VALUES(status), status),"
             + " fingerprint = IF("
             + acquired
             + ", VALUES(fingerprint), fingerprint),"
@@ -80,7 +101,7 @@ final class MariaDbOperations extends NonceClaimOperations {
             + ", VALUES(expires_at), expires_at),"
             + " outcome = IF("
             + acquired
-            + ", NULL, outcome)"
+            + ", VALUES(outcome), outcome)"
             + " RETURNING "
             + claimedColumns();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -88,13 +109,14 @@ final class MariaDbOperations extends NonceClaimOperations {
       for (int i = 0; i < sorted.size(); i++) {
         ClaimRequest r = sorted.get(i);
         long lease = r.lease().toMillis();
+        long retention = r.retention().toMillis();
         ps.setBytes(p++, r.key().digest());
         ps.setBytes(p++, r.fingerprint().digest());
         ps.setLong(p++, nonces.get(i));
         ps.setLong(p++, offsetMs);
-        ps.setLong(p++, lease);
+        ps.setLong(p++, completed ? 0 : lease);
         ps.setLong(p++, offsetMs);
-        ps.setLong(p++, Math.max(lease, r.retention().toMillis()));
+        ps.setLong(p++, completed ? retention : Math.max(lease, retention));
       }
       ps.setLong(p++, offsetMs);
       ps.setLong(p++, offsetMs);
@@ -103,7 +125,7 @@ final class MariaDbOperations extends NonceClaimOperations {
       // statement decided by.
       ps.setLong(p, offsetMs);
       try (ResultSet rs = ps.executeQuery()) {
-        return decode(rs, sorted, nonces, false);
+        return decode(rs, sorted, nonces, completed);
       }
     }
   }
