@@ -11,6 +11,8 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * MariaDB 10.5+: one {@code INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING} takes over only dead
@@ -26,8 +28,39 @@ final class MariaDbOperations extends NonceClaimOperations {
   private static final String EMPTY_OUTCOME =
       "X'" + HexFormat.of().formatHex(Outcome.empty().toBytes()) + "'";
 
+  /**
+   * Major and minor of a server version, after the "5.5.5-" prefix MariaDB sends older clients
+   * (MySQL's driver reports it as is).
+   */
+  private static final Pattern VERSION = Pattern.compile("(?:5\\.5\\.5-)?(\\d+)\\.(\\d+)");
+
   MariaDbOperations(String table) {
     super(table);
+  }
+
+  @Override
+  public void checkConnection(Connection c) throws SQLException {
+    checkVersion(c.getMetaData().getDatabaseProductVersion());
+  }
+
+  /**
+   * Refuses a server older than MariaDB 10.5, whose INSERT takes no {@code RETURNING}: there every
+   * claim would fail. A version this cannot read passes; the first claim then tells.
+   */
+  static void checkVersion(String serverVersion) {
+    Matcher m = VERSION.matcher(serverVersion);
+    if (!m.lookingAt()) {
+      return;
+    }
+    int major = Integer.parseInt(m.group(1));
+    int minor = Integer.parseInt(m.group(2));
+    if (major < 10 || (major == 10 && minor < 5)) {
+      throw new IllegalStateException(
+          "the MariaDB store needs MariaDB 10.5 or later (this server is "
+              + serverVersion
+              + "): its claim is one INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING, and MariaDB"
+              + " takes RETURNING on INSERT only since 10.5");
+    }
   }
 
   @Override
