@@ -870,26 +870,27 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
 
     /**
-     * Builds the store; detects the dialect (one connection) when none was set, and creates the
-     * schema if asked.
+     * Builds the store; detects the dialect when none was set and checks a SQLite or MariaDB
+     * connection (one connection for both), and creates the schema if asked.
      *
      * @return the store; thread-safe
      * @throws dev.once.StoreUnavailableException if the database must be asked and cannot be
      *     reached
      * @throws IllegalStateException if a SQLite connection lacks a setting the store needs ({@code
-     *     journal_mode=WAL}, {@code synchronous=FULL}, a {@code busy_timeout} above zero); the
-     *     message names it
+     *     journal_mode=WAL}, {@code synchronous=FULL}, a {@code busy_timeout} above zero), or a
+     *     MariaDB server is older than 10.5; the message names it
      * @throws IllegalArgumentException if the layout is {@link TableLayout#PARTITIONED} and the
      *     dialect is not PostgreSQL, or the table's name is too long for its partitions' names
      */
     public JdbcIdempotencyStore build() {
       SqlDialect d = dialect;
-      if (d == null || d == SqlDialect.SQLITE) {
+      if (d == null || d == SqlDialect.SQLITE || d == SqlDialect.MARIADB) {
         try (Connection c = dataSource.getConnection()) {
           if (d == null) {
             d = SqlDialect.detect(c);
           }
-          // SQLite's durability and waiting are connection settings: refuse a store without them.
+          // SQLite's durability and waiting are connection settings, and MariaDB's claim needs
+          // 10.5: refuse a store without them now rather than fail every claim later.
           SqlOperations.of(d, table).checkConnection(c);
         } catch (SQLException e) {
           throw SqlErrors.translate(e, "jdbc", null, "dialect detection");

@@ -52,9 +52,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Whatever the store's {@link ConcurrentClaimPolicy}, an id that another open transaction holds
  * (a rebalanced duplicate) waits for that transaction to end, then answers as what it committed. On
- * PostgreSQL the markers are written completed by the claim statement itself (they commit or roll
- * back with the effect), so a batch costs one write per fresh id; other dialects complete them in
- * one extra round trip.
+ * PostgreSQL and MariaDB the markers are written completed by the claim statement itself (they
+ * commit or roll back with the effect), so a batch costs one write per fresh id; SQLite and H2
+ * complete them in one extra round trip.
  *
  * <p>A batch that loses a deadlock is rolled back and run again (up to 8 times). A handler
  * exception rolls the whole batch back (no marker is kept for any message of it) and surfaces as

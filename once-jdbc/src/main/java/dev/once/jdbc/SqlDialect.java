@@ -11,8 +11,9 @@ public enum SqlDialect {
   /** PostgreSQL 12 or later. */
   POSTGRESQL("postgresql"),
   /**
-   * MariaDB 10.3 or later. MySQL is not supported yet: these statements use sequences and {@code
-   * SET STATEMENT ... FOR}, which MySQL lacks.
+   * MariaDB 10.5 or later: a claim is one {@code INSERT ... RETURNING}, which older servers lack
+   * (the store refuses them when it is built). MySQL is not supported yet: these statements use
+   * sequences, {@code SET STATEMENT ... FOR} and {@code INSERT ... RETURNING}, which MySQL lacks.
    */
   MARIADB("mariadb"),
   /**
@@ -85,7 +86,7 @@ public enum SqlDialect {
           "MySQL ("
               + version
               + ") is not supported yet: Once's MariaDB statements"
-              + " use sequences and SET STATEMENT, which MySQL lacks; supported: PostgreSQL 12+, MariaDB 10.3+, SQLite 3.42+, H2 2.x");
+              + " use sequences, SET STATEMENT and INSERT ... RETURNING, which MySQL lacks; supported: PostgreSQL 12+, MariaDB 10.5+, SQLite 3.42+, H2 2.x");
     }
     if (p.equals("h2")) {
       return H2;
@@ -96,6 +97,6 @@ public enum SqlDialect {
     throw new IllegalArgumentException(
         "Once has no SQL dialect for '"
             + product
-            + "'; supported: PostgreSQL 12+, MariaDB 10.3+, SQLite 3.42+, H2 2.x");
+            + "'; supported: PostgreSQL 12+, MariaDB 10.5+, SQLite 3.42+, H2 2.x");
   }
 }

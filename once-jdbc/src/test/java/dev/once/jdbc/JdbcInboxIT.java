@@ -296,6 +296,48 @@ class JdbcInboxIT {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("databases")
+  void anIdWhoseMarkerExpiredIsAppliedAgainAndMarkedCompletedAgain(TestDatabase db)
+      throws Exception {
+    try (Fixture f = fixture(db)) {
+      f.inbox().process(List.of(new Message("expired", 5)), Message::id, f::apply);
+
+      // Past the 7 days, unpurged: the claim takes the dead marker over rather than inserting one.
+      JdbcIdempotencyStore later =
+          JdbcIdempotencyStore.builder(f.pool())
+              .table(f.effects() + "_once")
+              .clockOffset(() -> Duration.ofDays(8))
+              .build();
+      JdbcInbox laterInbox = JdbcInbox.builder(f.pool(), later).consumer("inbox-it").build();
+      assertThat(
+              laterInbox
+                  .process(List.of(new Message("expired", 5)), Message::id, f::apply)
+                  .applied())
+          .as("applied again once its marker expired")
+          .hasSize(1);
+      assertThat(
+              laterInbox
+                  .process(List.of(new Message("expired", 5)), Message::id, f::apply)
+                  .applied())
+          .as("the taken-over marker is completed: a redelivery is a duplicate")
+          .isEmpty();
+      try (Connection c = f.pool().getConnection()) {
+        assertThat(
+                later
+                    .onConnection(c)
+                    .claim(
+                        new ClaimRequest(
+                            KeyPolicy.defaults().key(Scope.global("inbox-it"), "expired"),
+                            Fingerprint.empty(),
+                            Duration.ofMinutes(1),
+                            Duration.ofMinutes(1))))
+            .isInstanceOf(ClaimResult.Completed.class);
+      }
+      assertThat(f.applied("expired")).isEqualTo(2);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("databases")
   void aMarkerIsKeptSevenDaysByDefaultThenThePurgerDeletesIt(TestDatabase db) throws Exception {
     try (Fixture f = fixture(db)) {
       f.inbox().process(List.of(new Message("week", 5)), Message::id, f::apply);

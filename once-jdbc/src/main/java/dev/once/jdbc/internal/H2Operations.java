@@ -1,6 +1,7 @@
 package dev.once.jdbc.internal;
 
 import dev.once.ClaimRequest;
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -8,13 +9,15 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
- * H2: a {@code MERGE ... WHEN MATCHED AND <dead> THEN UPDATE WHEN NOT MATCHED THEN INSERT} then a
- * read. H2 rolls back only the failing statement, so a unique violation from two racing MERGEs is
- * simply retried.
+ * H2: a {@code MERGE ... WHEN MATCHED AND <dead> THEN UPDATE WHEN NOT MATCHED THEN INSERT} (which
+ * returns no rows) then a read. H2 rolls back only the failing statement, so a unique violation
+ * from two racing MERGEs is simply retried.
  */
-final class H2Operations extends UpsertThenReadOperations {
+final class H2Operations extends NonceClaimOperations {
 
   H2Operations(String table) {
     super(table);
@@ -26,8 +29,13 @@ final class H2Operations extends UpsertThenReadOperations {
   }
 
   @Override
-  protected void upsert(
-      Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
+  protected @Nullable Map<ByteBuffer, Observed> upsert(
+      Connection c,
+      List<ClaimRequest> sorted,
+      List<Long> nonces,
+      long offsetMs,
+      ClaimMode mode,
+      boolean noWait)
       throws SQLException {
     // H2 has no per-statement lock timeout: set the session's to zero around a MERGE that must not
     // wait.
@@ -39,6 +47,7 @@ final class H2Operations extends UpsertThenReadOperations {
         setLockTimeout(c, previousTimeout);
       }
     }
+    return null;
   }
 
   private static String setLockTimeout(Connection c, String millis) throws SQLException {

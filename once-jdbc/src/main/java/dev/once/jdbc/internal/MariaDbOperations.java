@@ -1,22 +1,71 @@
 package dev.once.jdbc.internal;
 
 import dev.once.ClaimRequest;
+import dev.once.Outcome;
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * MariaDB and MySQL: {@code INSERT ... ON DUPLICATE KEY UPDATE} takes over only dead records (a
- * duplicate is never an error), then a locking read reports each row. The read locks ({@code FOR
- * UPDATE}) because under REPEATABLE READ, MariaDB's and MySQL's default, a plain read would show
- * the transaction's old snapshot instead of the row just met.
+ * MariaDB 10.5+: one {@code INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING} takes over only dead
+ * records (a duplicate is never an error) and returns every row as the statement left it, taken or
+ * not.
+ *
+ * <p>No read follows, so REPEATABLE READ (MariaDB's default) needs no care: its snapshot would show
+ * a plain read an older version than the row just met, but the upsert locks each row it meets,
+ * duplicates too, and works on and returns its latest version, not the snapshot's.
  */
-final class MariaDbOperations extends UpsertThenReadOperations {
+final class MariaDbOperations extends NonceClaimOperations {
+
+  private static final String EMPTY_OUTCOME =
+      "X'" + HexFormat.of().formatHex(Outcome.empty().toBytes()) + "'";
+
+  /**
+   * Major and minor of a server version, after the "5.5.5-" prefix MariaDB sends older clients
+   * (MySQL's driver reports it as is).
+   */
+  private static final Pattern VERSION = Pattern.compile("(?:5\\.5\\.5-)?(\\d+)\\.(\\d+)");
 
   MariaDbOperations(String table) {
     super(table);
+  }
+
+  @Override
+  public void checkConnection(Connection c) throws SQLException {
+    checkVersion(c.getMetaData().getDatabaseProductVersion());
+  }
+
+  /**
+   * Refuses a server older than MariaDB 10.5, whose INSERT takes no {@code RETURNING}: there every
+   * claim would fail. A version this cannot read passes; the first claim then tells.
+   */
+  static void checkVersion(String serverVersion) {
+    Matcher m = VERSION.matcher(serverVersion);
+    if (!m.lookingAt()) {
+      return;
+    }
+    int major = Integer.parseInt(m.group(1));
+    int minor = Integer.parseInt(m.group(2));
+    if (major < 10 || (major == 10 && minor < 5)) {
+      throw new IllegalStateException(
+          "the MariaDB store needs MariaDB 10.5 or later (this server is "
+              + serverVersion
+              + "): its claim is one INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING, and MariaDB"
+              + " takes RETURNING on INSERT only since 10.5");
+    }
+  }
+
+  @Override
+  public boolean claimsCompleted() {
+    return true;
   }
 
   @Override
@@ -26,11 +75,28 @@ final class MariaDbOperations extends UpsertThenReadOperations {
   }
 
   @Override
-  protected void upsert(
-      Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs, boolean noWait)
+  protected Map<ByteBuffer, Observed> upsert(
+      Connection c,
+      List<ClaimRequest> sorted,
+      List<Long> nonces,
+      long offsetMs,
+      ClaimMode mode,
+      boolean noWait)
       throws SQLException {
+    boolean completed = mode == ClaimMode.TRANSACTION_WAIT_COMPLETED;
+    // An acquired record: in progress for its lease, or (an inbox's) completed for its retention.
     String row =
-        "(?, 'P', ?, NEXTVAL(" + sequence + "), ?, " + now() + " + ?, " + now() + " + ?, NULL)";
+        "(?, "
+            + (completed ? "'C'" : "'P'")
+            + ", ?, NEXTVAL("
+            + sequence
+            + "), ?, "
+            + now()
+            + " + ?, "
+            + now()
+            + " + ?, "
+            + (completed ? EMPTY_OUTCOME : "NULL")
+            + ")";
     String acquired = "nonce IN (VALUES(nonce), VALUES(nonce) + " + TAKEOVER_MARK + ")";
     String sql =
         (noWait ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
@@ -40,9 +106,8 @@ final class MariaDbOperations extends UpsertThenReadOperations {
             + String.join(", ", Collections.nCopies(sorted.size(), row))
             + " ON DUPLICATE KEY UPDATE"
             // Assignments run left to right and later ones see earlier results, so the decision is
-            // taken first,
-            // on the old values, and recorded in nonce (marked when it takes over a live record's
-            // expired lease).
+            // taken first, on the old values, and recorded in nonce (marked when it takes over a
+            // live record's expired lease).
             + " nonce = IF(expires_at <= "
             + now()
             + " OR (status = 'P' AND lease_until <= "
@@ -57,7 +122,7 @@ final class MariaDbOperations extends UpsertThenReadOperations {
             + ", VALUES(token), token),"
             + " status = IF("
             + acquired
-            + ", 'P', status),"
+            + ", VALUES(status), status),"
             + " fingerprint = IF("
             + acquired
             + ", VALUES(fingerprint), fingerprint),"
@@ -69,24 +134,32 @@ final class MariaDbOperations extends UpsertThenReadOperations {
             + ", VALUES(expires_at), expires_at),"
             + " outcome = IF("
             + acquired
-            + ", NULL, outcome)";
+            + ", VALUES(outcome), outcome)"
+            + " RETURNING "
+            + claimedColumns();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int p = 1;
       for (int i = 0; i < sorted.size(); i++) {
         ClaimRequest r = sorted.get(i);
         long lease = r.lease().toMillis();
+        long retention = r.retention().toMillis();
         ps.setBytes(p++, r.key().digest());
         ps.setBytes(p++, r.fingerprint().digest());
         ps.setLong(p++, nonces.get(i));
         ps.setLong(p++, offsetMs);
-        ps.setLong(p++, lease);
+        ps.setLong(p++, completed ? 0 : lease);
         ps.setLong(p++, offsetMs);
-        ps.setLong(p++, Math.max(lease, r.retention().toMillis()));
+        ps.setLong(p++, completed ? retention : Math.max(lease, retention));
       }
       ps.setLong(p++, offsetMs);
       ps.setLong(p++, offsetMs);
+      ps.setLong(p++, offsetMs);
+      // RETURNING's now(): UTC_TIMESTAMP is fixed for the statement, so it is the now the
+      // statement decided by.
       ps.setLong(p, offsetMs);
-      ps.executeUpdate();
+      try (ResultSet rs = ps.executeQuery()) {
+        return decode(rs, sorted, nonces, completed);
+      }
     }
   }
 

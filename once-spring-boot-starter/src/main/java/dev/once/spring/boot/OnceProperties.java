@@ -125,7 +125,7 @@ public class OnceProperties {
   public enum StoreType {
     /**
      * {@code dev.once.jdbc.JdbcIdempotencyStore} on the application's DataSource (PostgreSQL,
-     * MariaDB, SQLite, H2). A SQLite DataSource needs {@code
+     * MariaDB 10.5+, SQLite, H2). A SQLite DataSource needs {@code
      * journal_mode=WAL&synchronous=FULL&busy_timeout=<ms>} in its URL (the store refuses to start
      * without them), and {@code transaction_mode=IMMEDIATE} for atomic mode: the request's
      * transaction then holds the database's one write lock from its start, and same-key requests
