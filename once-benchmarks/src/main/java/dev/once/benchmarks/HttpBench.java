@@ -204,23 +204,13 @@ final class HttpBench {
             Statement s = c.createStatement()) {
           s.execute("CREATE SCHEMA " + schema);
         }
-        // Custom plans only: the payments table starts empty, and a connection that cached a
-        // generic plan for the payment lookup then (a scan) kept it as the table grew, so one
-        // service ran it thousands of times slower than the other, whichever warmed up first.
         props.put(
             "spring.datasource.url",
-            db.jdbcUrl()
-                + (db.jdbcUrl().contains("?") ? "&" : "?")
-                + "currentSchema="
-                + schema
-                + "&options=-c%20plan_cache_mode%3Dforce_custom_plan");
+            db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "currentSchema=" + schema);
         props.put("spring.datasource.username", db.user());
         props.put("spring.datasource.password", db.password());
         result.storeNotes.put(
-            store,
-            db.description()
-                + "; the payments and the keys in it; atomic mode; `plan_cache_mode ="
-                + " force_custom_plan` (see How it was measured)");
+            store, db.description() + "; the payments and the keys in it; atomic mode");
       }
       case "redis" -> {
         props.put("once.store", "redis");
@@ -697,13 +687,8 @@ final class HttpBench {
                 c.wrkSeconds(),
                 c.rounds()))
         .append(
-            "- PostgreSQL connections use `plan_cache_mode = force_custom_plan`: the payments"
-                + " table starts empty, and a connection that cached a generic plan for the"
-                + " payment lookup while it was (a scan) kept it as the table grew; in a first run"
-                + " that made the layer-off service three times slower than the layer-on one"
-                + " (the lookup burning CPU), whichever service warmed up first. The holding"
-                + " service runs with `once.jdbc.idle-transaction-timeout=0`, so PostgreSQL does"
-                + " not end its idle transaction (and free the key) mid-run.\n")
+            "- The holding service runs with `once.jdbc.idle-transaction-timeout=0`, so"
+                + " PostgreSQL does not end its idle transaction (and free the key) mid-run.\n")
         .append(
             "- *server CPU µs/req*: user+sys time of the service process (`/proc/<pid>/stat`)"
                 + " during the run, per request. Every answer is checked against the scenario's"

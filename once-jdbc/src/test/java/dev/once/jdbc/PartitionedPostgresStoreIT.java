@@ -86,6 +86,45 @@ class PartitionedPostgresStoreIT extends PostgresStoreIT {
     }
   }
 
+  @Override
+  protected boolean writesTransactionalClaimsAtOnce() {
+    return true;
+  }
+
+  /**
+   * Here a claim in a transaction holds the key's advisory lock and its written record, and a
+   * lease-mode claimer's claim function takes the same lock: it never acquires the key under the
+   * transaction, which completes.
+   */
+  @Override
+  @Test
+  void aLeaseModeClaimerBeatsAnUnwrittenTransactionalClaimAndOnlyOneCompletes() throws Exception {
+    ClaimRequest request =
+        new ClaimRequest(
+            IdempotencyKey.of(Scope.of("t-" + UUID.randomUUID(), "lease"), "k"),
+            Fingerprint.of("lease request"),
+            Duration.ofHours(1),
+            Duration.ofHours(1));
+    ExecutorService background = Executors.newSingleThreadExecutor();
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      var view = store.onConnection(c);
+      long token = ((ClaimResult.Acquired) view.claim(request)).token();
+      Future<ClaimResult> leaseClaim = background.submit(() -> store.claim(request));
+      view.complete(
+          request.key(), token, Outcome.of("text/plain", new byte[] {1}), Duration.ofHours(1));
+      c.commit();
+      assertThat(leaseClaim.get(30, TimeUnit.SECONDS))
+          .as("the lease-mode claim")
+          .isNotInstanceOf(ClaimResult.Acquired.class);
+    } finally {
+      background.shutdownNow();
+    }
+    ClaimResult replay = store.claim(request);
+    assertThat(replay).isInstanceOf(ClaimResult.Completed.class);
+    assertThat(((ClaimResult.Completed) replay).outcome().body()).containsExactly(1);
+  }
+
   @Test
   void aClaimInARepeatableReadTransactionIsRefusedNamingTheLevel() throws SQLException {
     try (Connection c = pool.getConnection()) {

@@ -4,6 +4,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -17,7 +18,7 @@ class PaymentRepository {
 
   private static final String SELECT =
       """
-      SELECT p.id, p.customer_id, p.amount_cents, p.currency, p.status, p.created_at_ms,
+      SELECT p.id, p.owner, p.customer_id, p.amount_cents, p.currency, p.status, p.created_at_ms,
              COALESCE((SELECT SUM(r.amount_cents) FROM refunds r WHERE r.payment_id = p.id), 0) AS refunded_cents
       FROM payments p""";
 
@@ -52,11 +53,17 @@ class PaymentRepository {
   }
 
   Optional<Payment> find(String owner, String id) {
-    return jdbc.sql(SELECT + " WHERE p.owner = :owner AND p.id = :id")
-        .param("owner", owner)
+    // By the primary key alone, the owner checked on the row it finds: for "owner = ? AND id = ?"
+    // PostgreSQL may cache a generic plan made while the table was empty that walks payments_owner,
+    // every one of the owner's payments, on each lookup.
+    return jdbc
+        .sql(SELECT + " WHERE p.id = :id")
         .param("id", id)
-        .query(PaymentRepository::payment)
-        .optional();
+        .query((rs, row) -> owner.equals(rs.getString("owner")) ? payment(rs, row) : null)
+        .list()
+        .stream()
+        .filter(Objects::nonNull)
+        .findFirst();
   }
 
   /**
