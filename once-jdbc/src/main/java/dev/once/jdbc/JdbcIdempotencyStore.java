@@ -870,21 +870,23 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
 
     /**
-     * Builds the store; detects the dialect when none was set and checks a SQLite or MariaDB
-     * connection (one connection for both), and creates the schema if asked.
+     * Builds the store; detects the dialect when none was set and checks the connection (one
+     * connection for both; SQLite's always), and creates the schema if asked.
      *
      * @return the store; thread-safe
      * @throws dev.once.StoreUnavailableException if the database must be asked and cannot be
      *     reached
      * @throws IllegalStateException if a SQLite connection lacks a setting the store needs ({@code
      *     journal_mode=WAL}, {@code synchronous=FULL}, a {@code busy_timeout} above zero), or a
-     *     MariaDB server is older than 10.5; the message names it
+     *     detected MariaDB server is older than 10.5; the message names it
      * @throws IllegalArgumentException if the layout is {@link TableLayout#PARTITIONED} and the
      *     dialect is not PostgreSQL, or the table's name is too long for its partitions' names
      */
     public JdbcIdempotencyStore build() {
       SqlDialect d = dialect;
-      if (d == null || d == SqlDialect.SQLITE || d == SqlDialect.MARIADB) {
+      // A dialect set explicitly needs no connection to build, so a store can be built while its
+      // database is down (a MariaDB server older than 10.5 then fails the first claim instead).
+      if (d == null || d == SqlDialect.SQLITE) {
         try (Connection c = dataSource.getConnection()) {
           if (d == null) {
             d = SqlDialect.detect(c);
