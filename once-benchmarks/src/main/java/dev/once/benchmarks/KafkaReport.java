@@ -18,6 +18,11 @@ final class KafkaReport {
   static final double TARGET_VS_PLAIN = 0.5;
   static final double TARGET_VS_CAMEL = 20;
 
+  /** The batch handler's targets (performance issue 13): throughput and CPU against plain. */
+  static final double TARGET_BATCH_VS_PLAIN = 0.65;
+
+  static final double TARGET_BATCH_CPU_VS_PLAIN = 1.5;
+
   private final KafkaBench.Result run;
   private final String thisRun;
   private final StringBuilder md = new StringBuilder();
@@ -211,26 +216,35 @@ final class KafkaReport {
     line("| CPU per message (JVM + PG), Camel ÷ Once | " + ratio(cpuCamel) + " | | |");
     double[] batchVsPlain = paired(reps, Kind.ONCE_BATCH, Kind.PLAIN, Rep::perSecond);
     double[] batchVsCamel = paired(reps, Kind.ONCE_BATCH, Kind.CAMEL, Rep::perSecond);
+    double[] batchCpuVsPlain =
+        paired(reps, Kind.ONCE_BATCH, Kind.PLAIN, Rep::consumerSidePerMessage);
     line(
         "| msg/s, Once batch handler ÷ plain | "
             + ratio(batchVsPlain)
             + " | ≥ "
-            + TARGET_VS_PLAIN
+            + TARGET_BATCH_VS_PLAIN
             + " | "
-            + met(batchVsPlain, TARGET_VS_PLAIN)
+            + met(batchVsPlain, TARGET_BATCH_VS_PLAIN)
             + " |");
+    // "In every run": the slowest round must make it too.
     line(
         "| msg/s, Once batch handler ÷ Camel | "
             + ratio(batchVsCamel)
             + " | ≥ "
             + (int) TARGET_VS_CAMEL
-            + " | "
-            + met(batchVsCamel, TARGET_VS_CAMEL)
+            + " in every round | "
+            + met(new double[] {batchVsCamel[1]}, TARGET_VS_CAMEL)
             + " |");
     line(
         "| CPU per message (JVM + PG), Once batch handler ÷ plain | "
-            + ratio(paired(reps, Kind.ONCE_BATCH, Kind.PLAIN, Rep::consumerSidePerMessage))
-            + " | | |");
+            + ratio(batchCpuVsPlain)
+            + " | ≤ "
+            + TARGET_BATCH_CPU_VS_PLAIN
+            + " | "
+            + (Double.isFinite(batchCpuVsPlain[0])
+                ? (batchCpuVsPlain[0] <= TARGET_BATCH_CPU_VS_PLAIN ? "yes" : "**no**")
+                : "not measured")
+            + " |");
     line(
         "| CPU per message (JVM + PG), Camel ÷ Once batch handler | "
             + ratio(paired(reps, Kind.CAMEL, Kind.ONCE_BATCH, Rep::consumerSidePerMessage))
