@@ -93,24 +93,9 @@ final class PartitionedPostgresOperations extends PostgresOperations {
   private List<Observed> callClaim(
       Connection c, List<ClaimRequest> requests, long offsetMs, boolean wait, boolean completed)
       throws SQLException {
-    int n = requests.size();
-    byte[][] ids = new byte[n][];
-    byte[][] fps = new byte[n][];
-    Long[] leases = new Long[n];
-    Long[] retentions = new Long[n];
-    for (int i = 0; i < n; i++) {
-      ClaimRequest r = requests.get(i);
-      ids[i] = r.key().digest();
-      fps[i] = r.fingerprint().digest();
-      leases[i] = r.lease().toMillis();
-      retentions[i] = r.retention().toMillis();
-    }
-    List<Observed> out = new ArrayList<>(n);
+    List<Observed> out = new ArrayList<>(requests.size());
     try (PreparedStatement ps = c.prepareStatement(claimSql)) {
-      ps.setArray(1, c.createArrayOf("bytea", ids));
-      ps.setArray(2, c.createArrayOf("bytea", fps));
-      ps.setArray(3, c.createArrayOf("int8", leases));
-      ps.setArray(4, c.createArrayOf("int8", retentions));
+      bindArrays(c, ps, 1, requests);
       ps.setLong(5, offsetMs);
       ps.setBoolean(6, wait);
       ps.setBytes(7, completed ? EMPTY_OUTCOME : null);

@@ -383,6 +383,15 @@ class PostgresOperations extends SqlOperations {
       ps.setLong(5, r.retention().toMillis());
       return;
     }
+    bindArrays(c, ps, 2, requests);
+  }
+
+  /**
+   * Binds the requests' ids, fingerprints, leases and retentions as four arrays, from parameter
+   * {@code first} on.
+   */
+  static void bindArrays(Connection c, PreparedStatement ps, int first, List<ClaimRequest> requests)
+      throws SQLException {
     int n = requests.size();
     byte[][] ids = new byte[n][];
     byte[][] fps = new byte[n][];
@@ -395,10 +404,10 @@ class PostgresOperations extends SqlOperations {
       leases[i] = r.lease().toMillis();
       retentions[i] = r.retention().toMillis();
     }
-    ps.setArray(2, c.createArrayOf("bytea", ids));
-    ps.setArray(3, c.createArrayOf("bytea", fps));
-    ps.setArray(4, c.createArrayOf("int8", leases));
-    ps.setArray(5, c.createArrayOf("int8", retentions));
+    ps.setArray(first, c.createArrayOf("bytea", ids));
+    ps.setArray(first + 1, c.createArrayOf("bytea", fps));
+    ps.setArray(first + 2, c.createArrayOf("int8", leases));
+    ps.setArray(first + 3, c.createArrayOf("int8", retentions));
   }
 
   /**
