@@ -27,7 +27,7 @@ import java.util.stream.Collectors;
  */
 enum OnceModule {
   CORE("once-core", "dev.once", uses()),
-  JDBC("once-jdbc", "dev.once.jdbc", uses(CORE)),
+  JDBC("once-jdbc", "dev.once.jdbc", uses(CORE), "org.postgresql.."),
   OUTBOX("once-outbox", "dev.once.outbox", uses(CORE, JDBC), "org.postgresql.."),
   REDIS("once-redis", "dev.once.redis", uses(CORE), "io.lettuce.core.."),
   SERVLET(
