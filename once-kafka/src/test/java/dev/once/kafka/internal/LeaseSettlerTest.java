@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.once.ClaimRequest;
 import dev.once.ClaimResult;
+import dev.once.Completion;
 import dev.once.Fingerprint;
 import dev.once.IdempotencyKey;
 import dev.once.IdempotencyStore;
-import dev.once.InMemoryIdempotencyStore;
 import dev.once.KeyPolicy;
 import dev.once.OnceEngine;
 import dev.once.OnceListener;
@@ -17,6 +17,7 @@ import dev.once.StoreUnavailableException;
 import dev.once.internal.InboxDecisions;
 import dev.once.kafka.KafkaInboxConsumer;
 import dev.once.kafka.NoIdPolicy;
+import dev.once.testkit.ForwardingIdempotencyStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,10 +40,13 @@ class LeaseSettlerTest {
   private static final Duration LEASE = Duration.ofSeconds(30);
   private static final Scope SCOPE = Scope.global("kafka");
 
-  /** The in-memory store, whose completions can be made to fail like a store that went away. */
-  static final class SwitchableStore implements IdempotencyStore {
-    final InMemoryIdempotencyStore delegate = IdempotencyStore.inMemory();
+  /** The in-memory store, whose calls can be made to fail like a store that went away. */
+  static final class SwitchableStore extends ForwardingIdempotencyStore {
     boolean down;
+
+    SwitchableStore() {
+      super(IdempotencyStore.inMemory());
+    }
 
     private void check() {
       if (down) {
@@ -53,30 +57,37 @@ class LeaseSettlerTest {
     @Override
     public ClaimResult claim(ClaimRequest request) {
       check();
-      return delegate.claim(request);
+      return super.claim(request);
+    }
+
+    @Override
+    public List<ClaimResult> claimAll(List<ClaimRequest> requests) {
+      check();
+      return super.claimAll(requests);
     }
 
     @Override
     public void complete(IdempotencyKey key, long token, Outcome outcome, Duration retention) {
       check();
-      delegate.complete(key, token, outcome, retention);
+      super.complete(key, token, outcome, retention);
+    }
+
+    @Override
+    public void completeAll(List<Completion> completions) {
+      check();
+      super.completeAll(completions);
     }
 
     @Override
     public void release(IdempotencyKey key, long token) {
       check();
-      delegate.release(key, token);
+      super.release(key, token);
     }
 
     @Override
     public void renew(IdempotencyKey key, long token, Duration lease) {
       check();
-      delegate.renew(key, token, lease);
-    }
-
-    @Override
-    public int purgeExpired(int limit) {
-      return delegate.purgeExpired(limit);
+      super.renew(key, token, lease);
     }
 
     @Override
@@ -148,7 +159,7 @@ class LeaseSettlerTest {
   void anIdHeldByAnotherDeliveryWaitsNoLongerThanItsLease() {
     LeaseSettler<String, String> settler = settler(3);
     IdempotencyKey key = KeyPolicy.defaults().key(SCOPE, "a");
-    store.delegate.claim(
+    store.claim(
         new ClaimRequest(key, Fingerprint.of("v"), Duration.ofMillis(50), Duration.ofDays(1)));
 
     long wait = settler.settle(P0, record(0, "a", "v"));
