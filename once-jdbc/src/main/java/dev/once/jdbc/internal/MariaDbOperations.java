@@ -9,7 +9,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -17,13 +16,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * MariaDB 10.5+: one {@code INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING} takes over only dead
- * records (a duplicate is never an error) and returns every row as the statement left it, taken or
- * not.
+ * MariaDB 10.5+: a short {@code INSERT ... ON DUPLICATE KEY UPDATE id = id ... RETURNING} inserts
+ * the new ids and returns every other row as it stands; only for rows it found dead does a second
+ * upsert take them over. A duplicate is never an error.
  *
- * <p>No read follows, so REPEATABLE READ (MariaDB's default) needs no care: its snapshot would show
- * a plain read an older version than the row just met, but the upsert locks each row it meets,
- * duplicates too, and works on and returns its latest version, not the snapshot's.
+ * <p>No plain read is involved, so REPEATABLE READ (MariaDB's default) needs no care: its snapshot
+ * would show a plain read an older version than the row just met, but both upserts lock each row
+ * they meet, duplicates too, and work on and return its latest version, not the snapshot's.
  */
 final class MariaDbOperations extends NonceClaimOperations {
 
@@ -85,86 +84,31 @@ final class MariaDbOperations extends NonceClaimOperations {
       ClaimMode mode,
       boolean noWait)
       throws SQLException {
-    if (sorted.size() == 1 && mode == ClaimMode.STANDALONE && c.getAutoCommit()) {
-      return insertFirst(c, sorted, nonces, offsetMs);
-    }
-    return fullUpsert(c, sorted, nonces, offsetMs, mode, noWait);
-  }
-
-  /**
-   * A single claim on its own autocommit connection: a short {@code INSERT IGNORE ... RETURNING}
-   * for a new id, a read of the record it met, and the full upsert only for a dead one. (A batch
-   * pays the upsert's parsing once for all its ids; measured, splitting it gained nothing.)
-   * MariaDB's driver sends statements as text by default, so the server parses the whole statement
-   * on every execution: the full upsert's many {@code IF()}s cost more than the insert itself (run
-   * with server-prepared statements, the same claim took markedly less server CPU). Each statement
-   * commits on its own, so no lock is held from one to the next; in a caller's transaction the
-   * shared lock {@code INSERT IGNORE} takes on a duplicate would have to be upgraded by a takeover,
-   * which deadlocks against another claimer doing the same, so there the full upsert runs alone.
-   */
-  private Map<ByteBuffer, Observed> insertFirst(
-      Connection c, List<ClaimRequest> sorted, List<Long> nonces, long offsetMs)
-      throws SQLException {
-    String row =
-        "(?, 'P', ?, NEXTVAL(" + sequence + "), ?, " + now() + " + ?, " + now() + " + ?, NULL)";
-    String sql =
-        "INSERT IGNORE INTO "
-            + table
-            + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome) VALUES "
-            + String.join(", ", Collections.nCopies(sorted.size(), row))
-            + " RETURNING id, token";
-    Map<ByteBuffer, Observed> rows = new HashMap<>();
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      int p = 1;
-      for (int i = 0; i < sorted.size(); i++) {
-        ClaimRequest r = sorted.get(i);
-        long lease = r.lease().toMillis();
-        ps.setBytes(p++, r.key().digest());
-        ps.setBytes(p++, r.fingerprint().digest());
-        ps.setLong(p++, nonces.get(i));
-        ps.setLong(p++, offsetMs);
-        ps.setLong(p++, lease);
-        ps.setLong(p++, offsetMs);
-        ps.setLong(p++, Math.max(lease, r.retention().toMillis()));
-      }
-      // RETURNING gives the rows inserted, never a duplicate's: each is ours, new, no takeover.
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          rows.put(ByteBuffer.wrap(rs.getBytes(1)), Observed.acquired(rs.getLong(2), false));
-        }
-      }
-    }
-    if (rows.size() == sorted.size()) {
-      return rows;
-    }
-    List<ClaimRequest> met = new ArrayList<>();
-    List<Long> metNonces = new ArrayList<>();
-    for (int i = 0; i < sorted.size(); i++) {
-      if (!rows.containsKey(ByteBuffer.wrap(sorted.get(i).key().digest()))) {
-        met.add(sorted.get(i));
-        metNonces.add(nonces.get(i));
-      }
-    }
+    Map<ByteBuffer, Observed> rows = insertOrRead(c, sorted, nonces, offsetMs, mode, noWait);
     List<ClaimRequest> dead = new ArrayList<>();
     List<Long> deadNonces = new ArrayList<>();
-    Map<ByteBuffer, Observed> seen = peek(c, met, offsetMs);
-    for (int i = 0; i < met.size(); i++) {
-      ByteBuffer id = ByteBuffer.wrap(met.get(i).key().digest());
-      Observed found = seen.get(id);
-      if (found != null && classify(met.get(i), found) == null) {
-        dead.add(met.get(i));
-        deadNonces.add(metNonces.get(i));
-      } else if (found != null) {
-        rows.put(id, found);
-      } // else gone since the insert met it (released, purged): absent, so claimed again
+    for (int i = 0; i < sorted.size(); i++) {
+      ClaimRequest r = sorted.get(i);
+      Observed found = rows.get(ByteBuffer.wrap(r.key().digest()));
+      if (found != null && found.acquiredToken() == null && classify(r, found) == null) {
+        dead.add(r);
+        deadNonces.add(nonces.get(i));
+      }
     }
     if (!dead.isEmpty()) {
-      rows.putAll(fullUpsert(c, dead, deadNonces, offsetMs, ClaimMode.STANDALONE, false));
+      rows.putAll(takeOver(c, dead, deadNonces, offsetMs, mode, noWait));
     }
     return rows;
   }
 
-  private Map<ByteBuffer, Observed> fullUpsert(
+  /**
+   * Inserts the new ids and returns every other row as it stands: {@code ON DUPLICATE KEY UPDATE id
+   * = id} changes nothing, but still locks the row and has {@code RETURNING} answer its latest
+   * version. MariaDB's driver sends statements as text by default, so the server parses the whole
+   * statement on every execution; this one is short, and the takeover's many {@code IF()}s are
+   * parsed only when a record is found dead.
+   */
+  private Map<ByteBuffer, Observed> insertOrRead(
       Connection c,
       List<ClaimRequest> sorted,
       List<Long> nonces,
@@ -172,27 +116,83 @@ final class MariaDbOperations extends NonceClaimOperations {
       ClaimMode mode,
       boolean noWait)
       throws SQLException {
+    String sql =
+        (noWait ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
+            + "INSERT INTO "
+            + table
+            + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome) VALUES "
+            + String.join(", ", Collections.nCopies(sorted.size(), acquiredRow(mode)))
+            + " ON DUPLICATE KEY UPDATE id = id RETURNING "
+            + claimedColumns();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      int p = bindRows(ps, sorted, nonces, offsetMs, mode);
+      ps.setLong(p, offsetMs);
+      try (ResultSet rs = ps.executeQuery()) {
+        return decode(rs, sorted, nonces, mode == ClaimMode.TRANSACTION_WAIT_COMPLETED);
+      }
+    }
+  }
+
+  /** An acquired record: in progress for its lease, or (an inbox's) completed for its retention. */
+  private String acquiredRow(ClaimMode mode) {
     boolean completed = mode == ClaimMode.TRANSACTION_WAIT_COMPLETED;
-    // An acquired record: in progress for its lease, or (an inbox's) completed for its retention.
-    String row =
-        "(?, "
-            + (completed ? "'C'" : "'P'")
-            + ", ?, NEXTVAL("
-            + sequence
-            + "), ?, "
-            + now()
-            + " + ?, "
-            + now()
-            + " + ?, "
-            + (completed ? EMPTY_OUTCOME : "NULL")
-            + ")";
+    return "(?, "
+        + (completed ? "'C'" : "'P'")
+        + ", ?, NEXTVAL("
+        + sequence
+        + "), ?, "
+        + now()
+        + " + ?, "
+        + now()
+        + " + ?, "
+        + (completed ? EMPTY_OUTCOME : "NULL")
+        + ")";
+  }
+
+  /** Binds {@link #acquiredRow} for each request; answers the next parameter index. */
+  private static int bindRows(
+      PreparedStatement ps,
+      List<ClaimRequest> sorted,
+      List<Long> nonces,
+      long offsetMs,
+      ClaimMode mode)
+      throws SQLException {
+    boolean completed = mode == ClaimMode.TRANSACTION_WAIT_COMPLETED;
+    int p = 1;
+    for (int i = 0; i < sorted.size(); i++) {
+      ClaimRequest r = sorted.get(i);
+      long lease = r.lease().toMillis();
+      long retention = r.retention().toMillis();
+      ps.setBytes(p++, r.key().digest());
+      ps.setBytes(p++, r.fingerprint().digest());
+      ps.setLong(p++, nonces.get(i));
+      ps.setLong(p++, offsetMs);
+      ps.setLong(p++, completed ? 0 : lease);
+      ps.setLong(p++, offsetMs);
+      ps.setLong(p++, completed ? retention : Math.max(lease, retention));
+    }
+    return p;
+  }
+
+  /**
+   * Takes over the records {@link #insertOrRead} found dead (still dead: the row is locked since),
+   * and returns each row as the statement left it.
+   */
+  private Map<ByteBuffer, Observed> takeOver(
+      Connection c,
+      List<ClaimRequest> sorted,
+      List<Long> nonces,
+      long offsetMs,
+      ClaimMode mode,
+      boolean noWait)
+      throws SQLException {
     String acquired = "nonce IN (VALUES(nonce), VALUES(nonce) + " + TAKEOVER_MARK + ")";
     String sql =
         (noWait ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
             + "INSERT INTO "
             + table
             + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome) VALUES "
-            + String.join(", ", Collections.nCopies(sorted.size(), row))
+            + String.join(", ", Collections.nCopies(sorted.size(), acquiredRow(mode)))
             + " ON DUPLICATE KEY UPDATE"
             // Assignments run left to right and later ones see earlier results, so the decision is
             // taken first, on the old values, and recorded in nonce (marked when it takes over a
@@ -227,19 +227,7 @@ final class MariaDbOperations extends NonceClaimOperations {
             + " RETURNING "
             + claimedColumns();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      int p = 1;
-      for (int i = 0; i < sorted.size(); i++) {
-        ClaimRequest r = sorted.get(i);
-        long lease = r.lease().toMillis();
-        long retention = r.retention().toMillis();
-        ps.setBytes(p++, r.key().digest());
-        ps.setBytes(p++, r.fingerprint().digest());
-        ps.setLong(p++, nonces.get(i));
-        ps.setLong(p++, offsetMs);
-        ps.setLong(p++, completed ? 0 : lease);
-        ps.setLong(p++, offsetMs);
-        ps.setLong(p++, completed ? retention : Math.max(lease, retention));
-      }
+      int p = bindRows(ps, sorted, nonces, offsetMs, mode);
       ps.setLong(p++, offsetMs);
       ps.setLong(p++, offsetMs);
       ps.setLong(p++, offsetMs);
@@ -247,7 +235,7 @@ final class MariaDbOperations extends NonceClaimOperations {
       // statement decided by.
       ps.setLong(p, offsetMs);
       try (ResultSet rs = ps.executeQuery()) {
-        return decode(rs, sorted, nonces, completed);
+        return decode(rs, sorted, nonces, mode == ClaimMode.TRANSACTION_WAIT_COMPLETED);
       }
     }
   }
