@@ -153,15 +153,7 @@ abstract class NonceClaimOperations extends SqlOperations {
           && acquiredStatus.equals(rs.getString(4))) {
         rows.put(id, Observed.acquired(rs.getLong(3), (nonce & TAKEOVER_MARK) != 0));
       } else {
-        rows.put(
-            id,
-            Observed.row(
-                rs.getString(4),
-                rs.getBytes(5),
-                rs.getLong(6),
-                rs.getLong(7),
-                rs.getBytes(8),
-                rs.getLong(9)));
+        rows.put(id, Observed.row(rs, 4));
       }
     }
     return rows;

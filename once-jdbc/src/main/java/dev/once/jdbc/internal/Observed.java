@@ -1,5 +1,7 @@
 package dev.once.jdbc.internal;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,6 +38,20 @@ record Observed(
       long now) {
     return new Observed(
         null, false, status, fingerprint, leaseUntil, expiresAt, outcome, now, false);
+  }
+
+  /**
+   * The record as a statement read it, from six result columns in a row starting at {@code first}:
+   * status, fingerprint, lease_until, expires_at, outcome, and the statement's now.
+   */
+  static Observed row(ResultSet rs, int first) throws SQLException {
+    return row(
+        rs.getString(first),
+        rs.getBytes(first + 1),
+        rs.getLong(first + 2),
+        rs.getLong(first + 3),
+        rs.getBytes(first + 4),
+        rs.getLong(first + 5));
   }
 
   /** The row vanished between statements (released or purged): claim again. */

@@ -110,14 +110,7 @@ final class PartitionedPostgresOperations extends PostgresOperations {
           } else if (rs.getString(3) == null) {
             out.add(Observed.missing()); // the row changed under the claim: claim again
           } else {
-            out.add(
-                Observed.row(
-                    rs.getString(3),
-                    rs.getBytes(4),
-                    rs.getLong(5),
-                    rs.getLong(6),
-                    rs.getBytes(7),
-                    rs.getLong(8)));
+            out.add(Observed.row(rs, 3));
           }
         }
       }

@@ -347,14 +347,7 @@ class PostgresOperations extends SqlOperations {
                 Observed
                     .missing()); // conflicted with a row committed after this statement's snapshot
           } else {
-            out.add(
-                Observed.row(
-                    rs.getString(3),
-                    rs.getBytes(4),
-                    rs.getLong(5),
-                    rs.getLong(6),
-                    rs.getBytes(7),
-                    rs.getLong(8)));
+            out.add(Observed.row(rs, 3));
           }
         }
       }
@@ -492,15 +485,7 @@ class PostgresOperations extends SqlOperations {
       ps.setArray(2, c.createArrayOf("bytea", ids));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          rows.put(
-              ByteBuffer.wrap(rs.getBytes(1)),
-              Observed.row(
-                  rs.getString(2),
-                  rs.getBytes(3),
-                  rs.getLong(4),
-                  rs.getLong(5),
-                  rs.getBytes(6),
-                  rs.getLong(7)));
+          rows.put(ByteBuffer.wrap(rs.getBytes(1)), Observed.row(rs, 2));
         }
       }
     }

@@ -271,15 +271,7 @@ public abstract class SqlOperations {
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          rows.put(
-              ByteBuffer.wrap(rs.getBytes(1)),
-              Observed.row(
-                  rs.getString(2),
-                  rs.getBytes(3),
-                  rs.getLong(4),
-                  rs.getLong(5),
-                  rs.getBytes(6),
-                  rs.getLong(7)));
+          rows.put(ByteBuffer.wrap(rs.getBytes(1)), Observed.row(rs, 2));
         }
       }
     }
