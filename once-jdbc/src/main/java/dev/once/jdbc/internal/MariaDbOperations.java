@@ -175,8 +175,9 @@ final class MariaDbOperations extends NonceClaimOperations {
   }
 
   /**
-   * Takes over the records {@link #insertOrRead} found dead (still dead: the row is locked since),
-   * and returns each row as the statement left it.
+   * Takes over the records {@link #insertOrRead} found dead, deciding again on each row's latest
+   * version (on an autocommit connection another claimer may have taken it in between), and returns
+   * each row as the statement left it.
    */
   private Map<ByteBuffer, Observed> takeOver(
       Connection c,
