@@ -116,16 +116,41 @@ final class MariaDbOperations extends NonceClaimOperations {
       ClaimMode mode,
       boolean noWait)
       throws SQLException {
+    return runUpsert(c, sorted, nonces, offsetMs, mode, noWait, "id = id", 0);
+  }
+
+  /**
+   * Runs {@code INSERT ... ON DUPLICATE KEY UPDATE onDuplicate RETURNING} over the rows, in one
+   * statement; {@code onDuplicate} reads the clock {@code clockReads} times (each binds the
+   * offset).
+   */
+  private Map<ByteBuffer, Observed> runUpsert(
+      Connection c,
+      List<ClaimRequest> sorted,
+      List<Long> nonces,
+      long offsetMs,
+      ClaimMode mode,
+      boolean noWait,
+      String onDuplicate,
+      int clockReads)
+      throws SQLException {
     String sql =
         (noWait ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
             + "INSERT INTO "
             + table
             + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome) VALUES "
             + String.join(", ", Collections.nCopies(sorted.size(), acquiredRow(mode)))
-            + " ON DUPLICATE KEY UPDATE id = id RETURNING "
+            + " ON DUPLICATE KEY UPDATE "
+            + onDuplicate
+            + " RETURNING "
             + claimedColumns();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int p = bindRows(ps, sorted, nonces, offsetMs, mode);
+      for (int i = 0; i < clockReads; i++) {
+        ps.setLong(p++, offsetMs);
+      }
+      // RETURNING's now(): UTC_TIMESTAMP is fixed for the statement, so it is the now the
+      // statement decided by.
       ps.setLong(p, offsetMs);
       try (ResultSet rs = ps.executeQuery()) {
         return decode(rs, sorted, nonces, mode == ClaimMode.TRANSACTION_WAIT_COMPLETED);
@@ -188,17 +213,11 @@ final class MariaDbOperations extends NonceClaimOperations {
       boolean noWait)
       throws SQLException {
     String acquired = "nonce IN (VALUES(nonce), VALUES(nonce) + " + TAKEOVER_MARK + ")";
-    String sql =
-        (noWait ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
-            + "INSERT INTO "
-            + table
-            + " (id, status, fingerprint, token, nonce, lease_until, expires_at, outcome) VALUES "
-            + String.join(", ", Collections.nCopies(sorted.size(), acquiredRow(mode)))
-            + " ON DUPLICATE KEY UPDATE"
-            // Assignments run left to right and later ones see earlier results, so the decision is
-            // taken first, on the old values, and recorded in nonce (marked when it takes over a
-            // live record's expired lease).
-            + " nonce = IF(expires_at <= "
+    // Assignments run left to right and later ones see earlier results, so the decision is taken
+    // first, on the old values, and recorded in nonce (marked when it takes over a live record's
+    // expired lease).
+    String onDuplicate =
+        "nonce = IF(expires_at <= "
             + now()
             + " OR (status = 'P' AND lease_until <= "
             + now()
@@ -224,21 +243,9 @@ final class MariaDbOperations extends NonceClaimOperations {
             + ", VALUES(expires_at), expires_at),"
             + " outcome = IF("
             + acquired
-            + ", VALUES(outcome), outcome)"
-            + " RETURNING "
-            + claimedColumns();
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      int p = bindRows(ps, sorted, nonces, offsetMs, mode);
-      ps.setLong(p++, offsetMs);
-      ps.setLong(p++, offsetMs);
-      ps.setLong(p++, offsetMs);
-      // RETURNING's now(): UTC_TIMESTAMP is fixed for the statement, so it is the now the
-      // statement decided by.
-      ps.setLong(p, offsetMs);
-      try (ResultSet rs = ps.executeQuery()) {
-        return decode(rs, sorted, nonces, mode == ClaimMode.TRANSACTION_WAIT_COMPLETED);
-      }
-    }
+            + ", VALUES(outcome), outcome)";
+    // The decision reads the clock three times.
+    return runUpsert(c, sorted, nonces, offsetMs, mode, noWait, onDuplicate, 3);
   }
 
   @Override
